@@ -1,0 +1,372 @@
+"""Meaning checks over a structurally valid spec: what the meta-schema cannot say.
+
+Each check yields SpecIssues pointing at the offending key. Validating the
+documented examples against the *rules* is not done here: that is the job of
+the generated validators (one rule engine, not two).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from .spec_model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet
+from .yaml_source import SpecIssue
+
+_BOUND_TYPES = {
+    "minimum": ("integer", "number"),
+    "maximum": ("integer", "number"),
+    "multiple_of": ("integer", "number"),
+    "min_length": ("string",),
+    "max_length": ("string",),
+    "min_items": ("array",),
+    "max_items": ("array",),
+}
+_SPEC_KEY = {
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "multiple_of": "multipleOf",
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "min_items": "minItems",
+    "max_items": "maxItems",
+}
+
+
+def check(spec: SpecSet) -> list[SpecIssue]:
+    issues = list(check_platform(spec.platform))
+    seen_ids: dict[str, ModelSpec] = {}
+    for model in spec.models:
+        if model.id in seen_ids:
+            issues.append(SpecIssue(model.at("id"), f"model id {model.id!r} is defined twice"))
+        seen_ids[model.id] = model
+        issues.extend(check_model(model, spec.platform))
+    return issues
+
+
+# ── helpers ─────────────────────────────────────────────────────────────────
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__
+
+
+def value_fits_types(value: Scalar, types: Iterable[str]) -> bool:
+    kind = json_type(value)
+    allowed = set(types)
+    return kind in allowed or (kind == "integer" and "number" in allowed)
+
+
+def _codes_known(platform: Platform, codes: Mapping[str, str], where: Any) -> Iterator[SpecIssue]:
+    for outcome, code in codes.items():
+        if platform.error(code) is None:
+            yield SpecIssue(where, f"code {code!r} (for {outcome}) is not in the error catalogue")
+
+
+# ── platform ────────────────────────────────────────────────────────────────
+
+
+def check_platform(platform: Platform) -> Iterator[SpecIssue]:
+    seen: set[str] = set()
+    for err in platform.errors:
+        if err.code in seen:
+            yield SpecIssue(err.at("code"), f"error code {err.code!r} is listed twice")
+        seen.add(err.code)
+    yield from _codes_known(platform, platform.constraint_codes, platform.at("constraintCodes"))
+    for kind in platform.rule_kinds.values():
+        yield from _codes_known(platform, kind.codes, kind.at("codes"))
+    for fmt in platform.formats.values():
+        if fmt.pattern is not None:
+            try:
+                re.compile(fmt.pattern)
+            except re.error as exc:
+                yield SpecIssue(fmt.at("pattern"), f"format {fmt.name!r}: bad pattern ({exc})")
+        for part in fmt.any_of:
+            if part not in platform.formats:
+                yield SpecIssue(
+                    fmt.at("anyOf"), f"format {fmt.name!r} names unknown format {part!r}"
+                )
+    yield from check_parameters(platform.api_options, platform)
+    yield from check_parameters(platform.video_response_fields, platform)
+    for task in platform.tasks.values():
+        yield from check_parameters(task.parameters, platform)
+        yield from check_parameters(task.response, platform)
+
+
+# ── parameters ──────────────────────────────────────────────────────────────
+
+
+def check_parameters(params: Iterable[Parameter], platform: Platform) -> Iterator[SpecIssue]:
+    by_path: dict[str, Parameter] = {}
+    anchors: dict[str, Parameter] = {}
+    for p in params:
+        if p.path in by_path:
+            yield SpecIssue(p.at("path"), f"parameter {p.path!r} is defined twice")
+        by_path[p.path] = p
+        if p.anchor is not None:
+            if p.anchor in anchors:
+                yield SpecIssue(p.at("anchor"), f"anchor {p.anchor!r} is used twice")
+            anchors[p.anchor] = p
+    for p in by_path.values():
+        yield from check_parameter(p, by_path, platform)
+
+
+def check_parameter(
+    p: Parameter, by_path: Mapping[str, Parameter], platform: Platform
+) -> Iterator[SpecIssue]:
+    parent = p.parent_path
+    if parent is not None:
+        container = by_path.get(parent)
+        if container is None:
+            yield SpecIssue(
+                p.at("path"), f"{p.path!r} nests under {parent!r}, which is not defined"
+            )
+        elif not container.is_container:
+            yield SpecIssue(
+                p.at("path"),
+                f"{p.path!r} nests under {parent!r}, which is neither an object "
+                "nor an array of objects",
+            )
+    if p.items is not None and p.types != ("array",):
+        yield SpecIssue(p.at("items"), f"{p.path!r}: items only applies to arrays")
+    if p.types == ("array",) and p.items is None:
+        yield SpecIssue(p.at("type"), f"{p.path!r}: an array needs items")
+    for attr, types in _BOUND_TYPES.items():
+        if getattr(p, attr) is not None and not set(p.types) & set(types):
+            key = _SPEC_KEY[attr]
+            yield SpecIssue(p.at(key), f"{p.path!r}: {key} applies to {'/'.join(types)} values")
+    for low, high in (
+        ("minimum", "maximum"),
+        ("min_length", "max_length"),
+        ("min_items", "max_items"),
+    ):
+        lo, hi = getattr(p, low), getattr(p, high)
+        if lo is not None and hi is not None and lo > hi:
+            yield SpecIssue(
+                p.at(_SPEC_KEY[low]),
+                f"{p.path!r}: {_SPEC_KEY[low]} {lo} is above {_SPEC_KEY[high]} {hi}",
+            )
+    for fmt in (p.format, p.items.format if p.items else None):
+        if fmt is not None and fmt not in platform.formats:
+            yield SpecIssue(
+                p.at("format" if fmt == p.format else "items"), f"unknown format {fmt!r}"
+            )
+    for e in p.enum:
+        if not value_fits_types(e.value, p.types):
+            yield SpecIssue(
+                p.at("enum"),
+                f"{p.path!r}: allowed value {e.value!r} is not of type {'/'.join(p.types)}",
+            )
+    if p.const is not None and not value_fits_types(p.const, p.types):
+        yield SpecIssue(
+            p.at("const"), f"{p.path!r}: const {p.const!r} is not of type {'/'.join(p.types)}"
+        )
+    if p.default is not None:
+        yield from _check_default(p)
+    if p.paired_with is not None and p.paired_with not in by_path:
+        yield SpecIssue(p.at("pairedWith"), f"{p.path!r} is paired with unknown {p.paired_with!r}")
+    yield from _codes_known(platform, p.codes, p.at("codes"))
+    for key in p.codes:
+        if key not in platform.constraint_codes:
+            yield SpecIssue(p.at("codes"), f"{p.path!r}: {key!r} is not a constraint name")
+
+
+def _check_default(p: Parameter) -> Iterator[SpecIssue]:
+    d = p.default
+    assert d is not None
+    where = p.at("default")
+    if not value_fits_types(d, p.types):
+        yield SpecIssue(where, f"{p.path!r}: default {d!r} is not of type {'/'.join(p.types)}")
+        return
+    if p.enum and all(not _same(d, e.value) for e in p.enum):
+        values = ", ".join(repr(e.value) for e in p.enum)
+        yield SpecIssue(where, f"{p.path!r}: default {d!r} is not an allowed value ({values})")
+    if p.const is not None and not _same(d, p.const):
+        yield SpecIssue(where, f"{p.path!r}: default {d!r} differs from const {p.const!r}")
+    if isinstance(d, int | float) and not isinstance(d, bool):
+        if p.minimum is not None and d < p.minimum:
+            yield SpecIssue(where, f"{p.path!r}: default {d} is below the minimum {p.minimum}")
+        if p.maximum is not None and d > p.maximum:
+            yield SpecIssue(where, f"{p.path!r}: default {d} is above the maximum {p.maximum}")
+        if p.multiple_of is not None and (d - (p.minimum or 0)) % p.multiple_of:
+            yield SpecIssue(where, f"{p.path!r}: default {d} is not on the step {p.multiple_of}")
+    if isinstance(d, str):
+        if p.min_length is not None and len(d) < p.min_length:
+            yield SpecIssue(where, f"{p.path!r}: default is shorter than minLength {p.min_length}")
+        if p.max_length is not None and len(d) > p.max_length:
+            yield SpecIssue(where, f"{p.path!r}: default is longer than maxLength {p.max_length}")
+
+
+def _same(a: Scalar, b: Scalar) -> bool:
+    return json_type(a) == json_type(b) and a == b
+
+
+# ── models ──────────────────────────────────────────────────────────────────
+
+
+def check_model(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
+    yield from check_parameters(model.parameters, platform)
+    yield from check_parameters(model.response, platform)
+    params = {p.path: p for p in model.parameters}
+    options = {o.path: o for o in platform.api_options}
+    for p in model.parameters:
+        option = options.get(p.path)
+        if option is not None and option.types != p.types:
+            yield SpecIssue(
+                p.at("type"),
+                f"{p.path!r} restates the platform API option with type {'/'.join(p.types)}, "
+                f"but the platform says {'/'.join(option.types)}",
+            )
+    yield from check_rules(model, params, platform)
+    yield from check_pricing(model)
+    yield from check_examples(model, params, platform)
+
+
+def check_rules(
+    model: ModelSpec, params: Mapping[str, Parameter], platform: Platform
+) -> Iterator[SpecIssue]:
+    seen: set[str] = set()
+    for rule in model.rules:
+        if rule.id in seen:
+            yield SpecIssue(rule.at("id"), f"rule id {rule.id!r} is used twice")
+        seen.add(rule.id)
+        if rule.kind not in platform.rule_kinds:
+            yield SpecIssue(
+                rule.at("kind"), f"rule kind {rule.kind!r} is not in platform ruleKinds"
+            )
+        for key, path in rule.referenced_paths():
+            if path not in params:
+                yield SpecIssue(rule.at(key), f"rule {rule.id!r} names unknown parameter {path!r}")
+        yield from _check_rule_kind(rule, model, params)
+
+
+def _check_rule_kind(
+    rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
+) -> Iterator[SpecIssue]:
+    target = params.get(rule.target) if rule.target else None
+    if target is not None and target.types != ("array",):
+        yield SpecIssue(
+            rule.at("target"), f"rule {rule.id!r}: target {target.path!r} is not an array"
+        )
+    if rule.kind == "dimensions" and model.dimensions is None:
+        yield SpecIssue(rule.at("kind"), f"rule {rule.id!r} needs the model's dimensions table")
+    if rule.kind == "framePositions":
+        names = set(rule.positions)
+        for count, positions in rule.automatic.items():
+            unknown = [p for p in positions if p not in names]
+            if unknown:
+                yield SpecIssue(
+                    rule.at("automatic"), f"rule {rule.id!r}: unknown position {unknown[0]!r}"
+                )
+            if len(positions) != count:
+                yield SpecIssue(
+                    rule.at("automatic"), f"rule {rule.id!r}: {count} images need {count} positions"
+                )
+    if rule.pattern is not None:
+        try:
+            compiled = re.compile(rule.pattern)
+        except re.error as exc:
+            yield SpecIssue(rule.at("pattern"), f"rule {rule.id!r}: bad pattern ({exc})")
+        else:
+            if compiled.groups != 1:
+                yield SpecIssue(
+                    rule.at("pattern"), f"rule {rule.id!r}: pattern needs one group (the number)"
+                )
+    param = params.get(rule.param) if rule.param else None
+    if param is not None:
+        values = [*rule.allowed, *([rule.default] if rule.default is not None else [])]
+        for v in values:
+            if not value_fits_types(v, param.types):
+                yield SpecIssue(
+                    rule.at("param"),
+                    f"rule {rule.id!r}: {v!r} is not of type {'/'.join(param.types)}",
+                )
+            elif param.enum and all(not _same(v, e.value) for e in param.enum):
+                yield SpecIssue(
+                    rule.at("param"),
+                    f"rule {rule.id!r}: {v!r} is not an allowed value of {param.path!r}",
+                )
+    for clause_key, clause in (("when", rule.when), ("then", rule.then)):
+        for cond in clause.conditions if clause else ():
+            cp = params.get(cond.path)
+            if (
+                cp is not None
+                and cond.equals is not None
+                and not value_fits_types(cond.equals, cp.types)
+            ):
+                yield SpecIssue(
+                    rule.at(clause_key),
+                    f"rule {rule.id!r}: {cond.equals!r} is not of type {'/'.join(cp.types)}",
+                )
+
+
+def check_pricing(model: ModelSpec) -> Iterator[SpecIssue]:
+    pricing = model.pricing
+    if pricing is None:
+        return
+    seen: set[tuple[str, bool]] = set()
+    for rate in pricing.rates:
+        key = (rate.resolution, rate.audio)
+        if key in seen:
+            yield SpecIssue(rate.loc, f"two prices for {rate.resolution} with audio={rate.audio}")
+        seen.add(key)
+    if model.dimensions is not None:
+        priced = {r for r, _ in seen}
+        for row in model.dimensions.rows:
+            if row.resolution not in priced:
+                yield SpecIssue(row.at("resolution"), f"no price for resolution {row.resolution!r}")
+        for path in model.dimensions.params:
+            if path not in {p.path for p in model.parameters}:
+                yield SpecIssue(
+                    model.dimensions.at("params"), f"dimensions name unknown parameter {path!r}"
+                )
+
+
+def check_examples(
+    model: ModelSpec, params: Mapping[str, Parameter], platform: Platform
+) -> Iterator[SpecIssue]:
+    fields = (*model.response, *platform.video_response_fields)
+    response_paths = {p.path for p in fields}
+    names: set[str] = set()
+    for ex in model.examples:
+        if ex.name in names:
+            yield SpecIssue(ex.at("name"), f"example name {ex.name!r} is used twice")
+        names.add(ex.name)
+        for path in _unknown_keys(ex.request, "", set(params), params):
+            yield SpecIssue(
+                ex.at("request"),
+                f"example {ex.name!r}: request names {path!r}, which the spec lacks",
+            )
+        for path in _unknown_keys(ex.response, "", response_paths, {}):
+            yield SpecIssue(
+                ex.at("response"),
+                f"example {ex.name!r}: response names {path!r}, which the spec lacks",
+            )
+
+
+def _unknown_keys(
+    data: Mapping[str, Any], prefix: str, known: set[str], params: Mapping[str, Parameter]
+) -> Iterator[str]:
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if path not in known:
+            yield path
+            continue
+        p = params.get(path)
+        if p is None:
+            continue
+        if isinstance(value, dict) and p.types == ("object",):
+            yield from _unknown_keys(value, f"{path}.", known, params)
+        elif isinstance(value, list) and p.is_object_array:
+            for item in value:
+                if isinstance(item, dict):
+                    yield from _unknown_keys(item, f"{path}.", known, params)

@@ -1,0 +1,441 @@
+"""Load a spec folder into typed objects, reporting every problem with file:line:column.
+
+Three passes, each reporting all it finds:
+1. YAML syntax (ruamel.yaml, duplicate keys rejected);
+2. structure, against the JSON Schema meta-schema ``meta_schema.yaml``;
+3. meaning (``spec_checks``): cross-references, defaults inside bounds, and so on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from ruamel.yaml import YAML
+
+from . import spec_checks
+from .spec_model import (
+    Behaviour,
+    Clause,
+    Condition,
+    DimensionRow,
+    Dimensions,
+    EnumValue,
+    ErrorCode,
+    Example,
+    FormatDef,
+    Items,
+    Loc,
+    ModelSpec,
+    Parameter,
+    Platform,
+    PriceRate,
+    Pricing,
+    Rule,
+    RuleKind,
+    Source,
+    SpecSet,
+    TaskDef,
+)
+from .yaml_source import PathPart, SpecIssue, YamlDocument, read_yaml, to_plain
+
+PLATFORM_FILE = "platform.yaml"
+MODELS_DIR = "models"
+
+
+class SpecError(Exception):
+    """The spec folder has problems; ``issues`` lists all of them in file order."""
+
+    def __init__(self, issues: Sequence[SpecIssue]) -> None:
+        self.issues = sorted(issues, key=lambda i: (i.loc.file, i.loc.line, i.loc.column))
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+@cache
+def meta_schema() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("meta_schema.yaml").read_text(encoding="utf-8")
+    schema: dict[str, Any] = to_plain(YAML(typ="safe").load(text))
+    return schema
+
+
+@cache
+def _validator(kind: str) -> Draft202012Validator:
+    schema = {k: v for k, v in meta_schema().items() if k != "oneOf"}
+    schema["$ref"] = f"#/$defs/{kind}File"
+    return Draft202012Validator(schema)
+
+
+def spec_files(spec_dir: Path) -> list[Path]:
+    """The platform file first, then model files in name order."""
+    models = sorted((spec_dir / MODELS_DIR).glob("*.yaml"))
+    return [spec_dir / PLATFORM_FILE, *models]
+
+
+def load_specs(spec_dir: Path | str) -> SpecSet:
+    """Load and check ``spec_dir``; raise SpecError listing every problem found."""
+    spec_dir = Path(spec_dir)
+    issues: list[SpecIssue] = []
+    platform: Platform | None = None
+    models: list[ModelSpec] = []
+    platform_path = spec_dir / PLATFORM_FILE
+    if not platform_path.is_file():
+        raise SpecError([SpecIssue(Loc(str(platform_path), 1, 1), "platform spec file is missing")])
+    for path in spec_files(spec_dir):
+        try:
+            doc = read_yaml(path, _display(path))
+        except SpecIssue as issue:
+            issues.append(issue)
+            continue
+        expected = "platform" if path == platform_path else "model"
+        found = structural_issues(doc, expected)
+        if found:
+            issues.extend(found)
+            continue
+        sha = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+        if expected == "platform":
+            platform = _build_platform(doc, sha)
+        else:
+            models.append(_build_model(doc, sha))
+    if platform is None:
+        raise SpecError(issues)
+    spec = SpecSet(platform=platform, models=tuple(models))
+    issues.extend(spec_checks.check(spec))
+    if issues:
+        raise SpecError(issues)
+    return spec
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# ── structural pass ─────────────────────────────────────────────────────────
+
+
+def structural_issues(doc: YamlDocument, expected_kind: str) -> list[SpecIssue]:
+    data = doc.data
+    if not isinstance(data, dict):
+        return [SpecIssue(doc.loc([]), "a spec file must be a YAML mapping")]
+    kind = data.get("kind")
+    if kind != expected_kind:
+        where = doc.loc(["kind"]) if "kind" in data else doc.loc([])
+        return [SpecIssue(where, f"kind must be {expected_kind!r} in this file, not {kind!r}")]
+    issues = [_describe(doc, err) for err in _validator(expected_kind).iter_errors(data)]
+    unique = {(i.loc, i.message): i for i in issues}
+    return list(unique.values())
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _describe(doc: YamlDocument, err: ValidationError) -> SpecIssue:
+    """Turn a jsonschema error into a positioned, plain-words issue."""
+    if err.validator in ("oneOf", "anyOf") and err.context:
+        # Report the branch that got furthest instead of "is not valid under any".
+        sub = best_match(err.context)
+        if sub is not None and sub.validator not in ("oneOf", "anyOf", "const", "$ref"):
+            return _describe(doc, sub)
+    path: list[PathPart] = list(err.absolute_path)
+    schema: Any = err.schema
+    value: Any = err.validator_value
+    name = f"{path[-1]!r}" if path and isinstance(path[-1], str) else "value"
+    if "propertyNames" in err.absolute_schema_path:
+        key: Any = err.instance
+        return SpecIssue(doc.loc([*path, key], key=True), f"unknown key {key!r} here")
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = set(schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if extra:
+            return SpecIssue(doc.loc([*path, extra[0]], key=True), f"unknown key {extra[0]!r}")
+    if err.validator == "required":
+        missing = str(err.message).split("'")[1] if "'" in err.message else err.message
+        return SpecIssue(doc.loc(path), f"missing required key {missing!r}")
+    if err.validator == "type":
+        wanted = value
+        wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+        return SpecIssue(
+            doc.loc(path), f"{name} must be {wanted_text}, not {_json_type(err.instance)}"
+        )
+    if err.validator in ("enum", "const"):
+        allowed_values = value if err.validator == "enum" else [value]
+        return SpecIssue(
+            doc.loc(path),
+            f"{name} is {err.instance!r}; allowed: {', '.join(map(str, allowed_values))}",
+        )
+    if err.validator == "pattern":
+        return SpecIssue(doc.loc(path), f"{name} {err.instance!r} does not match {value!r}")
+    return SpecIssue(doc.loc(path), f"{name}: {err.message}")
+
+
+# ── building typed objects ──────────────────────────────────────────────────
+
+
+class _Node:
+    """A mapping from the plain data with its path, for building Located objects."""
+
+    def __init__(self, doc: YamlDocument, path: Sequence[PathPart]) -> None:
+        self.doc = doc
+        self.path = list(path)
+        value: Any = doc.data
+        for part in path:
+            value = value[part]
+        self.data: Any = value
+
+    def child(self, *parts: PathPart) -> _Node:
+        return _Node(self.doc, [*self.path, *parts])
+
+    def children(self, key: str) -> Iterator[_Node]:
+        for i in range(len(self.data.get(key, []))):
+            yield self.child(key, i)
+
+    def located(self) -> dict[str, Any]:
+        key_locs: Mapping[str, Loc] = {}
+        if isinstance(self.data, dict):
+            key_locs = {k: self.doc.loc([*self.path, k]) for k in self.data}
+        return {"loc": self.doc.loc(self.path), "key_locs": key_locs}
+
+
+def _parameter(node: _Node) -> Parameter:
+    d = node.data
+    types = d["type"] if isinstance(d["type"], list) else [d["type"]]
+    items = d.get("items")
+    return Parameter(
+        **node.located(),
+        path=d["path"],
+        types=tuple(types),
+        required=d.get("required", False),
+        description=d.get("description"),
+        group=d.get("group"),
+        anchor=d.get("anchor"),
+        items=Items(type=items["type"], format=items.get("format")) if items else None,
+        const=d.get("const"),
+        enum=tuple(EnumValue(e["value"], e.get("description")) for e in d.get("enum", [])),
+        default=d.get("default"),
+        minimum=d.get("minimum"),
+        maximum=d.get("maximum"),
+        multiple_of=d.get("multipleOf"),
+        min_length=d.get("minLength"),
+        max_length=d.get("maxLength"),
+        min_items=d.get("minItems"),
+        max_items=d.get("maxItems"),
+        format=d.get("format"),
+        paired_with=d.get("pairedWith"),
+        unique=d.get("unique", False),
+        derived=d.get("derived", False),
+        inferred=d.get("inferred", False),
+        docs_type=d.get("docsType"),
+        docs_path=d.get("docsPath"),
+        docs_required=d.get("docsRequired"),
+        codes=dict(d.get("codes", {})),
+        notes=tuple(d.get("notes", [])),
+    )
+
+
+def _parameters(node: _Node, key: str) -> tuple[Parameter, ...]:
+    return tuple(_parameter(n) for n in node.children(key))
+
+
+def _clause(data: Mapping[str, Any] | None) -> Clause | None:
+    if data is None:
+        return None
+    ((mode, items),) = data.items()
+    conditions = []
+    for item in items:
+        if isinstance(item, str):
+            conditions.append(Condition(path=item))
+        else:
+            conditions.append(Condition(path=item["path"], equals=item["equals"], has_equals=True))
+    return Clause(mode=mode, conditions=tuple(conditions))
+
+
+def _rule(node: _Node) -> Rule:
+    d = node.data
+    src = d["source"]
+    operands = tuple(tuple(op) if isinstance(op, list) else (op,) for op in d.get("params", []))
+    return Rule(
+        **node.located(),
+        id=d["id"],
+        kind=d["kind"],
+        message=d["message"],
+        source=Source(quote=src["quote"], section=src.get("section"), anchor=src.get("anchor")),
+        notes=tuple(d.get("notes", [])),
+        params=operands,
+        when=_clause(d.get("when")),
+        then=_clause(d.get("then")),
+        forbid=tuple(d.get("forbid", [])),
+        target=d.get("target"),
+        max_items=d.get("maxItems"),
+        position_field=d.get("field"),
+        positions={k: tuple(v) for k, v in d.get("positions", {}).items()},
+        automatic={int(k): tuple(v) for k, v in d.get("automatic", {}).items()},
+        in_=tuple(d.get("in", [])),
+        pattern=d.get("pattern"),
+        param=d.get("param"),
+        allowed=tuple(d.get("allowed", [])),
+        default=d.get("default"),
+    )
+
+
+def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
+    root = _Node(doc, [])
+    d = root.data
+    pricing_node = root.child("pricing")
+    pd = pricing_node.data
+    pricing = Pricing(
+        **pricing_node.located(),
+        currency=pd["currency"],
+        unit=pd["unit"],
+        audio_default=pd["audioDefault"],
+        quote=pd.get("quote"),
+        notes=tuple(pd.get("notes", [])),
+        rates=tuple(
+            PriceRate(
+                **n.located(),
+                resolution=n.data["resolution"],
+                audio=n.data["audio"],
+                per_second=float(n.data["perSecond"]),
+                quote=n.data["quote"],
+            )
+            for n in pricing_node.children("rates")
+        ),
+    )
+    dimensions = None
+    if "dimensions" in d:
+        dn = root.child("dimensions")
+        first, second = dn.data["params"]
+        dimensions = Dimensions(
+            **dn.located(),
+            params=(first, second),
+            rows=tuple(
+                DimensionRow(
+                    **n.located(),
+                    label=n.data["label"],
+                    resolution=n.data["resolution"],
+                    width=n.data["width"],
+                    height=n.data["height"],
+                    aspect_ratio=n.data.get("aspectRatio"),
+                )
+                for n in dn.children("rows")
+            ),
+        )
+    return ModelSpec(
+        **root.located(),
+        id=d["id"],
+        name=d["name"],
+        slug=d["slug"],
+        task_type=d["taskType"],
+        status=d["status"],
+        creator=d["creator"],
+        release_date=d["releaseDate"],
+        capabilities=tuple(d["capabilities"]),
+        docs=d["docs"],
+        summary=d["summary"],
+        pricing=pricing,
+        dimensions=dimensions,
+        parameters=_parameters(root, "parameters"),
+        response=_parameters(root, "response"),
+        rules=tuple(_rule(n) for n in root.children("rules")),
+        behaviours=tuple(
+            Behaviour(
+                **n.located(),
+                id=n.data["id"],
+                quote=n.data["quote"],
+                anchor=n.data["anchor"],
+                implemented_by=n.data["implementedBy"],
+            )
+            for n in root.children("behaviours")
+        ),
+        examples=tuple(
+            Example(
+                **n.located(),
+                name=n.data["name"],
+                title=n.data["title"],
+                kind=n.data["kind"],
+                request=n.data["request"],
+                response=n.data["response"],
+                video=n.data.get("video"),
+            )
+            for n in root.children("examples")
+        ),
+        sha256=sha,
+    )
+
+
+def _build_platform(doc: YamlDocument, sha: str) -> Platform:
+    root = _Node(doc, [])
+    d = root.data
+    return Platform(
+        **root.located(),
+        name=d["name"],
+        docs=d["docs"],
+        transport=d["transport"],
+        presence=d["presence"]["description"],
+        formats={
+            name: FormatDef(
+                **root.child("formats", name).located(),
+                name=name,
+                description=f["description"],
+                pattern=f.get("pattern"),
+                any_of=tuple(f.get("anyOf", [])),
+            )
+            for name, f in d["formats"].items()
+        },
+        api_options=_parameters(root, "apiOptions"),
+        tasks={
+            name: TaskDef(
+                **root.child("tasks", name).located(),
+                name=name,
+                description=t["description"],
+                parameters=_parameters(root.child("tasks", name), "parameters"),
+                response=_parameters(root.child("tasks", name), "response"),
+            )
+            for name, t in d["tasks"].items()
+        },
+        task_statuses=tuple(EnumValue(s["value"], s.get("description")) for s in d["taskStatuses"]),
+        video_response_fields=_parameters(root, "videoResponseFields"),
+        errors=tuple(
+            ErrorCode(
+                **n.located(),
+                code=n.data["code"],
+                status=n.data["status"],
+                family=n.data["family"],
+                when=n.data["when"],
+                inferred=n.data.get("inferred", False),
+            )
+            for n in root.children("errors")
+        ),
+        constraint_codes=dict(d["constraintCodes"]),
+        rule_kinds={
+            name: RuleKind(
+                **root.child("ruleKinds", name).located(),
+                name=name,
+                description=k["description"],
+                codes=dict(k["codes"]),
+                phrasings=tuple(k["phrasings"]),
+            )
+            for name, k in d["ruleKinds"].items()
+        },
+        sha256=sha,
+    )

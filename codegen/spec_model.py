@@ -1,0 +1,320 @@
+"""Typed, immutable view of the spec files (spec/platform.yaml and spec/models/*.yaml).
+
+Every object keeps the location it was read from so later checks can point at
+file:line:column. The loader (``spec_loader``) builds these from YAML that the
+meta-schema has already accepted, so constructors trust the shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A position in a spec file; line and column are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Located:
+    """Base for objects read from a YAML mapping: where it starts and where each key is."""
+
+    loc: Loc
+    key_locs: Mapping[str, Loc] = field(repr=False, compare=False)
+
+    def at(self, key: str) -> Loc:
+        """Location of ``key``'s value, or of the object itself when the key is absent."""
+        return self.key_locs.get(key, self.loc)
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    value: Scalar
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Items:
+    type: str
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Parameter(Located):
+    """A request parameter or response field, addressed by its dotted path.
+
+    Properties of array items use the array's path as prefix
+    (``inputs.frameImages.image`` is a property of each ``inputs.frameImages`` item).
+    ``const`` and ``default`` are ``None`` when the spec gives none (null is never a value).
+    """
+
+    path: str = ""
+    types: tuple[str, ...] = ()
+    required: bool = False
+    description: str | None = None
+    group: str | None = None
+    anchor: str | None = None
+    items: Items | None = None
+    const: Scalar | None = None
+    enum: tuple[EnumValue, ...] = ()
+    default: Scalar | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    multiple_of: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    format: str | None = None
+    paired_with: str | None = None
+    unique: bool = False
+    derived: bool = False
+    inferred: bool = False
+    docs_type: str | None = None
+    docs_path: str | None = None
+    docs_required: bool | None = None
+    codes: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def parent_path(self) -> str | None:
+        return self.path.rsplit(".", 1)[0] if "." in self.path else None
+
+    @property
+    def is_object_array(self) -> bool:
+        return self.types == ("array",) and self.items is not None and self.items.type == "object"
+
+    @property
+    def is_container(self) -> bool:
+        """True when other parameters may nest under this one's path."""
+        return self.types == ("object",) or self.is_object_array
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``path`` is provided, or (when ``has_equals``) provided and equal to ``equals``."""
+
+    path: str
+    equals: Scalar | None = None
+    has_equals: bool = False
+
+
+@dataclass(frozen=True)
+class Clause:
+    mode: str  # "anyOf" | "allOf"
+    conditions: tuple[Condition, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(c.path for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class Source:
+    quote: str
+    section: str | None = None
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule(Located):
+    """A cross-field rule. Which optional fields are set depends on ``kind``
+    (the meta-schema enforces the combinations; platform.yaml's ruleKinds documents them)."""
+
+    id: str = ""
+    kind: str = ""
+    message: str = ""
+    source: Source = field(default_factory=lambda: Source(quote=""))
+    notes: tuple[str, ...] = ()
+    params: tuple[tuple[str, ...], ...] = ()  # operands; a group of several paths is one operand
+    when: Clause | None = None
+    then: Clause | None = None
+    forbid: tuple[str, ...] = ()
+    target: str | None = None
+    max_items: int | None = None
+    position_field: str | None = None  # spec key: field
+    positions: Mapping[str, tuple[str | int, ...]] = field(default_factory=dict)
+    automatic: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    in_: tuple[str, ...] = ()
+    pattern: str | None = None
+    param: str | None = None
+    allowed: tuple[Scalar, ...] = ()
+    default: Scalar | None = None
+
+    def referenced_paths(self) -> Iterator[tuple[str, str]]:
+        """Every parameter path the rule names, with the key it is written under."""
+        for operand in self.params:
+            for path in operand:
+                yield "params", path
+        for key, clause in (("when", self.when), ("then", self.then)):
+            if clause is not None:
+                for path in clause.paths:
+                    yield key, path
+        for path in self.forbid:
+            yield "forbid", path
+        for path in self.in_:
+            yield "in", path
+        if self.target is not None:
+            yield "target", self.target
+            if self.position_field is not None:
+                yield "field", f"{self.target}.{self.position_field}"
+        if self.param is not None:
+            yield "param", self.param
+
+
+@dataclass(frozen=True)
+class PriceRate(Located):
+    resolution: str = ""
+    audio: bool = False
+    per_second: float = 0.0
+    quote: str = ""
+
+
+@dataclass(frozen=True)
+class Pricing(Located):
+    currency: str = "USD"
+    unit: str = "second"
+    rates: tuple[PriceRate, ...] = ()
+    audio_default: bool = False
+    quote: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DimensionRow(Located):
+    label: str = ""
+    resolution: str = ""
+    width: int = 0
+    height: int = 0
+    aspect_ratio: str | None = None
+
+
+@dataclass(frozen=True)
+class Dimensions(Located):
+    params: tuple[str, str] = ("width", "height")
+    rows: tuple[DimensionRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Behaviour(Located):
+    id: str = ""
+    quote: str = ""
+    anchor: str = ""
+    implemented_by: str = ""
+
+
+@dataclass(frozen=True)
+class Example(Located):
+    name: str = ""
+    title: str = ""
+    kind: str = ""
+    request: Mapping[str, Any] = field(default_factory=dict)
+    response: Mapping[str, Any] = field(default_factory=dict)
+    video: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec(Located):
+    id: str = ""
+    name: str = ""
+    slug: str = ""
+    task_type: str = ""
+    status: str = ""
+    creator: str = ""
+    release_date: str = ""
+    capabilities: tuple[str, ...] = ()
+    docs: str = ""
+    summary: str = ""
+    pricing: Pricing | None = None
+    dimensions: Dimensions | None = None
+    parameters: tuple[Parameter, ...] = ()
+    response: tuple[Parameter, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    behaviours: tuple[Behaviour, ...] = ()
+    examples: tuple[Example, ...] = ()
+    sha256: str = ""
+
+    def parameter(self, path: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.path == path), None)
+
+
+@dataclass(frozen=True)
+class FormatDef(Located):
+    name: str = ""
+    description: str = ""
+    pattern: str | None = None
+    any_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErrorCode(Located):
+    code: str = ""
+    status: int = 400
+    family: str = ""
+    when: str = ""
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class TaskDef(Located):
+    name: str = ""
+    description: str = ""
+    parameters: tuple[Parameter, ...] = ()
+    response: tuple[Parameter, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleKind(Located):
+    name: str = ""
+    description: str = ""
+    codes: Mapping[str, str] = field(default_factory=dict)
+    phrasings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Platform(Located):
+    name: str = ""
+    docs: str = ""
+    transport: Mapping[str, Any] = field(default_factory=dict)
+    presence: str = ""
+    formats: Mapping[str, FormatDef] = field(default_factory=dict)
+    api_options: tuple[Parameter, ...] = ()
+    tasks: Mapping[str, TaskDef] = field(default_factory=dict)
+    task_statuses: tuple[EnumValue, ...] = ()
+    video_response_fields: tuple[Parameter, ...] = ()
+    errors: tuple[ErrorCode, ...] = ()
+    constraint_codes: Mapping[str, str] = field(default_factory=dict)
+    rule_kinds: Mapping[str, RuleKind] = field(default_factory=dict)
+    sha256: str = ""
+
+    def error(self, code: str) -> ErrorCode | None:
+        return next((e for e in self.errors if e.code == code), None)
+
+
+@dataclass(frozen=True)
+class SpecSet:
+    """The platform spec and every model spec, as loaded from one spec folder."""
+
+    platform: Platform
+    models: tuple[ModelSpec, ...]
+
+    def model(self, model_id: str) -> ModelSpec:
+        for m in self.models:
+            if m.id == model_id:
+                return m
+        raise KeyError(model_id)

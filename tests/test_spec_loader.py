@@ -1,0 +1,299 @@
+"""Each loader error, from a small broken spec, names the file and the line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codegen import SpecError, load_specs
+from tests.conftest import REPO, SPEC_DIR
+
+TINY = """\
+specVersion: 1
+kind: model
+id: acme:tiny@1
+name: Tiny
+slug: tiny
+taskType: videoInference
+status: live
+creator: Acme
+releaseDate: '2026-01-01'
+capabilities: [text-to-video]
+docs: https://example.com/docs/tiny
+summary: A tiny model for loader tests.
+pricing:
+  currency: USD
+  unit: second
+  audioDefault: false
+  rates:
+    - {resolution: 720p, audio: false, perSecond: 0.1, quote: 720p}
+parameters:
+  - {path: taskType, type: string, required: true, const: videoInference}
+  - {path: taskUUID, type: string, required: true, format: uuid-v4}
+  - {path: model, type: string, required: true, const: 'acme:tiny@1'}
+  - path: duration
+    type: integer
+    minimum: 3
+    maximum: 10
+    default: 5
+  - {path: outputFormat, type: string, default: MP4, enum: [{value: MP4}, {value: MOV}]}
+  - {path: width, type: integer}
+  - {path: height, type: integer}
+  - {path: inputs, type: object}
+  - {path: inputs.frames, type: array, items: {type: string, format: image-ref}}
+response:
+  - {path: taskUUID, type: string, required: true}
+rules:
+  - id: width-height-together
+    kind: together
+    params: [width, height]
+    message: width and height go together.
+    source: {anchor: request-width, quote: 'Paired with: height'}
+examples:
+  - name: one
+    title: One
+    kind: text-to-video
+    request: {taskType: videoInference, model: 'acme:tiny@1', duration: 4, inputs: {frames: [a]}}
+    response: {taskUUID: x}
+"""
+
+EXTRA_RULE = """\
+  - id: width-height-together
+    kind: requires
+    when: {anyOf: [width]}
+    then: {allOf: [height]}
+    message: width needs height.
+    source: {anchor: request-width, quote: again}
+examples:"""
+
+
+def write_spec(tmp_path: Path, model_text: str) -> Path:
+    spec_dir = tmp_path / "spec"
+    (spec_dir / "models").mkdir(parents=True)
+    shutil.copy(SPEC_DIR / "platform.yaml", spec_dir / "platform.yaml")
+    (spec_dir / "models" / "tiny.yaml").write_text(model_text, encoding="utf-8")
+    return spec_dir
+
+
+def line_of(text: str, marker: str) -> int:
+    lines = [i for i, line in enumerate(text.splitlines(), 1) if marker in line]
+    assert lines, marker
+    return lines[-1]
+
+
+def test_the_tiny_spec_is_valid(tmp_path: Path) -> None:
+    spec = load_specs(write_spec(tmp_path, TINY))
+    assert spec.model("acme:tiny@1").parameter("duration") is not None
+
+
+# (case, old text, new text, marker on the reported line, expected message fragment)
+CASES = [
+    (
+        "unknown key",
+        "    default: 5\n",
+        "    default: 5\n    colour: red\n",
+        "colour: red",
+        "unknown key 'colour'",
+    ),
+    (
+        "wrong type",
+        "    minimum: 3\n",
+        "    minimum: three\n",
+        "minimum: three",
+        "'minimum' must be number, not string",
+    ),
+    (
+        "rule names a missing parameter",
+        "params: [width, height]",
+        "params: [width, depth]",
+        "params: [width, depth]",
+        "rule 'width-height-together' names unknown parameter 'depth'",
+    ),
+    (
+        "default above maximum",
+        "    default: 5\n",
+        "    default: 12\n",
+        "default: 12",
+        "'duration': default 12 is above the maximum 10",
+    ),
+    (
+        "default below minimum",
+        "    default: 5\n",
+        "    default: 2\n",
+        "default: 2",
+        "'duration': default 2 is below the minimum 3",
+    ),
+    (
+        "enum default not allowed",
+        "default: MP4",
+        "default: WEBM",
+        "default: WEBM",
+        "default 'WEBM' is not an allowed value ('MP4', 'MOV')",
+    ),
+    (
+        "duplicate rule id",
+        "examples:",
+        EXTRA_RULE,
+        "- id: width-height-together",
+        "rule id 'width-height-together' is used twice",
+    ),
+    (
+        "example names a missing parameter",
+        "duration: 4,",
+        "duration: 4, fps: 24,",
+        "fps: 24",
+        "example 'one': request names 'fps', which the spec lacks",
+    ),
+    (
+        "example names a missing nested parameter",
+        "inputs: {frames: [a]}",
+        "inputs: {frames: [a], masks: [b]}",
+        "masks",
+        "request names 'inputs.masks'",
+    ),
+    (
+        "missing required key",
+        "    message: width and height go together.\n",
+        "",
+        "- id: width-height-together",
+        "missing required key 'message'",
+    ),
+    (
+        "missing top-level key",
+        "summary: A tiny model for loader tests.\n",
+        "",
+        "specVersion",
+        "missing required key 'summary'",
+    ),
+    ("unknown format", "format: uuid-v4", "format: uuid-v9", "uuid-v9", "unknown format 'uuid-v9'"),
+    (
+        "unknown error code",
+        "{path: width, type: integer}",
+        "{path: width, type: integer, codes: {type: noSuchCode}}",
+        "noSuchCode",
+        "code 'noSuchCode' (for type) is not in the error catalogue",
+    ),
+    (
+        "parent not defined",
+        "{path: inputs, type: object}",
+        "{path: inputz, type: object}",
+        "inputs.frames",
+        "'inputs.frames' nests under 'inputs', which is not defined",
+    ),
+    (
+        "key of another rule kind",
+        "    params: [width, height]\n",
+        "    params: [width, height]\n    forbid: [width]\n",
+        "forbid: [width]",
+        "unknown key 'forbid' here",
+    ),
+    (
+        "minimum above maximum",
+        "    minimum: 3\n",
+        "    minimum: 30\n",
+        "minimum: 30",
+        "minimum 30 is above maximum 10",
+    ),
+    (
+        "bound on the wrong type",
+        "{path: height, type: integer}",
+        "{path: height, type: integer, maxLength: 4}",
+        "maxLength: 4",
+        "maxLength applies to string values",
+    ),
+    (
+        "duplicate parameter",
+        "  - {path: height, type: integer}\n",
+        "  - {path: height, type: integer}\n  - {path: height, type: integer}\n",
+        "path: height",
+        "parameter 'height' is defined twice",
+    ),
+    (
+        "const of the wrong type",
+        "const: videoInference",
+        "const: 3",
+        "const: 3",
+        "const 3 is not of type string",
+    ),
+    (
+        "YAML syntax error",
+        "  - {path: width, type: integer}",
+        "  - {path: width, type: integer",
+        "path: height",
+        "YAML error",
+    ),
+    (
+        "duplicate YAML key",
+        "    maximum: 10\n",
+        "    maximum: 10\n    maximum: 11\n",
+        "maximum: 11",
+        "YAML error",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_loader_reports_error_with_file_and_line(
+    tmp_path: Path, old: str, new: str, marker: str, message: str
+) -> None:
+    assert old in TINY
+    text = TINY.replace(old, new, 1)
+    with pytest.raises(SpecError) as info:
+        load_specs(write_spec(tmp_path, text))
+    matching = [i for i in info.value.issues if message in i.message]
+    assert matching, [str(i) for i in info.value.issues]
+    issue = matching[0]
+    assert issue.loc.file.endswith("models/tiny.yaml")
+    assert issue.loc.line == line_of(text, marker), str(issue)
+    assert str(issue).startswith(f"{issue.loc.file}:{issue.loc.line}:")
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    text = TINY.replace("default: MP4", "default: WEBM").replace("duration: 4,", "fps: 1,")
+    with pytest.raises(SpecError) as info:
+        load_specs(write_spec(tmp_path, text))
+    messages = " | ".join(i.message for i in info.value.issues)
+    assert "not an allowed value" in messages and "request names 'fps'" in messages
+
+
+def test_platform_errors_point_into_platform_file(tmp_path: Path) -> None:
+    spec_dir = write_spec(tmp_path, TINY)
+    platform = spec_dir / "platform.yaml"
+    text = platform.read_text().replace("  missingParameter\n", "  missingParameterz\n", 1)
+    text = text.replace("required: missingParameter\n", "required: noSuchCode\n")
+    platform.write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_specs(spec_dir)
+    issue = next(i for i in info.value.issues if "noSuchCode" in i.message)
+    assert issue.loc.file.endswith("platform.yaml")
+    assert issue.loc.line == line_of(text, "required: noSuchCode")
+
+
+def run_lint(spec_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", "lint-spec", "--spec", str(spec_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_lint_spec_command_passes_on_the_committed_spec() -> None:
+    result = run_lint(SPEC_DIR)
+    assert result.returncode == 0, result.stderr
+    assert "spec OK" in result.stdout
+
+
+def test_lint_spec_command_fails_with_positions(tmp_path: Path) -> None:
+    text = TINY.replace("    default: 5\n", "    default: 12\n")
+    result = run_lint(write_spec(tmp_path, text))
+    assert result.returncode == 1
+    assert f"tiny.yaml:{line_of(text, 'default: 12')}:" in result.stderr
+    assert "1 problem(s)" in result.stderr
