@@ -1,0 +1,143 @@
+"""The spec as plain-data tables for the generated runtime (``Contract``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .json_schema import format_regex
+from .spec_model import Clause, ModelSpec, Parameter, Platform, Rule
+
+Table = dict[str, Any]
+
+
+def parameter_table(p: Parameter) -> Table:
+    row: Table = {"path": p.path, "types": list(p.types)}
+    if p.required:
+        row["required"] = True
+    if p.anchor:
+        row["anchor"] = p.anchor
+    if p.const is not None:
+        row["const"] = p.const
+    if p.enum:
+        row["enum"] = [e.value for e in p.enum]
+    if p.default is not None:
+        row["default"] = p.default
+    for key, value in (
+        ("minimum", p.minimum),
+        ("maximum", p.maximum),
+        ("multipleOf", p.multiple_of),
+        ("minLength", p.min_length),
+        ("maxLength", p.max_length),
+        ("minItems", p.min_items),
+        ("maxItems", p.max_items),
+        ("format", p.format),
+    ):
+        if value is not None:
+            row[key] = value
+    if p.items is not None:
+        items: Table = {"type": p.items.type}
+        if p.items.format:
+            items["format"] = p.items.format
+        row["items"] = items
+    if p.codes:
+        row["codes"] = dict(sorted(p.codes.items()))
+    return row
+
+
+def parameters_table(params: Iterable[Parameter]) -> list[Table]:
+    return [parameter_table(p) for p in params]
+
+
+def _clause(clause: Clause) -> Table:
+    conditions = []
+    for c in clause.conditions:
+        cond: Table = {"path": c.path}
+        if c.has_equals:
+            cond["equals"] = c.equals
+        conditions.append(cond)
+    return {"mode": clause.mode, "conditions": conditions}
+
+
+def rule_table(rule: Rule, scope: str) -> Table:
+    """One rule; ``scope`` is the object array it holds per item of ("" for the task)."""
+    row: Table = {"id": rule.id, "kind": rule.kind, "message": rule.message}
+    if scope:
+        row["scope"] = scope
+    if rule.source.anchor:
+        row["anchor"] = rule.source.anchor
+    if rule.params:
+        row["params"] = [list(op) for op in rule.params]
+    if rule.when is not None:
+        row["when"] = _clause(rule.when)
+    if rule.then is not None:
+        row["then"] = _clause(rule.then)
+    optional: dict[str, Any] = {
+        "forbid": list(rule.forbid) or None,
+        "target": rule.target,
+        "maxItems": rule.max_items,
+        "field": rule.position_field,
+        "positions": {k: list(v) for k, v in rule.positions.items()} or None,
+        "automatic": {str(k): list(v) for k, v in sorted(rule.automatic.items())} or None,
+        "in": list(rule.in_) or None,
+        "pattern": rule.pattern,
+        "param": rule.param,
+        "allowed": list(rule.allowed) or None,
+        "default": rule.default,
+    }
+    row.update({k: v for k, v in optional.items() if v is not None})
+    return row
+
+
+def formats_table(platform: Platform) -> Table:
+    return {
+        name: [format_regex(platform, name), fmt.description[:1].lower() + fmt.description[1:-1]]
+        for name, fmt in sorted(platform.formats.items())
+    }
+
+
+def rule_codes_table(platform: Platform) -> Table:
+    return {name: dict(sorted(k.codes.items())) for name, k in sorted(platform.rule_kinds.items())}
+
+
+def errors_table(platform: Platform) -> Table:
+    return {e.code: {"status": e.status, "family": e.family} for e in platform.errors}
+
+
+def dimensions_table(model: ModelSpec) -> Table | None:
+    if model.dimensions is None:
+        return None
+    return {
+        "params": list(model.dimensions.params),
+        "rows": [
+            {"label": r.label, "resolution": r.resolution, "width": r.width, "height": r.height}
+            for r in model.dimensions.rows
+        ],
+    }
+
+
+def pricing_table(model: ModelSpec) -> Table | None:
+    if model.pricing is None:
+        return None
+    return {
+        "currency": model.pricing.currency,
+        "unit": model.pricing.unit,
+        "audioDefault": model.pricing.audio_default,
+        "rates": [
+            {"resolution": r.resolution, "audio": r.audio, "perSecond": r.per_second}
+            for r in model.pricing.rates
+        ],
+    }
+
+
+def examples_table(model: ModelSpec) -> list[Table]:
+    return [
+        {
+            "name": e.name,
+            "title": e.title,
+            "kind": e.kind,
+            "request": dict(e.request),
+            "response": dict(e.response),
+        }
+        for e in model.examples
+    ]
