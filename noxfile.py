@@ -1,10 +1,10 @@
-"""Sessions: `nox -s spec lint tests` is what CI runs (through `./dev test`)."""
+"""Sessions: `nox` with no arguments runs what CI runs (through `./dev test`)."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["spec", "lint", "tests"]
+nox.options.sessions = ["spec", "check", "lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 SOURCES = ["codegen", "tests", "noxfile.py"]
@@ -15,6 +15,20 @@ def spec(session: nox.Session) -> None:
     """Check every spec file against the meta-schema and the cross-reference checks."""
     session.install("-e", ".")
     session.run("python", "-m", "codegen", "lint-spec")
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Fail with a diff when generated/ is not what the spec generates."""
+    session.install("-e", ".")
+    session.run("python", "-m", "codegen", "check")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate generated/ from spec/ (commit the result)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "codegen", "generate")
 
 
 @nox.session

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .json_schema import format_regex
+from .param_tree import ParamTree
 from .spec_model import Clause, ModelSpec, Parameter, Platform, Rule
 
 Table = dict[str, Any]
@@ -87,6 +88,14 @@ def rule_table(rule: Rule, scope: str) -> Table:
     }
     row.update({k: v for k, v in optional.items() if v is not None})
     return row
+
+
+def rules_table(model: ModelSpec) -> list[Table]:
+    """Every rule of the model, each with the object-array scope it holds in."""
+    tree = ParamTree.build(model.parameters)
+    return [
+        rule_table(r, tree.array_scope(p for _, p in r.referenced_paths())) for r in model.rules
+    ]
 
 
 def formats_table(platform: Platform) -> Table:

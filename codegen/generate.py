@@ -26,7 +26,7 @@ from . import contract_tables as tables
 from .json_schema import request_schema, response_schema
 from .model_codegen import pydantic_models
 from .openapi import openapi_document
-from .param_tree import ParamTree, pascal
+from .param_tree import pascal
 from .spec_model import ModelSpec, SpecSet
 
 PACKAGE = "runware_contract"
@@ -121,11 +121,7 @@ def render_model(
     comment = " ".join(header)
     request = request_schema(model, platform, header=comment)
     result = response_schema(model, platform, header=comment)
-    tree = ParamTree.build(model.parameters)
-    rules = [
-        tables.rule_table(r, tree.array_scope(p for _, p in r.referenced_paths()))
-        for r in model.rules
-    ]
+    rules = tables.rules_table(model)
     request_class = f"{pascal(model.task_type)}Request"
     result_class = f"{pascal(model.task_type)}Result"
     context = {

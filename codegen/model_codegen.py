@@ -15,7 +15,12 @@ from typing import Any
 
 import datamodel_code_generator as dcg
 from datamodel_code_generator._format_types import PythonVersion
-from datamodel_code_generator.enums import DataModelType, InputFileType, StrictTypes
+from datamodel_code_generator.enums import (
+    DataModelType,
+    InputFileType,
+    StrictTypes,
+    TargetPydanticVersion,
+)
 
 
 def pydantic_models(
@@ -30,6 +35,7 @@ def pydantic_models(
         "input_file_type": InputFileType.JsonSchema,
         "output_model_type": DataModelType.PydanticV2BaseModel,
         "target_python_version": PythonVersion.PY_311,
+        "target_pydantic_version": TargetPydanticVersion.V2_14,
         "strict_types": [StrictTypes.str, StrictTypes.int, StrictTypes.bool, StrictTypes.float],
         "extra_fields": extra,
         "field_constraints": True,

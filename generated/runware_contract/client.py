@@ -219,12 +219,14 @@ class _Core:
             for e in errors
             if e.get("code") == "conflictTaskUUID" and e.get("taskUUID") in sent_uuids
         ]
+        accepted_only = False
         if accepted and retried:
             errors = [e for e in errors if e not in accepted]
             data += [
                 {"taskType": e.get("taskType"), "taskUUID": e.get("taskUUID")} for e in accepted
             ]
-        if errors or not response.is_success:
+            accepted_only = not errors
+        if errors or not (response.is_success or accepted_only):
             error = error_for(errors, response.status_code, retry_after, data=data)
             return _Attempt(data=data, error=error, retry_after=retry_after)
         return _Attempt(data=data)
@@ -320,6 +322,7 @@ class Client:
         poll_interval: float = 1.0,
         max_poll_interval: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._core = _Core(
             api_key,
@@ -333,6 +336,7 @@ class Client:
         )
         self._http = httpx.Client(transport=transport, timeout=timeout)
         self._sleep = sleep
+        self._clock = clock
 
     def __enter__(self) -> Client:
         return self
@@ -383,7 +387,7 @@ class Client:
     ) -> list[Any]:
         """Poll until every task has all its results; return them in task order."""
         statuses = self._core.status(_uuids(tasks), number_results, model)
-        deadline = time.monotonic() + timeout
+        deadline = self._clock() + timeout
         poll = 0
         while True:
             pending = [s.task_uuid for s in statuses if not s.done]
@@ -393,7 +397,7 @@ class Client:
             if all(s.done for s in statuses):
                 continue
             delay = self._core.poll_delay(poll)
-            if time.monotonic() + delay > deadline:
+            if self._clock() + delay > deadline:
                 raise TaskTimeoutError(
                     f"tasks not finished after {timeout} s: {', '.join(pending)}"
                 )
@@ -429,6 +433,7 @@ class AsyncClient:
         poll_interval: float = 1.0,
         max_poll_interval: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._core = _Core(
             api_key,
@@ -442,6 +447,7 @@ class AsyncClient:
         )
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._sleep = sleep
+        self._clock = clock
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -494,7 +500,7 @@ class AsyncClient:
     ) -> list[Any]:
         """Poll until every task has all its results; return them in task order."""
         statuses = self._core.status(_uuids(tasks), number_results, model)
-        deadline = time.monotonic() + timeout
+        deadline = self._clock() + timeout
         poll = 0
         while True:
             pending = [s.task_uuid for s in statuses if not s.done]
@@ -504,7 +510,7 @@ class AsyncClient:
             if all(s.done for s in statuses):
                 continue
             delay = self._core.poll_delay(poll)
-            if time.monotonic() + delay > deadline:
+            if self._clock() + delay > deadline:
                 raise TaskTimeoutError(
                     f"tasks not finished after {timeout} s: {', '.join(pending)}"
                 )

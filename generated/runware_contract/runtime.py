@@ -654,13 +654,14 @@ class Contract:
         self._fill(result, "")
         for rule in self.rules:
             if rule["kind"] == "defaultWhen":
+                # The condition sees the defaults; the target must be absent from the task.
                 when = _RuleBuilder(self, rule, "").clause(rule["when"])
                 parts = rule["param"].split(".")
-                if when.holds(result) and _get(result, parts) is _MISSING:
+                if when.holds(result) and _get(task, parts) is _MISSING:
                     target = result
                     for part in parts[:-1]:
                         target = target.setdefault(part, {})
-                    target[parts[-1]] = rule["default"]
+                    target[parts[-1]] = copy.deepcopy(rule["default"])
         return result
 
     def _fill(self, obj: dict[str, Any], path: str) -> None:

@@ -3,7 +3,7 @@
 #   spec/platform.yaml
 #     82fe003bdf7c761e76f002ac1289d2b8b9591efd7c8d1fd2196764c1b6f19559
 #   spec/models/klingai-video-3-0-pro.yaml
-#     94047177238c42dca7113989b27718bc81599a1e6195278c3c8e9cb69856e353
+#     07b31a6f3a25eefe98b94a200adb21c638c748dc23241c9fe95d087294625580
 
 """The compiled contract of Kling VIDEO 3.0 Pro: validation, defaults and pricing."""
 

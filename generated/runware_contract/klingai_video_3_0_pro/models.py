@@ -3,15 +3,23 @@
 #   spec/platform.yaml
 #     82fe003bdf7c761e76f002ac1289d2b8b9591efd7c8d1fd2196764c1b6f19559
 #   spec/models/klingai-video-3-0-pro.yaml
-#     94047177238c42dca7113989b27718bc81599a1e6195278c3c8e9cb69856e353
+#     07b31a6f3a25eefe98b94a200adb21c638c748dc23241c9fe95d087294625580
 
 from __future__ import annotations
 
 from enum import Enum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, StrictStr
-from pydantic.experimental.missing_sentinel import MISSING
+from pydantic import (
+    MISSING,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 
 from runware_contract.klingai_video_3_0_pro.contract import RequestBase
 
