@@ -30,3 +30,28 @@ def docs_page_text() -> str:
             "(it is not committed to this repository)"
         )
     return path.read_text(encoding="utf-8")
+
+
+TINY_SPEC_MODELS = REPO / "tests" / "data" / "tiny-spec" / "models"
+
+
+def make_tiny_spec_dir(root: Path) -> Path:
+    """A spec folder with the real platform.yaml and the tiny test model."""
+    import shutil
+
+    spec_dir = root / "spec"
+    (spec_dir / "models").mkdir(parents=True)
+    shutil.copy(SPEC_DIR / "platform.yaml", spec_dir / "platform.yaml")
+    for path in TINY_SPEC_MODELS.glob("*.yaml"):
+        shutil.copy(path, spec_dir / "models" / path.name)
+    return spec_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_spec_dir(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def tiny_spec(tiny_spec_dir: Path) -> SpecSet:
+    return load_specs(tiny_spec_dir)

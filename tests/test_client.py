@@ -1,0 +1,331 @@
+"""The generated client against respx and httpx.MockTransport: submit, poll, errors, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import runware_contract as rc
+from runware_contract import klingai_video_3_0_pro as kling
+from runware_contract.client import DEFAULT_BASE_URL
+
+T2V = copy.deepcopy(kling.EXAMPLES[0].request)
+UUID = T2V["taskUUID"]
+VIDEO_A = "baf38118-1b77-4a2b-9ec1-78a697bd135f"
+VIDEO_B = "673e3e9c-26a2-4259-8fc3-03b1a783fb72"
+
+
+class FakeTime:
+    """A clock that only moves when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+    def clock(self) -> float:
+        return self.now
+
+
+def success(video: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "taskType": "videoInference",
+        "taskUUID": UUID,
+        "status": "success",
+        "videoUUID": video,
+        "videoURL": f"https://vm.example/{video}.mp4",
+        "seed": 7,
+        "NSFWContent": False,
+        **extra,
+    }
+
+
+def processing(progress: int) -> dict[str, Any]:
+    return {
+        "taskType": "videoInference",
+        "taskUUID": UUID,
+        "status": "processing",
+        "progress": progress,
+    }
+
+
+def lifecycle(polls_before_done: int, results: int) -> Callable[[httpx.Request], httpx.Response]:
+    """A backend: acks video tasks, answers getResponse with processing items, then results."""
+    state = {"polls": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        tasks = json.loads(request.content)
+        data: list[dict[str, Any]] = []
+        for task in tasks:
+            if task["taskType"] == "videoInference":
+                data.append({"taskType": "videoInference", "taskUUID": task["taskUUID"]})
+            elif task["taskType"] == "getResponse":
+                state["polls"] += 1
+                if state["polls"] <= polls_before_done:
+                    data += [processing(30 * state["polls"]) for _ in range(results)]
+                else:
+                    data += [success(v) for v in (VIDEO_A, VIDEO_B)[:results]]
+        return httpx.Response(200, json={"data": data})
+
+    return handler
+
+
+def client(time_: FakeTime, **kwargs: Any) -> rc.Client:
+    return rc.Client("key", sleep=time_.sleep, clock=time_.clock, **kwargs)
+
+
+@respx.mock
+def test_run_polls_through_processing_to_typed_results() -> None:
+    route = respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(polls_before_done=2, results=2))
+    time_ = FakeTime()
+    with client(time_) as c:
+        results = c.run({**T2V, "numberResults": 2})
+    assert [type(r) for r in results] == [kling.Result, kling.Result]
+    assert {r.videoUUID for r in results} == {VIDEO_A, VIDEO_B}
+    assert route.call_count == 4  # submit + 3 polls
+    assert time_.sleeps == [1.0, 1.5]  # 1 s, growing x1.5
+    sent = route.calls[0].request
+    assert sent.headers["Authorization"] == "Bearer key"
+    assert json.loads(sent.content)[0]["taskUUID"] == UUID
+
+
+@respx.mock
+def test_submit_assigns_a_task_uuid_when_missing() -> None:
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(0, 1))
+    task = {k: v for k, v in T2V.items() if k != "taskUUID"}
+    with client(FakeTime()) as c:
+        (ack,) = c.submit(task)
+    assert ack["taskType"] == "videoInference" and len(ack["taskUUID"]) == 36
+
+
+@respx.mock
+def test_invalid_task_is_rejected_before_sending() -> None:
+    route = respx.post(DEFAULT_BASE_URL).mock(return_value=httpx.Response(200, json={"data": []}))
+    with client(FakeTime()) as c, pytest.raises(rc.InvalidRequestError) as info:
+        c.submit({**T2V, "duration": 99})
+    assert not route.called
+    assert (info.value.code, info.value.parameter) == ("valueTooLarge", "duration")
+
+
+@respx.mock
+def test_validation_can_be_switched_off() -> None:
+    error = {
+        "code": "valueTooLarge",
+        "message": "duration too large",
+        "parameter": "duration",
+        "taskUUID": UUID,
+        "taskType": "videoInference",
+    }
+    route = respx.post(DEFAULT_BASE_URL).mock(
+        return_value=httpx.Response(400, json={"errors": [error]})
+    )
+    with client(FakeTime(), validate=False) as c, pytest.raises(rc.InvalidRequestError) as info:
+        c.submit({**T2V, "duration": 99})
+    assert route.call_count == 1  # 400 is not retried
+    assert info.value.status == 400 and info.value.errors == [error]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "exception"),
+    [
+        (401, "invalidApiKey", rc.AuthenticationError),
+        (401, "missingApiKey", rc.AuthenticationError),
+        (402, "insufficientCredits", rc.PaymentRequiredError),
+        (403, "forbiddenOperation", rc.AuthenticationError),
+        (404, "taskNotFound", rc.NotFoundError),
+        (400, "conflictTaskUUID", rc.ConflictError),
+        (400, "unsupportedParameter", rc.InvalidRequestError),
+        (400, "someNewValidationCode", rc.InvalidRequestError),
+        (500, "inferenceError", rc.ServerError),
+        (504, "timeoutProvider", rc.ProviderTimeoutError),
+    ],
+)
+@respx.mock
+def test_errors_map_to_exceptions_by_family(
+    status: int, code: str, exception: type[rc.RunwareAPIError]
+) -> None:
+    body = {"errors": [{"code": code, "message": "m", "parameter": None, "taskUUID": UUID}]}
+    respx.post(DEFAULT_BASE_URL).mock(return_value=httpx.Response(status, json=body))
+    with client(FakeTime(), max_retries=0) as c, pytest.raises(exception) as info:
+        c.submit(T2V)
+    assert info.value.code == code and info.value.status == status
+
+
+@respx.mock
+def test_retries_503_honouring_retry_after() -> None:
+    busy = httpx.Response(
+        503,
+        headers={"Retry-After": "2"},
+        json={"errors": [{"code": "providerInternalError", "message": "busy"}]},
+    )
+    ack = httpx.Response(200, json={"data": [{"taskType": "videoInference", "taskUUID": UUID}]})
+    route = respx.post(DEFAULT_BASE_URL).mock(side_effect=[busy, ack])
+    time_ = FakeTime()
+    with client(time_) as c:
+        assert c.submit(T2V) == [{"taskType": "videoInference", "taskUUID": UUID}]
+    assert route.call_count == 2 and time_.sleeps == [2.0]
+
+
+@respx.mock
+def test_429_retries_with_backoff_then_gives_up() -> None:
+    limited = httpx.Response(
+        429, json={"errors": [{"code": "rateLimitExceeded", "message": "slow down"}]}
+    )
+    route = respx.post(DEFAULT_BASE_URL).mock(return_value=limited)
+    time_ = FakeTime()
+    with client(time_, max_retries=3) as c, pytest.raises(rc.RateLimitError):
+        c.submit(T2V)
+    assert route.call_count == 4 and time_.sleeps == [0.5, 1.0, 2.0]
+
+
+@respx.mock
+def test_network_error_is_retried() -> None:
+    ack = httpx.Response(200, json={"data": [{"taskType": "videoInference", "taskUUID": UUID}]})
+    route = respx.post(DEFAULT_BASE_URL).mock(side_effect=[httpx.ConnectError("down"), ack])
+    with client(FakeTime()) as c:
+        c.submit(T2V)
+    assert route.call_count == 2
+
+
+@respx.mock
+def test_conflict_after_a_retry_means_accepted() -> None:
+    conflict = {
+        "code": "conflictTaskUUID",
+        "message": "used",
+        "taskUUID": UUID,
+        "taskType": "videoInference",
+    }
+    respx.post(DEFAULT_BASE_URL).mock(
+        side_effect=[httpx.ReadTimeout("lost"), httpx.Response(400, json={"errors": [conflict]})]
+    )
+    with client(FakeTime()) as c:
+        assert c.submit(T2V) == [{"taskType": "videoInference", "taskUUID": UUID}]
+
+
+@respx.mock
+def test_failed_task_raises_while_waiting() -> None:
+    failure = {
+        "code": "inferenceError",
+        "message": "boom",
+        "taskUUID": UUID,
+        "taskType": "videoInference",
+    }
+    respx.post(DEFAULT_BASE_URL).mock(
+        side_effect=[
+            httpx.Response(200, json={"data": [{"taskType": "videoInference", "taskUUID": UUID}]}),
+            httpx.Response(200, json={"errors": [failure]}),
+        ]
+    )
+    with client(FakeTime()) as c, pytest.raises(rc.ServerError) as info:
+        c.run(T2V)
+    assert info.value.errors[0]["taskUUID"] == UUID
+
+
+@respx.mock
+def test_wait_times_out() -> None:
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(polls_before_done=10**6, results=1))
+    time_ = FakeTime()
+    with client(time_) as c, pytest.raises(rc.TaskTimeoutError):
+        c.run(T2V, timeout=20)
+    assert time_.now <= 20
+
+
+@respx.mock
+def test_wait_for_a_task_submitted_elsewhere() -> None:
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(polls_before_done=0, results=2))
+    with client(FakeTime()) as c:
+        results = c.wait(UUID, number_results=2, model=kling.MODEL_ID)
+    assert len(results) == 2
+
+
+def test_injected_transport_and_base_url() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return lifecycle(0, 1)(request)
+
+    c = rc.Client(
+        "key",
+        base_url="http://127.0.0.1:9/v1",
+        transport=httpx.MockTransport(handler),
+        sleep=FakeTime().sleep,
+    )
+    with c:
+        (result,) = c.run(T2V)
+    assert str(seen[0].url) == "http://127.0.0.1:9/v1"
+    assert result.videoUUID == VIDEO_A
+
+
+@respx.mock
+def test_upload_image() -> None:
+    item = {
+        "taskType": "imageUpload",
+        "taskUUID": UUID,
+        "imageUUID": VIDEO_A,
+        "imageURL": "https://im.example/a.png",
+    }
+    respx.post(DEFAULT_BASE_URL).mock(return_value=httpx.Response(200, json={"data": [item]}))
+    with client(FakeTime()) as c:
+        assert c.upload_image("data:image/png;base64,iVBORw0KGgo=")["imageUUID"] == VIDEO_A
+
+
+def test_parse_webhook() -> None:
+    body = json.dumps({"data": [success(VIDEO_A, cost=1.12)]}).encode()
+    (result,) = rc.parse_webhook(body)
+    assert isinstance(result, kling.Result) and result.cost == 1.12
+    with pytest.raises(rc.ServerError):
+        rc.parse_webhook({"errors": [{"code": "inferenceError", "message": "x"}]})
+    with pytest.raises(ValueError):
+        rc.parse_webhook(b"[]")
+
+
+def test_async_client_runs_and_retries() -> None:
+    handler = lifecycle(polls_before_done=1, results=1)
+    calls = {"n": 0}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return httpx.Response(
+                503, json={"errors": [{"code": "providerInternalError", "message": "x"}]}
+            )
+        return handler(request)
+
+    time_ = FakeTime()
+
+    async def main() -> list[Any]:
+        async with rc.AsyncClient(
+            "key", transport=httpx.MockTransport(flaky), sleep=time_.asleep, clock=time_.clock
+        ) as c:
+            return await c.run(T2V)
+
+    (result,) = asyncio.run(main())
+    assert result.videoUUID == VIDEO_A
+    assert time_.sleeps == [0.5, 1.0]  # one retry backoff, one poll interval
+
+
+def test_async_client_validates_before_sending() -> None:
+    async def main() -> None:
+        async with rc.AsyncClient("key", transport=httpx.MockTransport(lifecycle(0, 1))) as c:
+            await c.submit({**T2V, "outputFormat": "AVI"})
+
+    with pytest.raises(rc.InvalidRequestError):
+        asyncio.run(main())
+
+
+def test_client_needs_a_key() -> None:
+    with pytest.raises(ValueError):
+        rc.Client("")
