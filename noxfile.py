@@ -7,7 +7,7 @@ import nox
 nox.options.sessions = ["spec", "check", "lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-SOURCES = ["codegen", "tests", "noxfile.py"]
+SOURCES = ["codegen", "tests", "benchmarks", "noxfile.py"]
 
 
 @nox.session
@@ -38,6 +38,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", *SOURCES)
     session.run("ruff", "format", "--check", *SOURCES)
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (not part of CI): generator wall time, validate() vs fastjsonschema."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/codegen_bench.py", *session.posargs)
 
 
 @nox.session
