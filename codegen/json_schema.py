@@ -195,25 +195,11 @@ class SchemaBuilder:
             values = list(rule.positions[position])
             return {"required": [field], "properties": {field: {"enum": values}}}
 
+        # Explicit positions may not repeat; items without the field fill free positions.
         checks: list[Schema] = [
             self.nest(target, {"contains": at(pos), "minContains": 0, "maxContains": 1})
             for pos in rule.positions
         ]
-        no_field: Schema = {"not": {"required": [field]}}
-        for count, positions in sorted(rule.automatic.items()):
-            for i, pos in enumerate(positions):
-                for j in range(count):
-                    if j == i:
-                        continue
-                    when = [no_field if k == i else True for k in range(count)]
-                    then = [{"not": at(pos)} if k == j else True for k in range(count)]
-                    size: Schema = {"minItems": count, "maxItems": count}
-                    checks.append(
-                        self.nest(
-                            target,
-                            {"if": {**size, "prefixItems": when}, "then": {"prefixItems": then}},
-                        )
-                    )
         return {"allOf": checks}
 
     def rules_by_scope(self, rules: Iterable[Rule]) -> dict[str, list[Schema]]:

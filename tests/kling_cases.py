@@ -207,9 +207,8 @@ def _both_first(t: dict[str, Any]) -> None:
     t["inputs"]["frameImages"][1]["frame"] = 0
 
 
-def _auto_clash(t: dict[str, Any]) -> None:
-    t["inputs"]["frameImages"][0]["frame"] = "last"
-    del t["inputs"]["frameImages"][1]["frame"]
+def _alias_clash(t: dict[str, Any]) -> None:
+    t["inputs"]["frameImages"][0]["frame"] = "last"  # the second one is -1: also last
 
 
 def _frames_to_size(t: dict[str, Any]) -> None:
@@ -275,7 +274,7 @@ RULE_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("width-height-together", "missing", _edit(example(T2V), _drop("height")), "height"),
     ("frame-image-positions", "invalid", _edit(RICH, _both_first), "inputs.frameImages.1.frame"),
-    ("frame-image-positions", "invalid", _edit(RICH, _auto_clash), "inputs.frameImages.1"),
+    ("frame-image-positions", "invalid", _edit(RICH, _alias_clash), "inputs.frameImages.1.frame"),
     (
         "element-images-require-frontal-image",
         "missing",
@@ -289,14 +288,6 @@ RULE_CASES: list[tuple[str, str, dict[str, Any], str]] = [
             RICH, lambda t: t["inputs"]["elements"][1].update(voices=["https://example.com/v.mp3"])
         ),
         "inputs.elements.1.voices",
-    ),
-    (
-        "element-voices-require-images",
-        "missing",
-        _edit(
-            RICH, lambda t: t["inputs"]["elements"].__setitem__(0, {"id": "v", "voices": ["x.mp3"]})
-        ),
-        "inputs.elements.0.frontalImage",
     ),
     (
         "prompt-element-references",

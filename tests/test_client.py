@@ -143,7 +143,7 @@ def test_validation_can_be_switched_off() -> None:
         (401, "invalidApiKey", rc.AuthenticationError),
         (401, "missingApiKey", rc.AuthenticationError),
         (402, "insufficientCredits", rc.PaymentRequiredError),
-        (403, "forbiddenOperation", rc.AuthenticationError),
+        (403, "forbidden", rc.AuthenticationError),
         (404, "taskNotFound", rc.NotFoundError),
         (400, "conflictTaskUUID", rc.ConflictError),
         (400, "unsupportedParameter", rc.InvalidRequestError),

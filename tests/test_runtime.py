@@ -137,8 +137,9 @@ def test_limit_items(contract: Contract) -> None:
         ([{"image": IMG}, {"image": IMG}], None),
         ([{"image": IMG, "at": -1}, {"image": IMG, "at": 0}], None),
         ([{"image": IMG, "at": "start"}, {"image": IMG, "at": 0}], "inputs.frames.1.at"),
-        ([{"image": IMG, "at": "end"}, {"image": IMG}], "inputs.frames.1"),
-        ([{"image": IMG}, {"image": IMG, "at": "start"}], "inputs.frames.1.at"),
+        ([{"image": IMG, "at": "end"}, {"image": IMG}], None),  # the automatic one takes start
+        ([{"image": IMG}, {"image": IMG, "at": "start"}], None),  # ... and here end
+        ([{"image": IMG, "at": -1}, {"image": IMG, "at": "end"}], "inputs.frames.1.at"),
         (
             [
                 {"image": IMG},
@@ -319,3 +320,22 @@ def test_price_of(tiny_spec: SpecSet) -> None:
         price_of({"duration": 4}, pricing, dims)  # two resolutions: which one is unknown
     with pytest.raises(ValueError, match="no price"):
         price_of({"width": 1920, "height": 1080, "duration": 4}, pricing, dims, audio=True)
+
+
+@pytest.mark.parametrize(
+    ("frames", "positions"),
+    [
+        ([{}], ["start"]),
+        ([{}, {}], ["start", "end"]),
+        ([{"at": "end"}, {}], ["end", "start"]),
+        ([{}, {"at": 0}], ["end", "start"]),
+        ([{"at": -1}], ["end"]),
+        ([{"at": "middle"}, {}], [None, "start"]),
+        ([{}, {}, {}], [None, None, None]),
+    ],
+)
+def test_resolve_positions(tiny_spec: SpecSet, frames: list[Any], positions: list[Any]) -> None:
+    from runware_contract.runtime import resolve_positions
+
+    (rule,) = [r for r in tables.rules_table(tiny_spec.models[0]) if r["kind"] == "framePositions"]
+    assert resolve_positions(frames, rule) == positions

@@ -238,7 +238,6 @@ def test_description_rules_are_captured(model: ModelSpec) -> None:
     assert kinds["frame-image-positions"] == "framePositions"
     assert kinds["element-images-require-frontal-image"] == "requires"
     assert kinds["element-videos-exclude-images-and-voices"] == "forbids"
-    assert kinds["element-voices-require-images"] == "requires"
     assert kinds["prompt-element-references"] == "promptReferences"
     assert kinds["ttl-needs-url-output"] == "valueWhen"
     assert kinds["safety-mode-defaults-to-fast"] == "defaultWhen"

@@ -1,0 +1,29 @@
+"""Settings of one mock server instance (the CLI flags, and knobs for tests)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class MockConfig:
+    """Everything a MockServer needs; the defaults are the CLI's."""
+
+    api_keys: frozenset[str] = frozenset()  # empty: any non-empty key is accepted
+    job_seconds: float = 3.0  # how long a video task stays "processing"
+    seed: int | None = None  # deterministic UUIDs, seeds and timings
+    journal_size: int = 1000  # request journal ring buffer
+    task_ttl_seconds: float = 3600.0  # how long finished tasks can be polled
+    session_buffer_seconds: float = 120.0  # WebSocket results kept for resume
+    max_body_bytes: int = 10 * 1024 * 1024
+    webhook_attempts: int = 5
+    webhook_timeout_seconds: float = 5.0
+    webhook_backoff_seconds: float = 0.5
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    def key_is_valid(self, key: str | None) -> bool:
+        if not key:
+            return False
+        return not self.api_keys or key in self.api_keys

@@ -1,0 +1,27 @@
+"""Deterministic identifiers: with a seed, every UUID and seed depends only on the seed and
+the task's own taskUUID (not on request order), so concurrent clients get stable values."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+
+class IdSource:
+    def __init__(self, seed: int | None) -> None:
+        self.seed = seed if seed is not None else secrets.randbits(63)
+
+    def _digest(self, *parts: object) -> bytes:
+        text = ":".join(str(p) for p in (self.seed, *parts))
+        return hashlib.sha256(text.encode()).digest()
+
+    def uuid4(self, *parts: object) -> str:
+        """A version-4-shaped UUID derived from ``parts``."""
+        return str(uuid.UUID(bytes=self._digest(*parts)[:16], version=4))
+
+    def integer(self, *parts: object, bits: int = 31) -> int:
+        return int.from_bytes(self._digest(*parts)[:8], "big") >> (64 - bits)
+
+    def fraction(self, *parts: object) -> float:
+        return self.integer(*parts, bits=52) / float(1 << 52)
