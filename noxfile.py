@@ -7,7 +7,7 @@ import nox
 nox.options.sessions = ["spec", "check", "lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-SOURCES = ["codegen", "tests", "benchmarks", "noxfile.py"]
+SOURCES = ["codegen", "mockserver", "tests", "benchmarks", "noxfile.py"]
 
 
 @nox.session

@@ -114,6 +114,7 @@ def openapi_document(spec: SpecSet, header: Sequence[str]) -> dict[str, Any]:
             "taskUUID": {"type": "string"},
             "status": {"const": statuses[0]},
             "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "videoUUID": {"type": "string", "description": "The video this item will become."},
         },
     }
     item_refs += [{"$ref": REF + "Acknowledgement"}, {"$ref": REF + "ProcessingItem"}]

@@ -55,3 +55,73 @@ def tiny_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_spec(tiny_spec_dir: Path) -> SpecSet:
     return load_specs(tiny_spec_dir)
+
+
+# ── the mock server, in-process and over a real socket ─────────────────────
+
+import contextlib  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import httpx  # noqa: E402
+
+from mockserver import MockConfig, MockServer  # noqa: E402
+from mockserver.testing import InProcessMock, serve  # noqa: E402
+
+API_KEY = "test-key"
+
+
+@dataclass
+class MockHandle:
+    """A running mock and an httpx client for it (key already sent)."""
+
+    server: MockServer
+    client: httpx.Client
+    mode: str  # inprocess | socket
+    ws_url: str | None = None
+
+    def post(self, tasks: object, **kwargs: object) -> httpx.Response:
+        return self.client.post("/v1", json=tasks, **kwargs)  # type: ignore[arg-type]
+
+    def poll(self, task_uuid: str) -> httpx.Response:
+        return self.post([{"taskType": "getResponse", "taskUUID": task_uuid}])
+
+
+@contextlib.contextmanager
+def start_mock(mode: str, config: MockConfig) -> Iterator[MockHandle]:
+    headers = {"Authorization": f"Bearer {next(iter(config.api_keys), API_KEY)}"}
+    if mode == "inprocess":
+        with InProcessMock(MockServer(config)) as mock:
+            client = httpx.Client(
+                base_url="http://testserver",
+                headers=headers,
+                transport=httpx.MockTransport(mock.handle),
+            )
+            with client:
+                yield MockHandle(mock.server, client, mode)
+    else:
+        with serve(config) as running:
+            client = httpx.Client(base_url=running.base_url, headers=headers, timeout=30)
+            with client:
+                yield MockHandle(running.server, client, mode, running.ws_url)
+
+
+def mock_config(request: pytest.FixtureRequest) -> MockConfig:
+    marker = request.node.get_closest_marker("mock_config")
+    settings: dict[str, object] = {"job_seconds": 0.2, "seed": 7}
+    if marker is not None:
+        settings.update(marker.kwargs)
+    return MockConfig(**settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["inprocess", "socket"])
+def mock(request: pytest.FixtureRequest) -> Iterator[MockHandle]:
+    """The mock over REST, once in-process and once on a loopback socket."""
+    with start_mock(request.param, mock_config(request)) as handle:
+        yield handle
+
+
+@pytest.fixture
+def socket_mock(request: pytest.FixtureRequest) -> Iterator[MockHandle]:
+    with start_mock("socket", mock_config(request)) as handle:
+        yield handle

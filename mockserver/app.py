@@ -1,0 +1,580 @@
+"""The ASGI application: REST and WebSocket on /v1, media, health, OpenAPI, admin API.
+
+``create_app(config)`` returns a Starlette app; ``MockServer`` holds its state, so
+tests and the pytest plugin can reach the store, the journal and the scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+
+import runware_contract as rc
+from runware_contract.runtime import RunwareError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .config import MockConfig
+from .delivery import Deliverer
+from .engine import Engine, Reply, RequestContext, dumps, error
+from .journal import Journal
+from .media import CONTENT_TYPES, VideoCache
+from .scenarios import Scenario, ScenarioError, Scenarios, parse
+from .scheduler import Scheduler
+from .store import Session, Store, TaskRecord
+
+JSON = "application/json"
+VIDEO_PATH = re.compile(
+    r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>mp4|webm|mov)"
+)
+UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
+
+
+class BadRequest(Exception):
+    """A request that fails before its tasks can be looked at."""
+
+    def __init__(self, status: int, err: RunwareError) -> None:
+        super().__init__(err["message"])
+        self.status = status
+        self.error = err
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_tasks(raw: bytes | str) -> list[Any]:
+    """The task array of a request body or WebSocket frame, or BadRequest saying why not."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        body = json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not valid JSON"
+        raise BadRequest(400, error("invalidRequestBody", f"The body is {reason}.")) from None
+    if not isinstance(body, list):
+        raise BadRequest(
+            400, error("invalidRequestBody", "The body must be a JSON array of tasks.")
+        )
+    if not body:
+        raise BadRequest(400, error("invalidEmptyRequest", "The task array is empty."))
+    return body
+
+
+def bearer(request: Request | WebSocket) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class MockServer:
+    """State and behaviour of one mock instance."""
+
+    def __init__(self, config: MockConfig | None = None) -> None:
+        self.config = config or MockConfig()
+        self.store = Store()
+        self.scenarios = Scenarios(seed=self.config.seed)
+        self.journal = Journal(self.config.journal_size)
+        self.engine = Engine(self.config, self.store, self.scenarios)
+        self.scheduler = Scheduler(self.config.clock)
+        self.videos = VideoCache()
+        self.deliverer: Deliverer | None = None
+        self._scenario_ids = 0
+        self.engine.on_accept.append(self._schedule)
+        self.app = Starlette(
+            routes=[
+                Route("/v1", self.rest, methods=["POST"]),
+                WebSocketRoute("/v1", self.websocket),
+                Route("/health", self.health, methods=["GET"]),
+                Route("/openapi.json", self.openapi, methods=["GET"]),
+                Route("/video/{name}", self.video, methods=["GET", "HEAD"]),
+                Route("/image/{uuid}", self.image, methods=["GET"]),
+                Route(
+                    "/__admin/scenarios", self.admin_scenarios, methods=["GET", "POST", "DELETE"]
+                ),
+                Route("/__admin/scenarios/{id}", self.admin_scenario, methods=["DELETE"]),
+                Route("/__admin/requests", self.admin_requests, methods=["GET", "DELETE"]),
+                Route("/__admin/deliveries", self.admin_deliveries, methods=["GET"]),
+                Route("/__admin/reset", self.admin_reset, methods=["POST"]),
+            ],
+            lifespan=self.lifespan,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.deliverer = Deliverer(
+            attempts=self.config.webhook_attempts,
+            timeout=self.config.webhook_timeout_seconds,
+            backoff=self.config.webhook_backoff_seconds,
+        )
+        self.scheduler.start()
+        sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await self.scheduler.stop()
+            await self.deliverer.close()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            self.store.sweep(self.config.clock(), self.config.session_buffer_seconds)
+
+    @property
+    def models(self) -> list[str]:
+        return sorted(rc.MODELS)
+
+    # ── completion: pushes, webhooks, uploads ───────────────────────────────
+
+    def _schedule(self, record: TaskRecord) -> None:
+        wants = (
+            record.session_id or record.task.get("webhookURL") or record.task.get("uploadEndpoint")
+        )
+        if wants:
+            due = record.fail_at if record.failure is not None else record.ready_at
+            self.scheduler.at(
+                due if due is not None else record.ready_at, lambda: self._complete(record)
+            )
+
+    def _complete(self, record: TaskRecord) -> None:
+        if record.pushed or record.task_uuid not in self.store.tasks:
+            return
+        record.pushed = True
+        body: dict[str, Any] = (
+            {"errors": [record.failure]} if record.failure is not None else {"data": record.results}
+        )
+        self._push(record.session_id, body)
+        webhook = record.task.get("webhookURL")
+        if webhook and self.deliverer is not None:
+            if record.failure is not None:
+                self.deliverer.webhook(webhook, record.task_uuid, body)
+            for item in [] if record.failure is not None else record.results:
+                self.deliverer.webhook(webhook, record.task_uuid, {"data": [item]})
+        upload = record.task.get("uploadEndpoint")
+        if upload and self.deliverer is not None and record.failure is None:
+            for item in record.results:
+                video = self.store.videos.get(item["videoUUID"])
+                if video is not None:
+                    self.deliverer.upload(
+                        upload,
+                        record.task_uuid,
+                        self._video_bytes_of(video.video_uuid),
+                        CONTENT_TYPES[video.container],
+                    )
+
+    def _video_bytes_of(self, video_uuid: str) -> Any:
+        async def content() -> bytes:
+            video = self.store.videos[video_uuid]
+            return await asyncio.to_thread(
+                self.videos.get, video.container, video.width, video.height, video.seconds
+            )
+
+        return content
+
+    def _push(self, session_id: str | None, body: dict[str, Any]) -> None:
+        session = self.store.sessions.get(session_id) if session_id else None
+        if session is None:
+            return
+        if session.send is not None:
+            asyncio.get_running_loop().create_task(session.send(body))
+        else:
+            session.buffer.append(body)
+
+    # ── REST ────────────────────────────────────────────────────────────────
+
+    async def rest(self, request: Request) -> Response:
+        started = time.perf_counter()
+        tasks: Any = None
+        try:
+            content_type = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+            if content_type not in (JSON, "", "application/*+json", "text/json"):
+                raise BadRequest(
+                    415, error("unsupportedContentType", "Send the tasks as application/json.")
+                )
+            raw = await self._read_body(request)
+            tasks = parse_tasks(raw)
+            key, tasks_to_run = self._rest_key(request, tasks)
+            return await self._rest_tasks(request, tasks, tasks_to_run, key, started)
+        except BadRequest as exc:
+            return self._rest_reply(request, tasks, Reply(errors=[exc.error]), exc.status, started)
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.config.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BadRequest(
+                413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadRequest(
+                    413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _rest_key(self, request: Request, tasks: list[Any]) -> tuple[str, list[Any]]:
+        first = tasks[0]
+        key = bearer(request)
+        if isinstance(first, dict) and first.get("taskType") == "authentication":
+            key = first.get("apiKey") if isinstance(first.get("apiKey"), str) else key
+        if not key:
+            raise BadRequest(
+                401,
+                error(
+                    "missingApiKey",
+                    "Send an API key: Authorization: Bearer <key>.",
+                    parameter="apiKey",
+                    task=first if isinstance(first, dict) else None,
+                ),
+            )
+        if not self.config.key_is_valid(key):
+            raise BadRequest(
+                401,
+                error(
+                    "invalidApiKey",
+                    "The API key is not valid.",
+                    parameter="apiKey",
+                    task=first if isinstance(first, dict) else None,
+                ),
+            )
+        return key, tasks
+
+    async def _rest_tasks(
+        self, request: Request, tasks: list[Any], to_run: list[Any], key: str, started: float
+    ) -> Response:
+        canned = self.scenarios.respond_for(tasks)
+        if canned is not None:
+            reply = Reply(errors=self._canned_errors(tasks, canned.code, canned.message))
+            headers = (
+                {"Retry-After": _seconds(canned.retry_after)}
+                if canned.retry_after is not None
+                else None
+            )
+            return self._rest_reply(request, tasks, reply, canned.status, started, headers)
+        delay = self.scenarios.latency_for(tasks)
+        if delay:
+            await asyncio.sleep(delay)
+        prefer = PREFER_EXAMPLE.search(request.headers.get("prefer", ""))
+        example = prefer["name"] if prefer else None
+        if example is not None and self.engine.examples.by_name(example) is None:
+            known = ", ".join(self.engine.examples.names)
+            raise BadRequest(
+                400,
+                error(
+                    "invalidParameterValue",
+                    f"No example named {example!r}; known: {known}.",
+                    parameter="Prefer",
+                ),
+            )
+        ctx = RequestContext(api_key=key, base_url=self._base_url(request), prefer_example=example)
+        reply = self.engine.handle(to_run, ctx)
+        return self._rest_reply(request, tasks, reply, reply.status, started)
+
+    def _rest_reply(
+        self,
+        request: Request,
+        tasks: Any,
+        reply: Reply,
+        status: int,
+        started: float,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        self.journal.record(
+            transport="rest",
+            path=request.url.path,
+            status=status,
+            tasks=tasks,
+            error_codes=[e["code"] for e in reply.all_errors],
+            started=started,
+        )
+        return Response(dumps(reply.body()), status_code=status, media_type=JSON, headers=headers)
+
+    @staticmethod
+    def _canned_errors(tasks: list[Any], code: str, message: str) -> list[RunwareError]:
+        dicts = [t for t in tasks if isinstance(t, dict) and t.get("taskType") != "authentication"]
+        return [error(code, message, task=t) for t in dicts] or [error(code, message)]
+
+    @staticmethod
+    def _base_url(request: Request | WebSocket) -> str:
+        scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
+        return f"{scheme}://{request.url.netloc}"
+
+    # ── WebSocket ───────────────────────────────────────────────────────────
+
+    async def websocket(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        lock = asyncio.Lock()
+        session: Session | None = None
+        pending: set[asyncio.Task[None]] = set()
+
+        async def send(body: dict[str, Any]) -> None:
+            async with lock:
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await websocket.send_text(dumps(body).decode())
+
+        try:
+            while True:
+                try:
+                    message = await asyncio.wait_for(
+                        websocket.receive(), timeout=self.config.session_buffer_seconds
+                    )
+                except TimeoutError:
+                    await websocket.close(code=1000, reason="idle")
+                    break
+                if message["type"] == "websocket.disconnect":
+                    break
+                started = time.perf_counter()
+                text = message.get("text")
+                if text is None:
+                    await send(
+                        {"errors": [error("invalidRequestBody", "Send tasks as JSON text frames.")]}
+                    )
+                    continue
+                try:
+                    tasks = parse_tasks(text)
+                except BadRequest as exc:
+                    await send({"errors": [exc.error]})
+                    continue
+                if session is None:
+                    session, tasks = await self._ws_authenticate(tasks, send, websocket)
+                    if not tasks:
+                        continue
+                if session is None:
+                    continue
+                task = asyncio.get_running_loop().create_task(
+                    self._ws_tasks(websocket, session, tasks, send, started)
+                )
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            if session is not None:
+                session.send = None
+                session.detached_at = self.config.clock()
+
+    async def _ws_authenticate(
+        self, tasks: list[Any], send: Any, websocket: WebSocket
+    ) -> tuple[Session | None, list[Any]]:
+        first = tasks[0] if isinstance(tasks[0], dict) else {}
+        if all(isinstance(t, dict) and t.get("taskType") == "ping" for t in tasks):
+            await send({"data": [{"taskType": "ping", "pong": True} for _ in tasks]})
+            return None, []
+        if first.get("taskType") != "authentication":
+            await send(
+                {
+                    "errors": [
+                        error(
+                            "missingApiKey",
+                            "Authenticate first: send an authentication task with your apiKey.",
+                            parameter="apiKey",
+                            task_type="authentication",
+                        )
+                    ]
+                }
+            )
+            return None, []
+        key = first.get("apiKey") if isinstance(first.get("apiKey"), str) else None
+        if not self.config.key_is_valid(key):
+            code = "invalidApiKey" if key else "missingApiKey"
+            await send(
+                {
+                    "errors": [
+                        error(
+                            code,
+                            "The API key is not valid." if key else "Send an apiKey.",
+                            parameter="apiKey",
+                            task_type="authentication",
+                        )
+                    ]
+                }
+            )
+            return None, []
+        assert key is not None
+        wanted = first.get("connectionSessionUUID")
+        session = self.store.sessions.get(wanted) if isinstance(wanted, str) else None
+        if session is None or session.api_key != key:
+            session_id = self.engine.ids.uuid4("session", key, self.config.clock(), id(websocket))
+            session = Session(session_id=session_id, api_key=key)
+            self.store.sessions[session_id] = session
+        session.send = send
+        session.detached_at = None
+        await send(
+            {"data": [{"taskType": "authentication", "connectionSessionUUID": session.session_id}]}
+        )
+        buffered, session.buffer = session.buffer, []
+        for body in buffered:
+            await send(body)
+        return session, tasks[1:]
+
+    async def _ws_tasks(
+        self, websocket: WebSocket, session: Session, tasks: list[Any], send: Any, started: float
+    ) -> None:
+        canned = self.scenarios.respond_for(tasks)
+        if canned is not None:
+            errors = self._canned_errors(tasks, canned.code, canned.message)
+            self.journal.record(
+                transport="websocket",
+                path="/v1",
+                status=canned.status,
+                tasks=tasks,
+                error_codes=[e["code"] for e in errors],
+                started=started,
+            )
+            await send({"errors": errors})
+            return
+        delay = self.scenarios.latency_for(tasks)
+        if delay:
+            await asyncio.sleep(delay)
+        ctx = RequestContext(
+            api_key=session.api_key, base_url=self._base_url(websocket), session=session
+        )
+        reply = self.engine.handle(tasks, ctx)
+        # One frame for data, another for errors: runware-sdk 1.8 drops data beside errors.
+        if reply.data or not reply.all_errors:
+            await send({"data": reply.data})
+        if reply.all_errors:
+            await send({"errors": reply.all_errors})
+        self.journal.record(
+            transport="websocket",
+            path="/v1",
+            status=reply.status,
+            tasks=tasks,
+            error_codes=[e["code"] for e in reply.all_errors],
+            started=started,
+        )
+
+    # ── media, health, OpenAPI ──────────────────────────────────────────────
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "models": self.models})
+
+    async def openapi(self, request: Request) -> Response:
+        text = resources.files("runware_contract").joinpath("openapi.json").read_bytes()
+        return Response(text, media_type=JSON)
+
+    async def video(self, request: Request) -> Response:
+        match = VIDEO_PATH.fullmatch(request.path_params["name"])
+        video = self.store.videos.get(match["uuid"]) if match else None
+        now = self.config.clock()
+        if video is None or video.ready_at > now or match is None:
+            return _not_found("No such video.")
+        if video.expires_at is not None and now >= video.expires_at:
+            return JSONResponse(
+                {"errors": [error("taskNotFound", "This video's ttl has passed.")]}, status_code=410
+            )
+        if {"mp4": "MP4", "webm": "WEBM", "mov": "MOV"}[match["ext"]] != video.container:
+            return _not_found("No such video in that format.")
+        data = await asyncio.to_thread(
+            self.videos.get, video.container, video.width, video.height, video.seconds
+        )
+        return Response(
+            data if request.method == "GET" else b"",
+            media_type=CONTENT_TYPES[video.container],
+            headers={"Content-Length": str(len(data))},
+        )
+
+    async def image(self, request: Request) -> Response:
+        image_uuid = request.path_params["uuid"]
+        record = self.store.images.get(image_uuid) if UUID_PATH.fullmatch(image_uuid) else None
+        if record is None or record.data is None:
+            return _not_found("No such image.")
+        return Response(record.data, media_type=record.content_type or "application/octet-stream")
+
+    # ── admin ───────────────────────────────────────────────────────────────
+
+    def _admin_denied(self, request: Request) -> Response | None:
+        key = bearer(request)
+        if self.config.key_is_valid(key):
+            return None
+        code = "invalidApiKey" if key else "missingApiKey"
+        return JSONResponse(
+            {"errors": [error(code, "The admin API needs a valid API key.", parameter="apiKey")]},
+            status_code=401,
+        )
+
+    async def admin_scenarios(self, request: Request) -> Response:
+        if (denied := self._admin_denied(request)) is not None:
+            return denied
+        if request.method == "GET":
+            return JSONResponse({"scenarios": [s.describe() for s in self.scenarios.items]})
+        if request.method == "DELETE":
+            self.scenarios.reset()
+            return JSONResponse({"scenarios": []})
+        try:
+            body = json.loads(await request.body())
+            self._scenario_ids += 1
+            scenario: Scenario = parse(body, f"s{self._scenario_ids}")
+        except (ValueError, ScenarioError) as exc:
+            return JSONResponse(
+                {"errors": [error("invalidRequestBody", f"Bad scenario: {exc}")]}, status_code=400
+            )
+        self.scenarios.add(scenario)
+        return JSONResponse(scenario.describe(), status_code=201)
+
+    async def admin_scenario(self, request: Request) -> Response:
+        if (denied := self._admin_denied(request)) is not None:
+            return denied
+        if self.scenarios.remove(request.path_params["id"]):
+            return Response(status_code=204)
+        return _not_found("No such scenario.")
+
+    async def admin_requests(self, request: Request) -> Response:
+        if (denied := self._admin_denied(request)) is not None:
+            return denied
+        if request.method == "DELETE":
+            self.journal.clear()
+            return Response(status_code=204)
+        q = request.query_params
+        limit = int(q["limit"]) if q.get("limit", "").isdigit() else 100
+        entries = self.journal.query(
+            task_type=q.get("taskType"),
+            task_uuid=q.get("taskUUID"),
+            transport=q.get("transport"),
+            limit=limit,
+        )
+        return JSONResponse({"requests": entries, "total": len(self.journal)})
+
+    async def admin_deliveries(self, request: Request) -> Response:
+        if (denied := self._admin_denied(request)) is not None:
+            return denied
+        outcomes = [o.as_dict() for o in self.deliverer.outcomes] if self.deliverer else []
+        return JSONResponse({"deliveries": outcomes})
+
+    async def admin_reset(self, request: Request) -> Response:
+        if (denied := self._admin_denied(request)) is not None:
+            return denied
+        self.store.reset()
+        self.scenarios.reset()
+        self.journal.clear()
+        self.scheduler.clear()
+        return Response(status_code=204)
+
+
+def _not_found(message: str) -> Response:
+    return JSONResponse({"errors": [error("taskNotFound", message)]}, status_code=404)
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def create_app(config: MockConfig | None = None) -> Starlette:
+    """An ASGI app of a fresh mock (its MockServer is ``app.state.mock``)."""
+    server = MockServer(config)
+    server.app.state.mock = server
+    return server.app

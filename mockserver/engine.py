@@ -1,0 +1,361 @@
+"""Task handling shared by REST and WebSocket: validate, accept, answer polls.
+
+``Engine.handle`` takes the parsed task array of one request or frame and returns
+the ``data`` items and ``errors`` to send back. Validation is the generated
+``runware_contract.validate``; results and prices come from the generated model
+modules; nothing here restates a rule of the docs page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import runware_contract as rc
+from runware_contract.runtime import RunwareError, resolve_positions
+
+from .config import MockConfig
+from .ids import IdSource
+from .media import probe_image_size
+from .replay import ExampleIndex
+from .scenarios import Scenarios
+from .store import ImageRecord, Session, Store, TaskRecord, VideoRecord
+
+PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
+EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
+DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
+
+
+def error(
+    code: str,
+    message: str,
+    *,
+    parameter: str | None = None,
+    task: Mapping[str, Any] | None = None,
+    task_type: str | None = None,
+) -> RunwareError:
+    """A Runware error entry; taskType and taskUUID are echoed from the task when it has them."""
+    task_uuid = task.get("taskUUID") if task else None
+    kind = task.get("taskType") if task and task_type is None else task_type
+    return {
+        "code": code,
+        "message": message,
+        "parameter": parameter,
+        "type": None,
+        "documentation": None,
+        "taskType": kind if isinstance(kind, str) else None,
+        "taskUUID": task_uuid if isinstance(task_uuid, str) else None,
+    }
+
+
+@dataclass
+class RequestContext:
+    """Who is asking, and how to build URLs back to this server."""
+
+    api_key: str
+    base_url: str
+    session: Session | None = None
+    prefer_example: str | None = None
+
+
+@dataclass
+class Reply:
+    """``errors`` are about the request (they set the HTTP status); ``failures`` are tasks
+    that were accepted and then failed, reported by a poll that itself succeeded."""
+
+    data: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RunwareError] = field(default_factory=list)
+    failures: list[RunwareError] = field(default_factory=list)
+
+    @property
+    def all_errors(self) -> list[RunwareError]:
+        return self.errors + self.failures
+
+    @property
+    def status(self) -> int:
+        return status_of(self.errors[0]["code"]) if self.errors and not self.data else 200
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.data or not self.all_errors:
+            body["data"] = self.data
+        if self.all_errors:
+            body["errors"] = self.all_errors
+        return body
+
+
+def status_of(code: str) -> int:
+    entry = rc.errors.ERRORS.get(code)
+    return int(entry["status"]) if entry else 400
+
+
+class Engine:
+    """The mock's behaviour, independent of the transport."""
+
+    def __init__(self, config: MockConfig, store: Store, scenarios: Scenarios) -> None:
+        self.config = config
+        self.store = store
+        self.scenarios = scenarios
+        self.ids = IdSource(config.seed)
+        self.examples = ExampleIndex(rc.MODELS)
+        self.on_accept: list[Callable[[TaskRecord], None]] = []
+
+    @property
+    def now(self) -> float:
+        return self.config.clock()
+
+    # ── entry point ─────────────────────────────────────────────────────────
+
+    def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
+        reply = Reply()
+        for task in tasks:
+            if not isinstance(task, dict):
+                reply.errors.append(error("invalidRequestBody", "Each task must be a JSON object."))
+                continue
+            problems = rc.validate(task)
+            if problems:
+                reply.errors.extend(problems)
+                continue
+            task_type = task["taskType"]
+            if task_type == "authentication":
+                reply.data.append(self.authentication_item(ctx))
+            elif task_type == "ping":
+                reply.data.append({"taskType": "ping", "pong": True})
+            elif task_type == "getResponse":
+                self.poll(task, ctx, reply)
+            elif task_type == "imageUpload":
+                reply.data.append(self.upload(task, ctx))
+            else:
+                self.accept(task, ctx, reply)
+        return reply
+
+    def authentication_item(self, ctx: RequestContext) -> dict[str, Any]:
+        session_id = (
+            ctx.session.session_id if ctx.session else self.ids.uuid4("rest-session", self.now)
+        )
+        return {"taskType": "authentication", "connectionSessionUUID": session_id}
+
+    # ── async inference tasks ───────────────────────────────────────────────
+
+    def accept(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        task_uuid = task["taskUUID"]
+        if task_uuid in self.store.tasks:
+            reply.errors.append(
+                error(
+                    "conflictTaskUUID",
+                    f"taskUUID {task_uuid} was already used by another task.",
+                    parameter="taskUUID",
+                    task=task,
+                )
+            )
+            return
+        module = rc.model_for(task)
+        assert module is not None  # validate() checked the model
+        full: dict[str, Any] = module.with_defaults(task)
+        now = self.now
+        ready_at = now + self.config.job_seconds
+        record = TaskRecord(
+            task_uuid=task_uuid,
+            task_type=task["taskType"],
+            api_key=ctx.api_key,
+            task=full,
+            created=now,
+            ready_at=ready_at,
+            results=[],
+            expires_at=ready_at + self.config.task_ttl_seconds,
+            session_id=ctx.session.session_id if ctx.session else None,
+        )
+        example = self.examples.match(task)
+        if ctx.prefer_example is not None:
+            example = self.examples.by_name(ctx.prefer_example)
+        record.results = self.results(record, module, ctx, example)
+        failure = self.scenarios.failure_for(task)
+        if failure is not None:
+            code, message, after = failure
+            record.failure = error(code, message, task=task)
+            record.fail_at = now + after
+            record.ready_at = max(record.ready_at, record.fail_at)
+        self.store.tasks[task_uuid] = record
+        if ctx.prefer_example is not None and example is not None:
+            record.ready_at = now  # Prism-style: the named example answers at once
+            reply.data.extend(record.results)
+        else:
+            reply.data.append({"taskType": record.task_type, "taskUUID": task_uuid})
+        for hook in self.on_accept:
+            hook(record)
+
+    def results(
+        self,
+        record: TaskRecord,
+        module: ModuleType,
+        ctx: RequestContext,
+        example: rc.Example | None,
+    ) -> list[dict[str, Any]]:
+        full = record.task
+        if example is not None and example.request.get("taskUUID") == record.task_uuid:
+            return [{**example.response, "status": "success"}]  # the documented answer, verbatim
+        width, height = self.output_size(full, module)
+        container = full.get("outputFormat", "MP4")
+        seconds = int(full.get("duration", 5))
+        ttl = full.get("ttl")
+        items = []
+        for index in range(int(full.get("numberResults", 1))):
+            video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
+            if example is not None:
+                video_uuid = example.response["videoUUID"]
+            self.store.videos[video_uuid] = VideoRecord(
+                video_uuid=video_uuid,
+                container=container,
+                width=width,
+                height=height,
+                seconds=seconds,
+                ready_at=record.ready_at,
+                expires_at=record.ready_at + ttl if isinstance(ttl, int) else None,
+            )
+            item: dict[str, Any] = {
+                "taskType": record.task_type,
+                "taskUUID": record.task_uuid,
+                "status": "success",
+                "videoUUID": video_uuid,
+                "videoURL": f"{ctx.base_url}/video/{video_uuid}.{EXTENSIONS.get(container, 'mp4')}",
+                "seed": self.ids.integer(record.task_uuid, "seed", index),
+                "NSFWContent": False,
+            }
+            if example is not None and "cost" in example.response:
+                item["cost"] = example.response["cost"]
+            elif full.get("includeCost"):
+                item["cost"] = module.price(full)
+            items.append(item)
+        return items
+
+    def output_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int]:
+        """The task's width x height; for image-to-video, the supported size whose aspect is
+        closest to the first frame's (when its size can be read), else the first row."""
+        dims = module.tables.DIMENSIONS
+        rows = dims["rows"] if dims else [{"width": 1920, "height": 1080}]
+        first_param, second_param = dims["params"] if dims else ("width", "height")
+        if isinstance(task.get(first_param), int) and isinstance(task.get(second_param), int):
+            return int(task[first_param]), int(task[second_param])
+        size = self.first_frame_size(task, module)
+        if size is None:
+            return int(rows[0]["width"]), int(rows[0]["height"])
+        aspect = math.log(size[0] / size[1])
+        best = min(rows, key=lambda r: abs(math.log(r["width"] / r["height"]) - aspect))
+        return int(best["width"]), int(best["height"])
+
+    def first_frame_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int] | None:
+        for rule in module.tables.RULES:
+            if rule["kind"] != "framePositions":
+                continue
+            items: Any = task
+            for part in rule["target"].split("."):
+                items = items.get(part) if isinstance(items, dict) else None
+            if not isinstance(items, list) or not items:
+                return None
+            positions = resolve_positions(items, rule)
+            first_name = next(iter(rule["positions"]))
+            for item, position in zip(items, positions, strict=True):
+                if position == first_name and isinstance(item, dict):
+                    return self.image_size(item.get("image"))
+        return None
+
+    def image_size(self, reference: Any) -> tuple[int, int] | None:
+        """Pixel size of an image reference the mock can see: an uploaded UUID, one of its own
+        image URLs, a data URI or raw base64. Other URLs are not fetched."""
+        if not isinstance(reference, str):
+            return None
+        upload = self.store.images.get(reference) or self.store.images.get(
+            reference.rsplit("/", 1)[-1]
+        )
+        if upload is not None:
+            return upload.size
+        data, _ = decode_image(reference)
+        return probe_image_size(data) if data else None
+
+    # ── polling ─────────────────────────────────────────────────────────────
+
+    def poll(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        record = self.store.tasks.get(task["taskUUID"])
+        now = self.now
+        if record is not None and record.expires_at <= now:
+            self.store.tasks.pop(record.task_uuid, None)
+            record = None
+        if record is None or record.api_key != ctx.api_key:
+            reply.errors.append(
+                error(
+                    "taskNotFound",
+                    f"No task with taskUUID {task['taskUUID']} (unknown or expired).",
+                    parameter="taskUUID",
+                    task=task,
+                )
+            )
+            return
+        reply.data.extend(self.items(record, now, reply))
+
+    def items(self, record: TaskRecord, now: float, reply: Reply) -> list[dict[str, Any]]:
+        """What a poll sees: all N processing, or all N finished; a failure is an error."""
+        if record.failed(now):
+            assert record.failure is not None
+            reply.failures.append(record.failure)
+            return []
+        if not record.done(now):
+            # Each processing item names the video it will become: runware 0.5.24 waits for
+            # items with a videoUUID, and counts only status "success" as finished.
+            progress = record.progress(now)
+            return [
+                {
+                    "taskType": record.task_type,
+                    "taskUUID": record.task_uuid,
+                    "status": "processing",
+                    "progress": progress,
+                    "videoUUID": item["videoUUID"],
+                }
+                for item in record.results
+            ]
+        return [dict(item) for item in record.results]
+
+    # ── uploads ─────────────────────────────────────────────────────────────
+
+    def upload(self, task: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now)
+        reference = task["image"]
+        existing = self.store.images.get(reference)
+        data, content_type = decode_image(reference)
+        record = ImageRecord(
+            image_uuid=image_uuid,
+            data=data if data is not None else (existing.data if existing else None),
+            content_type=content_type or (existing.content_type if existing else None),
+            size=(probe_image_size(data) if data else (existing.size if existing else None)),
+            source_url=reference if reference.startswith(("http://", "https://")) else None,
+        )
+        self.store.images[image_uuid] = record
+        url = record.source_url if record.data is None and record.source_url else None
+        return {
+            "taskType": "imageUpload",
+            "taskUUID": task["taskUUID"],
+            "imageUUID": image_uuid,
+            "imageURL": url or f"{ctx.base_url}/image/{image_uuid}",
+        }
+
+
+def decode_image(reference: str) -> tuple[bytes | None, str | None]:
+    """Bytes (and content type) of a data URI or raw base64 image; (None, None) otherwise."""
+    match = DATA_URI.fullmatch(reference)
+    payload, content_type = (match["data"], match["type"]) if match else (reference, None)
+    if match is None and (reference.startswith(("http://", "https://")) or len(reference) < 16):
+        return None, None
+    try:
+        return base64.b64decode(payload, validate=True), content_type
+    except (binascii.Error, ValueError):
+        return None, None
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

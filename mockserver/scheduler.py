@@ -1,0 +1,67 @@
+"""Timed work (results becoming ready, deliveries, WebSocket pushes) on one timer.
+
+A heap of (due, callback); one asyncio task sleeps until the earliest due time and
+wakes early when something earlier is added. Callbacks run on the event loop and
+must not block; slow work (HTTP deliveries) starts its own task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+Callback = Callable[[], Any]
+
+
+class Scheduler:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._heap: list[tuple[float, int, Callback]] = []
+        self._counter = itertools.count()
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def at(self, due: float, callback: Callback) -> None:
+        heapq.heappush(self._heap, (due, next(self._counter), callback))
+        if self._wake is not None:
+            self._wake.set()
+
+    def run_due(self) -> int:
+        """Run every callback that is due now; returns how many ran."""
+        ran = 0
+        now = self.clock()
+        while self._heap and self._heap[0][0] <= now:
+            _, _, callback = heapq.heappop(self._heap)
+            result = callback()
+            if asyncio.iscoroutine(result):
+                asyncio.get_running_loop().create_task(result)
+            ran += 1
+        return ran
+
+    async def _loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            self.run_due()
+            delay = self._heap[0][0] - self.clock() if self._heap else None
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def clear(self) -> None:
+        self._heap.clear()

@@ -1,0 +1,281 @@
+"""Scenarios, the request journal, reset, and webhook/upload deliveries."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.conftest import MockHandle
+from tests.test_mock_rest import new_task, probe, wait_results
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A loopback HTTP receiver that fails the first ``fail_first`` requests with 500."""
+
+    fail_first: int = 0
+    received: list[Received] = field(default_factory=list)
+    attempts: int = 0
+    url: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, (len(self.received), count)
+            time.sleep(0.02)
+        return self.received
+
+
+@contextlib.contextmanager
+def receiver(fail_first: int = 0) -> Iterator[Receiver]:
+    state = Receiver(fail_first=fail_first)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with state.lock:
+                state.attempts += 1
+                fail = state.attempts <= state.fail_first
+                if not fail:
+                    state.received.append(
+                        Received(
+                            self.command, self.path, self.headers.get("Content-Type", ""), body
+                        )
+                    )
+            self.send_response(500 if fail else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_PUT = _handle
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ── scenarios ───────────────────────────────────────────────────────────────
+
+
+def test_admin_needs_a_key(mock: MockHandle) -> None:
+    for method, path in (
+        ("GET", "/__admin/scenarios"),
+        ("GET", "/__admin/requests"),
+        ("POST", "/__admin/reset"),
+        ("GET", "/__admin/deliveries"),
+    ):
+        response = mock.client.request(method, path, headers={"Authorization": ""})
+        assert response.status_code == 401, path
+        assert response.json()["errors"][0]["code"] == "missingApiKey"
+
+
+def test_failure_scenario_by_prompt(mock: MockHandle) -> None:
+    armed = mock.client.post(
+        "/__admin/scenarios",
+        json={
+            "match": {"promptContains": "volcano"},
+            "fail": {"code": "inferenceError", "message": "GPU on fire", "afterSeconds": 0.1},
+        },
+    )
+    assert armed.status_code == 201
+    doomed, fine = new_task(positivePrompt="a volcano erupts"), new_task(duration=4)
+    assert mock.post([doomed, fine]).status_code == 200
+    failed = wait_results(mock, doomed["taskUUID"])
+    assert failed.status_code == 200  # the poll worked; the task failed
+    (err,) = failed.json()["errors"]
+    assert (err["code"], err["message"], err["taskUUID"]) == (
+        "inferenceError",
+        "GPU on fire",
+        doomed["taskUUID"],
+    )
+    assert wait_results(mock, fine["taskUUID"]).json()["data"][0]["status"] == "success"
+
+
+def test_next_n_requests_get_429_with_retry_after(mock: MockHandle) -> None:
+    mock.client.post(
+        "/__admin/scenarios", json={"respond": {"status": 429, "retryAfter": 3}, "times": 2}
+    )
+    task = new_task()
+    for _ in range(2):
+        limited = mock.post([task])
+        assert limited.status_code == 429 and limited.headers["Retry-After"] == "3"
+        (err,) = limited.json()["errors"]
+        assert err["code"] == "rateLimitExceeded" and err["taskUUID"] == task["taskUUID"]
+    assert mock.post([task]).status_code == 200  # not registered while limited: no conflict
+
+
+def test_outage_scenario_and_removal(mock: MockHandle) -> None:
+    armed = mock.client.post("/__admin/scenarios", json={"respond": {"status": 503}}).json()
+    assert mock.post([new_task()]).status_code == 503
+    assert mock.client.get("/__admin/scenarios").json()["scenarios"][0]["used"] == 1
+    assert mock.client.delete(f"/__admin/scenarios/{armed['id']}").status_code == 204
+    assert mock.post([new_task()]).status_code == 200
+    assert mock.client.delete("/__admin/scenarios/nope").status_code == 404
+
+
+def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
+    mock.client.post(
+        "/__admin/scenarios",
+        json={"match": {"promptContains": "zz-slow-zz"}, "latency": {"fixedMs": 800}},
+    )
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(mock.post, [new_task(positivePrompt="a zz-slow-zz boat")])
+        time.sleep(0.1)
+        started = time.monotonic()
+        fast = mock.post([new_task()])
+        fast_done = time.monotonic() - started
+        assert fast.status_code == 200 and not slow.done()
+        assert slow.result().status_code == 200
+    assert fast_done < 0.8
+    entries = mock.client.get("/__admin/requests", params={"limit": 2}).json()["requests"]
+    assert max(e["duration_ms"] for e in entries) >= 800
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"fail": {}},
+        {"respond": {"status": 200}},
+        {"latency": {"minMs": 5}},
+        {"respond": {"status": 500}, "latency": {"fixedMs": 1}},
+        {"match": {"colour": "red"}, "respond": {"status": 500}},
+        {"respond": {"status": 500}, "times": 0},
+        {"respond": {"status": 429, "retryAfter": -1}},
+    ],
+)
+def test_bad_scenarios_are_refused(mock: MockHandle, body: Any) -> None:
+    response = mock.client.post("/__admin/scenarios", json=body)
+    assert response.status_code == 400
+    assert "Bad scenario" in response.json()["errors"][0]["message"]
+
+
+# ── journal and reset ───────────────────────────────────────────────────────
+
+
+@pytest.mark.mock_config(journal_size=3)
+def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
+    tasks = [new_task() for _ in range(5)]
+    for task in tasks:
+        mock.post([task])
+    journal = mock.client.get("/__admin/requests").json()
+    assert journal["total"] == 3
+    assert [e["task_uuids"] for e in journal["requests"]] == [[t["taskUUID"]] for t in tasks[:1:-1]]
+    one = mock.client.get("/__admin/requests", params={"taskUUID": tasks[-1]["taskUUID"]}).json()
+    assert len(one["requests"]) == 1 and one["requests"][0]["status"] == 200
+    assert mock.client.delete("/__admin/requests").status_code == 204
+    assert mock.client.get("/__admin/requests").json()["total"] == 0
+
+
+def test_journal_hides_api_keys(mock: MockHandle) -> None:
+    mock.post([{"taskType": "authentication", "apiKey": "secret-key"}, new_task()])
+    text = json.dumps(mock.client.get("/__admin/requests").json())
+    assert "secret-key" not in text
+
+
+def test_reset_forgets_everything(mock: MockHandle) -> None:
+    task = new_task()
+    mock.post([task])
+    mock.client.post("/__admin/scenarios", json={"respond": {"status": 500}, "times": 5})
+    assert mock.client.post("/__admin/reset").status_code == 204
+    assert mock.poll(task["taskUUID"]).status_code == 404
+    assert mock.client.get("/__admin/scenarios").json()["scenarios"] == []
+
+
+# ── deliveries ──────────────────────────────────────────────────────────────
+
+
+def test_webhook_per_result_retried_after_failure(mock: MockHandle) -> None:
+    with receiver(fail_first=1) as hook:
+        task = new_task(numberResults=2, webhookURL=f"{hook.url}/hook?token=abc")
+        mock.post([task])
+        received = hook.wait_for(2)
+        bodies = [json.loads(r.body) for r in received]
+        assert all(r.method == "POST" and r.path == "/hook?token=abc" for r in received)
+        assert all(set(b) == {"data"} and len(b["data"]) == 1 for b in bodies)
+        assert {b["data"][0]["videoUUID"] for b in bodies} == {
+            i["videoUUID"] for i in mock.poll(task["taskUUID"]).json()["data"]
+        }
+        assert hook.attempts == 3  # one failure, retried, plus the second result
+    outcomes = mock.client.get("/__admin/deliveries").json()["deliveries"]
+    assert sorted(o["attempts"] for o in outcomes) == [1, 2] and all(o["ok"] for o in outcomes)
+
+
+def test_upload_puts_the_video_bytes(mock: MockHandle) -> None:
+    with receiver() as bucket:
+        task = new_task(
+            uploadEndpoint=f"{bucket.url}/bucket/out.mov?sig=1",
+            outputFormat="MOV",
+            width=1440,
+            height=1440,
+            duration=3,
+        )
+        mock.post([task])
+        (put,) = bucket.wait_for(1)
+        assert put.method == "PUT" and put.content_type == "video/quicktime"
+        assert probe(put.body)[2:] == (1440, 1440, 3.0)
+
+
+def test_failing_webhook_gives_up_without_blocking(mock: MockHandle) -> None:
+    mock.server.config.webhook_attempts = 2
+    mock.server.config.webhook_backoff_seconds = 0.05
+    with receiver(fail_first=100) as hook:
+        doomed = new_task(webhookURL=f"{hook.url}/down")
+        fine = new_task(duration=4)
+        mock.post([doomed, fine])
+        assert wait_results(mock, fine["taskUUID"]).status_code == 200
+        deadline = time.monotonic() + 10
+        while not mock.client.get("/__admin/deliveries").json()["deliveries"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    (outcome,) = mock.client.get("/__admin/deliveries").json()["deliveries"]
+    assert outcome["ok"] is False and outcome["status"] == 500
+
+
+def test_failed_task_webhook_carries_the_error(mock: MockHandle) -> None:
+    mock.client.post(
+        "/__admin/scenarios",
+        json={"match": {"promptContains": "doom"}, "fail": {"code": "timeoutProvider"}},
+    )
+    with receiver() as hook:
+        mock.post([new_task(positivePrompt="doom", webhookURL=hook.url)])
+        (received,) = hook.wait_for(1)
+        assert json.loads(received.body)["errors"][0]["code"] == "timeoutProvider"
+
+
+def test_unknown_scenario_match_fields_do_not_leak(mock: MockHandle) -> None:
+    assert (
+        mock.client.post(
+            "/__admin/scenarios",
+            json={"match": {"taskUUID": str(uuid.uuid4())}, "respond": {"status": 500}},
+        ).status_code
+        == 201
+    )
+    assert mock.post([new_task()]).status_code == 200  # matches nothing

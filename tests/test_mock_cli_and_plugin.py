@@ -1,0 +1,150 @@
+"""`python -m mockserver` as a process, the pytest plugin's fixtures, and the respx router."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+import runware_contract as rc
+from runware_contract import klingai_video_3_0_pro as kling
+
+from mockserver.testing import InProcessMock, RunningMock
+from tests.conftest import REPO
+from tests.test_mock_rest import new_task
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_help_explains_every_flag() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
+    for flag in ("--host", "--port", "--api-key", "--job-seconds", "--seed", "--log-level"):
+        assert flag in out
+
+
+def test_serves_on_the_given_port_with_flags() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "--port",
+            str(port),
+            "--api-key",
+            "k1",
+            "--api-key",
+            "k2",
+            "--job-seconds",
+            "0.1",
+            "--seed",
+            "5",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline() + process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/v1" in banner and kling.MODEL_ID in banner
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        task = new_task(duration=4)
+        assert (
+            httpx.post(
+                f"{base}/v1", json=[task], headers={"Authorization": "Bearer k3"}
+            ).status_code
+            == 401
+        )
+        with rc.Client("k2", base_url=f"{base}/v1", poll_interval=0.05) as client:
+            (result,) = client.run(task)
+        assert isinstance(result, kling.Result)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_bad_flag_values_are_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--job-seconds", "-1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 2 and "job-seconds" in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--port", "eighty"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 2
+
+
+@pytest.mark.runware_mock(job_seconds=0.1, api_keys={"plugin-key"})
+def test_plugin_fixture_gives_a_ready_mock(runware_mock: RunningMock) -> None:
+    assert runware_mock.client.get("/health").status_code == 200
+    with rc.Client(runware_mock.api_key, base_url=runware_mock.url, poll_interval=0.05) as client:
+        results = client.run(new_task(numberResults=2, duration=3))
+    assert len({r.videoUUID for r in results}) == 2
+    assert runware_mock.client.get(results[0].videoURL).headers["content-type"] == "video/mp4"
+
+
+@pytest.mark.runware_mock(job_seconds=0.1)
+def test_respx_router_needs_no_configuration_change(runware_respx: InProcessMock) -> None:
+    # The client's default base URL is https://api.runware.ai/v1: respx sends it in-process.
+    with rc.Client("any-key", poll_interval=0.05) as client:
+        (result,) = client.run(new_task(duration=3))
+        assert result.videoURL.startswith("https://api.runware.ai/video/")
+        video = httpx.get(result.videoURL)
+        assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+    kinds = [e["task_types"] for e in reversed(runware_respx.server.journal.query())]
+    assert (
+        kinds[0] == ["videoInference"]
+        and kinds[1:]
+        and all(k == ["getResponse"] for k in kinds[1:])
+    )
+    with (
+        pytest.raises(rc.InvalidRequestError) as info,
+        rc.Client("any-key", validate=False) as client,
+    ):
+        client.submit(new_task(duration=99))
+    assert info.value.parameter == "duration"
+
+
+@pytest.mark.runware_mock(job_seconds=0.1)
+def test_respx_router_with_the_async_client(runware_respx: InProcessMock) -> None:
+    async def main() -> list[object]:
+        async with rc.AsyncClient("any-key", poll_interval=0.05) as client:
+            return await client.run(new_task(duration=3, taskUUID=str(uuid.uuid4())))
+
+    (result,) = asyncio.run(main())
+    assert isinstance(result, kling.Result)
