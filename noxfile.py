@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["spec", "check", "lint", "tests"]
+nox.options.sessions = ["spec", "check", "lint", "tests", "sdk_runware_0_5", "sdk_runware_1_8"]
 nox.options.reuse_existing_virtualenvs = True
 
 SOURCES = ["codegen", "mockserver", "tests", "benchmarks", "noxfile.py"]
@@ -52,3 +52,18 @@ def tests(session: nox.Session) -> None:
     """The pytest suite (Hypothesis runs in its derandomized CI profile)."""
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def sdk_runware_0_5(session: nox.Session) -> None:
+    """The official runware 0.5.24 SDK (WebSocket) against the mock, in its own environment."""
+    session.install("-e", ".[test]", "runware==0.5.24")
+    env = {"RUNWARE_VIDEO_INITIAL_TIMEOUT": "2000", "RUNWARE_VIDEO_POLLING_DELAY": "200"}
+    session.run("pytest", "tests/sdk/test_runware_0_5.py", *session.posargs, env=env)
+
+
+@nox.session
+def sdk_runware_1_8(session: nox.Session) -> None:
+    """The official runware-sdk 1.8.0 (REST and WebSocket) against the mock, in its own env."""
+    session.install("-e", ".[test]", "runware-sdk==1.8.0")
+    session.run("pytest", "tests/sdk/test_runware_sdk_1_8.py", *session.posargs)

@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 
 from runware_contract import klingai_video_3_0_pro as kling  # noqa: E402
 from runware_contract import validate  # noqa: E402
-
 from tests.kling_cases import RICH  # noqa: E402
 
 

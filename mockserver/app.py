@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
 
-import runware_contract as rc
-from runware_contract.runtime import RunwareError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+import runware_contract as rc
+from runware_contract.runtime import RunwareError
 
 from .config import MockConfig
 from .delivery import Deliverer

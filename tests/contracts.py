@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from runware_contract.runtime import Contract
-
 from codegen import contract_tables as tables
 from codegen.spec_model import ModelSpec, Platform
+from runware_contract.runtime import Contract
 
 
 def contract_for(model: ModelSpec, platform: Platform) -> Contract:

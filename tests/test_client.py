@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+
 import runware_contract as rc
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.client import DEFAULT_BASE_URL

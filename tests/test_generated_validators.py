@@ -7,11 +7,11 @@ import copy
 from typing import Any
 
 import pytest
-import runware_contract as rc
 from pydantic import ValidationError
+
+import runware_contract as rc
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.platform import RULE_CODES
-
 from tests.kling_cases import RICH, RULE_CASES, Case, example, field_cases
 
 FIELD_CASES = list(field_cases())

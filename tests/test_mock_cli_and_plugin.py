@@ -11,10 +11,10 @@ import uuid
 
 import httpx
 import pytest
-import runware_contract as rc
-from runware_contract import klingai_video_3_0_pro as kling
 
+import runware_contract as rc
 from mockserver.testing import InProcessMock, RunningMock
+from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO
 from tests.test_mock_rest import new_task
 

@@ -12,8 +12,8 @@ from typing import Any
 import av
 import httpx
 import pytest
-from runware_contract import klingai_video_3_0_pro as kling
 
+from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import MockHandle
 from tests.kling_cases import RICH
 

@@ -7,10 +7,10 @@ import math
 from typing import Any
 
 import pytest
-from runware_contract.runtime import Contract, json_type, price_of, provided
 
 from codegen import SpecSet
 from codegen import contract_tables as tables
+from runware_contract.runtime import Contract, json_type, price_of, provided
 from tests.contracts import contract_for
 
 UUID = "08885c1c-3794-4bb7-adab-b8df47f93c80"

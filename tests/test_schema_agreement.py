@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from runware_contract import klingai_video_3_0_pro as kling
-from runware_contract.runtime import Contract
 
 from codegen import SpecSet
 from codegen.json_schema import request_schema
+from runware_contract import klingai_video_3_0_pro as kling
+from runware_contract.runtime import Contract
 from tests.contracts import contract_for
 from tests.kling_cases import RICH, RULE_CASES, field_cases
 from tests.test_runtime import I2V, IMG, T2V, with_
