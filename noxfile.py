@@ -42,9 +42,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (not part of CI): generator wall time, validate() vs fastjsonschema."""
+    """Benchmarks (not part of CI): generator and validate() against fastjsonschema; the mock
+    against Prism 5 (needs Node.js; installs Prism and autocannon from npm)."""
     session.install("-e", ".[test]")
-    session.run("python", "benchmarks/codegen_bench.py", *session.posargs)
+    session.run("python", "benchmarks/codegen_bench.py")
+    session.run("python", "benchmarks/mock_vs_prism.py", *session.posargs)
 
 
 @nox.session

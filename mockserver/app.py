@@ -11,14 +11,16 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from importlib import resources
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 import runware_contract as rc
@@ -41,6 +43,10 @@ UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
+class ClientGone(Exception):
+    """The client disconnected before its request body arrived."""
+
+
 class BadRequest(Exception):
     """A request that fails before its tasks can be looked at."""
 
@@ -50,17 +56,13 @@ class BadRequest(Exception):
         self.error = err
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_tasks(raw: bytes | str) -> list[Any]:
-    """The task array of a request body or WebSocket frame, or BadRequest saying why not."""
+    """The task array of a request body or WebSocket frame, or BadRequest saying why not.
+    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits."""
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        body = json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not valid JSON"
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = "not UTF-8" if "UTF-8" in str(exc) else "not valid JSON"
         raise BadRequest(400, error("invalidRequestBody", f"The body is {reason}.")) from None
     if not isinstance(body, list):
         raise BadRequest(
@@ -71,10 +73,26 @@ def parse_tasks(raw: bytes | str) -> list[Any]:
     return body
 
 
-def bearer(request: Request | WebSocket) -> str | None:
-    header = request.headers.get("authorization", "")
+def bearer(headers: Mapping[str, str]) -> str | None:
+    header = headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class _MockApp(Starlette):
+    """Starlette, with ``POST /v1`` (the hot path) handed straight to a raw ASGI handler."""
+
+    def __init__(
+        self, fast_post: Callable[[Scope, Receive, Send], Awaitable[None]], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.fast_post = fast_post
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1":
+            await self.fast_post(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 class MockServer:
@@ -91,9 +109,10 @@ class MockServer:
         self.deliverer: Deliverer | None = None
         self._scenario_ids = 0
         self.engine.on_accept.append(self._schedule)
-        self.app = Starlette(
+        self.app = _MockApp(
+            fast_post=self.rest,
             routes=[
-                Route("/v1", self.rest, methods=["POST"]),
+                Route("/v1", self.wrong_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
                 WebSocketRoute("/v1", self.websocket),
                 Route("/health", self.health, methods=["GET"]),
                 Route("/openapi.json", self.openapi, methods=["GET"]),
@@ -191,46 +210,70 @@ class MockServer:
         else:
             session.buffer.append(body)
 
-    # ── REST ────────────────────────────────────────────────────────────────
+    # ── REST: raw ASGI, so the hot path builds no Request/Response/URL objects ──
 
-    async def rest(self, request: Request) -> Response:
+    async def rest(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         tasks: Any = None
+        extra: list[tuple[bytes, bytes]] = []
         try:
-            content_type = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+            content_type = headers.get("content-type", JSON).split(";")[0].strip().lower()
             if content_type not in (JSON, "", "application/*+json", "text/json"):
                 raise BadRequest(
                     415, error("unsupportedContentType", "Send the tasks as application/json.")
                 )
-            raw = await self._read_body(request)
+            raw = await self._read_body(headers, receive)
             tasks = parse_tasks(raw)
-            key, tasks_to_run = self._rest_key(request, tasks)
-            return await self._rest_tasks(request, tasks, tasks_to_run, key, started)
+            key = self._rest_key(headers, tasks)
+            reply, status, extra = await self._rest_tasks(scope, headers, tasks, key)
         except BadRequest as exc:
-            return self._rest_reply(request, tasks, Reply(errors=[exc.error]), exc.status, started)
+            reply, status = Reply(errors=[exc.error]), exc.status
+        except ClientGone:
+            return
+        self.journal.record(
+            transport="rest",
+            path=scope["path"],
+            status=status,
+            tasks=tasks,
+            error_codes=[e["code"] for e in reply.all_errors],
+            started=started,
+        )
+        body = dumps(reply.body())
+        response_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *extra,
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": body})
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes:
         limit = self.config.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise BadRequest(
-                413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
-            )
+        too_large = BadRequest(
+            413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
+        )
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise BadRequest(
-                    413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
-                )
+                raise too_large
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body"):
+                return b"".join(chunks)
 
-    def _rest_key(self, request: Request, tasks: list[Any]) -> tuple[str, list[Any]]:
-        first = tasks[0]
-        key = bearer(request)
-        if isinstance(first, dict) and first.get("taskType") == "authentication":
+    def _rest_key(self, headers: dict[str, str], tasks: list[Any]) -> str:
+        first = tasks[0] if isinstance(tasks[0], dict) else None
+        key = bearer(headers)
+        if first is not None and first.get("taskType") == "authentication":
             key = first.get("apiKey") if isinstance(first.get("apiKey"), str) else key
         if not key:
             raise BadRequest(
@@ -239,37 +282,29 @@ class MockServer:
                     "missingApiKey",
                     "Send an API key: Authorization: Bearer <key>.",
                     parameter="apiKey",
-                    task=first if isinstance(first, dict) else None,
+                    task=first,
                 ),
             )
         if not self.config.key_is_valid(key):
             raise BadRequest(
                 401,
-                error(
-                    "invalidApiKey",
-                    "The API key is not valid.",
-                    parameter="apiKey",
-                    task=first if isinstance(first, dict) else None,
-                ),
+                error("invalidApiKey", "The API key is not valid.", parameter="apiKey", task=first),
             )
-        return key, tasks
+        return key
 
     async def _rest_tasks(
-        self, request: Request, tasks: list[Any], to_run: list[Any], key: str, started: float
-    ) -> Response:
+        self, scope: Scope, headers: dict[str, str], tasks: list[Any], key: str
+    ) -> tuple[Reply, int, list[tuple[bytes, bytes]]]:
         canned = self.scenarios.respond_for(tasks)
         if canned is not None:
             reply = Reply(errors=self._canned_errors(tasks, canned.code, canned.message))
-            headers = (
-                {"Retry-After": _seconds(canned.retry_after)}
-                if canned.retry_after is not None
-                else None
-            )
-            return self._rest_reply(request, tasks, reply, canned.status, started, headers)
+            retry = canned.retry_after
+            extra = [(b"retry-after", _seconds(retry).encode())] if retry is not None else []
+            return reply, canned.status, extra
         delay = self.scenarios.latency_for(tasks)
         if delay:
             await asyncio.sleep(delay)
-        prefer = PREFER_EXAMPLE.search(request.headers.get("prefer", ""))
+        prefer = PREFER_EXAMPLE.search(headers.get("prefer", ""))
         example = prefer["name"] if prefer else None
         if example is not None and self.engine.examples.by_name(example) is None:
             known = ", ".join(self.engine.examples.names)
@@ -281,28 +316,16 @@ class MockServer:
                     parameter="Prefer",
                 ),
             )
-        ctx = RequestContext(api_key=key, base_url=self._base_url(request), prefer_example=example)
-        reply = self.engine.handle(to_run, ctx)
-        return self._rest_reply(request, tasks, reply, reply.status, started)
-
-    def _rest_reply(
-        self,
-        request: Request,
-        tasks: Any,
-        reply: Reply,
-        status: int,
-        started: float,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        self.journal.record(
-            transport="rest",
-            path=request.url.path,
-            status=status,
-            tasks=tasks,
-            error_codes=[e["code"] for e in reply.all_errors],
-            started=started,
+        host = headers.get("host") or "{}:{}".format(*scope.get("server") or ("127.0.0.1", 80))
+        ctx = RequestContext(
+            api_key=key, base_url=f"{scope.get('scheme', 'http')}://{host}", prefer_example=example
         )
-        return Response(dumps(reply.body()), status_code=status, media_type=JSON, headers=headers)
+        reply = self.engine.handle(tasks, ctx)
+        return reply, reply.status, []
+
+    async def wrong_method(self, request: Request) -> Response:
+        body = {"errors": [error("invalidRequestBody", "POST the task array to /v1.")]}
+        return JSONResponse(body, status_code=405, headers={"Allow": "POST"})
 
     @staticmethod
     def _canned_errors(tasks: list[Any], code: str, message: str) -> list[RunwareError]:
@@ -310,7 +333,7 @@ class MockServer:
         return [error(code, message, task=t) for t in dicts] or [error(code, message)]
 
     @staticmethod
-    def _base_url(request: Request | WebSocket) -> str:
+    def _base_url(request: WebSocket) -> str:
         scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
         return f"{scheme}://{request.url.netloc}"
 
@@ -499,7 +522,7 @@ class MockServer:
     # ── admin ───────────────────────────────────────────────────────────────
 
     def _admin_denied(self, request: Request) -> Response | None:
-        key = bearer(request)
+        key = bearer(request.headers)
         if self.config.key_is_valid(key):
             return None
         code = "invalidApiKey" if key else "missingApiKey"

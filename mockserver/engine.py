@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+
+import orjson
 
 import runware_contract as rc
 from runware_contract.runtime import RunwareError, resolve_positions
@@ -172,7 +173,7 @@ class Engine:
             expires_at=ready_at + self.config.task_ttl_seconds,
             session_id=ctx.session.session_id if ctx.session else None,
         )
-        example = self.examples.match(task)
+        example = self.examples.match(full)
         if ctx.prefer_example is not None:
             example = self.examples.by_name(ctx.prefer_example)
         record.results = self.results(record, module, ctx, example)
@@ -358,4 +359,4 @@ def decode_image(reference: str) -> tuple[bytes | None, str | None]:
 
 
 def dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return orjson.dumps(body)

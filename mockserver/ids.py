@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 
 
 class IdSource:
@@ -17,8 +16,12 @@ class IdSource:
         return hashlib.sha256(text.encode()).digest()
 
     def uuid4(self, *parts: object) -> str:
-        """A version-4-shaped UUID derived from ``parts``."""
-        return str(uuid.UUID(bytes=self._digest(*parts)[:16], version=4))
+        """A version-4-shaped UUID derived from ``parts`` (version and variant bits set)."""
+        raw = bytearray(self._digest(*parts)[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x40
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def integer(self, *parts: object, bits: int = 31) -> int:
         return int.from_bytes(self._digest(*parts)[:8], "big") >> (64 - bits)

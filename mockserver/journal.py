@@ -1,4 +1,9 @@
-"""A bounded journal of the requests the mock received (REST and WebSocket)."""
+"""A bounded journal of the requests the mock received (REST and WebSocket).
+
+Recording is on every request's path, so it only stores references; entries (with
+task types, taskUUIDs and API keys redacted) are built when the journal is queried.
+The stored bodies are the parsed requests, which the mock never changes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -15,22 +20,25 @@ from typing import Any
 class Entry:
     id: int
     time: float  # wall clock, seconds since the epoch
-    transport: str  # rest | websocket | admin
+    transport: str  # rest | websocket
     path: str
     status: int
     task_types: list[str]
     task_uuids: list[str]
     error_codes: list[str]
     duration_ms: float
-    request: Any = field(default=None)  # the parsed body, when it was JSON
+    request: Any  # the parsed body (API keys redacted), when it was JSON
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+Raw = tuple[int, float, str, str, int, Any, list[str], float]
+
+
 class Journal:
     def __init__(self, size: int) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max(1, size))
+        self._raw: deque[Raw] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -44,23 +52,19 @@ class Journal:
         error_codes: Iterable[str],
         started: float,
     ) -> None:
-        items = tasks if isinstance(tasks, list) else []
-        kinds = [t.get("taskType") for t in items if isinstance(t, dict)]
-        uuids = [t.get("taskUUID") for t in items if isinstance(t, dict)]
-        entry = Entry(
-            id=next(self._ids),
-            time=time.time(),
-            transport=transport,
-            path=path,
-            status=status,
-            task_types=[k for k in kinds if isinstance(k, str)],
-            task_uuids=[u for u in uuids if isinstance(u, str)],
-            error_codes=list(error_codes),
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            request=_redact(tasks),
+        duration = (time.perf_counter() - started) * 1000
+        raw = (
+            next(self._ids),
+            time.time(),
+            transport,
+            path,
+            status,
+            tasks,
+            list(error_codes),
+            duration,
         )
         with self._lock:
-            self._entries.append(entry)
+            self._raw.append(raw)
 
     def query(
         self,
@@ -71,22 +75,45 @@ class Journal:
         limit: int = 100,
     ) -> list[dict[str, Any]]:
         with self._lock:
-            entries = list(self._entries)
-        found = [
-            e
-            for e in reversed(entries)
-            if (task_type is None or task_type in e.task_types)
-            and (task_uuid is None or task_uuid in e.task_uuids)
-            and (transport is None or e.transport == transport)
-        ]
-        return [e.as_dict() for e in found[:limit]]
+            raws = list(self._raw)
+        found: list[dict[str, Any]] = []
+        for raw in reversed(raws):
+            entry = _entry(raw)
+            if (
+                (task_type is None or task_type in entry.task_types)
+                and (task_uuid is None or task_uuid in entry.task_uuids)
+                and (transport is None or entry.transport == transport)
+            ):
+                found.append(entry.as_dict())
+                if len(found) >= limit:
+                    break
+        return found
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._raw)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._raw.clear()
+
+
+def _entry(raw: Raw) -> Entry:
+    entry_id, when, transport, path, status, tasks, codes, duration = raw
+    items = tasks if isinstance(tasks, list) else []
+    kinds = [t.get("taskType") for t in items if isinstance(t, dict)]
+    uuids = [t.get("taskUUID") for t in items if isinstance(t, dict)]
+    return Entry(
+        id=entry_id,
+        time=when,
+        transport=transport,
+        path=path,
+        status=status,
+        task_types=[k for k in kinds if isinstance(k, str)],
+        task_uuids=[u for u in uuids if isinstance(u, str)],
+        error_codes=codes,
+        duration_ms=round(duration, 3),
+        request=_redact(tasks),
+    )
 
 
 def _redact(tasks: Any) -> Any:

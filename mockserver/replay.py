@@ -3,7 +3,6 @@ replays that example's result values."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
@@ -11,24 +10,33 @@ from typing import Any
 import runware_contract as rc
 
 
-def _key(module: ModuleType, task: Mapping[str, Any]) -> str:
-    full = module.with_defaults({k: v for k, v in task.items() if k != "taskUUID"})
-    full.pop("taskUUID", None)
-    return json.dumps(full, sort_keys=True, separators=(",", ":"))
+def _params(full: Mapping[str, Any]) -> dict[str, Any]:
+    """A task's parameters with defaults applied, taskUUID aside."""
+    return {k: v for k, v in full.items() if k != "taskUUID"}
 
 
 class ExampleIndex:
+    """Examples by prompt, compared by value. Plain equality is exact here: both sides
+    passed the contract's strict JSON types, so no field can hold True on one side and
+    1 on the other."""
+
     def __init__(self, models: Mapping[str, ModuleType]) -> None:
-        self._by_key: dict[str, rc.Example] = {}
+        self._by_prompt: dict[Any, list[tuple[dict[str, Any], rc.Example]]] = {}
         self._by_name: dict[str, rc.Example] = {}
         for module in models.values():
             for example in module.EXAMPLES:
-                self._by_key[_key(module, example.request)] = example
+                params = _params(module.with_defaults(example.request))
+                prompt = example.request.get("positivePrompt")
+                self._by_prompt.setdefault(prompt, []).append((params, example))
                 self._by_name[example.name] = example
 
-    def match(self, task: Mapping[str, Any]) -> rc.Example | None:
-        module = rc.model_for(dict(task))
-        return self._by_key.get(_key(module, task)) if module is not None else None
+    def match(self, full: Mapping[str, Any]) -> rc.Example | None:
+        """The example equal to ``full`` (a valid task with its defaults applied), if any."""
+        candidates = self._by_prompt.get(full.get("positivePrompt"), ())
+        if not candidates:
+            return None
+        params = _params(full)
+        return next((example for p, example in candidates if p == params), None)
 
     def by_name(self, name: str) -> rc.Example | None:
         return self._by_name.get(name)

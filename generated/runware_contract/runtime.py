@@ -114,6 +114,8 @@ def _key(value: Any) -> tuple[str, Any]:
 
 
 def _get(obj: Any, parts: Sequence[str]) -> Any:
+    if len(parts) == 1:  # most paths: one key of the object itself
+        return obj.get(parts[0], _MISSING) if isinstance(obj, dict) else _MISSING
     for part in parts:
         if not isinstance(obj, dict) or part not in obj:
             return _MISSING
@@ -171,12 +173,13 @@ class _Field:
         if kind == "number" and not math.isfinite(value):
             self.fail(out, "type", where, f"{where} must be a finite number.")
             return
-        if self.const is not _MISSING and _key(value) != _key(self.const):
+        identity = ("number" if kind == "integer" else kind, value)  # as _key(value)
+        if self.const is not _MISSING and identity != _key(self.const):
             self.fail(
                 out, "const", where, f"{where} must be {_fmt(self.const)}, not {_fmt(value)}."
             )
             return
-        if self.enum is not None and _key(value) not in self.enum:
+        if self.enum is not None and identity not in self.enum:
             self.fail(
                 out, "enum", where, f"{where} must be one of {self.enum_text}; got {_fmt(value)}."
             )
@@ -276,6 +279,8 @@ class _Scope:
     missing_code: str
     task_label: str
     rules: list[RuleCheck] = field(default_factory=list)
+    defaults: list[tuple[str, Any]] = field(default_factory=list)  # (name, scalar default)
+    nested: list[str] = field(default_factory=list)  # fields holding objects or object arrays
 
     def check(self, obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
         fields = self.fields
@@ -602,7 +607,12 @@ class Contract:
         )
         self.scopes[path] = scope
         for p in kids:
-            scope.fields[p["path"][len(prefix) :]] = self._field(p)
+            name = p["path"][len(prefix) :]
+            f = scope.fields[name] = self._field(p)
+            if "default" in p:
+                scope.defaults.append((name, p["default"]))
+            if f.scope is not None or (f.item is not None and f.item.scope is not None):
+                scope.nested.append(name)
         return scope
 
     def _field(self, p: Mapping[str, Any]) -> _Field:
@@ -668,9 +678,11 @@ class Contract:
         return [v.as_error(task) for v in self.violations(task)]
 
     def with_defaults(self, task: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of a valid task with every default filled in (conditional ones too)."""
-        result: dict[str, Any] = copy.deepcopy(dict(task))
-        self._fill(result, "")
+        """A valid task with every default filled in (conditional ones too).
+
+        The input is not changed. Objects the defaults are added to are copied; other
+        values (strings, arrays of strings) are shared with the input."""
+        result = self._filled(task, "")
         for rule in self.rules:
             if rule["kind"] == "defaultWhen":
                 # The condition sees the defaults; the target must be absent from the task.
@@ -683,20 +695,21 @@ class Contract:
                     target[parts[-1]] = copy.deepcopy(rule["default"])
         return result
 
-    def _fill(self, obj: dict[str, Any], path: str) -> None:
+    def _filled(self, obj: Mapping[str, Any], path: str) -> dict[str, Any]:
+        """A copy of ``obj`` with its scope's defaults, recursing into nested objects."""
         scope = self.scopes[path]
-        prefix = f"{path}." if path else ""
-        for name, f in scope.fields.items():
-            full = prefix + name
-            if name not in obj and full in self.defaults:
-                obj[name] = copy.deepcopy(self.defaults[full])
-            value = obj.get(name)
-            if isinstance(value, dict) and f.scope is not None:
-                self._fill(value, full)
-            elif isinstance(value, list) and f.item is not None and f.item.scope is not None:
-                for element in value:
-                    if isinstance(element, dict):
-                        self._fill(element, full)
+        result = dict(obj)
+        for name, default in scope.defaults:
+            if name not in result:
+                result[name] = default  # scalars only (the spec format says so)
+        for name in scope.nested:
+            value = result.get(name)
+            full = f"{path}.{name}" if path else name
+            if isinstance(value, dict):
+                result[name] = self._filled(value, full)
+            elif isinstance(value, list):
+                result[name] = [self._filled(e, full) if isinstance(e, dict) else e for e in value]
+        return result
 
 
 # ── examples and pricing ────────────────────────────────────────────────────

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..platform import CONSTRAINT_CODES, FORMATS, RULE_CODES
 from ..runtime import Contract, RunwareError, price_of
-from ..typed import ContractModel, as_wire, to_json_data
+from ..typed import ContractModel, as_wire
 from . import tables
 
 __all__ = [
@@ -68,7 +68,7 @@ def validate_result(item: Any) -> list[RunwareError]:
 
 def with_defaults(task: Any) -> dict[str, Any]:
     """A copy of a valid task with every documented default filled in."""
-    return CONTRACT.with_defaults(to_json_data(task))
+    return CONTRACT.with_defaults(as_wire(task))
 
 
 def price(task: Mapping[str, Any] | Any, *, audio: bool | None = None) -> float:
