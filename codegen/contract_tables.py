@@ -24,18 +24,9 @@ def parameter_table(p: Parameter) -> Table:
         row["enum"] = [e.value for e in p.enum]
     if p.default is not None:
         row["default"] = p.default
-    for key, value in (
-        ("minimum", p.minimum),
-        ("maximum", p.maximum),
-        ("multipleOf", p.multiple_of),
-        ("minLength", p.min_length),
-        ("maxLength", p.max_length),
-        ("minItems", p.min_items),
-        ("maxItems", p.max_items),
-        ("format", p.format),
-    ):
-        if value is not None:
-            row[key] = value
+    row.update(p.bounds())
+    if p.format is not None:
+        row["format"] = p.format
     if p.items is not None:
         items: Table = {"type": p.items.type}
         if p.items.format:

@@ -88,17 +88,7 @@ class SchemaBuilder:
             schema["enum"] = [e.value for e in p.enum]
         if p.default is not None:
             schema["default"] = p.default
-        for key, value in (
-            ("minimum", p.minimum),
-            ("maximum", p.maximum),
-            ("multipleOf", p.multiple_of),
-            ("minLength", p.min_length),
-            ("maxLength", p.max_length),
-            ("minItems", p.min_items),
-            ("maxItems", p.max_items),
-        ):
-            if value is not None:
-                schema[key] = value
+        schema.update(p.bounds())
         if p.format is not None:
             schema["pattern"] = anchored(format_regex(self.platform, p.format))
         if p.items is not None:

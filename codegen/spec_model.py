@@ -91,6 +91,19 @@ class Parameter(Located):
     def name(self) -> str:
         return self.path.rsplit(".", 1)[-1]
 
+    def bounds(self) -> dict[str, float | int]:
+        """The numeric, length and size bounds that are set, by their spec key."""
+        pairs = (
+            ("minimum", self.minimum),
+            ("maximum", self.maximum),
+            ("multipleOf", self.multiple_of),
+            ("minLength", self.min_length),
+            ("maxLength", self.max_length),
+            ("minItems", self.min_items),
+            ("maxItems", self.max_items),
+        )
+        return {key: value for key, value in pairs if value is not None}
+
     @property
     def parent_path(self) -> str | None:
         return self.path.rsplit(".", 1)[0] if "." in self.path else None
