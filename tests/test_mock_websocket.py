@@ -195,3 +195,29 @@ def test_getresponse_for_unknown_task(ws: Harness) -> None:
         conn.send([{"taskType": "getResponse", "taskUUID": missing}])
         (err,) = conn.recv()["errors"]
         assert err["code"] == "taskNotFound" and err["taskUUID"] == missing
+
+
+def test_scenarios_apply_to_websocket_clients(ws: Harness) -> None:
+    from mockserver.scenarios import parse
+
+    ws.server.scenarios.add(parse({"respond": {"status": 429, "retryAfter": 2}, "times": 1}, "a"))
+    ws.server.scenarios.add(
+        parse(
+            {
+                "match": {"promptContains": "doom"},
+                "fail": {"code": "inferenceError", "afterSeconds": 0},
+            },
+            "b",
+        )
+    )
+    limited, doomed = new_task(), new_task(positivePrompt="doom and gloom")
+    with ws.connect() as conn:
+        conn.auth()
+        conn.send([limited])
+        (err,) = conn.recv()["errors"]
+        assert (err["code"], err["taskUUID"]) == ("rateLimitExceeded", limited["taskUUID"])
+        conn.send([doomed])
+        assert conn.recv()["data"][0]["taskUUID"] == doomed["taskUUID"]
+        pushed = conn.recv()  # the failure is pushed like a result would be
+        assert pushed["errors"][0]["code"] == "inferenceError"
+        assert pushed["errors"][0]["taskUUID"] == doomed["taskUUID"]
