@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["spec", "check", "lint", "tests", "sdk_runware_0_5", "sdk_runware_1_8"]
+nox.options.sessions = [
+    "spec",
+    "check",
+    "lint",
+    "tests",
+    "sdk_runware_0_5",
+    "sdk_runware_1_8",
+    "schemathesis",
+]
 nox.options.reuse_existing_virtualenvs = True
 
 SOURCES = ["codegen", "mockserver", "tests", "benchmarks", "noxfile.py"]
@@ -38,6 +46,22 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", *SOURCES)
     session.run("ruff", "format", "--check", *SOURCES)
     session.run("mypy")
+
+
+@nox.session
+def schemathesis(session: nox.Session) -> None:
+    """Schemathesis against the mock's generated OpenAPI (an external oracle)."""
+    session.install("-e", ".[test]", "schemathesis>=4,<5")
+    session.run("pytest", "tests/contract/test_schemathesis.py", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The property suite with the long `fuzz` Hypothesis profile (not part of CI)."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest", "tests/test_properties.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"}
+    )
 
 
 @nox.session

@@ -97,6 +97,7 @@ def render(spec: SpecSet, spec_dir_name: str = "spec") -> Output:
         statuses=tuple(s.value for s in platform.task_statuses),
     )
     put("client.py", "client.py.jinja", py_platform)
+    put("strategies.py", "strategies.py.jinja", py_platform)
     models = [(module_name(m), m) for m in spec.models]
     put("__init__.py", "package_init.py.jinja", py_all, models=models)
     files[base + "py.typed"] = ""

@@ -112,7 +112,9 @@ class MockServer:
         self.app = _MockApp(
             fast_post=self.rest,
             routes=[
-                Route("/v1", self.wrong_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
+                Route(
+                    "/v1", self.wrong_method, methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]
+                ),
                 WebSocketRoute("/v1", self.websocket),
                 Route("/health", self.health, methods=["GET"]),
                 Route("/openapi.json", self.openapi, methods=["GET"]),

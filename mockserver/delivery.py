@@ -2,12 +2,15 @@
 
 A slow or failing receiver never delays anything else: every delivery is a
 separate asyncio task with a per-attempt timeout and a bounded number of attempts.
+Targets must be loopback addresses (the mock must not become a way to reach other
+hosts); a refused or unusable URL is a failed outcome, never an exception.
 Outcomes are kept (bounded) for the admin API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -85,6 +88,9 @@ class Deliverer:
     ) -> None:
         status: int | None = None
         attempt = 0
+        if not loopback_target(url):
+            self._done(kind, url, task_uuid, 0, None, ok=False)
+            return
         body = await content()
         for attempt in range(1, self.attempts + 1):
             try:
@@ -95,6 +101,9 @@ class Deliverer:
                 if 200 <= status < 300:
                     self._done(kind, url, task_uuid, attempt, status, ok=True)
                     return
+            except httpx.InvalidURL:
+                self._done(kind, url, task_uuid, attempt, None, ok=False)
+                return
             except httpx.HTTPError:
                 status = None
             if attempt < self.attempts:
@@ -119,3 +128,20 @@ class Deliverer:
 
 async def _const(content: bytes) -> bytes:
     return content
+
+
+def loopback_target(url: str) -> bool:
+    """An http(s) URL whose host is localhost or a loopback address."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    if parsed.scheme not in ("http", "https"):
+        return False
+    host = parsed.host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -125,3 +125,33 @@ def mock(request: pytest.FixtureRequest) -> Iterator[MockHandle]:
 def socket_mock(request: pytest.FixtureRequest) -> Iterator[MockHandle]:
     with start_mock("socket", mock_config(request)) as handle:
         yield handle
+
+
+# ── Hypothesis profiles: `ci` (default) is derandomized and bounded; `fuzz` digs deep ──
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+    print_blob=True,
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

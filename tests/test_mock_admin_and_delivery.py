@@ -281,3 +281,24 @@ def test_unknown_scenario_match_fields_do_not_leak(mock: MockHandle) -> None:
         == 201
     )
     assert mock.post([new_task()]).status_code == 200  # matches nothing
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/hook",
+        "http://10.0.0.1/hook",
+        "http://\x0f.example/x",
+        "ftp://127.0.0.1/x",
+        "a:b",
+    ],
+)
+def test_deliveries_only_go_to_loopback(mock: MockHandle, url: str) -> None:
+    """A non-loopback or unusable webhook URL is a failed delivery, never a request out."""
+    mock.post([new_task(duration=4, webhookURL=url)])
+    deadline = time.monotonic() + 10
+    while not mock.client.get("/__admin/deliveries").json()["deliveries"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (outcome,) = mock.client.get("/__admin/deliveries").json()["deliveries"]
+    assert outcome["ok"] is False and outcome["attempts"] == 0 and outcome["status"] is None

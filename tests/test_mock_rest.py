@@ -360,3 +360,9 @@ def test_rich_task_runs(mock: MockHandle) -> None:
     assert mock.post([task]).status_code == 200
     items = wait_results(mock, task["taskUUID"]).json()["data"]
     assert len(items) == 2 and all(i["videoURL"].endswith(".webm") for i in items)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+def test_other_methods_on_v1_are_405_allowing_post(mock: MockHandle, method: str) -> None:
+    response = mock.client.request(method, "/v1")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"

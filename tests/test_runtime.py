@@ -339,3 +339,14 @@ def test_resolve_positions(tiny_spec: SpecSet, frames: list[Any], positions: lis
 
     (rule,) = [r for r in tables.rules_table(tiny_spec.models[0]) if r["kind"] == "framePositions"]
     assert resolve_positions(frames, rule) == positions
+
+
+@pytest.mark.parametrize("value", [[1], {"a": 1}, [[]], {"b": [1, {"c": 2}]}])
+def test_arrays_and_objects_where_values_are_compared_never_crash(
+    contract: Contract, value: Any
+) -> None:
+    """Rules compare values (frame positions, value conditions): garbage must be reported."""
+    frames = {"frames": [{"image": IMG, "at": value}, {"image": IMG, "at": value}]}
+    task = with_(I2V, inputs=frames, ttl=120, outputType=value, mode=value)
+    rules = {v.rule for v in contract.violations(task)}
+    assert {"type"} <= rules and "frame-positions" not in rules

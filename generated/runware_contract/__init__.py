@@ -64,6 +64,10 @@ def validate(task: Any) -> list[RunwareError]:
                 "taskType",
             )
         ]
+    if not isinstance(task_type, str):
+        return [
+            _error(task, "invalidTaskType", "taskType must be a string naming a task.", "taskType")
+        ]
     if task_type in TASKS:
         return TASKS[task_type].validate(task)
     model_tasks = {m.TASK_TYPE for m in MODELS.values()}

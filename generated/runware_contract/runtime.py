@@ -108,8 +108,11 @@ def provided(value: Any) -> bool:
 
 
 def _key(value: Any) -> tuple[str, Any]:
-    """Type-exact identity for comparing JSON values (True is not 1, 1 is 1.0)."""
+    """Type-exact, hashable identity for comparing JSON values (True is not 1, 1 is 1.0;
+    arrays and objects compare by content and never equal an allowed scalar)."""
     kind = json_type(value)
+    if kind in ("array", "object"):
+        return (kind, repr(value))
     return ("number" if kind == "integer" else kind, value)
 
 
