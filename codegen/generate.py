@@ -97,7 +97,12 @@ def render(spec: SpecSet, spec_dir_name: str = "spec") -> Output:
         statuses=tuple(s.value for s in platform.task_statuses),
     )
     put("client.py", "client.py.jinja", py_platform)
-    put("strategies.py", "strategies.py.jinja", py_platform)
+    put(
+        "strategies.py",
+        "strategies.py.jinja",
+        py_platform,
+        format_unions={n: list(f.any_of) for n, f in sorted(platform.formats.items()) if f.any_of},
+    )
     models = [(module_name(m), m) for m in spec.models]
     put("__init__.py", "package_init.py.jinja", py_all, models=models)
     files[base + "py.typed"] = ""

@@ -238,3 +238,16 @@ def test_socket_rest_and_websocket_agree_with_validate(
                 frames.append(json.loads(ws.recv(timeout=10)))
         errors = {(e["code"], str(e["parameter"])) for f in frames for e in f.get("errors", [])}
         assert errors == ws_expected
+
+
+@pytest.mark.parametrize("name", sorted(rc.platform.FORMATS))
+def test_format_builders_give_values_of_their_format(name: str) -> None:
+    import re
+
+    regex = re.compile(rc.platform.FORMATS[name][0])
+
+    @given(S.format_values(name))
+    def check(value: str) -> None:
+        assert regex.fullmatch(value), value
+
+    check()

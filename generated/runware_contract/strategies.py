@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+import base64
 import copy
 import math
 import re
@@ -49,6 +50,58 @@ _MISSING: Any = object()
 TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 MAX_ITEMS = 3  # array sizes drawn when the spec sets no smaller bound
 MAX_TEXT = 40  # string lengths drawn between the bounds (the bounds themselves too)
+
+
+# ── values of the platform's formats ────────────────────────────────────────
+# Builders for the formats platform.yaml defines: far cheaper than generating from their
+# regular expressions, and a test checks every value they give fully matches the regex.
+# A format without a builder is generated from its regex.
+
+_HOSTS = st.sampled_from(["example.com", "assets.example.org", "127.0.0.1:8080", "cdn.example.net"])
+_PATHS = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_/.", min_size=0, max_size=12)
+_URL = st.builds(
+    lambda scheme, host, path: f"{scheme}://{host}/{path}",
+    st.sampled_from(["http", "https"]),
+    _HOSTS,
+    _PATHS,
+)
+_PAYLOAD = st.binary(min_size=12, max_size=30).map(lambda b: base64.b64encode(b).decode())
+_BUILDERS: dict[str, st.SearchStrategy[str]] = {
+    "uuid-v4": st.uuids(version=4).map(str),
+    "uuid": st.uuids().map(str),
+    "url": _URL,
+    "uri": st.one_of(_URL, st.builds(lambda p: f"urn:example:{p}", _PATHS.filter(bool))),
+    "data-uri": st.builds(
+        lambda kind, data: f"data:image/{kind};base64,{data}",
+        st.sampled_from(["png", "jpeg", "webp"]),
+        _PAYLOAD,
+    ),
+    "base64": _PAYLOAD,
+}
+
+
+def format_values(name: str) -> st.SearchStrategy[str]:
+    """Values of a platform format: a builder, a union of builders, or the regex."""
+    if name in _BUILDERS:
+        return _BUILDERS[name]
+    parts = _UNIONS.get(name)
+    if parts and all(p in _BUILDERS for p in parts):
+        return st.one_of(*(_BUILDERS[p] for p in parts))
+    return st.from_regex(FORMATS[name][0], fullmatch=True)
+
+
+# Formats defined as unions of others (from platform.yaml), for format_values.
+_UNIONS: dict[str, list[str]] = {
+    "image-ref": ["uuid", "url", "data-uri", "base64"],
+    "video-ref": ["uuid", "url"],
+}
+
+
+def _text(size: int) -> st.SearchStrategy[str]:
+    """Text of exactly ``size`` characters; long ones repeat a short drawn seed."""
+    if size <= 64:
+        return st.text(TEXT, min_size=size, max_size=size)
+    return st.text(TEXT, min_size=1, max_size=8).map(lambda seed: (seed * size)[:size])
 
 
 # ── paths inside one scope (the task, or one item of an object array) ───────
@@ -136,11 +189,11 @@ class Factory:
             return st.floats(low, high, allow_nan=False, allow_infinity=False)
         fmt = p.get("format")
         if fmt is not None:
-            return st.from_regex(FORMATS[fmt][0], fullmatch=True)
+            return format_values(fmt)
         low = p.get("minLength", 0)
         high = p.get("maxLength", low + MAX_TEXT)
         sizes = st.one_of(st.sampled_from([low, high]), st.integers(low, min(high, low + MAX_TEXT)))
-        return sizes.flatmap(lambda n: st.text(TEXT, min_size=n, max_size=n))
+        return sizes.flatmap(_text)
 
     def array(self, p: dict[str, Any]) -> st.SearchStrategy[list[Any]]:
         items = p["items"]
@@ -150,7 +203,7 @@ class Factory:
             high = min(high, 2)  # objects are large: two items exercise every per-item rule
             element: st.SearchStrategy[Any] = self.scope_object(p["path"])
         elif "format" in items:
-            element = st.from_regex(FORMATS[items["format"]][0], fullmatch=True)
+            element = format_values(items["format"])
         else:
             element = self.scalar(items["type"], {})
         return st.lists(element, min_size=low, max_size=max(low, high))
