@@ -131,27 +131,16 @@ def socket_mock(request: pytest.FixtureRequest) -> Iterator[MockHandle]:
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 settings.register_profile(
     "ci",
     derandomize=True,
     max_examples=25,
     deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.data_too_large,
-    ],
+    suppress_health_check=_SLOW_OK,
     print_blob=True,
 )
 settings.register_profile(
-    "fuzz",
-    max_examples=2000,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.data_too_large,
-    ],
-    print_blob=True,
+    "fuzz", max_examples=2000, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

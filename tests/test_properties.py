@@ -12,7 +12,6 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, find, given, note, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 import runware_contract as rc
 from mockserver import MockConfig, MockServer
@@ -21,6 +20,7 @@ from mockserver.testing import InProcessMock, serve
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract import strategies as S
 from runware_contract.platform import CONSTRAINT_CODES, RULE_CODES
+from tests.test_generated_validators import model_errors, validator_errors
 
 CASES = S.cases(kling)
 BREAKABLE = [(name, strategy) for name, strategy in CASES if not strategy.is_empty]
@@ -34,18 +34,6 @@ def expected_codes(name: str) -> set[str]:
         return {p.get("codes", {}).get(constraint, CONSTRAINT_CODES[constraint])}
     rule = next(r for r in kling.tables.RULES if r["id"] == name)
     return set(RULE_CODES[rule["kind"]].values())
-
-
-def model_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
-    try:
-        kling.Request.model_validate(task)
-    except ValidationError as exc:
-        return {(e["ctx"]["code"], e["ctx"]["parameter"]) for e in exc.errors()}
-    return set()
-
-
-def validator_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(e["code"], str(e["parameter"])) for e in rc.validate(task)}
 
 
 @pytest.fixture(scope="module")
