@@ -13,7 +13,6 @@ import json
 import pprint
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -246,7 +245,3 @@ def stale_diff(files: Mapping[str, str], out_dir: Path) -> str:
         )
     text = "".join(chunks)
     return text if not text or text.endswith("\n") else text + "\n"
-
-
-def report(message: str) -> None:
-    print(message, file=sys.stderr)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .spec_model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet
+from .spec_model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
 from .yaml_source import SpecIssue
 
 _BOUND_TYPES = {
@@ -46,18 +46,6 @@ def check(spec: SpecSet) -> list[SpecIssue]:
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────
-
-
-def json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return type(value).__name__
 
 
 def value_fits_types(value: Scalar, types: Iterable[str]) -> bool:

@@ -42,6 +42,7 @@ from .spec_model import (
     Source,
     SpecSet,
     TaskDef,
+    json_type,
 )
 from .yaml_source import PathPart, SpecIssue, YamlDocument, read_yaml, to_plain
 
@@ -134,22 +135,6 @@ def structural_issues(doc: YamlDocument, expected_kind: str) -> list[SpecIssue]:
     return list(unique.values())
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _describe(doc: YamlDocument, err: ValidationError) -> SpecIssue:
     """Turn a jsonschema error into a positioned, plain-words issue."""
     if err.validator in ("oneOf", "anyOf") and err.context:
@@ -176,7 +161,7 @@ def _describe(doc: YamlDocument, err: ValidationError) -> SpecIssue:
         wanted = value
         wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
         return SpecIssue(
-            doc.loc(path), f"{name} must be {wanted_text}, not {_json_type(err.instance)}"
+            doc.loc(path), f"{name} must be {wanted_text}, not {json_type(err.instance)}"
         )
     if err.validator in ("enum", "const"):
         allowed_values = value if err.validator == "enum" else [value]

@@ -14,6 +14,21 @@ from typing import Any
 Scalar = str | int | float | bool
 
 
+def json_type(value: Any) -> str:
+    """The JSON type name of a parsed value (a bool is boolean, never integer)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 @dataclass(frozen=True)
 class Loc:
     """A position in a spec file; line and column are 1-based."""

@@ -13,7 +13,7 @@ import asyncio
 import ipaddress
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -55,25 +55,20 @@ class Deliverer:
 
     def webhook(self, url: str, task_uuid: str, body: dict[str, Any]) -> None:
         content = dumps(body)
-        self._start("webhook", url, task_uuid, "POST", lambda: _const(content), "application/json")
+        self._spawn(
+            self._deliver(
+                "webhook", url, task_uuid, "POST", lambda: _const(content), "application/json"
+            )
+        )
 
     def upload(
         self, url: str, task_uuid: str, content: Callable[[], Awaitable[bytes]], content_type: str
     ) -> None:
-        self._start("upload", url, task_uuid, "PUT", content, content_type)
+        self._spawn(self._deliver("upload", url, task_uuid, "PUT", content, content_type))
 
-    def _start(
-        self,
-        kind: str,
-        url: str,
-        task_uuid: str,
-        method: str,
-        content: Callable[[], Awaitable[bytes]],
-        content_type: str,
-    ) -> None:
-        task = asyncio.get_running_loop().create_task(
-            self._deliver(kind, url, task_uuid, method, content, content_type)
-        )
+    def _spawn(self, delivery: Coroutine[Any, Any, None]) -> None:
+        """Run a delivery on its own, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(delivery)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
