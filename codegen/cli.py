@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .spec_loader import SpecError, load_specs
 from .spec_model import SpecSet
@@ -67,6 +68,64 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
+    """A model spec as plain data: a YAML spec file, or a docs page imported on the fly."""
+    from .docs_import import import_page, load_platform
+    from .yaml_source import read_yaml
+
+    if path.suffix.lower() in (".md", ".markdown"):
+        return import_page(path.read_text(encoding="utf-8"), load_platform(spec_dir)).spec
+    data = read_yaml(path).data
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a model spec")
+    return data
+
+
+def _import_docs(args: argparse.Namespace) -> int:
+    from .docs_import import default_target, import_page, load_platform
+
+    page = args.page.read_text(encoding="utf-8")
+    platform = load_platform(args.spec)
+    first = import_page(page, platform)
+    target: Path = args.output or default_target(args.spec, first.spec)
+    result = (
+        import_page(page, platform, target.read_text(encoding="utf-8"))
+        if target.exists()
+        else first
+    )
+    for note in result.notes:
+        print(note.format(str(args.page)), file=sys.stderr)
+    if not result.changed:
+        print(f"{target}: no change")
+    elif args.dry_run:
+        print(f"{target}: would change (dry run)")
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(result.text, encoding="utf-8")
+        print(f"{target}: {'merged' if target.exists() and result is not first else 'written'}")
+    problems = [n for n in result.notes if n.level in ("warning", "conflict")]
+    return 1 if args.strict and problems else 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .spec_diff import diff, fails, render_json, render_text
+
+    try:
+        old, new = _read_spec(args.old, args.spec), _read_spec(args.new, args.spec)
+    except (OSError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    changes = diff(old, new)
+    sys.stdout.write(render_json(changes) + "\n" if args.format == "json" else render_text(changes))
+    return 1 if fails(changes, args.fail_on) else 0
+
+
+def _regenerate(args: argparse.Namespace) -> int:
+    from . import regenerate
+
+    return regenerate.run(args.page, args.spec, args.out, args.report, args.fail_on)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +142,35 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--spec", type=Path, default=DEFAULT_SPEC_DIR, help="spec folder")
         cmd.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder")
         cmd.set_defaults(func=func)
+    imp = sub.add_parser(
+        "import-docs", help="import a model docs page into the spec (merging into an existing file)"
+    )
+    imp.add_argument("page", type=Path, help="the docs page (markdown)")
+    imp.add_argument(
+        "-o", "--output", type=Path, help="spec file (default: SPEC/models/<slug>.yaml)"
+    )
+    imp.add_argument("--spec", type=Path, default=DEFAULT_SPEC_DIR, help="spec folder")
+    imp.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    imp.add_argument("--strict", action="store_true", help="exit 1 on any warning or conflict")
+    imp.set_defaults(func=_import_docs)
+    dif = sub.add_parser("diff", help="classify the changes between two specs (or docs pages)")
+    dif.add_argument("old", type=Path, help="old spec file (.yaml) or docs page (.md)")
+    dif.add_argument("new", type=Path, help="new spec file (.yaml) or docs page (.md)")
+    dif.add_argument("--format", choices=["text", "json"], default="text")
+    dif.add_argument("--fail-on", choices=["ERR", "WARN", "INFO"], help="exit 1 from this level")
+    dif.add_argument("--spec", type=Path, default=DEFAULT_SPEC_DIR, help="spec folder (platform)")
+    dif.set_defaults(func=_diff)
+    reg = sub.add_parser(
+        "regenerate", help="import a page, report the spec diff, regenerate the package"
+    )
+    reg.add_argument("page", type=Path, help="the docs page (markdown)")
+    reg.add_argument("--spec", type=Path, default=DEFAULT_SPEC_DIR, help="spec folder")
+    reg.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder")
+    reg.add_argument(
+        "--report", type=Path, default=Path("build/spec-diff"), help="report path stem (.txt/.json)"
+    )
+    reg.add_argument("--fail-on", choices=["ERR", "WARN", "INFO"], help="stop before generating")
+    reg.set_defaults(func=_regenerate)
     return parser
 
 
