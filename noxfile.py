@@ -40,6 +40,19 @@ def generate(session: nox.Session) -> None:
 
 
 @nox.session
+def regenerate(session: nox.Session) -> None:
+    """A changed docs page, end to end: `nox -s regenerate -- PAGE.md [pytest args]`. Imports the
+    page into spec/, prints the classified spec diff (also in build/spec-diff.txt and .json),
+    regenerates generated/, then runs the tests."""
+    if not session.posargs:
+        session.error("usage: nox -s regenerate -- PAGE.md [pytest arguments]")
+    page, *pytest_args = session.posargs
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "codegen", "regenerate", page)
+    session.run("pytest", *pytest_args)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy --strict."""
     session.install("-e", ".[test,dev]")

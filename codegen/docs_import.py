@@ -403,6 +403,22 @@ class Importer:
                 continue
             rule["id"] = _unique(rule["id"], ids)
             out.append(rule)
+        paired: set[frozenset[str]] = set()
+        for section in self.page.request:
+            fact = section.facts.get("Paired with")
+            if fact is None or section.level != 3:
+                continue
+            pair = [section.name, unquote(fact.text)]
+            if frozenset(pair) in paired:
+                continue
+            paired.add(frozenset(pair))
+            out.append({
+                "id": _unique("-".join(docs_rules.slug(p) for p in pair) + "-together", ids),
+                "kind": "together",
+                "params": pair,
+                "message": f"{pair[0]} and {pair[1]} must be given together.",
+                "source": {"anchor": section.anchor, "quote": f"Paired with: {pair[1]}"},
+            })  # fmt: skip
         if self.page.dimension_intro and self.page.dimensions:
             out.append({
                 "id": _unique("supported-dimensions", ids),
@@ -649,13 +665,18 @@ class Merger:
         curated = set(cur.get("curated", ()))
         # Keys the page states through a docs* record of the reconciled value.
         self._docs_record(cur, "path", "docsPath", literal.get("path", new["path"]), line)
-        if "docsType" in cur:
+        recorded = cur.get("docsType")
+        if recorded is not None and _type_of(str(recorded))[0] != _plain(cur["type"]):
+            # The spec reconciled the page's type (frame: "object" holding strings and numbers).
             self._docs_record(cur, "type", "docsType", literal.get("type"), line)
-        elif not _same(cur["type"], new["type"]):
-            self.change(line, f"{name} type: {_plain(cur['type'])} → {_plain(new['type'])}")
-            cur["type"] = _cm(new["type"])
-        if "docsType" not in cur and "docsType" in new:
-            _place(cur, "docsType", new["docsType"])
+        else:
+            if not _same(cur["type"], new["type"]):
+                self.change(line, f"{name} type: {_plain(cur['type'])} → {_plain(new['type'])}")
+                cur["type"] = _cm(new["type"])
+            if "docsType" in new:
+                _place(cur, "docsType", new["docsType"])
+            elif recorded is not None:
+                del cur["docsType"]
         if "items" in new:
             items = cur.get("items")
             if items is None:
@@ -759,7 +780,20 @@ class Merger:
         ids = {r["id"] for r in seq}
         matched: set[int] = set()
         last = -1
+        from_fields = {
+            (r["source"].get("anchor"), r["source"]["quote"]): r
+            for r in seq
+            if "anchor" in r["source"]
+        }
         for rule in new:
+            if "anchor" in rule["source"]:
+                if (rule["source"]["anchor"], rule["source"]["quote"]) not in from_fields:
+                    rule = dict(rule, id=_unique(rule["id"], ids))
+                    seq.append(_cm(rule))
+                    self.change(
+                        0, f"rule {rule['id']} ({rule['kind']}) added: {rule['source']['quote']}"
+                    )
+                continue
             cur = by_quote.get(rule["source"]["quote"])
             if cur is None and rule["kind"] == "dimensions":
                 cur = next((r for r in page_rules if r["kind"] == "dimensions"), None)

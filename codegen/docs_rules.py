@@ -74,9 +74,9 @@ def _words(paths: Sequence[str], joiner: str) -> str:
     return f" {joiner} ".join(paths)
 
 
-def _slug(path: str) -> str:
+def slug(path: str) -> str:
     last = path.rsplit(".", 1)[-1]
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", last).lower()
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", last).lower()
 
 
 def _id(*parts: Sequence[str] | str) -> str:
@@ -85,7 +85,7 @@ def _id(*parts: Sequence[str] | str) -> str:
         if isinstance(part, str):
             words.append(part)
         else:
-            words.append("-".join(_slug(p) for p in part))
+            words.append("-".join(slug(p) for p in part))
     return "-".join(words)
 
 

@@ -35,7 +35,7 @@ def _j(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    return "(none)" if value is None else _j(value) if not isinstance(value, str) else value
+    return "(none)" if value is None else _j(value)
 
 
 def _types(value: Any) -> set[str]:

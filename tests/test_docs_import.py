@@ -1,0 +1,726 @@
+"""The docs importer and the spec differ on pages this project wrote.
+
+`tests/data/pages/acme-motion-2.md` imitates a Runware model page. Each variant
+below edits it the way a docs change would; the test imports the variant over
+the spec imported from the original, checks the classified diff, and (through
+one subprocess that loads each regenerated package in turn) that the regenerated
+validators and the mock enforce the change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen import generate
+from codegen.docs_import import ImportResult, dump, import_page, load_platform, yaml_rt
+from codegen.spec_diff import Change, diff
+from codegen.spec_loader import load_specs
+from codegen.yaml_source import read_yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = REPO / "tests" / "data" / "pages" / "acme-motion-2.md"
+SLUG = "acme-motion-2"
+PLATFORM = load_platform(REPO / "spec")
+BASE_TEXT = PAGE.read_text(encoding="utf-8")
+EXAMPLE = {
+    "taskType": "videoInference",
+    "taskUUID": "0b6a8d1e-5c2f-4d3a-9e7b-1f2a3b4c5d6e",
+    "model": "acme:motion@2",
+    "positivePrompt": "Paper boats drifting down a rain gutter",
+    "width": 1280,
+    "height": 720,
+    "duration": 4,
+}
+COMPAT_END = "---\n\nThe following dimension combinations are supported:"
+
+
+def edit(text: str, *pairs: tuple[str, str]) -> str:
+    for old, new in pairs:
+        assert old in text, f"fixture page lacks {old!r}"
+        text = text.replace(old, new, 1)
+    return text
+
+
+def add_sentence(sentence: str) -> Callable[[str], str]:
+    return lambda text: edit(text, (COMPAT_END, f"---\n\n{sentence}\n\n{COMPAT_END}"))
+
+
+def replace(*pairs: tuple[str, str]) -> Callable[[str], str]:
+    return lambda text: edit(text, *pairs)
+
+
+def yaml_data(text: str) -> dict[str, Any]:
+    import io
+
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(io.StringIO(text))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def base() -> ImportResult:
+    return import_page(BASE_TEXT, PLATFORM)
+
+
+def task(**changes: Any) -> dict[str, Any]:
+    out = dict(EXAMPLE, **changes)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass
+class Variant:
+    name: str
+    change: Callable[[str], str]
+    expected: set[tuple[str, str, str]]  # (level, direction, subject) of every change
+    words: tuple[str, ...] = ()  # fragments the change messages must contain
+    probes: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
+
+
+ELEMENT_SEED = """### [seed](https://runware.ai/docs/models/acme-motion-2#request-seed)
+
+- **Type**: `integer`
+- **Min**: `0`
+- **Max**: `100`
+
+A number that fixes the randomness.
+
+"""
+STYLE = """### [style](https://runware.ai/docs/models/acme-motion-2#request-style)
+
+- **Type**: `string`
+- **Required**: true
+
+The look to aim for.
+
+"""
+PROVIDER = "**Provider Settings**"
+NEGATIVE = """### [negativePrompt](https://runware.ai/docs/models/acme-motion-2#request-negativeprompt)
+
+- **Type**: `string`
+- **Min**: `2`
+- **Max**: `1000`
+
+What the video avoids.
+
+"""
+VIDEO_URL = """### [videoURL](https://runware.ai/docs/models/acme-motion-2#response-videourl)
+
+- **Type**: `string`
+- **Format**: `URI`
+
+Where to fetch it.
+
+"""
+RULES = "missingRequiredParameter"
+VIDEOS = {"referenceVideos": ["https://x.io/clip.mp4"]}
+
+VARIANTS = [
+    Variant(
+        "maximum-lowered",
+        replace(("- **Max**: `10`", "- **Max**: `8`")),
+        {("ERR", "request", "duration")},
+        ("lowered 10 → 8",),
+        [(task(duration=10), ["valueTooLarge"]), (task(duration=8), [])],
+    ),
+    Variant(
+        "maximum-raised",
+        replace(("- **Max**: `4`\n- **Default**: `1`", "- **Max**: `8`\n- **Default**: `1`")),
+        {("INFO", "request", "numberResults")},
+        ("raised 4 → 8",),
+        [(task(numberResults=6), [])],
+    ),
+    Variant(
+        "minimum-raised",
+        replace(
+            (
+                "- **Min**: `2`\n- **Max**: `1000`\n\nWhat the video shows.",
+                "- **Min**: `10`\n- **Max**: `1000`\n\nWhat the video shows.",
+            )
+        ),
+        {("ERR", "request", "positivePrompt")},
+        ("raised 2 → 10",),
+        [(task(positivePrompt="short"), ["valueTooSmall"])],
+    ),
+    Variant(
+        "step-finer",
+        replace(("- **Step**: `2`", "- **Step**: `1`")),
+        {("INFO", "request", "duration")},
+        ("step 2 → 1",),
+        [(task(duration=3), [])],
+    ),
+    Variant(
+        "value-added",
+        replace(("**Allowed values**: `MP4` `WEBM`", "**Allowed values**: `MP4` `WEBM` `MOV`")),
+        {("INFO", "request", "outputFormat")},
+        ('allowed value added: "MOV"',),
+        [(task(outputFormat="MOV"), [])],
+    ),
+    Variant(
+        "value-removed",
+        replace(("- `zoom` The camera zooms.\n", "")),
+        {("ERR", "request", "cameraMotion")},
+        ('allowed value removed: "zoom"',),
+        [(task(cameraMotion="zoom"), ["invalidParameterValue"]), (task(cameraMotion="pan"), [])],
+    ),
+    Variant(
+        "default-changed",
+        replace(("- **Default**: `4`", "- **Default**: `6`")),
+        {("WARN", "request", "duration")},
+        ("default 4 → 6",),
+    ),
+    Variant(
+        "type-changed",
+        replace(("- **Type**: `float`\n- **Min**: `0`", "- **Type**: `integer`\n- **Min**: `0`")),
+        {
+            ("ERR", "request", "providerSettings.acme.motionStrength"),
+            ("INFO", "request", "providerSettings.acme.motionStrength"),  # docsType float went
+        },
+        ('type "number" → "integer"', "docsType changed"),
+        [
+            (
+                task(providerSettings={"acme": {"motionStrength": 0.5}}, inputs=VIDEOS),
+                ["invalidParameterType"],
+            ),
+            (task(providerSettings={"acme": {"motionStrength": 1}}, inputs=VIDEOS), []),
+        ],
+    ),
+    Variant(
+        "optional-parameter-added",
+        replace((PROVIDER, ELEMENT_SEED + PROVIDER)),
+        {("INFO", "request", "seed")},
+        ("optional parameter added",),
+        [(task(seed=5), []), (task(seed=500), ["valueTooLarge"])],
+    ),
+    Variant(
+        "required-parameter-added",
+        replace((PROVIDER, STYLE + PROVIDER)),
+        {("ERR", "request", "style")},
+        ("new required parameter",),
+        [(task(), ["missingParameter"]), (task(style="paper"), [])],
+    ),
+    Variant(
+        "parameter-removed",
+        replace((NEGATIVE, "")),
+        {("ERR", "request", "negativePrompt")},
+        ("parameter removed",),
+        [(task(negativePrompt="blurry"), ["unknownParameter"])],
+    ),
+    Variant(
+        "response-field-removed",
+        replace((VIDEO_URL, "")),
+        {("ERR", "response", "videoURL")},
+        ("response field removed",),
+    ),
+    Variant(
+        "dimension-row-removed",
+        replace(("| `720p (1:1)` | `960x960` |\n", "")),
+        {("ERR", "request", "dimensions")},
+        ("dimension row removed: 960x960",),
+        [(task(width=960, height=960), ["unsupportedDimensions"])],
+    ),
+    Variant(
+        "dimension-row-added",
+        replace(
+            (
+                "| `720p (9:16)` | `720x1280` |",
+                "| `720p (9:16)` | `720x1280` |\n| `720p (4:3)` | `960x720` |",
+            )
+        ),
+        {("INFO", "request", "dimensions")},
+        ("dimension row added: 960x720",),
+        [(task(width=960, height=720), [])],
+    ),
+    Variant(
+        "price-changed",
+        replace(("`$0.05`", "`$0.06`")),
+        {("WARN", "model", "pricing")},
+        ("0.05 → 0.06 per second",),
+    ),
+    Variant(
+        "description-reworded",
+        replace(("Length in seconds.", "How long the video runs, in whole seconds.")),
+        {("INFO", "request", "duration")},
+        ("description reworded on the docs page",),
+        [(task(), [])],
+    ),
+    # A rule added in each phrasing of the platform's rule vocabulary.
+    Variant(
+        "rule-exactly-one",
+        add_sentence(
+            "Provide exactly one of: `inputs.referenceImages` or `inputs.referenceVideos`."
+        ),
+        {("ERR", "request", "reference-images-or-reference-videos")},
+        ("rule added (exactlyOne)",),
+        [(task(), [RULES]), (task(inputs={"referenceImages": ["https://x.io/a.png"]}), [])],
+    ),
+    Variant(
+        "rule-requires",
+        add_sentence("When `negativePrompt` is provided, `cameraMotion` is required."),
+        {("ERR", "request", "negative-prompt-require-camera-motion")},
+        ("rule added (requires)",),
+        [
+            (task(negativePrompt="blur"), [RULES]),
+            (task(negativePrompt="blur", cameraMotion="pan"), []),
+        ],
+    ),
+    Variant(
+        "rule-requires-either-condition",
+        add_sentence(
+            "When `negativePrompt` or `webhookURL` is provided, `cameraMotion` is required."
+        ),
+        {("ERR", "request", "negative-prompt-webhook-url-require-camera-motion")},
+        ("rule added (requires)",),
+        [(task(webhookURL="https://x.io/hook"), [RULES]), (task(), [])],
+    ),
+    Variant(
+        "rule-requires-either-consequence",
+        add_sentence(
+            "When `negativePrompt` is provided, `cameraMotion` or `webhookURL` is required."
+        ),
+        {("ERR", "request", "negative-prompt-require-camera-motion-webhook-url")},
+        ("rule added (requires)",),
+        [
+            (task(negativePrompt="blur"), [RULES]),
+            (task(negativePrompt="blur", webhookURL="https://x.io/hook"), []),
+        ],
+    ),
+    Variant(
+        "rule-forbids",
+        add_sentence("When `negativePrompt` is provided, `cameraMotion` cannot be used."),
+        {("ERR", "request", "negative-prompt-forbid-camera-motion")},
+        ("rule added (forbids)",),
+        [(task(negativePrompt="blur", cameraMotion="pan"), ["incompatibleParameters"])],
+    ),
+    Variant(
+        "rule-forbids-either",
+        add_sentence(
+            "When `negativePrompt` or `webhookURL` is provided, `cameraMotion` cannot be used."
+        ),
+        {("ERR", "request", "negative-prompt-webhook-url-forbid-camera-motion")},
+        ("rule added (forbids)",),
+        [(task(webhookURL="https://x.io/h", cameraMotion="pan"), ["incompatibleParameters"])],
+    ),
+    Variant(
+        "rule-limit-items",
+        add_sentence(
+            "When `negativePrompt` or `cameraMotion` is provided, "
+            "`inputs.referenceImages` is limited to 2 items."
+        ),
+        {("ERR", "request", "reference-images-limit-with-negative-prompt-camera-motion")},
+        ("rule added (limitItems)",),
+        [
+            (
+                task(cameraMotion="pan", inputs={"referenceImages": ["https://x.io/a.png"] * 3}),
+                ["arrayTooLong"],
+            ),
+            (task(inputs={"referenceImages": ["https://x.io/a.png"] * 3}), []),
+        ],
+    ),
+    Variant(
+        "rule-together",
+        add_sentence("`negativePrompt` and `cameraMotion` must be used together."),
+        {("ERR", "request", "negative-prompt-camera-motion-together")},
+        ("rule added (together)",),
+        [(task(negativePrompt="blur"), [RULES])],
+    ),
+    Variant(
+        "rule-removed",
+        replace(("When `providerSettings` is provided, `inputs.referenceVideos` is required.", "")),
+        {("INFO", "request", "provider-settings-require-reference-videos")},
+        ("rule removed",),
+        [(task(providerSettings={"acme": {"keepAudio": True}}), [])],
+    ),
+]
+
+
+def apply(base: ImportResult, variant: Variant) -> tuple[ImportResult, list[Change]]:
+    merged = import_page(variant.change(BASE_TEXT), PLATFORM, base.text)
+    return merged, diff(yaml_data(base.text), yaml_data(merged.text))
+
+
+# ── the base page ──────────────────────────────────────────────────────────
+
+
+def test_the_page_imports_into_a_spec_that_loads_and_generates(
+    base: ImportResult, tmp_path: Path
+) -> None:
+    spec_dir = write_spec(tmp_path, base.text)
+    model = load_specs(spec_dir).models[0]
+    assert model.id == "acme:motion@2" and model.release_date == "2026-03-03"
+    assert [r.kind for r in model.rules] == ["exactlyOne", "requires", "together", "dimensions"]
+    assert {p.path for p in model.parameters} >= {
+        "inputs",
+        "inputs.frameImages.frame",
+        "providerSettings",
+        "providerSettings.acme",
+        "providerSettings.acme.motionStrength",
+    }
+    duration = next(p for p in model.parameters if p.path == "duration")
+    bounds = (duration.minimum, duration.maximum, duration.multiple_of, duration.default)
+    assert bounds == (2, 10, 2, 4)
+    assert model.pricing is not None
+    rates = [(r.resolution, r.audio, r.per_second) for r in model.pricing.rates]
+    assert rates == [("720p", False, 0.05), ("720p", True, 0.08)]
+    assert generate.build(load_specs(spec_dir), "spec")
+
+
+def test_a_page_fact_the_spec_must_reconcile_is_reported_with_its_reason(
+    base: ImportResult,
+) -> None:
+    width = next(p for p in base.spec["parameters"] if p["path"] == "width")
+    assert "required" not in width and width["docsRequired"] is True
+    assert any("width is marked required" in n.message for n in base.notes)
+
+
+def test_reimporting_the_same_page_changes_nothing(base: ImportResult) -> None:
+    again = import_page(BASE_TEXT, PLATFORM, base.text)
+    assert not again.changed and again.text == base.text
+    assert [n for n in again.notes if n.level != "warning"] == []
+
+
+# ── variants ───────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_each_docs_change_is_imported_and_classified(base: ImportResult, variant: Variant) -> None:
+    merged, changes = apply(base, variant)
+    assert merged.changed
+    assert {(c.level, c.direction, c.subject) for c in changes} == variant.expected, [
+        c.line() for c in changes
+    ]
+    text = "\n".join(c.message for c in changes)
+    for words in variant.words:
+        assert words in text
+
+
+def test_a_sentence_the_importer_cannot_read_is_a_warning_with_its_line(base: ImportResult) -> None:
+    sentence = "Every `cameraMotion` needs a tripod on Tuesdays."
+    page = add_sentence(sentence)(BASE_TEXT)
+    line = page.splitlines().index(sentence) + 1
+    merged = import_page(page, PLATFORM, base.text)
+    assert not merged.changed
+    warning = [n for n in merged.notes if "not understood" in n.message]
+    assert [(n.level, n.line) for n in warning] == [("warning", line)]
+    assert sentence in warning[0].message
+
+
+def test_a_description_sentence_that_reads_like_a_rule_is_flagged(base: ImportResult) -> None:
+    page = edit(
+        BASE_TEXT, ("What the video avoids.", "What the video avoids. Requires `cameraMotion`.")
+    )
+    merged = import_page(page, PLATFORM, base.text)
+    flagged = [n for n in merged.notes if "may state a rule" in n.message]
+    assert len(flagged) == 1 and "Requires `cameraMotion`" in flagged[0].message
+    assert page.splitlines()[flagged[0].line - 1].startswith("What the video avoids.")
+
+
+def test_unknown_facts_sections_and_types_are_warnings_not_silence() -> None:
+    page = edit(
+        BASE_TEXT,
+        ("- **Status**: live", "- **Status**: live\n- **Mood**: sunny"),
+        ("## Pricing", "## Trivia\n\nAcme likes boats.\n\n## Pricing"),
+        (
+            "- **Type**: `boolean`\n- **Default**: `false`\n\nAdds",
+            "- **Type**: `tuple`\n- **Default**: `false`\n\nAdds",
+        ),
+        (
+            "- **Max**: `4`\n- **Default**: `1`",
+            "- **Max**: `4`\n- **Units**: videos\n- **Default**: `1`",
+        ),
+    )
+    notes = import_page(page, PLATFORM).notes
+    lines = page.splitlines()
+    for needle, fragment in (
+        ("- **Mood**", "unknown model fact 'Mood'"),
+        ("## Trivia", "unknown section 'Trivia'"),
+        ("- **Type**: `tuple`", "unknown type 'tuple'"),
+        ("- **Units**", "unknown fact 'Units'"),
+    ):
+        line = next(i for i, text in enumerate(lines, 1) if text.startswith(needle))
+        assert any(n.line == line and fragment in n.message for n in notes), (fragment, notes)
+
+
+# ── merging keeps curated work ─────────────────────────────────────────────
+
+
+def curate(text: str) -> str:
+    """What a person adds after the first import: own words, a note, a rule read from
+    prose, a bound the page does not state."""
+    tree = yaml_rt().load(text)
+    params = {p["path"]: p for p in tree["parameters"]}
+    params["duration"]["description"] = "Length of the clip in seconds (our words)."
+    params["duration"]["notes"] = ["Kept by the merge."]
+    params["inputs.referenceVideos"]["maxItems"] = 3
+    params["inputs.referenceVideos"]["curated"] = ["maxItems"]
+    tree["rules"].insert(
+        0,
+        {
+            "id": "camera-needs-prompt",
+            "kind": "requires",
+            "when": {"anyOf": ["cameraMotion"]},
+            "then": {"allOf": ["negativePrompt"]},
+            "message": "cameraMotion needs negativePrompt.",
+            "source": {"anchor": "request-cameramotion", "quote": "How the camera moves."},
+        },
+    )
+    return dump(tree)
+
+
+def test_merging_keeps_curated_values_and_reports_contradictions(base: ImportResult) -> None:
+    curated = curate(base.text)
+    assert not import_page(BASE_TEXT, PLATFORM, curated).changed
+    page = edit(
+        BASE_TEXT,
+        ("- **Max**: `10`", "- **Max**: `8`"),
+        (
+            "- **Type**: `array of strings`\n\nVideos",
+            "- **Type**: `array of strings`\n- **Max**: `5`\n\nVideos",
+        ),
+        ("- **Required**: true\n- **Paired with**: height", "- **Paired with**: height"),
+        ("How the camera moves.", "Which way the camera travels."),
+    )
+    merged = import_page(page, PLATFORM, curated)
+    spec = yaml_data(merged.text)
+    params = {p["path"]: p for p in spec["parameters"]}
+    assert params["duration"]["maximum"] == 8
+    assert params["duration"]["description"] == "Length of the clip in seconds (our words)."
+    assert params["duration"]["notes"] == ["Kept by the merge."]
+    assert params["inputs.referenceVideos"]["maxItems"] == 3  # curated, kept
+    assert "docsRequired" not in params["width"] and "required" not in params["width"]
+    assert any(r["id"] == "camera-needs-prompt" for r in spec["rules"])
+    conflicts = [n.message for n in merged.notes if n.level == "conflict"]
+    assert any("inputs.referenceVideos: the page now says maxItems 5" in m for m in conflicts)
+    assert any("width: the page now agrees with the spec's required" in m for m in conflicts)
+    assert any("camera-needs-prompt: its sentence" in m for m in conflicts)
+
+
+# ── the regenerated validators and mock enforce each change ───────────────
+
+
+def write_spec(root: Path, model_text: str, slug: str = SLUG) -> Path:
+    spec_dir = root / "spec"
+    (spec_dir / "models").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "spec" / "platform.yaml", spec_dir / "platform.yaml")
+    (spec_dir / "models" / f"{slug}.yaml").write_text(model_text, encoding="utf-8")
+    return spec_dir
+
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    from starlette.testclient import TestClient
+    results = {}
+    for job in json.load(sys.stdin):
+        sys.path.insert(0, job["out"])
+        for name in list(sys.modules):
+            if name.split(".")[0] in ("runware_contract", "mockserver"):
+                del sys.modules[name]
+        import runware_contract as rc
+        from mockserver import MockConfig, create_app
+        assert rc.__file__.startswith(job["out"]), rc.__file__
+        rows = []
+        with TestClient(create_app(MockConfig(job_seconds=0))) as client:
+            for i, task in enumerate(job["tasks"]):
+                task = dict(task, taskUUID="%08x-0000-4000-8000-000000000000" % (i + 1))
+                codes = sorted({e["code"] for e in rc.validate(task)})
+                reply = client.post("/v1", json=[task], headers={"Authorization": "Bearer k"})
+                mock = sorted({e["code"] for e in reply.json().get("errors", [])})
+                rows.append({"validate": codes, "mock": mock, "status": reply.status_code})
+        results[job["name"]] = rows
+        sys.path.remove(job["out"])
+    print(json.dumps(results))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def probed(base: ImportResult, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("variants")
+    jobs = []
+    for variant in [v for v in VARIANTS if v.probes]:
+        merged, _ = apply(base, variant)
+        spec_dir = write_spec(root / variant.name, merged.text)
+        out = root / variant.name / "out"
+        generate.write(generate.build(load_specs(spec_dir), "spec"), out)
+        jobs.append(
+            {"name": variant.name, "out": str(out), "tasks": [t for t, _ in variant.probes]}
+        )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout.splitlines()[-1])
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.probes], ids=lambda v: v.name)
+def test_regenerated_validators_and_mock_enforce_the_change(
+    probed: dict[str, Any], variant: Variant
+) -> None:
+    for (sent, expected), row in zip(variant.probes, probed[variant.name], strict=True):
+        assert row["validate"] == sorted(expected), (sent, row)
+        assert row["mock"] == sorted(expected), (sent, row)
+        assert row["status"] == (400 if expected else 200), (sent, row)
+
+
+# ── command line ───────────────────────────────────────────────────────────
+
+
+def run_codegen(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+
+
+@pytest.fixture
+def variant_pages(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(BASE_TEXT, encoding="utf-8")
+    new.write_text(VARIANTS[0].change(BASE_TEXT), encoding="utf-8")
+    yield old, new
+
+
+def test_cli_import_docs_writes_then_merges(
+    tmp_path: Path, variant_pages: tuple[Path, Path]
+) -> None:
+    spec_dir = write_spec(tmp_path, "")
+    (spec_dir / "models" / f"{SLUG}.yaml").unlink()
+    old, new = variant_pages
+    first = run_codegen("import-docs", str(old), "--spec", str(spec_dir))
+    assert first.returncode == 0, first.stderr
+    target = spec_dir / "models" / f"{SLUG}.yaml"
+    assert "written" in first.stdout and target.exists()
+    assert "no change" in run_codegen("import-docs", str(old), "--spec", str(spec_dir)).stdout
+    unreadable = old.with_name("unreadable.md")
+    unreadable.write_text(add_sentence("Every `cameraMotion` needs a tripod.")(BASE_TEXT))
+    lenient = run_codegen("import-docs", str(unreadable), "--spec", str(spec_dir), "--dry-run")
+    strict = run_codegen(
+        "import-docs", str(unreadable), "--spec", str(spec_dir), "--dry-run", "--strict"
+    )
+    assert (lenient.returncode, strict.returncode) == (0, 1)
+    assert "not understood" in strict.stderr
+    merged = run_codegen("import-docs", str(new), "--spec", str(spec_dir))
+    assert merged.returncode == 0 and "merged" in merged.stdout
+    assert f"{new}:" in merged.stderr and "duration maximum: 10 → 8" in merged.stderr
+    assert read_yaml(target).data["parameters"]
+
+
+def test_cli_diff_of_two_pages_text_json_and_fail_on(variant_pages: tuple[Path, Path]) -> None:
+    old, new = variant_pages
+    text = run_codegen("diff", str(old), str(new))
+    assert text.returncode == 0
+    assert "ERR   request   duration: lowered 10 → 8" in text.stdout
+    as_json = json.loads(run_codegen("diff", str(old), str(new), "--format", "json").stdout)
+    assert as_json["changes"][0] | {"old": 10, "new": 8} == as_json["changes"][0]
+    assert as_json["changes"][0]["level"] == "ERR"
+    # Pages imported on the fly carry generated descriptions, which follow the new bound.
+    assert as_json["summary"] == "1 ERR, 0 WARN, 1 INFO"
+    assert run_codegen("diff", str(old), str(new), "--fail-on", "ERR").returncode == 1
+    assert run_codegen("diff", str(old), str(old), "--fail-on", "INFO").returncode == 0
+    missing = run_codegen("diff", str(old), str(old.with_name("gone.yaml")))
+    assert missing.returncode == 2 and "gone.yaml" in missing.stderr
+
+
+def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Path) -> None:
+    spec_dir = write_spec(tmp_path, base.text)
+    page = tmp_path / "page.md"
+    page.write_text(VARIANTS[0].change(BASE_TEXT), encoding="utf-8")
+    out, report = tmp_path / "out", tmp_path / "report" / "diff"
+    stopped = run_codegen(
+        "regenerate",
+        str(page),
+        "--spec",
+        str(spec_dir),
+        "--out",
+        str(out),
+        "--report",
+        str(report),
+        "--fail-on",
+        "ERR",
+    )
+    assert stopped.returncode == 1 and not out.exists()
+    assert "!! BREAKING" in stopped.stdout
+    write_spec(tmp_path, base.text)
+    done = run_codegen(
+        "regenerate", str(page), "--spec", str(spec_dir), "--out", str(out), "--report", str(report)
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.index("ERR   request   duration") < done.stdout.index("regenerated")
+    assert "lowered 10 → 8" in report.with_suffix(".txt").read_text()
+    assert (
+        json.loads(report.with_suffix(".json").read_text())["changes"][0]["subject"] == "duration"
+    )
+    tables = (out / "runware_contract" / "acme_motion_2" / "tables.py").read_text()
+    assert "'maximum': 8" in tables or '"maximum": 8' in tables
+
+
+def test_cli_regenerate_on_a_reworded_page_passes_with_fail_on_warn(
+    base: ImportResult, tmp_path: Path
+) -> None:
+    spec_dir = write_spec(tmp_path, base.text)
+    page = tmp_path / "page.md"
+    page.write_text(edit(BASE_TEXT, ("Length in seconds.", "Seconds of video.")), encoding="utf-8")
+    done = run_codegen(
+        "regenerate",
+        str(page),
+        "--spec",
+        str(spec_dir),
+        "--out",
+        str(tmp_path / "out"),
+        "--report",
+        str(tmp_path / "r"),
+        "--fail-on",
+        "WARN",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "INFO  request   duration: description reworded on the docs page" in done.stdout
+    assert "BREAKING" not in done.stdout
+
+
+# ── the real page ──────────────────────────────────────────────────────────
+
+
+def test_importing_the_real_page_over_the_committed_spec_changes_nothing(
+    docs_page_text: str,
+) -> None:
+    committed = (REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").read_text()
+    result = import_page(docs_page_text, PLATFORM, committed)
+    assert not result.changed and result.text == committed
+    assert result.notes == []
+
+
+def test_a_fresh_import_of_the_real_page_is_a_subset_of_the_committed_spec(
+    docs_page_text: str, tmp_path: Path
+) -> None:
+    fresh = import_page(docs_page_text, PLATFORM)
+    load_specs(
+        write_spec(tmp_path, fresh.text, "klingai-video-3-0-pro")
+    )  # loads: a usable spec on its own
+    committed = read_yaml(REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").data
+    changes = diff(committed, fresh.spec)
+    assert [c.line() for c in changes if c.level != "INFO"] == []
