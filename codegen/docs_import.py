@@ -136,6 +136,7 @@ class Importer:
         }
         self.phrasings = docs_rules.phrasings(platform)
         self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says
+        self.required_lines: dict[str, int] = {}  # path → line of its Required fact
 
     def note(
         self, level: str, line: int, message: str, about: tuple[str, str] | None = None
@@ -197,6 +198,7 @@ class Importer:
             param["items"] = {"type": item_type}
         types = type_ if isinstance(type_, list) else [type_]
         if "Required" in facts:
+            self.required_lines[path] = facts["Required"].line
             literal["required"] = facts["Required"].text.strip() == "true"
             if literal["required"]:
                 param["required"] = True
@@ -317,7 +319,7 @@ class Importer:
                 param["docsRequired"] = True
                 self.note(
                     "warning",
-                    0,
+                    self.required_lines.get(param["path"], 0),
                     f"{param['path']} is marked required, but an exactly-one rule makes it "
                     "conditional; imported as optional (docsRequired keeps the page's word)",
                     (param["path"], "docsRequired"),

@@ -382,7 +382,8 @@ def test_a_page_fact_the_spec_must_reconcile_is_reported_with_its_reason(
 ) -> None:
     width = next(p for p in base.spec["parameters"] if p["path"] == "width")
     assert "required" not in width and width["docsRequired"] is True
-    assert any("width is marked required" in n.message for n in base.notes)
+    line = BASE_TEXT.splitlines().index("- **Paired with**: height")  # just above: Required
+    assert [n.line for n in base.notes if "width is marked required" in n.message] == [line]
 
 
 def test_reimporting_the_same_page_changes_nothing(base: ImportResult) -> None:

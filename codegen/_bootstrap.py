@@ -1,0 +1,25 @@
+"""`python -m codegen` from an interpreter without the project's dependencies.
+
+A bare `python` (a git hook, a new shell) lacks ruamel.yaml and friends; when the
+project's `.venv` (made by `./dev`) exists, the command re-runs itself there instead of
+failing with ModuleNotFoundError.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def rerun_in_project_venv(error: ModuleNotFoundError) -> None:
+    """Re-exec `python -m codegen ARGS` with .venv's interpreter, or raise ``error``."""
+    venv_python = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "python"
+    running_as_main = sys.argv[:1] in (["-m"], [str(Path(__file__).with_name("__main__.py"))])
+    if (
+        not running_as_main
+        or not venv_python.exists()
+        or Path(sys.prefix) == venv_python.parents[1]
+    ):
+        raise ModuleNotFoundError(f"{error} (run ./dev first to install the project)") from error
+    os.execv(str(venv_python), [str(venv_python), "-m", "codegen", *sys.argv[1:]])
