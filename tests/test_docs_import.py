@@ -124,6 +124,13 @@ VIDEO_URL = """### [videoURL](https://runware.ai/docs/models/acme-motion-2#respo
 Where to fetch it.
 
 """
+RESPONSE_SEED = """### [seed](https://runware.ai/docs/models/acme-motion-2#response-seed)
+
+- **Type**: `integer`
+
+The seed used.
+
+"""
 RULES = "missingRequiredParameter"
 VIDEOS = {"referenceVideos": ["https://x.io/clip.mp4"]}
 
@@ -255,6 +262,24 @@ VARIANTS = [
         {("INFO", "request", "duration")},
         ("description reworded on the docs page",),
         [(task(), [])],
+    ),
+    Variant(
+        "response-field-added",
+        replace(("## Examples", RESPONSE_SEED + "## Examples")),
+        {("INFO", "response", "seed")},
+        ("response field added",),
+    ),
+    Variant(
+        "example-changed",
+        replace(('"duration": 4\n}', '"duration": 6\n}'), ('"cost": 0.2', '"cost": 0.3')),
+        {("INFO", "model", "example paper-boats")},
+        ("request changed", "response changed"),
+    ),
+    Variant(
+        "status-deprecated",
+        replace(("- **Status**: live", "- **Status**: deprecated")),
+        {("WARN", "model", "status")},
+        ("live → deprecated",),
     ),
     # A rule added in each phrasing of the platform's rule vocabulary.
     Variant(
