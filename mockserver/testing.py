@@ -22,6 +22,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .app import MockServer
 from .config import MockConfig
+from .limits import http_protocol
 
 RUNWARE_HOST = "api.runware.ai"
 
@@ -73,7 +74,9 @@ def serve(
             host=host,
             port=0,
             log_level="warning",
+            http=http_protocol(server.config.header_timeout_seconds),
             ws="websockets-sansio",
+            ws_max_size=server.config.max_body_bytes,
             ws_ping_interval=None,
             lifespan="on",
         )
