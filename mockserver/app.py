@@ -35,7 +35,7 @@ from .limits import FrameRate
 from .media import CONTENT_TYPES, VideoCache
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
-from .security import signature_valid
+from .security import redact_logs, signature_valid
 from .store import Session, Store, TaskRecord
 from .targets import Allowlist
 
@@ -111,6 +111,7 @@ class MockServer:
 
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
+        redact_logs()
         self.store = Store()
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
@@ -144,6 +145,7 @@ class MockServer:
             lifespan=self.lifespan,
             exception_handlers={HTTPException: _http_error},
         )
+        self.app.router.redirect_slashes = False  # an API: unknown paths are 404, not 307
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
