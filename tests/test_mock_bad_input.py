@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
@@ -309,3 +310,26 @@ def test_abrupt_disconnect_mid_task_keeps_results_for_resume() -> None:
             assert auth(sock, session) == session
             (item,) = json.loads(sock.recv(timeout=5))["data"]
             assert item["taskUUID"] == task["taskUUID"] and item["status"] == "success"
+
+
+def test_oversized_websocket_frame_closes_1009() -> None:
+    with ws_mock(max_body_bytes=2000) as running:
+        with connect(running.ws_url) as sock:
+            auth(sock)
+            sock.send(json.dumps([new_task(positivePrompt="x" * 5000)]))
+            with pytest.raises(ConnectionClosed):
+                sock.recv(timeout=5)
+            assert sock.close_code == 1009
+        with connect(running.ws_url) as fresh:
+            auth(fresh)
+
+
+def test_tasks_before_authentication_get_errors_not_a_session() -> None:
+    with ws_mock() as running, connect(running.ws_url) as sock:
+        sock.send(json.dumps([new_task()]))
+        (err,) = json.loads(sock.recv(timeout=5))["errors"]
+        assert err["code"] == "missingApiKey" and err["taskType"] == "authentication"
+        sock.send(b"\x00binary")
+        assert json.loads(sock.recv(timeout=5))["errors"][0]["code"] == "invalidRequestBody"
+        auth(sock)  # the connection still works
+    assert running.server.store.tasks == {}
