@@ -544,14 +544,15 @@ class MockServer:
     def _media_denied(self, request: Request, kind: str, name: str) -> Response | None:
         """Media needs a key, or the signature its URL was handed out with."""
         signature = request.path_params.get("sig")
-        if signature is not None:
-            if signature_valid(self.config.media_secret, kind, name, signature):
-                return None
+        if signature_valid(self.config.media_secret, kind, name, signature):
+            return None
+        denied = self._denied(request)
+        if denied is not None and signature is not None:
             return JSONResponse(
                 {"errors": [error("invalidSignature", "This media URL's signature is wrong.")]},
                 status_code=403,
             )
-        return self._denied(request)
+        return denied
 
     async def openapi(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:

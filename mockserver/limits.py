@@ -49,13 +49,19 @@ def http_protocol(header_timeout: float) -> type[asyncio.Protocol]:
             self._arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
+            self._disarm()
             super().connection_lost(exc)
 
-        def _arm(self) -> None:
+        def handle_websocket_upgrade(self, *args: Any) -> None:
+            self._disarm()  # the transport now belongs to the WebSocket protocol
+            super().handle_websocket_upgrade(*args)
+
+        def _disarm(self) -> None:
             if self._header_timer is not None:
                 self._header_timer.cancel()
+
+        def _arm(self) -> None:
+            self._disarm()
             waiting_after = self.cycle
             self._header_timer = self.loop.call_later(header_timeout, self._expire, waiting_after)
 

@@ -333,3 +333,12 @@ def test_tasks_before_authentication_get_errors_not_a_session() -> None:
         assert json.loads(sock.recv(timeout=5))["errors"][0]["code"] == "invalidRequestBody"
         auth(sock)  # the connection still works
     assert running.server.store.tasks == {}
+
+
+def test_header_timeout_spares_upgraded_websockets() -> None:
+    """The header deadline is for HTTP requests; a WebSocket may stay quiet longer."""
+    with ws_mock(header_timeout_seconds=0.3) as running, connect(running.ws_url) as sock:
+        auth(sock)
+        time.sleep(0.8)
+        sock.send(json.dumps([{"taskType": "ping", "ping": True}]))
+        assert json.loads(sock.recv(timeout=5))["data"][0]["pong"] is True
