@@ -307,12 +307,15 @@ async def test_allowlist_of_networks_and_names() -> None:
 @pytest.mark.mock_config(delivery_allow=("10.9.9.9/32",))
 def test_refused_targets_are_recorded_and_never_contacted(socket_mock: MockHandle) -> None:
     with receiving(answer(200)) as hook:
-        socket_mock.post([new_task(webhookURL=f"{hook.url}/hook")])
-        (outcome,) = wait_outcomes(socket_mock, 1)
+        task = new_task(webhookURL=f"{hook.url}/hook", uploadEndpoint=f"{hook.url}/put")
+        socket_mock.post([task])
+        found = wait_outcomes(socket_mock, 2)
         time.sleep(0.2)
         assert hook.hits == []
-    assert outcome["ok"] is False and outcome["attempts"] == 0
-    assert "outside --delivery-allow" in outcome["reason"]
+    assert {o["kind"] for o in found} == {"webhook", "upload"}
+    for outcome in found:
+        assert outcome["ok"] is False and outcome["attempts"] == 0
+        assert "outside --delivery-allow" in outcome["reason"]
 
 
 def test_dns_rebinding_cannot_redirect_a_delivery(socket_mock: MockHandle) -> None:
