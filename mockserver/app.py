@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -30,10 +31,13 @@ from .config import MockConfig
 from .delivery import Deliverer
 from .engine import Engine, Reply, RequestContext, dumps, error
 from .journal import Journal
+from .limits import FrameRate
 from .media import CONTENT_TYPES, VideoCache
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
+from .security import redact_logs, signature_valid
 from .store import Session, Store, TaskRecord
+from .targets import Allowlist
 
 JSON = "application/json"
 VIDEO_PATH = re.compile(
@@ -62,7 +66,14 @@ def parse_tasks(raw: bytes | str) -> list[Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        reason = "not UTF-8" if "UTF-8" in str(exc) else "not valid JSON"
+        text = str(exc)
+        reason = (
+            "not UTF-8"
+            if "UTF-8" in text
+            else "nested too deeply"
+            if "depth limit" in text
+            else "not valid JSON"
+        )
         raise BadRequest(400, error("invalidRequestBody", f"The body is {reason}.")) from None
     if not isinstance(body, list):
         raise BadRequest(
@@ -100,6 +111,7 @@ class MockServer:
 
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
+        redact_logs()
         self.store = Store()
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
@@ -119,7 +131,9 @@ class MockServer:
                 Route("/health", self.health, methods=["GET"]),
                 Route("/openapi.json", self.openapi, methods=["GET"]),
                 Route("/video/{name}", self.video, methods=["GET", "HEAD"]),
+                Route("/video/{sig}/{name}", self.video, methods=["GET", "HEAD"]),
                 Route("/image/{uuid}", self.image, methods=["GET"]),
+                Route("/image/{sig}/{uuid}", self.image, methods=["GET"]),
                 Route(
                     "/__admin/scenarios", self.admin_scenarios, methods=["GET", "POST", "DELETE"]
                 ),
@@ -129,7 +143,9 @@ class MockServer:
                 Route("/__admin/reset", self.admin_reset, methods=["POST"]),
             ],
             lifespan=self.lifespan,
+            exception_handlers={HTTPException: _http_error},
         )
+        self.app.router.redirect_slashes = False  # an API: unknown paths are 404, not 307
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -137,6 +153,7 @@ class MockServer:
             attempts=self.config.webhook_attempts,
             timeout=self.config.webhook_timeout_seconds,
             backoff=self.config.webhook_backoff_seconds,
+            allow=Allowlist.parse(self.config.delivery_allow),
         )
         self.scheduler.start()
         sweeper = asyncio.get_running_loop().create_task(self._sweep())
@@ -231,6 +248,8 @@ class MockServer:
             reply, status, extra = await self._rest_tasks(scope, headers, tasks, key)
         except BadRequest as exc:
             reply, status = Reply(errors=[exc.error]), exc.status
+            if status in (408, 413):  # the rest of the body is unread: end the connection
+                extra = [(b"connection", b"close")]
         except ClientGone:
             return
         self.journal.record(
@@ -260,17 +279,25 @@ class MockServer:
             raise too_large
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
+        seconds = self.config.body_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):  # uvicorn has no body-read timeout
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise ClientGone
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_large
+                    chunks.append(chunk)
+                    if not message.get("more_body"):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise BadRequest(
+                408,
+                error("timeoutRequestBody", f"The body did not arrive within {seconds} s."),
+            ) from None
 
     def _rest_key(self, headers: dict[str, str], tasks: list[Any]) -> str:
         first = tasks[0] if isinstance(tasks[0], dict) else None
@@ -346,6 +373,8 @@ class MockServer:
         lock = asyncio.Lock()
         session: Session | None = None
         pending: set[asyncio.Task[None]] = set()
+        rate = FrameRate()
+        most = self.config.ws_max_frames_per_second
 
         async def send(body: dict[str, Any]) -> None:
             async with lock:
@@ -363,6 +392,13 @@ class MockServer:
                     break
                 if message["type"] == "websocket.disconnect":
                     break
+                frames = rate.tick()
+                if frames > 2 * most:
+                    await websocket.close(code=1008, reason="too many frames")
+                    break
+                if frames > most:
+                    await send({"errors": [_throttled(f"over {most} frames per second")]})
+                    continue
                 started = time.perf_counter()
                 text = message.get("text")
                 if text is None:
@@ -380,6 +416,10 @@ class MockServer:
                     if not tasks:
                         continue
                 if session is None:
+                    continue
+                if len(pending) >= self.config.ws_max_in_flight:
+                    limit = self.config.ws_max_in_flight
+                    await send({"errors": [_throttled(f"{limit} task frames are unanswered")]})
                     continue
                 task = asyncio.get_running_loop().create_task(
                     self._ws_tasks(websocket, session, tasks, send, started)
@@ -489,11 +529,40 @@ class MockServer:
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "models": self.models})
 
+    def _denied(self, request: HTTPConnection, *, admin: bool = False) -> Response | None:
+        """A 401 unless the request carries a valid key (the admin key, for admin routes)."""
+        key = bearer(request.headers)
+        if (self.config.admin_key_is_valid if admin else self.config.key_is_valid)(key):
+            return None
+        code = "invalidApiKey" if key else "missingApiKey"
+        what = "an admin key" if admin and self.config.admin_key else "a valid API key"
+        return JSONResponse(
+            {"errors": [error(code, f"This endpoint needs {what}.", parameter="apiKey")]},
+            status_code=401,
+        )
+
+    def _media_denied(self, request: Request, kind: str, name: str) -> Response | None:
+        """Media needs a key, or the signature its URL was handed out with."""
+        signature = request.path_params.get("sig")
+        if signature_valid(self.config.media_secret, kind, name, signature):
+            return None
+        denied = self._denied(request)
+        if denied is not None and signature is not None:
+            return JSONResponse(
+                {"errors": [error("invalidSignature", "This media URL's signature is wrong.")]},
+                status_code=403,
+            )
+        return denied
+
     async def openapi(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
         text = resources.files("runware_contract").joinpath("openapi.json").read_bytes()
         return Response(text, media_type=JSON)
 
     async def video(self, request: Request) -> Response:
+        if denied := self._media_denied(request, "video", request.path_params["name"]):
+            return denied
         match = VIDEO_PATH.fullmatch(request.path_params["name"])
         video = self.store.videos.get(match["uuid"]) if match else None
         now = self.config.clock()
@@ -515,6 +584,8 @@ class MockServer:
         )
 
     async def image(self, request: Request) -> Response:
+        if denied := self._media_denied(request, "image", request.path_params["uuid"]):
+            return denied
         image_uuid = request.path_params["uuid"]
         record = self.store.images.get(image_uuid) if UUID_PATH.fullmatch(image_uuid) else None
         if record is None or record.data is None:
@@ -524,14 +595,7 @@ class MockServer:
     # ── admin ───────────────────────────────────────────────────────────────
 
     def _admin_denied(self, request: Request) -> Response | None:
-        key = bearer(request.headers)
-        if self.config.key_is_valid(key):
-            return None
-        code = "invalidApiKey" if key else "missingApiKey"
-        return JSONResponse(
-            {"errors": [error(code, "The admin API needs a valid API key.", parameter="apiKey")]},
-            status_code=401,
-        )
+        return self._denied(request, admin=True)
 
     async def admin_scenarios(self, request: Request) -> Response:
         if (denied := self._admin_denied(request)) is not None:
@@ -589,6 +653,24 @@ class MockServer:
         self.journal.clear()
         self.scheduler.clear()
         return Response(status_code=204)
+
+
+def _throttled(why: str) -> RunwareError:
+    return error("rateLimitExceeded", f"Too many requests on this connection: {why}.")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 and friends, in Runware's error shape."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "invalidEndpoint", 405: "invalidRequestMethod"}.get(
+        exc.status_code, "invalidRequest"
+    )
+    message = {404: "No such endpoint.", 405: "Method not allowed here."}.get(
+        exc.status_code, str(exc.detail)
+    )
+    return JSONResponse(
+        {"errors": [error(code, message)]}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 def _not_found(message: str) -> Response:

@@ -12,6 +12,48 @@ import uvicorn
 
 from .app import MockServer
 from .config import MockConfig
+from .limits import http_protocol
+from .targets import LOOPBACK, Allowlist
+
+# (flag, type, MockConfig field, metavar, help): each must be positive
+LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
+    (
+        "--max-body-bytes",
+        int,
+        "max_body_bytes",
+        "N",
+        "larger request bodies get 413, larger WebSocket frames close 1009 (default 10 MiB)",
+    ),
+    (
+        "--body-timeout",
+        float,
+        "body_timeout_seconds",
+        "S",
+        "a request body must arrive within S seconds, else 408 (default 10)",
+    ),
+    (
+        "--header-timeout",
+        float,
+        "header_timeout_seconds",
+        "S",
+        "request headers must arrive within S seconds, else 408 and close (default 10)",
+    ),
+    (
+        "--ws-max-in-flight",
+        int,
+        "ws_max_in_flight",
+        "N",
+        "unanswered task frames per WebSocket before rateLimitExceeded (default 64)",
+    ),
+    (
+        "--ws-max-frames-per-second",
+        int,
+        "ws_max_frames_per_second",
+        "N",
+        "WebSocket frames per second before rateLimitExceeded; twice that closes 1008 "
+        "(default 200)",
+    ),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +102,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="requests kept in the journal at /__admin/requests (default 1000)",
     )
+    limits = parser.add_argument_group("limits and security")
+    for flag, kind, dest, metavar, text in LIMITS:
+        limits.add_argument(
+            flag,
+            type=kind,
+            dest=dest,
+            default=getattr(MockConfig, dest),
+            metavar=metavar,
+            help=text,
+        )
+    limits.add_argument(
+        "--delivery-allow",
+        action="append",
+        default=[],
+        metavar="HOST|CIDR",
+        help="a host name or network webhookURL/uploadEndpoint may reach; repeat for several; "
+        "replaces the default, loopback only (127.0.0.0/8 and ::1)",
+    )
+    limits.add_argument(
+        "--admin-key",
+        default=None,
+        metavar="KEY",
+        help="only this key opens /__admin/ (default: any accepted API key)",
+    )
     return parser
 
 
@@ -68,11 +134,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.job_seconds < 0:
         print("--job-seconds must not be negative", file=sys.stderr)
         return 2
+    for flag, _, dest, _, _ in LIMITS:
+        if getattr(args, dest) <= 0:
+            print(f"{flag} must be positive", file=sys.stderr)
+            return 2
+    allow = tuple(args.delivery_allow) or LOOPBACK
+    try:
+        Allowlist.parse(allow)
+    except ValueError as exc:
+        print(f"--delivery-allow: {exc}", file=sys.stderr)
+        return 2
     config = MockConfig(
         api_keys=frozenset(args.api_keys),
         job_seconds=args.job_seconds,
         seed=args.seed,
         journal_size=args.journal_size,
+        delivery_allow=allow,
+        admin_key=args.admin_key,
+        **{dest: getattr(args, dest) for _, _, dest, _, _ in LIMITS},
     )
     server = MockServer(config)
     # A server process holds many long-lived, acyclic task records: collect cycles less
@@ -93,8 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        http=http_protocol(config.header_timeout_seconds),
         ws="websockets-sansio",
         ws_ping_interval=None,
+        ws_max_size=config.max_body_bytes,
         access_log=args.log_level in ("info", "debug"),
     )
     return 0

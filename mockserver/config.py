@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .security import key_matches
 
 
 @dataclass
@@ -22,8 +25,21 @@ class MockConfig:
     webhook_timeout_seconds: float = 5.0
     webhook_backoff_seconds: float = 0.5
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    # hardening: limits on what one client can hold, and who may be reached or administer
+    body_timeout_seconds: float = 10.0  # a request body must arrive within this (408)
+    header_timeout_seconds: float = 10.0  # request headers must arrive within this (socket)
+    ws_max_in_flight: int = 64  # task frames one WebSocket may have unanswered
+    ws_max_frames_per_second: int = 200  # over this, an error; at twice this, close 1008
+    delivery_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # webhook/upload targets
+    admin_key: str | None = None  # None: any valid API key opens /__admin/
+    media_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def key_is_valid(self, key: str | None) -> bool:
         if not key:
             return False
-        return not self.api_keys or key in self.api_keys
+        return not self.api_keys or key_matches(key, self.api_keys)
+
+    def admin_key_is_valid(self, key: str | None) -> bool:
+        if self.admin_key is None:
+            return self.key_is_valid(key)
+        return key_matches(key, (self.admin_key,))

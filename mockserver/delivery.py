@@ -2,15 +2,16 @@
 
 A slow or failing receiver never delays anything else: every delivery is a
 separate asyncio task with a per-attempt timeout and a bounded number of attempts.
-Targets must be loopback addresses (the mock must not become a way to reach other
-hosts); a refused or unusable URL is a failed outcome, never an exception.
-Outcomes are kept (bounded) for the admin API.
+Targets must pass the delivery allowlist (``targets.py``; loopback by default), so
+the mock cannot be used to reach other hosts; a refused or unusable URL is a failed
+outcome with its reason and is never contacted. Redirects are not followed: a 3xx
+answer is a failed delivery (its target was never checked). 5xx answers, refused
+connections and timeouts are retried. Outcomes are kept (bounded) for the admin API.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from .engine import dumps
+from .targets import LOOPBACK, Allowlist, Refused, Resolver, check, system_resolve
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Outcome:
     status: int | None
     ok: bool
     finished: float  # wall clock
+    reason: str | None = None  # why it failed, when it did
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,12 +46,22 @@ class Deliverer:
         attempts: int,
         timeout: float,
         backoff: float,
+        allow: Allowlist | None = None,
+        resolve: Resolver = system_resolve,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.attempts = max(1, attempts)
         self.backoff = backoff
+        self.timeout = timeout
+        self.allow = allow or Allowlist.parse(LOOPBACK)
+        self.resolve = resolve
+        # No pool limit: a receiver that hangs holds its own connection, never a pool slot
+        # another delivery waits for.
         self._client = httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, transport=transport
+            timeout=timeout,
+            follow_redirects=False,
+            transport=transport,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self.outcomes: deque[Outcome] = deque(maxlen=1000)
@@ -81,34 +94,52 @@ class Deliverer:
         content: Callable[[], Awaitable[bytes]],
         content_type: str,
     ) -> None:
-        status: int | None = None
-        attempt = 0
-        if not loopback_target(url):
-            self._done(kind, url, task_uuid, 0, None, ok=False)
+        try:
+            target = await check(url, self.allow, self.resolve)
+        except Refused as refused:
+            self._done(kind, url, task_uuid, 0, None, ok=False, reason=str(refused))
             return
         body = await content()
+        headers = {"Content-Type": content_type, "Host": target.host_header}
+        extensions = {"sni_hostname": target.server_name}
+        status: int | None = None
+        reason: str | None = None
+        attempt = 0
         for attempt in range(1, self.attempts + 1):
             try:
-                response = await self._client.request(
-                    method, url, content=body, headers={"Content-Type": content_type}
-                )
+                async with asyncio.timeout(self.timeout):  # the whole attempt, not each read
+                    response = await self._client.request(
+                        method, target.url, content=body, headers=headers, extensions=extensions
+                    )
                 status = response.status_code
                 if 200 <= status < 300:
                     self._done(kind, url, task_uuid, attempt, status, ok=True)
                     return
-            except httpx.InvalidURL:
-                self._done(kind, url, task_uuid, attempt, None, ok=False)
-                return
-            except httpx.HTTPError:
-                status = None
+                if 300 <= status < 400:
+                    reason = "redirects are not followed"
+                    break
+                reason = f"answered {status}"
+            except TimeoutError:
+                status, reason = None, f"no answer within {self.timeout} s"
+            except httpx.HTTPError as exc:
+                status, reason = None, type(exc).__name__
             if attempt < self.attempts:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-        self._done(kind, url, task_uuid, attempt, status, ok=False)
+        self._done(kind, url, task_uuid, attempt, status, ok=False, reason=reason)
 
     def _done(
-        self, kind: str, url: str, task_uuid: str, attempts: int, status: int | None, *, ok: bool
+        self,
+        kind: str,
+        url: str,
+        task_uuid: str,
+        attempts: int,
+        status: int | None,
+        *,
+        ok: bool,
+        reason: str | None = None,
     ) -> None:
-        self.outcomes.append(Outcome(kind, url, task_uuid, attempts, status, ok, time.time()))
+        outcome = Outcome(kind, url, task_uuid, attempts, status, ok, time.time(), reason)
+        self.outcomes.append(outcome)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for deliveries in flight (tests and shutdown)."""
@@ -123,20 +154,3 @@ class Deliverer:
 
 async def _const(content: bytes) -> bytes:
     return content
-
-
-def loopback_target(url: str) -> bool:
-    """An http(s) URL whose host is localhost or a loopback address."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return False
-    if parsed.scheme not in ("http", "https"):
-        return False
-    host = parsed.host
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

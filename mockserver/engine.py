@@ -27,6 +27,7 @@ from .ids import IdSource
 from .media import probe_image_size
 from .replay import ExampleIndex
 from .scenarios import Scenarios
+from .security import signed_url
 from .store import ImageRecord, Session, Store, TaskRecord, VideoRecord
 
 PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
@@ -225,7 +226,12 @@ class Engine:
                 "taskUUID": record.task_uuid,
                 "status": "success",
                 "videoUUID": video_uuid,
-                "videoURL": f"{ctx.base_url}/video/{video_uuid}.{EXTENSIONS.get(container, 'mp4')}",
+                "videoURL": signed_url(
+                    self.config.media_secret,
+                    ctx.base_url,
+                    "video",
+                    f"{video_uuid}.{EXTENSIONS.get(container, 'mp4')}",
+                ),
                 "seed": self.ids.integer(record.task_uuid, "seed", index),
                 "NSFWContent": False,
             }
@@ -342,7 +348,8 @@ class Engine:
             "taskType": "imageUpload",
             "taskUUID": task["taskUUID"],
             "imageUUID": image_uuid,
-            "imageURL": url or f"{ctx.base_url}/image/{image_uuid}",
+            "imageURL": url
+            or signed_url(self.config.media_secret, ctx.base_url, "image", image_uuid),
         }
 
 

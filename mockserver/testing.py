@@ -22,6 +22,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .app import MockServer
 from .config import MockConfig
+from .limits import http_protocol
 
 RUNWARE_HOST = "api.runware.ai"
 
@@ -63,21 +64,25 @@ class RunningMock:
 
 @contextlib.contextmanager
 def serve(
-    config: MockConfig | None = None, *, api_key: str = "test-key", host: str = "127.0.0.1"
+    config: MockConfig | None = None,
+    *,
+    api_key: str = "test-key",
+    host: str = "127.0.0.1",
+    **uvicorn_options: Any,
 ) -> Iterator[RunningMock]:
-    """Serve a fresh mock on ``host`` and a free port until the block ends."""
+    """Serve a fresh mock on ``host`` and a free port until the block ends
+    (``uvicorn_options`` override uvicorn.Config's, e.g. ``log_level``)."""
     server = MockServer(config)
-    uv = uvicorn.Server(
-        uvicorn.Config(
-            server.app,
-            host=host,
-            port=0,
-            log_level="warning",
-            ws="websockets-sansio",
-            ws_ping_interval=None,
-            lifespan="on",
-        )
-    )
+    options: dict[str, Any] = {
+        "log_level": "warning",
+        "http": http_protocol(server.config.header_timeout_seconds),
+        "ws": "websockets-sansio",
+        "ws_max_size": server.config.max_body_bytes,
+        "ws_ping_interval": None,
+        "lifespan": "on",
+        **uvicorn_options,
+    }
+    uv = uvicorn.Server(uvicorn.Config(server.app, host=host, port=0, **options))
     thread = threading.Thread(target=uv.run, name="runware-mock", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

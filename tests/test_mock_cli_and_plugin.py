@@ -35,6 +35,9 @@ def test_help_explains_every_flag() -> None:
     ).stdout
     for flag in ("--host", "--port", "--api-key", "--job-seconds", "--seed", "--log-level"):
         assert flag in out
+    for flag in ("--max-body-bytes", "--body-timeout", "--header-timeout", "--delivery-allow"):
+        assert flag in out
+    assert "--ws-max-in-flight" in out and "--admin-key" in out
 
 
 def test_serves_on_the_given_port_with_flags() -> None:
@@ -56,6 +59,14 @@ def test_serves_on_the_given_port_with_flags() -> None:
             "5",
             "--log-level",
             "warning",
+            "--max-body-bytes",
+            "3000",
+            "--admin-key",
+            "boss",
+            "--delivery-allow",
+            "127.0.0.1",
+            "--body-timeout",
+            "5",
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -85,6 +96,17 @@ def test_serves_on_the_given_port_with_flags() -> None:
         with rc.Client("k2", base_url=f"{base}/v1", poll_interval=0.05) as client:
             (result,) = client.run(task)
         assert isinstance(result, kling.Result)
+        big = httpx.post(
+            f"{base}/v1",
+            json=[new_task(positivePrompt="x" * 4000)],
+            headers={"Authorization": "Bearer k2"},
+        )
+        assert big.status_code == 413
+        for key, status in (("k2", 401), ("boss", 200)):
+            admin = httpx.get(
+                f"{base}/__admin/requests", headers={"Authorization": f"Bearer {key}"}
+            )
+            assert admin.status_code == status
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -107,6 +129,18 @@ def test_bad_flag_values_are_refused() -> None:
         check=False,
     )
     assert result.returncode == 2
+    for flags, named in (
+        (["--max-body-bytes", "0"], "--max-body-bytes"),
+        (["--delivery-allow", "not a host"], "--delivery-allow"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", *flags],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
+        )
+        assert result.returncode == 2 and named in result.stderr
 
 
 @pytest.mark.runware_mock(job_seconds=0.1, api_keys={"plugin-key"})

@@ -334,7 +334,10 @@ def test_prefer_header_picks_an_example(mock: MockHandle) -> None:
 
 
 def test_openapi_and_health(mock: MockHandle) -> None:
-    doc = mock.client.get("/openapi.json", headers={"Authorization": ""}).json()
+    anonymous = mock.client.get("/openapi.json", headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errors"][0]["code"] == "missingApiKey"
+    doc = mock.client.get("/openapi.json").json()
     assert doc["openapi"] == "3.1.0" and "/v1" in doc["paths"]
     health = mock.client.get("/health", headers={"Authorization": ""})
     assert health.status_code == 200 and health.json()["models"] == [kling.MODEL_ID]

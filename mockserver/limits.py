@@ -1,0 +1,92 @@
+"""Limits on what one client can hold: header time, WebSocket frame rate.
+
+uvicorn times out idle keep-alive connections but not a request whose headers never
+finish (slowloris); ``http_protocol`` adds that: a connection that has not sent a
+request's complete headers within ``header_timeout`` of opening (or of its previous
+response) gets a 408 in Runware's error shape and is closed. The body timeout is the
+app's (``MockServer._read_body``), since uvicorn has none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .engine import dumps, error
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
+except ImportError:  # pragma: no cover - httptools is optional in uvicorn
+    _Base = H11Protocol  # type: ignore[assignment,misc]
+
+
+def timeout_response(message: str) -> bytes:
+    """A raw HTTP/1.1 408 with a Runware error body, closing the connection."""
+    body = dumps({"errors": [error("timeoutRequestHeaders", message)]})
+    head = (
+        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def http_protocol(header_timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol class with a deadline on request headers."""
+
+    class HeaderTimeoutProtocol(_Base):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def handle_websocket_upgrade(self, *args: Any) -> None:
+            self._disarm()  # the transport now belongs to the WebSocket protocol
+            super().handle_websocket_upgrade(*args)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+
+        def _arm(self) -> None:
+            self._disarm()
+            waiting_after = self.cycle
+            self._header_timer = self.loop.call_later(header_timeout, self._expire, waiting_after)
+
+        def _expire(self, waiting_after: object) -> None:
+            # A new request (cycle) since arming means its headers arrived in time.
+            if self.cycle is waiting_after and not self.transport.is_closing():
+                self.transport.write(
+                    timeout_response(f"Request headers must arrive within {header_timeout} s.")
+                )
+                self.transport.close()
+
+    return HeaderTimeoutProtocol
+
+
+class FrameRate:
+    """How many frames arrived in the current one-second window."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._window = clock()
+        self._count = 0
+
+    def tick(self) -> int:
+        now = self._clock()
+        if now - self._window >= 1.0:
+            self._window, self._count = now, 0
+        self._count += 1
+        return self._count

@@ -1,0 +1,91 @@
+"""Secrets of one mock: API keys compared in constant time, and signed media URLs.
+
+Keys are compared with ``hmac.compare_digest`` against every configured key (no
+short-circuit), so the time taken says nothing about how much of a key matched or
+which key it was. Media URLs (``videoURL``, ``imageURL``) carry an HMAC signature
+of their unsigned path under a per-server secret, as a path segment
+(``/video/<sig>/<uuid>.mp4``, so the file name stays last): the official SDKs
+download them with a plain GET and no Authorization header, so the signature is the
+capability.
+
+Keys never reach the logs: uvicorn logs WebSocket frames at debug level (an
+authentication frame carries ``apiKey``), so ``redact_logs`` installs a filter on
+uvicorn's loggers that logs a frame's kind and size only, and masks anything shaped
+like an ``apiKey`` field or a bearer token in other records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Iterable
+
+from websockets.frames import Frame
+
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver")
+_SECRET_SHAPES = re.compile(
+    r"""(?P<lead>["']?apiKey["']?\s*[:=]\s*["']?|bearer\s+)(?P<secret>[^"'\s,}]+)""", re.I
+)
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def key_matches(key: str | None, keys: Iterable[str]) -> bool:
+    """Whether ``key`` equals one of ``keys``, looking at every one of them."""
+    if not key:
+        return False
+    given = _bytes(key)
+    found = False
+    for candidate in keys:
+        found |= hmac.compare_digest(given, _bytes(candidate))
+    return found
+
+
+def sign(secret: bytes, kind: str, name: str) -> str:
+    """The signature of media ``name`` (``<uuid>.mp4``) of ``kind`` (video, image)."""
+    return hmac.new(secret, _bytes(f"/{kind}/{name}"), hashlib.sha256).hexdigest()[:32]
+
+
+def signed_url(secret: bytes, base_url: str, kind: str, name: str) -> str:
+    """``<base_url>/<kind>/<signature>/<name>``: fetchable without a key."""
+    return f"{base_url}/{kind}/{sign(secret, kind, name)}/{name}"
+
+
+def signature_valid(secret: bytes, kind: str, name: str, signature: str | None) -> bool:
+    return bool(signature) and hmac.compare_digest(
+        _bytes(sign(secret, kind, name)), _bytes(signature or "")
+    )
+
+
+class RedactSecrets(logging.Filter):
+    """Drops WebSocket frame payloads and masks API keys in a log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, Frame) for a in record.args):
+            record.args = tuple(
+                f"{a.opcode.name} frame [{len(a.data)} bytes]" if isinstance(a, Frame) else a
+                for a in record.args
+            )
+        message = record.getMessage()
+        masked = _mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _mask(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def _mask(text: str) -> str:
+    return _SECRET_SHAPES.sub(lambda m: m["lead"] + "***", text)
+
+
+def redact_logs() -> None:
+    """Install ``RedactSecrets`` on the server's loggers (once)."""
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
