@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -33,7 +34,7 @@ from .journal import Journal
 from .media import CONTENT_TYPES, VideoCache
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
-from .store import Session, Store, TaskRecord
+from .store import Limits, Session, TaskRecord, open_store
 
 JSON = "application/json"
 VIDEO_PATH = re.compile(
@@ -100,7 +101,10 @@ class MockServer:
 
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
-        self.store = Store()
+        self.store = open_store(
+            self.config.store,
+            Limits(max_tasks=self.config.max_tasks, max_images=self.config.max_images),
+        )
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
         self.engine = Engine(self.config, self.store, self.scenarios)
@@ -139,6 +143,8 @@ class MockServer:
             backoff=self.config.webhook_backoff_seconds,
         )
         self.scheduler.start()
+        for record in self.store.pending_completions():  # accepted before a restart
+            self._schedule(record)
         sweeper = asyncio.get_running_loop().create_task(self._sweep())
         try:
             yield
@@ -146,6 +152,7 @@ class MockServer:
             sweeper.cancel()
             await self.scheduler.stop()
             await self.deliverer.close()
+            self.store.close()
 
     async def _sweep(self) -> None:
         while True:
@@ -159,19 +166,12 @@ class MockServer:
     # ── completion: pushes, webhooks, uploads ───────────────────────────────
 
     def _schedule(self, record: TaskRecord) -> None:
-        wants = (
-            record.session_id or record.task.get("webhookURL") or record.task.get("uploadEndpoint")
-        )
-        if wants:
-            due = record.fail_at if record.failure is not None else record.ready_at
-            self.scheduler.at(
-                due if due is not None else record.ready_at, lambda: self._complete(record)
-            )
+        if record.wants_completion:
+            self.scheduler.at(record.due, lambda: self._complete(record))
 
     def _complete(self, record: TaskRecord) -> None:
-        if record.pushed or record.task_uuid not in self.store.tasks:
-            return
-        record.pushed = True
+        if not self.store.claim_completion(record.task_uuid):
+            return  # gone, or completed already (by another worker, or before a restart)
         body: dict[str, Any] = (
             {"errors": [record.failure]} if record.failure is not None else {"data": record.results}
         )
@@ -185,7 +185,7 @@ class MockServer:
         upload = record.task.get("uploadEndpoint")
         if upload and self.deliverer is not None and record.failure is None:
             for item in record.results:
-                video = self.store.videos.get(item["videoUUID"])
+                video = self.store.get_video(item["videoUUID"])
                 if video is not None:
                     self.deliverer.upload(
                         upload,
@@ -196,7 +196,9 @@ class MockServer:
 
     def _video_bytes_of(self, video_uuid: str) -> Any:
         async def content() -> bytes:
-            video = self.store.videos[video_uuid]
+            video = self.store.get_video(video_uuid)
+            if video is None:
+                raise LookupError(f"video {video_uuid} was forgotten before its upload")
             return await asyncio.to_thread(
                 self.videos.get, video.container, video.width, video.height, video.seconds
             )
@@ -210,7 +212,7 @@ class MockServer:
         if session.send is not None:
             asyncio.get_running_loop().create_task(session.send(body))
         else:
-            session.buffer.append(body)
+            session.keep(body)
 
     # ── REST: raw ASGI, so the hot path builds no Request/Response/URL objects ──
 
@@ -435,7 +437,9 @@ class MockServer:
         session = self.store.sessions.get(wanted) if isinstance(wanted, str) else None
         if session is None or session.api_key != key:
             session_id = self.engine.ids.uuid4("session", key, self.config.clock(), id(websocket))
-            session = Session(session_id=session_id, api_key=key)
+            session = Session(
+                session_id=session_id, api_key=key, buffer_max=self.config.session_buffer_max
+            )
             self.store.sessions[session_id] = session
         session.send = send
         session.detached_at = None
@@ -487,7 +491,8 @@ class MockServer:
     # ── media, health, OpenAPI ──────────────────────────────────────────────
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "models": self.models})
+        # The process id tells --workers processes apart (tests pin a connection to each).
+        return JSONResponse({"status": "ok", "models": self.models, "worker": os.getpid()})
 
     async def openapi(self, request: Request) -> Response:
         text = resources.files("runware_contract").joinpath("openapi.json").read_bytes()
@@ -495,7 +500,7 @@ class MockServer:
 
     async def video(self, request: Request) -> Response:
         match = VIDEO_PATH.fullmatch(request.path_params["name"])
-        video = self.store.videos.get(match["uuid"]) if match else None
+        video = self.store.get_video(match["uuid"]) if match else None
         now = self.config.clock()
         if video is None or video.ready_at > now or match is None:
             return _not_found("No such video.")
@@ -516,7 +521,7 @@ class MockServer:
 
     async def image(self, request: Request) -> Response:
         image_uuid = request.path_params["uuid"]
-        record = self.store.images.get(image_uuid) if UUID_PATH.fullmatch(image_uuid) else None
+        record = self.store.get_image(image_uuid) if UUID_PATH.fullmatch(image_uuid) else None
         if record is None or record.data is None:
             return _not_found("No such image.")
         return Response(record.data, media_type=record.content_type or "application/octet-stream")

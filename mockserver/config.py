@@ -21,6 +21,10 @@ class MockConfig:
     webhook_attempts: int = 5
     webhook_timeout_seconds: float = 5.0
     webhook_backoff_seconds: float = 0.5
+    store: str = "memory"  # memory | sqlite:PATH (see store.py)
+    max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
+    max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
+    session_buffer_max: int = 1000  # WebSocket frames kept per detached session
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     def key_is_valid(self, key: str | None) -> bool:

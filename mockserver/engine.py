@@ -147,16 +147,6 @@ class Engine:
 
     def accept(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         task_uuid = task["taskUUID"]
-        if task_uuid in self.store.tasks:
-            reply.errors.append(
-                error(
-                    "conflictTaskUUID",
-                    f"taskUUID {task_uuid} was already used by another task.",
-                    parameter="taskUUID",
-                    task=task,
-                )
-            )
-            return
         module = rc.model_for(task)
         assert module is not None  # validate() checked the model
         full: dict[str, Any] = module.with_defaults(task)
@@ -176,16 +166,28 @@ class Engine:
         example = self.examples.match(full)
         if ctx.prefer_example is not None:
             example = self.examples.by_name(ctx.prefer_example)
-        record.results = self.results(record, module, ctx, example)
+        answer_now = ctx.prefer_example is not None and example is not None
+        if answer_now:
+            record.ready_at = now  # Prism-style: the named example answers at once
         failure = self.scenarios.failure_for(task)
         if failure is not None:
             code, message, after = failure
             record.failure = error(code, message, task=task)
             record.fail_at = now + after
             record.ready_at = max(record.ready_at, record.fail_at)
-        self.store.tasks[task_uuid] = record
-        if ctx.prefer_example is not None and example is not None:
-            record.ready_at = now  # Prism-style: the named example answers at once
+        record.results, videos = self.results(record, module, ctx, example)
+        # The store's insert is the one uniqueness check (atomic across worker processes).
+        if not self.store.add_task(record, videos):
+            reply.errors.append(
+                error(
+                    "conflictTaskUUID",
+                    f"taskUUID {task_uuid} was already used by another task.",
+                    parameter="taskUUID",
+                    task=task,
+                )
+            )
+            return
+        if answer_now:
             reply.data.extend(record.results)
         else:
             reply.data.append({"taskType": record.task_type, "taskUUID": task_uuid})
@@ -198,27 +200,34 @@ class Engine:
         module: ModuleType,
         ctx: RequestContext,
         example: rc.Example | None,
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], list[VideoRecord]]:
+        """The finished items, and the videos they name (to store with the task)."""
         full = record.task
         if example is not None and example.request.get("taskUUID") == record.task_uuid:
-            return [{**example.response, "status": "success"}]  # the documented answer, verbatim
+            return [{**example.response, "status": "success"}], []  # the documented answer
+
         width, height = self.output_size(full, module)
         container = full.get("outputFormat", "MP4")
         seconds = int(full.get("duration", 5))
         ttl = full.get("ttl")
         items = []
+        videos = []
         for index in range(int(full.get("numberResults", 1))):
             video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
             if example is not None:
                 video_uuid = example.response["videoUUID"]
-            self.store.videos[video_uuid] = VideoRecord(
-                video_uuid=video_uuid,
-                container=container,
-                width=width,
-                height=height,
-                seconds=seconds,
-                ready_at=record.ready_at,
-                expires_at=record.ready_at + ttl if isinstance(ttl, int) else None,
+            expires_at = record.ready_at + ttl if isinstance(ttl, int) else None
+            videos.append(
+                VideoRecord(
+                    video_uuid=video_uuid,
+                    container=container,
+                    width=width,
+                    height=height,
+                    seconds=seconds,
+                    ready_at=record.ready_at,
+                    expires_at=expires_at,
+                    forget_at=max(record.expires_at, expires_at or 0.0),
+                )
             )
             item: dict[str, Any] = {
                 "taskType": record.task_type,
@@ -234,7 +243,7 @@ class Engine:
             elif full.get("includeCost"):
                 item["cost"] = module.price(full)
             items.append(item)
-        return items
+        return items, videos
 
     def output_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int]:
         """The task's width x height; for image-to-video, the supported size whose aspect is
@@ -272,7 +281,7 @@ class Engine:
         image URLs, a data URI or raw base64. Other URLs are not fetched."""
         if not isinstance(reference, str):
             return None
-        upload = self.store.images.get(reference) or self.store.images.get(
+        upload = self.store.get_image(reference) or self.store.get_image(
             reference.rsplit("/", 1)[-1]
         )
         if upload is not None:
@@ -283,10 +292,10 @@ class Engine:
     # ── polling ─────────────────────────────────────────────────────────────
 
     def poll(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
-        record = self.store.tasks.get(task["taskUUID"])
+        record = self.store.get_task(task["taskUUID"])
         now = self.now
         if record is not None and record.expires_at <= now:
-            self.store.tasks.pop(record.task_uuid, None)
+            self.store.drop_task(record.task_uuid)
             record = None
         if record is None or record.api_key != ctx.api_key:
             reply.errors.append(
@@ -327,7 +336,7 @@ class Engine:
     def upload(self, task: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now)
         reference = task["image"]
-        existing = self.store.images.get(reference)
+        existing = self.store.get_image(reference)
         data, content_type = decode_image(reference)
         record = ImageRecord(
             image_uuid=image_uuid,
@@ -336,7 +345,7 @@ class Engine:
             size=(probe_image_size(data) if data else (existing.size if existing else None)),
             source_url=reference if reference.startswith(("http://", "https://")) else None,
         )
-        self.store.images[image_uuid] = record
+        self.store.add_image(record)
         url = record.source_url if record.data is None and record.source_url else None
         return {
             "taskType": "imageUpload",

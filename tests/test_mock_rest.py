@@ -13,6 +13,7 @@ import av
 import httpx
 import pytest
 
+from mockserver.store import MemoryStore
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import MockHandle
 from tests.kling_cases import RICH
@@ -37,6 +38,13 @@ def wait_results(mock: MockHandle, task_uuid: str, timeout: float = 10) -> httpx
             return response
         assert time.monotonic() < deadline, body
         time.sleep(0.05)
+
+
+def memory_store(mock: MockHandle) -> MemoryStore:
+    """The mock's store, to age its records by hand (the tests' mocks keep tasks in memory)."""
+    store = mock.server.store
+    assert isinstance(store, MemoryStore)
+    return store
 
 
 def png(width: int, height: int) -> bytes:
@@ -214,7 +222,7 @@ def test_tasks_are_private_to_their_key(mock: MockHandle) -> None:
 def test_expired_tasks_are_not_found(mock: MockHandle) -> None:
     task = new_task()
     mock.post([task])
-    mock.server.store.tasks[task["taskUUID"]].expires_at = 0  # as if task_ttl had passed
+    memory_store(mock).tasks[task["taskUUID"]].expires_at = 0  # as if task_ttl had passed
     assert mock.poll(task["taskUUID"]).json()["errors"][0]["code"] == "taskNotFound"
 
 
@@ -252,7 +260,7 @@ def test_video_is_gone_after_its_ttl(mock: MockHandle) -> None:
     mock.post([task])
     (item,) = wait_results(mock, task["taskUUID"]).json()["data"]
     assert mock.client.get(item["videoURL"]).status_code == 200
-    mock.server.store.videos[item["videoUUID"]].expires_at = 0  # as if 60 s had passed
+    memory_store(mock).videos[item["videoUUID"]].expires_at = 0  # as if 60 s had passed
     assert mock.client.get(item["videoURL"]).status_code == 410
 
 
@@ -292,7 +300,8 @@ def test_image_to_video_from_inline_square_image_and_unknown_url(mock: MockHandl
     sizes = []
     for task in (square, elsewhere):
         (result,) = wait_results(mock, task["taskUUID"]).json()["data"]
-        video = mock.server.store.videos[result["videoUUID"]]
+        video = mock.server.store.get_video(result["videoUUID"])
+        assert video is not None
         sizes.append((video.width, video.height))
     assert sizes == [(1440, 1440), (1920, 1080)]
 
