@@ -172,19 +172,20 @@ class MockServer:
     def _complete(self, record: TaskRecord) -> None:
         if not self.store.claim_completion(record.task_uuid):
             return  # gone, or completed already (by another worker, or before a restart)
+        results = record.results
         body: dict[str, Any] = (
-            {"errors": [record.failure]} if record.failure is not None else {"data": record.results}
+            {"errors": [record.failure]} if record.failure is not None else {"data": results}
         )
         self._push(record.session_id, body)
-        webhook = record.task.get("webhookURL")
+        webhook = record.webhook_url
         if webhook and self.deliverer is not None:
             if record.failure is not None:
                 self.deliverer.webhook(webhook, record.task_uuid, body)
-            for item in [] if record.failure is not None else record.results:
+            for item in [] if record.failure is not None else results:
                 self.deliverer.webhook(webhook, record.task_uuid, {"data": [item]})
-        upload = record.task.get("uploadEndpoint")
+        upload = record.upload_endpoint
         if upload and self.deliverer is not None and record.failure is None:
-            for item in record.results:
+            for item in results:
                 video = self.store.get_video(item["videoUUID"])
                 if video is not None:
                     self.deliverer.upload(
@@ -220,6 +221,7 @@ class MockServer:
         started = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         tasks: Any = None
+        raw = b""
         extra: list[tuple[bytes, bytes]] = []
         try:
             content_type = headers.get("content-type", JSON).split(";")[0].strip().lower()
@@ -242,6 +244,7 @@ class MockServer:
             tasks=tasks,
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
+            size=len(raw),
         )
         body = dumps(reply.body())
         response_headers = [
@@ -384,7 +387,7 @@ class MockServer:
                 if session is None:
                     continue
                 task = asyncio.get_running_loop().create_task(
-                    self._ws_tasks(websocket, session, tasks, send, started)
+                    self._ws_tasks(websocket, session, tasks, send, started, len(text))
                 )
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -452,7 +455,13 @@ class MockServer:
         return session, tasks[1:]
 
     async def _ws_tasks(
-        self, websocket: WebSocket, session: Session, tasks: list[Any], send: Any, started: float
+        self,
+        websocket: WebSocket,
+        session: Session,
+        tasks: list[Any],
+        send: Any,
+        started: float,
+        size: int,
     ) -> None:
         canned = self.scenarios.respond_for(tasks)
         if canned is not None:
@@ -464,6 +473,7 @@ class MockServer:
                 tasks=tasks,
                 error_codes=[e["code"] for e in errors],
                 started=started,
+                size=size,
             )
             await send({"errors": errors})
             return
@@ -486,6 +496,7 @@ class MockServer:
             tasks=tasks,
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
+            size=size,
         )
 
     # ── media, health, OpenAPI ──────────────────────────────────────────────

@@ -12,6 +12,7 @@ import base64
 import binascii
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -107,6 +108,7 @@ class Engine:
         self.ids = IdSource(config.seed)
         self.examples = ExampleIndex(rc.MODELS)
         self.on_accept: list[Callable[[TaskRecord], None]] = []
+        self._keys = {key: key for key in config.api_keys}
 
     @property
     def now(self) -> float:
@@ -154,13 +156,16 @@ class Engine:
         ready_at = now + self.config.job_seconds
         record = TaskRecord(
             task_uuid=task_uuid,
-            task_type=task["taskType"],
-            api_key=ctx.api_key,
-            task=full,
+            # One string object for every record of a validated enum value or configured key
+            # (each request's parse makes new ones): less memory per kept task.
+            task_type=sys.intern(task["taskType"]),
+            api_key=self._keys.get(ctx.api_key, ctx.api_key),
             created=now,
             ready_at=ready_at,
-            results=[],
+            results_json="[]",
             expires_at=ready_at + self.config.task_ttl_seconds,
+            webhook_url=full.get("webhookURL"),
+            upload_endpoint=full.get("uploadEndpoint"),
             session_id=ctx.session.session_id if ctx.session else None,
         )
         example = self.examples.match(full)
@@ -175,7 +180,8 @@ class Engine:
             record.failure = error(code, message, task=task)
             record.fail_at = now + after
             record.ready_at = max(record.ready_at, record.fail_at)
-        record.results, videos = self.results(record, module, ctx, example)
+        items, videos = self.results(record, full, module, ctx, example)
+        record.results_json = orjson.dumps(items).decode()  # exact size: orjson over-allocates
         # The store's insert is the one uniqueness check (atomic across worker processes).
         if not self.store.add_task(record, videos):
             reply.errors.append(
@@ -188,7 +194,7 @@ class Engine:
             )
             return
         if answer_now:
-            reply.data.extend(record.results)
+            reply.data.extend(items)
         else:
             reply.data.append({"taskType": record.task_type, "taskUUID": task_uuid})
         for hook in self.on_accept:
@@ -197,17 +203,17 @@ class Engine:
     def results(
         self,
         record: TaskRecord,
+        full: dict[str, Any],
         module: ModuleType,
         ctx: RequestContext,
         example: rc.Example | None,
     ) -> tuple[list[dict[str, Any]], list[VideoRecord]]:
-        """The finished items, and the videos they name (to store with the task)."""
-        full = record.task
+        """The finished items of ``full`` (the task with defaults), and the videos they name."""
         if example is not None and example.request.get("taskUUID") == record.task_uuid:
             return [{**example.response, "status": "success"}], []  # the documented answer
 
         width, height = self.output_size(full, module)
-        container = full.get("outputFormat", "MP4")
+        container = sys.intern(full.get("outputFormat", "MP4"))
         seconds = int(full.get("duration", 5))
         ttl = full.get("ttl")
         items = []
@@ -329,7 +335,7 @@ class Engine:
                 }
                 for item in record.results
             ]
-        return [dict(item) for item in record.results]
+        return record.results
 
     # ── uploads ─────────────────────────────────────────────────────────────
 

@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS images (
     record BLOB NOT NULL
 );
 """
-_TASK_FIELDS = [f.name for f in dataclasses.fields(TaskRecord) if f.name != "pushed"]
+_TASK_FIELDS = [
+    f.name for f in dataclasses.fields(TaskRecord) if f.name not in ("pushed", "results_json")
+]
 _VIDEO_FIELDS = [f.name for f in dataclasses.fields(VideoRecord)]
 
 
@@ -67,7 +69,8 @@ class SqliteStore:
     # ── tasks ───────────────────────────────────────────────────────────────
 
     def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
-        blob = orjson.dumps({name: getattr(record, name) for name in _TASK_FIELDS})
+        fields: dict[str, Any] = {name: getattr(record, name) for name in _TASK_FIELDS}
+        blob = orjson.dumps(fields | {"results": orjson.Fragment(record.results_json)})
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -200,9 +203,9 @@ class SqliteStore:
 
 
 def _task(row: tuple[bytes, int]) -> TaskRecord:
-    record = TaskRecord(**orjson.loads(row[0]))
-    record.pushed = bool(row[1])
-    return record
+    fields = orjson.loads(row[0])
+    results = orjson.dumps(fields.pop("results")).decode()
+    return TaskRecord(**fields, results_json=results, pushed=bool(row[1]))
 
 
 def _video_blob(video: VideoRecord) -> bytes:

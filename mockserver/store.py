@@ -20,25 +20,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from runware_contract.runtime import RunwareError
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskRecord:
-    """An accepted async task and everything needed to answer for it later."""
+    """An accepted async task and everything needed to answer for it later.
+
+    Compact on purpose (a server may hold 100,000 of them): the request itself is not kept
+    (the journal has recent ones), only what polls and completion need; the finished items
+    are kept as their JSON."""
 
     task_uuid: str
     task_type: str
     api_key: str
-    task: dict[str, Any]  # with defaults applied
     created: float
     ready_at: float
-    results: list[dict[str, Any]]  # the finished items, each with status "success"
+    results_json: str  # the finished items (each with status "success"), as a JSON array
     expires_at: float
+    webhook_url: str | None = None
+    upload_endpoint: str | None = None
     session_id: str | None = None  # the WebSocket session that submitted it
     failure: RunwareError | None = None
     fail_at: float | None = None
     pushed: bool = False  # completion (push, webhook, upload) claimed; see Store.claim_completion
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """The finished items (a fresh copy each time)."""
+        items: list[dict[str, Any]] = orjson.loads(self.results_json)
+        return items
 
     def failed(self, now: float) -> bool:
         return self.failure is not None and self.fail_at is not None and now >= self.fail_at
@@ -59,11 +72,10 @@ class TaskRecord:
     @property
     def wants_completion(self) -> bool:
         """Something must happen when it completes: a push, a webhook or an upload."""
-        task = self.task
-        return bool(self.session_id or task.get("webhookURL") or task.get("uploadEndpoint"))
+        return bool(self.session_id or self.webhook_url or self.upload_endpoint)
 
 
-@dataclass
+@dataclass(slots=True)
 class VideoRecord:
     video_uuid: str
     container: str  # MP4 | WEBM | MOV

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from mockserver.journal import Journal
@@ -46,18 +47,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def record(n: int, *, expires_at: float = 100.0, webhook: bool = False) -> TaskRecord:
     task_uuid = f"00000000-0000-4000-8000-{n:012d}"
-    task = {"taskType": "videoInference", "taskUUID": task_uuid, "positivePrompt": "x"}
-    if webhook:
-        task["webhookURL"] = "http://127.0.0.1:9/hook"
     return TaskRecord(
         task_uuid=task_uuid,
         task_type="videoInference",
         api_key="k",
-        task=task,
         created=0.0,
         ready_at=1.0,
-        results=[{"taskUUID": task_uuid, "videoUUID": video_uuid(n), "cost": 0.56}],
+        results_json=orjson.dumps(
+            [{"taskUUID": task_uuid, "videoUUID": video_uuid(n), "cost": 0.56}]
+        ).decode(),
         expires_at=expires_at,
+        webhook_url="http://127.0.0.1:9/hook" if webhook else None,
     )
 
 
@@ -141,6 +141,20 @@ def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
             transport="rest", path="/v1", status=200, tasks=[], error_codes=[], started=0.0
         )
     assert len(journal) == 4
+    weighed = Journal(100, max_bytes=1000)
+    held = []
+    for size in (400, 400, 400, 5000, 10, 10):
+        weighed.record(
+            transport="rest",
+            path="/v1",
+            status=200,
+            tasks=[],
+            error_codes=[],
+            started=0.0,
+            size=size,
+        )
+        held.append(len(weighed))
+    assert held == [1, 2, 2, 1, 1, 2]  # an oversized newest request is kept alone
     cache = VideoCache(capacity=2)
     for seconds in (1, 2, 3):
         cache.get("MP4", 64, 64, seconds)
