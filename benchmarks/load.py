@@ -67,12 +67,13 @@ def rss_mib(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def mock(*flags: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def mock(*flags: str, cwd: Path = ROOT) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``python -m mockserver`` from ``cwd`` (another checkout's mock, for a baseline)."""
     port = free_port()
     quiet = ["--log-level", "error"]
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "--port", str(port), "--api-key", KEY, *quiet, *flags],
-        cwd=ROOT,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -250,7 +251,10 @@ def run(coroutine: Coroutine[Any, Any, Tally]) -> Tally:
 
 
 def run_load(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    with mock("--store", store, "--job-seconds", str(args.job_seconds)) as (process, port):
+    """One load run; store ``baseline`` is the memory store of the checkout at --baseline."""
+    flags = ["--job-seconds", str(args.job_seconds)]
+    where = {"cwd": args.baseline} if store == "baseline" else {}
+    with mock(*flags, *([] if where else ["--store", store]), **where) as (process, port):
         started = time.perf_counter()
         tally = run(drive(port, args.requests, args.clients, args.ws_share, args.poll_seconds))
         elapsed = time.perf_counter() - started
@@ -322,16 +326,29 @@ def main() -> int:
     parser.add_argument("--poll-seconds", type=float, default=0.02, help="REST poll interval")
     parser.add_argument("--tasks", type=int, default=100_000, help="rss: tasks to submit")
     parser.add_argument("--batch", type=int, default=50, help="rss: tasks per request")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="load: also run the memory store of another checkout (e.g. `git archive` of main)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     if args.mode in ("load", "all"):
         with tempfile.TemporaryDirectory() as tmp:
             runs = [run_load("memory", args), run_load(f"sqlite:{tmp}/load.db", args)]
+            if args.baseline:
+                runs.append(run_load("baseline", args))
         report["load"] = runs
         report["sqlite_over_memory_throughput"] = round(
             runs[1]["req_per_s"] / runs[0]["req_per_s"], 3
         )
+        if args.baseline:
+            report["memory_over_baseline_throughput"] = round(
+                runs[0]["req_per_s"] / runs[2]["req_per_s"], 3
+            )
     if args.mode in ("rss", "all"):
         report["rss"] = run_rss(args)
     if args.json:
@@ -348,6 +365,9 @@ def main() -> int:
                 print(f"        {line}")
         if "sqlite_over_memory_throughput" in report:
             print(f"sqlite/memory throughput: {report['sqlite_over_memory_throughput']}")
+        if "memory_over_baseline_throughput" in report:
+            ratio = report["memory_over_baseline_throughput"]
+            print(f"memory/baseline throughput: {ratio}")
         if "rss" in report:
             r = report["rss"]
             print(

@@ -41,6 +41,9 @@ VIDEO_PATH = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>mp4|webm|mov)"
 )
 UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A process recovering unclaimed completions waits this long past their due time, so that
+# a live worker holding the task's WebSocket session claims (and pushes) it first.
+RECOVERY_GRACE = 1.0
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
@@ -143,8 +146,8 @@ class MockServer:
             backoff=self.config.webhook_backoff_seconds,
         )
         self.scheduler.start()
-        for record in self.store.pending_completions():  # accepted before a restart
-            self._schedule(record)
+        for record in self.store.pending_completions():  # from before a restart, or a
+            self._schedule(record, grace=RECOVERY_GRACE)  # worker's, which claims it first
         sweeper = asyncio.get_running_loop().create_task(self._sweep())
         try:
             yield
@@ -165,9 +168,9 @@ class MockServer:
 
     # ── completion: pushes, webhooks, uploads ───────────────────────────────
 
-    def _schedule(self, record: TaskRecord) -> None:
+    def _schedule(self, record: TaskRecord, grace: float = 0.0) -> None:
         if record.wants_completion:
-            self.scheduler.at(record.due, lambda: self._complete(record))
+            self.scheduler.at(record.due + grace, lambda: self._complete(record))
 
     def _complete(self, record: TaskRecord) -> None:
         if not self.store.claim_completion(record.task_uuid):

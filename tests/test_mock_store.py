@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from websockets.sync.client import connect
 
 from mockserver.journal import Journal
 from mockserver.media import VideoCache
@@ -313,6 +314,15 @@ def test_workers_share_tasks_and_a_reused_taskuuid_conflicts(tmp_path: Path) -> 
                     "conflictTaskUUID"
                 ]
 
+            # A WebSocket session is the worker's that holds the connection: it gets the push.
+            with connect(base.replace("http", "ws") + "/v1") as ws:
+                ws.send(json.dumps([{"taskType": "authentication", "apiKey": "k"}]))
+                json.loads(ws.recv(timeout=10))
+                pushed = new_task(duration=3)
+                ws.send(json.dumps([pushed]))
+                frames = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+            assert frames[1]["data"][0]["status"] == "success"
+            assert frames[1]["data"][0]["taskUUID"] == pushed["taskUUID"]
         finally:
             one.close()
             two.close()
