@@ -108,7 +108,12 @@ def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
     store.add_task(record(1, expires_at=10.0), [video(1, forget_at=10.0)])
     store.add_task(record(2, expires_at=10.0), [video(2, forget_at=30.0)])  # a longer ttl
     store.add_task(record(3, expires_at=50.0), [video(3, forget_at=50.0)])
+    store.sessions["gone"] = Session("gone", "k", detached_at=-100.0)
+    store.sessions["resumable"] = Session("resumable", "k", detached_at=0.0)
+    store.sessions["attached"] = Session("attached", "k", send=print, detached_at=None)
     store.sweep(now=20.0, session_keep=60)
+    assert sorted(store.sessions) == ["attached", "resumable"]
+    store.sessions.clear()
     assert store.get_task(record(1).task_uuid) is None and store.get_video(video_uuid(1)) is None
     assert store.get_task(record(2).task_uuid) is None and store.get_video(video_uuid(2))
     assert store.get_task(record(3).task_uuid) is not None
