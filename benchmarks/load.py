@@ -1,11 +1,13 @@
 """Load and memory of the mock as a real process: many clients, REST and WebSocket, to completion.
 
-``python benchmarks/load.py load`` starts ``python -m mockserver`` (short ``--job-seconds``) once
-with the memory store and once with the SQLite store, and drives each with ``--clients``
-concurrent clients until ``--requests`` requests were sent: REST clients submit a video task
-and poll ``getResponse`` until it succeeds; WebSocket clients submit tasks and wait for the
-pushed results. It reports throughput (req/s), p50/p99 latency, errors, and lost tasks
-(acknowledged but never completed), per store, and the SQLite/memory throughput ratio.
+``python benchmarks/load.py load`` starts ``python -m mockserver`` (short ``--job-seconds``) with
+the memory store, the SQLite store, SQLite with ``--workers`` processes (and, with ``--baseline
+DIR``, another checkout's mock), and drives each with ``--clients`` concurrent clients until
+``--requests`` requests were sent: REST clients submit a video task and poll ``getResponse``
+until it succeeds; WebSocket clients submit tasks and wait for the pushed results. It reports
+throughput (req/s), p50/p99 latency, errors, lost tasks (acknowledged but never completed) and
+server RSS per run, and each run's throughput over the memory store's. Exit status 1 on any
+error or lost task. ``all`` (the default) runs ``load`` then ``rss``.
 
 ``python benchmarks/load.py rss`` submits ``--tasks`` tasks (batched) to a memory-store mock and
 reads the server's resident set size from /proc before and after.
@@ -59,11 +61,15 @@ def free_port() -> int:
 
 
 def rss_mib(pid: int) -> float:
-    """The process's resident set size (VmRSS) in MiB, from /proc."""
+    """Resident set size (VmRSS) in MiB of the process and its children (--workers), from /proc."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+            total = int(line.split()[1]) / 1024
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(FileNotFoundError):
+            total += rss_mib(int(child))
+    return total
 
 
 @contextlib.contextmanager
@@ -250,11 +256,11 @@ def run(coroutine: Coroutine[Any, Any, Tally]) -> Tally:
     return uvloop.run(coroutine)
 
 
-def run_load(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One load run; store ``baseline`` is the memory store of the checkout at --baseline."""
-    flags = ["--job-seconds", str(args.job_seconds)]
-    where = {"cwd": args.baseline} if store == "baseline" else {}
-    with mock(*flags, *([] if where else ["--store", store]), **where) as (process, port):
+def run_load(
+    label: str, flags: list[str], args: argparse.Namespace, cwd: Path = ROOT
+) -> dict[str, Any]:
+    """One load run of the mock started with ``flags`` from the checkout at ``cwd``."""
+    with mock("--job-seconds", str(args.job_seconds), *flags, cwd=cwd) as (process, port):
         started = time.perf_counter()
         tally = run(drive(port, args.requests, args.clients, args.ws_share, args.poll_seconds))
         elapsed = time.perf_counter() - started
@@ -262,7 +268,7 @@ def run_load(store: str, args: argparse.Namespace) -> dict[str, Any]:
     latencies = sorted(tally.latencies)
     lost = tally.acknowledged - tally.completed
     return {
-        "store": store.split(":")[0],
+        "store": label,
         "requests": tally.sent,
         "seconds": round(elapsed, 2),
         "req_per_s": round(tally.sent / elapsed),
@@ -333,22 +339,28 @@ def main() -> int:
         metavar="DIR",
         help="load: also run the memory store of another checkout (e.g. `git archive` of main)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="load: also SQLite with N workers (1: skip)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     if args.mode in ("load", "all"):
         with tempfile.TemporaryDirectory() as tmp:
-            runs = [run_load("memory", args), run_load(f"sqlite:{tmp}/load.db", args)]
+            runs = [
+                run_load("memory", ["--store", "memory"], args),
+                run_load("sqlite", ["--store", f"sqlite:{tmp}/one.db"], args),
+            ]
+            if args.workers > 1:
+                shared = ["--store", f"sqlite:{tmp}/shared.db", "--workers", str(args.workers)]
+                runs.append(run_load(f"sqlite x{args.workers} workers", shared, args))
             if args.baseline:
-                runs.append(run_load("baseline", args))
+                runs.append(run_load("baseline", [], args, cwd=args.baseline))
         report["load"] = runs
-        report["sqlite_over_memory_throughput"] = round(
-            runs[1]["req_per_s"] / runs[0]["req_per_s"], 3
-        )
-        if args.baseline:
-            report["memory_over_baseline_throughput"] = round(
-                runs[0]["req_per_s"] / runs[2]["req_per_s"], 3
-            )
+        memory = runs[0]["req_per_s"]
+        report["throughput_over_memory"] = {
+            run["store"]: round(run["req_per_s"] / memory, 3) for run in runs[1:]
+        }
     if args.mode in ("rss", "all"):
         report["rss"] = run_rss(args)
     if args.json:
@@ -356,18 +368,15 @@ def main() -> int:
     else:
         for run in report.get("load", []):
             print(
-                f"{run['store']:>6}: {run['requests']} requests in {run['seconds']} s = "
+                f"{run['store']}: {run['requests']} requests in {run['seconds']} s = "
                 f"{run['req_per_s']} req/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, "
                 f"errors {run['errors']}, lost {run['lost']} of {run['acknowledged']} "
                 f"acknowledged, server RSS {run['server_rss_mib']} MiB"
             )
             for line in run["first_errors"]:
                 print(f"        {line}")
-        if "sqlite_over_memory_throughput" in report:
-            print(f"sqlite/memory throughput: {report['sqlite_over_memory_throughput']}")
-        if "memory_over_baseline_throughput" in report:
-            ratio = report["memory_over_baseline_throughput"]
-            print(f"memory/baseline throughput: {ratio}")
+        for label, ratio in report.get("throughput_over_memory", {}).items():
+            print(f"{label} / memory throughput: {ratio}")
         if "rss" in report:
             r = report["rss"]
             print(
