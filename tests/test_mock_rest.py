@@ -13,7 +13,6 @@ import av
 import httpx
 import pytest
 
-from mockserver.store import MemoryStore
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import MockHandle
 from tests.kling_cases import RICH
@@ -40,11 +39,10 @@ def wait_results(mock: MockHandle, task_uuid: str, timeout: float = 10) -> httpx
         time.sleep(0.05)
 
 
-def memory_store(mock: MockHandle) -> MemoryStore:
-    """The mock's store, to age its records by hand (the tests' mocks keep tasks in memory)."""
-    store = mock.server.store
-    assert isinstance(store, MemoryStore)
-    return store
+def skip_ahead(mock: MockHandle, seconds: float) -> None:
+    """Move the mock's clock (polls, media, expiry) ``seconds`` ahead, whatever its store."""
+    clock = mock.server.config.clock
+    mock.server.config.clock = lambda: clock() + seconds
 
 
 def png(width: int, height: int) -> bytes:
@@ -222,7 +220,7 @@ def test_tasks_are_private_to_their_key(mock: MockHandle) -> None:
 def test_expired_tasks_are_not_found(mock: MockHandle) -> None:
     task = new_task()
     mock.post([task])
-    memory_store(mock).tasks[task["taskUUID"]].expires_at = 0  # as if task_ttl had passed
+    skip_ahead(mock, mock.server.config.task_ttl_seconds + 1)
     assert mock.poll(task["taskUUID"]).json()["errors"][0]["code"] == "taskNotFound"
 
 
@@ -260,7 +258,7 @@ def test_video_is_gone_after_its_ttl(mock: MockHandle) -> None:
     mock.post([task])
     (item,) = wait_results(mock, task["taskUUID"]).json()["data"]
     assert mock.client.get(item["videoURL"]).status_code == 200
-    memory_store(mock).videos[item["videoUUID"]].expires_at = 0  # as if 60 s had passed
+    skip_ahead(mock, 61)  # past the ttl of 60 s, not past the task's expiry
     assert mock.client.get(item["videoURL"]).status_code == 410
 
 
