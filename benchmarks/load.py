@@ -6,7 +6,9 @@ DIR``, another checkout's mock), and drives each with ``--clients`` concurrent c
 ``--requests`` requests were sent: REST clients submit a video task and poll ``getResponse``
 until it succeeds; WebSocket clients submit tasks and wait for the pushed results. It reports
 throughput (req/s), p50/p99 latency, errors, lost tasks (acknowledged but never completed) and
-server RSS per run, and each run's throughput over the memory store's. Exit status 1 on any
+server RSS and CPU time per request per run, and each run's throughput and CPU per request
+over the memory store's (CPU per request is the better comparison when the client, not the
+server, is what limits throughput). Exit status 1 on any
 error or lost task. ``all`` (the default) runs ``load`` then ``rss``.
 
 ``python benchmarks/load.py rss`` submits ``--tasks`` tasks (batched) to a memory-store mock and
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -69,6 +72,16 @@ def rss_mib(pid: int) -> float:
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         with contextlib.suppress(FileNotFoundError):
             total += rss_mib(int(child))
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by the process and its children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(FileNotFoundError):
+            total += cpu_seconds(int(child))
     return total
 
 
@@ -261,9 +274,10 @@ def run_load(
 ) -> dict[str, Any]:
     """One load run of the mock started with ``flags`` from the checkout at ``cwd``."""
     with mock("--job-seconds", str(args.job_seconds), *flags, cwd=cwd) as (process, port):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(process.pid)
         tally = run(drive(port, args.requests, args.clients, args.ws_share, args.poll_seconds))
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process.pid) - cpu
         rss = rss_mib(process.pid)
     latencies = sorted(tally.latencies)
     lost = tally.acknowledged - tally.completed
@@ -282,6 +296,7 @@ def run_load(
         "completed": len(tally.completed),
         "lost": len(lost),
         "server_rss_mib": round(rss, 1),
+        "server_cpu_us_per_request": round(1e6 * cpu / max(tally.sent, 1)),
     }
 
 
@@ -361,6 +376,11 @@ def main() -> int:
         report["throughput_over_memory"] = {
             run["store"]: round(run["req_per_s"] / memory, 3) for run in runs[1:]
         }
+        memory_cpu = runs[0]["server_cpu_us_per_request"]
+        report["cpu_per_request_over_memory"] = {
+            run["store"]: round(run["server_cpu_us_per_request"] / memory_cpu, 3)
+            for run in runs[1:]
+        }
     if args.mode in ("rss", "all"):
         report["rss"] = run_rss(args)
     if args.json:
@@ -371,12 +391,14 @@ def main() -> int:
                 f"{run['store']}: {run['requests']} requests in {run['seconds']} s = "
                 f"{run['req_per_s']} req/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, "
                 f"errors {run['errors']}, lost {run['lost']} of {run['acknowledged']} "
-                f"acknowledged, server RSS {run['server_rss_mib']} MiB"
+                f"acknowledged, server RSS {run['server_rss_mib']} MiB, server CPU "
+                f"{run['server_cpu_us_per_request']} us/request"
             )
             for line in run["first_errors"]:
                 print(f"        {line}")
         for label, ratio in report.get("throughput_over_memory", {}).items():
-            print(f"{label} / memory throughput: {ratio}")
+            cpu_ratio = report["cpu_per_request_over_memory"][label]
+            print(f"{label} / memory: throughput {ratio}, server CPU per request {cpu_ratio}")
         if "rss" in report:
             r = report["rss"]
             print(
