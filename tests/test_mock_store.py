@@ -165,6 +165,9 @@ def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
     for seconds in (1, 2, 3):
         cache.get("MP4", 64, 64, seconds)
     assert len(cache._files) == 2
+    with pytest.raises(KeyError):
+        cache.get("AVI", 64, 64, 1)  # no such container: the render fails
+    assert cache._rendering == {}
 
 
 def test_memory_store_keeps_no_more_than_max_tasks_on_the_hot_path() -> None:
