@@ -87,6 +87,14 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def load(session: nox.Session) -> None:
+    """Load and memory benchmark (not part of CI): 50,000 requests from 100 REST/WebSocket
+    clients against the memory and SQLite stores; server RSS after 100,000 tasks."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/load.py", *session.posargs)
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """The pytest suite (Hypothesis runs in its derandomized CI profile)."""
     session.install("-e", ".[test]")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -36,7 +37,7 @@ from .media import CONTENT_TYPES, VideoCache
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
 from .security import redact_logs, signature_valid
-from .store import Session, Store, TaskRecord
+from .store import Limits, Session, TaskRecord, open_store
 from .targets import Allowlist
 
 JSON = "application/json"
@@ -44,6 +45,9 @@ VIDEO_PATH = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>mp4|webm|mov)"
 )
 UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A process recovering unclaimed completions waits this long past their due time, so that
+# a live worker holding the task's WebSocket session claims (and pushes) it first.
+RECOVERY_GRACE = 1.0
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
@@ -112,7 +116,12 @@ class MockServer:
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
         redact_logs()
-        self.store = Store()
+        self.store = open_store(
+            self.config.store,
+            Limits(max_tasks=self.config.max_tasks, max_images=self.config.max_images),
+        )
+        # Signed media URLs must verify in every worker and after a restart.
+        self.config.media_secret = self.store.shared_secret("media", self.config.media_secret)
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
         self.engine = Engine(self.config, self.store, self.scenarios)
@@ -156,6 +165,8 @@ class MockServer:
             allow=Allowlist.parse(self.config.delivery_allow),
         )
         self.scheduler.start()
+        for record in self.store.pending_completions():  # from before a restart, or a
+            self._schedule(record, grace=RECOVERY_GRACE)  # worker's, which claims it first
         sweeper = asyncio.get_running_loop().create_task(self._sweep())
         try:
             yield
@@ -163,6 +174,7 @@ class MockServer:
             sweeper.cancel()
             await self.scheduler.stop()
             await self.deliverer.close()
+            self.store.close()
 
     async def _sweep(self) -> None:
         while True:
@@ -175,34 +187,28 @@ class MockServer:
 
     # ── completion: pushes, webhooks, uploads ───────────────────────────────
 
-    def _schedule(self, record: TaskRecord) -> None:
-        wants = (
-            record.session_id or record.task.get("webhookURL") or record.task.get("uploadEndpoint")
-        )
-        if wants:
-            due = record.fail_at if record.failure is not None else record.ready_at
-            self.scheduler.at(
-                due if due is not None else record.ready_at, lambda: self._complete(record)
-            )
+    def _schedule(self, record: TaskRecord, grace: float = 0.0) -> None:
+        if record.wants_completion:
+            self.scheduler.at(record.due + grace, lambda: self._complete(record))
 
     def _complete(self, record: TaskRecord) -> None:
-        if record.pushed or record.task_uuid not in self.store.tasks:
-            return
-        record.pushed = True
+        if not self.store.claim_completion(record.task_uuid):
+            return  # gone, or completed already (by another worker, or before a restart)
+        results = record.results
         body: dict[str, Any] = (
-            {"errors": [record.failure]} if record.failure is not None else {"data": record.results}
+            {"errors": [record.failure]} if record.failure is not None else {"data": results}
         )
         self._push(record.session_id, body)
-        webhook = record.task.get("webhookURL")
+        webhook = record.webhook_url
         if webhook and self.deliverer is not None:
             if record.failure is not None:
                 self.deliverer.webhook(webhook, record.task_uuid, body)
-            for item in [] if record.failure is not None else record.results:
+            for item in [] if record.failure is not None else results:
                 self.deliverer.webhook(webhook, record.task_uuid, {"data": [item]})
-        upload = record.task.get("uploadEndpoint")
+        upload = record.upload_endpoint
         if upload and self.deliverer is not None and record.failure is None:
-            for item in record.results:
-                video = self.store.videos.get(item["videoUUID"])
+            for item in results:
+                video = self.store.get_video(item["videoUUID"])
                 if video is not None:
                     self.deliverer.upload(
                         upload,
@@ -213,7 +219,9 @@ class MockServer:
 
     def _video_bytes_of(self, video_uuid: str) -> Any:
         async def content() -> bytes:
-            video = self.store.videos[video_uuid]
+            video = self.store.get_video(video_uuid)
+            if video is None:
+                raise LookupError(f"video {video_uuid} was forgotten before its upload")
             return await asyncio.to_thread(
                 self.videos.get, video.container, video.width, video.height, video.seconds
             )
@@ -227,7 +235,7 @@ class MockServer:
         if session.send is not None:
             asyncio.get_running_loop().create_task(session.send(body))
         else:
-            session.buffer.append(body)
+            session.keep(body)
 
     # ── REST: raw ASGI, so the hot path builds no Request/Response/URL objects ──
 
@@ -235,6 +243,7 @@ class MockServer:
         started = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         tasks: Any = None
+        raw = b""
         extra: list[tuple[bytes, bytes]] = []
         try:
             content_type = headers.get("content-type", JSON).split(";")[0].strip().lower()
@@ -259,6 +268,7 @@ class MockServer:
             tasks=tasks,
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
+            size=len(raw),
         )
         body = dumps(reply.body())
         response_headers = [
@@ -422,7 +432,7 @@ class MockServer:
                     await send({"errors": [_throttled(f"{limit} task frames are unanswered")]})
                     continue
                 task = asyncio.get_running_loop().create_task(
-                    self._ws_tasks(websocket, session, tasks, send, started)
+                    self._ws_tasks(websocket, session, tasks, send, started, len(text))
                 )
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -475,7 +485,9 @@ class MockServer:
         session = self.store.sessions.get(wanted) if isinstance(wanted, str) else None
         if session is None or session.api_key != key:
             session_id = self.engine.ids.uuid4("session", key, self.config.clock(), id(websocket))
-            session = Session(session_id=session_id, api_key=key)
+            session = Session(
+                session_id=session_id, api_key=key, buffer_max=self.config.session_buffer_max
+            )
             self.store.sessions[session_id] = session
         session.send = send
         session.detached_at = None
@@ -488,7 +500,13 @@ class MockServer:
         return session, tasks[1:]
 
     async def _ws_tasks(
-        self, websocket: WebSocket, session: Session, tasks: list[Any], send: Any, started: float
+        self,
+        websocket: WebSocket,
+        session: Session,
+        tasks: list[Any],
+        send: Any,
+        started: float,
+        size: int,
     ) -> None:
         canned = self.scenarios.respond_for(tasks)
         if canned is not None:
@@ -500,6 +518,7 @@ class MockServer:
                 tasks=tasks,
                 error_codes=[e["code"] for e in errors],
                 started=started,
+                size=size,
             )
             await send({"errors": errors})
             return
@@ -522,12 +541,14 @@ class MockServer:
             tasks=tasks,
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
+            size=size,
         )
 
     # ── media, health, OpenAPI ──────────────────────────────────────────────
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "models": self.models})
+        # The process id tells --workers processes apart (tests pin a connection to each).
+        return JSONResponse({"status": "ok", "models": self.models, "worker": os.getpid()})
 
     def _denied(self, request: HTTPConnection, *, admin: bool = False) -> Response | None:
         """A 401 unless the request carries a valid key (the admin key, for admin routes)."""
@@ -564,7 +585,7 @@ class MockServer:
         if denied := self._media_denied(request, "video", request.path_params["name"]):
             return denied
         match = VIDEO_PATH.fullmatch(request.path_params["name"])
-        video = self.store.videos.get(match["uuid"]) if match else None
+        video = self.store.get_video(match["uuid"]) if match else None
         now = self.config.clock()
         if video is None or video.ready_at > now or match is None:
             return _not_found("No such video.")
@@ -587,7 +608,7 @@ class MockServer:
         if denied := self._media_denied(request, "image", request.path_params["uuid"]):
             return denied
         image_uuid = request.path_params["uuid"]
-        record = self.store.images.get(image_uuid) if UUID_PATH.fullmatch(image_uuid) else None
+        record = self.store.get_image(image_uuid) if UUID_PATH.fullmatch(image_uuid) else None
         if record is None or record.data is None:
             return _not_found("No such image.")
         return Response(record.data, media_type=record.content_type or "application/octet-stream")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import logging
+import os
+import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from .app import MockServer
 from .config import MockConfig
-from .limits import http_protocol
+from .limits import HeaderTimeoutProtocol, http_protocol
 from .targets import LOOPBACK, Allowlist
 
 # (flag, type, MockConfig field, metavar, help): each must be positive
@@ -102,6 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="requests kept in the journal at /__admin/requests (default 1000)",
     )
+    parser.add_argument(
+        "--store",
+        default="memory",
+        metavar="memory|sqlite:PATH",
+        help="where tasks live: in memory (default), or in an SQLite file that keeps them "
+        "across restarts and shares them between --workers",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes on the one port (N > 1 needs --store sqlite:PATH; default 1)",
+    )
+    parser.add_argument(
+        "--max-tasks",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="tasks kept at most, the oldest forgotten first (default 100000)",
+    )
     limits = parser.add_argument_group("limits and security")
     for flag, kind, dest, metavar, text in LIMITS:
         limits.add_argument(
@@ -129,34 +155,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.job_seconds < 0:
-        print("--job-seconds must not be negative", file=sys.stderr)
-        return 2
-    for flag, _, dest, _, _ in LIMITS:
-        if getattr(args, dest) <= 0:
-            print(f"{flag} must be positive", file=sys.stderr)
-            return 2
-    allow = tuple(args.delivery_allow) or LOOPBACK
-    try:
-        Allowlist.parse(allow)
-    except ValueError as exc:
-        print(f"--delivery-allow: {exc}", file=sys.stderr)
-        return 2
-    config = MockConfig(
+WORKER_ARGS = "RUNWARE_MOCK_WORKER_ARGS"  # how --workers processes get the command line
+
+
+def _config(args: argparse.Namespace) -> MockConfig:
+    return MockConfig(
         api_keys=frozenset(args.api_keys),
         job_seconds=args.job_seconds,
         seed=args.seed,
         journal_size=args.journal_size,
-        delivery_allow=allow,
+        delivery_allow=tuple(args.delivery_allow) or LOOPBACK,
         admin_key=args.admin_key,
         **{dest: getattr(args, dest) for _, _, dest, _, _ in LIMITS},
+        store=args.store,
+        max_tasks=args.max_tasks,
+        # Stored times must mean the same in every process and after a restart.
+        clock=time.monotonic if args.store == "memory" else time.time,
     )
+
+
+def _problem(args: argparse.Namespace) -> str | None:
+    if args.job_seconds < 0:
+        return "--job-seconds must not be negative"
+    if args.workers < 1 or args.max_tasks < 1 or args.journal_size < 1:
+        return "--workers, --max-tasks and --journal-size must be at least 1"
+    if args.store != "memory" and not args.store.startswith("sqlite:"):
+        return "--store must be memory or sqlite:PATH"
+    if args.store.startswith("sqlite:") and not args.store.partition(":")[2]:
+        return "--store sqlite:PATH needs a PATH"
+    if args.workers > 1 and args.store == "memory":
+        return "--workers N > 1 needs a shared store: --store sqlite:PATH"
+    for flag, _, dest, _, _ in LIMITS:
+        if getattr(args, dest) <= 0:
+            return f"{flag} must be positive"
+    try:
+        Allowlist.parse(tuple(args.delivery_allow) or LOOPBACK)
+    except ValueError as exc:
+        return f"--delivery-allow: {exc}"
+    return None
+
+
+def _server(config: MockConfig) -> MockServer:
     server = MockServer(config)
     # A server process holds many long-lived, acyclic task records: collect cycles less
     # often (measured: about 7% more requests per second under load).
     gc.set_threshold(100_000, 50, 100)
+    return server
+
+
+def worker_app() -> ASGIApp:
+    """The app of one --workers process (uvicorn imports this factory in each)."""
+    args = build_parser().parse_args(json.loads(os.environ[WORKER_ARGS]))
+    config = _config(args)
+    HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
+    return _server(config).app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if (problem := _problem(args)) is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    config = _config(args)
+    try:
+        server = _server(config)  # also creates the SQLite schema once, before any worker
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        print(f"cannot open the store: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     keys = (
         f"{len(config.api_keys)} configured key(s)" if config.api_keys else "any non-empty API key"
@@ -167,15 +232,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"models: {', '.join(server.models)}",
         flush=True,
     )
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "http": http_protocol(config.header_timeout_seconds),
+        "ws": "websockets-sansio",
+        "ws_ping_interval": None,
+        "ws_max_size": config.max_body_bytes,
+        "access_log": args.log_level in ("info", "debug"),
+    }
+    if args.workers == 1:
+        uvicorn.run(server.app, **options)
+        return 0
+    server.store.close()
+    os.environ[WORKER_ARGS] = json.dumps(list(sys.argv[1:] if argv is None else argv))
     uvicorn.run(
-        server.app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        http=http_protocol(config.header_timeout_seconds),
-        ws="websockets-sansio",
-        ws_ping_interval=None,
-        ws_max_size=config.max_body_bytes,
-        access_log=args.log_level in ("info", "debug"),
+        "mockserver.cli:worker_app",
+        factory=True,
+        workers=args.workers,
+        **(options | {"http": HeaderTimeoutProtocol}),  # workers unpickle it by name
     )
     return 0

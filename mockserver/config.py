@@ -24,6 +24,12 @@ class MockConfig:
     webhook_attempts: int = 5
     webhook_timeout_seconds: float = 5.0
     webhook_backoff_seconds: float = 0.5
+    # memory | sqlite:PATH (see store.py). With SQLite, pass clock=time.time (as the CLI does)
+    # if stored times must survive a reboot; time.monotonic holds across processes and restarts.
+    store: str = "memory"
+    max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
+    max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
+    session_buffer_max: int = 1000  # WebSocket frames kept per detached session
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     # hardening: limits on what one client can hold, and who may be reached or administer
     body_timeout_seconds: float = 10.0  # a request body must arrive within this (408)

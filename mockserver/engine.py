@@ -12,6 +12,7 @@ import base64
 import binascii
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -108,6 +109,7 @@ class Engine:
         self.ids = IdSource(config.seed)
         self.examples = ExampleIndex(rc.MODELS)
         self.on_accept: list[Callable[[TaskRecord], None]] = []
+        self._keys = {key: key for key in config.api_keys}
 
     @property
     def now(self) -> float:
@@ -148,7 +150,41 @@ class Engine:
 
     def accept(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         task_uuid = task["taskUUID"]
-        if task_uuid in self.store.tasks:
+        module = rc.model_for(task)
+        assert module is not None  # validate() checked the model
+        full: dict[str, Any] = module.with_defaults(task)
+        now = self.now
+        ready_at = now + self.config.job_seconds
+        record = TaskRecord(
+            task_uuid=task_uuid,
+            # One string object for every record of a validated enum value or configured key
+            # (each request's parse makes new ones): less memory per kept task.
+            task_type=sys.intern(task["taskType"]),
+            api_key=self._keys.get(ctx.api_key, ctx.api_key),
+            created=now,
+            ready_at=ready_at,
+            results_json="[]",
+            expires_at=ready_at + self.config.task_ttl_seconds,
+            webhook_url=full.get("webhookURL"),
+            upload_endpoint=full.get("uploadEndpoint"),
+            session_id=ctx.session.session_id if ctx.session else None,
+        )
+        example = self.examples.match(full)
+        if ctx.prefer_example is not None:
+            example = self.examples.by_name(ctx.prefer_example)
+        answer_now = ctx.prefer_example is not None and example is not None
+        if answer_now:
+            record.ready_at = now  # Prism-style: the named example answers at once
+        failure = self.scenarios.failure_for(task)
+        if failure is not None:
+            code, message, after = failure
+            record.failure = error(code, message, task=task)
+            record.fail_at = now + after
+            record.ready_at = max(record.ready_at, record.fail_at)
+        items, videos = self.results(record, full, module, ctx, example)
+        record.results_json = orjson.dumps(items).decode()  # exact size: orjson over-allocates
+        # The store's insert is the one uniqueness check (atomic across worker processes).
+        if not self.store.add_task(record, videos):
             reply.errors.append(
                 error(
                     "conflictTaskUUID",
@@ -158,36 +194,8 @@ class Engine:
                 )
             )
             return
-        module = rc.model_for(task)
-        assert module is not None  # validate() checked the model
-        full: dict[str, Any] = module.with_defaults(task)
-        now = self.now
-        ready_at = now + self.config.job_seconds
-        record = TaskRecord(
-            task_uuid=task_uuid,
-            task_type=task["taskType"],
-            api_key=ctx.api_key,
-            task=full,
-            created=now,
-            ready_at=ready_at,
-            results=[],
-            expires_at=ready_at + self.config.task_ttl_seconds,
-            session_id=ctx.session.session_id if ctx.session else None,
-        )
-        example = self.examples.match(full)
-        if ctx.prefer_example is not None:
-            example = self.examples.by_name(ctx.prefer_example)
-        record.results = self.results(record, module, ctx, example)
-        failure = self.scenarios.failure_for(task)
-        if failure is not None:
-            code, message, after = failure
-            record.failure = error(code, message, task=task)
-            record.fail_at = now + after
-            record.ready_at = max(record.ready_at, record.fail_at)
-        self.store.tasks[task_uuid] = record
-        if ctx.prefer_example is not None and example is not None:
-            record.ready_at = now  # Prism-style: the named example answers at once
-            reply.data.extend(record.results)
+        if answer_now:
+            reply.data.extend(items)
         else:
             reply.data.append({"taskType": record.task_type, "taskUUID": task_uuid})
         for hook in self.on_accept:
@@ -196,30 +204,37 @@ class Engine:
     def results(
         self,
         record: TaskRecord,
+        full: dict[str, Any],
         module: ModuleType,
         ctx: RequestContext,
         example: rc.Example | None,
-    ) -> list[dict[str, Any]]:
-        full = record.task
+    ) -> tuple[list[dict[str, Any]], list[VideoRecord]]:
+        """The finished items of ``full`` (the task with defaults), and the videos they name."""
         if example is not None and example.request.get("taskUUID") == record.task_uuid:
-            return [{**example.response, "status": "success"}]  # the documented answer, verbatim
+            return [{**example.response, "status": "success"}], []  # the documented answer
+
         width, height = self.output_size(full, module)
-        container = full.get("outputFormat", "MP4")
+        container = sys.intern(full.get("outputFormat", "MP4"))
         seconds = int(full.get("duration", 5))
         ttl = full.get("ttl")
         items = []
+        videos = []
         for index in range(int(full.get("numberResults", 1))):
             video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
             if example is not None:
                 video_uuid = example.response["videoUUID"]
-            self.store.videos[video_uuid] = VideoRecord(
-                video_uuid=video_uuid,
-                container=container,
-                width=width,
-                height=height,
-                seconds=seconds,
-                ready_at=record.ready_at,
-                expires_at=record.ready_at + ttl if isinstance(ttl, int) else None,
+            expires_at = record.ready_at + ttl if isinstance(ttl, int) else None
+            videos.append(
+                VideoRecord(
+                    video_uuid=video_uuid,
+                    container=container,
+                    width=width,
+                    height=height,
+                    seconds=seconds,
+                    ready_at=record.ready_at,
+                    expires_at=expires_at,
+                    forget_at=max(record.expires_at, expires_at or 0.0),
+                )
             )
             item: dict[str, Any] = {
                 "taskType": record.task_type,
@@ -240,7 +255,7 @@ class Engine:
             elif full.get("includeCost"):
                 item["cost"] = module.price(full)
             items.append(item)
-        return items
+        return items, videos
 
     def output_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int]:
         """The task's width x height; for image-to-video, the supported size whose aspect is
@@ -278,7 +293,7 @@ class Engine:
         image URLs, a data URI or raw base64. Other URLs are not fetched."""
         if not isinstance(reference, str):
             return None
-        upload = self.store.images.get(reference) or self.store.images.get(
+        upload = self.store.get_image(reference) or self.store.get_image(
             reference.rsplit("/", 1)[-1]
         )
         if upload is not None:
@@ -289,10 +304,10 @@ class Engine:
     # ── polling ─────────────────────────────────────────────────────────────
 
     def poll(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
-        record = self.store.tasks.get(task["taskUUID"])
+        record = self.store.get_task(task["taskUUID"])
         now = self.now
         if record is not None and record.expires_at <= now:
-            self.store.tasks.pop(record.task_uuid, None)
+            self.store.drop_task(record.task_uuid)
             record = None
         if record is None or record.api_key != ctx.api_key:
             reply.errors.append(
@@ -326,14 +341,14 @@ class Engine:
                 }
                 for item in record.results
             ]
-        return [dict(item) for item in record.results]
+        return record.results
 
     # ── uploads ─────────────────────────────────────────────────────────────
 
     def upload(self, task: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now)
         reference = task["image"]
-        existing = self.store.images.get(reference)
+        existing = self.store.get_image(reference)
         data, content_type = decode_image(reference)
         record = ImageRecord(
             image_uuid=image_uuid,
@@ -342,7 +357,7 @@ class Engine:
             size=(probe_image_size(data) if data else (existing.size if existing else None)),
             source_url=reference if reference.startswith(("http://", "https://")) else None,
         )
-        self.store.images[image_uuid] = record
+        self.store.add_image(record)
         url = record.source_url if record.data is None and record.source_url else None
         return {
             "taskType": "imageUpload",

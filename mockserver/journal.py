@@ -2,7 +2,8 @@
 
 Recording is on every request's path, so it only stores references; entries (with
 task types, taskUUIDs and API keys redacted) are built when the journal is queried.
-The stored bodies are the parsed requests, which the mock never changes.
+The stored bodies are the parsed requests, which the mock never changes. It keeps the
+last ``size`` requests, and fewer when their bodies add up to more than ``max_bytes``.
 """
 
 from __future__ import annotations
@@ -33,14 +34,16 @@ class Entry:
         return asdict(self)
 
 
-Raw = tuple[int, float, str, str, int, Any, list[str], float]
+Raw = tuple[int, float, str, str, int, Any, list[str], float, int]
 
 
 class Journal:
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = 4 * 1024 * 1024) -> None:
         self._raw: deque[Raw] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.max_bytes = max_bytes
+        self._bytes = 0  # body bytes of the entries held
 
     def record(
         self,
@@ -51,7 +54,9 @@ class Journal:
         tasks: Any,
         error_codes: Iterable[str],
         started: float,
+        size: int = 0,
     ) -> None:
+        """Keep one request; ``size`` is its body's length in bytes."""
         duration = (time.perf_counter() - started) * 1000
         raw = (
             next(self._ids),
@@ -62,9 +67,16 @@ class Journal:
             tasks,
             list(error_codes),
             duration,
+            size,
         )
         with self._lock:
-            self._raw.append(raw)
+            raws = self._raw
+            if len(raws) == raws.maxlen:
+                self._bytes -= raws[0][8]
+            raws.append(raw)
+            self._bytes += size
+            while self._bytes > self.max_bytes and len(raws) > 1:
+                self._bytes -= raws.popleft()[8]
 
     def query(
         self,
@@ -95,10 +107,11 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._raw.clear()
+            self._bytes = 0
 
 
 def _entry(raw: Raw) -> Entry:
-    entry_id, when, transport, path, status, tasks, codes, duration = raw
+    entry_id, when, transport, path, status, tasks, codes, duration, _ = raw
     items = tasks if isinstance(tasks, list) else []
     kinds = [t.get("taskType") for t in items if isinstance(t, dict)]
     uuids = [t.get("taskUUID") for t in items if isinstance(t, dict)]

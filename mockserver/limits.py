@@ -34,46 +34,54 @@ def timeout_response(message: str) -> bytes:
     return head.encode() + body
 
 
+class HeaderTimeoutProtocol(_Base):
+    """uvicorn's HTTP protocol with a deadline on request headers (``header_timeout``).
+
+    Module level so ``--workers`` can hand it to worker processes (they pickle the
+    config); each worker sets ``header_timeout`` from its own configuration."""
+
+    header_timeout: float = 10.0
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, *args: Any) -> None:
+        self._disarm()  # the transport now belongs to the WebSocket protocol
+        super().handle_websocket_upgrade(*args)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+
+    def _arm(self) -> None:
+        self._disarm()
+        waiting_after = self.cycle
+        self._header_timer = self.loop.call_later(self.header_timeout, self._expire, waiting_after)
+
+    def _expire(self, waiting_after: object) -> None:
+        # A new request (cycle) since arming means its headers arrived in time.
+        if self.cycle is waiting_after and not self.transport.is_closing():
+            self.transport.write(
+                timeout_response(f"Request headers must arrive within {self.header_timeout} s.")
+            )
+            self.transport.close()
+
+
 def http_protocol(header_timeout: float) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol class with a deadline on request headers."""
-
-    class HeaderTimeoutProtocol(_Base):
-        _header_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def handle_websocket_upgrade(self, *args: Any) -> None:
-            self._disarm()  # the transport now belongs to the WebSocket protocol
-            super().handle_websocket_upgrade(*args)
-
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-
-        def _arm(self) -> None:
-            self._disarm()
-            waiting_after = self.cycle
-            self._header_timer = self.loop.call_later(header_timeout, self._expire, waiting_after)
-
-        def _expire(self, waiting_after: object) -> None:
-            # A new request (cycle) since arming means its headers arrived in time.
-            if self.cycle is waiting_after and not self.transport.is_closing():
-                self.transport.write(
-                    timeout_response(f"Request headers must arrive within {header_timeout} s.")
-                )
-                self.transport.close()
-
-    return HeaderTimeoutProtocol
+    """The protocol class with its own header deadline (for servers in one process)."""
+    return type(
+        "HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout}
+    )
 
 
 class FrameRate:

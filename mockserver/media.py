@@ -63,10 +63,13 @@ class VideoCache:
             with self._lock:
                 if key in self._files:
                     return self._files[key]
-            data = render_video(container, width, height, seconds)
+            try:
+                data = render_video(container, width, height, seconds)
+            finally:  # a failed render leaves no gate behind either
+                with self._lock:
+                    self._rendering.pop(key, None)
             with self._lock:
                 self._files[key] = data
-                self._rendering.pop(key, None)
                 while len(self._files) > self.capacity:
                     self._files.popitem(last=False)
             return data

@@ -1,30 +1,57 @@
-"""In-memory state: tasks, uploaded images, served videos, WebSocket sessions."""
+"""Where the mock keeps its state: the ``Store`` interface, its records, and the in-memory store.
+
+Tasks, their videos and uploaded images live in a ``Store``: ``MemoryStore`` (the default: one
+process, nothing survives a restart) or ``SqliteStore`` (``sqlite_store.py``: survives a restart
+and is shared by several worker processes on one host). The engine and the app only use the
+methods of ``Store``, so they do not care which one they have.
+
+WebSocket sessions are per process in every store (a session is a live connection and the
+results buffered for it), so they are a plain dict beside the shared state.
+
+Everything is bounded: tasks and videos expire (``task_ttl_seconds``, the task's ``ttl``);
+at most ``max_tasks`` tasks are kept (oldest first out); uploaded images are capped by count
+and total bytes; a detached session's buffer holds at most ``session_buffer_max`` frames.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
 
 from runware_contract.runtime import RunwareError
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskRecord:
-    """An accepted async task and everything needed to answer for it later."""
+    """An accepted async task and everything needed to answer for it later.
+
+    Compact on purpose (a server may hold 100,000 of them): the request itself is not kept
+    (the journal has recent ones), only what polls and completion need; the finished items
+    are kept as their JSON."""
 
     task_uuid: str
     task_type: str
     api_key: str
-    task: dict[str, Any]  # with defaults applied
     created: float
     ready_at: float
-    results: list[dict[str, Any]]  # the finished items, each with status "success"
+    results_json: str  # the finished items (each with status "success"), as a JSON array
     expires_at: float
+    webhook_url: str | None = None
+    upload_endpoint: str | None = None
     session_id: str | None = None  # the WebSocket session that submitted it
     failure: RunwareError | None = None
     fail_at: float | None = None
-    pushed: bool = False
+    pushed: bool = False  # completion (push, webhook, upload) claimed; see Store.claim_completion
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """The finished items (a fresh copy each time)."""
+        items: list[dict[str, Any]] = orjson.loads(self.results_json)
+        return items
 
     def failed(self, now: float) -> bool:
         return self.failure is not None and self.fail_at is not None and now >= self.fail_at
@@ -36,8 +63,19 @@ class TaskRecord:
         span = max(self.ready_at - self.created, 1e-9)
         return max(0, min(99, int(100 * (now - self.created) / span)))
 
+    @property
+    def due(self) -> float:
+        """When the task completes (or fails)."""
+        failing = self.failure is not None and self.fail_at is not None
+        return self.fail_at if failing and self.fail_at is not None else self.ready_at
 
-@dataclass
+    @property
+    def wants_completion(self) -> bool:
+        """Something must happen when it completes: a push, a webhook or an upload."""
+        return bool(self.session_id or self.webhook_url or self.upload_endpoint)
+
+
+@dataclass(slots=True)
 class VideoRecord:
     video_uuid: str
     container: str  # MP4 | WEBM | MOV
@@ -45,7 +83,8 @@ class VideoRecord:
     height: int
     seconds: int
     ready_at: float
-    expires_at: float | None  # from the task's ttl
+    expires_at: float | None  # from the task's ttl: served with 410 after it
+    forget_at: float = float("inf")  # when the store drops it: the later of task and ttl expiry
 
 
 @dataclass
@@ -66,36 +105,171 @@ class Session:
     send: Any = None  # async callable(dict) while a connection is attached
     buffer: list[dict[str, Any]] = field(default_factory=list)
     detached_at: float | None = None
+    buffer_max: int = 1000  # frames kept while detached; the oldest go first
+
+    def keep(self, body: dict[str, Any]) -> None:
+        """Buffer a frame for a resumed connection, dropping the oldest past ``buffer_max``."""
+        self.buffer.append(body)
+        if len(self.buffer) > self.buffer_max:
+            del self.buffer[: len(self.buffer) - self.buffer_max]
 
 
-class Store:
-    """Tasks by taskUUID, media by UUID, sessions by id. Bounded by expiry sweeps."""
+@dataclass(frozen=True)
+class Limits:
+    """The caps every store applies."""
 
-    def __init__(self) -> None:
-        self.tasks: OrderedDict[str, TaskRecord] = OrderedDict()
-        self.videos: dict[str, VideoRecord] = {}
-        self.images: dict[str, ImageRecord] = {}
-        self.sessions: dict[str, Session] = {}
+    max_tasks: int = 100_000
+    max_images: int = 1000
+    max_image_bytes: int = 256 * 1024 * 1024
+
+
+class Store(Protocol):
+    """What the engine and the app need from a store. ``add_task`` is the one atomic check of
+    taskUUID uniqueness; ``claim_completion`` makes completion happen once, whichever process
+    of several would do it."""
+
+    sessions: dict[str, Session]  # per process, in every store
+
+    def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+        """Store a new task and its videos; False (and nothing stored) if the taskUUID is taken."""
+
+    def get_task(self, task_uuid: str) -> TaskRecord | None: ...
+
+    def drop_task(self, task_uuid: str) -> None: ...
+
+    def claim_completion(self, task_uuid: str) -> bool:
+        """True once per task (the caller then pushes, delivers and uploads); False after, or
+        when the task is gone."""
+
+    def pending_completions(self) -> list[TaskRecord]:
+        """Tasks whose completion is still unclaimed (to reschedule after a restart)."""
+
+    def get_video(self, video_uuid: str) -> VideoRecord | None: ...
+
+    def add_image(self, record: ImageRecord) -> None: ...
+
+    def get_image(self, image_uuid: str) -> ImageRecord | None: ...
 
     def sweep(self, now: float, session_keep: float) -> None:
-        """Forget tasks past their expiry, their videos, and detached sessions past their keep."""
-        expired = [u for u, r in self.tasks.items() if r.expires_at <= now]
-        for uuid_ in expired:
-            record = self.tasks.pop(uuid_)
-            for item in record.results:
-                video = self.videos.get(item.get("videoUUID", ""))
-                if video is not None and (video.expires_at or record.expires_at) <= now:
-                    self.videos.pop(video.video_uuid, None)
-        stale = [
-            s.session_id
-            for s in self.sessions.values()
-            if s.send is None and s.detached_at is not None and now - s.detached_at > session_keep
-        ]
-        for session_id in stale:
-            self.sessions.pop(session_id, None)
+        """Forget expired tasks and videos, and detached sessions past ``session_keep``."""
+
+    def counts(self) -> dict[str, int]:
+        """How many tasks, videos, images and sessions are held."""
+
+    def shared_secret(self, name: str, proposed: bytes) -> bytes:
+        """The secret every process on this store uses (and keeps across restarts): the first
+        ``proposed`` value stored under ``name``."""
+
+    def reset(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def sweep_sessions(sessions: dict[str, Session], now: float, keep: float) -> None:
+    stale = [
+        s.session_id
+        for s in sessions.values()
+        if s.send is None and s.detached_at is not None and now - s.detached_at > keep
+    ]
+    for session_id in stale:
+        sessions.pop(session_id, None)
+
+
+class MemoryStore:
+    """Tasks by taskUUID (insertion order, so the oldest is evicted first), media by UUID."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.tasks: OrderedDict[str, TaskRecord] = OrderedDict()
+        self.videos: dict[str, VideoRecord] = {}
+        self.images: OrderedDict[str, ImageRecord] = OrderedDict()
+        self.sessions: dict[str, Session] = {}
+        self._image_bytes = 0
+
+    def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+        tasks = self.tasks
+        if record.task_uuid in tasks:
+            return False
+        tasks[record.task_uuid] = record
+        for video in videos:
+            self.videos[video.video_uuid] = video
+        if len(tasks) > self.limits.max_tasks:
+            self._forget(tasks.popitem(last=False)[1])
+        return True
+
+    def _forget(self, record: TaskRecord) -> None:
+        for item in record.results:
+            self.videos.pop(item.get("videoUUID", ""), None)
+
+    def get_task(self, task_uuid: str) -> TaskRecord | None:
+        return self.tasks.get(task_uuid)
+
+    def drop_task(self, task_uuid: str) -> None:
+        self.tasks.pop(task_uuid, None)
+
+    def claim_completion(self, task_uuid: str) -> bool:
+        record = self.tasks.get(task_uuid)
+        if record is None or record.pushed:
+            return False
+        record.pushed = True
+        return True
+
+    def pending_completions(self) -> list[TaskRecord]:
+        return [r for r in self.tasks.values() if not r.pushed and r.wants_completion]
+
+    def get_video(self, video_uuid: str) -> VideoRecord | None:
+        return self.videos.get(video_uuid)
+
+    def add_image(self, record: ImageRecord) -> None:
+        old = self.images.pop(record.image_uuid, None)
+        self._image_bytes += len(record.data or b"") - len(old.data or b"" if old else b"")
+        self.images[record.image_uuid] = record
+        limits = self.limits
+        while self.images and (
+            len(self.images) > limits.max_images or self._image_bytes > limits.max_image_bytes
+        ):
+            _, dropped = self.images.popitem(last=False)
+            self._image_bytes -= len(dropped.data or b"")
+
+    def get_image(self, image_uuid: str) -> ImageRecord | None:
+        return self.images.get(image_uuid)
+
+    def sweep(self, now: float, session_keep: float) -> None:
+        for uuid_ in [u for u, r in self.tasks.items() if r.expires_at <= now]:
+            del self.tasks[uuid_]
+        for uuid_ in [u for u, v in self.videos.items() if v.forget_at <= now]:
+            del self.videos[uuid_]
+        sweep_sessions(self.sessions, now, session_keep)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "tasks": len(self.tasks),
+            "videos": len(self.videos),
+            "images": len(self.images),
+            "sessions": len(self.sessions),
+        }
 
     def reset(self) -> None:
         self.tasks.clear()
         self.videos.clear()
         self.images.clear()
         self.sessions.clear()
+        self._image_bytes = 0
+
+    def shared_secret(self, name: str, proposed: bytes) -> bytes:
+        return proposed  # one process, no restarts to survive
+
+    def close(self) -> None:
+        self.reset()
+
+
+def open_store(spec: str, limits: Limits | None = None) -> Store:
+    """``memory`` or ``sqlite:PATH``; ValueError for anything else."""
+    if spec == "memory":
+        return MemoryStore(limits)
+    kind, _, path = spec.partition(":")
+    if kind == "sqlite" and path:
+        from .sqlite_store import SqliteStore
+
+        return SqliteStore(path, limits)
+    raise ValueError(f"unknown store {spec!r}: use 'memory' or 'sqlite:PATH'")

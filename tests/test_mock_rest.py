@@ -39,6 +39,12 @@ def wait_results(mock: MockHandle, task_uuid: str, timeout: float = 10) -> httpx
         time.sleep(0.05)
 
 
+def skip_ahead(mock: MockHandle, seconds: float) -> None:
+    """Move the mock's clock (polls, media, expiry) ``seconds`` ahead, whatever its store."""
+    clock = mock.server.config.clock
+    mock.server.config.clock = lambda: clock() + seconds
+
+
 def png(width: int, height: int) -> bytes:
     context = av.CodecContext.create("png", "w")
     context.width, context.height, context.pix_fmt = width, height, "rgb24"
@@ -214,7 +220,7 @@ def test_tasks_are_private_to_their_key(mock: MockHandle) -> None:
 def test_expired_tasks_are_not_found(mock: MockHandle) -> None:
     task = new_task()
     mock.post([task])
-    mock.server.store.tasks[task["taskUUID"]].expires_at = 0  # as if task_ttl had passed
+    skip_ahead(mock, mock.server.config.task_ttl_seconds + 1)
     assert mock.poll(task["taskUUID"]).json()["errors"][0]["code"] == "taskNotFound"
 
 
@@ -252,7 +258,7 @@ def test_video_is_gone_after_its_ttl(mock: MockHandle) -> None:
     mock.post([task])
     (item,) = wait_results(mock, task["taskUUID"]).json()["data"]
     assert mock.client.get(item["videoURL"]).status_code == 200
-    mock.server.store.videos[item["videoUUID"]].expires_at = 0  # as if 60 s had passed
+    skip_ahead(mock, 61)  # past the ttl of 60 s, not past the task's expiry
     assert mock.client.get(item["videoURL"]).status_code == 410
 
 
@@ -292,7 +298,8 @@ def test_image_to_video_from_inline_square_image_and_unknown_url(mock: MockHandl
     sizes = []
     for task in (square, elsewhere):
         (result,) = wait_results(mock, task["taskUUID"]).json()["data"]
-        video = mock.server.store.videos[result["videoUUID"]]
+        video = mock.server.store.get_video(result["videoUUID"])
+        assert video is not None
         sizes.append((video.width, video.height))
     assert sizes == [(1440, 1440), (1920, 1080)]
 

@@ -1,0 +1,414 @@
+"""Load and memory of the mock as a real process: many clients, REST and WebSocket, to completion.
+
+``python benchmarks/load.py load`` starts ``python -m mockserver`` (short ``--job-seconds``) with
+the memory store, the SQLite store, SQLite with ``--workers`` processes (and, with ``--baseline
+DIR``, another checkout's mock), and drives each with ``--clients`` concurrent clients until
+``--requests`` requests were sent: REST clients submit a video task and poll ``getResponse``
+until it succeeds; WebSocket clients submit tasks and wait for the pushed results. It reports
+throughput (req/s), p50/p99 latency, errors, lost tasks (acknowledged but never completed) and
+server RSS and CPU time per request per run, and each run's throughput and CPU per request
+over the memory store's (CPU per request is the better comparison when the client, not the
+server, is what limits throughput). Exit status 1 on any
+error or lost task. ``all`` (the default) runs ``load`` then ``rss``.
+
+``python benchmarks/load.py rss`` submits ``--tasks`` tasks (batched) to a memory-store mock and
+reads the server's resident set size from /proc before and after.
+
+Not part of CI (``nox -s load``). The client shares the machine's cores with the server, so
+absolute figures are the pair's; compare stores by the ratio measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "bench-key"
+TASK: dict[str, Any] = {
+    "taskType": "videoInference",
+    "model": "klingai:kling-video@3-pro",
+    "positivePrompt": "A lighthouse on a cliff in a storm, waves crashing, cinematic",
+    "width": 1920,
+    "height": 1080,
+    "duration": 5,
+    "includeCost": True,
+}
+
+
+def new_task() -> dict[str, Any]:
+    return {**TASK, "taskUUID": str(uuid.uuid4())}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size (VmRSS) in MiB of the process and its children (--workers), from /proc."""
+    total = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            total = int(line.split()[1]) / 1024
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(FileNotFoundError):
+            total += rss_mib(int(child))
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by the process and its children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(FileNotFoundError):
+            total += cpu_seconds(int(child))
+    return total
+
+
+@contextlib.contextmanager
+def mock(*flags: str, cwd: Path = ROOT) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``python -m mockserver`` from ``cwd`` (another checkout's mock, for a baseline)."""
+    port = free_port()
+    quiet = ["--log-level", "error"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--port", str(port), "--api-key", KEY, *quiet, *flags],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the mock did not start")
+            time.sleep(0.1)
+        yield process, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# ── load ────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Tally:
+    target: int
+    sent: int = 0
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    acknowledged: set[str] = field(default_factory=set)
+    completed: set[str] = field(default_factory=set)
+
+    def take(self) -> bool:
+        """Claim one more request to send; False once the target is reached."""
+        if self.sent >= self.target:
+            return False
+        self.sent += 1
+        return True
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: a load generator's minimal client (the mock always
+    sends Content-Length), so the client spends little of the machine's CPU per request."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, tasks: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        body = json.dumps(tasks).encode()
+        self.writer.write(
+            b"POST /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+            + KEY.encode()
+            + b"\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, json.loads(await self.reader.readexactly(length))
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
+async def rest_client(port: int, tally: Tally, poll_every: float) -> None:
+    connection = Connection(port)
+    try:
+        while tally.take():
+            task = new_task()
+            body = await timed_post(connection, tally, [task])
+            if body is None or body.get("data") != [
+                {"taskType": "videoInference", "taskUUID": task["taskUUID"]}
+            ]:
+                continue
+            tally.acknowledged.add(task["taskUUID"])
+            poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+            while True:  # polls of a task in flight are sent even past the target
+                await asyncio.sleep(poll_every)
+                tally.sent += 1
+                body = await timed_post(connection, tally, poll)
+                if body is None:
+                    break
+                items = body.get("data") or []
+                if items and all(i.get("status") == "success" for i in items):
+                    tally.completed.add(task["taskUUID"])
+                    break
+    finally:
+        await connection.close()
+
+
+async def timed_post(
+    connection: Connection, tally: Tally, tasks: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    started = time.perf_counter()
+    try:
+        status, body = await connection.post(tasks)
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        tally.errors.append(f"{type(exc).__name__}: {exc}")
+        connection.writer = None
+        return None
+    tally.latencies.append(time.perf_counter() - started)
+    if status != 200 or "errors" in body:
+        tally.errors.append(f"{status} {body.get('errors')}")
+        return None
+    return body
+
+
+async def ws_client(url: str, tally: Tally, window: int) -> None:
+    """Submit tasks over one WebSocket (at most ``window`` unfinished), count pushed results."""
+    async with websockets.connect(url, max_size=None) as ws:
+        await ws.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+        json.loads(await ws.recv())
+        unfinished: set[str] = set()
+        sent_at: dict[str, float] = {}
+        done_sending = False
+        while not done_sending or unfinished:
+            if not done_sending and len(unfinished) < window:
+                if tally.take():
+                    task = new_task()
+                    sent_at[task["taskUUID"]] = time.perf_counter()
+                    unfinished.add(task["taskUUID"])
+                    await ws.send(json.dumps([task]))
+                    continue
+                done_sending = True
+            try:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+            except TimeoutError:
+                tally.errors.append(f"websocket: {len(unfinished)} results never pushed")
+                return
+            for err in frame.get("errors", []):
+                tally.errors.append(f"websocket {err.get('code')}")
+                unfinished.discard(err.get("taskUUID") or "")
+            for item in frame.get("data", []):
+                task_uuid = item.get("taskUUID", "")
+                if "status" not in item and task_uuid in sent_at:  # the acknowledgement
+                    tally.latencies.append(time.perf_counter() - sent_at.pop(task_uuid))
+                    tally.acknowledged.add(task_uuid)
+                elif item.get("status") == "success":
+                    tally.completed.add(task_uuid)
+                    unfinished.discard(task_uuid)
+
+
+async def drive(port: int, requests: int, clients: int, ws_share: float, poll: float) -> Tally:
+    tally = Tally(target=requests)
+    n_ws = round(clients * ws_share)
+    await asyncio.gather(
+        *(rest_client(port, tally, poll) for _ in range(clients - n_ws)),
+        *(ws_client(f"ws://127.0.0.1:{port}/v1", tally, 4) for _ in range(n_ws)),
+    )
+    return tally
+
+
+def run(coroutine: Coroutine[Any, Any, Tally]) -> Tally:
+    """On uvloop when it is installed (uvicorn[standard] brings it): a cheaper client."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def run_load(
+    label: str, flags: list[str], args: argparse.Namespace, cwd: Path = ROOT
+) -> dict[str, Any]:
+    """One load run of the mock started with ``flags`` from the checkout at ``cwd``."""
+    with mock("--job-seconds", str(args.job_seconds), *flags, cwd=cwd) as (process, port):
+        started, cpu = time.perf_counter(), cpu_seconds(process.pid)
+        tally = run(drive(port, args.requests, args.clients, args.ws_share, args.poll_seconds))
+        elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process.pid) - cpu
+        rss = rss_mib(process.pid)
+    latencies = sorted(tally.latencies)
+    lost = tally.acknowledged - tally.completed
+    return {
+        "store": label,
+        "requests": tally.sent,
+        "seconds": round(elapsed, 2),
+        "req_per_s": round(tally.sent / elapsed),
+        "p50_ms": round(1000 * statistics.median(latencies), 2) if latencies else None,
+        "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 2)
+        if latencies
+        else None,
+        "errors": len(tally.errors),
+        "first_errors": tally.errors[:3],
+        "acknowledged": len(tally.acknowledged),
+        "completed": len(tally.completed),
+        "lost": len(lost),
+        "server_rss_mib": round(rss, 1),
+        "server_cpu_us_per_request": round(1e6 * cpu / max(tally.sent, 1)),
+    }
+
+
+# ── memory ──────────────────────────────────────────────────────────────────
+
+
+def run_rss(args: argparse.Namespace) -> dict[str, Any]:
+    with (
+        mock("--job-seconds", "0.01") as (process, port),
+        httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=60,
+        ) as client,
+    ):
+        before = rss_mib(process.pid)
+        first: str | None = None
+        last = ""
+        for start in range(0, args.tasks, args.batch):
+            batch = [new_task() for _ in range(min(args.batch, args.tasks - start))]
+            response = client.post("/v1", json=batch)
+            if response.status_code != 200 or len(response.json()["data"]) != len(batch):
+                raise RuntimeError(f"submission failed: {response.text[:300]}")
+            first = first or batch[0]["taskUUID"]
+            last = batch[-1]["taskUUID"]
+        time.sleep(0.5)
+        kept = [
+            client.post("/v1", json=[{"taskType": "getResponse", "taskUUID": u}]).status_code == 200
+            for u in (first or "", last)
+        ]
+        after = rss_mib(process.pid)
+    return {
+        "tasks": args.tasks,
+        "rss_before_mib": round(before, 1),
+        "rss_after_mib": round(after, 1),
+        "kib_per_task": round((after - before) * 1024 / args.tasks, 2),
+        "first_and_last_task_pollable": kept,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("mode", choices=["load", "rss", "all"], nargs="?", default="all")
+    parser.add_argument("--requests", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--ws-share", type=float, default=0.2, help="share of WebSocket clients")
+    parser.add_argument("--job-seconds", type=float, default=0.2)
+    parser.add_argument("--poll-seconds", type=float, default=0.02, help="REST poll interval")
+    parser.add_argument("--tasks", type=int, default=100_000, help="rss: tasks to submit")
+    parser.add_argument("--batch", type=int, default=50, help="rss: tasks per request")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="load: also run the memory store of another checkout (e.g. `git archive` of main)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="load: also SQLite with N workers (1: skip)"
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    report: dict[str, Any] = {}
+    if args.mode in ("load", "all"):
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = [
+                run_load("memory", ["--store", "memory"], args),
+                run_load("sqlite", ["--store", f"sqlite:{tmp}/one.db"], args),
+            ]
+            if args.workers > 1:
+                shared = ["--store", f"sqlite:{tmp}/shared.db", "--workers", str(args.workers)]
+                runs.append(run_load(f"sqlite x{args.workers} workers", shared, args))
+            if args.baseline:
+                runs.append(run_load("baseline", [], args, cwd=args.baseline))
+        report["load"] = runs
+        memory = runs[0]["req_per_s"]
+        report["throughput_over_memory"] = {
+            run["store"]: round(run["req_per_s"] / memory, 3) for run in runs[1:]
+        }
+        memory_cpu = runs[0]["server_cpu_us_per_request"]
+        report["cpu_per_request_over_memory"] = {
+            run["store"]: round(run["server_cpu_us_per_request"] / memory_cpu, 3)
+            for run in runs[1:]
+        }
+    if args.mode in ("rss", "all"):
+        report["rss"] = run_rss(args)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for run in report.get("load", []):
+            print(
+                f"{run['store']}: {run['requests']} requests in {run['seconds']} s = "
+                f"{run['req_per_s']} req/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, "
+                f"errors {run['errors']}, lost {run['lost']} of {run['acknowledged']} "
+                f"acknowledged, server RSS {run['server_rss_mib']} MiB, server CPU "
+                f"{run['server_cpu_us_per_request']} us/request"
+            )
+            for line in run["first_errors"]:
+                print(f"        {line}")
+        for label, ratio in report.get("throughput_over_memory", {}).items():
+            cpu_ratio = report["cpu_per_request_over_memory"][label]
+            print(f"{label} / memory: throughput {ratio}, server CPU per request {cpu_ratio}")
+        if "rss" in report:
+            r = report["rss"]
+            print(
+                f"RSS: {r['rss_before_mib']} MiB idle, {r['rss_after_mib']} MiB after {r['tasks']} "
+                f"tasks ({r['kib_per_task']} KiB/task); first and last pollable: "
+                f"{r['first_and_last_task_pollable']}"
+            )
+    bad = any(run["errors"] or run["lost"] for run in report.get("load", []))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""A ``Store`` in one SQLite file: tasks survive a restart, and worker processes share them.
+
+WAL mode (readers never wait for the writer) with a busy timeout (writers queue instead of
+failing). taskUUID uniqueness is the table's PRIMARY KEY: two processes inserting the same
+taskUUID at once get one row and one ``IntegrityError``, never two tasks. A completion is
+claimed with a conditional UPDATE, so one process (of several, or after a restart) pushes,
+delivers and uploads it. Records are stored as JSON; the columns beside them are what the
+queries select on. Times are the server clock's (the CLI uses the wall clock with this store,
+so they stay meaningful across restarts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from .store import ImageRecord, Limits, Session, TaskRecord, VideoRecord, sweep_sessions
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    uuid TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL,
+    wants INTEGER NOT NULL,
+    claimed INTEGER NOT NULL DEFAULT 0,
+    record BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at);
+CREATE INDEX IF NOT EXISTS tasks_pending ON tasks (uuid) WHERE claimed = 0 AND wants = 1;
+CREATE TABLE IF NOT EXISTS videos (
+    uuid TEXT PRIMARY KEY,
+    task_uuid TEXT NOT NULL,
+    forget_at REAL NOT NULL,
+    record BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS videos_forget ON videos (forget_at);
+CREATE INDEX IF NOT EXISTS videos_task ON videos (task_uuid);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    uuid TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL,
+    data BLOB,
+    record BLOB NOT NULL
+);
+"""
+_TASK_FIELDS = [
+    f.name for f in dataclasses.fields(TaskRecord) if f.name not in ("pushed", "results_json")
+]
+_VIDEO_FIELDS = [f.name for f in dataclasses.fields(VideoRecord)]
+
+
+class SqliteStore:
+    def __init__(self, path: str, limits: Limits | None = None, timeout: float = 10.0) -> None:
+        self.path = path
+        self.limits = limits or Limits()
+        self.sessions: dict[str, Session] = {}
+        # Autocommit (isolation_level=None): each statement is its own transaction unless
+        # wrapped in BEGIN/COMMIT. One connection per process, used from its event loop.
+        self._db = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across process crashes
+        self._db.executescript(SCHEMA)
+
+    def shared_secret(self, name: str, proposed: bytes) -> bytes:
+        self._db.execute(
+            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed)
+        )
+        row = self._db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0])
+
+    # ── tasks ───────────────────────────────────────────────────────────────
+
+    def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+        fields: dict[str, Any] = {name: getattr(record, name) for name in _TASK_FIELDS}
+        blob = orjson.dumps(fields | {"results": orjson.Fragment(record.results_json)})
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "INSERT INTO tasks (uuid, expires_at, wants, record) VALUES (?, ?, ?, ?)",
+                (record.task_uuid, record.expires_at, int(record.wants_completion), blob),
+            )
+        except sqlite3.IntegrityError:
+            db.execute("ROLLBACK")
+            return False
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.executemany(
+            "INSERT OR REPLACE INTO videos (uuid, task_uuid, forget_at, record) "
+            "VALUES (?, ?, ?, ?)",
+            [(v.video_uuid, record.task_uuid, _real(v.forget_at), _video_blob(v)) for v in videos],
+        )
+        db.execute("COMMIT")
+        return True
+
+    def get_task(self, task_uuid: str) -> TaskRecord | None:
+        row = self._db.execute(
+            "SELECT record, claimed FROM tasks WHERE uuid = ?", (task_uuid,)
+        ).fetchone()
+        return _task(row) if row else None
+
+    def drop_task(self, task_uuid: str) -> None:
+        self._db.execute("DELETE FROM tasks WHERE uuid = ?", (task_uuid,))
+
+    def claim_completion(self, task_uuid: str) -> bool:
+        cursor = self._db.execute(
+            "UPDATE tasks SET claimed = 1 WHERE uuid = ? AND claimed = 0", (task_uuid,)
+        )
+        return cursor.rowcount == 1
+
+    def pending_completions(self) -> list[TaskRecord]:
+        rows = self._db.execute(
+            "SELECT record, claimed FROM tasks WHERE claimed = 0 AND wants = 1"
+        ).fetchall()
+        return [_task(row) for row in rows]
+
+    # ── media ───────────────────────────────────────────────────────────────
+
+    def get_video(self, video_uuid: str) -> VideoRecord | None:
+        row = self._db.execute("SELECT record FROM videos WHERE uuid = ?", (video_uuid,)).fetchone()
+        if row is None:
+            return None
+        fields = orjson.loads(row[0])
+        fields["forget_at"] = _inf(fields["forget_at"])
+        return VideoRecord(**fields)
+
+    def add_image(self, record: ImageRecord) -> None:
+        meta = orjson.dumps(
+            {
+                "image_uuid": record.image_uuid,
+                "content_type": record.content_type,
+                "size": record.size,
+                "source_url": record.source_url,
+            }
+        )
+        self._db.execute(
+            "INSERT OR REPLACE INTO images (uuid, bytes, data, record) VALUES (?, ?, ?, ?)",
+            (record.image_uuid, len(record.data or b""), record.data, meta),
+        )
+
+    def get_image(self, image_uuid: str) -> ImageRecord | None:
+        row = self._db.execute(
+            "SELECT data, record FROM images WHERE uuid = ?", (image_uuid,)
+        ).fetchone()
+        if row is None:
+            return None
+        meta = orjson.loads(row[1])
+        size = tuple(meta["size"]) if meta["size"] else None
+        return ImageRecord(
+            image_uuid=meta["image_uuid"],
+            data=row[0],
+            content_type=meta["content_type"],
+            size=(size[0], size[1]) if size else None,
+            source_url=meta["source_url"],
+        )
+
+    # ── bounds ──────────────────────────────────────────────────────────────
+
+    def sweep(self, now: float, session_keep: float) -> None:
+        limits = self.limits
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
+        db.execute("DELETE FROM videos WHERE forget_at <= ?", (now,))
+        # Past the caps, the oldest rows (lowest rowid) go first, with their videos.
+        db.execute(
+            "DELETE FROM videos WHERE task_uuid IN (SELECT uuid FROM tasks "
+            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+            (limits.max_tasks,),
+        )
+        db.execute(
+            "DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks "
+            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+            (limits.max_tasks,),
+        )
+        db.execute(
+            "DELETE FROM images WHERE rowid IN (SELECT rowid FROM images "
+            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+            (limits.max_images,),
+        )
+        db.execute(
+            "DELETE FROM images WHERE rowid IN (SELECT rowid FROM (SELECT rowid, SUM(bytes) "
+            "OVER (ORDER BY rowid DESC) AS total FROM images) WHERE total > ?)",
+            (limits.max_image_bytes,),
+        )
+        db.execute("COMMIT")
+        sweep_sessions(self.sessions, now, session_keep)
+
+    def counts(self) -> dict[str, int]:
+        db = self._db
+        return {
+            table: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+            for table in ("tasks", "videos", "images")
+        } | {"sessions": len(self.sessions)}
+
+    def reset(self) -> None:
+        self._db.executescript(
+            "BEGIN; DELETE FROM tasks; DELETE FROM videos; DELETE FROM images; COMMIT;"
+        )
+        self.sessions.clear()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _task(row: tuple[bytes, int]) -> TaskRecord:
+    fields = orjson.loads(row[0])
+    results = orjson.dumps(fields.pop("results")).decode()
+    return TaskRecord(**fields, results_json=results, pushed=bool(row[1]))
+
+
+def _video_blob(video: VideoRecord) -> bytes:
+    fields: dict[str, Any] = {name: getattr(video, name) for name in _VIDEO_FIELDS}
+    fields["forget_at"] = _real(video.forget_at)
+    return orjson.dumps(fields)
+
+
+_FOREVER = 1e300  # JSON and SQLite REAL hold no infinity that survives a round trip
+
+
+def _real(value: float) -> float:
+    return min(value, _FOREVER)
+
+
+def _inf(value: float) -> float:
+    return float("inf") if value >= _FOREVER else value

@@ -1,0 +1,356 @@
+"""The stores: one contract for memory and SQLite, caps that keep memory bounded, and the SQLite
+store across a SIGKILL restart and across worker processes (real subprocesses on loopback)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from websockets.sync.client import connect
+
+from mockserver.journal import Journal
+from mockserver.media import VideoCache
+from mockserver.store import (
+    ImageRecord,
+    Limits,
+    MemoryStore,
+    Session,
+    Store,
+    TaskRecord,
+    VideoRecord,
+    open_store,
+)
+from runware_contract import klingai_video_3_0_pro as kling
+from tests.conftest import REPO
+from tests.test_mock_admin_and_delivery import receiver
+from tests.test_mock_cli_and_plugin import free_port
+from tests.test_mock_rest import new_task
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    spec = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'mock.db'}"
+    opened = open_store(spec, Limits(max_tasks=5, max_images=3, max_image_bytes=1000))
+    yield opened
+    opened.close()
+
+
+def record(n: int, *, expires_at: float = 100.0, webhook: bool = False) -> TaskRecord:
+    task_uuid = f"00000000-0000-4000-8000-{n:012d}"
+    return TaskRecord(
+        task_uuid=task_uuid,
+        task_type="videoInference",
+        api_key="k",
+        created=0.0,
+        ready_at=1.0,
+        results_json=orjson.dumps(
+            [{"taskUUID": task_uuid, "videoUUID": video_uuid(n), "cost": 0.56}]
+        ).decode(),
+        expires_at=expires_at,
+        webhook_url="http://127.0.0.1:9/hook" if webhook else None,
+    )
+
+
+def video_uuid(n: int) -> str:
+    return f"11111111-0000-4000-8000-{n:012d}"
+
+
+def video(n: int, forget_at: float = float("inf")) -> VideoRecord:
+    return VideoRecord(video_uuid(n), "MP4", 1920, 1080, 5, 1.0, None, forget_at)
+
+
+# ── one contract, two stores ────────────────────────────────────────────────
+
+
+def test_a_taskuuid_is_stored_once(store: Store) -> None:
+    assert store.add_task(record(1), [video(1)])
+    clash = record(1)
+    clash.api_key = "other"
+    assert not store.add_task(clash, [])
+    kept = store.get_task(record(1).task_uuid)
+    assert kept is not None and kept.api_key == "k" and kept.results == record(1).results
+    assert store.get_video(video_uuid(1)) == video(1)
+    assert store.get_task("00000000-0000-4000-8000-999999999999") is None
+
+
+def test_completion_is_claimed_once(store: Store) -> None:
+    store.add_task(record(1, webhook=True), [])
+    store.add_task(record(2), [])  # nothing to deliver: never pending
+    assert [r.task_uuid for r in store.pending_completions()] == [record(1).task_uuid]
+    assert store.claim_completion(record(1).task_uuid)
+    assert not store.claim_completion(record(1).task_uuid)
+    assert store.pending_completions() == []
+    assert not store.claim_completion("00000000-0000-4000-8000-999999999999")
+
+
+def test_oldest_tasks_and_their_videos_go_first_past_the_cap(store: Store) -> None:
+    for n in range(12):
+        store.add_task(record(n), [video(n)])
+    store.sweep(now=0.0, session_keep=60)
+    assert store.counts()["tasks"] == 5 and store.counts()["videos"] == 5
+    assert store.get_task(record(6).task_uuid) is None and store.get_video(video_uuid(6)) is None
+    assert store.get_task(record(7).task_uuid) is not None
+    assert store.get_video(video_uuid(11)) is not None
+
+
+def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
+    store.add_task(record(1, expires_at=10.0), [video(1, forget_at=10.0)])
+    store.add_task(record(2, expires_at=10.0), [video(2, forget_at=30.0)])  # a longer ttl
+    store.add_task(record(3, expires_at=50.0), [video(3, forget_at=50.0)])
+    store.sessions["gone"] = Session("gone", "k", detached_at=-100.0)
+    store.sessions["resumable"] = Session("resumable", "k", detached_at=0.0)
+    store.sessions["attached"] = Session("attached", "k", send=print, detached_at=None)
+    store.sweep(now=20.0, session_keep=60)
+    assert sorted(store.sessions) == ["attached", "resumable"]
+    store.sessions.clear()
+    assert store.get_task(record(1).task_uuid) is None and store.get_video(video_uuid(1)) is None
+    assert store.get_task(record(2).task_uuid) is None and store.get_video(video_uuid(2))
+    assert store.get_task(record(3).task_uuid) is not None
+    assert store.counts() == {"tasks": 1, "videos": 2, "images": 0, "sessions": 0}
+
+
+def test_images_are_capped_by_count_and_bytes(store: Store) -> None:
+    def image(n: int, size: int) -> ImageRecord:
+        return ImageRecord(f"22222222-0000-4000-8000-{n:012d}", b"x" * size, "image/png", (8, 8))
+
+    for n in range(6):
+        store.add_image(image(n, 10))
+    store.sweep(now=0.0, session_keep=60)
+    assert store.counts()["images"] == 3 and store.get_image(image(2, 0).image_uuid) is None
+    assert store.get_image(image(5, 10).image_uuid) == image(5, 10)
+    store.add_image(image(6, 600))
+    store.add_image(image(7, 600))  # 1200 bytes with the one before: over the byte cap
+    store.sweep(now=0.0, session_keep=60)
+    assert store.get_image(image(7, 0).image_uuid) is not None
+    assert store.get_image(image(6, 0).image_uuid) is None
+
+
+def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
+    session = Session("s", "k", buffer_max=3)
+    for n in range(10):
+        session.keep({"data": [n]})
+    assert session.buffer == [{"data": [7]}, {"data": [8]}, {"data": [9]}]
+    journal = Journal(4)
+    for _ in range(10):
+        journal.record(
+            transport="rest", path="/v1", status=200, tasks=[], error_codes=[], started=0.0
+        )
+    assert len(journal) == 4
+    weighed = Journal(100, max_bytes=1000)
+    held = []
+    for size in (400, 400, 400, 5000, 10, 10):
+        weighed.record(
+            transport="rest",
+            path="/v1",
+            status=200,
+            tasks=[],
+            error_codes=[],
+            started=0.0,
+            size=size,
+        )
+        held.append(len(weighed))
+    assert held == [1, 2, 2, 1, 1, 2]  # an oversized newest request is kept alone
+    cache = VideoCache(capacity=2)
+    for seconds in (1, 2, 3):
+        cache.get("MP4", 64, 64, seconds)
+    assert len(cache._files) == 2
+    with pytest.raises(KeyError):
+        cache.get("AVI", 64, 64, 1)  # no such container: the render fails
+    assert cache._rendering == {}
+
+
+def test_memory_store_keeps_no_more_than_max_tasks_on_the_hot_path() -> None:
+    store = MemoryStore(Limits(max_tasks=100))
+    for n in range(1000):
+        assert store.add_task(record(n), [video(n)])
+    assert len(store.tasks) == 100 and len(store.videos) == 100  # no sweep needed
+    assert next(iter(store.tasks)) == record(900).task_uuid
+
+
+def test_unknown_store_is_refused(tmp_path: Path) -> None:
+    for spec in ("redis://x", "sqlite:", "disk"):
+        with pytest.raises(ValueError):
+            open_store(spec)
+    for flags, words in (
+        (["--workers", "2"], "shared store"),
+        (["--store", "sqlite:"], "PATH"),
+        (["--store", "redis"], "memory or sqlite"),
+        (["--store", f"sqlite:{tmp_path}"], "cannot open the store"),  # a folder
+        (["--max-tasks", "0"], "at least 1"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", *flags],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
+        )
+        assert result.returncode == 2 and words in result.stderr, (flags, result.stderr)
+
+
+# ── real processes on one SQLite file ───────────────────────────────────────
+
+
+@contextlib.contextmanager
+def server(
+    db: Path, *flags: str, port: int | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``python -m mockserver --store sqlite:DB`` on a loopback port, until healthy."""
+    port = port or free_port()
+    store = ["--store", f"sqlite:{db}", "--log-level", "warning"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--port", str(port), *store, *flags],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the workers end with it
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        yield process, base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def poll(client: httpx.Client, task_uuid: str) -> httpx.Response:
+    return client.post("/v1", json=[{"taskType": "getResponse", "taskUUID": task_uuid}])
+
+
+def test_tasks_acknowledged_before_a_sigkill_complete_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "mock.db"
+    headers = {"Authorization": "Bearer k"}
+    with receiver() as hook:
+        plain = new_task(duration=3, includeCost=True, numberResults=2)
+        hooked = new_task(duration=3, webhookURL=f"{hook.url}/done")
+        port = free_port()  # the restarted server listens where the videoURLs point
+        with server(db, "--job-seconds", "3", port=port) as (process, base):
+            with httpx.Client(base_url=base, headers=headers) as client:
+                assert client.post("/v1", json=[plain, hooked]).status_code == 200
+                before = poll(client, plain["taskUUID"]).json()["data"]
+            assert {i["status"] for i in before} == {"processing"}
+            os.kill(process.pid, signal.SIGKILL)  # no shutdown: only what was committed
+            process.wait(timeout=10)
+        assert hook.received == []
+        with (
+            server(db, "--job-seconds", "3", port=port) as (_, base),
+            httpx.Client(base_url=base, headers=headers) as client,
+        ):
+            deadline = time.monotonic() + 15
+            while (after := poll(client, plain["taskUUID"]).json()["data"])[0]["status"] != (
+                "success"
+            ):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            assert [i["videoUUID"] for i in after] == [i["videoUUID"] for i in before]
+            assert {i["cost"] for i in after} == {kling.price(kling.with_defaults(plain))}
+            video = client.get(after[0]["videoURL"])
+            assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+            # Signed by the process that accepted the task, valid after the restart (no key).
+            assert httpx.get(after[0]["videoURL"]).status_code == 200
+            (delivered,) = hook.wait_for(1)
+            body = json.loads(delivered.body)
+            assert body["data"][0]["taskUUID"] == hooked["taskUUID"]
+            assert client.post("/v1", json=[plain]).json()["errors"][0]["code"] == (
+                "conflictTaskUUID"
+            )
+        time.sleep(0.3)
+        assert len(hook.received) == 1  # delivered once, not again by the second restart
+
+
+def pinned_clients(base: str, workers: int) -> list[httpx.Client]:
+    """One keep-alive client per worker process (a connection stays with the worker that
+    accepted it; /health names the process)."""
+    by_worker: dict[int, httpx.Client] = {}
+    spare: list[httpx.Client] = []
+    for _ in range(200):
+        client = httpx.Client(base_url=base, headers={"Authorization": "Bearer k"})
+        worker = client.get("/health").json()["worker"]
+        if worker in by_worker:
+            spare.append(client)  # held open, so the next connection is a new accept
+        else:
+            by_worker[worker] = client
+        if len(by_worker) == workers:
+            break
+    for client in spare:
+        client.close()
+    assert len(by_worker) == workers, "connections never reached every worker"
+    return list(by_worker.values())
+
+
+def test_workers_share_tasks_and_a_reused_taskuuid_conflicts(tmp_path: Path) -> None:
+    with server(tmp_path / "mock.db", "--workers", "2", "--job-seconds", "0.5") as (_, base):
+        one, two = pinned_clients(base, 2)
+        try:
+            task = new_task(duration=3)
+            assert one.post("/v1", json=[task]).status_code == 200
+            deadline = time.monotonic() + 15
+            while (items := poll(two, task["taskUUID"]).json()["data"])[0]["status"] != "success":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            assert two.get(items[0]["videoURL"]).status_code == 200
+            # The signature verifies in whichever worker answers a plain download.
+            assert (
+                httpx.get(items[0]["videoURL"], headers={"Connection": "close"}).status_code == 200
+            )
+            assert two.post("/v1", json=[task]).json()["errors"][0]["code"] == "conflictTaskUUID"
+            # The same taskUUIDs sent to both workers at once: each is accepted exactly once.
+            tasks = [new_task(duration=3) for _ in range(30)]
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                replies = list(
+                    pool.map(
+                        lambda pair: pair[0].post("/v1", json=[pair[1]]).json(),
+                        [(client, t) for t in tasks for client in (one, two)],
+                    )
+                )
+            for index in range(len(tasks)):
+                pair = replies[2 * index : 2 * index + 2]
+                assert sorted("data" in r for r in pair) == [False, True], pair
+                assert [e["code"] for r in pair for e in r.get("errors", [])] == [
+                    "conflictTaskUUID"
+                ]
+
+            # A WebSocket session is the worker's that holds the connection: it gets the push.
+            with connect(base.replace("http", "ws") + "/v1") as ws:
+                ws.send(json.dumps([{"taskType": "authentication", "apiKey": "k"}]))
+                json.loads(ws.recv(timeout=10))
+                pushed = new_task(duration=3)
+                ws.send(json.dumps([pushed]))
+                frames = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+            assert frames[1]["data"][0]["status"] == "success"
+            assert frames[1]["data"][0]["taskUUID"] == pushed["taskUUID"]
+        finally:
+            one.close()
+            two.close()
+
+
+def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Path) -> None:
+    first = open_store(f"sqlite:{tmp_path / 'shared.db'}")
+    second = open_store(f"sqlite:{tmp_path / 'shared.db'}")
+    try:
+        assert first.add_task(record(1, webhook=True), [video(1)])
+        assert not second.add_task(record(1), [])
+        assert second.get_video(video_uuid(1)) == video(1)
+        assert second.claim_completion(record(1).task_uuid)
+        assert not first.claim_completion(record(1).task_uuid)
+    finally:
+        first.close()
+        second.close()
