@@ -16,6 +16,13 @@
   example therefore still breaks it.
 - ``cases(model)``: every (name, strategy) pair of the above.
 
+Speed: every Hypothesis choice costs about as much as checking a whole task, so the
+strategies make few of them: every strategy is built once per model (never inside a
+draw); which optional children an object has is one integer draw per eight children;
+a format value (URL, UUID, data URI...) is one ``binary`` draw shaped into the format;
+a number or a string is one draw plus one for "at a bound or between"; repair draws
+only where it has a real choice to make.
+
 Example::
 
     from hypothesis import given
@@ -33,6 +40,7 @@ import base64
 import copy
 import math
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -43,51 +51,110 @@ from hypothesis import strategies as st
 from .platform import FORMATS
 from .runtime import Violation, provided
 
-__all__ = ["cases", "field_violations", "rule_violations", "valid_tasks", "violation_targets"]
+__all__ = [
+    "cases",
+    "field_violations",
+    "format_values",
+    "rule_violations",
+    "valid_tasks",
+    "violation_targets",
+]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
+Drawer = Callable[[Draw], Any]  # draws one value with the draw function of a composite
 _MISSING: Any = object()
 TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 MAX_ITEMS = 3  # array sizes drawn when the spec sets no smaller bound
 MAX_TEXT = 40  # string lengths drawn between the bounds (the bounds themselves too)
+MASK_BITS = 8  # optional children decided by one draw (Hypothesis draws [0, 2**8) uniformly)
+MAX_REFERENCE = 4  # prompt references are drawn numbered 1..MAX_REFERENCE (repair aims them)
 
 
 # ── values of the platform's formats ────────────────────────────────────────
-# Builders for the formats platform.yaml defines: far cheaper than generating from their
-# regular expressions, and a test checks every value they give fully matches the regex.
-# A format without a builder is generated from its regex.
+# Builders for the formats platform.yaml defines: each shapes one drawn byte string into a
+# value (a single Hypothesis choice, far cheaper than generating from the regular
+# expression), and a test checks every value they give fully matches the regex. A union
+# of formats with builders spends the first byte on which one. A format without a builder
+# is generated from its regex.
 
-_HOSTS = st.sampled_from(["example.com", "assets.example.org", "127.0.0.1:8080", "cdn.example.net"])
-_PATHS = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_/.", min_size=0, max_size=12)
-_URL = st.builds(
-    lambda scheme, host, path: f"{scheme}://{host}/{path}",
-    st.sampled_from(["http", "https"]),
-    _HOSTS,
-    _PATHS,
-)
-_PAYLOAD = st.binary(min_size=12, max_size=30).map(lambda b: base64.b64encode(b).decode())
-_BUILDERS: dict[str, st.SearchStrategy[str]] = {
-    "uuid-v4": st.uuids(version=4).map(str),
-    "uuid": st.uuids().map(str),
-    "url": _URL,
-    "uri": st.one_of(_URL, st.builds(lambda p: f"urn:example:{p}", _PATHS.filter(bool))),
-    "data-uri": st.builds(
-        lambda kind, data: f"data:image/{kind};base64,{data}",
-        st.sampled_from(["png", "jpeg", "webp"]),
-        _PAYLOAD,
-    ),
-    "base64": _PAYLOAD,
+_HOSTS = ("example.com", "assets.example.org", "127.0.0.1:8080", "cdn.example.net")
+_PATH_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_/."
+_IMAGE_KINDS = ("png", "jpeg", "webp")
+
+
+def _path(raw: bytes) -> str:
+    return "".join(_PATH_CHARS[b % len(_PATH_CHARS)] for b in raw)
+
+
+def _url(raw: bytes) -> str:
+    head = raw[0] if raw else 0
+    return f"{('http', 'https')[head & 1]}://{_HOSTS[(head >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+
+
+def _uri(raw: bytes) -> str:
+    return f"urn:example:x{_path(raw[1:])}" if raw and raw[0] & 8 else _url(raw)
+
+
+def _uuid(raw: bytes, version: int | None = None) -> str:
+    return str(uuid.UUID(bytes=raw[:16].ljust(16, b"\0"), version=version))
+
+
+def _base64(raw: bytes) -> str:
+    return base64.b64encode(
+        raw.ljust(12, b"\0")
+    ).decode()  # 12 bytes give the 16 characters the format needs
+
+
+def _data_uri(raw: bytes) -> str:
+    head = raw[0] if raw else 0
+    payload = base64.b64encode(raw[1:] or b"\0").decode()
+    return f"data:image/{_IMAGE_KINDS[head % len(_IMAGE_KINDS)]};base64,{payload}"
+
+
+# name: (fewest bytes, most bytes, builder)
+_BUILDERS: dict[str, tuple[int, int, Callable[[bytes], str]]] = {
+    "uuid-v4": (16, 16, lambda raw: _uuid(raw, 4)),
+    "uuid": (16, 16, _uuid),
+    "url": (1, 13, _url),
+    "uri": (1, 13, _uri),
+    "data-uri": (2, 25, _data_uri),
+    "base64": (12, 30, _base64),
 }
+_FORMAT_DRAWERS: dict[str, Drawer] = {}
+
+
+def format_drawer(name: str) -> Drawer:
+    """A drawer of values of a platform format: a builder, a union of builders, or the regex."""
+    if name not in _FORMAT_DRAWERS:
+        _FORMAT_DRAWERS[name] = _format_drawer(name)
+    return _FORMAT_DRAWERS[name]
 
 
 def format_values(name: str) -> st.SearchStrategy[str]:
-    """Values of a platform format: a builder, a union of builders, or the regex."""
+    """Values of a platform format (see ``format_drawer``)."""
+    return _strategy(format_drawer(name))
+
+
+def _format_drawer(name: str) -> Drawer:
     if name in _BUILDERS:
-        return _BUILDERS[name]
+        low, high, build = _BUILDERS[name]
+        raw = st.binary(min_size=low, max_size=high)
+        return lambda draw: build(draw(raw))
     parts = _UNIONS.get(name)
     if parts and all(p in _BUILDERS for p in parts):
-        return st.one_of(*(_BUILDERS[p] for p in parts))
-    return st.from_regex(FORMATS[name][0], fullmatch=True)
+        builders = [_BUILDERS[p] for p in parts]
+        union = st.binary(
+            min_size=1 + max(b[0] for b in builders), max_size=1 + max(b[1] for b in builders)
+        )
+
+        def pick(draw: Draw) -> str:
+            raw: bytes = draw(union)
+            _, size, build = builders[raw[0] % len(builders)]
+            return build(raw[1 : 1 + size])
+
+        return pick
+    regex = st.from_regex(FORMATS[name][0], fullmatch=True)
+    return lambda draw: draw(regex)
 
 
 # Formats defined as unions of others (from platform.yaml), for format_values.
@@ -96,12 +163,59 @@ _UNIONS: dict[str, list[str]] = {
     "video-ref": ["uuid", "url"],
 }
 
+_INDEXES: dict[int, st.SearchStrategy[int]] = {}
+_BOOLEANS = st.booleans()
+_ANY_INTEGER = st.integers()
+_EDGES = st.integers(0, 3)  # 0, 1: between the bounds; 2: at the lower; 3: at the upper
 
-def _text(size: int) -> st.SearchStrategy[str]:
-    """Text of exactly ``size`` characters; long ones repeat a short drawn seed."""
-    if size <= 64:
-        return st.text(TEXT, min_size=size, max_size=size)
-    return st.text(TEXT, min_size=1, max_size=8).map(lambda seed: (seed * size)[:size])
+
+def _pick(draw: Draw, options: list[Any]) -> Any:
+    """One of ``options`` (shrinking towards the first): ``sampled_from`` without building a
+    strategy per draw."""
+    if len(options) == 1:
+        return options[0]
+    if len(options) not in _INDEXES:
+        _INDEXES[len(options)] = st.integers(0, len(options) - 1)
+    return options[draw(_INDEXES[len(options)])]
+
+
+def _strategy(drawer: Drawer) -> st.SearchStrategy[Any]:
+    @st.composite
+    def build(draw: Draw) -> Any:
+        return drawer(draw)
+
+    return build()
+
+
+def _fit(seed: str, size: int) -> str:
+    """``seed`` repeated or cut to exactly ``size`` characters."""
+    seed = seed or "x"
+    return (seed * (size // len(seed) + 1))[:size]
+
+
+def text_drawer(low: int, high: int) -> Drawer:
+    """Strings of ``low`` to ``high`` characters: half of them exactly at a bound, the rest
+    between (up to ``MAX_TEXT`` over the lower bound); two choices each."""
+    between = st.text(TEXT, min_size=low, max_size=min(high, low + MAX_TEXT))
+
+    def text(draw: Draw) -> str:
+        edge = draw(_EDGES)
+        seed: str = draw(between)
+        return seed if edge < 2 else _fit(seed, (low, high)[edge - 2])
+
+    return text
+
+
+def integer_drawer(first: int, last: int, step: int) -> Drawer:
+    """Multiples of ``step`` from ``first * step`` to ``last * step``: half of them at a
+    bound (one choice), the rest anywhere between (two choices)."""
+    between = st.integers(first, last)
+
+    def integer(draw: Draw) -> int:
+        edge = draw(_EDGES)
+        return int((draw(between) if edge < 2 else (first, last)[edge - 2]) * step)
+
+    return integer
 
 
 # ── paths inside one scope (the task, or one item of an object array) ───────
@@ -139,19 +253,50 @@ class _Conflict(Exception):
     """Repair would have to change something a breaker locked."""
 
 
+def _reference_template(pattern: str) -> Callable[[int], str] | None:
+    """A builder of texts matching a prompt-reference ``pattern`` whose one group is the
+    number (``<<<element_(\\d+)>>>`` gives ``n -> "<<<element_n>>>"``), or None when the
+    pattern is not that simple."""
+    head, group, tail = pattern.partition(r"(\d+)")
+    if not group:
+        return None
+
+    def literal(text: str) -> str:
+        return re.sub(r"\\(.)", r"\1", text)
+
+    def build(n: int) -> str:
+        return f"{literal(head)}{n}{literal(tail)}"
+
+    ok = all(re.fullmatch(pattern, build(n)) for n in (0, 1, 12))
+    return build if ok else None
+
+
 class Factory:
-    """Generation and repair for one model, from its PARAMETERS, RULES and DIMENSIONS."""
+    """Generation and repair for one model, from its PARAMETERS, RULES and DIMENSIONS.
+    Every strategy is built once (on first use) and reused for every draw."""
 
     def __init__(self, model: ModuleType) -> None:
         self.model = model
         self.params: dict[str, dict[str, Any]] = {p["path"]: p for p in model.tables.PARAMETERS}
         self.rules: list[dict[str, Any]] = list(model.tables.RULES)
         self.dimensions: dict[str, Any] | None = model.tables.DIMENSIONS
+        self.dims: list[str] = list(self.dimensions["params"]) if self.dimensions else []
+        self.rows: list[dict[str, Any]] = list(self.dimensions["rows"]) if self.dimensions else []
+        self.row_values = st.sampled_from(self.rows) if self.rows else st.nothing()
+        self.sizes = {tuple(row[d] for d in self.dims) for row in self.rows}
         self.object_arrays = {
             p for p, s in self.params.items() if s.get("items", {}).get("type") == "object"
         }
+        self._drawers: dict[str, Drawer] = {}
+        self._scopes: dict[tuple[str, frozenset[str]], Drawer] = {}
+        self.references = [
+            (rule, self._reference_values(rule))
+            for rule in self.rules
+            if rule["kind"] == "promptReferences"
+        ]
 
-    # ── values ──────────────────────────────────────────────────────────────
+    # ── values: drawers (``draw -> value``) call primitive strategies directly, so a value
+    # costs its choices and nothing more ────────────────────────────────────
 
     def children(self, scope: str) -> list[dict[str, Any]]:
         prefix = f"{scope}." if scope else ""
@@ -161,64 +306,117 @@ class Factory:
             if path.startswith(prefix) and "." not in path[len(prefix) :]
         ]
 
+    def drawer(self, path: str) -> Drawer:
+        if path not in self._drawers:
+            self._drawers[path] = self._drawer(path)
+        return self._drawers[path]
+
     def value(self, path: str) -> st.SearchStrategy[Any]:
+        """Values of the parameter at ``path`` (objects with random optional children)."""
+        return _strategy(self.drawer(path))
+
+    def _drawer(self, path: str) -> Drawer:
         p = self.params[path]
-        if "const" in p:
-            return st.just(p["const"])
-        if "enum" in p:
-            return st.sampled_from(p["enum"])
+        enum = p.get("enum", [])
+        if "const" in p or len(enum) == 1:
+            fixed = p.get("const", enum[0] if enum else None)
+            return lambda draw: fixed
+        if enum:
+            values = st.sampled_from(enum)
+            return lambda draw: draw(values)
         kind = p["types"][0]
         if kind == "object":
-            return self.scope_object(path)
+            return self.scope_drawer(path)
         if kind == "array":
             return self.array(p)
         return self.scalar(kind, p)
 
-    def scalar(self, kind: str, p: dict[str, Any]) -> st.SearchStrategy[Any]:
+    def scalar(self, kind: str, p: dict[str, Any]) -> Drawer:
         if kind == "boolean":
-            return st.booleans()
+            return lambda draw: draw(_BOOLEANS)
         if kind == "integer":
             step = int(p.get("multipleOf", 1))
             low = p.get("minimum", -(2**31))
             high = p.get("maximum", low + 10**6 if "minimum" in p else 2**31)
-            first, last = math.ceil(low / step), math.floor(high / step)
-            edges = st.sampled_from([first, last])
-            return st.one_of(edges, st.integers(first, last)).map(lambda n: n * step)
+            return integer_drawer(math.ceil(low / step), math.floor(high / step), step)
         if kind == "number":
-            low, high = p.get("minimum"), p.get("maximum")
-            return st.floats(low, high, allow_nan=False, allow_infinity=False)
+            numbers = st.floats(
+                p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False
+            )
+            return lambda draw: draw(numbers)
         fmt = p.get("format")
         if fmt is not None:
-            return format_values(fmt)
+            return format_drawer(fmt)
         low = p.get("minLength", 0)
-        high = p.get("maxLength", low + MAX_TEXT)
-        sizes = st.one_of(st.sampled_from([low, high]), st.integers(low, min(high, low + MAX_TEXT)))
-        return sizes.flatmap(_text)
+        return text_drawer(low, p.get("maxLength", low + MAX_TEXT))
 
-    def array(self, p: dict[str, Any]) -> st.SearchStrategy[list[Any]]:
+    def array(self, p: dict[str, Any]) -> Drawer:
         items = p["items"]
         low = max(1, p.get("minItems", 1))  # empty arrays are "not provided"
         high = min(p.get("maxItems", MAX_ITEMS), MAX_ITEMS)
         if items["type"] == "object":
             high = min(high, 2)  # objects are large: two items exercise every per-item rule
-            element: st.SearchStrategy[Any] = self.scope_object(p["path"])
+            element = self.scope_drawer(p["path"])
         elif "format" in items:
-            element = format_values(items["format"])
+            element = format_drawer(items["format"])
         else:
             element = self.scalar(items["type"], {})
-        return st.lists(element, min_size=low, max_size=max(low, high))
+        sizes = st.integers(low, max(low, high))
+        return lambda draw: [element(draw) for _ in range(draw(sizes))]  # one choice for the size
 
-    def scope_object(self, scope: str) -> st.SearchStrategy[dict[str, Any]]:
-        @st.composite
+    def scope_drawer(self, scope: str, skip: frozenset[str] = frozenset()) -> Drawer:
+        """Objects of ``scope`` (the task when empty): every required child, and a random set
+        of the optional ones (but ``skip``), one choice per ``MASK_BITS`` of them; the
+        dimensions come as one supported row."""
+        key = (scope, skip)
+        if key not in self._scopes:
+            self._scopes[key] = self._scope_drawer(scope, skip)
+        return self._scopes[key]
+
+    def _scope_drawer(self, scope: str, skip: frozenset[str]) -> Drawer:
+        # (name, drawer, whether it draws the whole dimension row)
+        required: list[tuple[str, Drawer, bool]] = []
+        optional: list[tuple[str, Drawer, bool]] = []
+        for child in self.children(scope):
+            path = child["path"]
+            if path in skip or path in self.dims[1:]:
+                continue  # the first dimension stands for the row
+            row = path in self.dims
+            entry = (path.rsplit(".", 1)[-1], self.draw_row if row else self.drawer(path), row)
+            (required if child.get("required") else optional).append(entry)
+        chunks = [optional[i : i + MASK_BITS] for i in range(0, len(optional), MASK_BITS)]
+        masks = [st.integers(0, 2 ** len(chunk) - 1) for chunk in chunks]
+
         def build(draw: Draw) -> dict[str, Any]:
             obj: dict[str, Any] = {}
-            for child in self.children(scope):
-                name = child["path"].rsplit(".", 1)[-1]
-                if child.get("required") or draw(st.booleans()):
-                    obj[name] = draw(self.value(child["path"]))
+            for name, drawer, row in required:
+                if row:
+                    obj.update(drawer(draw))
+                else:
+                    obj[name] = drawer(draw)
+            for chunk, mask in zip(chunks, masks):
+                bits = draw(mask)
+                for index, (name, drawer, row) in enumerate(chunk):
+                    if bits >> index & 1:
+                        if row:
+                            obj.update(drawer(draw))
+                        else:
+                            obj[name] = drawer(draw)
             return obj
 
-        return build()
+        return build
+
+    def draw_row(self, draw: Draw) -> dict[str, Any]:
+        """The dimension parameters of one supported row."""
+        row = draw(self.row_values)
+        return {name: row[name] for name in self.dims}
+
+    def _reference_values(self, rule: dict[str, Any]) -> st.SearchStrategy[str]:
+        """References of a promptReferences rule, numbered 1..MAX_REFERENCE; repair aims them."""
+        build = _reference_template(rule["pattern"])
+        if build is None:
+            return st.from_regex(rule["pattern"], fullmatch=True)
+        return st.integers(1, MAX_REFERENCE).map(build)
 
     # ── repair: make every rule hold, leaving locked paths alone ────────────
 
@@ -259,14 +457,13 @@ class Factory:
         if self._present(obj, path, scope):
             return False
         self._guard(prefix, path, scope, locked)
-        dims = self.dimensions["params"] if self.dimensions else []
-        if path in dims:  # a dimension is drawn as a whole supported row
-            row = draw(st.sampled_from(self.dimensions["rows"] if self.dimensions else []))
-            for name in dims:
+        if path in self.dims:  # a dimension is drawn as a whole supported row
+            row = draw(self.row_values)
+            for name in self.dims:
                 self._guard(prefix, name, scope, locked)
                 _set(obj, self._rel(name, scope), row[name])
             return True
-        _set(obj, self._rel(path, scope), draw(self.value(path)))
+        _set(obj, self._rel(path, scope), self.drawer(path)(draw))
         return True
 
     def _remove(
@@ -279,9 +476,14 @@ class Factory:
         return True
 
     def _guard(self, prefix: str, path: str, scope: str, locked: set[str]) -> None:
+        if self._locked(prefix, path, scope, locked):
+            raise _Conflict(prefix + path)
+
+    def _locked(self, prefix: str, path: str, scope: str, locked: set[str]) -> bool:
+        if not locked:
+            return False
         where = prefix + ".".join(self._rel(path, scope))
-        if where in locked or any(where.startswith(f"{lock}.") for lock in locked):
-            raise _Conflict(where)
+        return where in locked or any(where.startswith(f"{lock}.") for lock in locked)
 
     def _holds(self, clause: dict[str, Any], obj: dict[str, Any], scope: str) -> bool:
         results = []
@@ -304,16 +506,26 @@ class Factory:
         args = (obj, scope, prefix, locked)
         if kind == "exactlyOne":
             given = [op for op in rule["params"] if any(self._present(obj, p, scope) for p in op)]
-            if not given:
-                choice = draw(st.sampled_from(rule["params"]))
+            if not given:  # add a random operand that no lock keeps out
+                free = [
+                    op
+                    for op in rule["params"]
+                    if not any(self._locked(prefix, p, scope, locked) for p in op)
+                ]
+                choice = _pick(draw, free or rule["params"])
                 return any([self._add(draw, obj, p, scope, prefix, locked) for p in choice])
-            if len(given) > 1:
-                keep = draw(st.sampled_from(given))
+            if len(given) > 1:  # keep a locked operand if any, else the first (no draw, no loop)
+                held = [
+                    op for op in given if any(self._locked(prefix, p, scope, locked) for p in op)
+                ]
+                keep = (held or given)[0]
                 return any(
-                    self._remove(obj, p, scope, prefix, locked)
-                    for op in given
-                    if op is not keep
-                    for p in op
+                    [
+                        self._remove(obj, p, scope, prefix, locked)
+                        for op in given
+                        if op is not keep
+                        for p in op
+                    ]
                 )
             return False
         if kind == "requires" and self._holds(rule["when"], obj, scope):
@@ -321,7 +533,7 @@ class Factory:
             if rule["then"]["mode"] == "anyOf":
                 if any(self._present(obj, t, scope) for t in targets):
                     return False
-                targets = [draw(st.sampled_from(targets))]
+                targets = [_pick(draw, targets)]
             return any([self._add(draw, obj, t, scope, prefix, locked) for t in targets])
         if kind == "forbids" and self._holds(rule["when"], obj, scope):
             return any([self._remove(obj, p, *args[1:]) for p in rule["forbid"]])
@@ -338,14 +550,13 @@ class Factory:
                 return any([self._add(draw, obj, m, scope, prefix, locked) for m in members])
             return False
         if kind == "dimensions" and self.dimensions:
-            first, second = self.dimensions["params"]
+            first, second = self.dims
             size = (obj.get(first), obj.get(second))
-            rows = {(r["width"], r["height"]) for r in self.dimensions["rows"]}
-            if None not in size and size not in rows:
+            if None not in size and size not in self.sizes:
                 self._guard(prefix, first, scope, locked)
                 self._guard(prefix, second, scope, locked)
-                row = draw(st.sampled_from(self.dimensions["rows"]))
-                obj[first], obj[second] = row["width"], row["height"]
+                row = draw(self.row_values)
+                obj[first], obj[second] = row[first], row[second]
                 return True
             return False
         if kind == "framePositions":
@@ -413,26 +624,31 @@ class Factory:
 
     # ── tasks ────────────────────────────────────────────────────────────────
 
-    def base(self, draw: Draw, require: tuple[str, ...]) -> tuple[dict[str, Any], set[str]]:
-        """A random task (rules not yet repaired) holding ``require``, and the wire paths
-        of the required parameters, for repair to leave alone."""
-        task: dict[str, Any] = draw(self.scope_object(""))
-        for rule in self.rules:  # put references into prompts sometimes, for repair to aim
-            if rule["kind"] == "promptReferences" and draw(st.booleans()):
+    def base(
+        self, draw: Draw, require: tuple[str, ...], skip: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], set[str]]:
+        """A random task (rules not yet repaired) holding ``require`` and none of the
+        top-level ``skip``, and the wire paths of the required parameters, for repair to
+        leave alone."""
+        task: dict[str, Any] = self.scope_drawer("", skip)(draw)
+        for (
+            rule,
+            references,
+        ) in self.references:  # put references into prompts sometimes, for repair to aim
+            if draw(_BOOLEANS):
+                ref = draw(references)
                 for path in rule["in"]:
                     if isinstance(task.get(path), str):
-                        ref = draw(st.from_regex(rule["pattern"], fullmatch=True))
                         task[path] = (ref + " " + task[path])[: self.params[path].get("maxLength")]
         return task, {self.ensure(draw, task, path) for path in require}
 
     def ensure(self, draw: Draw, task: dict[str, Any], path: str) -> str:
         """Make ``path`` present (in the first item of any object array on the way);
         returns its wire path (``inputs.elements.0.videos``)."""
-        dims = self.dimensions["params"] if self.dimensions else []
-        if path in dims:  # dimensions come as a whole supported row
-            if not all(isinstance(task.get(name), int) for name in dims):
-                row = draw(st.sampled_from(self.dimensions["rows"] if self.dimensions else []))
-                for name in dims:
+        if path in self.dims:  # dimensions come as a whole supported row
+            if not all(isinstance(task.get(name), int) for name in self.dims):
+                row = draw(self.row_values)
+                for name in self.dims:
                     task[name] = row[name]
             return path
         node: Any = task
@@ -442,11 +658,11 @@ class Factory:
             walked.append(part)
             if isinstance(node, list):
                 if not node:
-                    node.append(draw(self.value(".".join(walked[:-1])))[0])
+                    node.append(self.drawer(".".join(walked[:-1]))(draw)[0])
                 node = node[0]
                 wire.append("0")
             if not provided(node.get(part)):
-                node[part] = draw(self.value(".".join(walked)))
+                node[part] = self.drawer(".".join(walked))(draw)
             node = node[part]
             wire.append(part)
         return ".".join(wire)
@@ -506,9 +722,7 @@ def valid_tasks(
 
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
-        task, locked = f.base(draw, require)
-        for name in exclude:
-            task.pop(name, None)
+        task, locked = f.base(draw, require, frozenset(exclude))
         task = f.finish(draw, task, locked | set(exclude), None)
         assume(all(name not in task for name in exclude))
         assume(not f.violations(task))
@@ -616,6 +830,7 @@ def field_violations(
     """Valid tasks but for one broken ``constraint`` of the parameter at ``path``."""
     f = _factory(model)
     p = f.params[path]
+    breaking = _breaking_values(p, constraint)
 
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
@@ -631,14 +846,14 @@ def field_violations(
         elif constraint == "unknown":
             target = parent[key]
             target = target[0] if isinstance(target, list) else target
-            target["bogusKey"] = draw(st.integers())
+            target["bogusKey"] = draw(_ANY_INTEGER)
             where = f"{where}.0.bogusKey" if isinstance(parent[key], list) else f"{where}.bogusKey"
         elif constraint == "maxItems":
             parent[key] = parent[key] + [copy.deepcopy(parent[key][0])] * (
                 p["maxItems"] + 1 - len(parent[key])
             )
         else:
-            parent[key] = draw(st.sampled_from(_breaking_values(p, constraint)))
+            parent[key] = _pick(draw, breaking)
         found_violations = f.violations(task)
         assume(
             found_violations
@@ -691,7 +906,7 @@ def _lock_remove(f: Factory, task: dict[str, Any], path: str, locked: set[str]) 
 def _break_exactly_one(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
-    if draw(st.booleans()):  # none given
+    if draw(_BOOLEANS):  # none given
         for op in rule["params"]:
             for path in op:
                 _lock_remove(f, task, path, locked)
@@ -713,7 +928,7 @@ def _break_forbids(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     _make_hold(draw, f, rule["when"], task, locked)
-    _lock_add(draw, f, task, draw(st.sampled_from(rule["forbid"])), locked)
+    _lock_add(draw, f, task, _pick(draw, rule["forbid"]), locked)
 
 
 def _break_limit(
@@ -730,7 +945,7 @@ def _break_together(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     members = [op[0] for op in rule["params"]]
-    keep = draw(st.sampled_from(members))
+    keep = _pick(draw, members)
     for m in members:
         if m == keep:
             locked.add(f.ensure(draw, task, m))
@@ -741,17 +956,13 @@ def _break_together(
 def _break_dimensions(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
-    assert f.dimensions is not None
-    first, second = f.dimensions["params"]
-    rows = {(r["width"], r["height"]) for r in f.dimensions["rows"]}
-    widths = sorted({w for w, _ in rows})
-    heights = sorted({h for _, h in rows})
-    pair = draw(
-        st.tuples(st.sampled_from([*widths, 1, 4096]), st.sampled_from([*heights, 1, 4096])).filter(
-            lambda s: s not in rows
-        )
+    first, second = f.dims
+    widths = sorted({w for w, _ in f.sizes})
+    heights = sorted({h for _, h in f.sizes})
+    task[first], task[second] = _pick(
+        draw,
+        [(w, h) for w in [*widths, 1, 4096] for h in [*heights, 1, 4096] if (w, h) not in f.sizes],
     )
-    task[first], task[second] = pair
     locked.update((first, second))
 
 
@@ -760,12 +971,12 @@ def _break_positions(
 ) -> None:
     wire = f.ensure(draw, task, rule["target"])
     items = _get(task, wire.split("."))
-    name = draw(st.sampled_from(sorted(rule["positions"])))
+    name = _pick(draw, sorted(rule["positions"]))
     values = rule["positions"][name]
     while len(items) < 2:
         items.append(copy.deepcopy(items[0]))
-    items[0][rule["field"]] = draw(st.sampled_from(values))
-    items[1][rule["field"]] = draw(st.sampled_from(values))
+    items[0][rule["field"]] = _pick(draw, values)
+    items[1][rule["field"]] = _pick(draw, values)
     locked.add(wire)
 
 
@@ -774,14 +985,18 @@ def _break_references(
 ) -> None:
     target = _get(task, rule["target"].split("."))
     count = len(target) if isinstance(target, list) else 0
-    path = draw(st.sampled_from(rule["in"]))
+    path = _pick(draw, rule["in"])
     f.ensure(draw, task, path)
+    build = _reference_template(rule["pattern"])
+    if build is not None:
+        ref = build(_pick(draw, [count + n for n in range(1, MAX_REFERENCE + 1)] + [0]))
+    else:
 
-    def out_of_range(reference: str) -> bool:
-        match = re.fullmatch(rule["pattern"], reference)
-        return match is not None and not 1 <= int(match.group(1)) <= count
+        def out_of_range(reference: str) -> bool:
+            match = re.fullmatch(rule["pattern"], reference)
+            return match is not None and not 1 <= int(match.group(1)) <= count
 
-    ref = draw(st.from_regex(rule["pattern"], fullmatch=True).filter(out_of_range))
+        ref = draw(st.from_regex(rule["pattern"], fullmatch=True).filter(out_of_range))
     text = task[path]
     limit = f.params[path].get("maxLength")
     task[path] = (ref + " " + text)[:limit] if limit else ref + " " + text
@@ -792,7 +1007,7 @@ def _break_value_when(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     _make_hold(draw, f, rule["when"], task, locked)
-    _set(task, rule["param"].split("."), draw(st.sampled_from(_outside(f, rule))))
+    _set(task, rule["param"].split("."), _pick(draw, _outside(f, rule)))
     locked.add(rule["param"])
 
 
@@ -800,7 +1015,7 @@ def _make_hold(
     draw: Draw, f: Factory, clause: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     conditions = clause["conditions"]
-    chosen = [draw(st.sampled_from(conditions))] if clause["mode"] == "anyOf" else conditions
+    chosen = [_pick(draw, conditions)] if clause["mode"] == "anyOf" else conditions
     for cond in chosen:
         if "equals" in cond:
             wire = f.ensure(draw, task, cond["path"])
