@@ -581,19 +581,36 @@ class Factory:
         items = _get(obj, self._rel(rule["target"], scope))
         if not isinstance(items, list):
             return False
-        aliases = {(type(v), v): name for name, vs in rule["positions"].items() for v in vs}
+        positions: dict[str, list[Any]] = rule["positions"]
+        aliases = {
+            (type(v), v): (name, j) for name, vs in positions.items() for j, v in enumerate(vs)
+        }
+        field = rule["field"]
+        explicit = [
+            aliases.get((type(item[field]), item[field]))
+            if isinstance(item, dict) and field in item
+            else None
+            for item in items
+        ]
         taken: set[str] = set()
         changed = False
-        for index, item in enumerate(items):
-            if isinstance(item, dict) and rule["field"] in item:
-                value = item[rule["field"]]
-                position = aliases.get((type(value), value))
-                if position in taken:
-                    self._guard(prefix, f"{rule['target']}.{index}", scope, locked)
-                    del item[rule["field"]]  # it takes a free position automatically
-                    changed = True
-                elif position is not None:
-                    taken.add(position)
+        for index, found in enumerate(explicit):
+            if found is None:
+                continue  # no field: it takes a free position automatically
+            position, form = found
+            if position not in taken:
+                taken.add(position)
+                continue
+            self._guard(prefix, f"{rule['target']}.{index}", scope, locked)
+            later = {e[0] for e in explicit[index + 1 :] if e is not None}
+            free = [name for name in positions if name not in taken and name not in later]
+            if free:  # the same form of a free position ("first" -> "last", 0 -> -1)
+                forms = positions[free[0]]
+                items[index][field] = forms[min(form, len(forms) - 1)]
+                taken.add(free[0])
+            else:
+                del items[index][field]
+            changed = True
         return changed
 
     def _repair_references(
