@@ -243,10 +243,36 @@ def _set(obj: dict[str, Any], parts: list[str], value: Any) -> None:
     obj[parts[-1]] = value
 
 
+def _at(obj: Any, wire: list[str]) -> Any:
+    """The value at a wire path (array indexes as numbers), or _MISSING."""
+    for part in wire:
+        if isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        elif isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        else:
+            return _MISSING
+    return obj
+
+
 def _delete(obj: dict[str, Any], parts: list[str]) -> None:
     parent = _get(obj, parts[:-1]) if len(parts) > 1 else obj
     if isinstance(parent, dict):
         parent.pop(parts[-1], None)
+
+
+def _rule_paths(rule: dict[str, Any]) -> Iterator[str]:
+    """Every parameter path a rule reads."""
+    for op in rule.get("params", []):
+        yield from op
+    for clause in (rule.get("when"), rule.get("then")):
+        for cond in clause["conditions"] if clause else []:
+            yield cond["path"]
+    yield from rule.get("forbid", [])
+    yield from rule.get("in", [])
+    for key in ("target", "param"):
+        if key in rule:
+            yield rule[key]
 
 
 class _Conflict(Exception):
@@ -289,6 +315,7 @@ class Factory:
         }
         self._drawers: dict[str, Drawer] = {}
         self._scopes: dict[tuple[str, frozenset[str]], Drawer] = {}
+        self.ruled = {path for rule in self.rules for path in _rule_paths(rule)} | set(self.dims)
         self.references = [
             (rule, self._reference_values(rule))
             for rule in self.rules
@@ -406,6 +433,15 @@ class Factory:
 
         return build
 
+    def provided_value(self, draw: Draw, path: str) -> Any:
+        """A value of ``path`` that counts as provided: an object drawn empty gets one child."""
+        value = self.drawer(path)(draw)
+        if provided(value) or not isinstance(value, dict):
+            return value
+        child = _pick(draw, self.children(path))["path"]
+        value[child.rsplit(".", 1)[-1]] = self.provided_value(draw, child)
+        return value
+
     def draw_row(self, draw: Draw) -> dict[str, Any]:
         """The dimension parameters of one supported row."""
         row = draw(self.row_values)
@@ -420,15 +456,23 @@ class Factory:
 
     # ── repair: make every rule hold, leaving locked paths alone ────────────
 
-    def repair(self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None) -> None:
-        for _ in range(20):  # random choices (which exactlyOne operand stays) converge
+    def repair(
+        self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None, within: str = ""
+    ) -> None:
+        """Make every rule but ``skip`` hold (only the rules scoped inside ``within``, if given)."""
+        rules = [
+            r
+            for r in self.rules
+            if r["id"] != skip and (not within or f"{r.get('scope', '')}.".startswith(f"{within}."))
+        ]
+        for attempt in range(20):  # random choices (which exactlyOne operand stays) converge
             changed = False
-            for rule in self.rules:
-                if rule["id"] == skip:
-                    continue
+            for rule in rules:
                 scope = rule.get("scope", "")
                 for obj, prefix in self._scope_objects(task, scope):
-                    changed |= self._repair_rule(draw, rule, obj, prefix, scope, locked)
+                    changed |= self._repair_rule(
+                        draw, rule, obj, prefix, scope, locked, attempt > 2
+                    )
             if not changed:
                 return
         raise _Conflict("repair did not settle")
@@ -463,7 +507,7 @@ class Factory:
                 self._guard(prefix, name, scope, locked)
                 _set(obj, self._rel(name, scope), row[name])
             return True
-        _set(obj, self._rel(path, scope), self.drawer(path)(draw))
+        _set(obj, self._rel(path, scope), self.provided_value(draw, path))
         return True
 
     def _remove(
@@ -471,19 +515,32 @@ class Factory:
     ) -> bool:
         if not self._present(obj, path, scope):
             return False
-        self._guard(prefix, path, scope, locked)
+        self._guard(prefix, path, scope, locked, removal=True)
         _delete(obj, self._rel(path, scope))
         return True
 
-    def _guard(self, prefix: str, path: str, scope: str, locked: set[str]) -> None:
-        if self._locked(prefix, path, scope, locked):
-            raise _Conflict(prefix + path)
+    def _guard(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> None:
+        if self._locked(prefix, path, scope, locked, removal):
+            raise _Conflict(prefix + ".".join(self._rel(path, scope)))
 
-    def _locked(self, prefix: str, path: str, scope: str, locked: set[str]) -> bool:
+    def _locked(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> bool:
+        """Whether changing (or, with ``removal``, removing) ``path`` touches a lock. A lock
+        is a wire path that must not change at all, or ``+`` and a wire path that must stay
+        present (its inside may change)."""
         if not locked:
             return False
         where = prefix + ".".join(self._rel(path, scope))
-        return where in locked or any(where.startswith(f"{lock}.") for lock in locked)
+        for lock in locked:
+            if lock.startswith("+"):
+                if removal and (where == lock[1:] or lock[1:].startswith(f"{where}.")):
+                    return True
+            elif where == lock or where.startswith(f"{lock}.") or lock.startswith(f"{where}."):
+                return True
+        return False
 
     def _holds(self, clause: dict[str, Any], obj: dict[str, Any], scope: str) -> bool:
         results = []
@@ -494,6 +551,37 @@ class Factory:
         return any(results) if clause["mode"] == "anyOf" else all(results)
 
     def _repair_rule(
+        self,
+        draw: Draw,
+        rule: dict[str, Any],
+        obj: dict[str, Any],
+        prefix: str,
+        scope: str,
+        locked: set[str],
+        stubborn: bool = False,
+    ) -> bool:
+        """Make one rule hold in one object. When a lock keeps the fix out, or when adding
+        what a condition requires keeps being undone (``stubborn``: repair has not settled
+        after a few rounds), make the rule's condition false instead."""
+        conditional = "when" in rule and self._holds(rule["when"], obj, scope)
+        if not (stubborn and conditional and rule["kind"] == "requires"):
+            try:
+                return self._repair_kind(draw, rule, obj, prefix, scope, locked)
+            except _Conflict:
+                if not conditional:
+                    raise
+        present = [
+            c["path"] for c in rule["when"]["conditions"] if self._present(obj, c["path"], scope)
+        ]
+        if rule["when"]["mode"] == "allOf":
+            present = [
+                p for p in present if not self._locked(prefix, p, scope, locked, removal=True)
+            ][:1]
+        if not present:
+            raise _Conflict(rule["id"])
+        return any([self._remove(obj, p, scope, prefix, locked) for p in present])
+
+    def _repair_kind(
         self,
         draw: Draw,
         rule: dict[str, Any],
@@ -516,7 +604,9 @@ class Factory:
                 return any([self._add(draw, obj, p, scope, prefix, locked) for p in choice])
             if len(given) > 1:  # keep a locked operand if any, else the first (no draw, no loop)
                 held = [
-                    op for op in given if any(self._locked(prefix, p, scope, locked) for p in op)
+                    op
+                    for op in given
+                    if any(self._locked(prefix, p, scope, locked, removal=True) for p in op)
                 ]
                 keep = (held or given)[0]
                 return any(
@@ -645,8 +735,8 @@ class Factory:
         self, draw: Draw, require: tuple[str, ...], skip: frozenset[str] = frozenset()
     ) -> tuple[dict[str, Any], set[str]]:
         """A random task (rules not yet repaired) holding ``require`` and none of the
-        top-level ``skip``, and the wire paths of the required parameters, for repair to
-        leave alone."""
+        top-level ``skip``, and presence locks (``+`` wire path) on the required parameters,
+        for repair to keep them."""
         task: dict[str, Any] = self.scope_drawer("", skip)(draw)
         for (
             rule,
@@ -657,7 +747,7 @@ class Factory:
                 for path in rule["in"]:
                     if isinstance(task.get(path), str):
                         task[path] = (ref + " " + task[path])[: self.params[path].get("maxLength")]
-        return task, {self.ensure(draw, task, path) for path in require}
+        return task, {f"+{self.ensure(draw, task, path)}" for path in require}
 
     def ensure(self, draw: Draw, task: dict[str, Any], path: str) -> str:
         """Make ``path`` present (in the first item of any object array on the way);
@@ -679,33 +769,30 @@ class Factory:
                 node = node[0]
                 wire.append("0")
             if not provided(node.get(part)):
-                node[part] = self.drawer(".".join(walked))(draw)
+                node[part] = self.provided_value(draw, ".".join(walked))
             node = node[part]
             wire.append(part)
+        return ".".join(wire)
+
+    def wire_path(self, path: str) -> str:
+        """``path`` in the first item of every object array on the way (``inputs.elements.0.videos``)."""
+        parts = path.split(".")
+        wire: list[str] = []
+        for k, part in enumerate(parts):
+            wire.append(part)
+            if k < len(parts) - 1 and ".".join(parts[: k + 1]) in self.object_arrays:
+                wire.append("0")
         return ".".join(wire)
 
     def discard(self, task: dict[str, Any], path: str) -> str:
         """Remove ``path`` (from the first item of any object array on the way); returns
         its wire path."""
-        node: Any = task
-        wire: list[str] = []
-        parts = path.split(".")
-        for i, part in enumerate(parts):
-            if isinstance(node, list):
-                if not node or not isinstance(node[0], dict):
-                    break
-                node = node[0]
-                wire.append("0")
-            wire.append(part)
-            if not isinstance(node, dict):
-                break
-            if i == len(parts) - 1:
-                node.pop(part, None)
-            elif part in node:
-                node = node[part]
-            else:
-                break
-        return ".".join(wire)
+        wire = self.wire_path(path)
+        parts = wire.split(".")
+        parent = _at(task, parts[:-1])
+        if isinstance(parent, dict):
+            parent.pop(parts[-1], None)
+        return wire
 
     def finish(
         self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None
@@ -848,13 +935,26 @@ def field_violations(
     f = _factory(model)
     p = f.params[path]
     breaking = _breaking_values(p, constraint)
+    # A broken value replaces the parameter's: only its parent needs drawing, unless rules
+    # read the parameter (they must hold around it before it breaks).
+    replace = constraint not in ("required", "unknown", "maxItems") and path not in f.ruled
+    holder = path.rsplit(".", 1)[0] if "." in path else ""
+    need = ((holder,) if holder else ()) if replace else (path,)
+    # what repair must leave alone afterwards: the broken value, or (an added item or key)
+    # only the presence of the parameter
+    hold = "+" if constraint in ("maxItems", "unknown") else ""
+    wire = f.wire_path(path)
 
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
-        task, locked = f.base(draw, (path,))
+        task, locked = f.base(draw, need)
         task = f.finish(draw, task, locked, None)
-        assume(not f.violations(task))
-        found = _concrete(task, path)
+        if replace:
+            parent = _at(task, wire.split(".")[:-1])
+            assume(isinstance(parent, dict))
+            found: tuple[str, Any, str] | None = (wire, parent, wire.rsplit(".", 1)[-1])
+        else:
+            found = _concrete(task, path)
         assume(found is not None)
         assert found is not None
         where, parent, key = found
@@ -871,11 +971,13 @@ def field_violations(
             )
         else:
             parent[key] = _pick(draw, breaking)
-        found_violations = f.violations(task)
-        assume(
-            found_violations
-            and all(v.rule == constraint and v.parameter == where for v in found_violations)
-        )
+
+        def alone(found: list[Violation]) -> bool:
+            return bool(found) and all(v.rule == constraint and v.parameter == where for v in found)
+
+        if not alone(f.violations(task)):  # rules may read the broken value: repair around it
+            task = f.finish(draw, task, locked | {hold + where}, None)
+            assume(alone(f.violations(task)))
         return task
 
     return build()
@@ -911,9 +1013,14 @@ def _outside(f: Factory, rule: dict[str, Any]) -> list[Any]:
 
 
 def _lock_add(draw: Draw, f: Factory, task: dict[str, Any], path: str, locked: set[str]) -> None:
-    dims = f.dimensions["params"] if f.dimensions else []
+    """Make ``path`` present and lock it, its inside repaired first (a lock keeps repair out)."""
     wire = f.ensure(draw, task, path)
-    locked.update(dims if path in dims else [wire])
+    if "object" in f.params[path]["types"] or path in f.object_arrays:
+        try:
+            f.repair(draw, task, locked, None, within=path)
+        except _Conflict:
+            assume(False)
+    locked.update(f.dims if path in f.dims else [wire])
 
 
 def _lock_remove(f: Factory, task: dict[str, Any], path: str, locked: set[str]) -> None:
@@ -963,10 +1070,9 @@ def _break_together(
 ) -> None:
     members = [op[0] for op in rule["params"]]
     keep = _pick(draw, members)
+    locked.add(f.ensure(draw, task, keep))  # first: a dimension comes with its whole row
     for m in members:
-        if m == keep:
-            locked.add(f.ensure(draw, task, m))
-        else:
+        if m != keep:
             _lock_remove(f, task, m, locked)
 
 
@@ -1017,7 +1123,7 @@ def _break_references(
     text = task[path]
     limit = f.params[path].get("maxLength")
     task[path] = (ref + " " + text)[:limit] if limit else ref + " " + text
-    locked.update({path, rule["target"]})
+    locked.update({path, f"+{rule['target']}"})  # the items may change, their number not
 
 
 def _break_value_when(
