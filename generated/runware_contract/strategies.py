@@ -66,16 +66,18 @@ _MISSING: Any = object()
 TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 MAX_ITEMS = 3  # array sizes drawn when the spec sets no smaller bound
 MAX_TEXT = 40  # string lengths drawn between the bounds (the bounds themselves too)
-MASK_BITS = 8  # optional children decided by one draw (Hypothesis draws [0, 2**8) uniformly)
+SEED_TEXT = 4  # a string longer than MAX_TEXT repeats a drawn seed of this length
+SMALL_RANGE = 100  # integer ranges drawn in one choice (values and bounds coded together)
 MAX_REFERENCE = 4  # prompt references are drawn numbered 1..MAX_REFERENCE (repair aims them)
 
 
 # ── values of the platform's formats ────────────────────────────────────────
-# Builders for the formats platform.yaml defines: each shapes one drawn byte string into a
-# value (a single Hypothesis choice, far cheaper than generating from the regular
-# expression), and a test checks every value they give fully matches the regex. A union
-# of formats with builders spends the first byte on which one. A format without a builder
-# is generated from its regex.
+# Builders for the formats platform.yaml defines: each shapes one drawn byte string of
+# fixed size into a value (a single Hypothesis choice, far cheaper than generating from
+# the regular expression; bytes of a fixed size cost no "one more?" draw each), and a test
+# checks every value they give fully matches the regex. Lengths vary with a byte of the
+# draw. A union of formats with builders spends the first byte on which one. A format
+# without a builder is generated from its regex.
 
 _HOSTS = ("example.com", "assets.example.org", "127.0.0.1:8080", "cdn.example.net")
 _PATH_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_/."
@@ -83,42 +85,43 @@ _IMAGE_KINDS = ("png", "jpeg", "webp")
 
 
 def _path(raw: bytes) -> str:
-    return "".join(_PATH_CHARS[b % len(_PATH_CHARS)] for b in raw)
+    """0 to len(raw) - 1 path characters (the first byte says how many)."""
+    size = raw[0] % len(raw) if raw else 0
+    return "".join(_PATH_CHARS[b % len(_PATH_CHARS)] for b in raw[1 : 1 + size])
 
 
 def _url(raw: bytes) -> str:
-    head = raw[0] if raw else 0
-    return f"{('http', 'https')[head & 1]}://{_HOSTS[(head >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+    return (
+        f"{('http', 'https')[raw[0] & 1]}://{_HOSTS[(raw[0] >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+    )
 
 
 def _uri(raw: bytes) -> str:
-    return f"urn:example:x{_path(raw[1:])}" if raw and raw[0] & 8 else _url(raw)
+    return f"urn:example:x{_path(raw[1:])}" if raw[0] & 8 else _url(raw)
 
 
 def _uuid(raw: bytes, version: int | None = None) -> str:
-    return str(uuid.UUID(bytes=raw[:16].ljust(16, b"\0"), version=version))
+    return str(uuid.UUID(bytes=raw[:16], version=version))
 
 
 def _base64(raw: bytes) -> str:
-    return base64.b64encode(
-        raw.ljust(12, b"\0")
-    ).decode()  # 12 bytes give the 16 characters the format needs
+    """12 to 17 bytes (the 16 to 24 characters the format needs), encoded."""
+    return base64.b64encode(raw[1 : 13 + raw[0] % 6]).decode()
 
 
 def _data_uri(raw: bytes) -> str:
-    head = raw[0] if raw else 0
-    payload = base64.b64encode(raw[1:] or b"\0").decode()
-    return f"data:image/{_IMAGE_KINDS[head % len(_IMAGE_KINDS)]};base64,{payload}"
+    payload = base64.b64encode(raw[2 : 3 + raw[1] % (len(raw) - 2)]).decode()
+    return f"data:image/{_IMAGE_KINDS[raw[0] % len(_IMAGE_KINDS)]};base64,{payload}"
 
 
-# name: (fewest bytes, most bytes, builder)
-_BUILDERS: dict[str, tuple[int, int, Callable[[bytes], str]]] = {
-    "uuid-v4": (16, 16, lambda raw: _uuid(raw, 4)),
-    "uuid": (16, 16, _uuid),
-    "url": (1, 13, _url),
-    "uri": (1, 13, _uri),
-    "data-uri": (2, 25, _data_uri),
-    "base64": (12, 30, _base64),
+# name: (bytes drawn, builder)
+_BUILDERS: dict[str, tuple[int, Callable[[bytes], str]]] = {
+    "uuid-v4": (16, lambda raw: _uuid(raw, 4)),
+    "uuid": (16, _uuid),
+    "url": (14, _url),
+    "uri": (14, _uri),
+    "data-uri": (18, _data_uri),
+    "base64": (18, _base64),
 }
 _FORMAT_DRAWERS: dict[str, Drawer] = {}
 
@@ -135,26 +138,31 @@ def format_values(name: str) -> st.SearchStrategy[str]:
     return _strategy(format_drawer(name))
 
 
-def _format_drawer(name: str) -> Drawer:
+def format_builder(name: str) -> tuple[int, Callable[[bytes], str]] | None:
+    """(bytes per value, builder) of a format with a builder or a union of them, else None."""
     if name in _BUILDERS:
-        low, high, build = _BUILDERS[name]
-        raw = st.binary(min_size=low, max_size=high)
-        return lambda draw: build(draw(raw))
+        return _BUILDERS[name]
     parts = _UNIONS.get(name)
-    if parts and all(p in _BUILDERS for p in parts):
-        builders = [_BUILDERS[p] for p in parts]
-        union = st.binary(
-            min_size=1 + max(b[0] for b in builders), max_size=1 + max(b[1] for b in builders)
-        )
+    if not parts or not all(p in _BUILDERS for p in parts):
+        return None
+    builders = [_BUILDERS[p] for p in parts]
+    most = max(size for size, _ in builders)
 
-        def pick(draw: Draw) -> str:
-            raw: bytes = draw(union)
-            _, size, build = builders[raw[0] % len(builders)]
-            return build(raw[1 : 1 + size])
+    def pick(raw: bytes) -> str:
+        size, build = builders[raw[0] % len(builders)]
+        return build(raw[1 : 1 + size])
 
-        return pick
-    regex = st.from_regex(FORMATS[name][0], fullmatch=True)
-    return lambda draw: draw(regex)
+    return 1 + most, pick
+
+
+def _format_drawer(name: str) -> Drawer:
+    found = format_builder(name)
+    if found is None:
+        regex = st.from_regex(FORMATS[name][0], fullmatch=True)
+        return lambda draw: draw(regex)
+    size, build = found
+    raw = st.binary(min_size=size, max_size=size)
+    return lambda draw: build(draw(raw))
 
 
 # Formats defined as unions of others (from platform.yaml), for format_values.
@@ -195,20 +203,43 @@ def _fit(seed: str, size: int) -> str:
 
 def text_drawer(low: int, high: int) -> Drawer:
     """Strings of ``low`` to ``high`` characters: half of them exactly at a bound, the rest
-    between (up to ``MAX_TEXT`` over the lower bound); two choices each."""
-    between = st.text(TEXT, min_size=low, max_size=min(high, low + MAX_TEXT))
+    of any length between (up to ``MAX_TEXT`` over the lower bound); two choices each: the
+    length, then text of exactly that length (no "one more?" draw per character; a length
+    over ``MAX_TEXT`` repeats a short drawn seed)."""
+    top = min(high, low + MAX_TEXT)
+    count = top - low + 1
+    lengths = st.integers(0, 2 * count - 1)  # below count: low + that; above: a bound
+    texts = {
+        size: st.text(TEXT, min_size=size, max_size=size)
+        for size in {*range(low, top + 1), high}
+        if size <= low + MAX_TEXT
+    }
+    seeds = st.text(TEXT, min_size=SEED_TEXT, max_size=SEED_TEXT)
 
     def text(draw: Draw) -> str:
-        edge = draw(_EDGES)
-        seed: str = draw(between)
-        return seed if edge < 2 else _fit(seed, (low, high)[edge - 2])
+        code: int = draw(lengths)
+        size = low + code if code < count else (low, high)[code % 2]
+        if size in texts:
+            drawn: str = draw(texts[size])
+            return drawn
+        return _fit(draw(seeds), size)
 
     return text
 
 
 def integer_drawer(first: int, last: int, step: int) -> Drawer:
     """Multiples of ``step`` from ``first * step`` to ``last * step``: half of them at a
-    bound (one choice), the rest anywhere between (two choices)."""
+    bound, the rest anywhere between; one choice when there are at most ``SMALL_RANGE``
+    values (Hypothesis draws such a range uniformly), else two."""
+    count = last - first + 1
+    if count <= SMALL_RANGE:
+        codes = st.integers(0, 2 * count - 1)  # below count: that value; above: a bound
+
+        def small(draw: Draw) -> int:
+            code: int = draw(codes)
+            return (first + code if code < count else (first, last)[code % 2]) * step
+
+        return small
     between = st.integers(first, last)
 
     def integer(draw: Draw) -> int:
@@ -389,12 +420,25 @@ class Factory:
         else:
             element = self.scalar(items["type"], {})
         sizes = st.integers(low, max(low, high))
+        found = format_builder(items["format"]) if "format" in items else None
+        if found is not None:  # every item from one byte string: two choices in all
+            unit, build = found
+            batches = {
+                n: st.binary(min_size=n * unit, max_size=n * unit)
+                for n in range(low, max(low, high) + 1)
+            }
+
+            def formatted(draw: Draw) -> list[str]:
+                raw: bytes = draw(batches[draw(sizes)])
+                return [build(raw[i : i + unit]) for i in range(0, len(raw), unit)]
+
+            return formatted
         return lambda draw: [element(draw) for _ in range(draw(sizes))]  # one choice for the size
 
     def scope_drawer(self, scope: str, skip: frozenset[str] = frozenset()) -> Drawer:
         """Objects of ``scope`` (the task when empty): every required child, and a random set
-        of the optional ones (but ``skip``), one choice per ``MASK_BITS`` of them; the
-        dimensions come as one supported row."""
+        of the optional ones (but ``skip``), chosen with one draw; the dimensions come as
+        one supported row."""
         key = (scope, skip)
         if key not in self._scopes:
             self._scopes[key] = self._scope_drawer(scope, skip)
@@ -411,8 +455,9 @@ class Factory:
             row = path in self.dims
             entry = (path.rsplit(".", 1)[-1], self.draw_row if row else self.drawer(path), row)
             (required if child.get("required") else optional).append(entry)
-        chunks = [optional[i : i + MASK_BITS] for i in range(0, len(optional), MASK_BITS)]
-        masks = [st.integers(0, 2 ** len(chunk) - 1) for chunk in chunks]
+        # one choice for which optional children are there: a random bit each (bytes are
+        # drawn uniformly; they shrink towards none)
+        mask = st.binary(min_size=(len(optional) + 7) // 8, max_size=(len(optional) + 7) // 8)
 
         def build(draw: Draw) -> dict[str, Any]:
             obj: dict[str, Any] = {}
@@ -421,9 +466,9 @@ class Factory:
                     obj.update(drawer(draw))
                 else:
                     obj[name] = drawer(draw)
-            for chunk, mask in zip(chunks, masks):
-                bits = draw(mask)
-                for index, (name, drawer, row) in enumerate(chunk):
+            if optional:
+                bits = int.from_bytes(draw(mask), "little")
+                for index, (name, drawer, row) in enumerate(optional):
                     if bits >> index & 1:
                         if row:
                             obj.update(drawer(draw))
@@ -448,33 +493,45 @@ class Factory:
         return {name: row[name] for name in self.dims}
 
     def _reference_values(self, rule: dict[str, Any]) -> st.SearchStrategy[str]:
-        """References of a promptReferences rule, numbered 1..MAX_REFERENCE; repair aims them."""
+        """Half the time none (""), else a reference of a promptReferences rule numbered
+        1..MAX_REFERENCE (repair aims it); one choice."""
         build = _reference_template(rule["pattern"])
         if build is None:
-            return st.from_regex(rule["pattern"], fullmatch=True)
-        return st.integers(1, MAX_REFERENCE).map(build)
+            return st.one_of(st.just(""), st.from_regex(rule["pattern"], fullmatch=True))
+        return st.integers(0, 2 * MAX_REFERENCE - 1).map(
+            lambda n: build(n - MAX_REFERENCE + 1) if n >= MAX_REFERENCE else ""
+        )
 
     # ── repair: make every rule hold, leaving locked paths alone ────────────
 
     def repair(
         self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None, within: str = ""
-    ) -> None:
-        """Make every rule but ``skip`` hold (only the rules scoped inside ``within``, if given)."""
+    ) -> list[Violation]:
+        """Make every rule but ``skip`` hold (only the rules scoped inside ``within``, if
+        given); returns the task's violations after. The contract says which rules are
+        broken, so a task that already keeps them costs one check."""
         rules = [
             r
             for r in self.rules
             if r["id"] != skip and (not within or f"{r.get('scope', '')}.".startswith(f"{within}."))
         ]
+        ids = {r["id"] for r in rules}
         for attempt in range(20):  # random choices (which exactlyOne operand stays) converge
+            found = self.violations(task)
+            broken = {v.rule for v in found} & ids
+            if not broken:
+                return found
             changed = False
             for rule in rules:
+                if rule["id"] not in broken:
+                    continue
                 scope = rule.get("scope", "")
                 for obj, prefix in self._scope_objects(task, scope):
                     changed |= self._repair_rule(
                         draw, rule, obj, prefix, scope, locked, attempt > 2
                     )
             if not changed:
-                return
+                break  # the contract sees a break that repair does not
         raise _Conflict("repair did not settle")
 
     def _scope_objects(
@@ -742,8 +799,8 @@ class Factory:
             rule,
             references,
         ) in self.references:  # put references into prompts sometimes, for repair to aim
-            if draw(_BOOLEANS):
-                ref = draw(references)
+            ref = draw(references)
+            if ref:
                 for path in rule["in"]:
                     if isinstance(task.get(path), str):
                         task[path] = (ref + " " + task[path])[: self.params[path].get("maxLength")]
@@ -796,12 +853,14 @@ class Factory:
 
     def finish(
         self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None
-    ) -> dict[str, Any]:
+    ) -> list[Violation]:
+        """Repair ``task`` in place (rejecting the example when locks make it impossible);
+        returns its violations after."""
         try:
-            self.repair(draw, task, locked, skip)
+            return self.repair(draw, task, locked, skip)
         except _Conflict:
             assume(False)
-        return task
+            raise
 
     def violations(self, task: Any) -> list[Violation]:
         result: list[Violation] = self.model.CONTRACT.violations(task)
@@ -827,9 +886,9 @@ def valid_tasks(
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
         task, locked = f.base(draw, require, frozenset(exclude))
-        task = f.finish(draw, task, locked | set(exclude), None)
+        found = f.finish(draw, task, locked | set(exclude), None)
         assume(all(name not in task for name in exclude))
-        assume(not f.violations(task))
+        assume(not found)
         return task
 
     return build()
@@ -948,7 +1007,7 @@ def field_violations(
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
         task, locked = f.base(draw, need)
-        task = f.finish(draw, task, locked, None)
+        f.finish(draw, task, locked, None)
         if replace:
             parent = _at(task, wire.split(".")[:-1])
             assume(isinstance(parent, dict))
@@ -976,8 +1035,7 @@ def field_violations(
             return bool(found) and all(v.rule == constraint and v.parameter == where for v in found)
 
         if not alone(f.violations(task)):  # rules may read the broken value: repair around it
-            task = f.finish(draw, task, locked | {hold + where}, None)
-            assume(alone(f.violations(task)))
+            assume(alone(f.finish(draw, task, locked | {hold + where}, None)))
         return task
 
     return build()
@@ -999,9 +1057,8 @@ def rule_violations(model: ModuleType, rule_id: str) -> st.SearchStrategy[dict[s
             breaker(draw, f, rule, task, locked)
         except _Conflict:
             assume(False)
-        task = f.finish(draw, task, locked, rule_id)
-        found = f.violations(task)
-        assume(found and all(v.rule == rule_id for v in found))
+        found = f.finish(draw, task, locked, rule_id)
+        assume(bool(found) and all(v.rule == rule_id for v in found))
         return task
 
     return build()
