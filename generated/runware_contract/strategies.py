@@ -67,6 +67,7 @@ TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 MAX_ITEMS = 3  # array sizes drawn when the spec sets no smaller bound
 MAX_TEXT = 40  # string lengths drawn between the bounds (the bounds themselves too)
 SEED_TEXT = 4  # a string longer than MAX_TEXT repeats a drawn seed of this length
+SMALL_RANGE = 100  # integer ranges drawn in one choice (values and bounds coded together)
 MAX_REFERENCE = 4  # prompt references are drawn numbered 1..MAX_REFERENCE (repair aims them)
 
 
@@ -173,7 +174,7 @@ _UNIONS: dict[str, list[str]] = {
 _INDEXES: dict[int, st.SearchStrategy[int]] = {}
 _BOOLEANS = st.booleans()
 _ANY_INTEGER = st.integers()
-_BYTES: dict[int, st.SearchStrategy[bytes]] = {}
+_EDGES = st.integers(0, 3)  # 0, 1: between the bounds; 2: at the lower; 3: at the upper
 
 
 def _pick(draw: Draw, options: list[Any]) -> Any:
@@ -186,17 +187,6 @@ def _pick(draw: Draw, options: list[Any]) -> Any:
     return options[draw(_INDEXES[len(options)])]
 
 
-def _bytes(size: int) -> st.SearchStrategy[bytes]:
-    """Byte strings of exactly ``size`` bytes (drawn uniformly, no "one more?" per byte)."""
-    if size not in _BYTES:
-        _BYTES[size] = st.binary(min_size=size, max_size=size)
-    return _BYTES[size]
-
-
-def _code(raw: bytes) -> int:
-    return int.from_bytes(raw, "little")
-
-
 def _strategy(drawer: Drawer) -> st.SearchStrategy[Any]:
     @st.composite
     def build(draw: Draw) -> Any:
@@ -205,31 +195,20 @@ def _strategy(drawer: Drawer) -> st.SearchStrategy[Any]:
     return build()
 
 
-# A *part* is how one value is drawn: a number of bytes it decodes from (drawn together
-# with its siblings' in one choice), and a function of those bytes and the draw function
-# that makes the value, drawing more only where bytes cannot do (text, nested values).
-Part = tuple[int, Callable[[bytes, Draw], Any]]
-
-
-def _drawer_of(part: Part) -> Drawer:
-    size, make = part
-    raw = _bytes(size)
-    return (lambda draw: make(draw(raw), draw)) if size else (lambda draw: make(b"", draw))
-
-
 def _fit(seed: str, size: int) -> str:
     """``seed`` repeated or cut to exactly ``size`` characters."""
     seed = seed or "x"
     return (seed * (size // len(seed) + 1))[:size]
 
 
-def text_part(low: int, high: int) -> Part:
+def text_drawer(low: int, high: int) -> Drawer:
     """Strings of ``low`` to ``high`` characters: half of them exactly at a bound, the rest
-    of any length between (up to ``MAX_TEXT`` over the lower bound). The length comes from
-    two bytes, the text from one draw of exactly that length (a length over ``MAX_TEXT``
-    repeats a short drawn seed)."""
+    of any length between (up to ``MAX_TEXT`` over the lower bound); two choices each: the
+    length, then text of exactly that length (no "one more?" draw per character; a length
+    over ``MAX_TEXT`` repeats a short drawn seed)."""
     top = min(high, low + MAX_TEXT)
     count = top - low + 1
+    lengths = st.integers(0, 2 * count - 1)  # below count: low + that; above: a bound
     texts = {
         size: st.text(TEXT, min_size=size, max_size=size)
         for size in {*range(low, top + 1), high}
@@ -237,38 +216,37 @@ def text_part(low: int, high: int) -> Part:
     }
     seeds = st.text(TEXT, min_size=SEED_TEXT, max_size=SEED_TEXT)
 
-    def make(raw: bytes, draw: Draw) -> str:
-        code = _code(raw) % (2 * count)  # below count: low + that; above: a bound
+    def text(draw: Draw) -> str:
+        code: int = draw(lengths)
         size = low + code if code < count else (low, high)[code % 2]
         if size in texts:
             drawn: str = draw(texts[size])
             return drawn
         return _fit(draw(seeds), size)
 
-    return 2, make
-
-
-def integer_part(first: int, last: int, step: int) -> Part:
-    """Multiples of ``step`` from ``first * step`` to ``last * step``: half of them at a
-    bound, the rest anywhere between, from eight bytes."""
-    count = last - first + 1
-
-    def make(raw: bytes, draw: Draw) -> int:
-        code = _code(raw)
-        value = first + (code >> 1) % count if code & 1 == 0 else (first, last)[code >> 1 & 1]
-        return value * step
-
-    return 8, make
-
-
-def text_drawer(low: int, high: int) -> Drawer:
-    """Strings of ``low`` to ``high`` characters (see ``text_part``)."""
-    return _drawer_of(text_part(low, high))
+    return text
 
 
 def integer_drawer(first: int, last: int, step: int) -> Drawer:
-    """Multiples of ``step`` from ``first * step`` to ``last * step`` (see ``integer_part``)."""
-    return _drawer_of(integer_part(first, last, step))
+    """Multiples of ``step`` from ``first * step`` to ``last * step``: half of them at a
+    bound, the rest anywhere between; one choice when there are at most ``SMALL_RANGE``
+    values (Hypothesis draws such a range uniformly), else two."""
+    count = last - first + 1
+    if count <= SMALL_RANGE:
+        codes = st.integers(0, 2 * count - 1)  # below count: that value; above: a bound
+
+        def small(draw: Draw) -> int:
+            code: int = draw(codes)
+            return (first + code if code < count else (first, last)[code % 2]) * step
+
+        return small
+    between = st.integers(first, last)
+
+    def integer(draw: Draw) -> int:
+        edge = draw(_EDGES)
+        return int((draw(between) if edge < 2 else (first, last)[edge - 2]) * step)
+
+    return integer
 
 
 # ── paths inside one scope (the task, or one item of an object array) ───────
@@ -367,13 +345,6 @@ class Factory:
             p for p, s in self.params.items() if s.get("items", {}).get("type") == "object"
         }
         self._drawers: dict[str, Drawer] = {}
-        self._parts: dict[str, Part] = {}
-        rows = [{name: row[name] for name in self.dims} for row in self.rows]
-        self.row_part: Part = (
-            (1, lambda raw, draw: dict(rows[raw[0] % len(rows)]))
-            if rows
-            else (0, lambda raw, draw: {})
-        )
         self._scopes: dict[tuple[str, frozenset[str]], Drawer] = {}
         self.ruled = {path for rule in self.rules for path in _rule_paths(rule)} | set(self.dims)
         self.references = [
@@ -382,8 +353,8 @@ class Factory:
             if rule["kind"] == "promptReferences"
         ]
 
-    # ── values: every parameter is a part (bytes + further draws); the children of an
-    # object decode from one byte string, so most values cost no choice of their own ──
+    # ── values: drawers (``draw -> value``) call primitive strategies directly, so a value
+    # costs its choices and nothing more ────────────────────────────────────
 
     def children(self, scope: str) -> list[dict[str, Any]]:
         prefix = f"{scope}." if scope else ""
@@ -395,60 +366,49 @@ class Factory:
 
     def drawer(self, path: str) -> Drawer:
         if path not in self._drawers:
-            self._drawers[path] = _drawer_of(self.part(path))
+            self._drawers[path] = self._drawer(path)
         return self._drawers[path]
 
     def value(self, path: str) -> st.SearchStrategy[Any]:
         """Values of the parameter at ``path`` (objects with random optional children)."""
         return _strategy(self.drawer(path))
 
-    def part(self, path: str) -> Part:
-        if path not in self._parts:
-            self._parts[path] = self._part(path)
-        return self._parts[path]
-
-    def _part(self, path: str) -> Part:
+    def _drawer(self, path: str) -> Drawer:
         p = self.params[path]
         enum = p.get("enum", [])
         if "const" in p or len(enum) == 1:
             fixed = p.get("const", enum[0] if enum else None)
-            return 0, lambda raw, draw: fixed
+            return lambda draw: fixed
         if enum:
-            return 2, lambda raw, draw: enum[_code(raw) % len(enum)]
+            values = st.sampled_from(enum)
+            return lambda draw: draw(values)
         kind = p["types"][0]
         if kind == "object":
-            scope = self.scope_drawer(path)
-            return 0, lambda raw, draw: scope(draw)
+            return self.scope_drawer(path)
         if kind == "array":
             return self.array(p)
         return self.scalar(kind, p)
 
-    def scalar(self, kind: str, p: dict[str, Any]) -> Part:
+    def scalar(self, kind: str, p: dict[str, Any]) -> Drawer:
         if kind == "boolean":
-            return 1, lambda raw, draw: bool(raw[0] & 1)
+            return lambda draw: draw(_BOOLEANS)
         if kind == "integer":
             step = int(p.get("multipleOf", 1))
             low = p.get("minimum", -(2**31))
             high = p.get("maximum", low + 10**6 if "minimum" in p else 2**31)
-            return integer_part(math.ceil(low / step), math.floor(high / step), step)
+            return integer_drawer(math.ceil(low / step), math.floor(high / step), step)
         if kind == "number":
             numbers = st.floats(
                 p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False
             )
-            return 0, lambda raw, draw: draw(numbers)
+            return lambda draw: draw(numbers)
         fmt = p.get("format")
-        found = format_builder(fmt) if fmt is not None else None
-        if found is not None:
-            size, build = found
-            return size, lambda raw, draw: build(raw)
         if fmt is not None:
-            regex = format_drawer(fmt)
-            return 0, lambda raw, draw: regex(draw)
+            return format_drawer(fmt)
         low = p.get("minLength", 0)
-        return text_part(low, p.get("maxLength", low + MAX_TEXT))
+        return text_drawer(low, p.get("maxLength", low + MAX_TEXT))
 
-    def array(self, p: dict[str, Any]) -> Part:
-        """A size from one byte; format items from one more byte string, others each drawn."""
+    def array(self, p: dict[str, Any]) -> Drawer:
         items = p["items"]
         low = max(1, p.get("minItems", 1))  # empty arrays are "not provided"
         high = min(p.get("maxItems", MAX_ITEMS), MAX_ITEMS)
@@ -458,69 +418,62 @@ class Factory:
         elif "format" in items:
             element = format_drawer(items["format"])
         else:
-            element = _drawer_of(self.scalar(items["type"], {}))
-        count = max(low, high) - low + 1
+            element = self.scalar(items["type"], {})
+        sizes = st.integers(low, max(low, high))
         found = format_builder(items["format"]) if "format" in items else None
-        if found is not None:  # every item from one byte string
+        if found is not None:  # every item from one byte string: two choices in all
             unit, build = found
+            batches = {
+                n: st.binary(min_size=n * unit, max_size=n * unit)
+                for n in range(low, max(low, high) + 1)
+            }
 
-            def formatted(raw: bytes, draw: Draw) -> list[str]:
-                batch: bytes = draw(_bytes((low + raw[0] % count) * unit))
-                return [build(batch[i : i + unit]) for i in range(0, len(batch), unit)]
+            def formatted(draw: Draw) -> list[str]:
+                raw: bytes = draw(batches[draw(sizes)])
+                return [build(raw[i : i + unit]) for i in range(0, len(raw), unit)]
 
-            return 1, formatted
-        return 1, lambda raw, draw: [element(draw) for _ in range(low + raw[0] % count)]
+            return formatted
+        return lambda draw: [element(draw) for _ in range(draw(sizes))]  # one choice for the size
 
     def scope_drawer(self, scope: str, skip: frozenset[str] = frozenset()) -> Drawer:
         """Objects of ``scope`` (the task when empty): every required child, and a random set
-        of the optional ones (but ``skip``); the dimensions come as one supported row. Which
-        optional children are there and every child's bytes are one choice."""
+        of the optional ones (but ``skip``), chosen with one draw; the dimensions come as
+        one supported row."""
         key = (scope, skip)
         if key not in self._scopes:
             self._scopes[key] = self._scope_drawer(scope, skip)
         return self._scopes[key]
 
     def _scope_drawer(self, scope: str, skip: frozenset[str]) -> Drawer:
-        # (name, offset of its bytes, part, whether it makes the whole dimension row)
-        required: list[tuple[str, int, Part, bool]] = []
-        optional: list[tuple[str, int, Part, bool]] = []
+        # (name, drawer, whether it draws the whole dimension row)
+        required: list[tuple[str, Drawer, bool]] = []
+        optional: list[tuple[str, Drawer, bool]] = []
         for child in self.children(scope):
             path = child["path"]
             if path in skip or path in self.dims[1:]:
                 continue  # the first dimension stands for the row
             row = path in self.dims
-            part = self.row_part if row else self.part(path)
-            (required if child.get("required") else optional).append(
-                (path.rsplit(".", 1)[-1], 0, part, row)
-            )
-        mask_size = (len(optional) + 7) // 8  # a random bit for each optional child
-        offset = mask_size
-        entries: list[list[tuple[str, int, Part, bool]]] = [[], []]
-        for group, found in zip(entries, (required, optional)):
-            for name, _, part, row in found:
-                group.append((name, offset, part, row))
-                offset += part[0]
-        required, optional = entries
-        raw_values = _bytes(offset)
-
-        def put(
-            obj: dict[str, Any], raw: bytes, draw: Draw, name: str, at: int, part: Part, row: bool
-        ) -> None:
-            value = part[1](raw[at : at + part[0]], draw)
-            if row:
-                obj.update(value)
-            else:
-                obj[name] = value
+            entry = (path.rsplit(".", 1)[-1], self.draw_row if row else self.drawer(path), row)
+            (required if child.get("required") else optional).append(entry)
+        # one choice for which optional children are there: a random bit each (bytes are
+        # drawn uniformly; they shrink towards none)
+        mask = st.binary(min_size=(len(optional) + 7) // 8, max_size=(len(optional) + 7) // 8)
 
         def build(draw: Draw) -> dict[str, Any]:
-            raw: bytes = draw(raw_values)
             obj: dict[str, Any] = {}
-            for entry in required:
-                put(obj, raw, draw, *entry)
-            bits = _code(raw[:mask_size])
-            for index, entry in enumerate(optional):
-                if bits >> index & 1:
-                    put(obj, raw, draw, *entry)
+            for name, drawer, row in required:
+                if row:
+                    obj.update(drawer(draw))
+                else:
+                    obj[name] = drawer(draw)
+            if optional:
+                bits = int.from_bytes(draw(mask), "little")
+                for index, (name, drawer, row) in enumerate(optional):
+                    if bits >> index & 1:
+                        if row:
+                            obj.update(drawer(draw))
+                        else:
+                            obj[name] = drawer(draw)
             return obj
 
         return build
@@ -533,6 +486,11 @@ class Factory:
         child = _pick(draw, self.children(path))["path"]
         value[child.rsplit(".", 1)[-1]] = self.provided_value(draw, child)
         return value
+
+    def draw_row(self, draw: Draw) -> dict[str, Any]:
+        """The dimension parameters of one supported row."""
+        row = draw(self.row_values)
+        return {name: row[name] for name in self.dims}
 
     def _reference_values(self, rule: dict[str, Any]) -> st.SearchStrategy[str]:
         """Half the time none (""), else a reference of a promptReferences rule numbered
