@@ -190,6 +190,26 @@ def test_a_shrunk_violation_still_breaks_its_rule(rule_id: str) -> None:
     )
     violations = kling.CONTRACT.violations(minimal)
     assert violations and {v.rule for v in violations} == {rule_id}
+    # and it is small: besides the required parameters, only what the rule reads is there
+    rule = next(r for r in kling.tables.RULES if r["id"] == rule_id)
+    params = {p["path"]: p for p in kling.tables.PARAMETERS}
+    read = {path for path in _strings(rule) if path in params}
+    if rule["kind"] == "dimensions" and kling.tables.DIMENSIONS:
+        read |= set(kling.tables.DIMENSIONS["params"])
+    required = {path for path, p in params.items() if p.get("required") and "." not in path}
+    assert set(minimal) <= required | {path.split(".")[0] for path in read}, minimal
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a rule (its parameter paths among them)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 # ── the same over a real socket and over WebSocket (a smaller run) ──────────

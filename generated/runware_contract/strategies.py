@@ -16,6 +16,13 @@
   example therefore still breaks it.
 - ``cases(model)``: every (name, strategy) pair of the above.
 
+Speed: every Hypothesis choice costs about as much as checking a whole task, so the
+strategies make few of them: every strategy is built once per model (never inside a
+draw); which optional children an object has is one integer draw per eight children;
+a format value (URL, UUID, data URI...) is one ``binary`` draw shaped into the format;
+a number or a string is one draw plus one for "at a bound or between"; repair draws
+only where it has a real choice to make.
+
 Example::
 
     from hypothesis import given
@@ -33,6 +40,7 @@ import base64
 import copy
 import math
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -43,51 +51,118 @@ from hypothesis import strategies as st
 from .platform import FORMATS
 from .runtime import Violation, provided
 
-__all__ = ["cases", "field_violations", "rule_violations", "valid_tasks", "violation_targets"]
+__all__ = [
+    "cases",
+    "field_violations",
+    "format_values",
+    "rule_violations",
+    "valid_tasks",
+    "violation_targets",
+]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
+Drawer = Callable[[Draw], Any]  # draws one value with the draw function of a composite
 _MISSING: Any = object()
 TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 MAX_ITEMS = 3  # array sizes drawn when the spec sets no smaller bound
 MAX_TEXT = 40  # string lengths drawn between the bounds (the bounds themselves too)
+SEED_TEXT = 4  # a string longer than MAX_TEXT repeats a drawn seed of this length
+SMALL_RANGE = 100  # integer ranges drawn in one choice (values and bounds coded together)
+MAX_REFERENCE = 4  # prompt references are drawn numbered 1..MAX_REFERENCE (repair aims them)
 
 
 # ── values of the platform's formats ────────────────────────────────────────
-# Builders for the formats platform.yaml defines: far cheaper than generating from their
-# regular expressions, and a test checks every value they give fully matches the regex.
-# A format without a builder is generated from its regex.
+# Builders for the formats platform.yaml defines: each shapes one drawn byte string of
+# fixed size into a value (a single Hypothesis choice, far cheaper than generating from
+# the regular expression; bytes of a fixed size cost no "one more?" draw each), and a test
+# checks every value they give fully matches the regex. Lengths vary with a byte of the
+# draw. A union of formats with builders spends the first byte on which one. A format
+# without a builder is generated from its regex.
 
-_HOSTS = st.sampled_from(["example.com", "assets.example.org", "127.0.0.1:8080", "cdn.example.net"])
-_PATHS = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_/.", min_size=0, max_size=12)
-_URL = st.builds(
-    lambda scheme, host, path: f"{scheme}://{host}/{path}",
-    st.sampled_from(["http", "https"]),
-    _HOSTS,
-    _PATHS,
-)
-_PAYLOAD = st.binary(min_size=12, max_size=30).map(lambda b: base64.b64encode(b).decode())
-_BUILDERS: dict[str, st.SearchStrategy[str]] = {
-    "uuid-v4": st.uuids(version=4).map(str),
-    "uuid": st.uuids().map(str),
-    "url": _URL,
-    "uri": st.one_of(_URL, st.builds(lambda p: f"urn:example:{p}", _PATHS.filter(bool))),
-    "data-uri": st.builds(
-        lambda kind, data: f"data:image/{kind};base64,{data}",
-        st.sampled_from(["png", "jpeg", "webp"]),
-        _PAYLOAD,
-    ),
-    "base64": _PAYLOAD,
+_HOSTS = ("example.com", "assets.example.org", "127.0.0.1:8080", "cdn.example.net")
+_PATH_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_/."
+_IMAGE_KINDS = ("png", "jpeg", "webp")
+
+
+def _path(raw: bytes) -> str:
+    """0 to len(raw) - 1 path characters (the first byte says how many)."""
+    size = raw[0] % len(raw) if raw else 0
+    return "".join(_PATH_CHARS[b % len(_PATH_CHARS)] for b in raw[1 : 1 + size])
+
+
+def _url(raw: bytes) -> str:
+    return (
+        f"{('http', 'https')[raw[0] & 1]}://{_HOSTS[(raw[0] >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+    )
+
+
+def _uri(raw: bytes) -> str:
+    return f"urn:example:x{_path(raw[1:])}" if raw[0] & 8 else _url(raw)
+
+
+def _uuid(raw: bytes, version: int | None = None) -> str:
+    return str(uuid.UUID(bytes=raw[:16], version=version))
+
+
+def _base64(raw: bytes) -> str:
+    """12 to 17 bytes (the 16 to 24 characters the format needs), encoded."""
+    return base64.b64encode(raw[1 : 13 + raw[0] % 6]).decode()
+
+
+def _data_uri(raw: bytes) -> str:
+    payload = base64.b64encode(raw[2 : 3 + raw[1] % (len(raw) - 2)]).decode()
+    return f"data:image/{_IMAGE_KINDS[raw[0] % len(_IMAGE_KINDS)]};base64,{payload}"
+
+
+# name: (bytes drawn, builder)
+_BUILDERS: dict[str, tuple[int, Callable[[bytes], str]]] = {
+    "uuid-v4": (16, lambda raw: _uuid(raw, 4)),
+    "uuid": (16, _uuid),
+    "url": (14, _url),
+    "uri": (14, _uri),
+    "data-uri": (18, _data_uri),
+    "base64": (18, _base64),
 }
+_FORMAT_DRAWERS: dict[str, Drawer] = {}
+
+
+def format_drawer(name: str) -> Drawer:
+    """A drawer of values of a platform format: a builder, a union of builders, or the regex."""
+    if name not in _FORMAT_DRAWERS:
+        _FORMAT_DRAWERS[name] = _format_drawer(name)
+    return _FORMAT_DRAWERS[name]
 
 
 def format_values(name: str) -> st.SearchStrategy[str]:
-    """Values of a platform format: a builder, a union of builders, or the regex."""
+    """Values of a platform format (see ``format_drawer``)."""
+    return _strategy(format_drawer(name))
+
+
+def format_builder(name: str) -> tuple[int, Callable[[bytes], str]] | None:
+    """(bytes per value, builder) of a format with a builder or a union of them, else None."""
     if name in _BUILDERS:
         return _BUILDERS[name]
     parts = _UNIONS.get(name)
-    if parts and all(p in _BUILDERS for p in parts):
-        return st.one_of(*(_BUILDERS[p] for p in parts))
-    return st.from_regex(FORMATS[name][0], fullmatch=True)
+    if not parts or not all(p in _BUILDERS for p in parts):
+        return None
+    builders = [_BUILDERS[p] for p in parts]
+    most = max(size for size, _ in builders)
+
+    def pick(raw: bytes) -> str:
+        size, build = builders[raw[0] % len(builders)]
+        return build(raw[1 : 1 + size])
+
+    return 1 + most, pick
+
+
+def _format_drawer(name: str) -> Drawer:
+    found = format_builder(name)
+    if found is None:
+        regex = st.from_regex(FORMATS[name][0], fullmatch=True)
+        return lambda draw: draw(regex)
+    size, build = found
+    raw = st.binary(min_size=size, max_size=size)
+    return lambda draw: build(draw(raw))
 
 
 # Formats defined as unions of others (from platform.yaml), for format_values.
@@ -96,12 +171,82 @@ _UNIONS: dict[str, list[str]] = {
     "video-ref": ["uuid", "url"],
 }
 
+_INDEXES: dict[int, st.SearchStrategy[int]] = {}
+_BOOLEANS = st.booleans()
+_ANY_INTEGER = st.integers()
+_EDGES = st.integers(0, 3)  # 0, 1: between the bounds; 2: at the lower; 3: at the upper
 
-def _text(size: int) -> st.SearchStrategy[str]:
-    """Text of exactly ``size`` characters; long ones repeat a short drawn seed."""
-    if size <= 64:
-        return st.text(TEXT, min_size=size, max_size=size)
-    return st.text(TEXT, min_size=1, max_size=8).map(lambda seed: (seed * size)[:size])
+
+def _pick(draw: Draw, options: list[Any]) -> Any:
+    """One of ``options`` (shrinking towards the first): ``sampled_from`` without building a
+    strategy per draw."""
+    if len(options) == 1:
+        return options[0]
+    if len(options) not in _INDEXES:
+        _INDEXES[len(options)] = st.integers(0, len(options) - 1)
+    return options[draw(_INDEXES[len(options)])]
+
+
+def _strategy(drawer: Drawer) -> st.SearchStrategy[Any]:
+    @st.composite
+    def build(draw: Draw) -> Any:
+        return drawer(draw)
+
+    return build()
+
+
+def _fit(seed: str, size: int) -> str:
+    """``seed`` repeated or cut to exactly ``size`` characters."""
+    seed = seed or "x"
+    return (seed * (size // len(seed) + 1))[:size]
+
+
+def text_drawer(low: int, high: int) -> Drawer:
+    """Strings of ``low`` to ``high`` characters: half of them exactly at a bound, the rest
+    of any length between (up to ``MAX_TEXT`` over the lower bound); two choices each: the
+    length, then text of exactly that length (no "one more?" draw per character; a length
+    over ``MAX_TEXT`` repeats a short drawn seed)."""
+    top = min(high, low + MAX_TEXT)
+    count = top - low + 1
+    lengths = st.integers(0, 2 * count - 1)  # below count: low + that; above: a bound
+    texts = {
+        size: st.text(TEXT, min_size=size, max_size=size)
+        for size in {*range(low, top + 1), high}
+        if size <= low + MAX_TEXT
+    }
+    seeds = st.text(TEXT, min_size=SEED_TEXT, max_size=SEED_TEXT)
+
+    def text(draw: Draw) -> str:
+        code: int = draw(lengths)
+        size = low + code if code < count else (low, high)[code % 2]
+        if size in texts:
+            drawn: str = draw(texts[size])
+            return drawn
+        return _fit(draw(seeds), size)
+
+    return text
+
+
+def integer_drawer(first: int, last: int, step: int) -> Drawer:
+    """Multiples of ``step`` from ``first * step`` to ``last * step``: half of them at a
+    bound, the rest anywhere between; one choice when there are at most ``SMALL_RANGE``
+    values (Hypothesis draws such a range uniformly), else two."""
+    count = last - first + 1
+    if count <= SMALL_RANGE:
+        codes = st.integers(0, 2 * count - 1)  # below count: that value; above: a bound
+
+        def small(draw: Draw) -> int:
+            code: int = draw(codes)
+            return (first + code if code < count else (first, last)[code % 2]) * step
+
+        return small
+    between = st.integers(first, last)
+
+    def integer(draw: Draw) -> int:
+        edge = draw(_EDGES)
+        return int((draw(between) if edge < 2 else (first, last)[edge - 2]) * step)
+
+    return integer
 
 
 # ── paths inside one scope (the task, or one item of an object array) ───────
@@ -129,29 +274,87 @@ def _set(obj: dict[str, Any], parts: list[str], value: Any) -> None:
     obj[parts[-1]] = value
 
 
+def _at(obj: Any, wire: list[str]) -> Any:
+    """The value at a wire path (array indexes as numbers), or _MISSING."""
+    for part in wire:
+        if isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        elif isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        else:
+            return _MISSING
+    return obj
+
+
 def _delete(obj: dict[str, Any], parts: list[str]) -> None:
     parent = _get(obj, parts[:-1]) if len(parts) > 1 else obj
     if isinstance(parent, dict):
         parent.pop(parts[-1], None)
 
 
+def _rule_paths(rule: dict[str, Any]) -> Iterator[str]:
+    """Every parameter path a rule reads."""
+    for op in rule.get("params", []):
+        yield from op
+    for clause in (rule.get("when"), rule.get("then")):
+        for cond in clause["conditions"] if clause else []:
+            yield cond["path"]
+    yield from rule.get("forbid", [])
+    yield from rule.get("in", [])
+    for key in ("target", "param"):
+        if key in rule:
+            yield rule[key]
+
+
 class _Conflict(Exception):
     """Repair would have to change something a breaker locked."""
 
 
+def _reference_template(pattern: str) -> Callable[[int], str] | None:
+    """A builder of texts matching a prompt-reference ``pattern`` whose one group is the
+    number (``<<<element_(\\d+)>>>`` gives ``n -> "<<<element_n>>>"``), or None when the
+    pattern is not that simple."""
+    head, group, tail = pattern.partition(r"(\d+)")
+    if not group:
+        return None
+
+    def literal(text: str) -> str:
+        return re.sub(r"\\(.)", r"\1", text)
+
+    def build(n: int) -> str:
+        return f"{literal(head)}{n}{literal(tail)}"
+
+    ok = all(re.fullmatch(pattern, build(n)) for n in (0, 1, 12))
+    return build if ok else None
+
+
 class Factory:
-    """Generation and repair for one model, from its PARAMETERS, RULES and DIMENSIONS."""
+    """Generation and repair for one model, from its PARAMETERS, RULES and DIMENSIONS.
+    Every strategy is built once (on first use) and reused for every draw."""
 
     def __init__(self, model: ModuleType) -> None:
         self.model = model
         self.params: dict[str, dict[str, Any]] = {p["path"]: p for p in model.tables.PARAMETERS}
         self.rules: list[dict[str, Any]] = list(model.tables.RULES)
         self.dimensions: dict[str, Any] | None = model.tables.DIMENSIONS
+        self.dims: list[str] = list(self.dimensions["params"]) if self.dimensions else []
+        self.rows: list[dict[str, Any]] = list(self.dimensions["rows"]) if self.dimensions else []
+        self.row_values = st.sampled_from(self.rows) if self.rows else st.nothing()
+        self.sizes = {tuple(row[d] for d in self.dims) for row in self.rows}
         self.object_arrays = {
             p for p, s in self.params.items() if s.get("items", {}).get("type") == "object"
         }
+        self._drawers: dict[str, Drawer] = {}
+        self._scopes: dict[tuple[str, frozenset[str]], Drawer] = {}
+        self.ruled = {path for rule in self.rules for path in _rule_paths(rule)} | set(self.dims)
+        self.references = [
+            (rule, self._reference_values(rule))
+            for rule in self.rules
+            if rule["kind"] == "promptReferences"
+        ]
 
-    # ── values ──────────────────────────────────────────────────────────────
+    # ── values: drawers (``draw -> value``) call primitive strategies directly, so a value
+    # costs its choices and nothing more ────────────────────────────────────
 
     def children(self, scope: str) -> list[dict[str, Any]]:
         prefix = f"{scope}." if scope else ""
@@ -161,78 +364,174 @@ class Factory:
             if path.startswith(prefix) and "." not in path[len(prefix) :]
         ]
 
+    def drawer(self, path: str) -> Drawer:
+        if path not in self._drawers:
+            self._drawers[path] = self._drawer(path)
+        return self._drawers[path]
+
     def value(self, path: str) -> st.SearchStrategy[Any]:
+        """Values of the parameter at ``path`` (objects with random optional children)."""
+        return _strategy(self.drawer(path))
+
+    def _drawer(self, path: str) -> Drawer:
         p = self.params[path]
-        if "const" in p:
-            return st.just(p["const"])
-        if "enum" in p:
-            return st.sampled_from(p["enum"])
+        enum = p.get("enum", [])
+        if "const" in p or len(enum) == 1:
+            fixed = p.get("const", enum[0] if enum else None)
+            return lambda draw: fixed
+        if enum:
+            values = st.sampled_from(enum)
+            return lambda draw: draw(values)
         kind = p["types"][0]
         if kind == "object":
-            return self.scope_object(path)
+            return self.scope_drawer(path)
         if kind == "array":
             return self.array(p)
         return self.scalar(kind, p)
 
-    def scalar(self, kind: str, p: dict[str, Any]) -> st.SearchStrategy[Any]:
+    def scalar(self, kind: str, p: dict[str, Any]) -> Drawer:
         if kind == "boolean":
-            return st.booleans()
+            return lambda draw: draw(_BOOLEANS)
         if kind == "integer":
             step = int(p.get("multipleOf", 1))
             low = p.get("minimum", -(2**31))
             high = p.get("maximum", low + 10**6 if "minimum" in p else 2**31)
-            first, last = math.ceil(low / step), math.floor(high / step)
-            edges = st.sampled_from([first, last])
-            return st.one_of(edges, st.integers(first, last)).map(lambda n: n * step)
+            return integer_drawer(math.ceil(low / step), math.floor(high / step), step)
         if kind == "number":
-            low, high = p.get("minimum"), p.get("maximum")
-            return st.floats(low, high, allow_nan=False, allow_infinity=False)
+            numbers = st.floats(
+                p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False
+            )
+            return lambda draw: draw(numbers)
         fmt = p.get("format")
         if fmt is not None:
-            return format_values(fmt)
+            return format_drawer(fmt)
         low = p.get("minLength", 0)
-        high = p.get("maxLength", low + MAX_TEXT)
-        sizes = st.one_of(st.sampled_from([low, high]), st.integers(low, min(high, low + MAX_TEXT)))
-        return sizes.flatmap(_text)
+        return text_drawer(low, p.get("maxLength", low + MAX_TEXT))
 
-    def array(self, p: dict[str, Any]) -> st.SearchStrategy[list[Any]]:
+    def array(self, p: dict[str, Any]) -> Drawer:
         items = p["items"]
         low = max(1, p.get("minItems", 1))  # empty arrays are "not provided"
         high = min(p.get("maxItems", MAX_ITEMS), MAX_ITEMS)
         if items["type"] == "object":
             high = min(high, 2)  # objects are large: two items exercise every per-item rule
-            element: st.SearchStrategy[Any] = self.scope_object(p["path"])
+            element = self.scope_drawer(p["path"])
         elif "format" in items:
-            element = format_values(items["format"])
+            element = format_drawer(items["format"])
         else:
             element = self.scalar(items["type"], {})
-        return st.lists(element, min_size=low, max_size=max(low, high))
+        sizes = st.integers(low, max(low, high))
+        found = format_builder(items["format"]) if "format" in items else None
+        if found is not None:  # every item from one byte string: two choices in all
+            unit, build = found
+            batches = {
+                n: st.binary(min_size=n * unit, max_size=n * unit)
+                for n in range(low, max(low, high) + 1)
+            }
 
-    def scope_object(self, scope: str) -> st.SearchStrategy[dict[str, Any]]:
-        @st.composite
+            def formatted(draw: Draw) -> list[str]:
+                raw: bytes = draw(batches[draw(sizes)])
+                return [build(raw[i : i + unit]) for i in range(0, len(raw), unit)]
+
+            return formatted
+        return lambda draw: [element(draw) for _ in range(draw(sizes))]  # one choice for the size
+
+    def scope_drawer(self, scope: str, skip: frozenset[str] = frozenset()) -> Drawer:
+        """Objects of ``scope`` (the task when empty): every required child, and a random set
+        of the optional ones (but ``skip``), chosen with one draw; the dimensions come as
+        one supported row."""
+        key = (scope, skip)
+        if key not in self._scopes:
+            self._scopes[key] = self._scope_drawer(scope, skip)
+        return self._scopes[key]
+
+    def _scope_drawer(self, scope: str, skip: frozenset[str]) -> Drawer:
+        # (name, drawer, whether it draws the whole dimension row)
+        required: list[tuple[str, Drawer, bool]] = []
+        optional: list[tuple[str, Drawer, bool]] = []
+        for child in self.children(scope):
+            path = child["path"]
+            if path in skip or path in self.dims[1:]:
+                continue  # the first dimension stands for the row
+            row = path in self.dims
+            entry = (path.rsplit(".", 1)[-1], self.draw_row if row else self.drawer(path), row)
+            (required if child.get("required") else optional).append(entry)
+        # one choice for which optional children are there: a random bit each (bytes are
+        # drawn uniformly; they shrink towards none)
+        mask = st.binary(min_size=(len(optional) + 7) // 8, max_size=(len(optional) + 7) // 8)
+
         def build(draw: Draw) -> dict[str, Any]:
             obj: dict[str, Any] = {}
-            for child in self.children(scope):
-                name = child["path"].rsplit(".", 1)[-1]
-                if child.get("required") or draw(st.booleans()):
-                    obj[name] = draw(self.value(child["path"]))
+            for name, drawer, row in required:
+                if row:
+                    obj.update(drawer(draw))
+                else:
+                    obj[name] = drawer(draw)
+            if optional:
+                bits = int.from_bytes(draw(mask), "little")
+                for index, (name, drawer, row) in enumerate(optional):
+                    if bits >> index & 1:
+                        if row:
+                            obj.update(drawer(draw))
+                        else:
+                            obj[name] = drawer(draw)
             return obj
 
-        return build()
+        return build
+
+    def provided_value(self, draw: Draw, path: str) -> Any:
+        """A value of ``path`` that counts as provided: an object drawn empty gets one child."""
+        value = self.drawer(path)(draw)
+        if provided(value) or not isinstance(value, dict):
+            return value
+        child = _pick(draw, self.children(path))["path"]
+        value[child.rsplit(".", 1)[-1]] = self.provided_value(draw, child)
+        return value
+
+    def draw_row(self, draw: Draw) -> dict[str, Any]:
+        """The dimension parameters of one supported row."""
+        row = draw(self.row_values)
+        return {name: row[name] for name in self.dims}
+
+    def _reference_values(self, rule: dict[str, Any]) -> st.SearchStrategy[str]:
+        """Half the time none (""), else a reference of a promptReferences rule numbered
+        1..MAX_REFERENCE (repair aims it); one choice."""
+        build = _reference_template(rule["pattern"])
+        if build is None:
+            return st.one_of(st.just(""), st.from_regex(rule["pattern"], fullmatch=True))
+        return st.integers(0, 2 * MAX_REFERENCE - 1).map(
+            lambda n: build(n - MAX_REFERENCE + 1) if n >= MAX_REFERENCE else ""
+        )
 
     # ── repair: make every rule hold, leaving locked paths alone ────────────
 
-    def repair(self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None) -> None:
-        for _ in range(20):  # random choices (which exactlyOne operand stays) converge
+    def repair(
+        self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None, within: str = ""
+    ) -> list[Violation]:
+        """Make every rule but ``skip`` hold (only the rules scoped inside ``within``, if
+        given); returns the task's violations after. The contract says which rules are
+        broken, so a task that already keeps them costs one check."""
+        rules = [
+            r
+            for r in self.rules
+            if r["id"] != skip and (not within or f"{r.get('scope', '')}.".startswith(f"{within}."))
+        ]
+        ids = {r["id"] for r in rules}
+        for attempt in range(20):  # random choices (which exactlyOne operand stays) converge
+            found = self.violations(task)
+            broken = {v.rule for v in found} & ids
+            if not broken:
+                return found
             changed = False
-            for rule in self.rules:
-                if rule["id"] == skip:
+            for rule in rules:
+                if rule["id"] not in broken:
                     continue
                 scope = rule.get("scope", "")
                 for obj, prefix in self._scope_objects(task, scope):
-                    changed |= self._repair_rule(draw, rule, obj, prefix, scope, locked)
+                    changed |= self._repair_rule(
+                        draw, rule, obj, prefix, scope, locked, attempt > 2
+                    )
             if not changed:
-                return
+                break  # the contract sees a break that repair does not
         raise _Conflict("repair did not settle")
 
     def _scope_objects(
@@ -259,14 +558,13 @@ class Factory:
         if self._present(obj, path, scope):
             return False
         self._guard(prefix, path, scope, locked)
-        dims = self.dimensions["params"] if self.dimensions else []
-        if path in dims:  # a dimension is drawn as a whole supported row
-            row = draw(st.sampled_from(self.dimensions["rows"] if self.dimensions else []))
-            for name in dims:
+        if path in self.dims:  # a dimension is drawn as a whole supported row
+            row = draw(self.row_values)
+            for name in self.dims:
                 self._guard(prefix, name, scope, locked)
                 _set(obj, self._rel(name, scope), row[name])
             return True
-        _set(obj, self._rel(path, scope), draw(self.value(path)))
+        _set(obj, self._rel(path, scope), self.provided_value(draw, path))
         return True
 
     def _remove(
@@ -274,14 +572,32 @@ class Factory:
     ) -> bool:
         if not self._present(obj, path, scope):
             return False
-        self._guard(prefix, path, scope, locked)
+        self._guard(prefix, path, scope, locked, removal=True)
         _delete(obj, self._rel(path, scope))
         return True
 
-    def _guard(self, prefix: str, path: str, scope: str, locked: set[str]) -> None:
+    def _guard(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> None:
+        if self._locked(prefix, path, scope, locked, removal):
+            raise _Conflict(prefix + ".".join(self._rel(path, scope)))
+
+    def _locked(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> bool:
+        """Whether changing (or, with ``removal``, removing) ``path`` touches a lock. A lock
+        is a wire path that must not change at all, or ``+`` and a wire path that must stay
+        present (its inside may change)."""
+        if not locked:
+            return False
         where = prefix + ".".join(self._rel(path, scope))
-        if where in locked or any(where.startswith(f"{lock}.") for lock in locked):
-            raise _Conflict(where)
+        for lock in locked:
+            if lock.startswith("+"):
+                if removal and (where == lock[1:] or lock[1:].startswith(f"{where}.")):
+                    return True
+            elif where == lock or where.startswith(f"{lock}.") or lock.startswith(f"{where}."):
+                return True
+        return False
 
     def _holds(self, clause: dict[str, Any], obj: dict[str, Any], scope: str) -> bool:
         results = []
@@ -299,21 +615,64 @@ class Factory:
         prefix: str,
         scope: str,
         locked: set[str],
+        stubborn: bool = False,
+    ) -> bool:
+        """Make one rule hold in one object. When a lock keeps the fix out, or when adding
+        what a condition requires keeps being undone (``stubborn``: repair has not settled
+        after a few rounds), make the rule's condition false instead."""
+        conditional = "when" in rule and self._holds(rule["when"], obj, scope)
+        if not (stubborn and conditional and rule["kind"] == "requires"):
+            try:
+                return self._repair_kind(draw, rule, obj, prefix, scope, locked)
+            except _Conflict:
+                if not conditional:
+                    raise
+        present = [
+            c["path"] for c in rule["when"]["conditions"] if self._present(obj, c["path"], scope)
+        ]
+        if rule["when"]["mode"] == "allOf":
+            present = [
+                p for p in present if not self._locked(prefix, p, scope, locked, removal=True)
+            ][:1]
+        if not present:
+            raise _Conflict(rule["id"])
+        return any([self._remove(obj, p, scope, prefix, locked) for p in present])
+
+    def _repair_kind(
+        self,
+        draw: Draw,
+        rule: dict[str, Any],
+        obj: dict[str, Any],
+        prefix: str,
+        scope: str,
+        locked: set[str],
     ) -> bool:
         kind = rule["kind"]
         args = (obj, scope, prefix, locked)
         if kind == "exactlyOne":
             given = [op for op in rule["params"] if any(self._present(obj, p, scope) for p in op)]
-            if not given:
-                choice = draw(st.sampled_from(rule["params"]))
+            if not given:  # add a random operand that no lock keeps out
+                free = [
+                    op
+                    for op in rule["params"]
+                    if not any(self._locked(prefix, p, scope, locked) for p in op)
+                ]
+                choice = _pick(draw, free or rule["params"])
                 return any([self._add(draw, obj, p, scope, prefix, locked) for p in choice])
-            if len(given) > 1:
-                keep = draw(st.sampled_from(given))
-                return any(
-                    self._remove(obj, p, scope, prefix, locked)
+            if len(given) > 1:  # keep a locked operand if any, else the first (no draw, no loop)
+                held = [
+                    op
                     for op in given
-                    if op is not keep
-                    for p in op
+                    if any(self._locked(prefix, p, scope, locked, removal=True) for p in op)
+                ]
+                keep = (held or given)[0]
+                return any(
+                    [
+                        self._remove(obj, p, scope, prefix, locked)
+                        for op in given
+                        if op is not keep
+                        for p in op
+                    ]
                 )
             return False
         if kind == "requires" and self._holds(rule["when"], obj, scope):
@@ -321,7 +680,7 @@ class Factory:
             if rule["then"]["mode"] == "anyOf":
                 if any(self._present(obj, t, scope) for t in targets):
                     return False
-                targets = [draw(st.sampled_from(targets))]
+                targets = [_pick(draw, targets)]
             return any([self._add(draw, obj, t, scope, prefix, locked) for t in targets])
         if kind == "forbids" and self._holds(rule["when"], obj, scope):
             return any([self._remove(obj, p, *args[1:]) for p in rule["forbid"]])
@@ -338,14 +697,13 @@ class Factory:
                 return any([self._add(draw, obj, m, scope, prefix, locked) for m in members])
             return False
         if kind == "dimensions" and self.dimensions:
-            first, second = self.dimensions["params"]
+            first, second = self.dims
             size = (obj.get(first), obj.get(second))
-            rows = {(r["width"], r["height"]) for r in self.dimensions["rows"]}
-            if None not in size and size not in rows:
+            if None not in size and size not in self.sizes:
                 self._guard(prefix, first, scope, locked)
                 self._guard(prefix, second, scope, locked)
-                row = draw(st.sampled_from(self.dimensions["rows"]))
-                obj[first], obj[second] = row["width"], row["height"]
+                row = draw(self.row_values)
+                obj[first], obj[second] = row[first], row[second]
                 return True
             return False
         if kind == "framePositions":
@@ -370,19 +728,36 @@ class Factory:
         items = _get(obj, self._rel(rule["target"], scope))
         if not isinstance(items, list):
             return False
-        aliases = {(type(v), v): name for name, vs in rule["positions"].items() for v in vs}
+        positions: dict[str, list[Any]] = rule["positions"]
+        aliases = {
+            (type(v), v): (name, j) for name, vs in positions.items() for j, v in enumerate(vs)
+        }
+        field = rule["field"]
+        explicit = [
+            aliases.get((type(item[field]), item[field]))
+            if isinstance(item, dict) and field in item
+            else None
+            for item in items
+        ]
         taken: set[str] = set()
         changed = False
-        for index, item in enumerate(items):
-            if isinstance(item, dict) and rule["field"] in item:
-                value = item[rule["field"]]
-                position = aliases.get((type(value), value))
-                if position in taken:
-                    self._guard(prefix, f"{rule['target']}.{index}", scope, locked)
-                    del item[rule["field"]]  # it takes a free position automatically
-                    changed = True
-                elif position is not None:
-                    taken.add(position)
+        for index, found in enumerate(explicit):
+            if found is None:
+                continue  # no field: it takes a free position automatically
+            position, form = found
+            if position not in taken:
+                taken.add(position)
+                continue
+            self._guard(prefix, f"{rule['target']}.{index}", scope, locked)
+            later = {e[0] for e in explicit[index + 1 :] if e is not None}
+            free = [name for name in positions if name not in taken and name not in later]
+            if free:  # the same form of a free position ("first" -> "last", 0 -> -1)
+                forms = positions[free[0]]
+                items[index][field] = forms[min(form, len(forms) - 1)]
+                taken.add(free[0])
+            else:
+                del items[index][field]
+            changed = True
         return changed
 
     def _repair_references(
@@ -413,26 +788,31 @@ class Factory:
 
     # ── tasks ────────────────────────────────────────────────────────────────
 
-    def base(self, draw: Draw, require: tuple[str, ...]) -> tuple[dict[str, Any], set[str]]:
-        """A random task (rules not yet repaired) holding ``require``, and the wire paths
-        of the required parameters, for repair to leave alone."""
-        task: dict[str, Any] = draw(self.scope_object(""))
-        for rule in self.rules:  # put references into prompts sometimes, for repair to aim
-            if rule["kind"] == "promptReferences" and draw(st.booleans()):
+    def base(
+        self, draw: Draw, require: tuple[str, ...], skip: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], set[str]]:
+        """A random task (rules not yet repaired) holding ``require`` and none of the
+        top-level ``skip``, and presence locks (``+`` wire path) on the required parameters,
+        for repair to keep them."""
+        task: dict[str, Any] = self.scope_drawer("", skip)(draw)
+        for (
+            rule,
+            references,
+        ) in self.references:  # put references into prompts sometimes, for repair to aim
+            ref = draw(references)
+            if ref:
                 for path in rule["in"]:
                     if isinstance(task.get(path), str):
-                        ref = draw(st.from_regex(rule["pattern"], fullmatch=True))
                         task[path] = (ref + " " + task[path])[: self.params[path].get("maxLength")]
-        return task, {self.ensure(draw, task, path) for path in require}
+        return task, {f"+{self.ensure(draw, task, path)}" for path in require}
 
     def ensure(self, draw: Draw, task: dict[str, Any], path: str) -> str:
         """Make ``path`` present (in the first item of any object array on the way);
         returns its wire path (``inputs.elements.0.videos``)."""
-        dims = self.dimensions["params"] if self.dimensions else []
-        if path in dims:  # dimensions come as a whole supported row
-            if not all(isinstance(task.get(name), int) for name in dims):
-                row = draw(st.sampled_from(self.dimensions["rows"] if self.dimensions else []))
-                for name in dims:
+        if path in self.dims:  # dimensions come as a whole supported row
+            if not all(isinstance(task.get(name), int) for name in self.dims):
+                row = draw(self.row_values)
+                for name in self.dims:
                     task[name] = row[name]
             return path
         node: Any = task
@@ -442,46 +822,45 @@ class Factory:
             walked.append(part)
             if isinstance(node, list):
                 if not node:
-                    node.append(draw(self.value(".".join(walked[:-1])))[0])
+                    node.append(self.drawer(".".join(walked[:-1]))(draw)[0])
                 node = node[0]
                 wire.append("0")
             if not provided(node.get(part)):
-                node[part] = draw(self.value(".".join(walked)))
+                node[part] = self.provided_value(draw, ".".join(walked))
             node = node[part]
             wire.append(part)
+        return ".".join(wire)
+
+    def wire_path(self, path: str) -> str:
+        """``path`` in the first item of every object array on the way (``inputs.elements.0.videos``)."""
+        parts = path.split(".")
+        wire: list[str] = []
+        for k, part in enumerate(parts):
+            wire.append(part)
+            if k < len(parts) - 1 and ".".join(parts[: k + 1]) in self.object_arrays:
+                wire.append("0")
         return ".".join(wire)
 
     def discard(self, task: dict[str, Any], path: str) -> str:
         """Remove ``path`` (from the first item of any object array on the way); returns
         its wire path."""
-        node: Any = task
-        wire: list[str] = []
-        parts = path.split(".")
-        for i, part in enumerate(parts):
-            if isinstance(node, list):
-                if not node or not isinstance(node[0], dict):
-                    break
-                node = node[0]
-                wire.append("0")
-            wire.append(part)
-            if not isinstance(node, dict):
-                break
-            if i == len(parts) - 1:
-                node.pop(part, None)
-            elif part in node:
-                node = node[part]
-            else:
-                break
-        return ".".join(wire)
+        wire = self.wire_path(path)
+        parts = wire.split(".")
+        parent = _at(task, parts[:-1])
+        if isinstance(parent, dict):
+            parent.pop(parts[-1], None)
+        return wire
 
     def finish(
         self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None
-    ) -> dict[str, Any]:
+    ) -> list[Violation]:
+        """Repair ``task`` in place (rejecting the example when locks make it impossible);
+        returns its violations after."""
         try:
-            self.repair(draw, task, locked, skip)
+            return self.repair(draw, task, locked, skip)
         except _Conflict:
             assume(False)
-        return task
+            raise
 
     def violations(self, task: Any) -> list[Violation]:
         result: list[Violation] = self.model.CONTRACT.violations(task)
@@ -506,12 +885,10 @@ def valid_tasks(
 
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
-        task, locked = f.base(draw, require)
-        for name in exclude:
-            task.pop(name, None)
-        task = f.finish(draw, task, locked | set(exclude), None)
+        task, locked = f.base(draw, require, frozenset(exclude))
+        found = f.finish(draw, task, locked | set(exclude), None)
         assume(all(name not in task for name in exclude))
-        assume(not f.violations(task))
+        assume(not found)
         return task
 
     return build()
@@ -616,13 +993,27 @@ def field_violations(
     """Valid tasks but for one broken ``constraint`` of the parameter at ``path``."""
     f = _factory(model)
     p = f.params[path]
+    breaking = _breaking_values(p, constraint)
+    # A broken value replaces the parameter's: only its parent needs drawing, unless rules
+    # read the parameter (they must hold around it before it breaks).
+    replace = constraint not in ("required", "unknown", "maxItems") and path not in f.ruled
+    holder = path.rsplit(".", 1)[0] if "." in path else ""
+    need = ((holder,) if holder else ()) if replace else (path,)
+    # what repair must leave alone afterwards: the broken value, or (an added item or key)
+    # only the presence of the parameter
+    hold = "+" if constraint in ("maxItems", "unknown") else ""
+    wire = f.wire_path(path)
 
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
-        task, locked = f.base(draw, (path,))
-        task = f.finish(draw, task, locked, None)
-        assume(not f.violations(task))
-        found = _concrete(task, path)
+        task, locked = f.base(draw, need)
+        f.finish(draw, task, locked, None)
+        if replace:
+            parent = _at(task, wire.split(".")[:-1])
+            assume(isinstance(parent, dict))
+            found: tuple[str, Any, str] | None = (wire, parent, wire.rsplit(".", 1)[-1])
+        else:
+            found = _concrete(task, path)
         assume(found is not None)
         assert found is not None
         where, parent, key = found
@@ -631,19 +1022,20 @@ def field_violations(
         elif constraint == "unknown":
             target = parent[key]
             target = target[0] if isinstance(target, list) else target
-            target["bogusKey"] = draw(st.integers())
+            target["bogusKey"] = draw(_ANY_INTEGER)
             where = f"{where}.0.bogusKey" if isinstance(parent[key], list) else f"{where}.bogusKey"
         elif constraint == "maxItems":
             parent[key] = parent[key] + [copy.deepcopy(parent[key][0])] * (
                 p["maxItems"] + 1 - len(parent[key])
             )
         else:
-            parent[key] = draw(st.sampled_from(_breaking_values(p, constraint)))
-        found_violations = f.violations(task)
-        assume(
-            found_violations
-            and all(v.rule == constraint and v.parameter == where for v in found_violations)
-        )
+            parent[key] = _pick(draw, breaking)
+
+        def alone(found: list[Violation]) -> bool:
+            return bool(found) and all(v.rule == constraint and v.parameter == where for v in found)
+
+        if not alone(f.violations(task)):  # rules may read the broken value: repair around it
+            assume(alone(f.finish(draw, task, locked | {hold + where}, None)))
         return task
 
     return build()
@@ -665,9 +1057,8 @@ def rule_violations(model: ModuleType, rule_id: str) -> st.SearchStrategy[dict[s
             breaker(draw, f, rule, task, locked)
         except _Conflict:
             assume(False)
-        task = f.finish(draw, task, locked, rule_id)
-        found = f.violations(task)
-        assume(found and all(v.rule == rule_id for v in found))
+        found = f.finish(draw, task, locked, rule_id)
+        assume(bool(found) and all(v.rule == rule_id for v in found))
         return task
 
     return build()
@@ -679,9 +1070,14 @@ def _outside(f: Factory, rule: dict[str, Any]) -> list[Any]:
 
 
 def _lock_add(draw: Draw, f: Factory, task: dict[str, Any], path: str, locked: set[str]) -> None:
-    dims = f.dimensions["params"] if f.dimensions else []
+    """Make ``path`` present and lock it, its inside repaired first (a lock keeps repair out)."""
     wire = f.ensure(draw, task, path)
-    locked.update(dims if path in dims else [wire])
+    if "object" in f.params[path]["types"] or path in f.object_arrays:
+        try:
+            f.repair(draw, task, locked, None, within=path)
+        except _Conflict:
+            assume(False)
+    locked.update(f.dims if path in f.dims else [wire])
 
 
 def _lock_remove(f: Factory, task: dict[str, Any], path: str, locked: set[str]) -> None:
@@ -691,7 +1087,7 @@ def _lock_remove(f: Factory, task: dict[str, Any], path: str, locked: set[str]) 
 def _break_exactly_one(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
-    if draw(st.booleans()):  # none given
+    if draw(_BOOLEANS):  # none given
         for op in rule["params"]:
             for path in op:
                 _lock_remove(f, task, path, locked)
@@ -713,7 +1109,7 @@ def _break_forbids(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     _make_hold(draw, f, rule["when"], task, locked)
-    _lock_add(draw, f, task, draw(st.sampled_from(rule["forbid"])), locked)
+    _lock_add(draw, f, task, _pick(draw, rule["forbid"]), locked)
 
 
 def _break_limit(
@@ -730,28 +1126,23 @@ def _break_together(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     members = [op[0] for op in rule["params"]]
-    keep = draw(st.sampled_from(members))
+    keep = _pick(draw, members)
+    locked.add(f.ensure(draw, task, keep))  # first: a dimension comes with its whole row
     for m in members:
-        if m == keep:
-            locked.add(f.ensure(draw, task, m))
-        else:
+        if m != keep:
             _lock_remove(f, task, m, locked)
 
 
 def _break_dimensions(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
-    assert f.dimensions is not None
-    first, second = f.dimensions["params"]
-    rows = {(r["width"], r["height"]) for r in f.dimensions["rows"]}
-    widths = sorted({w for w, _ in rows})
-    heights = sorted({h for _, h in rows})
-    pair = draw(
-        st.tuples(st.sampled_from([*widths, 1, 4096]), st.sampled_from([*heights, 1, 4096])).filter(
-            lambda s: s not in rows
-        )
+    first, second = f.dims
+    widths = sorted({w for w, _ in f.sizes})
+    heights = sorted({h for _, h in f.sizes})
+    task[first], task[second] = _pick(
+        draw,
+        [(w, h) for w in [*widths, 1, 4096] for h in [*heights, 1, 4096] if (w, h) not in f.sizes],
     )
-    task[first], task[second] = pair
     locked.update((first, second))
 
 
@@ -760,12 +1151,12 @@ def _break_positions(
 ) -> None:
     wire = f.ensure(draw, task, rule["target"])
     items = _get(task, wire.split("."))
-    name = draw(st.sampled_from(sorted(rule["positions"])))
+    name = _pick(draw, sorted(rule["positions"]))
     values = rule["positions"][name]
     while len(items) < 2:
         items.append(copy.deepcopy(items[0]))
-    items[0][rule["field"]] = draw(st.sampled_from(values))
-    items[1][rule["field"]] = draw(st.sampled_from(values))
+    items[0][rule["field"]] = _pick(draw, values)
+    items[1][rule["field"]] = _pick(draw, values)
     locked.add(wire)
 
 
@@ -774,25 +1165,29 @@ def _break_references(
 ) -> None:
     target = _get(task, rule["target"].split("."))
     count = len(target) if isinstance(target, list) else 0
-    path = draw(st.sampled_from(rule["in"]))
+    path = _pick(draw, rule["in"])
     f.ensure(draw, task, path)
+    build = _reference_template(rule["pattern"])
+    if build is not None:
+        ref = build(_pick(draw, [count + n for n in range(1, MAX_REFERENCE + 1)] + [0]))
+    else:
 
-    def out_of_range(reference: str) -> bool:
-        match = re.fullmatch(rule["pattern"], reference)
-        return match is not None and not 1 <= int(match.group(1)) <= count
+        def out_of_range(reference: str) -> bool:
+            match = re.fullmatch(rule["pattern"], reference)
+            return match is not None and not 1 <= int(match.group(1)) <= count
 
-    ref = draw(st.from_regex(rule["pattern"], fullmatch=True).filter(out_of_range))
+        ref = draw(st.from_regex(rule["pattern"], fullmatch=True).filter(out_of_range))
     text = task[path]
     limit = f.params[path].get("maxLength")
     task[path] = (ref + " " + text)[:limit] if limit else ref + " " + text
-    locked.update({path, rule["target"]})
+    locked.update({path, f"+{rule['target']}"})  # the items may change, their number not
 
 
 def _break_value_when(
     draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     _make_hold(draw, f, rule["when"], task, locked)
-    _set(task, rule["param"].split("."), draw(st.sampled_from(_outside(f, rule))))
+    _set(task, rule["param"].split("."), _pick(draw, _outside(f, rule)))
     locked.add(rule["param"])
 
 
@@ -800,7 +1195,7 @@ def _make_hold(
     draw: Draw, f: Factory, clause: dict[str, Any], task: dict[str, Any], locked: set[str]
 ) -> None:
     conditions = clause["conditions"]
-    chosen = [draw(st.sampled_from(conditions))] if clause["mode"] == "anyOf" else conditions
+    chosen = [_pick(draw, conditions)] if clause["mode"] == "anyOf" else conditions
     for cond in chosen:
         if "equals" in cond:
             wire = f.ensure(draw, task, cond["path"])
