@@ -672,6 +672,29 @@ def test_cli_diff_of_two_pages_text_json_and_fail_on(variant_pages: tuple[Path, 
     assert missing.returncode == 2 and "gone.yaml" in missing.stderr
 
 
+def test_cli_reports_unreadable_inputs_in_one_line(
+    tmp_path: Path, variant_pages: tuple[Path, Path]
+) -> None:
+    page, _ = variant_pages
+    binary = tmp_path / "latin1.md"
+    binary.write_bytes("Caf\xe9".encode("latin-1"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: [unclosed\n", encoding="utf-8")
+    spec_dir = write_spec(tmp_path / "s", "")
+    gone = tmp_path / "gone.md"
+    for args, named in (
+        (("import-docs", str(gone), "--spec", str(spec_dir)), "gone.md"),
+        (("import-docs", str(binary), "--spec", str(spec_dir)), "latin1.md: not UTF-8"),
+        (("import-docs", str(page), "-o", str(broken), "--spec", str(spec_dir)), "broken.yaml"),
+        (("diff", str(binary), str(page)), "latin1.md: not UTF-8"),
+        (("diff", str(broken), str(page)), "broken.yaml:2:1: YAML error"),
+        (("regenerate", str(gone), "--spec", str(spec_dir)), "gone.md"),
+    ):
+        result = run_codegen(*args)
+        assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
+        assert named in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
 def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Path) -> None:
     spec_dir = write_spec(tmp_path, base.text)
     page = tmp_path / "page.md"
