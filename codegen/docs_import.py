@@ -494,7 +494,59 @@ def _place(target: MutableMapping[str, Any], key: str, value: Any) -> None:
     pos = next(
         (i for i, k in enumerate(keys) if k in KEY_ORDER and KEY_ORDER.index(k) > rank), len(keys)
     )
+    tail = _take_tail(target) if pos == len(keys) else None
     target.insert(pos, key, value)
+    _give_tail(target, tail)
+
+
+# ruamel keeps the lines after an entry (a blank line, the next group's heading comment)
+# on the entry's last scalar; entries that gain or lose their last key, or leave a list,
+# hand those lines on so the file's layout survives.
+
+
+def _tail_slot(node: Any) -> tuple[dict[Any, list[Any]], Any, int] | None:
+    """Where the comment after ``node``'s last line is kept: (ca.items, key, position)."""
+    if isinstance(node, CommentedMap | CommentedSeq) and len(node):
+        key = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
+        last = node[key]
+        if isinstance(last, CommentedMap | CommentedSeq) and not last.fa.flow_style():
+            return _tail_slot(last)
+        return node.ca.items, key, 2 if isinstance(node, CommentedMap) else 0
+    return None
+
+
+def _take_tail(node: Any) -> Any:
+    slot = _tail_slot(node)
+    entry = slot[0].get(slot[1]) if slot else None
+    if slot is None or not entry or entry[slot[2]] is None:
+        return None
+    token, entry[slot[2]] = entry[slot[2]], None
+    return token
+
+
+def _give_tail(node: Any, token: Any) -> None:
+    slot = _tail_slot(node)
+    if token is None or slot is None:
+        return
+    entry = slot[0].setdefault(slot[1], [None, None, None, None])
+    if entry[slot[2]] is None:
+        entry[slot[2]] = token
+
+
+def _delete(target: CommentedMap, key: str) -> None:
+    """Delete ``key``, keeping the lines that followed the entry."""
+    tail = _take_tail(target)
+    del target[key]
+    _give_tail(target, tail)
+
+
+def _remove(seq: CommentedSeq, item: Any) -> None:
+    """Remove ``item``; the lines after it follow the item before."""
+    at = next(i for i, x in enumerate(seq) if x is item)
+    tail = _take_tail(item)
+    del seq[at]
+    if at > 0:
+        _give_tail(seq[at - 1], tail)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -659,7 +711,10 @@ class Merger:
             if cur.get("derived") and any(p["path"].startswith(cur["path"] + ".") for p in new):
                 continue
             self.change(0, f"{key} {cur['path']} removed")
-            seq.remove(cur)
+            _remove(seq, cur)
+        if not seq:  # ruamel writes a heading comment over an empty list as broken YAML
+            seq.ca.comment = None
+            self.tree.ca.items.pop(key, None)
 
     def param(self, cur: CommentedMap, new: Mapping[str, Any], line: int) -> None:
         name = cur["path"]
@@ -678,7 +733,7 @@ class Merger:
             if "docsType" in new:
                 _place(cur, "docsType", new["docsType"])
             elif recorded is not None:
-                del cur["docsType"]
+                _delete(cur, "docsType")
         if "items" in new:
             items = cur.get("items")
             if items is None:
@@ -691,7 +746,7 @@ class Merger:
                 items["type"] = new["items"]["type"]
         elif "items" in cur:
             self.change(line, f"{name} items removed")
-            del cur["items"]
+            _delete(cur, "items")
         self._docs_record(cur, "required", "docsRequired", literal.get("required", False), line)
         for key in ("group", "anchor"):
             if key in new and cur.get(key) != new[key]:
@@ -712,7 +767,7 @@ class Merger:
                 _place(cur, key, new[key])
             elif key not in new and key in cur:
                 self.change(line, f"{name} {key} {cur[key]!r} removed")
-                del cur[key]
+                _delete(cur, key)
         self._enum(cur, new.get("enum"), line)
         if cur.get("docsDigest") != new["docsDigest"]:
             if "docsDigest" in cur:
@@ -735,7 +790,7 @@ class Merger:
                     f"{name}: the page now agrees with the spec's {key} ({page!r}); "
                     f"{docs_key} dropped (review the note that explained it)",
                 )
-                del cur[docs_key]
+                _delete(cur, docs_key)
                 return
             self.imp.note(
                 "conflict",
@@ -749,7 +804,7 @@ class Merger:
             return
         self.change(line, f"{name} {key}: {value!r} → {page!r}")
         if key == "required" and not page:
-            del cur["required"]
+            _delete(cur, "required")
         else:
             _place(cur, key, page)
 
@@ -758,7 +813,7 @@ class Merger:
         if values is None:
             if "enum" in cur:
                 self.change(line, f"{name} allowed values removed")
-                del cur["enum"]
+                _delete(cur, "enum")
             return
         old = {str(e["value"]): e for e in cur.get("enum", [])}
         new_keys = [str(v["value"]) for v in values]
@@ -812,7 +867,7 @@ class Merger:
         for cur in page_rules:
             if id(cur) not in matched:
                 self.change(0, f"rule {cur['id']} removed: its sentence is no longer on the page")
-                seq.remove(cur)
+                _remove(seq, cur)
 
     def examples(self, new: list[dict[str, Any]]) -> None:
         seq: CommentedSeq = self.tree["examples"]

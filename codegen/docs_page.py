@@ -200,6 +200,7 @@ def _read(page: DocsPage, lines: _Lines) -> None:
         "Examples": _examples,
     }
     _intro(page, lines)
+    seen: set[str] = set()
     while (line := lines.peek()) is not None:
         number = lines.number
         lines.take()
@@ -210,9 +211,12 @@ def _read(page: DocsPage, lines: _Lines) -> None:
                 page.warn(number, f"unknown section {m['text']!r}; its content was not read")
                 _skip_section(lines)
             else:
+                seen.add(m["text"])
                 reader(page, lines)
         elif line.strip():
             page.warn(number, f"text outside any known section: {line.strip()[:60]!r}")
+    for missing in [name for name in readers if name not in seen]:
+        page.warn(0, f"no ## {missing} section; the spec keeps nothing from it")
 
 
 def _front_matter(page: DocsPage, lines: _Lines) -> None:

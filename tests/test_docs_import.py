@@ -773,3 +773,38 @@ def test_a_fresh_import_of_the_real_page_is_a_subset_of_the_committed_spec(
     committed = read_yaml(REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").data
     changes = diff(committed, fresh.spec)
     assert [c.line() for c in changes if c.level != "INFO"] == []
+
+
+def test_merging_keeps_the_spec_files_group_headings_in_place(docs_page_text: str) -> None:
+    committed = (REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").read_text()
+    lines = committed.splitlines()
+    headings = [i for i, line in enumerate(lines) if line.startswith("  # ── ")]
+    assert len(headings) == 4
+    # A heading sits between two entries, never inside one.
+    assert all(lines[i + 1].startswith("  - path: ") for i in headings)
+    # Removing the entry just above a heading (numberResults, above "Inputs") keeps it.
+    start = docs_page_text.index("### [numberResults]")
+    page = docs_page_text[:start] + docs_page_text[docs_page_text.index("**Inputs**") :]
+    merged = import_page(page, PLATFORM, committed).text
+    entry = committed.index("  - path: numberResults\n")
+    assert (
+        merged == committed[:entry] + committed[committed.index("\n\n  # ── Inputs", entry) + 1 :]
+    )
+    # A key added to the entry just above a heading goes above the heading.
+    fresh = import_page(
+        docs_page_text, PLATFORM, committed.replace("    docsDigest: 5f112fe911c0\n", "")
+    )
+    assert fresh.text == committed
+
+
+def test_a_page_without_request_parameters_is_flagged_and_merges_to_valid_yaml(
+    base: ImportResult,
+) -> None:
+    page = (
+        BASE_TEXT[: BASE_TEXT.index("## Request Parameters")]
+        + BASE_TEXT[BASE_TEXT.index("## Response Parameters") :]
+    )
+    commented = base.text.replace("parameters:\n", "parameters:\n  # ── API options ──\n", 1)
+    merged = import_page(page, PLATFORM, commented)
+    assert "no ## Request Parameters section" in "\n".join(n.message for n in merged.notes)
+    assert yaml_data(merged.text)["parameters"] == []
