@@ -854,6 +854,8 @@ class Merger:
             cur = by_quote.get(rule["source"]["quote"])
             if cur is None and rule["kind"] == "dimensions":
                 cur = next((r for r in page_rules if r["kind"] == "dimensions"), None)
+            if cur is None and rule["kind"] == "limitItems":
+                cur = self._relimit([r for r in page_rules if id(r) not in matched], rule)
             if cur is not None:
                 matched.add(id(cur))
                 last = max(last, next(i for i, r in enumerate(seq) if r is cur))
@@ -868,6 +870,22 @@ class Merger:
             if id(cur) not in matched:
                 self.change(0, f"rule {cur['id']} removed: its sentence is no longer on the page")
                 _remove(seq, cur)
+
+    def _relimit(self, candidates: list[CommentedMap], rule: Mapping[str, Any]) -> Any:
+        """The spec's limit rule on the same parameters as ``rule``, its limit set to the page's
+        (the rule keeps its id and notes); None if there is none."""
+        same = ("kind", "when", "target")
+        cur = next((r for r in candidates if all(_same(r.get(k), rule[k]) for k in same)), None)
+        if cur is None:
+            return None
+        self.change(0, f"rule {cur['id']} maxItems: {cur['maxItems']} → {rule['maxItems']}")
+        stated = docs_rules.rule_from_sentence(cur["source"]["quote"], self.imp.phrasings)
+        if stated is not None and cur.get("message") == stated["message"]:
+            cur["message"] = rule["message"]
+        else:
+            self.imp.note("conflict", 0, f"rule {cur['id']}: review its message for the new limit")
+        cur["maxItems"] = rule["maxItems"]
+        return cur
 
     def examples(self, new: list[dict[str, Any]]) -> None:
         seq: CommentedSeq = self.tree["examples"]

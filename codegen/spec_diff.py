@@ -238,13 +238,23 @@ def rule_changes(
                          dict(rule))  # fmt: skip
             continue
         if _rule_core(old_rule) != _rule_core(rule):
-            yield Change("WARN", "request", rule_id, "rule changed", dict(old_rule), dict(rule))
+            yield _rule_changed(rule_id, old_rule, rule)
         elif any(_j(old_rule.get(k)) != _j(rule.get(k)) for k in RULE_WORDING[1:]):
             yield Change("INFO", "request", rule_id, "rule wording or source changed")
     for rule_id, rule in a.items():
         if rule_id not in b:
             yield Change("INFO", "request", rule_id, f"rule removed ({rule['kind']})",
                          dict(rule), None)  # fmt: skip
+
+
+def _rule_changed(rule_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Change:
+    """A rule that says something else: an item limit moved is a bound; anything else may break."""
+    limits = [r.get("maxItems") for r in (old, new)]
+    same_but_limit = _rule_core(dict(old, maxItems=0)) == _rule_core(dict(new, maxItems=0))
+    if old["kind"] == new["kind"] == "limitItems" and None not in limits and same_but_limit:
+        level, words = _upper_bound(*limits)
+        return Change(level, "request", rule_id, f"item limit {words}", *limits)
+    return Change("WARN", "request", rule_id, "rule changed", dict(old), dict(new))
 
 
 def dimension_changes(old: Any, new: Any) -> Iterable[Change]:

@@ -808,3 +808,29 @@ def test_a_page_without_request_parameters_is_flagged_and_merges_to_valid_yaml(
     merged = import_page(page, PLATFORM, commented)
     assert "no ## Request Parameters section" in "\n".join(n.message for n in merged.notes)
     assert yaml_data(merged.text)["parameters"] == []
+
+
+def test_a_changed_item_limit_keeps_its_rule_and_is_classified_as_a_bound(
+    base: ImportResult,
+) -> None:
+    limit = (
+        "When `negativePrompt` or `cameraMotion` is provided, "
+        "`inputs.referenceImages` is limited to {} items."
+    )
+    rule_id = "reference-images-limit-with-negative-prompt-camera-motion"
+    pages = {n: add_sentence(limit.format(n))(BASE_TEXT) for n in (2, 3, 5)}
+    three = import_page(pages[3], PLATFORM, base.text).text
+    curated = three.replace(f"  - id: {rule_id}\n", f"  - id: {rule_id}\n    notes: [ours]\n")
+    for n, level, words in ((2, "ERR", "lowered 3 → 2"), (5, "INFO", "raised 3 → 5")):
+        merged = import_page(pages[n], PLATFORM, curated)
+        rule = next(r for r in yaml_data(merged.text)["rules"] if r["kind"] == "limitItems")
+        assert (rule["id"], rule["maxItems"], rule["notes"]) == (rule_id, n, ["ours"])
+        assert f"at most {n} items" in rule["message"]
+        for old, new in (
+            (yaml_data(curated), yaml_data(merged.text)),
+            (import_page(pages[3], PLATFORM).spec, import_page(pages[n], PLATFORM).spec),
+        ):
+            assert [c.line() for c in diff(old, new)] == [
+                f"{level:<5} request   {rule_id}: item limit {words}"
+            ]
+        assert not import_page(pages[n], PLATFORM, merged.text).changed
