@@ -28,7 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import docs_rules
-from .docs_page import DocsPage, Section, plain, read_page, unquote
+from .docs_page import FACT_KEYS, DocsPage, Section, plain, read_page, unquote
 
 GROUPS = {
     "API Options": "apiOptions",
@@ -46,8 +46,6 @@ PRICE_LABEL = re.compile(
 PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
 DIMS = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)$")
 CONFIG = re.compile(r"^(?P<res>\S+) \((?P<ar>\d+:\d+)\)$")
-KNOWN_FACTS = {"Path", "Type", "Required", "Min", "Max", "Step", "Default", "Value", "Format",
-               "Paired with"}  # fmt: skip
 # Sentences in descriptions that read like a constraint; each must be captured by the
 # spec (a rule's or behaviour's quote, or a note) or the importer says so.
 RULE_HINT = re.compile(
@@ -148,7 +146,7 @@ class Importer:
     def parameter(self, section: Section, parent: str | None, request: bool) -> dict[str, Any]:
         facts = {k: v for k, v in section.facts.items()}
         for key, text in facts.items():
-            if key not in KNOWN_FACTS:
+            if key not in FACT_KEYS:
                 self.note("warning", text.line, f"{section.name}: unknown fact {key!r} ignored")
         nested = self._nested_in(section) if request else None
         path = f"{parent}.{section.name}" if parent else (

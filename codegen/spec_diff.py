@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from typing import Any
 
 LEVELS = ("ERR", "WARN", "INFO")
@@ -78,7 +79,8 @@ def _step(old: Any, new: Any) -> tuple[str, str]:
         return "ERR", f"step added: {new}"
     if new is None:
         return "INFO", f"step {old} removed"
-    wider = (old / new) == int(old / new)
+    # Wider when every old multiple is a new one: old is a whole multiple of new (exactly).
+    wider = new != 0 and (Fraction(str(old)) / Fraction(str(new))).denominator == 1
     return ("INFO" if wider else "ERR"), f"step {old} → {new}"
 
 

@@ -834,3 +834,28 @@ def test_a_changed_item_limit_keeps_its_rule_and_is_classified_as_a_bound(
                 f"{level:<5} request   {rule_id}: item limit {words}"
             ]
         assert not import_page(pages[n], PLATFORM, merged.text).changed
+
+
+def test_a_fact_written_after_the_description_is_a_warning_not_prose(base: ImportResult) -> None:
+    page = edit(BASE_TEXT, ("Length in seconds.\n", "Length in seconds.\n\n- **Max**: `6`\n"))
+    merged = import_page(page, PLATFORM, base.text)
+    line = page.splitlines().index("- **Max**: `6`") + 1
+    assert not merged.changed
+    assert [(n.level, n.line) for n in merged.notes if "after the description" in n.message] == [
+        ("warning", line)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "level"),
+    [(0.3, 0.1, "INFO"), (0.1, 0.3, "ERR"), (2, 1, "INFO"), (1, 2, "ERR"), (1, 0, "ERR")],
+)
+def test_a_step_change_is_wider_only_when_the_old_step_is_a_multiple_of_the_new(
+    old: float, new: float, level: str
+) -> None:
+    def spec(step: float) -> dict[str, Any]:
+        return {"parameters": [{"path": "fps", "type": "number", "multipleOf": step}]}
+
+    assert [(c.level, c.message) for c in diff(spec(old), spec(new))] == [
+        (level, f"step {old} → {new}")
+    ]
