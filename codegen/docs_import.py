@@ -178,7 +178,7 @@ class Importer:
         allowed = [v.text for v, _ in section.allowed]
         if json_type is None:
             self.note("warning", facts["Type"].line, f"{section.name}: unknown type {token!r}")
-            json_type = "string"
+            json_type, literal["unknownType"] = "string", True
         type_: str | list[str] = json_type
         if json_type == "object" and allowed:
             type_ = _values_type(allowed)
@@ -717,6 +717,9 @@ class Merger:
     def param(self, cur: CommentedMap, new: Mapping[str, Any], line: int) -> None:
         name = cur["path"]
         literal = self.imp.literal.get(new["anchor"], {})
+        if literal.get("unknownType"):  # its bounds and values cannot be read either
+            self.imp.note("conflict", line, f"{name}: the page's type is not understood; kept")
+            return
         curated = set(cur.get("curated", ()))
         # Keys the page states through a docs* record of the reconciled value.
         self._docs_record(cur, "path", "docsPath", literal.get("path", new["path"]), line)

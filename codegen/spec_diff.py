@@ -294,6 +294,8 @@ def pricing_changes(old: Any, new: Any) -> Iterable[Change]:
             yield Change("WARN", "model", "pricing",
                          f"{key}: {a[key]['perSecond']} → {b[key]['perSecond']} per second",
                          a[key]["perSecond"], b[key]["perSecond"])  # fmt: skip
+        elif _j(a[key]) != _j(b[key]):
+            yield Change("INFO", "model", "pricing", f"{key}: rate quote or notes changed")
     for key in a.keys() - b.keys():
         yield Change("WARN", "model", "pricing", f"rate removed: {key}", dict(a[key]), None)
     for key in b.keys() - a.keys():

@@ -859,3 +859,29 @@ def test_a_step_change_is_wider_only_when_the_old_step_is_a_multiple_of_the_new(
     assert [(c.level, c.message) for c in diff(spec(old), spec(new))] == [
         (level, f"step {old} → {new}")
     ]
+
+
+def test_a_type_the_importer_cannot_read_leaves_the_spec_entry_alone(base: ImportResult) -> None:
+    page = edit(
+        BASE_TEXT,
+        (
+            "- **Type**: `integer`\n- **Min**: `1`\n- **Max**: `4`",
+            "- **Type**: `int64`\n- **Min**: `1`\n- **Max**: `4`",
+        ),
+    )
+    merged = import_page(page, PLATFORM, base.text)
+    assert not merged.changed, merged.text
+    assert {n.level for n in merged.notes if "numberResults" in n.message} == {
+        "warning",
+        "conflict",
+    }
+
+
+def test_a_rate_whose_quote_changes_is_listed(base: ImportResult) -> None:
+    page = edit(
+        BASE_TEXT, ("- **720p · 5s · (audio)**: `$0.40`", "- **720p · 2s · (audio)**: `$0.16`")
+    )
+    changes = diff(yaml_data(base.text), yaml_data(import_page(page, PLATFORM, base.text).text))
+    assert [c.line() for c in changes] == [
+        "INFO  model     pricing: 720p audio: rate quote or notes changed"
+    ]
