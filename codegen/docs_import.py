@@ -430,12 +430,18 @@ class Importer:
 
     def examples(self) -> list[dict[str, Any]]:
         out = []
+        names: set[str] = set()
         for ex in self.page.examples:
             if not isinstance(ex.request, dict) or not isinstance(ex.response, dict):
                 self.note("warning", ex.line, f"example {ex.title!r} lacks a request or response")
                 continue
+            name = re.sub(r"[^a-z0-9]+", "-", ex.title.lower()).strip("-")
+            if name in names:
+                self.note("warning", ex.line, f"example {ex.title!r} appears twice; kept the first")
+                continue
+            names.add(name)
             item: dict[str, Any] = {
-                "name": re.sub(r"[^a-z0-9]+", "-", ex.title.lower()).strip("-"),
+                "name": name,
                 "title": ex.title,
                 "kind": ex.kind.lower().replace(" ", "-"),
             }
@@ -749,6 +755,13 @@ class Merger:
             self.change(line, f"{name} items removed")
             _delete(cur, "items")
         self._docs_record(cur, "required", "docsRequired", literal.get("required", False), line)
+        if cur.get("docsRequired") and new.get("required"):
+            self.imp.note(
+                "conflict",
+                line,
+                f"{name}: no exactly-one rule makes it conditional any more, and the page says "
+                "it is required; the spec keeps it optional (review it)",
+            )
         for key in ("group", "anchor"):
             if key in new and cur.get(key) != new[key]:
                 self.change(line, f"{name} {key}: {cur.get(key)} → {new[key]}")

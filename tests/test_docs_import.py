@@ -885,3 +885,24 @@ def test_a_rate_whose_quote_changes_is_listed(base: ImportResult) -> None:
     assert [c.line() for c in changes] == [
         "INFO  model     pricing: 720p audio: rate quote or notes changed"
     ]
+
+
+def test_dropping_the_exactly_one_rule_questions_the_optional_width_and_height(
+    base: ImportResult,
+) -> None:
+    page = edit(
+        BASE_TEXT,
+        ("Provide exactly one of: `inputs.frameImages` or `width/height`.\n\n---\n\n", ""),
+    )
+    merged = import_page(page, PLATFORM, base.text)
+    conflicts = [n for n in merged.notes if n.level == "conflict"]
+    assert [n.message.split(":")[0] for n in conflicts] == ["width", "height"]
+    assert all("no exactly-one rule" in n.message for n in conflicts)
+
+
+def test_a_repeated_example_title_is_a_warning_and_the_merge_settles(base: ImportResult) -> None:
+    start = BASE_TEXT.index("### Paper Boats (Text to Video)")
+    page = BASE_TEXT + "\n---\n\n" + BASE_TEXT[start:].replace("boats", "ships")
+    merged = import_page(page, PLATFORM, base.text)
+    assert not merged.changed
+    assert [n.level for n in merged.notes if "appears twice" in n.message] == ["warning"]
