@@ -78,9 +78,10 @@ def to_plain(node: Any) -> Any:
 
 
 def read_text(path: Path) -> str:
-    """A page or spec file's text; a file that is not UTF-8 is a ValueError naming it."""
+    """A page or spec file's text (a byte-order mark dropped); a file that is not UTF-8 is a
+    ValueError naming it."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 

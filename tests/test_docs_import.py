@@ -693,6 +693,10 @@ def test_cli_reports_unreadable_inputs_in_one_line(
         result = run_codegen(*args)
         assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
         assert named in result.stderr and "Traceback" not in result.stderr, result.stderr
+    with_bom = tmp_path / "bom.md"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + page.read_bytes())
+    same = run_codegen("diff", str(page), str(with_bom))
+    assert (same.returncode, same.stdout) == (0, "no changes\n"), same.stdout + same.stderr
 
 
 def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Path) -> None:
