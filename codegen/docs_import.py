@@ -135,6 +135,7 @@ class Importer:
         self.phrasings = docs_rules.phrasings(platform)
         self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says
         self.required_lines: dict[str, int] = {}  # path → line of its Required fact
+        self.example_names: list[str] = []  # every example the page shows, in order
 
     def note(
         self, level: str, line: int, message: str, about: tuple[str, str] | None = None
@@ -430,16 +431,15 @@ class Importer:
 
     def examples(self) -> list[dict[str, Any]]:
         out = []
-        names: set[str] = set()
         for ex in self.page.examples:
+            name = re.sub(r"[^a-z0-9]+", "-", ex.title.lower()).strip("-")
+            if name in self.example_names:
+                self.note("warning", ex.line, f"example {ex.title!r} appears twice; kept the first")
+                continue
+            self.example_names.append(name)  # readable or not: the merge keeps what is not
             if not isinstance(ex.request, dict) or not isinstance(ex.response, dict):
                 self.note("warning", ex.line, f"example {ex.title!r} lacks a request or response")
                 continue
-            name = re.sub(r"[^a-z0-9]+", "-", ex.title.lower()).strip("-")
-            if name in names:
-                self.note("warning", ex.line, f"example {ex.title!r} appears twice; kept the first")
-                continue
-            names.add(name)
             item: dict[str, Any] = {
                 "name": name,
                 "title": ex.title,
@@ -905,8 +905,15 @@ class Merger:
         seq: CommentedSeq = self.tree["examples"]
         old = {e["name"]: e for e in seq}
         out = CommentedSeq()
-        for example in new:
-            cur = old.pop(example["name"], None)
+        readable = {e["name"]: e for e in new}
+        for name in self.imp.example_names:
+            cur = old.pop(name, None)
+            if name not in readable:
+                if cur is not None:
+                    self.imp.note("conflict", 0, f"example {name}: unreadable on the page; kept")
+                    out.append(cur)
+                continue
+            example = readable[name]
             if cur is None:
                 self.change(0, f"example {example['name']} added")
                 out.append(_block(example))

@@ -910,3 +910,17 @@ def test_a_repeated_example_title_is_a_warning_and_the_merge_settles(base: Impor
     merged = import_page(page, PLATFORM, base.text)
     assert not merged.changed
     assert [n.level for n in merged.notes if "appears twice" in n.message] == ["warning"]
+
+
+def test_an_example_whose_json_breaks_on_the_page_stays_in_the_spec(base: ImportResult) -> None:
+    start = BASE_TEXT.index("### Paper Boats (Text to Video)")
+    broken = BASE_TEXT[:start] + BASE_TEXT[start:].replace("{", "{,", 1)
+    merged = import_page(broken, PLATFORM, base.text)
+    assert not merged.changed
+    assert [
+        n.level for n in merged.notes if "Paper Boats" in n.message or "paper-boats" in n.message
+    ] == [
+        "warning",
+        "warning",
+        "conflict",
+    ]
