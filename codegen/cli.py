@@ -76,7 +76,10 @@ def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
     from .docs_import import import_page, load_platform
 
     if path.suffix.lower() in (".md", ".markdown"):
-        return import_page(read_text(path), load_platform(spec_dir)).spec
+        result = import_page(read_text(path), load_platform(spec_dir))
+        for note in result.notes:  # what the page says that the diff cannot see
+            print(note.format(str(path)), file=sys.stderr)
+        return result.spec
     data = read_yaml(path).data
     if not isinstance(data, dict):
         raise ValueError(f"{path}: not a model spec")

@@ -668,6 +668,11 @@ def test_cli_diff_of_two_pages_text_json_and_fail_on(variant_pages: tuple[Path, 
     assert as_json["summary"] == "1 ERR, 0 WARN, 1 INFO"
     assert run_codegen("diff", str(old), str(new), "--fail-on", "ERR").returncode == 1
     assert run_codegen("diff", str(old), str(old), "--fail-on", "INFO").returncode == 0
+    unreadable = new.with_name("unreadable.md")
+    unreadable.write_text(add_sentence("Every `cameraMotion` needs a tripod.")(BASE_TEXT))
+    warned = run_codegen("diff", str(old), str(unreadable))
+    assert warned.stdout == "no changes\n"
+    assert f"{unreadable}:" in warned.stderr and "not understood" in warned.stderr
     missing = run_codegen("diff", str(old), str(old.with_name("gone.yaml")))
     assert missing.returncode == 2 and "gone.yaml" in missing.stderr
 
