@@ -701,8 +701,17 @@ class Merger:
             line = self.lines.get(param.get("anchor", ""), 0)
             if cur is None:
                 last += 1
-                seq.insert(last, _cm(param))
-                kept.add(id(seq[last]))
+                entry = _entry(param)  # block style, like the entries around it
+                before = seq[last - 1] if last else None
+                # In the same group as the entry before, it goes above the next group's heading.
+                tail = (
+                    _take_tail(before)
+                    if before and before.get("group") == param.get("group")
+                    else None
+                )
+                seq.insert(last, entry)
+                _give_tail(entry, tail)
+                kept.add(id(entry))
                 self.change(line, f"{key} {param['path']} added")
                 if not param.get("derived"):
                     self.imp.note("warning", line, f"{param['path']}: new; write its description")

@@ -799,6 +799,15 @@ def test_merging_keeps_the_spec_files_group_headings_in_place(docs_page_text: st
     assert (
         merged == committed[:entry] + committed[committed.index("\n\n  # ── Inputs", entry) + 1 :]
     )
+    # A parameter added at the end of a group goes above the next group's heading, in block style.
+    added = "### [priority](https://runware.ai/docs/models/klingai-video-3-0-pro#request-priority)"
+    page = docs_page_text.replace(
+        "**Inputs**\n", f"{added}\n\n- **Type**: `integer`\n\n**Inputs**\n"
+    )
+    merged = import_page(page, PLATFORM, committed).text
+    heading = committed.index("\n\n  # ── Inputs", entry) + 1
+    assert merged.startswith(committed[:heading] + "  - path: priority\n    group: apiOptions\n")
+    assert merged.endswith(committed[heading:])
     # A key added to the entry just above a heading goes above the heading.
     fresh = import_page(
         docs_page_text, PLATFORM, committed.replace("    docsDigest: 5f112fe911c0\n", "")
