@@ -103,6 +103,26 @@ def _type(old: Any, new: Any) -> tuple[str, str]:
     return "ERR", f"type {_show(old)} → {_show(new)}"
 
 
+def _type_response(old: Any, new: Any) -> tuple[str, str]:
+    """What clients read: a narrower type is harmless, a wider one may surprise them."""
+    if old is not None and new is not None and _types(new) < _types(old):
+        return "INFO", f"type narrowed {_show(old)} → {_show(new)}"
+    level, words = _type(old, new)
+    return ("WARN" if level == "INFO" else level), words
+
+
+def _restrict_response(name: str) -> Classifier:
+    """const / format of what clients read: adding one narrows it, removing one widens it."""
+
+    def classify(old: Any, new: Any) -> tuple[str, str]:
+        level, words = _restrict(name)(old, new)
+        if old is None or new is None:
+            level = "INFO" if level == "ERR" else "WARN"
+        return level, words
+
+    return classify
+
+
 def _required(old: Any, new: Any) -> tuple[str, str]:
     return ("ERR", "now required") if new else ("INFO", "no longer required")
 
@@ -120,11 +140,11 @@ def _plainly(level: str, name: str) -> Classifier:
 
 FIELD_RULES: dict[str, tuple[Classifier, Classifier]] = {
     "required": (_required, _required_response),
-    "type": (_type, _type),
-    "items.type": (_type, _type),
-    "items.format": (_restrict("item format"), _flip(_restrict("item format"))),
-    "const": (_restrict("fixed value"), _restrict("fixed value")),
-    "format": (_restrict("format"), _flip(_restrict("format"))),
+    "type": (_type, _type_response),
+    "items.type": (_type, _type_response),
+    "items.format": (_restrict("item format"), _restrict_response("item format")),
+    "const": (_restrict("fixed value"), _restrict_response("fixed value")),
+    "format": (_restrict("format"), _restrict_response("format")),
     "minimum": (_lower_bound, _flip(_lower_bound)),
     "minLength": (_lower_bound, _flip(_lower_bound)),
     "minItems": (_lower_bound, _flip(_lower_bound)),

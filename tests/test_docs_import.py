@@ -938,3 +938,26 @@ def test_an_example_whose_json_breaks_on_the_page_stays_in_the_spec(base: Import
         "warning",
         "conflict",
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "old", "new", "level"),
+    [
+        ("type", "string", ["string", "integer"], "WARN"),
+        ("type", ["string", "integer"], "string", "INFO"),
+        ("type", "string", "number", "ERR"),
+        ("const", None, "videoInference", "INFO"),
+        ("const", "videoInference", None, "WARN"),
+        ("const", "videoInference", "imageInference", "ERR"),
+        ("format", "uri", "uuid", "ERR"),
+        ("format", None, "uri", "INFO"),
+    ],
+)
+def test_a_response_field_that_widens_or_changes_is_flagged_for_clients(
+    key: str, old: Any, new: Any, level: str
+) -> None:
+    def spec(value: Any) -> dict[str, Any]:
+        field = {"path": "videoURL", "type": "string", key: value}
+        return {"response": [{k: v for k, v in field.items() if v is not None}]}
+
+    assert [(c.level, c.direction) for c in diff(spec(old), spec(new))] == [(level, "response")]
