@@ -179,7 +179,7 @@ class Importer:
         allowed = [v.text for v, _ in section.allowed]
         if json_type is None:
             self.note("warning", facts["Type"].line, f"{section.name}: unknown type {token!r}")
-            json_type, literal["unknownType"] = "string", True
+            json_type, literal["unreadable"] = "string", "Type"
         type_: str | list[str] = json_type
         if json_type == "object" and allowed:
             type_ = _values_type(allowed)
@@ -198,6 +198,8 @@ class Importer:
         types = type_ if isinstance(type_, list) else [type_]
         if "Required" in facts:
             self.required_lines[path] = facts["Required"].line
+            if facts["Required"].text.strip() not in ("true", "false"):
+                self._unreadable(section, "Required", literal)
             literal["required"] = facts["Required"].text.strip() == "true"
             if literal["required"]:
                 param["required"] = True
@@ -211,17 +213,17 @@ class Importer:
                 self.note(
                     "warning", facts["Format"].line, f"{section.name}: unknown format {name!r}"
                 )
-        for fact, keys in (("Min", 0), ("Max", 1)):
-            if fact in facts:
-                key = {
-                    "string": ("minLength", "maxLength"),
-                    "array": ("minItems", "maxItems"),
-                }.get(json_type, ("minimum", "maximum"))[keys]
-                param[key] = _number(unquote(facts[fact].text))
-        if "Step" in facts:
-            param["multipleOf"] = _number(unquote(facts["Step"].text))
+        lower, upper = {
+            "string": ("minLength", "maxLength"),
+            "array": ("minItems", "maxItems"),
+        }.get(json_type, ("minimum", "maximum"))
+        for fact, key in (("Min", lower), ("Max", upper), ("Step", "multipleOf")):
+            if fact in facts and (value := self._number(section, fact, literal)) is not None:
+                param[key] = value
         if "Default" in facts:
             param["default"] = _typed(unquote(facts["Default"].text), types)
+            if isinstance(param["default"], str) and "string" not in types:
+                self._unreadable(section, "Default", literal)
         if allowed:
             param["enum"] = [{"value": _typed(v, types)} for v in allowed]
         if "Paired with" in facts:
@@ -230,6 +232,19 @@ class Importer:
         param["docsDigest"] = section.digest()
         self.literal[section.anchor] = literal
         return param
+
+    def _number(self, section: Section, fact: str, literal: dict[str, Any]) -> int | float | None:
+        text = unquote(section.facts[fact].text)
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return _number(text)
+        self._unreadable(section, fact, literal)
+        return None
+
+    def _unreadable(self, section: Section, fact: str, literal: dict[str, Any]) -> None:
+        """A fact whose value cannot be read: said, and the merge keeps the spec's entry."""
+        text = section.facts[fact]
+        self.note("warning", text.line, f"{section.name}: {fact} {text.text!r} not understood")
+        literal.setdefault("unreadable", fact)
 
     def _nested_in(self, section: Section) -> str | None:
         for group in self.page.groups:
@@ -732,8 +747,10 @@ class Merger:
     def param(self, cur: CommentedMap, new: Mapping[str, Any], line: int) -> None:
         name = cur["path"]
         literal = self.imp.literal.get(new["anchor"], {})
-        if literal.get("unknownType"):  # its bounds and values cannot be read either
-            self.imp.note("conflict", line, f"{name}: the page's type is not understood; kept")
+        if "unreadable" in literal:  # what the page says cannot be told from what it lost
+            self.imp.note(
+                "conflict", line, f"{name}: its {literal['unreadable']} is not understood; kept"
+            )
             return
         curated = set(cur.get("curated", ()))
         # Keys the page states through a docs* record of the reconciled value.

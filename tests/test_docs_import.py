@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -879,20 +880,26 @@ def test_a_step_change_is_wider_only_when_the_old_step_is_a_multiple_of_the_new(
     ]
 
 
-def test_a_type_the_importer_cannot_read_leaves_the_spec_entry_alone(base: ImportResult) -> None:
-    page = edit(
-        BASE_TEXT,
-        (
-            "- **Type**: `integer`\n- **Min**: `1`\n- **Max**: `4`",
-            "- **Type**: `int64`\n- **Min**: `1`\n- **Max**: `4`",
-        ),
-    )
-    merged = import_page(page, PLATFORM, base.text)
+@pytest.mark.parametrize(
+    ("fact", "written"),
+    [("Type", "`int64`"), ("Min", "`one`"), ("Step", "`1.5.2`"), ("Default", "`many`"),
+     ("Required", "yes")],
+)  # fmt: skip
+def test_a_fact_the_importer_cannot_read_leaves_the_spec_entry_alone(
+    base: ImportResult, fact: str, written: str
+) -> None:
+    section = "- **Type**: `integer`\n- **Min**: `1`\n- **Max**: `4`\n- **Default**: `1`"
+    facts = section + "\n- **Step**: `1`\n- **Required**: false"
+    edited = re.sub(rf"(- \*\*{fact}\*\*: )[^\n]+", lambda m: m[1] + written, facts)
+    with_facts = edit(BASE_TEXT, (section, facts))
+    spec = import_page(with_facts, PLATFORM, base.text).text
+    merged = import_page(edit(with_facts, (facts, edited)), PLATFORM, spec)
     assert not merged.changed, merged.text
-    assert {n.level for n in merged.notes if "numberResults" in n.message} == {
-        "warning",
-        "conflict",
-    }
+    notes = [(n.level, n.message) for n in merged.notes if "numberResults" in n.message]
+    assert [level for level, _ in notes] == ["warning", "conflict"], notes
+    fresh = import_page(edit(with_facts, (facts, edited)), PLATFORM).spec
+    number = next(p for p in fresh["parameters"] if p["path"] == "numberResults")
+    assert all(v is not None for v in number.values())
 
 
 def test_a_rate_whose_quote_changes_is_listed(base: ImportResult) -> None:
