@@ -60,6 +60,8 @@ KEY_ORDER = ["path", "group", "anchor", "type", "docsType", "items", "required",
              "description", "docsPath", "docsDigest", "notes", "curated"]  # fmt: skip
 BOUNDS = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "multipleOf")
 STATED = ("const", "format", *BOUNDS, "default", "pairedWith")
+MODEL_FACTS = {"ID": "id", "Status": "status", "Creator": "creator",
+               "Release Date": "releaseDate", "Capabilities": "capabilities"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class Importer:
         self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says
         self.required_lines: dict[str, int] = {}  # path → line of its Required fact
         self.example_names: list[str] = []  # every example the page shows, in order
+        self.placeholders: set[str] = set()  # model keys the page did not give (merge keeps ours)
 
     def note(
         self, level: str, line: int, message: str, about: tuple[str, str] | None = None
@@ -344,11 +347,14 @@ class Importer:
     def facts(self) -> dict[str, Any]:
         page, out = self.page, dict[str, Any]()
         f = page.facts
-        for key in ("ID", "Status", "Creator", "Release Date", "Capabilities"):
+        for key in MODEL_FACTS:
             if key not in f:
                 self.note("warning", page.title.line if page.title else 1, f"no {key} fact")
+                self.placeholders.add(MODEL_FACTS[key])
+        if not page.front.get("url"):
+            self.placeholders.update(("slug", "docs"))
         for key, text in f.items():
-            if key not in ("ID", "Status", "Creator", "Release Date", "Capabilities"):
+            if key not in MODEL_FACTS:
                 self.note("warning", text.line, f"unknown model fact {key!r} ignored")
         out["id"] = unquote(f["ID"].text) if "ID" in f else "unknown:model@0"
         out["name"] = page.title.text if page.title else out["id"]
@@ -363,6 +369,7 @@ class Importer:
                 out["releaseDate"] = when.date().isoformat()
             except ValueError:
                 self.note("warning", f["Release Date"].line, "release date not understood")
+                self.placeholders.add("releaseDate")
         caps = unquote(f["Capabilities"].text).split(",") if "Capabilities" in f else []
         out["capabilities"] = [c.strip().lower().replace(" ", "-") for c in caps if c.strip()]
         out["docs"] = url
@@ -617,6 +624,8 @@ class Merger:
     def run(self, imported: Mapping[str, Any]) -> None:
         for key in ("id", "name", "slug", "taskType", "status", "creator", "releaseDate",
                     "capabilities", "docs"):  # fmt: skip
+            if key in self.imp.placeholders:
+                continue  # the page lacks it (a warning says so): no news
             if not _same(self.tree.get(key), imported[key]):
                 self.change(0, f"{key}: {self.tree.get(key)!r} → {imported[key]!r}")
                 self.tree[key] = _cm(imported[key])

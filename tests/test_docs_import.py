@@ -968,3 +968,15 @@ def test_a_response_field_that_widens_or_changes_is_flagged_for_clients(
         return {"response": [{k: v for k, v in field.items() if v is not None}]}
 
     assert [(c.level, c.direction) for c in diff(spec(old), spec(new))] == [(level, "response")]
+
+
+def test_model_facts_the_page_lacks_are_not_overwritten_with_placeholders(
+    base: ImportResult,
+) -> None:
+    page = edit(BASE_TEXT, ("March 3, 2026", "3 March 2026"), ("- **Creator**: Acme Labs\n", ""))
+    page = page[page.index("# Acme Motion 2") :]  # no front matter: no slug, no docs URL
+    merged = import_page(page, PLATFORM, base.text)
+    assert not merged.changed, merged.text
+    warned = " | ".join(n.message for n in merged.notes if n.level == "warning")
+    for words in ("release date not understood", "no Creator fact", "no front matter"):
+        assert words in warned
