@@ -10,9 +10,12 @@ from typing import Any
 
 from .spec_loader import SpecError, load_specs
 from .spec_model import SpecSet
+from .yaml_source import SpecIssue, read_text, read_yaml
 
 DEFAULT_SPEC_DIR = Path("spec")
 DEFAULT_OUT_DIR = Path("generated")
+# What a missing, unreadable or malformed input file raises; reported in one line, exit 2.
+INPUT_ERRORS = (OSError, ValueError, SpecIssue)
 
 
 def _load(spec_dir: Path) -> SpecSet | None:
@@ -71,10 +74,12 @@ def _check(args: argparse.Namespace) -> int:
 def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
     """A model spec as plain data: a YAML spec file, or a docs page imported on the fly."""
     from .docs_import import import_page, load_platform
-    from .yaml_source import read_yaml
 
     if path.suffix.lower() in (".md", ".markdown"):
-        return import_page(path.read_text(encoding="utf-8"), load_platform(spec_dir)).spec
+        result = import_page(read_text(path), load_platform(spec_dir))
+        for note in result.notes:  # what the page says that the diff cannot see
+            print(note.format(str(path)), file=sys.stderr)
+        return result.spec
     data = read_yaml(path).data
     if not isinstance(data, dict):
         raise ValueError(f"{path}: not a model spec")
@@ -84,15 +89,16 @@ def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
 def _import_docs(args: argparse.Namespace) -> int:
     from .docs_import import default_target, import_page, load_platform
 
-    page = args.page.read_text(encoding="utf-8")
-    platform = load_platform(args.spec)
-    first = import_page(page, platform)
-    target: Path = args.output or default_target(args.spec, first.spec)
-    result = (
-        import_page(page, platform, target.read_text(encoding="utf-8"))
-        if target.exists()
-        else first
-    )
+    try:
+        page = read_text(args.page)
+        platform = load_platform(args.spec)
+        first = import_page(page, platform)
+        target: Path = args.output or default_target(args.spec, first.spec)
+        existing = read_yaml(target).text if target.exists() else None  # a YAML error names it
+        result = first if existing is None else import_page(page, platform, existing)
+    except INPUT_ERRORS as exc:
+        print(exc, file=sys.stderr)
+        return 2
     for note in result.notes:
         print(note.format(str(args.page)), file=sys.stderr)
     if not result.changed:
@@ -112,7 +118,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     try:
         old, new = _read_spec(args.old, args.spec), _read_spec(args.new, args.spec)
-    except (OSError, ValueError) as exc:
+    except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
     changes = diff(old, new)
@@ -123,7 +129,11 @@ def _diff(args: argparse.Namespace) -> int:
 def _regenerate(args: argparse.Namespace) -> int:
     from . import regenerate
 
-    return regenerate.run(args.page, args.spec, args.out, args.report, args.fail_on)
+    try:
+        return regenerate.run(args.page, args.spec, args.out, args.report, args.fail_on)
+    except INPUT_ERRORS as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

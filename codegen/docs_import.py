@@ -28,7 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import docs_rules
-from .docs_page import DocsPage, Section, plain, read_page, unquote
+from .docs_page import FACT_KEYS, DocsPage, Section, plain, read_page, unquote
 
 GROUPS = {
     "API Options": "apiOptions",
@@ -46,8 +46,6 @@ PRICE_LABEL = re.compile(
 PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
 DIMS = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)$")
 CONFIG = re.compile(r"^(?P<res>\S+) \((?P<ar>\d+:\d+)\)$")
-KNOWN_FACTS = {"Path", "Type", "Required", "Min", "Max", "Step", "Default", "Value", "Format",
-               "Paired with"}  # fmt: skip
 # Sentences in descriptions that read like a constraint; each must be captured by the
 # spec (a rule's or behaviour's quote, or a note) or the importer says so.
 RULE_HINT = re.compile(
@@ -62,6 +60,8 @@ KEY_ORDER = ["path", "group", "anchor", "type", "docsType", "items", "required",
              "description", "docsPath", "docsDigest", "notes", "curated"]  # fmt: skip
 BOUNDS = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "multipleOf")
 STATED = ("const", "format", *BOUNDS, "default", "pairedWith")
+MODEL_FACTS = {"ID": "id", "Status": "status", "Creator": "creator",
+               "Release Date": "releaseDate", "Capabilities": "capabilities"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,8 @@ class Importer:
         self.phrasings = docs_rules.phrasings(platform)
         self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says
         self.required_lines: dict[str, int] = {}  # path → line of its Required fact
+        self.example_names: list[str] = []  # every example the page shows, in order
+        self.placeholders: set[str] = set()  # model keys the page did not give (merge keeps ours)
 
     def note(
         self, level: str, line: int, message: str, about: tuple[str, str] | None = None
@@ -148,7 +150,7 @@ class Importer:
     def parameter(self, section: Section, parent: str | None, request: bool) -> dict[str, Any]:
         facts = {k: v for k, v in section.facts.items()}
         for key, text in facts.items():
-            if key not in KNOWN_FACTS:
+            if key not in FACT_KEYS:
                 self.note("warning", text.line, f"{section.name}: unknown fact {key!r} ignored")
         nested = self._nested_in(section) if request else None
         path = f"{parent}.{section.name}" if parent else (
@@ -180,7 +182,7 @@ class Importer:
         allowed = [v.text for v, _ in section.allowed]
         if json_type is None:
             self.note("warning", facts["Type"].line, f"{section.name}: unknown type {token!r}")
-            json_type = "string"
+            json_type, literal["unreadable"] = "string", "Type"
         type_: str | list[str] = json_type
         if json_type == "object" and allowed:
             type_ = _values_type(allowed)
@@ -199,6 +201,8 @@ class Importer:
         types = type_ if isinstance(type_, list) else [type_]
         if "Required" in facts:
             self.required_lines[path] = facts["Required"].line
+            if facts["Required"].text.strip() not in ("true", "false"):
+                self._unreadable(section, "Required", literal)
             literal["required"] = facts["Required"].text.strip() == "true"
             if literal["required"]:
                 param["required"] = True
@@ -212,17 +216,17 @@ class Importer:
                 self.note(
                     "warning", facts["Format"].line, f"{section.name}: unknown format {name!r}"
                 )
-        for fact, keys in (("Min", 0), ("Max", 1)):
-            if fact in facts:
-                key = {
-                    "string": ("minLength", "maxLength"),
-                    "array": ("minItems", "maxItems"),
-                }.get(json_type, ("minimum", "maximum"))[keys]
-                param[key] = _number(unquote(facts[fact].text))
-        if "Step" in facts:
-            param["multipleOf"] = _number(unquote(facts["Step"].text))
+        lower, upper = {
+            "string": ("minLength", "maxLength"),
+            "array": ("minItems", "maxItems"),
+        }.get(json_type, ("minimum", "maximum"))
+        for fact, key in (("Min", lower), ("Max", upper), ("Step", "multipleOf")):
+            if fact in facts and (value := self._number(section, fact, literal)) is not None:
+                param[key] = value
         if "Default" in facts:
             param["default"] = _typed(unquote(facts["Default"].text), types)
+            if isinstance(param["default"], str) and "string" not in types:
+                self._unreadable(section, "Default", literal)
         if allowed:
             param["enum"] = [{"value": _typed(v, types)} for v in allowed]
         if "Paired with" in facts:
@@ -231,6 +235,19 @@ class Importer:
         param["docsDigest"] = section.digest()
         self.literal[section.anchor] = literal
         return param
+
+    def _number(self, section: Section, fact: str, literal: dict[str, Any]) -> int | float | None:
+        text = unquote(section.facts[fact].text)
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return _number(text)
+        self._unreadable(section, fact, literal)
+        return None
+
+    def _unreadable(self, section: Section, fact: str, literal: dict[str, Any]) -> None:
+        """A fact whose value cannot be read: said, and the merge keeps the spec's entry."""
+        text = section.facts[fact]
+        self.note("warning", text.line, f"{section.name}: {fact} {text.text!r} not understood")
+        literal.setdefault("unreadable", fact)
 
     def _nested_in(self, section: Section) -> str | None:
         for group in self.page.groups:
@@ -330,11 +347,14 @@ class Importer:
     def facts(self) -> dict[str, Any]:
         page, out = self.page, dict[str, Any]()
         f = page.facts
-        for key in ("ID", "Status", "Creator", "Release Date", "Capabilities"):
+        for key in MODEL_FACTS:
             if key not in f:
                 self.note("warning", page.title.line if page.title else 1, f"no {key} fact")
+                self.placeholders.add(MODEL_FACTS[key])
+        if not page.front.get("url"):
+            self.placeholders.update(("slug", "docs"))
         for key, text in f.items():
-            if key not in ("ID", "Status", "Creator", "Release Date", "Capabilities"):
+            if key not in MODEL_FACTS:
                 self.note("warning", text.line, f"unknown model fact {key!r} ignored")
         out["id"] = unquote(f["ID"].text) if "ID" in f else "unknown:model@0"
         out["name"] = page.title.text if page.title else out["id"]
@@ -349,6 +369,7 @@ class Importer:
                 out["releaseDate"] = when.date().isoformat()
             except ValueError:
                 self.note("warning", f["Release Date"].line, "release date not understood")
+                self.placeholders.add("releaseDate")
         caps = unquote(f["Capabilities"].text).split(",") if "Capabilities" in f else []
         out["capabilities"] = [c.strip().lower().replace(" ", "-") for c in caps if c.strip()]
         out["docs"] = url
@@ -433,11 +454,16 @@ class Importer:
     def examples(self) -> list[dict[str, Any]]:
         out = []
         for ex in self.page.examples:
+            name = re.sub(r"[^a-z0-9]+", "-", ex.title.lower()).strip("-")
+            if name in self.example_names:
+                self.note("warning", ex.line, f"example {ex.title!r} appears twice; kept the first")
+                continue
+            self.example_names.append(name)  # readable or not: the merge keeps what is not
             if not isinstance(ex.request, dict) or not isinstance(ex.response, dict):
                 self.note("warning", ex.line, f"example {ex.title!r} lacks a request or response")
                 continue
             item: dict[str, Any] = {
-                "name": re.sub(r"[^a-z0-9]+", "-", ex.title.lower()).strip("-"),
+                "name": name,
                 "title": ex.title,
                 "kind": ex.kind.lower().replace(" ", "-"),
             }
@@ -494,7 +520,59 @@ def _place(target: MutableMapping[str, Any], key: str, value: Any) -> None:
     pos = next(
         (i for i, k in enumerate(keys) if k in KEY_ORDER and KEY_ORDER.index(k) > rank), len(keys)
     )
+    tail = _take_tail(target) if pos == len(keys) else None
     target.insert(pos, key, value)
+    _give_tail(target, tail)
+
+
+# ruamel keeps the lines after an entry (a blank line, the next group's heading comment)
+# on the entry's last scalar; entries that gain or lose their last key, or leave a list,
+# hand those lines on so the file's layout survives.
+
+
+def _tail_slot(node: Any) -> tuple[dict[Any, list[Any]], Any, int] | None:
+    """Where the comment after ``node``'s last line is kept: (ca.items, key, position)."""
+    if isinstance(node, CommentedMap | CommentedSeq) and len(node):
+        key = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
+        last = node[key]
+        if isinstance(last, CommentedMap | CommentedSeq) and not last.fa.flow_style():
+            return _tail_slot(last)
+        return node.ca.items, key, 2 if isinstance(node, CommentedMap) else 0
+    return None
+
+
+def _take_tail(node: Any) -> Any:
+    slot = _tail_slot(node)
+    entry = slot[0].get(slot[1]) if slot else None
+    if slot is None or not entry or entry[slot[2]] is None:
+        return None
+    token, entry[slot[2]] = entry[slot[2]], None
+    return token
+
+
+def _give_tail(node: Any, token: Any) -> None:
+    slot = _tail_slot(node)
+    if token is None or slot is None:
+        return
+    entry = slot[0].setdefault(slot[1], [None, None, None, None])
+    if entry[slot[2]] is None:
+        entry[slot[2]] = token
+
+
+def _delete(target: CommentedMap, key: str) -> None:
+    """Delete ``key``, keeping the lines that followed the entry."""
+    tail = _take_tail(target)
+    del target[key]
+    _give_tail(target, tail)
+
+
+def _remove(seq: CommentedSeq, item: Any) -> None:
+    """Remove ``item``; the lines after it follow the item before."""
+    at = next(i for i, x in enumerate(seq) if x is item)
+    tail = _take_tail(item)
+    del seq[at]
+    if at > 0:
+        _give_tail(seq[at - 1], tail)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -546,6 +624,8 @@ class Merger:
     def run(self, imported: Mapping[str, Any]) -> None:
         for key in ("id", "name", "slug", "taskType", "status", "creator", "releaseDate",
                     "capabilities", "docs"):  # fmt: skip
+            if key in self.imp.placeholders:
+                continue  # the page lacks it (a warning says so): no news
             if not _same(self.tree.get(key), imported[key]):
                 self.change(0, f"{key}: {self.tree.get(key)!r} → {imported[key]!r}")
                 self.tree[key] = _cm(imported[key])
@@ -645,8 +725,17 @@ class Merger:
             line = self.lines.get(param.get("anchor", ""), 0)
             if cur is None:
                 last += 1
-                seq.insert(last, _cm(param))
-                kept.add(id(seq[last]))
+                entry = _entry(param)  # block style, like the entries around it
+                before = seq[last - 1] if last else None
+                # In the same group as the entry before, it goes above the next group's heading.
+                tail = (
+                    _take_tail(before)
+                    if before and before.get("group") == param.get("group")
+                    else None
+                )
+                seq.insert(last, entry)
+                _give_tail(entry, tail)
+                kept.add(id(entry))
                 self.change(line, f"{key} {param['path']} added")
                 if not param.get("derived"):
                     self.imp.note("warning", line, f"{param['path']}: new; write its description")
@@ -659,11 +748,19 @@ class Merger:
             if cur.get("derived") and any(p["path"].startswith(cur["path"] + ".") for p in new):
                 continue
             self.change(0, f"{key} {cur['path']} removed")
-            seq.remove(cur)
+            _remove(seq, cur)
+        if not seq:  # ruamel writes a heading comment over an empty list as broken YAML
+            seq.ca.comment = None
+            self.tree.ca.items.pop(key, None)
 
     def param(self, cur: CommentedMap, new: Mapping[str, Any], line: int) -> None:
         name = cur["path"]
         literal = self.imp.literal.get(new["anchor"], {})
+        if "unreadable" in literal:  # what the page says cannot be told from what it lost
+            self.imp.note(
+                "conflict", line, f"{name}: its {literal['unreadable']} is not understood; kept"
+            )
+            return
         curated = set(cur.get("curated", ()))
         # Keys the page states through a docs* record of the reconciled value.
         self._docs_record(cur, "path", "docsPath", literal.get("path", new["path"]), line)
@@ -678,7 +775,7 @@ class Merger:
             if "docsType" in new:
                 _place(cur, "docsType", new["docsType"])
             elif recorded is not None:
-                del cur["docsType"]
+                _delete(cur, "docsType")
         if "items" in new:
             items = cur.get("items")
             if items is None:
@@ -691,8 +788,15 @@ class Merger:
                 items["type"] = new["items"]["type"]
         elif "items" in cur:
             self.change(line, f"{name} items removed")
-            del cur["items"]
+            _delete(cur, "items")
         self._docs_record(cur, "required", "docsRequired", literal.get("required", False), line)
+        if cur.get("docsRequired") and new.get("required"):
+            self.imp.note(
+                "conflict",
+                line,
+                f"{name}: no exactly-one rule makes it conditional any more, and the page says "
+                "it is required; the spec keeps it optional (review it)",
+            )
         for key in ("group", "anchor"):
             if key in new and cur.get(key) != new[key]:
                 self.change(line, f"{name} {key}: {cur.get(key)} → {new[key]}")
@@ -712,7 +816,7 @@ class Merger:
                 _place(cur, key, new[key])
             elif key not in new and key in cur:
                 self.change(line, f"{name} {key} {cur[key]!r} removed")
-                del cur[key]
+                _delete(cur, key)
         self._enum(cur, new.get("enum"), line)
         if cur.get("docsDigest") != new["docsDigest"]:
             if "docsDigest" in cur:
@@ -735,7 +839,7 @@ class Merger:
                     f"{name}: the page now agrees with the spec's {key} ({page!r}); "
                     f"{docs_key} dropped (review the note that explained it)",
                 )
-                del cur[docs_key]
+                _delete(cur, docs_key)
                 return
             self.imp.note(
                 "conflict",
@@ -749,7 +853,7 @@ class Merger:
             return
         self.change(line, f"{name} {key}: {value!r} → {page!r}")
         if key == "required" and not page:
-            del cur["required"]
+            _delete(cur, "required")
         else:
             _place(cur, key, page)
 
@@ -758,7 +862,7 @@ class Merger:
         if values is None:
             if "enum" in cur:
                 self.change(line, f"{name} allowed values removed")
-                del cur["enum"]
+                _delete(cur, "enum")
             return
         old = {str(e["value"]): e for e in cur.get("enum", [])}
         new_keys = [str(v["value"]) for v in values]
@@ -799,6 +903,8 @@ class Merger:
             cur = by_quote.get(rule["source"]["quote"])
             if cur is None and rule["kind"] == "dimensions":
                 cur = next((r for r in page_rules if r["kind"] == "dimensions"), None)
+            if cur is None and rule["kind"] == "limitItems":
+                cur = self._relimit([r for r in page_rules if id(r) not in matched], rule)
             if cur is not None:
                 matched.add(id(cur))
                 last = max(last, next(i for i, r in enumerate(seq) if r is cur))
@@ -812,14 +918,37 @@ class Merger:
         for cur in page_rules:
             if id(cur) not in matched:
                 self.change(0, f"rule {cur['id']} removed: its sentence is no longer on the page")
-                seq.remove(cur)
+                _remove(seq, cur)
+
+    def _relimit(self, candidates: list[CommentedMap], rule: Mapping[str, Any]) -> Any:
+        """The spec's limit rule on the same parameters as ``rule``, its limit set to the page's
+        (the rule keeps its id and notes); None if there is none."""
+        same = ("kind", "when", "target")
+        cur = next((r for r in candidates if all(_same(r.get(k), rule[k]) for k in same)), None)
+        if cur is None:
+            return None
+        self.change(0, f"rule {cur['id']} maxItems: {cur['maxItems']} → {rule['maxItems']}")
+        stated = docs_rules.rule_from_sentence(cur["source"]["quote"], self.imp.phrasings)
+        if stated is not None and cur.get("message") == stated["message"]:
+            cur["message"] = rule["message"]
+        else:
+            self.imp.note("conflict", 0, f"rule {cur['id']}: review its message for the new limit")
+        cur["maxItems"] = rule["maxItems"]
+        return cur
 
     def examples(self, new: list[dict[str, Any]]) -> None:
         seq: CommentedSeq = self.tree["examples"]
         old = {e["name"]: e for e in seq}
         out = CommentedSeq()
-        for example in new:
-            cur = old.pop(example["name"], None)
+        readable = {e["name"]: e for e in new}
+        for name in self.imp.example_names:
+            cur = old.pop(name, None)
+            if name not in readable:
+                if cur is not None:
+                    self.imp.note("conflict", 0, f"example {name}: unreadable on the page; kept")
+                    out.append(cur)
+                continue
+            example = readable[name]
             if cur is None:
                 self.change(0, f"example {example['name']} added")
                 out.append(_block(example))

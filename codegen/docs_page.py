@@ -22,6 +22,9 @@ from typing import Any
 HEADING = re.compile(r"^(?P<level>#{1,4}) (?P<text>.+?)\s*$")
 PARAM_HEADING = re.compile(r"^\[(?P<name>[^\]]+)\]\((?P<url>[^)#\s]*)#(?P<anchor>[a-z0-9-]+)\)$")
 FACT = re.compile(r"^- \*\*(?P<key>[^*]+)\*\*: (?P<value>.+?)\s*$")
+# The facts a parameter section states in its bullet list, before its description.
+FACT_KEYS = {"Path", "Type", "Required", "Min", "Max", "Step", "Default", "Value", "Format",
+             "Paired with"}  # fmt: skip
 BOLD_LABEL = re.compile(r"^\*\*(?P<label>[^*:]+)\*\*\s*$")
 ALLOWED = re.compile(r"^\*\*Allowed values\*\*:\s*(?P<inline>.*)$")
 ALLOWED_ITEM = re.compile(r"^- `(?P<value>[^`]+)`\s*(?P<description>.*)$")
@@ -200,6 +203,7 @@ def _read(page: DocsPage, lines: _Lines) -> None:
         "Examples": _examples,
     }
     _intro(page, lines)
+    seen: set[str] = set()
     while (line := lines.peek()) is not None:
         number = lines.number
         lines.take()
@@ -210,9 +214,12 @@ def _read(page: DocsPage, lines: _Lines) -> None:
                 page.warn(number, f"unknown section {m['text']!r}; its content was not read")
                 _skip_section(lines)
             else:
+                seen.add(m["text"])
                 reader(page, lines)
         elif line.strip():
             page.warn(number, f"text outside any known section: {line.strip()[:60]!r}")
+    for missing in [name for name in readers if name not in seen]:
+        page.warn(0, f"no ## {missing} section; the spec keeps nothing from it")
 
 
 def _front_matter(page: DocsPage, lines: _Lines) -> None:
@@ -342,10 +349,14 @@ def _sections(page: DocsPage, lines: _Lines, *, request: bool) -> Iterator[Secti
                 continue  # the group's own prose
             page.warn(number, f"text outside any parameter section: {line[:60]!r}")
             continue
-        if mode == "facts" and (fact := FACT.match(line)):
+        fact = FACT.match(line)
+        if mode == "facts" and fact:
             if fact["key"] in section.facts:
                 page.warn(number, f"{section.name}: {fact['key']} is given twice")
             section.facts[fact["key"]] = Text(number, fact["value"])
+            continue
+        if fact and fact["key"] in FACT_KEYS:
+            page.warn(number, f"{section.name}: {fact['key']} after the description; not read")
             continue
         if allowed := ALLOWED.match(line):
             mode = "allowed"

@@ -14,18 +14,17 @@ from . import generate
 from .docs_import import default_target, import_page, load_platform
 from .spec_diff import diff, fails, render_json, render_text, summary
 from .spec_loader import SpecError, load_specs
-from .yaml_source import read_yaml
+from .yaml_source import read_text, read_yaml
 
 
 def run(page: Path, spec_dir: Path, out_dir: Path, report: Path, fail_on: str | None) -> int:
     """Exit status: 0 regenerated, 1 stopped (spec problems, or changes at ``fail_on``)."""
     platform = load_platform(spec_dir)
-    text = page.read_text(encoding="utf-8")
+    text = read_text(page)
     target = default_target(spec_dir, import_page(text, platform).spec)
-    before = read_yaml(target).data if target.exists() else {}
-    result = import_page(
-        text, platform, target.read_text(encoding="utf-8") if target.exists() else None
-    )
+    existing = read_yaml(target) if target.exists() else None
+    result = import_page(text, platform, existing.text if existing else None)
+    before = existing.data if existing else {}
     for note in result.notes:
         print(note.format(str(page)), file=sys.stderr)
     if result.changed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from typing import Any
 
 LEVELS = ("ERR", "WARN", "INFO")
@@ -78,7 +79,8 @@ def _step(old: Any, new: Any) -> tuple[str, str]:
         return "ERR", f"step added: {new}"
     if new is None:
         return "INFO", f"step {old} removed"
-    wider = (old / new) == int(old / new)
+    # Wider when every old multiple is a new one: old is a whole multiple of new (exactly).
+    wider = new != 0 and (Fraction(str(old)) / Fraction(str(new))).denominator == 1
     return ("INFO" if wider else "ERR"), f"step {old} → {new}"
 
 
@@ -101,6 +103,26 @@ def _type(old: Any, new: Any) -> tuple[str, str]:
     return "ERR", f"type {_show(old)} → {_show(new)}"
 
 
+def _type_response(old: Any, new: Any) -> tuple[str, str]:
+    """What clients read: a narrower type is harmless, a wider one may surprise them."""
+    if old is not None and new is not None and _types(new) < _types(old):
+        return "INFO", f"type narrowed {_show(old)} → {_show(new)}"
+    level, words = _type(old, new)
+    return ("WARN" if level == "INFO" else level), words
+
+
+def _restrict_response(name: str) -> Classifier:
+    """const / format of what clients read: adding one narrows it, removing one widens it."""
+
+    def classify(old: Any, new: Any) -> tuple[str, str]:
+        level, words = _restrict(name)(old, new)
+        if old is None or new is None:
+            level = "INFO" if level == "ERR" else "WARN"
+        return level, words
+
+    return classify
+
+
 def _required(old: Any, new: Any) -> tuple[str, str]:
     return ("ERR", "now required") if new else ("INFO", "no longer required")
 
@@ -118,11 +140,11 @@ def _plainly(level: str, name: str) -> Classifier:
 
 FIELD_RULES: dict[str, tuple[Classifier, Classifier]] = {
     "required": (_required, _required_response),
-    "type": (_type, _type),
-    "items.type": (_type, _type),
-    "items.format": (_restrict("item format"), _flip(_restrict("item format"))),
-    "const": (_restrict("fixed value"), _restrict("fixed value")),
-    "format": (_restrict("format"), _flip(_restrict("format"))),
+    "type": (_type, _type_response),
+    "items.type": (_type, _type_response),
+    "items.format": (_restrict("item format"), _restrict_response("item format")),
+    "const": (_restrict("fixed value"), _restrict_response("fixed value")),
+    "format": (_restrict("format"), _restrict_response("format")),
     "minimum": (_lower_bound, _flip(_lower_bound)),
     "minLength": (_lower_bound, _flip(_lower_bound)),
     "minItems": (_lower_bound, _flip(_lower_bound)),
@@ -238,13 +260,23 @@ def rule_changes(
                          dict(rule))  # fmt: skip
             continue
         if _rule_core(old_rule) != _rule_core(rule):
-            yield Change("WARN", "request", rule_id, "rule changed", dict(old_rule), dict(rule))
+            yield _rule_changed(rule_id, old_rule, rule)
         elif any(_j(old_rule.get(k)) != _j(rule.get(k)) for k in RULE_WORDING[1:]):
             yield Change("INFO", "request", rule_id, "rule wording or source changed")
     for rule_id, rule in a.items():
         if rule_id not in b:
             yield Change("INFO", "request", rule_id, f"rule removed ({rule['kind']})",
                          dict(rule), None)  # fmt: skip
+
+
+def _rule_changed(rule_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Change:
+    """A rule that says something else: an item limit moved is a bound; anything else may break."""
+    limits = [r.get("maxItems") for r in (old, new)]
+    same_but_limit = _rule_core(dict(old, maxItems=0)) == _rule_core(dict(new, maxItems=0))
+    if old["kind"] == new["kind"] == "limitItems" and None not in limits and same_but_limit:
+        level, words = _upper_bound(*limits)
+        return Change(level, "request", rule_id, f"item limit {words}", *limits)
+    return Change("WARN", "request", rule_id, "rule changed", dict(old), dict(new))
 
 
 def dimension_changes(old: Any, new: Any) -> Iterable[Change]:
@@ -282,6 +314,8 @@ def pricing_changes(old: Any, new: Any) -> Iterable[Change]:
             yield Change("WARN", "model", "pricing",
                          f"{key}: {a[key]['perSecond']} → {b[key]['perSecond']} per second",
                          a[key]["perSecond"], b[key]["perSecond"])  # fmt: skip
+        elif _j(a[key]) != _j(b[key]):
+            yield Change("INFO", "model", "pricing", f"{key}: rate quote or notes changed")
     for key in a.keys() - b.keys():
         yield Change("WARN", "model", "pricing", f"rate removed: {key}", dict(a[key]), None)
     for key in b.keys() - a.keys():

@@ -77,10 +77,19 @@ def to_plain(node: Any) -> Any:
     return node
 
 
+def read_text(path: Path) -> str:
+    """A page or spec file's text (a byte-order mark dropped); a file that is not UTF-8 is a
+    ValueError naming it."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
 def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     """Parse one YAML file; syntax errors and duplicate keys become a SpecIssue."""
     name = display_name or str(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:

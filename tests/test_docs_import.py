@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -668,8 +669,40 @@ def test_cli_diff_of_two_pages_text_json_and_fail_on(variant_pages: tuple[Path, 
     assert as_json["summary"] == "1 ERR, 0 WARN, 1 INFO"
     assert run_codegen("diff", str(old), str(new), "--fail-on", "ERR").returncode == 1
     assert run_codegen("diff", str(old), str(old), "--fail-on", "INFO").returncode == 0
+    unreadable = new.with_name("unreadable.md")
+    unreadable.write_text(add_sentence("Every `cameraMotion` needs a tripod.")(BASE_TEXT))
+    warned = run_codegen("diff", str(old), str(unreadable))
+    assert warned.stdout == "no changes\n"
+    assert f"{unreadable}:" in warned.stderr and "not understood" in warned.stderr
     missing = run_codegen("diff", str(old), str(old.with_name("gone.yaml")))
     assert missing.returncode == 2 and "gone.yaml" in missing.stderr
+
+
+def test_cli_reports_unreadable_inputs_in_one_line(
+    tmp_path: Path, variant_pages: tuple[Path, Path]
+) -> None:
+    page, _ = variant_pages
+    binary = tmp_path / "latin1.md"
+    binary.write_bytes("Caf\xe9".encode("latin-1"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: [unclosed\n", encoding="utf-8")
+    spec_dir = write_spec(tmp_path / "s", "")
+    gone = tmp_path / "gone.md"
+    for args, named in (
+        (("import-docs", str(gone), "--spec", str(spec_dir)), "gone.md"),
+        (("import-docs", str(binary), "--spec", str(spec_dir)), "latin1.md: not UTF-8"),
+        (("import-docs", str(page), "-o", str(broken), "--spec", str(spec_dir)), "broken.yaml"),
+        (("diff", str(binary), str(page)), "latin1.md: not UTF-8"),
+        (("diff", str(broken), str(page)), "broken.yaml:2:1: YAML error"),
+        (("regenerate", str(gone), "--spec", str(spec_dir)), "gone.md"),
+    ):
+        result = run_codegen(*args)
+        assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
+        assert named in result.stderr and "Traceback" not in result.stderr, result.stderr
+    with_bom = tmp_path / "bom.md"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + page.read_bytes())
+    same = run_codegen("diff", str(page), str(with_bom))
+    assert (same.returncode, same.stdout) == (0, "no changes\n"), same.stdout + same.stderr
 
 
 def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Path) -> None:
@@ -750,3 +783,200 @@ def test_a_fresh_import_of_the_real_page_is_a_subset_of_the_committed_spec(
     committed = read_yaml(REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").data
     changes = diff(committed, fresh.spec)
     assert [c.line() for c in changes if c.level != "INFO"] == []
+
+
+def test_merging_keeps_the_spec_files_group_headings_in_place(docs_page_text: str) -> None:
+    committed = (REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").read_text()
+    lines = committed.splitlines()
+    headings = [i for i, line in enumerate(lines) if line.startswith("  # ── ")]
+    assert len(headings) == 4
+    # A heading sits between two entries, never inside one.
+    assert all(lines[i + 1].startswith("  - path: ") for i in headings)
+    # Removing the entry just above a heading (numberResults, above "Inputs") keeps it.
+    start = docs_page_text.index("### [numberResults]")
+    page = docs_page_text[:start] + docs_page_text[docs_page_text.index("**Inputs**") :]
+    merged = import_page(page, PLATFORM, committed).text
+    entry = committed.index("  - path: numberResults\n")
+    assert (
+        merged == committed[:entry] + committed[committed.index("\n\n  # ── Inputs", entry) + 1 :]
+    )
+    # A parameter added at the end of a group goes above the next group's heading, in block style.
+    added = "### [priority](https://runware.ai/docs/models/klingai-video-3-0-pro#request-priority)"
+    page = docs_page_text.replace(
+        "**Inputs**\n", f"{added}\n\n- **Type**: `integer`\n\n**Inputs**\n"
+    )
+    merged = import_page(page, PLATFORM, committed).text
+    heading = committed.index("\n\n  # ── Inputs", entry) + 1
+    assert merged.startswith(committed[:heading] + "  - path: priority\n    group: apiOptions\n")
+    assert merged.endswith(committed[heading:])
+    # A key added to the entry just above a heading goes above the heading.
+    fresh = import_page(
+        docs_page_text, PLATFORM, committed.replace("    docsDigest: 5f112fe911c0\n", "")
+    )
+    assert fresh.text == committed
+
+
+def test_a_page_without_request_parameters_is_flagged_and_merges_to_valid_yaml(
+    base: ImportResult,
+) -> None:
+    page = (
+        BASE_TEXT[: BASE_TEXT.index("## Request Parameters")]
+        + BASE_TEXT[BASE_TEXT.index("## Response Parameters") :]
+    )
+    commented = base.text.replace("parameters:\n", "parameters:\n  # ── API options ──\n", 1)
+    merged = import_page(page, PLATFORM, commented)
+    assert "no ## Request Parameters section" in "\n".join(n.message for n in merged.notes)
+    assert yaml_data(merged.text)["parameters"] == []
+
+
+def test_a_changed_item_limit_keeps_its_rule_and_is_classified_as_a_bound(
+    base: ImportResult,
+) -> None:
+    limit = (
+        "When `negativePrompt` or `cameraMotion` is provided, "
+        "`inputs.referenceImages` is limited to {} items."
+    )
+    rule_id = "reference-images-limit-with-negative-prompt-camera-motion"
+    pages = {n: add_sentence(limit.format(n))(BASE_TEXT) for n in (2, 3, 5)}
+    three = import_page(pages[3], PLATFORM, base.text).text
+    curated = three.replace(f"  - id: {rule_id}\n", f"  - id: {rule_id}\n    notes: [ours]\n")
+    for n, level, words in ((2, "ERR", "lowered 3 → 2"), (5, "INFO", "raised 3 → 5")):
+        merged = import_page(pages[n], PLATFORM, curated)
+        rule = next(r for r in yaml_data(merged.text)["rules"] if r["kind"] == "limitItems")
+        assert (rule["id"], rule["maxItems"], rule["notes"]) == (rule_id, n, ["ours"])
+        assert f"at most {n} items" in rule["message"]
+        for old, new in (
+            (yaml_data(curated), yaml_data(merged.text)),
+            (import_page(pages[3], PLATFORM).spec, import_page(pages[n], PLATFORM).spec),
+        ):
+            assert [c.line() for c in diff(old, new)] == [
+                f"{level:<5} request   {rule_id}: item limit {words}"
+            ]
+        assert not import_page(pages[n], PLATFORM, merged.text).changed
+
+
+def test_a_fact_written_after_the_description_is_a_warning_not_prose(base: ImportResult) -> None:
+    page = edit(BASE_TEXT, ("Length in seconds.\n", "Length in seconds.\n\n- **Max**: `6`\n"))
+    merged = import_page(page, PLATFORM, base.text)
+    line = page.splitlines().index("- **Max**: `6`") + 1
+    assert not merged.changed
+    assert [(n.level, n.line) for n in merged.notes if "after the description" in n.message] == [
+        ("warning", line)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "level"),
+    [(0.3, 0.1, "INFO"), (0.1, 0.3, "ERR"), (2, 1, "INFO"), (1, 2, "ERR"), (1, 0, "ERR")],
+)
+def test_a_step_change_is_wider_only_when_the_old_step_is_a_multiple_of_the_new(
+    old: float, new: float, level: str
+) -> None:
+    def spec(step: float) -> dict[str, Any]:
+        return {"parameters": [{"path": "fps", "type": "number", "multipleOf": step}]}
+
+    assert [(c.level, c.message) for c in diff(spec(old), spec(new))] == [
+        (level, f"step {old} → {new}")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fact", "written"),
+    [("Type", "`int64`"), ("Min", "`one`"), ("Step", "`1.5.2`"), ("Default", "`many`"),
+     ("Required", "yes")],
+)  # fmt: skip
+def test_a_fact_the_importer_cannot_read_leaves_the_spec_entry_alone(
+    base: ImportResult, fact: str, written: str
+) -> None:
+    section = "- **Type**: `integer`\n- **Min**: `1`\n- **Max**: `4`\n- **Default**: `1`"
+    facts = section + "\n- **Step**: `1`\n- **Required**: false"
+    edited = re.sub(rf"(- \*\*{fact}\*\*: )[^\n]+", lambda m: m[1] + written, facts)
+    with_facts = edit(BASE_TEXT, (section, facts))
+    spec = import_page(with_facts, PLATFORM, base.text).text
+    merged = import_page(edit(with_facts, (facts, edited)), PLATFORM, spec)
+    assert not merged.changed, merged.text
+    notes = [(n.level, n.message) for n in merged.notes if "numberResults" in n.message]
+    assert [level for level, _ in notes] == ["warning", "conflict"], notes
+    fresh = import_page(edit(with_facts, (facts, edited)), PLATFORM).spec
+    number = next(p for p in fresh["parameters"] if p["path"] == "numberResults")
+    assert all(v is not None for v in number.values())
+
+
+def test_a_rate_whose_quote_changes_is_listed(base: ImportResult) -> None:
+    page = edit(
+        BASE_TEXT, ("- **720p · 5s · (audio)**: `$0.40`", "- **720p · 2s · (audio)**: `$0.16`")
+    )
+    changes = diff(yaml_data(base.text), yaml_data(import_page(page, PLATFORM, base.text).text))
+    assert [c.line() for c in changes] == [
+        "INFO  model     pricing: 720p audio: rate quote or notes changed"
+    ]
+
+
+def test_dropping_the_exactly_one_rule_questions_the_optional_width_and_height(
+    base: ImportResult,
+) -> None:
+    page = edit(
+        BASE_TEXT,
+        ("Provide exactly one of: `inputs.frameImages` or `width/height`.\n\n---\n\n", ""),
+    )
+    merged = import_page(page, PLATFORM, base.text)
+    conflicts = [n for n in merged.notes if n.level == "conflict"]
+    assert [n.message.split(":")[0] for n in conflicts] == ["width", "height"]
+    assert all("no exactly-one rule" in n.message for n in conflicts)
+
+
+def test_a_repeated_example_title_is_a_warning_and_the_merge_settles(base: ImportResult) -> None:
+    start = BASE_TEXT.index("### Paper Boats (Text to Video)")
+    page = BASE_TEXT + "\n---\n\n" + BASE_TEXT[start:].replace("boats", "ships")
+    merged = import_page(page, PLATFORM, base.text)
+    assert not merged.changed
+    assert [n.level for n in merged.notes if "appears twice" in n.message] == ["warning"]
+
+
+def test_an_example_whose_json_breaks_on_the_page_stays_in_the_spec(base: ImportResult) -> None:
+    start = BASE_TEXT.index("### Paper Boats (Text to Video)")
+    broken = BASE_TEXT[:start] + BASE_TEXT[start:].replace("{", "{,", 1)
+    merged = import_page(broken, PLATFORM, base.text)
+    assert not merged.changed
+    assert [
+        n.level for n in merged.notes if "Paper Boats" in n.message or "paper-boats" in n.message
+    ] == [
+        "warning",
+        "warning",
+        "conflict",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "old", "new", "level"),
+    [
+        ("type", "string", ["string", "integer"], "WARN"),
+        ("type", ["string", "integer"], "string", "INFO"),
+        ("type", "string", "number", "ERR"),
+        ("const", None, "videoInference", "INFO"),
+        ("const", "videoInference", None, "WARN"),
+        ("const", "videoInference", "imageInference", "ERR"),
+        ("format", "uri", "uuid", "ERR"),
+        ("format", None, "uri", "INFO"),
+    ],
+)
+def test_a_response_field_that_widens_or_changes_is_flagged_for_clients(
+    key: str, old: Any, new: Any, level: str
+) -> None:
+    def spec(value: Any) -> dict[str, Any]:
+        field = {"path": "videoURL", "type": "string", key: value}
+        return {"response": [{k: v for k, v in field.items() if v is not None}]}
+
+    assert [(c.level, c.direction) for c in diff(spec(old), spec(new))] == [(level, "response")]
+
+
+def test_model_facts_the_page_lacks_are_not_overwritten_with_placeholders(
+    base: ImportResult,
+) -> None:
+    page = edit(BASE_TEXT, ("March 3, 2026", "3 March 2026"), ("- **Creator**: Acme Labs\n", ""))
+    page = page[page.index("# Acme Motion 2") :]  # no front matter: no slug, no docs URL
+    merged = import_page(page, PLATFORM, base.text)
+    assert not merged.changed, merged.text
+    warned = " | ".join(n.message for n in merged.notes if n.level == "warning")
+    for words in ("release date not understood", "no Creator fact", "no front matter"):
+        assert words in warned

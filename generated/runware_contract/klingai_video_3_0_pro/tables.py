@@ -3,7 +3,7 @@
 #   spec/platform.yaml
 #     a8906ccfb474afd0151ee791ae3f61a974b262b326718eede1c40cf15182b33d
 #   spec/models/klingai-video-3-0-pro.yaml
-#     aea2ab9d72c08a9400b8cc02a9f23c58a33efbacd0bfaa076fad338e47facedb
+#     457fd51c92cb9256d84ca3e277b888520b977d28ba1c3485bde81e8cce6d8d2d
 
 """Kling VIDEO 3.0 Pro (`klingai:kling-video@3-pro`) as data: parameters, rules, dimensions, pricing, examples.
 
