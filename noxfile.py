@@ -41,15 +41,17 @@ def generate(session: nox.Session) -> None:
 
 @nox.session
 def regenerate(session: nox.Session) -> None:
-    """A changed docs page, end to end: `nox -s regenerate -- PAGE.md [pytest args]`. Imports the
-    page into spec/, prints the classified spec diff (also in build/spec-diff.txt and .json),
-    regenerates generated/, then runs the tests."""
+    """A changed docs page, end to end: `nox -s regenerate -- PAGE.md [--fail-on LEVEL]
+    [pytest args]`. Imports the page into spec/, prints the classified spec diff (also in
+    build/spec-diff.txt and .json), regenerates generated/, then runs the tests. With
+    --fail-on, changes at that level stop it before generating (the spec is left as it was)."""
     if not session.posargs:
-        session.error("usage: nox -s regenerate -- PAGE.md [pytest arguments]")
-    page, *pytest_args = session.posargs
+        session.error("usage: nox -s regenerate -- PAGE.md [--fail-on LEVEL] [pytest args]")
+    page, *rest = session.posargs
+    fail_on = rest[:2] if rest[:1] == ["--fail-on"] else []
     session.install("-e", ".[test]")
-    session.run("python", "-m", "codegen", "regenerate", page)
-    session.run("pytest", *pytest_args)
+    session.run("python", "-m", "codegen", "regenerate", page, *fail_on)
+    session.run("pytest", *rest[len(fail_on) :])
 
 
 @nox.session

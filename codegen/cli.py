@@ -87,15 +87,10 @@ def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
 
 
 def _import_docs(args: argparse.Namespace) -> int:
-    from .docs_import import default_target, import_page, load_platform
+    from .docs_import import import_file
 
     try:
-        page = read_text(args.page)
-        platform = load_platform(args.spec)
-        first = import_page(page, platform)
-        target: Path = args.output or default_target(args.spec, first.spec)
-        existing = read_yaml(target).text if target.exists() else None  # a YAML error names it
-        result = first if existing is None else import_page(page, platform, existing)
+        target, existing, result = import_file(args.page, args.spec, args.output)
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -108,7 +103,7 @@ def _import_docs(args: argparse.Namespace) -> int:
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(result.text, encoding="utf-8")
-        print(f"{target}: {'merged' if target.exists() and result is not first else 'written'}")
+        print(f"{target}: {'written' if existing is None else 'merged'}")
     problems = [n for n in result.notes if n.level in ("warning", "conflict")]
     return 1 if args.strict and problems else 0
 

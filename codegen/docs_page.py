@@ -118,6 +118,10 @@ class DocsPage:
     response: list[Section] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
     warnings: list[PageWarning] = field(default_factory=list)
+    # Parts with something the reader could not take in ("pricing", "dimensions",
+    # "parameters", "response"): a merge keeps the spec's version of those rather than
+    # taking a partial page for a shorter one.
+    unreadable: set[str] = field(default_factory=set)
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(PageWarning(line, message))
@@ -283,6 +287,7 @@ def _pricing(page: DocsPage, lines: _Lines) -> None:
             page.pricing_quote = Text(number, line.strip())
         else:
             page.warn(number, f"pricing line not understood: {line[:60]!r}")
+            page.unreadable.add("pricing")
 
 
 def _compatibility(page: DocsPage, lines: _Lines) -> None:
@@ -297,6 +302,7 @@ def _compatibility(page: DocsPage, lines: _Lines) -> None:
                 continue
             if len(cells) != 2:
                 page.warn(number, f"dimension row not understood: {line!r}")
+                page.unreadable.add("dimensions")
                 continue
             page.dimensions.append((Text(number, cells[0]), Text(number, cells[1])))
         elif line.rstrip().endswith("supported:") and "dimension" in line:
@@ -317,15 +323,20 @@ def _sections(page: DocsPage, lines: _Lines, *, request: bool) -> Iterator[Secti
     group: Group | None = None
     section: Section | None = None
     mode = "facts"  # facts → prose → allowed | learn
+    top_level = False  # a ### section has been seen
     for number, line in _blocks(lines):
         heading = HEADING.match(line)
         if heading and len(heading["level"]) in (3, 4):
             m = PARAM_HEADING.match(heading["text"])
             if m is None:
                 page.warn(number, f"parameter heading not understood: {line!r}")
+                page.unreadable.add("parameters" if request else "response")
                 section = None
                 continue
             level = len(heading["level"])
+            if level == 4 and not top_level:
+                page.warn(number, f"{m['name']}: a #### heading with no ### above it")
+            top_level = top_level or level == 3
             section = Section(
                 name=m["name"],
                 anchor=m["anchor"],

@@ -11,26 +11,40 @@ import sys
 from pathlib import Path
 
 from . import generate
-from .docs_import import default_target, import_page, load_platform
+from .docs_import import import_file
 from .spec_diff import diff, fails, render_json, render_text, summary
 from .spec_loader import SpecError, load_specs
-from .yaml_source import read_text, read_yaml
+from .yaml_source import read_yaml
 
 
 def run(page: Path, spec_dir: Path, out_dir: Path, report: Path, fail_on: str | None) -> int:
-    """Exit status: 0 regenerated, 1 stopped (spec problems, or changes at ``fail_on``)."""
-    platform = load_platform(spec_dir)
-    text = read_text(page)
-    target = default_target(spec_dir, import_page(text, platform).spec)
-    existing = read_yaml(target) if target.exists() else None
-    result = import_page(text, platform, existing.text if existing else None)
-    before = existing.data if existing else {}
+    """Exit status: 0 regenerated; 1 stopped (the imported spec has problems, or changes at
+    ``fail_on``), and then the spec folder is left as it was."""
+    target, existing, result = import_file(page, spec_dir)
     for note in result.notes:
         print(note.format(str(page)), file=sys.stderr)
     if result.changed:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(result.text, encoding="utf-8")
-    changes = diff(before, read_yaml(target).data)
+
+    def restore() -> None:
+        if existing is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.write_text(existing.text, encoding="utf-8")
+
+    try:
+        spec = load_specs(spec_dir)
+    except SpecError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(
+            "the imported spec has problems; spec left as it was, nothing generated",
+            file=sys.stderr,
+        )
+        restore()
+        return 1
+    changes = diff(existing.data if existing else {}, read_yaml(target).data)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.with_suffix(".txt").write_text(render_text(changes), encoding="utf-8")
     report.with_suffix(".json").write_text(render_json(changes) + "\n", encoding="utf-8")
@@ -40,14 +54,11 @@ def run(page: Path, spec_dir: Path, out_dir: Path, report: Path, fail_on: str | 
     if any(c.level == "ERR" for c in changes):
         print(f"!! BREAKING: {summary(changes)}; clients of the old spec may fail")
     if fails(changes, fail_on):
-        print(f"stopped: changes at {fail_on} or above (--fail-on)", file=sys.stderr)
-        return 1
-    try:
-        spec = load_specs(spec_dir)
-    except SpecError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        print("the imported spec has problems; nothing generated", file=sys.stderr)
+        print(
+            f"stopped: changes at {fail_on} or above (--fail-on); spec left as it was",
+            file=sys.stderr,
+        )
+        restore()
         return 1
     files = generate.build(spec, spec_dir.name)
     generate.write(files, out_dir)

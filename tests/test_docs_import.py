@@ -356,6 +356,21 @@ VARIANTS = [
         ],
     ),
     Variant(
+        "rule-limit-items-one-condition",
+        add_sentence(
+            "When `cameraMotion` is provided, `inputs.referenceImages` is limited to 1 items."
+        ),
+        {("ERR", "request", "reference-images-limit-with-camera-motion")},
+        ("rule added (limitItems)",),
+        [
+            (
+                task(cameraMotion="pan", inputs={"referenceImages": ["https://x.io/a.png"] * 2}),
+                ["arrayTooLong"],
+            ),
+            (task(cameraMotion="pan", inputs={"referenceImages": ["https://x.io/a.png"]}), []),
+        ],
+    ),
+    Variant(
         "rule-together",
         add_sentence("`negativePrompt` and `cameraMotion` must be used together."),
         {("ERR", "request", "negative-prompt-camera-motion-together")},
@@ -467,6 +482,7 @@ def test_unknown_facts_sections_and_types_are_warnings_not_silence() -> None:
             "- **Max**: `4`\n- **Default**: `1`",
             "- **Max**: `4`\n- **Units**: videos\n- **Default**: `1`",
         ),
+        ("- **Step**: `2`", "- **Step**: `2`\n- **Step**: `3`"),
     )
     notes = import_page(page, PLATFORM).notes
     lines = page.splitlines()
@@ -475,6 +491,7 @@ def test_unknown_facts_sections_and_types_are_warnings_not_silence() -> None:
         ("## Trivia", "unknown section 'Trivia'"),
         ("- **Type**: `tuple`", "unknown type 'tuple'"),
         ("- **Units**", "unknown fact 'Units'"),
+        ("- **Step**: `3`", "Step is given twice"),
     ):
         line = next(i for i, text in enumerate(lines, 1) if text.startswith(needle))
         assert any(n.line == line and fragment in n.message for n in notes), (fragment, notes)
@@ -724,7 +741,7 @@ def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Pat
     )
     assert stopped.returncode == 1 and not out.exists()
     assert "!! BREAKING" in stopped.stdout
-    write_spec(tmp_path, base.text)
+    assert (spec_dir / "models" / f"{SLUG}.yaml").read_text() == base.text  # left as it was
     done = run_codegen(
         "regenerate", str(page), "--spec", str(spec_dir), "--out", str(out), "--report", str(report)
     )
@@ -980,3 +997,63 @@ def test_model_facts_the_page_lacks_are_not_overwritten_with_placeholders(
     warned = " | ".join(n.message for n in merged.notes if n.level == "warning")
     for words in ("release date not understood", "no Creator fact", "no front matter"):
         assert words in warned
+
+
+def test_cli_regenerate_leaves_the_spec_alone_when_the_import_is_unusable(
+    base: ImportResult, tmp_path: Path
+) -> None:
+    spec_dir = write_spec(tmp_path, base.text)
+    before = sorted((spec_dir / "models").iterdir())
+    page = tmp_path / "empty.md"
+    page.write_text("", encoding="utf-8")
+    out = tmp_path / "out"
+    stopped = run_codegen("regenerate", str(page), "--spec", str(spec_dir), "--out", str(out))
+    assert stopped.returncode == 1 and not out.exists()
+    assert "spec left as it was" in stopped.stderr
+    assert sorted((spec_dir / "models").iterdir()) == before  # no stray model file
+    assert (spec_dir / "models" / f"{SLUG}.yaml").read_text() == base.text
+    assert run_codegen("lint-spec", "--spec", str(spec_dir)).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("part", "edit_pair", "kept"),
+    [
+        ("dimensions", ("| `720p (1:1)` | `960x960` |", "| `720p (1:1)` | `960 by 960` |"), 3),
+        ("dimensions", ("| `720p (1:1)` | `960x960` |", "| `720p square` | `960x960` |"), 3),
+        ("pricing", ("`$0.40`", "`0.40 USD`"), 2),
+        (
+            "parameters",
+            (
+                "### [cameraMotion](https://runware.ai/docs/models/acme-motion-2#request-cameramotion)",
+                "### cameraMotion",
+            ),
+            1,
+        ),
+    ],
+)
+def test_a_half_read_table_keeps_the_spec_entries_it_could_not_read(
+    base: ImportResult, part: str, edit_pair: tuple[str, str], kept: int
+) -> None:
+    merged = import_page(edit(BASE_TEXT, edit_pair), PLATFORM, base.text)
+    assert not merged.changed, merged.text
+    assert any(n.level == "warning" for n in merged.notes)
+    assert any(n.level == "conflict" and n.message.startswith(part) for n in merged.notes)
+    spec = yaml_data(merged.text)
+    count = {
+        "dimensions": len(spec["dimensions"]["rows"]),
+        "pricing": len(spec["pricing"]["rates"]),
+        "parameters": sum(p["path"] == "cameraMotion" for p in spec["parameters"]),
+    }[part]
+    assert count == kept
+
+
+def test_a_sub_heading_without_a_parent_is_a_warning(base: ImportResult) -> None:
+    page = edit(BASE_TEXT, ("### [taskType](", "#### [taskType]("))
+    notes = import_page(page, PLATFORM).notes
+    line = (
+        page.splitlines().index(
+            "#### [taskType](https://runware.ai/docs/models/acme-motion-2#request-tasktype)"
+        )
+        + 1
+    )
+    assert any(n.line == line and "no ### above it" in n.message for n in notes)

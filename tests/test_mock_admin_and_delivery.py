@@ -157,7 +157,7 @@ def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
         assert slow.result().status_code == 200
     # The order is the point: the fast request finished while the slow one was held.
     entries = mock.client.get("/__admin/requests", params={"limit": 2}).json()["requests"]
-    assert max(e["duration_ms"] for e in entries) >= 3000
+    assert max(e["duration_ms"] for e in entries) >= 2900  # timers may fire a hair early
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,494 @@
+"""What a Runware model docs page states, as model-spec data.
+
+``Importer`` turns the parts ``docs_page`` read into a complete model spec (plain
+data) holding every fact the page states. Prose is not copied: descriptions are
+short generated summaries of the facts (to be curated), and each section's prose is
+kept only as a fingerprint (``docsDigest``) so rewording shows. Whatever cannot be
+read becomes a ``Note`` with its page line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import docs_rules
+from .docs_page import FACT_KEYS, DocsPage, Section, unquote
+
+GROUPS = {
+    "API Options": "apiOptions",
+    "Inputs": "inputs",
+    "Generation Parameters": "generation",
+    "Provider Settings": "providerSettings",
+}
+SCALAR_TYPES = {"string", "integer", "number", "boolean", "object"}
+PAGE_TYPES = {"float": "number", "int": "integer", "bool": "boolean"}
+ARRAY_OF = re.compile(r"^array of (?P<items>[a-z]+?)s?(?: \(\d+ propert(?:y|ies)\))?$")
+OBJECT_OF = re.compile(r"^object(?: \(\d+ propert(?:y|ies)\))?$")
+PRICE_LABEL = re.compile(
+    r"^(?P<res>\S+) · (?P<secs>\d+(?:\.\d+)?)s · \((?P<audio>no audio|audio)\)$"
+)
+PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
+DIMS = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)$")
+CONFIG = re.compile(r"^(?P<res>\S+) \((?P<ar>\d+:\d+)\)$")
+# Sentences in descriptions that read like a constraint; each must be captured by the
+# spec (a rule's or behaviour's quote, or a note) or the importer says so.
+RULE_HINT = re.compile(
+    r"\b(requires?|required when|cannot|can only|only applies|up to \d+|must|at most|"
+    r"at least|defaults? to|limited to|not both)\b",
+    re.I,
+)
+BOUNDS = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "multipleOf")
+STATED = ("const", "format", *BOUNDS, "default", "pairedWith")
+MODEL_FACTS = {"ID": "id", "Status": "status", "Creator": "creator",
+               "Release Date": "releaseDate", "Capabilities": "capabilities"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Note:
+    """One thing the import did or could not do; ``line`` is the page line (0: none)."""
+
+    level: str  # "change", "warning" (not understood / needs a human), "conflict"
+    line: int
+    message: str
+    about: tuple[str, str] | None = None  # (path, docs key) of a reconciliation it reports
+
+    def format(self, page: str) -> str:
+        where = f"{page}:{self.line}" if self.line else page
+        return f"{where}: {self.level}: {self.message}"
+
+
+# ── page facts to spec values ──────────────────────────────────────────────
+
+
+def _typed(text: str, types: Iterable[str]) -> Any:
+    """A fact's text as the parameter's JSON type (`95` → 95, `false` → False)."""
+    types = set(types)
+    if "boolean" in types and text in ("true", "false"):
+        return text == "true"
+    if types & {"integer", "number"} and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if "number" in types and re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    return text
+
+
+def _number(text: str) -> int | float:
+    return float(text) if "." in text else int(text)
+
+
+def _type_of(token: str) -> tuple[str | None, str | None]:
+    """(JSON type, item type) of a page Type such as `array of strings`; (None, None) if unknown."""
+    if token in SCALAR_TYPES:
+        return token, None
+    if token in PAGE_TYPES:
+        return PAGE_TYPES[token], None
+    if OBJECT_OF.match(token):
+        return "object", None
+    if m := ARRAY_OF.match(token):
+        item = PAGE_TYPES.get(m["items"], m["items"])
+        if item in SCALAR_TYPES:
+            return "array", item
+    return None, None
+
+
+def _base_token(token: str) -> str:
+    return re.sub(r" \(\d+ propert(?:y|ies)\)$", "", token)
+
+
+def _values_type(values: list[str]) -> str | list[str]:
+    kinds = ["integer" if re.fullmatch(r"-?\d+", v) else "string" for v in values]
+    found = sorted(set(kinds), key=["string", "integer"].index)
+    return found[0] if len(found) == 1 else found
+
+
+class Importer:
+    """One import run: the page, the platform vocabulary, and the notes collected."""
+
+    def __init__(self, page: DocsPage, platform: Mapping[str, Any]) -> None:
+        self.page = page
+        self.platform = platform
+        self.notes: list[Note] = [Note("warning", w.line, w.message) for w in page.warnings]
+        self.formats = {
+            str(f["docsName"]): name
+            for name, f in platform["formats"].items()
+            if f.get("docsName") is not None
+        }
+        self.phrasings = docs_rules.phrasings(platform)
+        self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says
+        self.required_lines: dict[str, int] = {}  # path → line of its Required fact
+        self.example_names: list[str] = []  # every example the page shows, in order
+        self.placeholders: set[str] = set()  # model keys the page did not give (merge keeps ours)
+
+    def note(
+        self, level: str, line: int, message: str, about: tuple[str, str] | None = None
+    ) -> None:
+        self.notes.append(Note(level, line, message, about))
+
+    # ── parameters ──
+
+    def parameter(self, section: Section, parent: str | None, request: bool) -> dict[str, Any]:
+        facts = {k: v for k, v in section.facts.items()}
+        for key, text in facts.items():
+            if key not in FACT_KEYS:
+                self.note("warning", text.line, f"{section.name}: unknown fact {key!r} ignored")
+        nested = self._nested_in(section) if request else None
+        path = f"{parent}.{section.name}" if parent else (
+            f"{nested}.{section.name}" if nested else section.name
+        )  # fmt: skip
+        param: dict[str, Any] = {"path": path}
+        literal: dict[str, Any] = {"path": path, "required": False}
+        if request and section.group is not None:
+            if section.group in GROUPS:
+                param["group"] = GROUPS[section.group]
+            else:
+                self.note("warning", section.line, f"unknown parameter group {section.group!r}")
+        param["anchor"] = section.anchor
+        if "Path" in facts and unquote(facts["Path"].text) != path:
+            literal["path"] = unquote(facts["Path"].text)
+            param["docsPath"] = literal["path"]
+            self.note(
+                "warning",
+                facts["Path"].line,
+                f"{section.name}: the Path line says {literal['path']}, the heading puts it at "
+                f"{path}; kept {path}",
+                (path, "docsPath"),
+            )
+        token = _base_token(unquote(facts["Type"].text)) if "Type" in facts else "string"
+        if "Type" not in facts:
+            self.note("warning", section.line, f"{section.name}: no Type; taken as string")
+        json_type, item_type = _type_of(token)
+        literal["type"] = token
+        allowed = [v.text for v, _ in section.allowed]
+        if json_type is None:
+            self.note("warning", facts["Type"].line, f"{section.name}: unknown type {token!r}")
+            json_type, literal["unreadable"] = "string", "Type"
+        type_: str | list[str] = json_type
+        if json_type == "object" and allowed:
+            type_ = _values_type(allowed)
+            self.note(
+                "warning",
+                facts["Type"].line,
+                f"{section.name}: typed object but its allowed values are "
+                f"{'/'.join(allowed)}; typed {type_}",
+                (path, "docsType"),
+            )
+        param["type"] = type_
+        if token.split(" ")[0] != json_type or type_ != json_type:
+            param["docsType"] = token
+        if item_type:
+            param["items"] = {"type": item_type}
+        types = type_ if isinstance(type_, list) else [type_]
+        if "Required" in facts:
+            self.required_lines[path] = facts["Required"].line
+            if facts["Required"].text.strip() not in ("true", "false"):
+                self._unreadable(section, "Required", literal)
+            literal["required"] = facts["Required"].text.strip() == "true"
+            if literal["required"]:
+                param["required"] = True
+        if "Value" in facts:
+            param["const"] = _typed(unquote(facts["Value"].text), types)
+        if "Format" in facts:
+            name = unquote(facts["Format"].text)
+            if name in self.formats:
+                param["format"] = self.formats[name]
+            else:
+                self.note(
+                    "warning", facts["Format"].line, f"{section.name}: unknown format {name!r}"
+                )
+        lower, upper = {
+            "string": ("minLength", "maxLength"),
+            "array": ("minItems", "maxItems"),
+        }.get(json_type, ("minimum", "maximum"))
+        for fact, key in (("Min", lower), ("Max", upper), ("Step", "multipleOf")):
+            if fact in facts and (value := self._number(section, fact, literal)) is not None:
+                param[key] = value
+        if "Default" in facts:
+            param["default"] = _typed(unquote(facts["Default"].text), types)
+            if isinstance(param["default"], str) and "string" not in types:
+                self._unreadable(section, "Default", literal)
+        if allowed:
+            param["enum"] = [{"value": _typed(v, types)} for v in allowed]
+        if "Paired with" in facts:
+            param["pairedWith"] = unquote(facts["Paired with"].text)
+        param["description"] = self.describe(param, request)
+        param["docsDigest"] = section.digest()
+        self.literal[section.anchor] = literal
+        return param
+
+    def _number(self, section: Section, fact: str, literal: dict[str, Any]) -> int | float | None:
+        text = unquote(section.facts[fact].text)
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return _number(text)
+        self._unreadable(section, fact, literal)
+        return None
+
+    def _unreadable(self, section: Section, fact: str, literal: dict[str, Any]) -> None:
+        """A fact whose value cannot be read: said, and the merge keeps the spec's entry."""
+        text = section.facts[fact]
+        self.note("warning", text.line, f"{section.name}: {fact} {text.text!r} not understood")
+        literal.setdefault("unreadable", fact)
+
+    def _nested_in(self, section: Section) -> str | None:
+        for group in self.page.groups:
+            if group.label == section.group:
+                return group.nested_in
+        return None
+
+    @staticmethod
+    def describe(param: Mapping[str, Any], request: bool) -> str:
+        """A plain summary of a parameter's facts, for parameters nobody has described yet."""
+        type_ = param["type"]
+        kind = "/".join(type_) if isinstance(type_, list) else type_
+        if kind == "array" and "items" in param:
+            kind = f"array of {param['items']['type']}s"
+        words = ["Required" if param.get("required") else "Optional", kind]
+        if not request:
+            words = ["Always present" if param.get("required") else "Optional", kind]
+        if "const" in param:
+            words.append(f"fixed to {_text(param['const'])}")
+        if "enum" in param:
+            words.append("one of " + ", ".join(_text(v["value"]) for v in param["enum"]))
+        for key, word in (("minimum", "at least"), ("maximum", "at most"),
+                          ("minLength", "at least"), ("maxLength", "at most")):  # fmt: skip
+            if key in param:
+                unit = " characters" if "Length" in key else ""
+                words.append(f"{word} {param[key]}{unit}")
+        if "default" in param:
+            words.append(f"default {_text(param['default'])}")
+        return (
+            " ".join(words[:2])
+            + ("" if len(words) < 3 else ", " + ", ".join(words[2:]))
+            + (" (imported; describe it).")
+        )
+
+    def parameters(self, sections: list[Section], request: bool) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        parent: str | None = None
+        seen: set[str] = set()
+        for section in sections:
+            if section.anchor in seen:
+                self.note("warning", section.line, f"anchor {section.anchor} appears twice")
+                continue
+            seen.add(section.anchor)
+            param = self.parameter(section, parent if section.level == 4 else None, request)
+            if section.level == 3:
+                parent = param["path"]
+            if request:
+                for container in self._containers(param, out):
+                    out.append(container)
+            out.append(param)
+        if request:
+            self._reconcile_required(out)
+        return out
+
+    def _containers(
+        self, param: Mapping[str, Any], done: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Objects the page never heads but nests parameters in (`inputs`, `providerSettings`)."""
+        have = {p["path"] for p in done}
+        parts = param["path"].split(".")
+        missing = []
+        for i in range(1, len(parts)):
+            path = ".".join(parts[:i])
+            if path not in have:
+                have.add(path)
+                missing.append({
+                    "path": path,
+                    **({"group": param["group"]} if "group" in param else {}),
+                    "type": "object",
+                    "derived": True,
+                    "description": f"Container for the {path} parameters (no heading on the page).",
+                })  # fmt: skip
+        return missing
+
+    def _reconcile_required(self, params: list[dict[str, Any]]) -> None:
+        """A parameter an exactly-one rule makes conditional cannot be required outright."""
+        conditional: set[str] = set()
+        for sentence in self.page.compatibility:
+            rule = docs_rules.rule_from_sentence(sentence.text, self.phrasings)
+            if rule and rule["kind"] == "exactlyOne":
+                for op in rule["params"]:
+                    conditional.update([op] if isinstance(op, str) else op)
+        for param in params:
+            if param.get("required") and param["path"] in conditional:
+                del param["required"]
+                param["docsRequired"] = True
+                self.note(
+                    "warning",
+                    self.required_lines.get(param["path"], 0),
+                    f"{param['path']} is marked required, but an exactly-one rule makes it "
+                    "conditional; imported as optional (docsRequired keeps the page's word)",
+                    (param["path"], "docsRequired"),
+                )
+
+    # ── the rest of the page ──
+
+    def facts(self) -> dict[str, Any]:
+        page, out = self.page, dict[str, Any]()
+        f = page.facts
+        for key in MODEL_FACTS:
+            if key not in f:
+                self.note("warning", page.title.line if page.title else 1, f"no {key} fact")
+                self.placeholders.add(MODEL_FACTS[key])
+        if not page.front.get("url"):
+            self.placeholders.update(("slug", "docs"))
+        for key, text in f.items():
+            if key not in MODEL_FACTS:
+                self.note("warning", text.line, f"unknown model fact {key!r} ignored")
+        out["id"] = unquote(f["ID"].text) if "ID" in f else "unknown:model@0"
+        out["name"] = page.title.text if page.title else out["id"]
+        url = page.front.get("url", "")
+        out["slug"] = url.rstrip("/").rsplit("/", 1)[-1] or re.sub(r"\W+", "-", out["id"])
+        out["status"] = unquote(f["Status"].text).lower() if "Status" in f else "live"
+        out["creator"] = unquote(f["Creator"].text) if "Creator" in f else "unknown"
+        out["releaseDate"] = "1970-01-01"
+        if "Release Date" in f:
+            try:
+                when = dt.datetime.strptime(unquote(f["Release Date"].text), "%B %d, %Y")
+                out["releaseDate"] = when.date().isoformat()
+            except ValueError:
+                self.note("warning", f["Release Date"].line, "release date not understood")
+                self.placeholders.add("releaseDate")
+        caps = unquote(f["Capabilities"].text).split(",") if "Capabilities" in f else []
+        out["capabilities"] = [c.strip().lower().replace(" ", "-") for c in caps if c.strip()]
+        out["docs"] = url
+        return out
+
+    def pricing(self) -> dict[str, Any] | None:
+        page = self.page
+        rates = []
+        for label, price in page.prices:
+            lm, pm = PRICE_LABEL.match(label.text), PRICE.match(price.text)
+            if lm is None or pm is None:
+                self.note(
+                    "warning", label.line, f"price not understood: {label.text}: {price.text}"
+                )
+                page.unreadable.add("pricing")
+                continue
+            per_second = round(float(pm["usd"]) / float(lm["secs"]), 6)
+            rates.append({
+                "resolution": lm["res"], "audio": lm["audio"] == "audio",
+                "perSecond": per_second, "quote": label.text,
+            })  # fmt: skip
+        if not rates:
+            return None
+        out: dict[str, Any] = {"currency": "USD", "unit": "second"}
+        if page.pricing_quote:
+            out["quote"] = page.pricing_quote.text
+        out["rates"] = rates
+        out["audioDefault"] = False
+        return out
+
+    def dimensions(self) -> dict[str, Any] | None:
+        rows = []
+        for config, dims in self.page.dimensions:
+            dm, cm = DIMS.match(dims.text), CONFIG.match(config.text)
+            if dm is None or cm is None:
+                what = dims.text if dm is None else config.text
+                self.note("warning", dims.line, f"dimension row not understood: {what!r}")
+                self.page.unreadable.add("dimensions")
+                continue
+            rows.append({
+                "label": config.text, "resolution": cm["res"], "aspectRatio": cm["ar"],
+                "width": int(dm["w"]), "height": int(dm["h"]),
+            })  # fmt: skip
+        return {"params": ["width", "height"], "rows": rows} if rows else None
+
+    def rules(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        ids: set[str] = set()
+        for sentence in self.page.compatibility:
+            rule = docs_rules.rule_from_sentence(sentence.text, self.phrasings)
+            if rule is None:
+                self.note(
+                    "warning",
+                    sentence.line,
+                    f"validation sentence not understood (no phrasing fits): {sentence.text!r}",
+                )
+                continue
+            rule["id"] = _unique(rule["id"], ids)
+            out.append(rule)
+        paired: set[frozenset[str]] = set()
+        for section in self.page.request:
+            fact = section.facts.get("Paired with")
+            if fact is None or section.level != 3:
+                continue
+            pair = [section.name, unquote(fact.text)]
+            if frozenset(pair) in paired:
+                continue
+            paired.add(frozenset(pair))
+            out.append({
+                "id": _unique("-".join(docs_rules.slug(p) for p in pair) + "-together", ids),
+                "kind": "together",
+                "params": pair,
+                "message": f"{pair[0]} and {pair[1]} must be given together.",
+                "source": {"anchor": section.anchor, "quote": f"Paired with: {pair[1]}"},
+            })  # fmt: skip
+        if self.page.dimension_intro and self.page.dimensions:
+            out.append({
+                "id": _unique("supported-dimensions", ids),
+                "kind": "dimensions",
+                "message": "width x height must be one of the supported dimension combinations.",
+                "source": {"section": docs_rules.SECTION, "quote": self.page.dimension_intro.text},
+            })  # fmt: skip
+        return out
+
+    def examples(self) -> list[dict[str, Any]]:
+        out = []
+        for ex in self.page.examples:
+            name = re.sub(r"[^a-z0-9]+", "-", ex.title.lower()).strip("-")
+            if name in self.example_names:
+                self.note("warning", ex.line, f"example {ex.title!r} appears twice; kept the first")
+                continue
+            self.example_names.append(name)  # readable or not: the merge keeps what is not
+            if not isinstance(ex.request, dict) or not isinstance(ex.response, dict):
+                self.note("warning", ex.line, f"example {ex.title!r} lacks a request or response")
+                continue
+            item: dict[str, Any] = {
+                "name": name,
+                "title": ex.title,
+                "kind": ex.kind.lower().replace(" ", "-"),
+            }
+            if ex.video:
+                item["video"] = ex.video
+            out.append(item | {"request": ex.request, "response": ex.response})
+        return out
+
+    def spec(self) -> dict[str, Any]:
+        """The whole model spec the page states, ready for the loader."""
+        facts = self.facts()
+        params = self.parameters(self.page.request, request=True)
+        task_type = next((p.get("const") for p in params if p["path"] == "taskType"), None)
+        spec: dict[str, Any] = {"specVersion": 1, "kind": "model", "id": facts["id"]}
+        spec |= {"name": facts["name"], "slug": facts["slug"]}
+        spec["taskType"] = task_type or "videoInference"
+        spec |= {k: facts[k] for k in ("status", "creator", "releaseDate", "capabilities", "docs")}
+        spec["summary"] = f"{facts['name']} ({facts['id']}), imported from its docs page."
+        pricing = self.pricing()
+        if pricing is None:
+            self.note("warning", 0, "no prices understood; pricing left empty")
+        spec["pricing"] = pricing
+        if (dims := self.dimensions()) is not None:
+            spec["dimensions"] = dims
+        spec["parameters"] = params
+        spec["response"] = self.parameters(self.page.response, request=False)
+        spec["rules"] = self.rules()
+        spec["examples"] = self.examples()
+        return spec
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
