@@ -342,3 +342,20 @@ def test_header_timeout_spares_upgraded_websockets() -> None:
         time.sleep(0.8)
         sock.send(json.dumps([{"taskType": "ping", "ping": True}]))
         assert json.loads(sock.recv(timeout=5))["data"][0]["pong"] is True
+
+
+def test_every_error_code_the_mock_sends_is_in_the_spec_catalogue() -> None:
+    """The mock's own codes (timeouts, unknown endpoints, signatures) are spec facts too, so
+    the generated client classifies them by family like every other code."""
+    import re
+    from pathlib import Path
+
+    from runware_contract.errors import ERRORS
+
+    source = "\n".join(
+        p.read_text() for p in (Path(__file__).parents[1] / "mockserver").glob("*.py")
+    )
+    used = set(re.findall(r"""error\(\s*["']([A-Za-z]+)["']""", source))
+    used |= set(re.findall(r""": "(invalid[A-Za-z]+)"[,}]""", source))  # code tables
+    assert used, "no error codes found in the mock's source"
+    assert used <= set(ERRORS), sorted(used - set(ERRORS))
