@@ -110,6 +110,27 @@ class _MockApp(Starlette):
             await super().__call__(scope, receive, send)
 
 
+# How much of an oversized body is read and dropped before the 413 goes out (at most
+# this many bytes, for at most this long): closing a socket with unread data makes the
+# kernel send a reset, which can destroy the 413 before the client reads it. Beyond
+# these the connection is closed regardless.
+DISCARD_BYTES = 1024 * 1024
+DISCARD_SECONDS = 0.5
+
+
+async def _discard(receive: Receive, budget: int) -> None:
+    """Read and drop what is already arriving of a request body, within the budgets."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DISCARD_SECONDS):
+            while budget > 0:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                budget -= len(message.get("body", b""))
+                if not message.get("more_body"):
+                    return
+
+
 class MockServer:
     """State and behaviour of one mock instance."""
 
@@ -285,11 +306,12 @@ class MockServer:
             413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
         )
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise too_large
         chunks: list[bytes] = []
         size = 0
         seconds = self.config.body_timeout_seconds
+        if declared.isdigit() and int(declared) > limit:
+            await _discard(receive, DISCARD_BYTES)
+            raise too_large
         try:
             async with asyncio.timeout(seconds):  # uvicorn has no body-read timeout
                 while True:
@@ -298,16 +320,20 @@ class MockServer:
                         raise ClientGone
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > limit:
-                        raise too_large
-                    chunks.append(chunk)
-                    if not message.get("more_body"):
+                    if not message.get("more_body") and size <= limit:
+                        chunks.append(chunk)
                         return b"".join(chunks)
+                    if size > limit:
+                        break
+                    chunks.append(chunk)
         except TimeoutError:
             raise BadRequest(
                 408,
                 error("timeoutRequestBody", f"The body did not arrive within {seconds} s."),
             ) from None
+        if message.get("more_body"):
+            await _discard(receive, DISCARD_BYTES)
+        raise too_large
 
     def _rest_key(self, headers: dict[str, str], tasks: list[Any]) -> str:
         first = tasks[0] if isinstance(tasks[0], dict) else None
