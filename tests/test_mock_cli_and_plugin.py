@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -112,35 +113,31 @@ def test_serves_on_the_given_port_with_flags() -> None:
         process.wait(timeout=10)
 
 
-def test_bad_flag_values_are_refused() -> None:
+BAD_FLAGS = [
+    (["--job-seconds", "-1"], "job-seconds"),
+    (["--port", "eighty"], "--port"),
+    (["--max-body-bytes", "0"], "--max-body-bytes"),
+    (["--delivery-allow", "not a host"], "--delivery-allow"),
+    (["--workers", "2"], "shared store"),
+    (["--store", "sqlite:"], "PATH"),
+    (["--store", "redis"], "memory or sqlite"),
+    (["--store", "sqlite:{tmp}"], "cannot open the store"),  # a folder, not a file
+    (["--max-tasks", "0"], "at least 1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"), BAD_FLAGS, ids=lambda v: " ".join(v) if isinstance(v, list) else None
+)
+def test_bad_flag_values_are_refused(flags: list[str], words: str, tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mockserver", "--job-seconds", "-1"],
+        [sys.executable, "-m", "mockserver", *(f.format(tmp=tmp_path) for f in flags)],
         capture_output=True,
         text=True,
         cwd=REPO,
         check=False,
     )
-    assert result.returncode == 2 and "job-seconds" in result.stderr
-    result = subprocess.run(
-        [sys.executable, "-m", "mockserver", "--port", "eighty"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
-    assert result.returncode == 2
-    for flags, named in (
-        (["--max-body-bytes", "0"], "--max-body-bytes"),
-        (["--delivery-allow", "not a host"], "--delivery-allow"),
-    ):
-        result = subprocess.run(
-            [sys.executable, "-m", "mockserver", *flags],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            check=False,
-        )
-        assert result.returncode == 2 and named in result.stderr
+    assert result.returncode == 2 and words in result.stderr, (flags, result.stderr)
 
 
 @pytest.mark.runware_mock(job_seconds=0.1, api_keys={"plugin-key"})
