@@ -40,6 +40,8 @@ from typing import Any
 import httpx
 import websockets
 
+from mockserver.testing import answers_get, running_process
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-key"
 TASK: dict[str, Any] = {
@@ -90,28 +92,10 @@ def mock(*flags: str, cwd: Path = ROOT) -> Iterator[tuple[subprocess.Popen[bytes
     """``python -m mockserver`` from ``cwd`` (another checkout's mock, for a baseline)."""
     port = free_port()
     quiet = ["--log-level", "error"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--port", str(port), "--api-key", KEY, *quiet, *flags],
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the mock did not start")
-            time.sleep(0.1)
+    cmd = [sys.executable, "-m", "mockserver", "--port", str(port), "--api-key", KEY, *quiet]
+    ready = answers_get(f"http://127.0.0.1:{port}/health")
+    with running_process([*cmd, *flags], ready, cwd=cwd) as process:
         yield process, port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ── load ────────────────────────────────────────────────────────────────────

@@ -13,6 +13,7 @@ Needs Node.js; installs benchmarks/node's packages (Prism, autocannon) from npm 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import subprocess
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from mockserver.testing import running_process
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "benchmarks" / "node"
@@ -44,32 +47,18 @@ def ensure_node_packages() -> None:
 
 @contextmanager
 def process(cmd: list[str], ready_url: str, body: list[dict[str, Any]]) -> Iterator[None]:
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                task = dict(
-                    body[0],
-                    taskUUID=f"00000000-0000-4000-8000-{int(time.time() * 1e6) % 10**12:012d}",
-                )
-                response = httpx.post(
-                    ready_url, json=[task], headers={"Authorization": "Bearer bench-key"}
-                )
-                if response.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{cmd[0]} did not become ready")
-            time.sleep(0.2)
+    """``cmd`` running until it answers a validated task at ``ready_url``."""
+
+    def ready() -> bool:
+        stamp = f"{int(time.time() * 1e6) % 10**12:012d}"
+        task = dict(body[0], taskUUID=f"00000000-0000-4000-8000-{stamp}")
+        with contextlib.suppress(httpx.TransportError):
+            headers = {"Authorization": "Bearer bench-key"}
+            return httpx.post(ready_url, json=[task], headers=headers).status_code == 200
+        return False
+
+    with running_process(cmd, ready, cwd=ROOT, timeout=60):
         yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def load(url: str, connections: int, seconds: int, body_file: Path) -> dict[str, Any]:

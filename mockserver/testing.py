@@ -2,6 +2,8 @@
 
 - ``serve(config)``: a real uvicorn server on 127.0.0.1 and a free port, in a thread;
   yields a ``RunningMock`` with its URLs and an httpx client that sends the key.
+- ``running_process(cmd, ready)``: a command (``python -m mockserver ...``, or another
+  server) as a subprocess, until ``ready()``; stopped with its children afterwards.
 - ``respx_router(server)``: a respx router that answers ``https://api.runware.ai`` (REST
   and the media URLs it hands out) from the in-process app, so code under test needs
   no configuration change.
@@ -10,10 +12,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -100,6 +106,53 @@ def serve(
         client.close()
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+def answers_get(url: str) -> Callable[[], bool]:
+    """A readiness check: ``GET url`` answers 200."""
+
+    def ready() -> bool:
+        with contextlib.suppress(httpx.TransportError):
+            return httpx.get(url).status_code == 200
+        return False
+
+    return ready
+
+
+@contextlib.contextmanager
+def running_process(
+    cmd: Sequence[str],
+    ready: Callable[[], bool],
+    *,
+    cwd: Path | str | None = None,
+    timeout: float = 30.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``cmd`` in its own process group until ``ready()`` holds (RuntimeError if it exits or
+    ``timeout`` passes first); afterwards the whole group (``--workers`` children too) gets
+    SIGTERM, then SIGKILL if it is still there after 10 s."""
+    process = subprocess.Popen(
+        list(cmd),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{cmd[0]} did not become ready")
+            time.sleep(0.05)
+        yield process
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
 
 
 class InProcessMock:

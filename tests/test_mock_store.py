@@ -31,6 +31,7 @@ from mockserver.store import (
     VideoRecord,
     open_store,
 )
+from mockserver.testing import answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO
 from tests.test_mock_admin_and_delivery import receiver
@@ -194,26 +195,10 @@ def server(
     """``python -m mockserver --store sqlite:DB`` on a loopback port, until healthy."""
     port = port or free_port()
     store = ["--store", f"sqlite:{db}", "--log-level", "warning"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--port", str(port), *store, *flags],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the workers end with it
-    )
+    cmd = [sys.executable, "-m", "mockserver", "--port", str(port), *store, *flags]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
+    with running_process(cmd, answers_get(f"{base}/health"), cwd=REPO) as process:
         yield process, base
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def poll(client: httpx.Client, task_uuid: str) -> httpx.Response:
