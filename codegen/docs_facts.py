@@ -282,8 +282,6 @@ class Importer:
                 for container in self._containers(param, out):
                     out.append(container)
             out.append(param)
-        if request:
-            self._reconcile_required(out)
         return out
 
     def _containers(
@@ -306,12 +304,13 @@ class Importer:
                 })  # fmt: skip
         return missing
 
-    def _reconcile_required(self, params: list[dict[str, Any]]) -> None:
+    def _reconcile_required(
+        self, params: list[dict[str, Any]], rules: list[dict[str, Any]]
+    ) -> None:
         """A parameter an exactly-one rule makes conditional cannot be required outright."""
         conditional: set[str] = set()
-        for sentence in self.page.compatibility:
-            rule = docs_rules.rule_from_sentence(sentence.text, self.phrasings)
-            if rule and rule["kind"] == "exactlyOne":
+        for rule in rules:
+            if rule["kind"] == "exactlyOne":
                 for op in rule["params"]:
                     conditional.update([op] if isinstance(op, str) else op)
         for param in params:
@@ -462,7 +461,9 @@ class Importer:
     def spec(self) -> dict[str, Any]:
         """The whole model spec the page states, ready for the loader."""
         facts = self.facts()
+        rules = self.rules()
         params = self.parameters(self.page.request, request=True)
+        self._reconcile_required(params, rules)
         task_type = next((p.get("const") for p in params if p["path"] == "taskType"), None)
         spec: dict[str, Any] = {"specVersion": 1, "kind": "model", "id": facts["id"]}
         spec |= {"name": facts["name"], "slug": facts["slug"]}
@@ -477,7 +478,7 @@ class Importer:
             spec["dimensions"] = dims
         spec["parameters"] = params
         spec["response"] = self.parameters(self.page.response, request=False)
-        spec["rules"] = self.rules()
+        spec["rules"] = rules
         spec["examples"] = self.examples()
         return spec
 

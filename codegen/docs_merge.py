@@ -38,9 +38,9 @@ class Merger:
     def __init__(self, importer: Importer, tree: CommentedMap) -> None:
         self.imp = importer
         self.tree = tree
-        self.page_text = {s.anchor: s.full_text() for s in importer.page.request}
-        self.page_text |= {s.anchor: s.full_text() for s in importer.page.response}
-        self.lines = {s.anchor: s.line for s in importer.page.request + importer.page.response}
+        sections = importer.page.request + importer.page.response
+        self.page_text = {s.anchor: s.full_text() for s in sections}
+        self.lines = {s.anchor: s.line for s in sections}
 
     def change(self, line: int, message: str) -> None:
         self.imp.note("change", line, message)
@@ -60,6 +60,7 @@ class Merger:
         self.rules(imported["rules"])
         self.examples(imported["examples"])
         self.curated_quotes()
+        self.unread_sentences()
         # A reconciliation the spec already records (its docs* key) is no news.
         recorded = {
             (str(p["path"]), key)
@@ -411,7 +412,6 @@ class Merger:
                     self.lines.get(anchor, 0),
                     f"{name}: its sentence {source['quote']!r} is no longer in #{anchor}",
                 )
-        self.unread_sentences()
 
     def unread_sentences(self) -> None:
         """Description sentences that read like a constraint but that the spec does not quote."""
