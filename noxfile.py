@@ -116,3 +116,12 @@ def sdk_runware_1_8(session: nox.Session) -> None:
     """The official runware-sdk 1.8.0 (REST and WebSocket) against the mock, in its own env."""
     session.install("-e", ".[test]", "runware-sdk==1.8.0")
     session.run("pytest", "tests/sdk/test_runware_sdk_1_8.py", *session.posargs)
+
+
+@nox.session
+def hostile(session: nox.Session) -> None:
+    """The hostile suite, long attacks included: each attack on a real mock process and its
+    effect (/health latency, RSS growth, deliveries, statuses) in one table (not part of CI,
+    which runs the quick half inside `tests`)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/hostile", "--hostile-full", *session.posargs)

@@ -144,3 +144,38 @@ settings.register_profile(
     "fuzz", max_examples=2000, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ── the hostile suite (tests/hostile/): --hostile-full and the table of effects ──
+
+from tests.hostile.harness import EFFECTS, ROOT, table, write_json  # noqa: E402
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--hostile-full", action="store_true", help="also run the long hostile attacks"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests/hostile/ as ``hostile``; leave out its long attacks without --hostile-full."""
+    full = config.getoption("--hostile-full")
+    kept, left_out = [], []
+    for item in items:
+        if "tests/hostile/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.hostile)
+            if not full and item.get_closest_marker("hostile_full"):
+                left_out.append(item)
+                continue
+        kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not EFFECTS:
+        return
+    terminalreporter.section("hostile traffic: effect of each attack")
+    terminalreporter.write_line(table(EFFECTS))
+    write_json(EFFECTS, ROOT / "build" / "hostile.json")
