@@ -18,6 +18,7 @@ from typing import Any
 
 from . import docs_rules
 from .docs_page import FACT_KEYS, DocsPage, Section, unquote
+from .kinds import slug
 
 GROUPS = {
     "API Options": "apiOptions",
@@ -422,7 +423,7 @@ class Importer:
                 continue
             paired.add(frozenset(pair))
             out.append({
-                "id": _unique("-".join(docs_rules.slug(p) for p in pair) + "-together", ids),
+                "id": _unique("-".join(slug(p) for p in pair) + "-together", ids),
                 "kind": "together",
                 "params": pair,
                 "message": f"{pair[0]} and {pair[1]} must be given together.",

@@ -5,7 +5,8 @@ each is compiled to a regular expression in which a backticked capital letter
 (`` `A` ``) stands for a parameter path and ``N`` for a whole number. Letters before
 "is provided" are the rule's condition, the others its consequence; a path
 written ``a/b`` is the pair a and b. Adding a phrasing to the platform file is
-all it takes for the importer to read it.
+all it takes for the importer to read it; the rule each kind makes of a match is
+that kind's ``from_sentence`` (``kinds.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from .kinds import CODEGEN_KINDS, Sentence, split_paths
 
 SECTION = "Compatibility & Validation"
 _LETTER = re.compile(r"`([A-Z])`|\bN\b")
@@ -61,93 +64,28 @@ def phrasings(platform: Mapping[str, Any]) -> list[Phrasing]:
     return sorted(found, key=lambda p: -len(p.text))
 
 
-def _paths(value: str) -> list[str]:
-    return [part.strip() for part in value.split("/") if part.strip()]
-
-
 def _operand(value: str) -> str | list[str]:
-    parts = _paths(value)
+    parts = split_paths(value)
     return parts[0] if len(parts) == 1 else parts
 
 
-def _words(paths: Sequence[str], joiner: str) -> str:
-    return f" {joiner} ".join(paths)
-
-
-def slug(path: str) -> str:
-    last = path.rsplit(".", 1)[-1]
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", last).lower()
-
-
-def _id(*parts: Sequence[str] | str) -> str:
-    words: list[str] = []
-    for part in parts:
-        if isinstance(part, str):
-            words.append(part)
-        else:
-            words.append("-".join(slug(p) for p in part))
-    return "-".join(words)
-
-
 def rule_from_sentence(sentence: str, known: Sequence[Phrasing]) -> dict[str, Any] | None:
-    """The rule a sentence states (without ``id`` uniqueness), or None if no phrasing fits."""
+    """The rule a sentence states (without ``id`` uniqueness), or None if no phrasing fits.
+    Each kind builds its own rule from what the phrasing captured (``kinds.py``)."""
     for phrasing in known:
         m = phrasing.regex.match(sentence)
-        if m is None:
+        kind = CODEGEN_KINDS[phrasing.kind]
+        if m is None or not kind.reads_sentences:
             continue
-        cond = [p for ch in phrasing.condition for p in _paths(m[ch])]
-        cons = [p for ch in phrasing.consequence for p in _paths(m[ch])]
-        source = {"section": SECTION, "quote": sentence}
-        kind = phrasing.kind
-        if kind == "exactlyOne":
-            ops = [_operand(m[ch]) for ch in phrasing.consequence]
-            flat = [o if isinstance(o, str) else "/".join(o) for o in ops]
-            names = [o if isinstance(o, str) else " and ".join(o) for o in ops]
-            return {
-                "id": _id(_paths(flat[0]), "or", _paths(flat[1])),
-                "kind": kind,
-                "params": ops,
-                "message": f"Give exactly one of {_words(names, 'or')}.",
-                "source": source,
-            }
-        if kind == "requires":
-            clause = "anyOf" if phrasing.any_consequence else "allOf"
-            return {
-                "id": _id(cond, "require", cons),
-                "kind": kind,
-                "when": {"anyOf": cond},
-                "then": {clause: cons},
-                "message": f"{_words(cond, 'or')} needs "
-                f"{_words(cons, 'or' if clause == 'anyOf' else 'and')}.",
-                "source": source,
-            }
-        if kind == "forbids":
-            return {
-                "id": _id(cond, "forbid", cons),
-                "kind": kind,
-                "when": {"anyOf": cond},
-                "forbid": cons,
-                "message": f"{_words(cons, 'and')} cannot be used with {_words(cond, 'or')}.",
-                "source": source,
-            }
-        if kind == "limitItems":
-            target, limit = cons[-1], int(m["N"])
-            return {
-                "id": _id([target], "limit-with", cond),
-                "kind": kind,
-                "when": {"anyOf": cond},
-                "target": target,
-                "maxItems": limit,
-                "message": f"With {_words(cond, 'or')}, {target} takes at most {limit} items.",
-                "source": source,
-            }
-        if kind == "together":
-            both = cond + cons
-            return {
-                "id": _id(both, "together"),
-                "kind": kind,
-                "params": both,
-                "message": f"{_words(both, 'and')} must be given together.",
-                "source": source,
-            }
+        return kind.from_sentence(
+            Sentence(
+                text=sentence,
+                condition=[p for ch in phrasing.condition for p in split_paths(m[ch])],
+                consequence=[p for ch in phrasing.consequence for p in split_paths(m[ch])],
+                operands=[_operand(m[ch]) for ch in phrasing.consequence],
+                number=int(m["N"]) if "N" in m.groupdict() else None,
+                any_consequence=phrasing.any_consequence,
+                source={"section": SECTION, "quote": sentence},
+            )
+        )
     return None

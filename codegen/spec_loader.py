@@ -20,10 +20,10 @@ from jsonschema.exceptions import ValidationError, best_match
 from ruamel.yaml import YAML
 
 from . import spec_checks
+from .kinds import rule_args, rule_meta_schema
+from .runtime.rule_kinds import KINDS
 from .spec_model import (
     Behaviour,
-    Clause,
-    Condition,
     DimensionRow,
     Dimensions,
     EnumValue,
@@ -62,6 +62,9 @@ class SpecError(Exception):
 def meta_schema() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("meta_schema.yaml").read_text(encoding="utf-8")
     schema: dict[str, Any] = to_plain(YAML(typ="safe").load(text))
+    # The kinds and each kind's keys come from the registry, never from a second list.
+    schema["$defs"]["ruleKind"] = {"enum": list(KINDS)}
+    schema["$defs"]["rule"]["allOf"] = rule_meta_schema()
     return schema
 
 
@@ -242,23 +245,9 @@ def _parameters(node: _Node, key: str) -> tuple[Parameter, ...]:
     return tuple(_parameter(n) for n in node.children(key))
 
 
-def _clause(data: Mapping[str, Any] | None) -> Clause | None:
-    if data is None:
-        return None
-    ((mode, items),) = data.items()
-    conditions = []
-    for item in items:
-        if isinstance(item, str):
-            conditions.append(Condition(path=item))
-        else:
-            conditions.append(Condition(path=item["path"], equals=item["equals"], has_equals=True))
-    return Clause(mode=mode, conditions=tuple(conditions))
-
-
 def _rule(node: _Node) -> Rule:
     d = node.data
     src = d["source"]
-    operands = tuple(tuple(op) if isinstance(op, list) else (op,) for op in d.get("params", []))
     return Rule(
         **node.located(),
         id=d["id"],
@@ -266,20 +255,7 @@ def _rule(node: _Node) -> Rule:
         message=d["message"],
         source=Source(quote=src["quote"], section=src.get("section"), anchor=src.get("anchor")),
         notes=tuple(d.get("notes", [])),
-        params=operands,
-        when=_clause(d.get("when")),
-        then=_clause(d.get("then")),
-        forbid=tuple(d.get("forbid", [])),
-        target=d.get("target"),
-        max_items=d.get("maxItems"),
-        position_field=d.get("field"),
-        positions={k: tuple(v) for k, v in d.get("positions", {}).items()},
-        automatic={int(k): tuple(v) for k, v in d.get("automatic", {}).items()},
-        in_=tuple(d.get("in", [])),
-        pattern=d.get("pattern"),
-        param=d.get("param"),
-        allowed=tuple(d.get("allowed", [])),
-        default=d.get("default"),
+        args=rule_args(d),
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .runtime.rule_kinds import KINDS
+
 Scalar = str | int | float | bool
 
 
@@ -134,25 +136,6 @@ class Parameter(Located):
 
 
 @dataclass(frozen=True)
-class Condition:
-    """``path`` is provided, or (when ``has_equals``) provided and equal to ``equals``."""
-
-    path: str
-    equals: Scalar | None = None
-    has_equals: bool = False
-
-
-@dataclass(frozen=True)
-class Clause:
-    mode: str  # "anyOf" | "allOf"
-    conditions: tuple[Condition, ...]
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return tuple(c.path for c in self.conditions)
-
-
-@dataclass(frozen=True)
 class Source:
     quote: str
     section: str | None = None
@@ -161,48 +144,20 @@ class Source:
 
 @dataclass(frozen=True)
 class Rule(Located):
-    """A cross-field rule. Which optional fields are set depends on ``kind``
-    (the meta-schema enforces the combinations; platform.yaml's ruleKinds documents them)."""
+    """A cross-field rule. ``args`` holds its kind's own keys (``codegen.kinds.rule_args``:
+    the plain form the rule tables carry); which keys a kind takes is the registry's
+    (``codegen/runtime/rule_kinds.py``), and the meta-schema enforces them."""
 
     id: str = ""
     kind: str = ""
     message: str = ""
     source: Source = field(default_factory=lambda: Source(quote=""))
     notes: tuple[str, ...] = ()
-    params: tuple[tuple[str, ...], ...] = ()  # operands; a group of several paths is one operand
-    when: Clause | None = None
-    then: Clause | None = None
-    forbid: tuple[str, ...] = ()
-    target: str | None = None
-    max_items: int | None = None
-    position_field: str | None = None  # spec key: field
-    positions: Mapping[str, tuple[str | int, ...]] = field(default_factory=dict)
-    automatic: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
-    in_: tuple[str, ...] = ()
-    pattern: str | None = None
-    param: str | None = None
-    allowed: tuple[Scalar, ...] = ()
-    default: Scalar | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
 
     def referenced_paths(self) -> Iterator[tuple[str, str]]:
         """Every parameter path the rule names, with the key it is written under."""
-        for operand in self.params:
-            for path in operand:
-                yield "params", path
-        for key, clause in (("when", self.when), ("then", self.then)):
-            if clause is not None:
-                for path in clause.paths:
-                    yield key, path
-        for path in self.forbid:
-            yield "forbid", path
-        for path in self.in_:
-            yield "in", path
-        if self.target is not None:
-            yield "target", self.target
-            if self.position_field is not None:
-                yield "field", f"{self.target}.{self.position_field}"
-        if self.param is not None:
-            yield "param", self.param
+        return KINDS[self.kind].paths(self.args)
 
 
 @dataclass(frozen=True)

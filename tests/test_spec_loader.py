@@ -192,6 +192,13 @@ CASES = [
         "unknown key 'forbid' here",
     ),
     (
+        "unknown rule kind",
+        "    kind: together\n",
+        "    kind: mutuallyRequired\n",
+        "kind: mutuallyRequired",
+        "'kind' is 'mutuallyRequired'; allowed: exactlyOne, requires",
+    ),
+    (
         "minimum above maximum",
         "    minimum: 3\n",
         "    minimum: 30\n",

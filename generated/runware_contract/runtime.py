@@ -14,13 +14,20 @@ exactly one implementation.
 
 from __future__ import annotations
 
-import copy
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any
+
+from .rule_kinds import KINDS, Bound, RuleCheck, UnknownRuleKind, kind_of, resolve_positions
+from .values import ARTICLE as _ARTICLE
+from .values import JSON_TYPES as _JSON_TYPES
+from .values import MISSING as _MISSING
+from .values import RunwareError, Violation, json_type, provided
+from .values import fmt as _fmt
+from .values import key as _key
 
 __all__ = [
     "Contract",
@@ -32,108 +39,6 @@ __all__ = [
     "provided",
     "resolve_positions",
 ]
-
-
-class RunwareError(TypedDict):
-    """One entry of a Runware ``errors`` array."""
-
-    code: str
-    message: str
-    parameter: str | None
-    type: str | None
-    documentation: str | None
-    taskType: str | None
-    taskUUID: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """A broken constraint or rule: ``rule`` is the constraint name or the rule id."""
-
-    code: str
-    message: str
-    parameter: str
-    rule: str
-    documentation: str | None = None
-
-    def as_error(self, task: Any) -> RunwareError:
-        task_type = task.get("taskType") if isinstance(task, dict) else None
-        task_uuid = task.get("taskUUID") if isinstance(task, dict) else None
-        return {
-            "code": self.code,
-            "message": self.message,
-            "parameter": self.parameter,
-            "type": None,
-            "documentation": self.documentation,
-            "taskType": task_type if isinstance(task_type, str) else None,
-            "taskUUID": task_uuid if isinstance(task_uuid, str) else None,
-        }
-
-
-_JSON_TYPES: dict[type, str] = {
-    str: "string",
-    bool: "boolean",
-    int: "integer",
-    float: "number",
-    dict: "object",
-    list: "array",
-    type(None): "null",
-}
-_ARTICLE = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-    "object": "an object",
-    "array": "an array",
-    "null": "null",
-}
-_MISSING: Any = object()
-
-
-def json_type(value: Any) -> str:
-    """The JSON type of a parsed JSON value (a bool is never a number)."""
-    kind = _JSON_TYPES.get(type(value))
-    if kind is not None:
-        return kind
-    for cls, name in _JSON_TYPES.items():
-        if isinstance(value, cls):
-            return name
-    return type(value).__name__
-
-
-def provided(value: Any) -> bool:
-    """Present, not null, not an empty array and not an empty object."""
-    return value is not _MISSING and value is not None and value != [] and value != {}
-
-
-def _key(value: Any) -> tuple[str, Any]:
-    """Type-exact, hashable identity for comparing JSON values (True is not 1, 1 is 1.0;
-    arrays and objects compare by content and never equal an allowed scalar)."""
-    kind = json_type(value)
-    if kind in ("array", "object"):
-        return (kind, repr(value))
-    return ("number" if kind == "integer" else kind, value)
-
-
-def _get(obj: Any, parts: Sequence[str]) -> Any:
-    if len(parts) == 1:  # most paths: one key of the object itself
-        return obj.get(parts[0], _MISSING) if isinstance(obj, dict) else _MISSING
-    for part in parts:
-        if not isinstance(obj, dict) or part not in obj:
-            return _MISSING
-        obj = obj[part]
-    return obj
-
-
-def _fmt(value: Any) -> str:
-    return (
-        repr(value)
-        if isinstance(value, str)
-        else str(value).lower()
-        if isinstance(value, bool)
-        else str(value)
-    )
 
 
 # ── compiled field checks ───────────────────────────────────────────────────
@@ -269,8 +174,6 @@ def _on_step(value: float, step: float) -> bool:
 
 # ── scopes and rules ────────────────────────────────────────────────────────
 
-RuleCheck = Callable[[dict[str, Any], str, list[Violation]], None]
-
 
 @dataclass(slots=True)
 class _Scope:
@@ -319,243 +222,6 @@ class _Scope:
             rule(obj, prefix, out)
 
 
-@dataclass(frozen=True, slots=True)
-class _Cond:
-    parts: tuple[str, ...]
-    equals: Any = _MISSING
-
-    def holds(self, obj: dict[str, Any]) -> bool:
-        value = _get(obj, self.parts)
-        if not provided(value):
-            return False
-        return self.equals is _MISSING or _key(value) == _key(self.equals)
-
-
-@dataclass(frozen=True, slots=True)
-class _Clause:
-    mode: str
-    conds: tuple[_Cond, ...]
-
-    def holds(self, obj: dict[str, Any]) -> bool:
-        if self.mode == "anyOf":
-            return any(c.holds(obj) for c in self.conds)
-        return all(c.holds(obj) for c in self.conds)
-
-
-class _RuleBuilder:
-    """Turns one rule table entry into a check bound to its scope."""
-
-    def __init__(self, contract: Contract, rule: Mapping[str, Any], scope_path: str) -> None:
-        self.contract = contract
-        self.rule = rule
-        self.scope = scope_path
-        kind_codes = contract.rule_codes[rule["kind"]]
-        self.codes = kind_codes
-        anchor = rule.get("anchor")
-        self.documentation = f"{contract.docs}#{anchor}" if anchor else contract.docs
-
-    def rel(self, path: str) -> str:
-        return path[len(self.scope) + 1 :] if self.scope else path
-
-    def parts(self, path: str) -> tuple[str, ...]:
-        return tuple(self.rel(path).split("."))
-
-    def clause(self, data: Mapping[str, Any]) -> _Clause:
-        conds = tuple(
-            _Cond(self.parts(c["path"]), c.get("equals", _MISSING)) for c in data["conditions"]
-        )
-        return _Clause(data["mode"], conds)
-
-    def violation(self, outcome: str, where: str, detail: str = "") -> Violation:
-        message = self.rule["message"] + (f" ({detail})" if detail else "")
-        return Violation(self.codes[outcome], message, where, self.rule["id"], self.documentation)
-
-    def build(self) -> RuleCheck | None:
-        method = getattr(self, "kind_" + self.rule["kind"], None)
-        result: RuleCheck | None = method() if method is not None else None
-        return result
-
-    def kind_exactlyOne(self) -> RuleCheck:
-        operands = [[(self.rel(p), self.parts(p)) for p in op] for op in self.rule["params"]]
-        names = " or ".join("/".join(rel for rel, _ in op) for op in operands)
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            given = [[rel for rel, parts in op if provided(_get(obj, parts))] for op in operands]
-            present = [g for g in given if g]
-            if not present:
-                out.append(
-                    self.violation("none", prefix + operands[0][0][0], f"none of {names} was given")
-                )
-            elif len(present) > 1:
-                out.append(
-                    self.violation("many", prefix + present[1][0], f"{names} were all given")
-                )
-
-        return check
-
-    def kind_requires(self) -> RuleCheck:
-        when = self.clause(self.rule["when"])
-        then = self.rule["then"]
-        targets = [(self.rel(c["path"]), self.parts(c["path"])) for c in then["conditions"]]
-        need_all = then["mode"] == "allOf"
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if not when.holds(obj):
-                return
-            missing = [rel for rel, parts in targets if not provided(_get(obj, parts))]
-            if need_all:
-                for rel in missing:
-                    out.append(self.violation("missing", prefix + rel))
-            elif len(missing) == len(targets):
-                out.append(self.violation("missing", prefix + missing[0]))
-
-        return check
-
-    def kind_forbids(self) -> RuleCheck:
-        when = self.clause(self.rule["when"])
-        forbidden = [(self.rel(p), self.parts(p)) for p in self.rule["forbid"]]
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if when.holds(obj):
-                for rel, parts in forbidden:
-                    if provided(_get(obj, parts)):
-                        out.append(self.violation("present", prefix + rel))
-
-        return check
-
-    def kind_limitItems(self) -> RuleCheck:
-        when = self.clause(self.rule["when"])
-        rel, parts, limit = (
-            self.rel(self.rule["target"]),
-            self.parts(self.rule["target"]),
-            self.rule["maxItems"],
-        )
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            value = _get(obj, parts)
-            if isinstance(value, list) and len(value) > limit and when.holds(obj):
-                out.append(
-                    self.violation("tooMany", prefix + rel, f"got {len(value)}, at most {limit}")
-                )
-
-        return check
-
-    def kind_together(self) -> RuleCheck:
-        members = [(self.rel(op[0]), self.parts(op[0])) for op in self.rule["params"]]
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            missing = [rel for rel, parts in members if not provided(_get(obj, parts))]
-            if 0 < len(missing) < len(members):
-                for rel in missing:
-                    out.append(self.violation("missing", prefix + rel))
-
-        return check
-
-    def kind_dimensions(self) -> RuleCheck:
-        dims = self.contract.dimensions
-        first, second = dims["params"]
-        pairs = {(row["width"], row["height"]) for row in dims["rows"]}
-        allowed = ", ".join(f"{w}x{h}" for w, h in sorted(pairs))
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            w, h = obj.get(first), obj.get(second)
-            if json_type(w) == "integer" and json_type(h) == "integer" and (w, h) not in pairs:
-                out.append(
-                    self.violation(
-                        "unsupported", prefix + first, f"got {w}x{h}; supported: {allowed}"
-                    )
-                )
-
-        return check
-
-    def kind_framePositions(self) -> RuleCheck:
-        rel, parts = self.rel(self.rule["target"]), self.parts(self.rule["target"])
-        item_field = self.rule["field"]
-        aliases = position_aliases(self.rule)
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            items = _get(obj, parts)
-            if not isinstance(items, list):
-                return
-            taken: set[str] = set()
-            for index, item in enumerate(items):
-                if not isinstance(item, dict) or item_field not in item:
-                    continue  # automatic: fills a free position, never clashes
-                position = aliases.get(_key(item[item_field]))
-                if position is None:
-                    continue  # not an allowed value: the field's enum reports it
-                if position in taken:
-                    where = f"{prefix}{rel}.{index}.{item_field}"
-                    detail = f"two frame images take the {position} position"
-                    out.append(self.violation("invalid", where, detail))
-                taken.add(position)
-
-        return check
-
-    def kind_promptReferences(self) -> RuleCheck:
-        pattern = re.compile(self.rule["pattern"])
-        prompts = [(self.rel(p), self.parts(p)) for p in self.rule["in"]]
-        target = self.parts(self.rule["target"])
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            items = _get(obj, target)
-            count = len(items) if isinstance(items, list) else 0
-            for rel, parts in prompts:
-                text = _get(obj, parts)
-                if not isinstance(text, str):
-                    continue
-                bad = sorted(
-                    {int(m.group(1)) for m in pattern.finditer(text)} - set(range(1, count + 1))
-                )
-                if bad:
-                    detail = f"refers to {', '.join(map(str, bad))} but the task has {count}"
-                    out.append(self.violation("unknown", prefix + rel, detail))
-
-        return check
-
-    def kind_valueWhen(self) -> RuleCheck:
-        when = self.clause(self.rule["when"])
-        param = self.rule["param"]
-        rel, parts = self.rel(param), self.parts(param)
-        default = self.contract.defaults.get(param, _MISSING)
-        allowed = {_key(v) for v in self.rule["allowed"]}
-
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if not when.holds(obj):
-                return
-            value = _get(obj, parts)
-            value = default if value is _MISSING else value
-            if value is not _MISSING and _key(value) not in allowed:
-                out.append(self.violation("notAllowed", prefix + rel, f"{rel} is {_fmt(value)}"))
-
-        return check
-
-
-def position_aliases(rule: Mapping[str, Any]) -> dict[tuple[str, Any], str]:
-    """Allowed position values (type-exact) → the position they name."""
-    return {_key(v): name for name, values in rule["positions"].items() for v in values}
-
-
-def resolve_positions(items: Sequence[Any], rule: Mapping[str, Any]) -> list[str | None]:
-    """The position each item of a framePositions target takes: explicit ones first,
-    then items without the field fill the still-free automatic positions in order."""
-    aliases = position_aliases(rule)
-    item_field = rule["field"]
-    explicit = [
-        aliases.get(_key(item[item_field]))
-        if isinstance(item, dict) and item_field in item
-        else None
-        for item in items
-    ]
-    free = [p for p in rule["automatic"].get(str(len(items)), []) if p not in explicit]
-    resolved: list[str | None] = []
-    for item, position in zip(items, explicit, strict=True):
-        if position is None and not (isinstance(item, dict) and item_field in item) and free:
-            position = free.pop(0)
-        resolved.append(position)
-    return resolved
-
-
 # ── the contract ────────────────────────────────────────────────────────────
 
 
@@ -585,10 +251,15 @@ class Contract:
         self._codes = constraint_codes
         self.scopes: dict[str, _Scope] = {}
         self.root = self._scope("")
-        for rule in self.rules:
-            check = _RuleBuilder(self, rule, rule.get("scope", "")).build()
+        unknown = sorted(set(rule_codes) - set(KINDS))
+        if unknown:
+            raise UnknownRuleKind(f"rule codes name kinds this runtime lacks: {', '.join(unknown)}")
+        # Each rule compiles through its kind (an unknown kind raises UnknownRuleKind).
+        self._bound = [(kind_of(rule), Bound(self, rule)) for rule in self.rules]
+        for kind, bound in self._bound:
+            check = kind.compile(bound)
             if check is not None:
-                self.scopes[rule.get("scope", "")].rules.append(check)
+                self.scopes[bound.scope].rules.append(check)
 
     def _doc(self, p: Mapping[str, Any]) -> str | None:
         anchor = p.get("anchor")
@@ -686,16 +357,8 @@ class Contract:
         The input is not changed. Objects the defaults are added to are copied; other
         values (strings, arrays of strings) are shared with the input."""
         result = self._filled(task, "")
-        for rule in self.rules:
-            if rule["kind"] == "defaultWhen":
-                # The condition sees the defaults; the target must be absent from the task.
-                when = _RuleBuilder(self, rule, "").clause(rule["when"])
-                parts = rule["param"].split(".")
-                if when.holds(result) and _get(task, parts) is _MISSING:
-                    target = result
-                    for part in parts[:-1]:
-                        target = target.setdefault(part, {})
-                    target[parts[-1]] = copy.deepcopy(rule["default"])
+        for kind, bound in self._bound:
+            kind.fill_default(bound, task, result)
         return result
 
     def _filled(self, obj: Mapping[str, Any], path: str) -> dict[str, Any]:
