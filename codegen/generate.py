@@ -107,8 +107,6 @@ def render(spec: SpecSet, spec_dir_name: str = "spec") -> Output:
         files[base + path] = env.get_template(template).render(header=header, **context)
 
     files.update(static_files())
-    put("runtime.py", "runtime.py.jinja", py_platform)
-    put("typed.py", "typed.py.jinja", py_platform)
     put("errors.py", "errors.py.jinja", py_platform, errors=tables.errors_table(platform))
     put(
         "platform.py",
@@ -120,12 +118,6 @@ def render(spec: SpecSet, spec_dir_name: str = "spec") -> Output:
         rule_codes=tables.rule_codes_table(platform),
         tasks={name: tables.parameters_table(t.parameters) for name, t in platform.tasks.items()},
         statuses=tuple(s.value for s in platform.task_statuses),
-    )
-    put("client.py", "client.py.jinja", py_platform)
-    put(
-        "strategies.py",
-        "strategies.py.jinja",
-        py_platform,
         format_unions={n: list(f.any_of) for n, f in sorted(platform.formats.items()) if f.any_of},
     )
     models = [(module_name(m), m) for m in spec.models]

@@ -7,6 +7,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,12 +99,28 @@ def test_static_modules_are_copied_line_for_line(spec: SpecSet) -> None:
     files = generate.build(spec)
     sources = sorted((REPO / "codegen" / generate.STATIC).glob("*.py"))
     copied = [s for s in sources if s.name != "__init__.py"]
-    assert {"values.py", "rule_kinds.py"} <= {s.name for s in copied}
+    assert {
+        "values.py",
+        "rule_kinds.py",
+        "runtime.py",
+        "strategies.py",
+        "typed.py",
+        "client.py",
+    } <= {s.name for s in copied}
     for source in copied:
         copy = files[f"{generate.PACKAGE}/{source.name}"].splitlines()
         original = source.read_text(encoding="utf-8").splitlines()
         assert copy[1:] == original[1:], source.name
         assert len(copy) == len(original)
+
+
+def test_templates_remain_only_for_files_that_vary() -> None:
+    """A template that fills in nothing but the header would be a static module."""
+    for template in sorted((REPO / "codegen" / "templates").glob("*.jinja")):
+        fills = set(re.findall(r"{{\s*([^}|]+?)\s*(?:\|[^}]*)?}}|{%", template.read_text()))
+        assert fills - {"header"}, (
+            f"{template.name} is static: make it a module in codegen/runtime/"
+        )
 
 
 def run_check(out_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,15 @@ from typing import Any
 
 from .runtime import Contract
 
-__all__ = ["CONSTRAINT_CODES", "DOCS", "FORMATS", "RULE_CODES", "TASKS", "TASK_STATUSES"]
+__all__ = [
+    "CONSTRAINT_CODES",
+    "DOCS",
+    "FORMATS",
+    "FORMAT_UNIONS",
+    "RULE_CODES",
+    "TASKS",
+    "TASK_STATUSES",
+]
 
 DOCS = "https://runware.ai/docs"
 
@@ -46,6 +54,12 @@ FORMATS: dict[str, list[str]] = {
         "(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})|(?:https?://[^\\s/?#]+[^\\s]*)",
         "a video given as a Runware video UUID or a URL",
     ],
+}
+
+# format name → the formats it is a union of (formats defined as unions only)
+FORMAT_UNIONS: dict[str, list[str]] = {
+    "image-ref": ["uuid", "url", "data-uri", "base64"],
+    "video-ref": ["uuid", "url"],
 }
 
 # broken field constraint → error code

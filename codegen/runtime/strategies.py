@@ -1,4 +1,4 @@
-{{ header }}
+# Source of runware_contract/strategies.py (copied by `python -m codegen generate`).
 """Hypothesis strategies for a model's tasks, built from its tables (needs ``hypothesis``).
 
 - ``valid_tasks(model)``: tasks the spec allows: random optional parameters at and between
@@ -35,7 +35,6 @@ from __future__ import annotations
 import base64
 import copy
 import math
-import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
@@ -44,7 +43,7 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from .platform import FORMATS
+from .platform import FORMAT_UNIONS, FORMATS
 from .rule_kinds import KINDS, Clause, kind_of
 from .runtime import Violation, provided
 from .values import MISSING, get, put
@@ -87,7 +86,9 @@ def _path(raw: bytes) -> str:
 
 
 def _url(raw: bytes) -> str:
-    return f"{('http', 'https')[raw[0] & 1]}://{_HOSTS[(raw[0] >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+    return (
+        f"{('http', 'https')[raw[0] & 1]}://{_HOSTS[(raw[0] >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+    )
 
 
 def _uri(raw: bytes) -> str:
@@ -136,7 +137,7 @@ def format_builder(name: str) -> tuple[int, Callable[[bytes], str]] | None:
     """(bytes per value, builder) of a format with a builder or a union of them, else None."""
     if name in _BUILDERS:
         return _BUILDERS[name]
-    parts = _UNIONS.get(name)
+    parts = FORMAT_UNIONS.get(name)
     if not parts or not all(p in _BUILDERS for p in parts):
         return None
     builders = [_BUILDERS[p] for p in parts]
@@ -158,9 +159,6 @@ def _format_drawer(name: str) -> Drawer:
     raw = st.binary(min_size=size, max_size=size)
     return lambda draw: build(draw(raw))
 
-
-# Formats defined as unions of others (from platform.yaml), for format_values.
-_UNIONS: dict[str, list[str]] = {{ format_unions | py }}
 
 _INDEXES: dict[int, st.SearchStrategy[int]] = {}
 _BOOLEANS = st.booleans()
@@ -200,8 +198,11 @@ def text_drawer(low: int, high: int) -> Drawer:
     top = min(high, low + MAX_TEXT)
     count = top - low + 1
     lengths = st.integers(0, 2 * count - 1)  # below count: low + that; above: a bound
-    texts = {size: st.text(TEXT, min_size=size, max_size=size) for size in {*range(low, top + 1), high}
-             if size <= low + MAX_TEXT}
+    texts = {
+        size: st.text(TEXT, min_size=size, max_size=size)
+        for size in {*range(low, top + 1), high}
+        if size <= low + MAX_TEXT
+    }
     seeds = st.text(TEXT, min_size=SEED_TEXT, max_size=SEED_TEXT)
 
     def text(draw: Draw) -> str:
@@ -280,7 +281,9 @@ class Factory:
         self.rows: list[dict[str, Any]] = list(self.dimensions["rows"]) if self.dimensions else []
         self.row_values = st.sampled_from(self.rows) if self.rows else st.nothing()
         self.sizes = {tuple(row[d] for d in self.dims) for row in self.rows}
-        self.object_arrays = {p for p, s in self.params.items() if s.get("items", {}).get("type") == "object"}
+        self.object_arrays = {
+            p for p, s in self.params.items() if s.get("items", {}).get("type") == "object"
+        }
         self._drawers: dict[str, Drawer] = {}
         self._scopes: dict[tuple[str, frozenset[str]], Drawer] = {}
         self.ruled = {path for rule in self.rules for path in _rule_paths(rule)} | set(self.dims)
@@ -292,8 +295,11 @@ class Factory:
 
     def children(self, scope: str) -> list[dict[str, Any]]:
         prefix = f"{scope}." if scope else ""
-        return [p for path, p in self.params.items()
-                if path.startswith(prefix) and "." not in path[len(prefix):]]
+        return [
+            p
+            for path, p in self.params.items()
+            if path.startswith(prefix) and "." not in path[len(prefix) :]
+        ]
 
     def drawer(self, path: str) -> Drawer:
         if path not in self._drawers:
@@ -329,7 +335,9 @@ class Factory:
             high = p.get("maximum", low + 10**6 if "minimum" in p else 2**31)
             return integer_drawer(math.ceil(low / step), math.floor(high / step), step)
         if kind == "number":
-            numbers = st.floats(p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False)
+            numbers = st.floats(
+                p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False
+            )
             return lambda draw: draw(numbers)
         fmt = p.get("format")
         if fmt is not None:
@@ -352,11 +360,14 @@ class Factory:
         found = format_builder(items["format"]) if "format" in items else None
         if found is not None:  # every item from one byte string: two choices in all
             unit, build = found
-            batches = {n: st.binary(min_size=n * unit, max_size=n * unit) for n in range(low, max(low, high) + 1)}
+            batches = {
+                n: st.binary(min_size=n * unit, max_size=n * unit)
+                for n in range(low, max(low, high) + 1)
+            }
 
             def formatted(draw: Draw) -> list[str]:
                 raw: bytes = draw(batches[draw(sizes)])
-                return [build(raw[i:i + unit]) for i in range(0, len(raw), unit)]
+                return [build(raw[i : i + unit]) for i in range(0, len(raw), unit)]
 
             return formatted
         return lambda draw: [element(draw) for _ in range(draw(sizes))]  # one choice for the size
@@ -420,13 +431,17 @@ class Factory:
 
     # ── repair: make every rule hold, leaving locked paths alone ────────────
 
-    def repair(self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None,
-               within: str = "") -> list[Violation]:
+    def repair(
+        self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None, within: str = ""
+    ) -> list[Violation]:
         """Make every rule but ``skip`` hold (only the rules scoped inside ``within``, if
         given); returns the task's violations after. The contract says which rules are
         broken, so a task that already keeps them costs one check."""
-        rules = [r for r in self.rules if r["id"] != skip
-                 and (not within or f"{r.get('scope', '')}.".startswith(f"{within}."))]
+        rules = [
+            r
+            for r in self.rules
+            if r["id"] != skip and (not within or f"{r.get('scope', '')}.".startswith(f"{within}."))
+        ]
         ids = {r["id"] for r in rules}
         for attempt in range(20):  # random choices (which exactlyOne operand stays) converge
             found = self.violations(task)
@@ -439,12 +454,16 @@ class Factory:
                     continue
                 scope = rule.get("scope", "")
                 for obj, prefix in self._scope_objects(task, scope):
-                    changed |= self._repair_rule(draw, rule, obj, prefix, scope, locked, attempt > 2)
+                    changed |= self._repair_rule(
+                        draw, rule, obj, prefix, scope, locked, attempt > 2
+                    )
             if not changed:
                 break  # the contract sees a break that repair does not
         raise _Conflict("repair did not settle")
 
-    def _scope_objects(self, task: dict[str, Any], scope: str) -> Iterator[tuple[dict[str, Any], str]]:
+    def _scope_objects(
+        self, task: dict[str, Any], scope: str
+    ) -> Iterator[tuple[dict[str, Any], str]]:
         if not scope:
             yield task, ""
             return
@@ -455,13 +474,14 @@ class Factory:
                     yield item, f"{scope}.{index}."
 
     def rel(self, path: str, scope: str) -> list[str]:
-        return (path[len(scope) + 1:] if scope else path).split(".")
+        return (path[len(scope) + 1 :] if scope else path).split(".")
 
     def present(self, obj: dict[str, Any], path: str, scope: str) -> bool:
         return provided(get(obj, self.rel(path, scope)))
 
-    def add(self, draw: Draw, obj: dict[str, Any], path: str, scope: str, prefix: str,
-             locked: set[str]) -> bool:
+    def add(
+        self, draw: Draw, obj: dict[str, Any], path: str, scope: str, prefix: str, locked: set[str]
+    ) -> bool:
         if self.present(obj, path, scope):
             return False
         self.guard(prefix, path, scope, locked)
@@ -474,18 +494,24 @@ class Factory:
         put(obj, self.rel(path, scope), self.provided_value(draw, path))
         return True
 
-    def remove(self, obj: dict[str, Any], path: str, scope: str, prefix: str, locked: set[str]) -> bool:
+    def remove(
+        self, obj: dict[str, Any], path: str, scope: str, prefix: str, locked: set[str]
+    ) -> bool:
         if not self.present(obj, path, scope):
             return False
         self.guard(prefix, path, scope, locked, removal=True)
         _delete(obj, self.rel(path, scope))
         return True
 
-    def guard(self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False) -> None:
+    def guard(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> None:
         if self.is_locked(prefix, path, scope, locked, removal):
             raise _Conflict(prefix + ".".join(self.rel(path, scope)))
 
-    def is_locked(self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False) -> bool:
+    def is_locked(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> bool:
         """Whether changing (or, with ``removal``, removing) ``path`` touches a lock. A lock
         is a wire path that must not change at all, or ``+`` and a wire path that must stay
         present (its inside may change)."""
@@ -500,8 +526,16 @@ class Factory:
                 return True
         return False
 
-    def _repair_rule(self, draw: Draw, rule: dict[str, Any], obj: dict[str, Any], prefix: str,
-                     scope: str, locked: set[str], stubborn: bool = False) -> bool:
+    def _repair_rule(
+        self,
+        draw: Draw,
+        rule: dict[str, Any],
+        obj: dict[str, Any],
+        prefix: str,
+        scope: str,
+        locked: set[str],
+        stubborn: bool = False,
+    ) -> bool:
         """Make one rule hold in one object. When a lock keeps the fix out, or when adding
         what a condition requires keeps being undone (``stubborn``: repair has not settled
         after a few rounds), make the rule's condition false instead."""
@@ -513,9 +547,13 @@ class Factory:
             except _Conflict:
                 if not conditional:
                     raise
-        present = [c["path"] for c in rule["when"]["conditions"] if self.present(obj, c["path"], scope)]
+        present = [
+            c["path"] for c in rule["when"]["conditions"] if self.present(obj, c["path"], scope)
+        ]
         if rule["when"]["mode"] == "allOf":
-            present = [p for p in present if not self.is_locked(prefix, p, scope, locked, removal=True)][:1]
+            present = [
+                p for p in present if not self.is_locked(prefix, p, scope, locked, removal=True)
+            ][:1]
         if not present:
             raise _Conflict(rule["id"])
         return any([self.remove(obj, p, scope, prefix, locked) for p in present])
@@ -530,7 +568,8 @@ class Factory:
         return drawn
 
     def lock_add(self, draw: Draw, task: dict[str, Any], path: str, locked: set[str]) -> None:
-        """Make ``path`` present and lock it, its inside repaired first (a lock keeps repair out)."""
+        """Make ``path`` present and lock it, its inside repaired first (a lock keeps
+        repair out)."""
         wire = self.ensure(draw, task, path)
         if "object" in self.params[path]["types"] or path in self.object_arrays:
             try:
@@ -544,8 +583,9 @@ class Factory:
         numbers = st.integers(low, high)
         return lambda draw: int(draw(numbers))
 
-    def regex_drawer(self, pattern: str, *, accept: Callable[[str], bool] | None = None,
-                     or_empty: bool = False) -> Callable[[Draw], str]:
+    def regex_drawer(
+        self, pattern: str, *, accept: Callable[[str], bool] | None = None, or_empty: bool = False
+    ) -> Callable[[Draw], str]:
         """Full matches of ``pattern`` (those ``accept`` passes; "" too with ``or_empty``)."""
         texts: st.SearchStrategy[str] = st.from_regex(pattern, fullmatch=True)
         if accept is not None:
@@ -557,7 +597,9 @@ class Factory:
     def lock_remove(self, task: dict[str, Any], path: str, locked: set[str]) -> None:
         locked.add(self.discard(task, path))
 
-    def make_hold(self, draw: Draw, clause: Mapping[str, Any], task: dict[str, Any], locked: set[str]) -> None:
+    def make_hold(
+        self, draw: Draw, clause: Mapping[str, Any], task: dict[str, Any], locked: set[str]
+    ) -> None:
         """Make a rule's condition hold, locking what it set."""
         conditions = clause["conditions"]
         chosen = [_pick(draw, conditions)] if clause["mode"] == "anyOf" else conditions
@@ -571,8 +613,9 @@ class Factory:
 
     # ── tasks ────────────────────────────────────────────────────────────────
 
-    def base(self, draw: Draw, require: tuple[str, ...],
-             skip: frozenset[str] = frozenset()) -> tuple[dict[str, Any], set[str]]:
+    def base(
+        self, draw: Draw, require: tuple[str, ...], skip: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], set[str]]:
         """A random task (rules not yet repaired) holding ``require`` and none of the
         top-level ``skip``, and presence locks (``+`` wire path) on the required parameters,
         for repair to keep them."""
@@ -607,12 +650,13 @@ class Factory:
         return ".".join(wire)
 
     def wire_path(self, path: str) -> str:
-        """``path`` in the first item of every object array on the way (``inputs.elements.0.videos``)."""
+        """``path`` in the first item of every object array on the way
+        (``inputs.elements.0.videos``)."""
         parts = path.split(".")
         wire: list[str] = []
         for k, part in enumerate(parts):
             wire.append(part)
-            if k < len(parts) - 1 and ".".join(parts[:k + 1]) in self.object_arrays:
+            if k < len(parts) - 1 and ".".join(parts[: k + 1]) in self.object_arrays:
                 wire.append("0")
         return ".".join(wire)
 
@@ -626,7 +670,9 @@ class Factory:
             parent.pop(parts[-1], None)
         return wire
 
-    def finish(self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None) -> list[Violation]:
+    def finish(
+        self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None
+    ) -> list[Violation]:
         """Repair ``task`` in place (rejecting the example when locks make it impossible);
         returns its violations after."""
         try:
@@ -677,7 +723,9 @@ def _concrete(task: dict[str, Any], path: str) -> tuple[str, Any, str] | None:
     parts = path.split(".")
     for i, part in enumerate(parts):
         if isinstance(node, list):
-            index = next((j for j, item in enumerate(node) if isinstance(item, dict) and part in item), None)
+            index = next(
+                (j for j, item in enumerate(node) if isinstance(item, dict) and part in item), None
+            )
             if index is None:
                 return None
             wire.append(str(index))
@@ -697,9 +745,20 @@ def _breaking_values(p: dict[str, Any], constraint: str) -> list[Any]:
     types = p["types"]
     if constraint == "type":
         pool = ["text", 7, True, [1], {"a": 1}, 1.5]
-        kinds = {str: "string", bool: "boolean", int: "integer", list: "array", dict: "object", float: "number"}
-        return [v for v in pool if kinds[type(v)] not in types
-                and not (kinds[type(v)] == "integer" and "number" in types)]
+        kinds = {
+            str: "string",
+            bool: "boolean",
+            int: "integer",
+            list: "array",
+            dict: "object",
+            float: "number",
+        }
+        return [
+            v
+            for v in pool
+            if kinds[type(v)] not in types
+            and not (kinds[type(v)] == "integer" and "number" in types)
+        ]
     if constraint == "const":
         return ["something-else" if isinstance(p["const"], str) else 123456]
     if constraint == "enum":
@@ -727,8 +786,17 @@ def violation_targets(model: ModuleType) -> list[tuple[str, str]]:
         path = p["path"]
         if p.get("required"):
             targets.append((path, "required"))
-        for constraint in ("type", "const", "enum", "minimum", "maximum", "multipleOf",
-                           "minLength", "maxLength", "format"):
+        for constraint in (
+            "type",
+            "const",
+            "enum",
+            "minimum",
+            "maximum",
+            "multipleOf",
+            "minLength",
+            "maxLength",
+            "format",
+        ):
             if (constraint == "type" or constraint in p) and _breaking_values(p, constraint):
                 targets.append((path, constraint))
         if "maxItems" in p:
@@ -738,7 +806,9 @@ def violation_targets(model: ModuleType) -> list[tuple[str, str]]:
     return targets
 
 
-def field_violations(model: ModuleType, path: str, constraint: str) -> st.SearchStrategy[dict[str, Any]]:
+def field_violations(
+    model: ModuleType, path: str, constraint: str
+) -> st.SearchStrategy[dict[str, Any]]:
     """Valid tasks but for one broken ``constraint`` of the parameter at ``path``."""
     f = _factory(model)
     p = f.params[path]
@@ -774,7 +844,9 @@ def field_violations(model: ModuleType, path: str, constraint: str) -> st.Search
             target["bogusKey"] = draw(_ANY_INTEGER)
             where = f"{where}.0.bogusKey" if isinstance(parent[key], list) else f"{where}.bogusKey"
         elif constraint == "maxItems":
-            parent[key] = parent[key] + [copy.deepcopy(parent[key][0])] * (p["maxItems"] + 1 - len(parent[key]))
+            parent[key] = parent[key] + [copy.deepcopy(parent[key][0])] * (
+                p["maxItems"] + 1 - len(parent[key])
+            )
         else:
             parent[key] = _pick(draw, breaking)
 
@@ -813,7 +885,12 @@ def rule_violations(model: ModuleType, rule_id: str) -> st.SearchStrategy[dict[s
 
 def cases(model: ModuleType) -> list[tuple[str, st.SearchStrategy[dict[str, Any]]]]:
     """Every single-violation strategy of the model, named ``path:constraint`` or ``rule id``."""
-    found = [(f"{path}:{c}", field_violations(model, path, c)) for path, c in violation_targets(model)]
-    found += [(r["id"], rule_violations(model, r["id"])) for r in model.tables.RULES
-              if KINDS[r["kind"]].outcomes]  # a kind that never reports cannot be violated
+    found = [
+        (f"{path}:{c}", field_violations(model, path, c)) for path, c in violation_targets(model)
+    ]
+    found += [
+        (r["id"], rule_violations(model, r["id"]))
+        for r in model.tables.RULES
+        if KINDS[r["kind"]].outcomes
+    ]  # a kind that never reports cannot be violated
     return found

@@ -1,4 +1,4 @@
-{{ header }}
+# Source of runware_contract/runtime.py (copied by `python -m codegen generate`).
 """The contract runtime: one interpreter for every field constraint and cross-field rule.
 
 Each model module ships its parameter and rule tables as plain data; ``Contract``
@@ -62,23 +62,31 @@ class _Field:
     scope: _Scope | None = None  # for objects and arrays of objects
 
     def fail(self, out: list[Violation], constraint: str, where: str, message: str) -> None:
-        out.append(Violation(self.codes[constraint], message, where, constraint, self.documentation))
+        out.append(
+            Violation(self.codes[constraint], message, where, constraint, self.documentation)
+        )
 
     def check(self, value: Any, where: str, out: list[Violation]) -> None:
         kind = _JSON_TYPES.get(type(value)) or json_type(value)
         if kind not in self.types and not (kind == "integer" and "number" in self.types):
             wanted = " or ".join(_ARTICLE.get(t, t) for t in sorted(self.types))
-            self.fail(out, "type", where, f"{where} must be {wanted}, not {_ARTICLE.get(kind, kind)}.")
+            self.fail(
+                out, "type", where, f"{where} must be {wanted}, not {_ARTICLE.get(kind, kind)}."
+            )
             return
         if kind == "number" and not math.isfinite(value):
             self.fail(out, "type", where, f"{where} must be a finite number.")
             return
         identity = ("number" if kind == "integer" else kind, value)  # as _key(value)
         if self.const is not _MISSING and identity != _key(self.const):
-            self.fail(out, "const", where, f"{where} must be {_fmt(self.const)}, not {_fmt(value)}.")
+            self.fail(
+                out, "const", where, f"{where} must be {_fmt(self.const)}, not {_fmt(value)}."
+            )
             return
         if self.enum is not None and identity not in self.enum:
-            self.fail(out, "enum", where, f"{where} must be one of {self.enum_text}; got {_fmt(value)}.")
+            self.fail(
+                out, "enum", where, f"{where} must be one of {self.enum_text}; got {_fmt(value)}."
+            )
             return
         if kind == "string":
             self._check_string(value, where, out)
@@ -92,12 +100,16 @@ class _Field:
     def _check_string(self, value: str, where: str, out: list[Violation]) -> None:
         if self.min_length is not None and len(value) < self.min_length:
             self.fail(
-                out, "minLength", where,
+                out,
+                "minLength",
+                where,
                 f"{where} must be at least {self.min_length} characters long; got {len(value)}.",
             )
         if self.max_length is not None and len(value) > self.max_length:
             self.fail(
-                out, "maxLength", where,
+                out,
+                "maxLength",
+                where,
                 f"{where} must be at most {self.max_length} characters long; got {len(value)}.",
             )
         if self.pattern is not None and self.pattern.fullmatch(value) is None:
@@ -105,18 +117,40 @@ class _Field:
 
     def _check_number(self, value: float, where: str, out: list[Violation]) -> None:
         if self.minimum is not None and value < self.minimum:
-            self.fail(out, "minimum", where, f"{where} must be at least {_num(self.minimum)}; got {value}.")
+            self.fail(
+                out,
+                "minimum",
+                where,
+                f"{where} must be at least {_num(self.minimum)}; got {value}.",
+            )
         if self.maximum is not None and value > self.maximum:
-            self.fail(out, "maximum", where, f"{where} must be at most {_num(self.maximum)}; got {value}.")
+            self.fail(
+                out, "maximum", where, f"{where} must be at most {_num(self.maximum)}; got {value}."
+            )
         step = self.multiple_of
         if step is not None and not _on_step(value, step):
-            self.fail(out, "multipleOf", where, f"{where} must be a multiple of {_num(step)}; got {value}.")
+            self.fail(
+                out,
+                "multipleOf",
+                where,
+                f"{where} must be a multiple of {_num(step)}; got {value}.",
+            )
 
     def _check_array(self, value: list[Any], where: str, out: list[Violation]) -> None:
         if self.min_items is not None and len(value) < self.min_items:
-            self.fail(out, "minItems", where, f"{where} must have at least {self.min_items} items; got {len(value)}.")
+            self.fail(
+                out,
+                "minItems",
+                where,
+                f"{where} must have at least {self.min_items} items; got {len(value)}.",
+            )
         if self.max_items is not None and len(value) > self.max_items:
-            self.fail(out, "maxItems", where, f"{where} must have at most {self.max_items} items; got {len(value)}.")
+            self.fail(
+                out,
+                "maxItems",
+                where,
+                f"{where} must have at most {self.max_items} items; got {len(value)}.",
+            )
         item = self.item
         if item is not None:
             for index, element in enumerate(value):
@@ -135,6 +169,7 @@ def _on_step(value: float, step: float) -> bool:
 
 
 # ── scopes and rules ────────────────────────────────────────────────────────
+
 
 @dataclass(slots=True)
 class _Scope:
@@ -228,18 +263,21 @@ class Contract:
 
     def _scope(self, path: str) -> _Scope:
         prefix = f"{path}." if path else ""
-        kids = [p for p in self.parameters.values() if p["path"].startswith(prefix)
-                and "." not in p["path"][len(prefix):]]
+        kids = [
+            p
+            for p in self.parameters.values()
+            if p["path"].startswith(prefix) and "." not in p["path"][len(prefix) :]
+        ]
         scope = _Scope(
             fields={},
-            required=tuple(p["path"][len(prefix):] for p in kids if p.get("required")),
+            required=tuple(p["path"][len(prefix) :] for p in kids if p.get("required")),
             unknown_code=self._codes["unknown"],
             missing_code=self._codes["required"],
             task_label=self.task_label,
         )
         self.scopes[path] = scope
         for p in kids:
-            name = p["path"][len(prefix):]
+            name = p["path"][len(prefix) :]
             f = scope.fields[name] = self._field(p)
             if "default" in p:
                 scope.defaults.append((name, p["default"]))
@@ -249,23 +287,35 @@ class Contract:
 
     def _field(self, p: Mapping[str, Any]) -> _Field:
         codes = {**self._codes, **p.get("codes", {})}
-        f = _Field(name=p["path"], types=frozenset(p["types"]), codes=codes, documentation=self._doc(p))
+        f = _Field(
+            name=p["path"], types=frozenset(p["types"]), codes=codes, documentation=self._doc(p)
+        )
         if "const" in p:
             f.const = p["const"]
         if "enum" in p:
             f.enum = frozenset(_key(v) for v in p["enum"])
             f.enum_text = ", ".join(_fmt(v) for v in p["enum"])
-        for attr, key in (("minimum", "minimum"), ("maximum", "maximum"), ("multiple_of", "multipleOf"),
-                          ("min_length", "minLength"), ("max_length", "maxLength"),
-                          ("min_items", "minItems"), ("max_items", "maxItems")):
+        for attr, key in (
+            ("minimum", "minimum"),
+            ("maximum", "maximum"),
+            ("multiple_of", "multipleOf"),
+            ("min_length", "minLength"),
+            ("max_length", "maxLength"),
+            ("min_items", "minItems"),
+            ("max_items", "maxItems"),
+        ):
             if key in p:
                 setattr(f, attr, p[key])
         if "format" in p:
             f.pattern, f.format_text = self._formats[p["format"]]
         items = p.get("items")
         if items is not None:
-            item = _Field(name=p["path"], types=frozenset([items["type"]]), codes=codes,
-                          documentation=f.documentation)
+            item = _Field(
+                name=p["path"],
+                types=frozenset([items["type"]]),
+                codes=codes,
+                documentation=f.documentation,
+            )
             if "format" in items:
                 item.pattern, item.format_text = self._formats[items["format"]]
             if items["type"] == "object":
@@ -281,7 +331,14 @@ class Contract:
         """Every violation of ``task`` (a parsed JSON object), in document order."""
         out: list[Violation] = []
         if not isinstance(task, dict):
-            out.append(Violation(self._codes["type"], f"A task must be a JSON object, not {_ARTICLE.get(json_type(task), 'that')}.", "", "type"))
+            out.append(
+                Violation(
+                    self._codes["type"],
+                    f"A task must be a JSON object, not {_ARTICLE.get(json_type(task), 'that')}.",
+                    "",
+                    "type",
+                )
+            )
             return out
         self.root.check(task, "", out)
         return out
