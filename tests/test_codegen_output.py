@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 
-from codegen import SpecSet, generate
+from codegen import SpecSet
+from codegen.emit import generate
 from tests.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "acme_tiny"
@@ -60,7 +61,8 @@ def digest_in_subprocess(seed: str) -> str:
     code = textwrap.dedent(
         """
         import hashlib, json
-        from codegen import generate, load_specs
+        from codegen import load_specs
+        from codegen.emit import generate
         files = generate.build(load_specs("spec"))
         print(hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest())
         """
@@ -116,7 +118,7 @@ def test_static_modules_are_copied_line_for_line(spec: SpecSet) -> None:
 
 def test_templates_remain_only_for_files_that_vary() -> None:
     """A template that fills in nothing but the header would be a static module."""
-    for template in sorted((REPO / "codegen" / "templates").glob("*.jinja")):
+    for template in sorted((REPO / "codegen" / "emit" / "templates").glob("*.jinja")):
         fills = set(re.findall(r"{{\s*([^}|]+?)\s*(?:\|[^}]*)?}}|{%", template.read_text()))
         assert fills - {"header"}, (
             f"{template.name} is static: make it a module in codegen/runtime/"

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from codegen import SpecSet
-from codegen import contract_tables as tables
-from codegen.docs_rules import compile_phrasing, rule_from_sentence
-from codegen.json_schema import request_schema
-from codegen.kinds import CODEGEN_KINDS, COMMON_KEYS, KEY_ORDER, rule_args
+from codegen.docs.rules import compile_phrasing, rule_from_sentence
+from codegen.emit import tables
+from codegen.emit.json_schema import request_schema
 from codegen.runtime.rule_kinds import KINDS, RuleKind
-from codegen.spec_loader import meta_schema
+from codegen.spec.kinds import CODEGEN_KINDS, COMMON_KEYS, KEY_ORDER, rule_args
+from codegen.spec.loader import meta_schema
 from runware_contract import strategies as S
 from runware_contract.rule_kinds import UnknownRuleKind
 from runware_contract.runtime import Contract

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from codegen import SpecSet
-from codegen import contract_tables as tables
+from codegen.emit import tables
 from runware_contract.runtime import Contract, json_type, price_of, provided
 from tests.contracts import contract_for
 

@@ -1,6 +1,6 @@
 """What a Runware model docs page states, as model-spec data.
 
-``Importer`` turns the parts ``docs_page`` read into a complete model spec (plain
+``Importer`` turns the parts ``page`` read into a complete model spec (plain
 data) holding every fact the page states. Prose is not copied: descriptions are
 short generated summaries of the facts (to be curated), and each section's prose is
 kept only as a fingerprint (``docsDigest``) so rewording shows. Whatever cannot be
@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import docs_rules
-from .docs_page import FACT_KEYS, DocsPage, Section, unquote
-from .kinds import slug
+from ..spec.kinds import slug
+from . import rules as docs_rules
+from .page import FACT_KEYS, DocsPage, Section, unquote
 
 GROUPS = {
     "API Options": "apiOptions",

@@ -23,12 +23,12 @@ from typing import Any
 
 import jinja2
 
-from . import contract_tables as tables
+from ..spec.model import ModelSpec, SpecSet
+from ..spec.param_tree import pascal
+from . import tables
 from .json_schema import request_schema, response_schema
-from .model_codegen import pydantic_models
 from .openapi import openapi_document
-from .param_tree import pascal
-from .spec_model import ModelSpec, SpecSet
+from .pydantic_models import pydantic_models
 
 PACKAGE = "runware_contract"
 RUFF_ARGS = ["--isolated", "--line-length", "100", "--target-version", "py311"]
@@ -57,6 +57,7 @@ def header_lines(spec: SpecSet, spec_dir_name: str, models: tuple[ModelSpec, ...
 
 
 STATIC = "runtime"  # codegen/runtime/: modules copied as they are (see static_files)
+_STATIC_PACKAGE = f"codegen.{STATIC}"
 
 
 def static_files() -> dict[str, str]:
@@ -64,7 +65,7 @@ def static_files() -> dict[str, str]:
     comment) becomes the provenance line, so every other line keeps its number and a
     traceback through the copy points at the same line of the source."""
     files: dict[str, str] = {}
-    for entry in sorted(resources.files(__package__).joinpath(STATIC).iterdir(), key=str):
+    for entry in sorted(resources.files(_STATIC_PACKAGE).iterdir(), key=str):
         if not entry.name.endswith(".py") or entry.name == "__init__.py":
             continue
         text = entry.read_text(encoding="utf-8")
@@ -81,7 +82,7 @@ def static_files() -> dict[str, str]:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("codegen", "templates"),
+        loader=jinja2.PackageLoader(__package__, "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

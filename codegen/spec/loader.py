@@ -3,7 +3,7 @@
 Three passes, each reporting all it finds:
 1. YAML syntax (ruamel.yaml, duplicate keys rejected);
 2. structure, against the JSON Schema meta-schema ``meta_schema.yaml``;
-3. meaning (``spec_checks``): cross-references, defaults inside bounds, and so on.
+3. meaning (``checks``): cross-references, defaults inside bounds, and so on.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from ruamel.yaml import YAML
 
-from . import spec_checks
+from ..runtime.rule_kinds import KINDS
+from . import checks as spec_checks
 from .kinds import rule_args, rule_meta_schema
-from .runtime.rule_kinds import KINDS
-from .spec_model import (
+from .model import (
     Behaviour,
     DimensionRow,
     Dimensions,

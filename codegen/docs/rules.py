@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .kinds import CODEGEN_KINDS, Sentence, split_paths
+from ..spec.kinds import CODEGEN_KINDS, Sentence, split_paths
 
 SECTION = "Compatibility & Validation"
 _LETTER = re.compile(r"`([A-Z])`|\bN\b")

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .kinds import CODEGEN_KINDS
-from .param_tree import ROOT, ParamTree, pascal, relative, singular
-from .spec_model import Dimensions, ModelSpec, Parameter, Platform, Rule
+from ..spec.kinds import CODEGEN_KINDS
+from ..spec.model import Dimensions, ModelSpec, Parameter, Platform, Rule
+from ..spec.param_tree import ROOT, ParamTree, pascal, relative, singular
 
 Schema = dict[str, Any]
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -16,10 +16,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from .runtime.rule_kinds import KINDS as RUNTIME_KINDS
+from ..runtime.rule_kinds import KINDS as RUNTIME_KINDS
 
 if TYPE_CHECKING:
-    from .spec_model import Dimensions, ModelSpec, Parameter, Rule
+    from .model import Dimensions, ModelSpec, Parameter, Rule
 
 Schema = dict[str, Any]
 Args = Mapping[str, Any]
@@ -141,7 +141,7 @@ class KindCodegen:
     def check(
         self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
     ) -> Iterator[Issue]:
-        """Spec checks only this kind has (shared keys are checked in spec_checks)."""
+        """Spec checks only this kind has (shared keys are checked in checks.py)."""
         return iter(())
 
 
@@ -254,7 +254,7 @@ class Together(KindCodegen):
 
 
 class DimensionsKind(KindCodegen):
-    """Read from the page's dimension table (docs_facts), not from a sentence."""
+    """Read from the page's dimension table (docs/facts.py), not from a sentence."""
 
     name = "dimensions"
 

@@ -1,7 +1,7 @@
 """Typed, immutable view of the spec files (spec/platform.yaml and spec/models/*.yaml).
 
 Every object keeps the location it was read from so later checks can point at
-file:line:column. The loader (``spec_loader``) builds these from YAML that the
+file:line:column. The loader (``loader``) builds these from YAML that the
 meta-schema has already accepted, so constructors trust the shapes.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .runtime.rule_kinds import KINDS
+from ..runtime.rule_kinds import KINDS
 
 Scalar = str | int | float | bool
 

@@ -1,8 +1,8 @@
 """Import a Runware model docs page into a model spec, or merge it into an existing one.
 
 The entry points: ``import_page`` (text in, spec text out) and ``import_file`` (a page
-file for a spec folder). ``docs_page`` reads the page, ``docs_facts`` turns it into
-spec data, ``docs_merge`` applies it to the committed spec, ``docs_yaml`` keeps the
+file for a spec folder). ``page`` reads the page, ``facts`` turns it into
+spec data, ``merge`` applies it to the committed spec, ``yaml_rt`` keeps the
 file's layout.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .docs_facts import Importer, Note
-from .docs_merge import Merger
-from .docs_page import read_page
-from .docs_yaml import block_node, dump, entry_node, spec_node, yaml_rt
-from .yaml_source import YamlDocument, read_text, read_yaml
+from ..spec.yaml_source import YamlDocument, read_text, read_yaml
+from .facts import Importer, Note
+from .merge import Merger
+from .page import read_page
+from .yaml_rt import block_node, dump, entry_node, spec_node, yaml_rt
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..spec.model import ModelSpec, Parameter, Platform, Rule
+from ..spec.param_tree import ParamTree
 from .json_schema import format_regex
-from .param_tree import ParamTree
-from .spec_model import ModelSpec, Parameter, Platform, Rule
 
 Table = dict[str, Any]
 

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..runtime.rule_kinds import KINDS
 from .kinds import CODEGEN_KINDS
-from .runtime.rule_kinds import KINDS
-from .spec_model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
+from .model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
 from .yaml_source import SpecIssue
 
 _BOUND_TYPES = {
