@@ -15,7 +15,7 @@ from .spec.yaml_source import SpecIssue, read_text, read_yaml
 DEFAULT_SPEC_DIR = Path("spec")
 DEFAULT_OUT_DIR = Path("generated")
 # What a missing, unreadable or malformed input file raises; reported in one line, exit 2.
-INPUT_ERRORS = (OSError, ValueError, SpecIssue)
+INPUT_ERRORS = (OSError, ValueError, SpecIssue, SpecError)
 
 
 def _load(spec_dir: Path) -> SpecSet | None:

@@ -188,6 +188,58 @@ def test_generated_package_is_standalone() -> None:
                 assert top in stdlib | ALLOWED_IMPORTS | optional | {generate.PACKAGE}, (path, name)
 
 
+def package_imports(package: Path) -> dict[str, set[str]]:
+    """Module -> the package modules it imports (at module level or inside functions)."""
+    root = package.parent
+    modules = {
+        ".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in package.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        base = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = graph.setdefault(name, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or node.level == 0:
+                continue
+            parts = base.split(".")
+            parent = ".".join(parts[: len(parts) - node.level + 1])
+            target = f"{parent}.{node.module}" if node.module else parent
+            if node.module is None:  # from . import a, b: modules, or names of __init__
+                for alias in node.names:
+                    sub = f"{parent}.{alias.name}"
+                    edges.add(sub if sub in modules else parent)
+            else:
+                edges.add(target)
+    return graph
+
+
+def cycle_in(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*trail, node, nxt]
+            if nxt not in state and (found := visit(nxt, [*trail, node])):
+                return found
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node, [])):
+            return found
+    return None
+
+
+def test_generated_package_has_no_import_cycle() -> None:
+    graph = package_imports(REPO / "generated" / generate.PACKAGE)
+    assert "runware_contract" not in graph["runware_contract.client"]
+    assert cycle_in(graph) is None, cycle_in(graph)
+    assert cycle_in({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]  # the check sees one
+
+
 def test_openapi_document_is_valid_and_carries_the_examples() -> None:
     doc = json.loads((REPO / "generated" / generate.PACKAGE / "openapi.json").read_text())
     validate_openapi(doc)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.kinds import slug
+from ..spec.model import Platform
 from . import rules as docs_rules
 from .page import FACT_KEYS, DocsPage, Section, unquote
 
@@ -110,14 +111,12 @@ def _values_type(values: list[str]) -> str | list[str]:
 class Importer:
     """One import run: the page, the platform vocabulary, and the notes collected."""
 
-    def __init__(self, page: DocsPage, platform: Mapping[str, Any]) -> None:
+    def __init__(self, page: DocsPage, platform: Platform) -> None:
         self.page = page
         self.platform = platform
         self.notes: list[Note] = [Note("warning", w.line, w.message) for w in page.warnings]
         self.formats = {
-            str(f["docsName"]): name
-            for name, f in platform["formats"].items()
-            if f.get("docsName") is not None
+            f.docs_name: name for name, f in platform.formats.items() if f.docs_name is not None
         }
         self.phrasings = docs_rules.phrasings(platform)
         self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says

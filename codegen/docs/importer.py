@@ -15,6 +15,8 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from ..spec.loader import load_platform
+from ..spec.model import Platform
 from ..spec.yaml_source import YamlDocument, read_text, read_yaml
 from .facts import Importer, Note
 from .merge import Merger
@@ -30,9 +32,7 @@ class ImportResult:
     spec: dict[str, Any]  # the page's facts as plain data
 
 
-def import_page(
-    page_text: str, platform: Mapping[str, Any], existing: str | None = None
-) -> ImportResult:
+def import_page(page_text: str, platform: Platform, existing: str | None = None) -> ImportResult:
     """Import a page: a new spec (``existing`` None) or merged into ``existing`` spec text."""
     importer = Importer(read_page(page_text), platform)
     imported = importer.spec()
@@ -67,12 +67,6 @@ def _spec_nodes(spec: Mapping[str, Any]) -> CommentedMap:
         else:
             out[key] = spec_node(value)
     return out
-
-
-def load_platform(spec_dir: Path) -> dict[str, Any]:
-    data = read_yaml(spec_dir / "platform.yaml").data
-    assert isinstance(data, dict)
-    return data
 
 
 def import_file(

@@ -12,11 +12,12 @@ that kind's ``from_sentence`` (``kinds.py``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..spec.kinds import CODEGEN_KINDS, Sentence, split_paths
+from ..spec.model import Platform
 
 SECTION = "Compatibility & Validation"
 _LETTER = re.compile(r"`([A-Z])`|\bN\b")
@@ -53,12 +54,12 @@ def compile_phrasing(kind: str, text: str) -> Phrasing:
     )
 
 
-def phrasings(platform: Mapping[str, Any]) -> list[Phrasing]:
-    """Every phrasing of every rule kind in the platform data, longest first (most specific)."""
+def phrasings(platform: Platform) -> list[Phrasing]:
+    """Every phrasing of every rule kind of the platform, longest first (most specific)."""
     found = [
         compile_phrasing(kind, text)
-        for kind, spec in platform["ruleKinds"].items()
-        for text in spec.get("phrasings", [])
+        for kind, spec in platform.rule_kinds.items()
+        for text in spec.phrasings
         if "`" in text
     ]
     return sorted(found, key=lambda p: -len(p.text))

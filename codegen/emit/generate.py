@@ -123,6 +123,7 @@ def render(spec: SpecSet, spec_dir_name: str = "spec") -> Output:
     )
     models = [(module_name(m), m) for m in spec.models]
     put("__init__.py", "package_init.py.jinja", py_all, models=models)
+    put("registry.py", "registry.py.jinja", py_all, models=models)
     files[base + "py.typed"] = ""
     for name, model in models:
         header = header_lines(spec, spec_dir_name, (model,))
@@ -156,7 +157,7 @@ def render_model(
         "response": tables.parameters_table((*model.response, *platform.video_response_fields)),
         "rules": rules,
         "dimensions": tables.dimensions_table(model),
-        "pricing": tables.pricing_table(model),
+        "pricing": tables.pricing_table(model, platform),
         "examples": tables.examples_table(model),
         "request_class": request_class,
         "result_class": result_class,

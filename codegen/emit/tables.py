@@ -87,12 +87,14 @@ def dimensions_table(model: ModelSpec) -> Table | None:
     }
 
 
-def pricing_table(model: ModelSpec) -> Table | None:
+def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
     if model.pricing is None:
         return None
+    counted = platform.pricing_units[model.pricing.unit]
     return {
         "currency": model.pricing.currency,
         "unit": model.pricing.unit,
+        **({"unitParameter": counted} if counted else {}),
         "audioDefault": model.pricing.audio_default,
         "rates": [
             {"resolution": r.resolution, "audio": r.audio, "perSecond": r.per_second}

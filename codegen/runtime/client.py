@@ -30,6 +30,7 @@ from typing import Any, cast
 import httpx
 
 from .errors import ConflictError, InvalidRequestError, RunwareAPIError, TaskTimeoutError, error_for
+from .registry import MODELS, validate
 from .runtime import RunwareError
 from .typed import to_json_data
 
@@ -40,23 +41,20 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 Task = Mapping[str, Any] | Any
 
 
-def _registry() -> dict[str, ModuleType]:
-    from . import MODELS
-
-    return MODELS
-
-
-def _validate(task: dict[str, Any]) -> list[RunwareError]:
-    from . import validate
-
-    return validate(task)
-
-
 def _result_model(task_type: str | None, model_id: str | None) -> ModuleType | None:
-    models = _registry()
-    if model_id in models:
-        return models[model_id]
-    return next((m for m in models.values() if task_type == m.TASK_TYPE), None)
+    if isinstance(model_id, str) and model_id in MODELS:
+        return MODELS[model_id]
+    return next((m for m in MODELS.values() if task_type == m.TASK_TYPE), None)
+
+
+def _expected_results(task: Mapping[str, Any]) -> int:
+    """How many results a task produces: its numberResults, else its model's default (from
+    the spec); a task of a model this package lacks (or a bad value) waits for one."""
+    model = task.get("model")
+    module = _result_model(task.get("taskType"), model if isinstance(model, str) else None)
+    defaults: Mapping[str, Any] = module.CONTRACT.defaults if module is not None else {}
+    expected = task.get("numberResults", defaults.get("numberResults"))
+    return expected if isinstance(expected, int) and expected > 0 else 1
 
 
 def parse_result(item: Mapping[str, Any], model_id: str | None = None) -> Any:
@@ -145,15 +143,13 @@ class _Core:
                 raise TypeError("a task is a mapping or a request model")
             item.setdefault("taskUUID", str(uuid.uuid4()))
             if self.validate:
-                errors.extend(_validate(item))
+                errors.extend(validate(item))
         if errors:
             raise InvalidRequestError(errors)
         for item in items:
             uuid_ = item["taskUUID"]
             if item.get("taskType") not in ("getResponse", "authentication", "ping"):
-                expected = item.get("numberResults", 1)
-                expected = expected if isinstance(expected, int) and expected > 0 else 1
-                self.known[uuid_] = TaskStatus(uuid_, expected, item.get("model"))
+                self.known[uuid_] = TaskStatus(uuid_, _expected_results(item), item.get("model"))
         return items
 
     def delay(self, attempt: int, retry_after: float | None) -> float:

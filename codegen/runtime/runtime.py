@@ -403,6 +403,17 @@ def resolution_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None)
     raise ValueError("the task's resolution cannot be told from its width and height")
 
 
+def _units(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Any:
+    """How many units one result costs: the parameter the pricing unit counts (platform
+    pricingUnits), or one per result when the unit counts none."""
+    counted = pricing.get("unitParameter")
+    if counted is None:
+        return 1
+    if counted not in task:
+        raise ValueError(f"the price is per {pricing['unit']}: the task needs {counted}")
+    return task[counted]
+
+
 def price_of(
     task: Mapping[str, Any],
     pricing: Mapping[str, Any],
@@ -416,6 +427,5 @@ def price_of(
     resolution = resolution_of(task, dimensions)
     for rate in pricing["rates"]:
         if rate["resolution"] == resolution and rate["audio"] == with_audio:
-            units = task.get("duration", 1) if pricing["unit"] == "second" else 1
-            return float(Decimal(str(rate["perSecond"])) * Decimal(units))
+            return float(Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing)))
     raise ValueError(f"no price for {resolution} with audio={with_audio}")

@@ -229,7 +229,7 @@ def check_model(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 f"but the platform says {'/'.join(option.types)}",
             )
     yield from check_rules(model, params, platform)
-    yield from check_pricing(model)
+    yield from check_pricing(model, platform)
     yield from check_examples(model, params, platform)
 
 
@@ -297,10 +297,28 @@ def _check_rule_kind(
                 )
 
 
-def check_pricing(model: ModelSpec) -> Iterator[SpecIssue]:
+def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
     pricing = model.pricing
     if pricing is None:
         return
+    if pricing.unit not in platform.pricing_units:
+        known = ", ".join(platform.pricing_units)
+        yield SpecIssue(
+            pricing.at("unit"), f"unknown pricing unit {pricing.unit!r}; known: {known}"
+        )
+    else:
+        counted = platform.pricing_units[pricing.unit]
+        param = model.parameter(counted) if counted else None
+        if counted and (param is None or param.types not in (("integer",), ("number",))):
+            yield SpecIssue(
+                pricing.at("unit"),
+                f"a price per {pricing.unit} counts {counted!r}, which must be a numeric parameter",
+            )
+        elif param is not None and not param.required and param.default is None:
+            yield SpecIssue(
+                pricing.at("unit"),
+                f"a price per {pricing.unit} counts {counted!r}: it needs a default or required",
+            )
     seen: set[tuple[str, bool]] = set()
     for rate in pricing.rates:
         key = (rate.resolution, rate.audio)

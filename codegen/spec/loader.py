@@ -115,6 +115,26 @@ def load_specs(spec_dir: Path | str) -> SpecSet:
     return spec
 
 
+def load_platform(spec_dir: Path | str) -> Platform:
+    """Load and check only ``spec_dir``'s platform file (the importer needs its vocabulary
+    while a model file may still be missing or broken); SpecError lists its problems."""
+    path = Path(spec_dir) / PLATFORM_FILE
+    if not path.is_file():
+        raise SpecError([SpecIssue(Loc(str(path), 1, 1), "platform spec file is missing")])
+    try:
+        doc = read_yaml(path, _display(path))
+    except SpecIssue as issue:
+        raise SpecError([issue]) from None
+    issues = structural_issues(doc, "platform")
+    if issues:
+        raise SpecError(issues)
+    platform = _build_platform(doc, hashlib.sha256(doc.text.encode("utf-8")).hexdigest())
+    issues = list(spec_checks.check_platform(platform))
+    if issues:
+        raise SpecError(issues)
+    return platform
+
+
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -360,6 +380,7 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
                 description=f["description"],
                 pattern=f.get("pattern"),
                 any_of=tuple(f.get("anyOf", [])),
+                docs_name=f.get("docsName"),
             )
             for name, f in d["formats"].items()
         },
@@ -398,5 +419,6 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             )
             for name, k in d["ruleKinds"].items()
         },
+        pricing_units={name: u.get("parameter") for name, u in d["pricingUnits"].items()},
         sha256=sha,
     )

@@ -242,6 +242,7 @@ class FormatDef(Located):
     description: str = ""
     pattern: str | None = None
     any_of: tuple[str, ...] = ()
+    docs_name: str | None = None  # how the docs pages name the format
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,7 @@ class Platform(Located):
     errors: tuple[ErrorCode, ...] = ()
     constraint_codes: Mapping[str, str] = field(default_factory=dict)
     rule_kinds: Mapping[str, RuleKind] = field(default_factory=dict)
+    pricing_units: Mapping[str, str | None] = field(default_factory=dict)  # unit -> parameter
     sha256: str = ""
 
     def error(self, code: str) -> ErrorCode | None:
