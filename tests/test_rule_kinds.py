@@ -210,3 +210,26 @@ def test_a_generated_package_naming_an_unknown_kind_fails_on_import(tmp_path: Pa
     )
     assert result.returncode != 0
     assert "UnknownRuleKind" in result.stderr and "exactlyTwo" in result.stderr
+
+
+def test_the_runtime_imports_without_hypothesis() -> None:
+    """Repair and breakers live beside the checks, yet importing the package (and checking a
+    task) never needs Hypothesis; only runware_contract.strategies does."""
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["hypothesis"] = None  # any import of it now fails
+        import runware_contract as rc
+        from runware_contract import klingai_video_3_0_pro as kling
+        assert rc.validate(kling.EXAMPLES[0].request) == []
+        try:
+            import runware_contract.strategies
+        except ImportError:
+            print("strategies need hypothesis")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "strategies need hypothesis"
