@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .spec_loader import SpecError, load_specs
-from .spec_model import SpecSet
-from .yaml_source import SpecIssue, read_text, read_yaml
+from .spec.loader import SpecError, load_specs
+from .spec.model import SpecSet
+from .spec.yaml_source import SpecIssue, read_text, read_yaml
 
 DEFAULT_SPEC_DIR = Path("spec")
 DEFAULT_OUT_DIR = Path("generated")
 # What a missing, unreadable or malformed input file raises; reported in one line, exit 2.
-INPUT_ERRORS = (OSError, ValueError, SpecIssue)
+INPUT_ERRORS = (OSError, ValueError, SpecIssue, SpecError)
 
 
 def _load(spec_dir: Path) -> SpecSet | None:
@@ -42,7 +42,7 @@ def _lint_spec(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from . import generate
+    from .emit import generate
 
     spec = _load(args.spec)
     if spec is None:
@@ -54,7 +54,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from . import generate
+    from .emit import generate
 
     spec = _load(args.spec)
     if spec is None:
@@ -73,7 +73,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
     """A model spec as plain data: a YAML spec file, or a docs page imported on the fly."""
-    from .docs_import import import_page, load_platform
+    from .docs.importer import import_page, load_platform
 
     if path.suffix.lower() in (".md", ".markdown"):
         result = import_page(read_text(path), load_platform(spec_dir))
@@ -87,7 +87,7 @@ def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
 
 
 def _import_docs(args: argparse.Namespace) -> int:
-    from .docs_import import import_file
+    from .docs.importer import import_file
 
     try:
         target, existing, result = import_file(args.page, args.spec, args.output)
@@ -109,7 +109,7 @@ def _import_docs(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .spec_diff import diff, fails, render_json, render_text
+    from .diff import diff, fails, render_json, render_text
 
     try:
         old, new = _read_spec(args.old, args.spec), _read_spec(args.new, args.spec)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import generate
-from .docs_import import import_file
-from .spec_diff import diff, fails, render_json, render_text, summary
-from .spec_loader import SpecError, load_specs
-from .yaml_source import read_yaml
+from .diff import diff, fails, render_json, render_text, summary
+from .docs.importer import import_file
+from .emit import generate
+from .spec.loader import SpecError, load_specs
+from .spec.yaml_source import read_yaml
 
 
 def run(page: Path, spec_dir: Path, out_dir: Path, report: Path, fail_on: str | None) -> int:

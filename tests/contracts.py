@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from codegen import contract_tables as tables
-from codegen.spec_model import ModelSpec, Platform
+from codegen.emit import tables
+from codegen.spec.model import ModelSpec, Platform
 from runware_contract.runtime import Contract
 
 

@@ -103,6 +103,23 @@ def test_run_polls_through_processing_to_typed_results() -> None:
 
 
 @respx.mock
+def test_results_expected_default_to_the_models_number_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A task without numberResults waits for as many results as its model's spec default."""
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(polls_before_done=0, results=2))
+    assert kling.CONTRACT.defaults["numberResults"] == 1
+    with client(FakeTime()) as c:
+        c.submit(dict(T2V))
+        assert c._core.known[UUID].expected == 1
+        monkeypatch.setitem(kling.CONTRACT.defaults, "numberResults", 2)
+        c.submit(dict(T2V))
+        assert c._core.known[UUID].expected == 2
+        c.submit({**T2V, "numberResults": 3})
+        assert c._core.known[UUID].expected == 3
+
+
+@respx.mock
 def test_submit_assigns_a_task_uuid_when_missing() -> None:
     respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(0, 1))
     task = {k: v for k, v in T2V.items() if k != "taskUUID"}

@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from codegen import generate
-from codegen.docs_import import ImportResult, dump, import_page, load_platform, yaml_rt
-from codegen.spec_diff import Change, diff
-from codegen.spec_loader import load_specs
-from codegen.yaml_source import read_yaml
+from codegen.diff import Change, diff
+from codegen.docs.importer import ImportResult, dump, import_page, load_platform, yaml_rt
+from codegen.emit import generate
+from codegen.spec.loader import load_specs
+from codegen.spec.yaml_source import read_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "tests" / "data" / "pages" / "acme-motion-2.md"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from codegen import SpecSet
-from codegen import contract_tables as tables
+from codegen.emit import tables
 from runware_contract.runtime import Contract, json_type, price_of, provided
 from tests.contracts import contract_for
 
@@ -309,7 +309,7 @@ def test_provided(value: Any, expected: bool) -> None:
 
 def test_price_of(tiny_spec: SpecSet) -> None:
     model = tiny_spec.models[0]
-    pricing, dims = tables.pricing_table(model), tables.dimensions_table(model)
+    pricing, dims = tables.pricing_table(model, tiny_spec.platform), tables.dimensions_table(model)
     assert pricing is not None
     assert price_of({"width": 1280, "height": 720, "duration": 6}, pricing, dims) == 0.3
     assert (
@@ -320,6 +320,12 @@ def test_price_of(tiny_spec: SpecSet) -> None:
         price_of({"duration": 4}, pricing, dims)  # two resolutions: which one is unknown
     with pytest.raises(ValueError, match="no price"):
         price_of({"width": 1920, "height": 1080, "duration": 4}, pricing, dims, audio=True)
+    assert pricing["unitParameter"] == "duration"  # from the platform's pricingUnits
+    with pytest.raises(ValueError, match="the task needs duration"):
+        price_of({"width": 1920, "height": 1080}, pricing, dims)  # no default applied
+    per_video = {**pricing, "unit": "video"}
+    del per_video["unitParameter"]
+    assert price_of({"width": 1920, "height": 1080, "duration": 4}, per_video, dims) == 0.1
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from codegen import SpecSet
-from codegen.json_schema import request_schema
+from codegen.emit.json_schema import request_schema
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.runtime import Contract
 from tests.contracts import contract_for

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from codegen.spec_model import ModelSpec, Parameter, SpecSet
+from codegen.spec.model import ModelSpec, Parameter, SpecSet
 
 MODEL_ID = "klingai:kling-video@3-pro"
 HEADING = re.compile(r"^#{3,4} \[(?P<name>[^\]]+)\]\([^)#]*#(?P<anchor>[a-z0-9-]+)\)\s*$")

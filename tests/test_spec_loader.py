@@ -192,6 +192,20 @@ CASES = [
         "unknown key 'forbid' here",
     ),
     (
+        "unknown rule kind",
+        "    kind: together\n",
+        "    kind: mutuallyRequired\n",
+        "kind: mutuallyRequired",
+        "'kind' is 'mutuallyRequired'; allowed: exactlyOne, requires",
+    ),
+    (
+        "unknown pricing unit",
+        "  unit: second\n",
+        "  unit: minute\n",
+        "unit: minute",
+        "unknown pricing unit 'minute'; known: second, video, image",
+    ),
+    (
         "minimum above maximum",
         "    minimum: 3\n",
         "    minimum: 30\n",
@@ -297,3 +311,21 @@ def test_lint_spec_command_fails_with_positions(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"tiny.yaml:{line_of(text, 'default: 12')}:" in result.stderr
     assert "1 problem(s)" in result.stderr
+
+
+def test_the_importer_reads_the_platform_through_the_loader(tmp_path: Path) -> None:
+    """A platform naming a rule kind the registry lacks fails the importer too, at its line."""
+    from codegen.docs.importer import load_platform
+
+    platform = (SPEC_DIR / "platform.yaml").read_text(encoding="utf-8")
+    assert "\n  exactlyOne:\n" in platform
+    (tmp_path / "platform.yaml").write_text(
+        platform.replace("\n  exactlyOne:\n", "\n  exactlyUno:\n")
+    )
+    with pytest.raises(SpecError) as info:
+        load_platform(tmp_path)
+    line = platform.split("\n").index("  exactlyOne:") + 1
+    assert any(i.loc.line == line and "exactlyUno" in i.message for i in info.value.issues), [
+        str(i) for i in info.value.issues
+    ]
+    assert load_platform(SPEC_DIR).rule_kinds["exactlyOne"].codes

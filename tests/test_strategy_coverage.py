@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract import strategies as S
-from runware_contract.platform import FORMATS
+from runware_contract.platform import FORMAT_UNIONS, FORMATS
 from runware_contract.runtime import provided
 
 # Hypothesis's generate phase makes many examples by mutating earlier ones, so a run shows
@@ -95,8 +95,8 @@ def expected(model: Any) -> set[str]:
             high = min(p.get("maxItems", S.MAX_ITEMS), 2 if items.get("type") == "object" else 3)
             want.update(f"size {path}={n}" for n in range(1, high + 1))
         fmt = p.get("format") or items.get("format")
-        if fmt and fmt in S._UNIONS:
-            want.update(f"form {path}={part}" for part in S._UNIONS[fmt])
+        if fmt and fmt in FORMAT_UNIONS:
+            want.update(f"form {path}={part}" for part in FORMAT_UNIONS[fmt])
     dims = model.tables.DIMENSIONS
     if dims:
         want.update(
@@ -127,7 +127,7 @@ def shown(model: Any, tasks: list[dict[str, Any]]) -> set[str]:
     params = {p["path"]: p for p in model.tables.PARAMETERS}
     union_regexes = {
         fmt: {part: re.compile(FORMATS[part][0]) for part in parts}
-        for fmt, parts in S._UNIONS.items()
+        for fmt, parts in FORMAT_UNIONS.items()
     }
     dims = model.tables.DIMENSIONS
     for task in tasks:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..spec.model import ModelSpec, Parameter, Platform, Rule
+from ..spec.param_tree import ParamTree
 from .json_schema import format_regex
-from .param_tree import ParamTree
-from .spec_model import Clause, ModelSpec, Parameter, Platform, Rule
 
 Table = dict[str, Any]
 
@@ -41,16 +41,6 @@ def parameters_table(params: Iterable[Parameter]) -> list[Table]:
     return [parameter_table(p) for p in params]
 
 
-def _clause(clause: Clause) -> Table:
-    conditions = []
-    for c in clause.conditions:
-        cond: Table = {"path": c.path}
-        if c.has_equals:
-            cond["equals"] = c.equals
-        conditions.append(cond)
-    return {"mode": clause.mode, "conditions": conditions}
-
-
 def rule_table(rule: Rule, scope: str) -> Table:
     """One rule; ``scope`` is the object array it holds per item of ("" for the task)."""
     row: Table = {"id": rule.id, "kind": rule.kind, "message": rule.message}
@@ -58,26 +48,7 @@ def rule_table(rule: Rule, scope: str) -> Table:
         row["scope"] = scope
     if rule.source.anchor:
         row["anchor"] = rule.source.anchor
-    if rule.params:
-        row["params"] = [list(op) for op in rule.params]
-    if rule.when is not None:
-        row["when"] = _clause(rule.when)
-    if rule.then is not None:
-        row["then"] = _clause(rule.then)
-    optional: dict[str, Any] = {
-        "forbid": list(rule.forbid) or None,
-        "target": rule.target,
-        "maxItems": rule.max_items,
-        "field": rule.position_field,
-        "positions": {k: list(v) for k, v in rule.positions.items()} or None,
-        "automatic": {str(k): list(v) for k, v in sorted(rule.automatic.items())} or None,
-        "in": list(rule.in_) or None,
-        "pattern": rule.pattern,
-        "param": rule.param,
-        "allowed": list(rule.allowed) or None,
-        "default": rule.default,
-    }
-    row.update({k: v for k, v in optional.items() if v is not None})
+    row.update(rule.args)
     return row
 
 
@@ -116,12 +87,14 @@ def dimensions_table(model: ModelSpec) -> Table | None:
     }
 
 
-def pricing_table(model: ModelSpec) -> Table | None:
+def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
     if model.pricing is None:
         return None
+    counted = platform.pricing_units[model.pricing.unit]
     return {
         "currency": model.pricing.currency,
         "unit": model.pricing.unit,
+        **({"unitParameter": counted} if counted else {}),
         "audioDefault": model.pricing.audio_default,
         "rates": [
             {"resolution": r.resolution, "audio": r.audio, "perSecond": r.per_second}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .spec_model import Parameter
+from .model import Parameter
 
 ROOT = ""
 

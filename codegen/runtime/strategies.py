@@ -1,4 +1,4 @@
-{{ header }}
+# Source of runware_contract/strategies.py (copied by `python -m codegen generate`).
 """Hypothesis strategies for a model's tasks, built from its tables (needs ``hypothesis``).
 
 - ``valid_tasks(model)``: tasks the spec allows: random optional parameters at and between
@@ -35,17 +35,18 @@ from __future__ import annotations
 import base64
 import copy
 import math
-import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from .platform import FORMATS
+from .platform import FORMAT_UNIONS, FORMATS
+from .rule_kinds import KINDS, Clause, kind_of
 from .runtime import Violation, provided
+from .values import MISSING, get, put
 
 __all__ = [
     "cases",
@@ -58,13 +59,11 @@ __all__ = [
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 Drawer = Callable[[Draw], Any]  # draws one value with the draw function of a composite
-_MISSING: Any = object()
 TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 MAX_ITEMS = 3  # array sizes drawn when the spec sets no smaller bound
 MAX_TEXT = 40  # string lengths drawn between the bounds (the bounds themselves too)
 SEED_TEXT = 4  # a string longer than MAX_TEXT repeats a drawn seed of this length
 SMALL_RANGE = 100  # integer ranges drawn in one choice (values and bounds coded together)
-MAX_REFERENCE = 4  # prompt references are drawn numbered 1..MAX_REFERENCE (repair aims them)
 
 
 # ── values of the platform's formats ────────────────────────────────────────
@@ -87,7 +86,9 @@ def _path(raw: bytes) -> str:
 
 
 def _url(raw: bytes) -> str:
-    return f"{('http', 'https')[raw[0] & 1]}://{_HOSTS[(raw[0] >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+    return (
+        f"{('http', 'https')[raw[0] & 1]}://{_HOSTS[(raw[0] >> 1) % len(_HOSTS)]}/{_path(raw[1:])}"
+    )
 
 
 def _uri(raw: bytes) -> str:
@@ -136,7 +137,7 @@ def format_builder(name: str) -> tuple[int, Callable[[bytes], str]] | None:
     """(bytes per value, builder) of a format with a builder or a union of them, else None."""
     if name in _BUILDERS:
         return _BUILDERS[name]
-    parts = _UNIONS.get(name)
+    parts = FORMAT_UNIONS.get(name)
     if not parts or not all(p in _BUILDERS for p in parts):
         return None
     builders = [_BUILDERS[p] for p in parts]
@@ -158,9 +159,6 @@ def _format_drawer(name: str) -> Drawer:
     raw = st.binary(min_size=size, max_size=size)
     return lambda draw: build(draw(raw))
 
-
-# Formats defined as unions of others (from platform.yaml), for format_values.
-_UNIONS: dict[str, list[str]] = {{ format_unions | py }}
 
 _INDEXES: dict[int, st.SearchStrategy[int]] = {}
 _BOOLEANS = st.booleans()
@@ -200,8 +198,11 @@ def text_drawer(low: int, high: int) -> Drawer:
     top = min(high, low + MAX_TEXT)
     count = top - low + 1
     lengths = st.integers(0, 2 * count - 1)  # below count: low + that; above: a bound
-    texts = {size: st.text(TEXT, min_size=size, max_size=size) for size in {*range(low, top + 1), high}
-             if size <= low + MAX_TEXT}
+    texts = {
+        size: st.text(TEXT, min_size=size, max_size=size)
+        for size in {*range(low, top + 1), high}
+        if size <= low + MAX_TEXT
+    }
     seeds = st.text(TEXT, min_size=SEED_TEXT, max_size=SEED_TEXT)
 
     def text(draw: Draw) -> str:
@@ -240,80 +241,31 @@ def integer_drawer(first: int, last: int, step: int) -> Drawer:
 # ── paths inside one scope (the task, or one item of an object array) ───────
 
 
-def _given(value: Any) -> bool:
-    """The runtime's "provided", for values read with ``_get`` (which marks absence)."""
-    return value is not _MISSING and provided(value)
-
-
-def _get(obj: Any, parts: list[str]) -> Any:
-    for part in parts:
-        if not isinstance(obj, dict) or part not in obj:
-            return _MISSING
-        obj = obj[part]
-    return obj
-
-
-def _set(obj: dict[str, Any], parts: list[str], value: Any) -> None:
-    for part in parts[:-1]:
-        nxt = obj.get(part)
-        if not isinstance(nxt, dict):
-            nxt = obj[part] = {}
-        obj = nxt
-    obj[parts[-1]] = value
-
-
 def _at(obj: Any, wire: list[str]) -> Any:
-    """The value at a wire path (array indexes as numbers), or _MISSING."""
+    """The value at a wire path (array indexes as numbers), or MISSING."""
     for part in wire:
         if isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
             obj = obj[int(part)]
         elif isinstance(obj, dict) and part in obj:
             obj = obj[part]
         else:
-            return _MISSING
+            return MISSING
     return obj
 
 
 def _delete(obj: dict[str, Any], parts: list[str]) -> None:
-    parent = _get(obj, parts[:-1]) if len(parts) > 1 else obj
+    parent = get(obj, parts[:-1]) if len(parts) > 1 else obj
     if isinstance(parent, dict):
         parent.pop(parts[-1], None)
 
 
 def _rule_paths(rule: dict[str, Any]) -> Iterator[str]:
-    """Every parameter path a rule reads."""
-    for op in rule.get("params", []):
-        yield from op
-    for clause in (rule.get("when"), rule.get("then")):
-        for cond in clause["conditions"] if clause else []:
-            yield cond["path"]
-    yield from rule.get("forbid", [])
-    yield from rule.get("in", [])
-    for key in ("target", "param"):
-        if key in rule:
-            yield rule[key]
+    """Every parameter path a rule reads (the position field aside: only its target)."""
+    return (path for key, path in kind_of(rule).paths(rule) if key != "field")
 
 
 class _Conflict(Exception):
     """Repair would have to change something a breaker locked."""
-
-
-def _reference_template(pattern: str) -> Callable[[int], str] | None:
-    """A builder of texts matching a prompt-reference ``pattern`` whose one group is the
-    number (``<<<element_(\\d+)>>>`` gives ``n -> "<<<element_n>>>"``), or None when the
-    pattern is not that simple."""
-    head, group, tail = pattern.partition(r"(\d+)")
-    if not group:
-        return None
-
-    def literal(text: str) -> str:
-        return re.sub(r"\\(.)", r"\1", text)
-
-    def build(n: int) -> str:
-        return f"{literal(head)}{n}{literal(tail)}"
-
-    ok = all(re.fullmatch(pattern, build(n)) for n in (0, 1, 12))
-    return build if ok else None
 
 
 class Factory:
@@ -329,20 +281,25 @@ class Factory:
         self.rows: list[dict[str, Any]] = list(self.dimensions["rows"]) if self.dimensions else []
         self.row_values = st.sampled_from(self.rows) if self.rows else st.nothing()
         self.sizes = {tuple(row[d] for d in self.dims) for row in self.rows}
-        self.object_arrays = {p for p, s in self.params.items() if s.get("items", {}).get("type") == "object"}
+        self.object_arrays = {
+            p for p, s in self.params.items() if s.get("items", {}).get("type") == "object"
+        }
         self._drawers: dict[str, Drawer] = {}
         self._scopes: dict[tuple[str, frozenset[str]], Drawer] = {}
         self.ruled = {path for rule in self.rules for path in _rule_paths(rule)} | set(self.dims)
-        self.references = [(rule, self._reference_values(rule)) for rule in self.rules
-                           if rule["kind"] == "promptReferences"]
+        # what each rule kind puts into a fresh task for repair to aim (prompt references)
+        self.seeds = [seed for rule in self.rules if (seed := kind_of(rule).seeder(self, rule))]
 
     # ── values: drawers (``draw -> value``) call primitive strategies directly, so a value
     # costs its choices and nothing more ────────────────────────────────────
 
     def children(self, scope: str) -> list[dict[str, Any]]:
         prefix = f"{scope}." if scope else ""
-        return [p for path, p in self.params.items()
-                if path.startswith(prefix) and "." not in path[len(prefix):]]
+        return [
+            p
+            for path, p in self.params.items()
+            if path.startswith(prefix) and "." not in path[len(prefix) :]
+        ]
 
     def drawer(self, path: str) -> Drawer:
         if path not in self._drawers:
@@ -378,7 +335,9 @@ class Factory:
             high = p.get("maximum", low + 10**6 if "minimum" in p else 2**31)
             return integer_drawer(math.ceil(low / step), math.floor(high / step), step)
         if kind == "number":
-            numbers = st.floats(p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False)
+            numbers = st.floats(
+                p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False
+            )
             return lambda draw: draw(numbers)
         fmt = p.get("format")
         if fmt is not None:
@@ -401,11 +360,14 @@ class Factory:
         found = format_builder(items["format"]) if "format" in items else None
         if found is not None:  # every item from one byte string: two choices in all
             unit, build = found
-            batches = {n: st.binary(min_size=n * unit, max_size=n * unit) for n in range(low, max(low, high) + 1)}
+            batches = {
+                n: st.binary(min_size=n * unit, max_size=n * unit)
+                for n in range(low, max(low, high) + 1)
+            }
 
             def formatted(draw: Draw) -> list[str]:
                 raw: bytes = draw(batches[draw(sizes)])
-                return [build(raw[i:i + unit]) for i in range(0, len(raw), unit)]
+                return [build(raw[i : i + unit]) for i in range(0, len(raw), unit)]
 
             return formatted
         return lambda draw: [element(draw) for _ in range(draw(sizes))]  # one choice for the size
@@ -467,22 +429,19 @@ class Factory:
         row = draw(self.row_values)
         return {name: row[name] for name in self.dims}
 
-    def _reference_values(self, rule: dict[str, Any]) -> st.SearchStrategy[str]:
-        """Half the time none (""), else a reference of a promptReferences rule numbered
-        1..MAX_REFERENCE (repair aims it); one choice."""
-        build = _reference_template(rule["pattern"])
-        if build is None:
-            return st.one_of(st.just(""), st.from_regex(rule["pattern"], fullmatch=True))
-        return st.integers(0, 2 * MAX_REFERENCE - 1).map(lambda n: build(n - MAX_REFERENCE + 1) if n >= MAX_REFERENCE else "")
     # ── repair: make every rule hold, leaving locked paths alone ────────────
 
-    def repair(self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None,
-               within: str = "") -> list[Violation]:
+    def repair(
+        self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None, within: str = ""
+    ) -> list[Violation]:
         """Make every rule but ``skip`` hold (only the rules scoped inside ``within``, if
         given); returns the task's violations after. The contract says which rules are
         broken, so a task that already keeps them costs one check."""
-        rules = [r for r in self.rules if r["id"] != skip
-                 and (not within or f"{r.get('scope', '')}.".startswith(f"{within}."))]
+        rules = [
+            r
+            for r in self.rules
+            if r["id"] != skip and (not within or f"{r.get('scope', '')}.".startswith(f"{within}."))
+        ]
         ids = {r["id"] for r in rules}
         for attempt in range(20):  # random choices (which exactlyOne operand stays) converge
             found = self.violations(task)
@@ -495,59 +454,70 @@ class Factory:
                     continue
                 scope = rule.get("scope", "")
                 for obj, prefix in self._scope_objects(task, scope):
-                    changed |= self._repair_rule(draw, rule, obj, prefix, scope, locked, attempt > 2)
+                    changed |= self._repair_rule(
+                        draw, rule, obj, prefix, scope, locked, attempt > 2
+                    )
             if not changed:
                 break  # the contract sees a break that repair does not
         raise _Conflict("repair did not settle")
 
-    def _scope_objects(self, task: dict[str, Any], scope: str) -> Iterator[tuple[dict[str, Any], str]]:
+    def _scope_objects(
+        self, task: dict[str, Any], scope: str
+    ) -> Iterator[tuple[dict[str, Any], str]]:
         if not scope:
             yield task, ""
             return
-        items = _get(task, scope.split("."))
+        items = get(task, scope.split("."))
         if isinstance(items, list):
             for index, item in enumerate(items):
                 if isinstance(item, dict):
                     yield item, f"{scope}.{index}."
 
-    def _rel(self, path: str, scope: str) -> list[str]:
-        return (path[len(scope) + 1:] if scope else path).split(".")
+    def rel(self, path: str, scope: str) -> list[str]:
+        return (path[len(scope) + 1 :] if scope else path).split(".")
 
-    def _present(self, obj: dict[str, Any], path: str, scope: str) -> bool:
-        return _given(_get(obj, self._rel(path, scope)))
+    def present(self, obj: dict[str, Any], path: str, scope: str) -> bool:
+        return provided(get(obj, self.rel(path, scope)))
 
-    def _add(self, draw: Draw, obj: dict[str, Any], path: str, scope: str, prefix: str,
-             locked: set[str]) -> bool:
-        if self._present(obj, path, scope):
+    def add(
+        self, draw: Draw, obj: dict[str, Any], path: str, scope: str, prefix: str, locked: set[str]
+    ) -> bool:
+        if self.present(obj, path, scope):
             return False
-        self._guard(prefix, path, scope, locked)
+        self.guard(prefix, path, scope, locked)
         if path in self.dims:  # a dimension is drawn as a whole supported row
             row = draw(self.row_values)
             for name in self.dims:
-                self._guard(prefix, name, scope, locked)
-                _set(obj, self._rel(name, scope), row[name])
+                self.guard(prefix, name, scope, locked)
+                put(obj, self.rel(name, scope), row[name])
             return True
-        _set(obj, self._rel(path, scope), self.provided_value(draw, path))
+        put(obj, self.rel(path, scope), self.provided_value(draw, path))
         return True
 
-    def _remove(self, obj: dict[str, Any], path: str, scope: str, prefix: str, locked: set[str]) -> bool:
-        if not self._present(obj, path, scope):
+    def remove(
+        self, obj: dict[str, Any], path: str, scope: str, prefix: str, locked: set[str]
+    ) -> bool:
+        if not self.present(obj, path, scope):
             return False
-        self._guard(prefix, path, scope, locked, removal=True)
-        _delete(obj, self._rel(path, scope))
+        self.guard(prefix, path, scope, locked, removal=True)
+        _delete(obj, self.rel(path, scope))
         return True
 
-    def _guard(self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False) -> None:
-        if self._locked(prefix, path, scope, locked, removal):
-            raise _Conflict(prefix + ".".join(self._rel(path, scope)))
+    def guard(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> None:
+        if self.is_locked(prefix, path, scope, locked, removal):
+            raise _Conflict(prefix + ".".join(self.rel(path, scope)))
 
-    def _locked(self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False) -> bool:
+    def is_locked(
+        self, prefix: str, path: str, scope: str, locked: set[str], removal: bool = False
+    ) -> bool:
         """Whether changing (or, with ``removal``, removing) ``path`` touches a lock. A lock
         is a wire path that must not change at all, or ``+`` and a wire path that must stay
         present (its inside may change)."""
         if not locked:
             return False
-        where = prefix + ".".join(self._rel(path, scope))
+        where = prefix + ".".join(self.rel(path, scope))
         for lock in locked:
             if lock.startswith("+"):
                 if removal and (where == lock[1:] or lock[1:].startswith(f"{where}.")):
@@ -556,165 +526,102 @@ class Factory:
                 return True
         return False
 
-    def _holds(self, clause: dict[str, Any], obj: dict[str, Any], scope: str) -> bool:
-        results = []
-        for cond in clause["conditions"]:
-            value = _get(obj, self._rel(cond["path"], scope))
-            ok = _given(value) and ("equals" not in cond or value == cond["equals"])
-            results.append(ok)
-        return any(results) if clause["mode"] == "anyOf" else all(results)
-
-    def _repair_rule(self, draw: Draw, rule: dict[str, Any], obj: dict[str, Any], prefix: str,
-                     scope: str, locked: set[str], stubborn: bool = False) -> bool:
+    def _repair_rule(
+        self,
+        draw: Draw,
+        rule: dict[str, Any],
+        obj: dict[str, Any],
+        prefix: str,
+        scope: str,
+        locked: set[str],
+        stubborn: bool = False,
+    ) -> bool:
         """Make one rule hold in one object. When a lock keeps the fix out, or when adding
         what a condition requires keeps being undone (``stubborn``: repair has not settled
         after a few rounds), make the rule's condition false instead."""
-        conditional = "when" in rule and self._holds(rule["when"], obj, scope)
-        if not (stubborn and conditional and rule["kind"] == "requires"):
+        kind = kind_of(rule)
+        conditional = "when" in rule and Clause.of(rule["when"], scope).holds(obj)
+        if not (stubborn and conditional and kind.stubborn_drops_condition):
             try:
-                return self._repair_kind(draw, rule, obj, prefix, scope, locked)
+                return kind.repair(self, draw, rule, obj, prefix, scope, locked)
             except _Conflict:
                 if not conditional:
                     raise
-        present = [c["path"] for c in rule["when"]["conditions"] if self._present(obj, c["path"], scope)]
+        present = [
+            c["path"] for c in rule["when"]["conditions"] if self.present(obj, c["path"], scope)
+        ]
         if rule["when"]["mode"] == "allOf":
-            present = [p for p in present if not self._locked(prefix, p, scope, locked, removal=True)][:1]
+            present = [
+                p for p in present if not self.is_locked(prefix, p, scope, locked, removal=True)
+            ][:1]
         if not present:
             raise _Conflict(rule["id"])
-        return any([self._remove(obj, p, scope, prefix, locked) for p in present])
+        return any([self.remove(obj, p, scope, prefix, locked) for p in present])
 
-    def _repair_kind(self, draw: Draw, rule: dict[str, Any], obj: dict[str, Any], prefix: str,
-                     scope: str, locked: set[str]) -> bool:
-        kind = rule["kind"]
-        args = (obj, scope, prefix, locked)
-        if kind == "exactlyOne":
-            given = [op for op in rule["params"] if any(self._present(obj, p, scope) for p in op)]
-            if not given:  # add a random operand that no lock keeps out
-                free = [op for op in rule["params"]
-                        if not any(self._locked(prefix, p, scope, locked) for p in op)]
-                choice = _pick(draw, free or rule["params"])
-                return any([self._add(draw, obj, p, scope, prefix, locked) for p in choice])
-            if len(given) > 1:  # keep a locked operand if any, else the first (no draw, no loop)
-                held = [op for op in given if any(self._locked(prefix, p, scope, locked, removal=True) for p in op)]
-                keep = (held or given)[0]
-                return any([self._remove(obj, p, scope, prefix, locked)
-                            for op in given if op is not keep for p in op])
-            return False
-        if kind == "requires" and self._holds(rule["when"], obj, scope):
-            targets = [c["path"] for c in rule["then"]["conditions"]]
-            if rule["then"]["mode"] == "anyOf":
-                if any(self._present(obj, t, scope) for t in targets):
-                    return False
-                targets = [_pick(draw, targets)]
-            return any([self._add(draw, obj, t, scope, prefix, locked) for t in targets])
-        if kind == "forbids" and self._holds(rule["when"], obj, scope):
-            return any([self._remove(obj, p, *args[1:]) for p in rule["forbid"]])
-        if kind == "limitItems" and self._holds(rule["when"], obj, scope):
-            items = _get(obj, self._rel(rule["target"], scope))
-            if isinstance(items, list) and len(items) > rule["maxItems"]:
-                self._guard(prefix, rule["target"], scope, locked)
-                del items[rule["maxItems"]:]
-                return True
-            return False
-        if kind == "together":
-            members = [op[0] for op in rule["params"]]
-            if any(self._present(obj, m, scope) for m in members):
-                return any([self._add(draw, obj, m, scope, prefix, locked) for m in members])
-            return False
-        if kind == "dimensions" and self.dimensions:
-            first, second = self.dims
-            size = (obj.get(first), obj.get(second))
-            if None not in size and size not in self.sizes:
-                self._guard(prefix, first, scope, locked)
-                self._guard(prefix, second, scope, locked)
-                row = draw(self.row_values)
-                obj[first], obj[second] = row[first], row[second]
-                return True
-            return False
-        if kind == "framePositions":
-            return self._repair_positions(rule, obj, scope, prefix, locked)
-        if kind == "promptReferences":
-            return self._repair_references(rule, obj, scope, prefix, locked)
-        if kind == "valueWhen" and self._holds(rule["when"], obj, scope):
-            parts = self._rel(rule["param"], scope)
-            value = _get(obj, parts)
-            value = self.params[rule["param"]].get("default", _MISSING) if value is _MISSING else value
-            if value is not _MISSING and value not in rule["allowed"]:
-                self._guard(prefix, rule["param"], scope, locked)
-                _set(obj, parts, rule["allowed"][0])
-                return True
-        return False
+    # ── what repair and the breakers of rule_kinds use (its ``Repairer``) ──
 
-    def _repair_positions(self, rule: dict[str, Any], obj: dict[str, Any], scope: str,
-                          prefix: str, locked: set[str]) -> bool:
-        items = _get(obj, self._rel(rule["target"], scope))
-        if not isinstance(items, list):
-            return False
-        positions: dict[str, list[Any]] = rule["positions"]
-        aliases = {(type(v), v): (name, j) for name, vs in positions.items() for j, v in enumerate(vs)}
-        field = rule["field"]
-        explicit = [aliases.get((type(item[field]), item[field])) if isinstance(item, dict) and field in item
-                    else None for item in items]
-        taken: set[str] = set()
-        changed = False
-        for index, found in enumerate(explicit):
-            if found is None:
-                continue  # no field: it takes a free position automatically
-            position, form = found
-            if position not in taken:
-                taken.add(position)
-                continue
-            self._guard(prefix, f"{rule['target']}.{index}", scope, locked)
-            later = {e[0] for e in explicit[index + 1:] if e is not None}
-            free = [name for name in positions if name not in taken and name not in later]
-            if free:  # the same form of a free position ("first" -> "last", 0 -> -1)
-                forms = positions[free[0]]
-                items[index][field] = forms[min(form, len(forms) - 1)]
-                taken.add(free[0])
+    def pick(self, draw: Draw, options: Sequence[Any]) -> Any:
+        return _pick(draw, list(options))
+
+    def coin(self, draw: Draw) -> bool:
+        drawn: bool = draw(_BOOLEANS)
+        return drawn
+
+    def lock_add(self, draw: Draw, task: dict[str, Any], path: str, locked: set[str]) -> None:
+        """Make ``path`` present and lock it, its inside repaired first (a lock keeps
+        repair out)."""
+        wire = self.ensure(draw, task, path)
+        if "object" in self.params[path]["types"] or path in self.object_arrays:
+            try:
+                self.repair(draw, task, locked, None, within=path)
+            except _Conflict:
+                assume(False)
+        locked.update(self.dims if path in self.dims else [wire])
+
+    def integer_drawer(self, low: int, high: int) -> Callable[[Draw], int]:
+        """Integers from ``low`` to ``high``, one choice (the strategy built once)."""
+        numbers = st.integers(low, high)
+        return lambda draw: int(draw(numbers))
+
+    def regex_drawer(
+        self, pattern: str, *, accept: Callable[[str], bool] | None = None, or_empty: bool = False
+    ) -> Callable[[Draw], str]:
+        """Full matches of ``pattern`` (those ``accept`` passes; "" too with ``or_empty``)."""
+        texts: st.SearchStrategy[str] = st.from_regex(pattern, fullmatch=True)
+        if accept is not None:
+            texts = texts.filter(accept)
+        if or_empty:
+            texts = st.one_of(st.just(""), texts)
+        return lambda draw: str(draw(texts))
+
+    def lock_remove(self, task: dict[str, Any], path: str, locked: set[str]) -> None:
+        locked.add(self.discard(task, path))
+
+    def make_hold(
+        self, draw: Draw, clause: Mapping[str, Any], task: dict[str, Any], locked: set[str]
+    ) -> None:
+        """Make a rule's condition hold, locking what it set."""
+        conditions = clause["conditions"]
+        chosen = [_pick(draw, conditions)] if clause["mode"] == "anyOf" else conditions
+        for cond in chosen:
+            if "equals" in cond:
+                wire = self.ensure(draw, task, cond["path"])
+                put(task, wire.split("."), cond["equals"])
+                locked.add(wire)
             else:
-                del items[index][field]
-            changed = True
-        return changed
-
-    def _repair_references(self, rule: dict[str, Any], obj: dict[str, Any], scope: str,
-                           prefix: str, locked: set[str]) -> bool:
-        pattern = re.compile(rule["pattern"])
-        items = _get(obj, self._rel(rule["target"], scope))
-        count = len(items) if isinstance(items, list) else 0
-        changed = False
-        for path in rule["in"]:
-            parts = self._rel(path, scope)
-            text = _get(obj, parts)
-            if not isinstance(text, str):
-                continue
-
-            def fix(m: re.Match[str]) -> str:
-                n = int(m.group(1))
-                if 1 <= n <= count:
-                    return m.group(0)
-                return m.group(0).replace(m.group(1), str((n - 1) % count + 1)) if count else ""
-
-            new = pattern.sub(fix, text)
-            if new != text:
-                self._guard(prefix, path, scope, locked)
-                _set(obj, parts, new)
-                changed = True
-        return changed
+                self.lock_add(draw, task, cond["path"], locked)
 
     # ── tasks ────────────────────────────────────────────────────────────────
 
-    def base(self, draw: Draw, require: tuple[str, ...],
-             skip: frozenset[str] = frozenset()) -> tuple[dict[str, Any], set[str]]:
+    def base(
+        self, draw: Draw, require: tuple[str, ...], skip: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], set[str]]:
         """A random task (rules not yet repaired) holding ``require`` and none of the
         top-level ``skip``, and presence locks (``+`` wire path) on the required parameters,
         for repair to keep them."""
         task: dict[str, Any] = self.scope_drawer("", skip)(draw)
-        for rule, references in self.references:  # put references into prompts sometimes, for repair to aim
-            ref = draw(references)
-            if ref:
-                for path in rule["in"]:
-                    if isinstance(task.get(path), str):
-                        task[path] = (ref + " " + task[path])[: self.params[path].get("maxLength")]
+        for seed in self.seeds:
+            seed(draw, task)
         return task, {f"+{self.ensure(draw, task, path)}" for path in require}
 
     def ensure(self, draw: Draw, task: dict[str, Any], path: str) -> str:
@@ -743,12 +650,13 @@ class Factory:
         return ".".join(wire)
 
     def wire_path(self, path: str) -> str:
-        """``path`` in the first item of every object array on the way (``inputs.elements.0.videos``)."""
+        """``path`` in the first item of every object array on the way
+        (``inputs.elements.0.videos``)."""
         parts = path.split(".")
         wire: list[str] = []
         for k, part in enumerate(parts):
             wire.append(part)
-            if k < len(parts) - 1 and ".".join(parts[:k + 1]) in self.object_arrays:
+            if k < len(parts) - 1 and ".".join(parts[: k + 1]) in self.object_arrays:
                 wire.append("0")
         return ".".join(wire)
 
@@ -762,7 +670,9 @@ class Factory:
             parent.pop(parts[-1], None)
         return wire
 
-    def finish(self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None) -> list[Violation]:
+    def finish(
+        self, draw: Draw, task: dict[str, Any], locked: set[str], skip: str | None
+    ) -> list[Violation]:
         """Repair ``task`` in place (rejecting the example when locks make it impossible);
         returns its violations after."""
         try:
@@ -813,7 +723,9 @@ def _concrete(task: dict[str, Any], path: str) -> tuple[str, Any, str] | None:
     parts = path.split(".")
     for i, part in enumerate(parts):
         if isinstance(node, list):
-            index = next((j for j, item in enumerate(node) if isinstance(item, dict) and part in item), None)
+            index = next(
+                (j for j, item in enumerate(node) if isinstance(item, dict) and part in item), None
+            )
             if index is None:
                 return None
             wire.append(str(index))
@@ -833,9 +745,20 @@ def _breaking_values(p: dict[str, Any], constraint: str) -> list[Any]:
     types = p["types"]
     if constraint == "type":
         pool = ["text", 7, True, [1], {"a": 1}, 1.5]
-        kinds = {str: "string", bool: "boolean", int: "integer", list: "array", dict: "object", float: "number"}
-        return [v for v in pool if kinds[type(v)] not in types
-                and not (kinds[type(v)] == "integer" and "number" in types)]
+        kinds = {
+            str: "string",
+            bool: "boolean",
+            int: "integer",
+            list: "array",
+            dict: "object",
+            float: "number",
+        }
+        return [
+            v
+            for v in pool
+            if kinds[type(v)] not in types
+            and not (kinds[type(v)] == "integer" and "number" in types)
+        ]
     if constraint == "const":
         return ["something-else" if isinstance(p["const"], str) else 123456]
     if constraint == "enum":
@@ -863,8 +786,17 @@ def violation_targets(model: ModuleType) -> list[tuple[str, str]]:
         path = p["path"]
         if p.get("required"):
             targets.append((path, "required"))
-        for constraint in ("type", "const", "enum", "minimum", "maximum", "multipleOf",
-                           "minLength", "maxLength", "format"):
+        for constraint in (
+            "type",
+            "const",
+            "enum",
+            "minimum",
+            "maximum",
+            "multipleOf",
+            "minLength",
+            "maxLength",
+            "format",
+        ):
             if (constraint == "type" or constraint in p) and _breaking_values(p, constraint):
                 targets.append((path, constraint))
         if "maxItems" in p:
@@ -874,7 +806,9 @@ def violation_targets(model: ModuleType) -> list[tuple[str, str]]:
     return targets
 
 
-def field_violations(model: ModuleType, path: str, constraint: str) -> st.SearchStrategy[dict[str, Any]]:
+def field_violations(
+    model: ModuleType, path: str, constraint: str
+) -> st.SearchStrategy[dict[str, Any]]:
     """Valid tasks but for one broken ``constraint`` of the parameter at ``path``."""
     f = _factory(model)
     p = f.params[path]
@@ -910,7 +844,9 @@ def field_violations(model: ModuleType, path: str, constraint: str) -> st.Search
             target["bogusKey"] = draw(_ANY_INTEGER)
             where = f"{where}.0.bogusKey" if isinstance(parent[key], list) else f"{where}.bogusKey"
         elif constraint == "maxItems":
-            parent[key] = parent[key] + [copy.deepcopy(parent[key][0])] * (p["maxItems"] + 1 - len(parent[key]))
+            parent[key] = parent[key] + [copy.deepcopy(parent[key][0])] * (
+                p["maxItems"] + 1 - len(parent[key])
+            )
         else:
             parent[key] = _pick(draw, breaking)
 
@@ -929,15 +865,15 @@ def rule_violations(model: ModuleType, rule_id: str) -> st.SearchStrategy[dict[s
     cannot break alone: every way to break it breaks a field constraint too)."""
     f = _factory(model)
     rule = next(r for r in f.rules if r["id"] == rule_id)
-    breaker = _BREAKERS.get(rule["kind"])
-    if breaker is None or (rule["kind"] == "valueWhen" and not _outside(f, rule)):
+    kind = kind_of(rule)
+    if not kind.breakable(f, rule):
         return st.nothing()
 
     @st.composite
     def build(draw: Draw) -> dict[str, Any]:
         task, locked = f.base(draw, ())
         try:
-            breaker(draw, f, rule, task, locked)
+            kind.break_(f, draw, rule, task, locked)
         except _Conflict:
             assume(False)
         found = f.finish(draw, task, locked, rule_id)
@@ -947,141 +883,14 @@ def rule_violations(model: ModuleType, rule_id: str) -> st.SearchStrategy[dict[s
     return build()
 
 
-def _outside(f: Factory, rule: dict[str, Any]) -> list[Any]:
-    """Allowed values of the rule's parameter that the rule does not allow."""
-    return [v for v in f.params[rule["param"]].get("enum", []) if v not in rule["allowed"]]
-
-
-def _lock_add(draw: Draw, f: Factory, task: dict[str, Any], path: str, locked: set[str]) -> None:
-    """Make ``path`` present and lock it, its inside repaired first (a lock keeps repair out)."""
-    wire = f.ensure(draw, task, path)
-    if "object" in f.params[path]["types"] or path in f.object_arrays:
-        try:
-            f.repair(draw, task, locked, None, within=path)
-        except _Conflict:
-            assume(False)
-    locked.update(f.dims if path in f.dims else [wire])
-
-
-def _lock_remove(f: Factory, task: dict[str, Any], path: str, locked: set[str]) -> None:
-    locked.add(f.discard(task, path))
-
-
-def _break_exactly_one(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    if draw(_BOOLEANS):  # none given
-        for op in rule["params"]:
-            for path in op:
-                _lock_remove(f, task, path, locked)
-    else:  # several given
-        for op in rule["params"]:
-            for path in op:
-                _lock_add(draw, f, task, path, locked)
-
-
-def _break_requires(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    _make_hold(draw, f, rule["when"], task, locked)
-    for cond in rule["then"]["conditions"]:
-        _lock_remove(f, task, cond["path"], locked)
-
-
-def _break_forbids(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    _make_hold(draw, f, rule["when"], task, locked)
-    _lock_add(draw, f, task, _pick(draw, rule["forbid"]), locked)
-
-
-def _break_limit(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    _make_hold(draw, f, rule["when"], task, locked)
-    wire = f.ensure(draw, task, rule["target"])
-    items = _get(task, wire.split("."))
-    items.extend(copy.deepcopy(items[0]) for _ in range(rule["maxItems"] + 1 - len(items)))
-    locked.add(wire)
-
-
-def _break_together(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    members = [op[0] for op in rule["params"]]
-    keep = _pick(draw, members)
-    locked.add(f.ensure(draw, task, keep))  # first: a dimension comes with its whole row
-    for m in members:
-        if m != keep:
-            _lock_remove(f, task, m, locked)
-
-
-def _break_dimensions(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    first, second = f.dims
-    widths = sorted({w for w, _ in f.sizes})
-    heights = sorted({h for _, h in f.sizes})
-    task[first], task[second] = _pick(draw, [(w, h) for w in [*widths, 1, 4096] for h in [*heights, 1, 4096]
-                                             if (w, h) not in f.sizes])
-    locked.update((first, second))
-
-
-def _break_positions(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    wire = f.ensure(draw, task, rule["target"])
-    items = _get(task, wire.split("."))
-    name = _pick(draw, sorted(rule["positions"]))
-    values = rule["positions"][name]
-    while len(items) < 2:
-        items.append(copy.deepcopy(items[0]))
-    items[0][rule["field"]] = _pick(draw, values)
-    items[1][rule["field"]] = _pick(draw, values)
-    locked.add(wire)
-
-
-def _break_references(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    target = _get(task, rule["target"].split("."))
-    count = len(target) if isinstance(target, list) else 0
-    path = _pick(draw, rule["in"])
-    f.ensure(draw, task, path)
-    build = _reference_template(rule["pattern"])
-    if build is not None:
-        ref = build(_pick(draw, [count + n for n in range(1, MAX_REFERENCE + 1)] + [0]))
-    else:
-
-        def out_of_range(reference: str) -> bool:
-            match = re.fullmatch(rule["pattern"], reference)
-            return match is not None and not 1 <= int(match.group(1)) <= count
-
-        ref = draw(st.from_regex(rule["pattern"], fullmatch=True).filter(out_of_range))
-    text = task[path]
-    limit = f.params[path].get("maxLength")
-    task[path] = (ref + " " + text)[:limit] if limit else ref + " " + text
-    locked.update({path, f"+{rule['target']}"})  # the items may change, their number not
-
-
-def _break_value_when(draw: Draw, f: Factory, rule: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    _make_hold(draw, f, rule["when"], task, locked)
-    _set(task, rule["param"].split("."), _pick(draw, _outside(f, rule)))
-    locked.add(rule["param"])
-
-
-def _make_hold(draw: Draw, f: Factory, clause: dict[str, Any], task: dict[str, Any], locked: set[str]) -> None:
-    conditions = clause["conditions"]
-    chosen = [_pick(draw, conditions)] if clause["mode"] == "anyOf" else conditions
-    for cond in chosen:
-        if "equals" in cond:
-            wire = f.ensure(draw, task, cond["path"])
-            _set(task, wire.split("."), cond["equals"])
-            locked.add(wire)
-        else:
-            _lock_add(draw, f, task, cond["path"], locked)
-
-
-_BREAKERS: dict[str, Callable[[Draw, Factory, dict[str, Any], dict[str, Any], set[str]], None]] = {
-    "exactlyOne": _break_exactly_one,
-    "requires": _break_requires,
-    "forbids": _break_forbids,
-    "limitItems": _break_limit,
-    "together": _break_together,
-    "dimensions": _break_dimensions,
-    "framePositions": _break_positions,
-    "promptReferences": _break_references,
-    "valueWhen": _break_value_when,
-}
-
-
 def cases(model: ModuleType) -> list[tuple[str, st.SearchStrategy[dict[str, Any]]]]:
     """Every single-violation strategy of the model, named ``path:constraint`` or ``rule id``."""
-    found = [(f"{path}:{c}", field_violations(model, path, c)) for path, c in violation_targets(model)]
-    found += [(r["id"], rule_violations(model, r["id"])) for r in model.tables.RULES
-              if r["kind"] != "defaultWhen"]
+    found = [
+        (f"{path}:{c}", field_violations(model, path, c)) for path, c in violation_targets(model)
+    ]
+    found += [
+        (r["id"], rule_violations(model, r["id"]))
+        for r in model.tables.RULES
+        if KINDS[r["kind"]].outcomes
+    ]  # a kind that never reports cannot be violated
     return found

@@ -4,7 +4,7 @@ ERR breaks existing clients, WARN may break them, INFO does not. The direction
 says whose side changed: ``request`` (what clients send: a narrower request
 breaks them), ``response`` (what clients read: a wider or missing response field
 breaks them) or ``model`` (facts, pricing, examples). The inputs are the specs as
-plain data (``yaml_source.read_yaml(...).data``, or ``docs_import``'s import).
+plain data (``yaml_source.read_yaml(...).data``, or the importer's output).
 """
 
 from __future__ import annotations

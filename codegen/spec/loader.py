@@ -3,7 +3,7 @@
 Three passes, each reporting all it finds:
 1. YAML syntax (ruamel.yaml, duplicate keys rejected);
 2. structure, against the JSON Schema meta-schema ``meta_schema.yaml``;
-3. meaning (``spec_checks``): cross-references, defaults inside bounds, and so on.
+3. meaning (``checks``): cross-references, defaults inside bounds, and so on.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from ruamel.yaml import YAML
 
-from . import spec_checks
-from .spec_model import (
+from ..runtime.rule_kinds import KINDS
+from . import checks as spec_checks
+from .kinds import rule_args, rule_meta_schema
+from .model import (
     Behaviour,
-    Clause,
-    Condition,
     DimensionRow,
     Dimensions,
     EnumValue,
@@ -62,6 +62,9 @@ class SpecError(Exception):
 def meta_schema() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("meta_schema.yaml").read_text(encoding="utf-8")
     schema: dict[str, Any] = to_plain(YAML(typ="safe").load(text))
+    # The kinds and each kind's keys come from the registry, never from a second list.
+    schema["$defs"]["ruleKind"] = {"enum": list(KINDS)}
+    schema["$defs"]["rule"]["allOf"] = rule_meta_schema()
     return schema
 
 
@@ -110,6 +113,26 @@ def load_specs(spec_dir: Path | str) -> SpecSet:
     if issues:
         raise SpecError(issues)
     return spec
+
+
+def load_platform(spec_dir: Path | str) -> Platform:
+    """Load and check only ``spec_dir``'s platform file (the importer needs its vocabulary
+    while a model file may still be missing or broken); SpecError lists its problems."""
+    path = Path(spec_dir) / PLATFORM_FILE
+    if not path.is_file():
+        raise SpecError([SpecIssue(Loc(str(path), 1, 1), "platform spec file is missing")])
+    try:
+        doc = read_yaml(path, _display(path))
+    except SpecIssue as issue:
+        raise SpecError([issue]) from None
+    issues = structural_issues(doc, "platform")
+    if issues:
+        raise SpecError(issues)
+    platform = _build_platform(doc, hashlib.sha256(doc.text.encode("utf-8")).hexdigest())
+    issues = list(spec_checks.check_platform(platform))
+    if issues:
+        raise SpecError(issues)
+    return platform
 
 
 def _display(path: Path) -> str:
@@ -242,23 +265,9 @@ def _parameters(node: _Node, key: str) -> tuple[Parameter, ...]:
     return tuple(_parameter(n) for n in node.children(key))
 
 
-def _clause(data: Mapping[str, Any] | None) -> Clause | None:
-    if data is None:
-        return None
-    ((mode, items),) = data.items()
-    conditions = []
-    for item in items:
-        if isinstance(item, str):
-            conditions.append(Condition(path=item))
-        else:
-            conditions.append(Condition(path=item["path"], equals=item["equals"], has_equals=True))
-    return Clause(mode=mode, conditions=tuple(conditions))
-
-
 def _rule(node: _Node) -> Rule:
     d = node.data
     src = d["source"]
-    operands = tuple(tuple(op) if isinstance(op, list) else (op,) for op in d.get("params", []))
     return Rule(
         **node.located(),
         id=d["id"],
@@ -266,20 +275,7 @@ def _rule(node: _Node) -> Rule:
         message=d["message"],
         source=Source(quote=src["quote"], section=src.get("section"), anchor=src.get("anchor")),
         notes=tuple(d.get("notes", [])),
-        params=operands,
-        when=_clause(d.get("when")),
-        then=_clause(d.get("then")),
-        forbid=tuple(d.get("forbid", [])),
-        target=d.get("target"),
-        max_items=d.get("maxItems"),
-        position_field=d.get("field"),
-        positions={k: tuple(v) for k, v in d.get("positions", {}).items()},
-        automatic={int(k): tuple(v) for k, v in d.get("automatic", {}).items()},
-        in_=tuple(d.get("in", [])),
-        pattern=d.get("pattern"),
-        param=d.get("param"),
-        allowed=tuple(d.get("allowed", [])),
-        default=d.get("default"),
+        args=rule_args(d),
     )
 
 
@@ -384,6 +380,7 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
                 description=f["description"],
                 pattern=f.get("pattern"),
                 any_of=tuple(f.get("anyOf", [])),
+                docs_name=f.get("docsName"),
             )
             for name, f in d["formats"].items()
         },
@@ -422,5 +419,6 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             )
             for name, k in d["ruleKinds"].items()
         },
+        pricing_units={name: u.get("parameter") for name, u in d["pricingUnits"].items()},
         sha256=sha,
     )

@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .spec_model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
+from ..runtime.rule_kinds import KINDS
+from .kinds import CODEGEN_KINDS
+from .model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
 from .yaml_source import SpecIssue
 
 _BOUND_TYPES = {
@@ -72,6 +74,18 @@ def check_platform(platform: Platform) -> Iterator[SpecIssue]:
     yield from _codes_known(platform, platform.constraint_codes, platform.at("constraintCodes"))
     for kind in platform.rule_kinds.values():
         yield from _codes_known(platform, kind.codes, kind.at("codes"))
+        known = KINDS.get(kind.name)
+        if known is not None and set(kind.codes) != set(known.outcomes):
+            yield SpecIssue(
+                kind.at("codes"),
+                f"rule kind {kind.name!r} breaks as {', '.join(known.outcomes) or 'nothing'}; "
+                f"its codes name {', '.join(sorted(kind.codes)) or 'nothing'}",
+            )
+    missing = [name for name in KINDS if name not in platform.rule_kinds]
+    if missing:
+        yield SpecIssue(
+            platform.at("ruleKinds"), f"ruleKinds lacks {', '.join(missing)} (codes, phrasings)"
+        )
     for fmt in platform.formats.values():
         if fmt.pattern is not None:
             try:
@@ -215,7 +229,7 @@ def check_model(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 f"but the platform says {'/'.join(option.types)}",
             )
     yield from check_rules(model, params, platform)
-    yield from check_pricing(model)
+    yield from check_pricing(model, platform)
     yield from check_examples(model, params, platform)
 
 
@@ -240,28 +254,17 @@ def check_rules(
 def _check_rule_kind(
     rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
 ) -> Iterator[SpecIssue]:
-    target = params.get(rule.target) if rule.target else None
+    args = rule.args
+    for key, message in CODEGEN_KINDS[rule.kind].check(rule, model, params):
+        yield SpecIssue(rule.at(key), message)
+    target = params.get(args["target"]) if "target" in args else None
     if target is not None and target.types != ("array",):
         yield SpecIssue(
             rule.at("target"), f"rule {rule.id!r}: target {target.path!r} is not an array"
         )
-    if rule.kind == "dimensions" and model.dimensions is None:
-        yield SpecIssue(rule.at("kind"), f"rule {rule.id!r} needs the model's dimensions table")
-    if rule.kind == "framePositions":
-        names = set(rule.positions)
-        for count, positions in rule.automatic.items():
-            unknown = [p for p in positions if p not in names]
-            if unknown:
-                yield SpecIssue(
-                    rule.at("automatic"), f"rule {rule.id!r}: unknown position {unknown[0]!r}"
-                )
-            if len(positions) != count:
-                yield SpecIssue(
-                    rule.at("automatic"), f"rule {rule.id!r}: {count} images need {count} positions"
-                )
-    if rule.pattern is not None:
+    if "pattern" in args:
         try:
-            compiled = re.compile(rule.pattern)
+            compiled = re.compile(args["pattern"])
         except re.error as exc:
             yield SpecIssue(rule.at("pattern"), f"rule {rule.id!r}: bad pattern ({exc})")
         else:
@@ -269,9 +272,9 @@ def _check_rule_kind(
                 yield SpecIssue(
                     rule.at("pattern"), f"rule {rule.id!r}: pattern needs one group (the number)"
                 )
-    param = params.get(rule.param) if rule.param else None
+    param = params.get(args["param"]) if "param" in args else None
     if param is not None:
-        values = [*rule.allowed, *([rule.default] if rule.default is not None else [])]
+        values = [*args.get("allowed", ()), *([args["default"]] if "default" in args else [])]
         for v in values:
             if not value_fits_types(v, param.types):
                 yield SpecIssue(
@@ -283,24 +286,39 @@ def _check_rule_kind(
                     rule.at("param"),
                     f"rule {rule.id!r}: {v!r} is not an allowed value of {param.path!r}",
                 )
-    for clause_key, clause in (("when", rule.when), ("then", rule.then)):
-        for cond in clause.conditions if clause else ():
-            cp = params.get(cond.path)
-            if (
-                cp is not None
-                and cond.equals is not None
-                and not value_fits_types(cond.equals, cp.types)
-            ):
+    for clause_key in ("when", "then"):
+        for cond in args[clause_key]["conditions"] if clause_key in args else ():
+            cp = params.get(cond["path"])
+            equals = cond.get("equals")
+            if cp is not None and equals is not None and not value_fits_types(equals, cp.types):
                 yield SpecIssue(
                     rule.at(clause_key),
-                    f"rule {rule.id!r}: {cond.equals!r} is not of type {'/'.join(cp.types)}",
+                    f"rule {rule.id!r}: {equals!r} is not of type {'/'.join(cp.types)}",
                 )
 
 
-def check_pricing(model: ModelSpec) -> Iterator[SpecIssue]:
+def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
     pricing = model.pricing
     if pricing is None:
         return
+    if pricing.unit not in platform.pricing_units:
+        known = ", ".join(platform.pricing_units)
+        yield SpecIssue(
+            pricing.at("unit"), f"unknown pricing unit {pricing.unit!r}; known: {known}"
+        )
+    else:
+        counted = platform.pricing_units[pricing.unit]
+        param = model.parameter(counted) if counted else None
+        if counted and (param is None or param.types not in (("integer",), ("number",))):
+            yield SpecIssue(
+                pricing.at("unit"),
+                f"a price per {pricing.unit} counts {counted!r}, which must be a numeric parameter",
+            )
+        elif param is not None and not param.required and param.default is None:
+            yield SpecIssue(
+                pricing.at("unit"),
+                f"a price per {pricing.unit} counts {counted!r}: it needs a default or required",
+            )
     seen: set[tuple[str, bool]] = set()
     for rate in pricing.rates:
         key = (rate.resolution, rate.audio)

@@ -3,8 +3,9 @@
 Field constraints become keywords; cross-field rules become ``oneOf``/``not``/
 ``if``-``then``/``dependentRequired``/``contains`` wherever JSON Schema can say
 them, placed on the object they hold for (the root, or each item of an array).
-A rule JSON Schema cannot express (prompt references) is named in ``$comment``;
-the generated rule validators enforce every rule.
+Each kind's encoding is its own (``kinds.py``); a kind JSON Schema cannot express
+(prompt references) is named in ``$comment``; the generated rule validators enforce
+every rule.
 
 ``fields_only=True`` leaves the rules out: that variant feeds
 datamodel-code-generator, which mishandles rule composition.
@@ -12,11 +13,12 @@ datamodel-code-generator, which mishandles rule composition.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .param_tree import ROOT, ParamTree, pascal, relative, singular
-from .spec_model import Clause, Condition, Dimensions, ModelSpec, Parameter, Platform, Rule
+from ..spec.kinds import CODEGEN_KINDS
+from ..spec.model import Dimensions, ModelSpec, Parameter, Platform, Rule
+from ..spec.param_tree import ROOT, ParamTree, pascal, relative, singular
 
 Schema = dict[str, Any]
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -118,15 +120,18 @@ class SchemaBuilder:
             return {"required": [head], "properties": {head: self.provided(rest)}}
         return {"required": [head], "properties": {head: {"minItems": 1, "minProperties": 1}}}
 
-    def condition(self, cond: Condition, scope: str) -> Schema:
-        rel = relative(cond.path, scope)
-        if not cond.has_equals:
+    def condition(self, cond: Mapping[str, Any], scope: str) -> Schema:
+        rel = relative(cond["path"], scope)
+        if "equals" not in cond:
             return self.provided(rel)
-        return self.nest(rel, {"const": cond.equals}, require=True)
+        return self.nest(rel, {"const": cond["equals"]}, require=True)
 
-    def clause(self, clause: Clause, scope: str) -> Schema:
-        parts = [self.condition(c, scope) for c in clause.conditions]
-        return parts[0] if len(parts) == 1 else {clause.mode: parts}
+    def clause(self, clause: Mapping[str, Any], scope: str) -> Schema:
+        parts = [self.condition(c, scope) for c in clause["conditions"]]
+        return parts[0] if len(parts) == 1 else {clause["mode"]: parts}
+
+    def relative(self, path: str, scope: str) -> str:
+        return relative(path, scope)
 
     def any_provided(self, paths: Iterable[str], scope: str) -> Schema:
         parts = [self.provided(relative(p, scope)) for p in paths]
@@ -141,67 +146,17 @@ class SchemaBuilder:
             schema["required"] = [head]
         return schema
 
-    def rule_schema(self, rule: Rule, scope: str) -> Schema | None:
-        kind = rule.kind
-        if kind == "exactlyOne":
-            return {"oneOf": [self.any_provided(op, scope) for op in rule.params]}
-        if kind == "requires" and rule.when and rule.then:
-            then = self.clause(rule.then, scope)
-            return {"if": self.clause(rule.when, scope), "then": then}
-        if kind == "forbids" and rule.when:
-            return {
-                "if": self.clause(rule.when, scope),
-                "then": {"not": self.any_provided(rule.forbid, scope)},
-            }
-        if kind == "limitItems" and rule.when and rule.target:
-            limit = self.nest(relative(rule.target, scope), {"maxItems": rule.max_items})
-            return {"if": self.clause(rule.when, scope), "then": limit}
-        if kind == "together":
-            names = [relative(p[0], scope) for p in rule.params]
-            if all("." not in n for n in names):
-                return {"dependentRequired": {n: [m for m in names if m != n] for n in names}}
-            every = {"allOf": [self.provided(n) for n in names]}
-            return {"anyOf": [every, {"not": self.any_provided(names, ROOT)}]}
-        if kind == "dimensions" and self.dimensions is not None:
-            w, h = self.dimensions.params
-            pairs = [
-                {"properties": {w: {"const": r.width}, h: {"const": r.height}}, "required": [w, h]}
-                for r in self.dimensions.rows
-            ]
-            return {"if": self.any_provided((w, h), scope), "then": {"anyOf": pairs}}
-        if kind == "framePositions" and rule.target and rule.position_field:
-            return self.frame_positions(rule, scope)
-        if kind == "valueWhen" and rule.when and rule.param:
-            allowed = self.nest(relative(rule.param, scope), {"enum": list(rule.allowed)})
-            return {"if": self.clause(rule.when, scope), "then": allowed}
-        return None  # promptReferences, defaultWhen: not expressible / not validation
-
-    def frame_positions(self, rule: Rule, scope: str) -> Schema:
-        assert rule.target is not None and rule.position_field is not None
-        field = rule.position_field
-        target = relative(rule.target, scope)
-
-        def at(position: str) -> Schema:
-            values = list(rule.positions[position])
-            return {"required": [field], "properties": {field: {"enum": values}}}
-
-        # Explicit positions may not repeat; items without the field fill free positions.
-        checks: list[Schema] = [
-            self.nest(target, {"contains": at(pos), "minContains": 0, "maxContains": 1})
-            for pos in rule.positions
-        ]
-        return {"allOf": checks}
-
     def rules_by_scope(self, rules: Iterable[Rule]) -> dict[str, list[Schema]]:
         by_scope: dict[str, list[Schema]] = {}
         for rule in rules:
             paths = [p for _, p in rule.referenced_paths()]
             scope = self.tree.array_scope(paths) if paths else ROOT
-            schema = self.rule_schema(rule, scope)
-            if schema is None:
+            kind = CODEGEN_KINDS[rule.kind]
+            if not kind.expressible:
                 note = f"rule {rule.id} ({rule.kind}) is enforced by the generated validators only"
                 by_scope.setdefault(scope, []).append({"$comment": note})
                 continue
+            schema = kind.schema(self, rule.args, scope)
             by_scope.setdefault(scope, []).append({"$comment": f"rule {rule.id}", **schema})
         return by_scope
 

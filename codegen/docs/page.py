@@ -6,7 +6,7 @@ facts list, ``## Pricing``, ``## Compatibility & Validation`` (sentences split b
 ``###``/``####`` parameter sections with fact bullets, prose, allowed values and
 "Learn more" links), ``## Response Parameters`` and ``## Examples``. Every line is
 either taken into a part or reported as a ``PageWarning`` with its line number;
-nothing is dropped silently. What the parts mean for the spec is ``docs_import``'s
+nothing is dropped silently. What the parts mean for the spec is the importer's (``facts``)
 business, not this module's.
 """
 

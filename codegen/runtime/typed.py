@@ -1,4 +1,4 @@
-{{ header }}
+# Source of runware_contract/typed.py (copied by `python -m codegen generate`).
 """Base class for typed request models: its validator runs the contract runtime.
 
 The pydantic field types enforce each field's own constraints; this validator

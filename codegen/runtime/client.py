@@ -1,4 +1,4 @@
-{{ header }}
+# Source of runware_contract/client.py (copied by `python -m codegen generate`).
 """A typed Runware client on httpx, sync (``Client``) and async (``AsyncClient``).
 
 - ``submit(tasks)`` POSTs one or more tasks (dicts or request models) to ``/v1``,
@@ -30,6 +30,7 @@ from typing import Any, cast
 import httpx
 
 from .errors import ConflictError, InvalidRequestError, RunwareAPIError, TaskTimeoutError, error_for
+from .registry import MODELS, validate
 from .runtime import RunwareError
 from .typed import to_json_data
 
@@ -40,23 +41,20 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 Task = Mapping[str, Any] | Any
 
 
-def _registry() -> dict[str, ModuleType]:
-    from . import MODELS
-
-    return MODELS
-
-
-def _validate(task: dict[str, Any]) -> list[RunwareError]:
-    from . import validate
-
-    return validate(task)
-
-
 def _result_model(task_type: str | None, model_id: str | None) -> ModuleType | None:
-    models = _registry()
-    if model_id in models:
-        return models[model_id]
-    return next((m for m in models.values() if task_type == m.TASK_TYPE), None)
+    if isinstance(model_id, str) and model_id in MODELS:
+        return MODELS[model_id]
+    return next((m for m in MODELS.values() if task_type == m.TASK_TYPE), None)
+
+
+def _expected_results(task: Mapping[str, Any]) -> int:
+    """How many results a task produces: its numberResults, else its model's default (from
+    the spec); a task of a model this package lacks (or a bad value) waits for one."""
+    model = task.get("model")
+    module = _result_model(task.get("taskType"), model if isinstance(model, str) else None)
+    defaults: Mapping[str, Any] = module.CONTRACT.defaults if module is not None else {}
+    expected = task.get("numberResults", defaults.get("numberResults"))
+    return expected if isinstance(expected, int) and expected > 0 else 1
 
 
 def parse_result(item: Mapping[str, Any], model_id: str | None = None) -> Any:
@@ -145,15 +143,13 @@ class _Core:
                 raise TypeError("a task is a mapping or a request model")
             item.setdefault("taskUUID", str(uuid.uuid4()))
             if self.validate:
-                errors.extend(_validate(item))
+                errors.extend(validate(item))
         if errors:
             raise InvalidRequestError(errors)
         for item in items:
             uuid_ = item["taskUUID"]
             if item.get("taskType") not in ("getResponse", "authentication", "ping"):
-                expected = item.get("numberResults", 1)
-                expected = expected if isinstance(expected, int) and expected > 0 else 1
-                self.known[uuid_] = TaskStatus(uuid_, expected, item.get("model"))
+                self.known[uuid_] = TaskStatus(uuid_, _expected_results(item), item.get("model"))
         return items
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
@@ -190,24 +186,37 @@ class _Core:
         if not isinstance(payload, dict):
             errors: list[RunwareError] = [
                 {
-                    "code": "invalidResponse" if response.is_success else f"http{response.status_code}",
+                    "code": "invalidResponse"
+                    if response.is_success
+                    else f"http{response.status_code}",
                     "message": f"HTTP {response.status_code} with a body that is not a JSON object",
-                    "parameter": None, "type": None, "documentation": None,
-                    "taskType": None, "taskUUID": None,
+                    "parameter": None,
+                    "type": None,
+                    "documentation": None,
+                    "taskType": None,
+                    "taskUUID": None,
                 }
             ]
-            return _Attempt(error=error_for(errors, response.status_code, retry_after), retry_after=retry_after)
+            return _Attempt(
+                error=error_for(errors, response.status_code, retry_after), retry_after=retry_after
+            )
         data = [d for d in payload.get("data") or [] if isinstance(d, dict)]
         errors = cast(
             list[RunwareError], [e for e in payload.get("errors") or [] if isinstance(e, dict)]
         )
         # A reused taskUUID after a retry means the first attempt was accepted.
         sent_uuids = {t.get("taskUUID") for t in sent}
-        accepted = [e for e in errors if e.get("code") == "conflictTaskUUID" and e.get("taskUUID") in sent_uuids]
+        accepted = [
+            e
+            for e in errors
+            if e.get("code") == "conflictTaskUUID" and e.get("taskUUID") in sent_uuids
+        ]
         accepted_only = False
         if accepted and retried:
             errors = [e for e in errors if e not in accepted]
-            data += [{"taskType": e.get("taskType"), "taskUUID": e.get("taskUUID")} for e in accepted]
+            data += [
+                {"taskType": e.get("taskType"), "taskUUID": e.get("taskUUID")} for e in accepted
+            ]
             accepted_only = not errors
         if errors or not (response.is_success or accepted_only):
             error = error_for(errors, response.status_code, retry_after, data=data)
@@ -236,12 +245,19 @@ class _Core:
             done = [i for i in found if _finished(i)]
             failed = [i for i in found if i.get("status") == "error"]
             if failed:
-                raise error_for([{
-                    "code": str(failed[0].get("code", "inferenceError")),
-                    "message": str(failed[0].get("message", "the task failed")),
-                    "parameter": None, "type": None, "documentation": None,
-                    "taskType": failed[0].get("taskType"), "taskUUID": uuid_,
-                }])
+                raise error_for(
+                    [
+                        {
+                            "code": str(failed[0].get("code", "inferenceError")),
+                            "message": str(failed[0].get("message", "the task failed")),
+                            "parameter": None,
+                            "type": None,
+                            "documentation": None,
+                            "taskType": failed[0].get("taskType"),
+                            "taskUUID": uuid_,
+                        }
+                    ]
+                )
             seen = {self._result_id(r) for r in status.results}
             for item in done:
                 if self._result_id(item) not in seen:
@@ -256,7 +272,9 @@ class _Core:
         data = item if isinstance(item, Mapping) else to_json_data(item)
         return data.get("videoUUID") or data.get("imageUUID") or json.dumps(data, sort_keys=True)
 
-    def status(self, uuids: Sequence[str], number_results: int | None, model: str | None) -> list[TaskStatus]:
+    def status(
+        self, uuids: Sequence[str], number_results: int | None, model: str | None
+    ) -> list[TaskStatus]:
         statuses = []
         for u in uuids:
             if u not in self.known:
@@ -299,8 +317,13 @@ class Client:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._core = _Core(
-            api_key, base_url=base_url, validate=validate, max_retries=max_retries,
-            backoff=backoff, max_backoff=max_backoff, poll_interval=poll_interval,
+            api_key,
+            base_url=base_url,
+            validate=validate,
+            max_retries=max_retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
         )
         self._http = httpx.Client(transport=transport, timeout=timeout)
@@ -367,7 +390,9 @@ class Client:
                 continue
             delay = self._core.poll_delay(poll)
             if self._clock() + delay > deadline:
-                raise TaskTimeoutError(f"tasks not finished after {timeout} s: {', '.join(pending)}")
+                raise TaskTimeoutError(
+                    f"tasks not finished after {timeout} s: {', '.join(pending)}"
+                )
             self._sleep(delay)
             poll += 1
 
@@ -403,8 +428,13 @@ class AsyncClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._core = _Core(
-            api_key, base_url=base_url, validate=validate, max_retries=max_retries,
-            backoff=backoff, max_backoff=max_backoff, poll_interval=poll_interval,
+            api_key,
+            base_url=base_url,
+            validate=validate,
+            max_retries=max_retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
         )
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
@@ -428,7 +458,9 @@ class AsyncClient:
             result: _Attempt | None = None
             status: int | None = None
             try:
-                response = await self._http.post(core.base_url, json=list(tasks), headers=core.headers)
+                response = await self._http.post(
+                    core.base_url, json=list(tasks), headers=core.headers
+                )
                 status = response.status_code
                 result = core.interpret(response, tasks, retried=attempt > 0)
                 if result.error is None:
@@ -471,7 +503,9 @@ class AsyncClient:
                 continue
             delay = self._core.poll_delay(poll)
             if self._clock() + delay > deadline:
-                raise TaskTimeoutError(f"tasks not finished after {timeout} s: {', '.join(pending)}")
+                raise TaskTimeoutError(
+                    f"tasks not finished after {timeout} s: {', '.join(pending)}"
+                )
             await self._sleep(delay)
             poll += 1
 

@@ -1,7 +1,7 @@
 """Typed, immutable view of the spec files (spec/platform.yaml and spec/models/*.yaml).
 
 Every object keeps the location it was read from so later checks can point at
-file:line:column. The loader (``spec_loader``) builds these from YAML that the
+file:line:column. The loader (``loader``) builds these from YAML that the
 meta-schema has already accepted, so constructors trust the shapes.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..runtime.rule_kinds import KINDS
 
 Scalar = str | int | float | bool
 
@@ -134,25 +136,6 @@ class Parameter(Located):
 
 
 @dataclass(frozen=True)
-class Condition:
-    """``path`` is provided, or (when ``has_equals``) provided and equal to ``equals``."""
-
-    path: str
-    equals: Scalar | None = None
-    has_equals: bool = False
-
-
-@dataclass(frozen=True)
-class Clause:
-    mode: str  # "anyOf" | "allOf"
-    conditions: tuple[Condition, ...]
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return tuple(c.path for c in self.conditions)
-
-
-@dataclass(frozen=True)
 class Source:
     quote: str
     section: str | None = None
@@ -161,48 +144,20 @@ class Source:
 
 @dataclass(frozen=True)
 class Rule(Located):
-    """A cross-field rule. Which optional fields are set depends on ``kind``
-    (the meta-schema enforces the combinations; platform.yaml's ruleKinds documents them)."""
+    """A cross-field rule. ``args`` holds its kind's own keys (``codegen.kinds.rule_args``:
+    the plain form the rule tables carry); which keys a kind takes is the registry's
+    (``codegen/runtime/rule_kinds.py``), and the meta-schema enforces them."""
 
     id: str = ""
     kind: str = ""
     message: str = ""
     source: Source = field(default_factory=lambda: Source(quote=""))
     notes: tuple[str, ...] = ()
-    params: tuple[tuple[str, ...], ...] = ()  # operands; a group of several paths is one operand
-    when: Clause | None = None
-    then: Clause | None = None
-    forbid: tuple[str, ...] = ()
-    target: str | None = None
-    max_items: int | None = None
-    position_field: str | None = None  # spec key: field
-    positions: Mapping[str, tuple[str | int, ...]] = field(default_factory=dict)
-    automatic: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
-    in_: tuple[str, ...] = ()
-    pattern: str | None = None
-    param: str | None = None
-    allowed: tuple[Scalar, ...] = ()
-    default: Scalar | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
 
     def referenced_paths(self) -> Iterator[tuple[str, str]]:
         """Every parameter path the rule names, with the key it is written under."""
-        for operand in self.params:
-            for path in operand:
-                yield "params", path
-        for key, clause in (("when", self.when), ("then", self.then)):
-            if clause is not None:
-                for path in clause.paths:
-                    yield key, path
-        for path in self.forbid:
-            yield "forbid", path
-        for path in self.in_:
-            yield "in", path
-        if self.target is not None:
-            yield "target", self.target
-            if self.position_field is not None:
-                yield "field", f"{self.target}.{self.position_field}"
-        if self.param is not None:
-            yield "param", self.param
+        return KINDS[self.kind].paths(self.args)
 
 
 @dataclass(frozen=True)
@@ -287,6 +242,7 @@ class FormatDef(Located):
     description: str = ""
     pattern: str | None = None
     any_of: tuple[str, ...] = ()
+    docs_name: str | None = None  # how the docs pages name the format
 
 
 @dataclass(frozen=True)
@@ -328,6 +284,7 @@ class Platform(Located):
     errors: tuple[ErrorCode, ...] = ()
     constraint_codes: Mapping[str, str] = field(default_factory=dict)
     rule_kinds: Mapping[str, RuleKind] = field(default_factory=dict)
+    pricing_units: Mapping[str, str | None] = field(default_factory=dict)  # unit -> parameter
     sha256: str = ""
 
     def error(self, code: str) -> ErrorCode | None:

@@ -1,6 +1,6 @@
 """What a Runware model docs page states, as model-spec data.
 
-``Importer`` turns the parts ``docs_page`` read into a complete model spec (plain
+``Importer`` turns the parts ``page`` read into a complete model spec (plain
 data) holding every fact the page states. Prose is not copied: descriptions are
 short generated summaries of the facts (to be curated), and each section's prose is
 kept only as a fingerprint (``docsDigest``) so rewording shows. Whatever cannot be
@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import docs_rules
-from .docs_page import FACT_KEYS, DocsPage, Section, unquote
+from ..spec.kinds import slug
+from ..spec.model import Platform
+from . import rules as docs_rules
+from .page import FACT_KEYS, DocsPage, Section, unquote
 
 GROUPS = {
     "API Options": "apiOptions",
@@ -109,14 +111,12 @@ def _values_type(values: list[str]) -> str | list[str]:
 class Importer:
     """One import run: the page, the platform vocabulary, and the notes collected."""
 
-    def __init__(self, page: DocsPage, platform: Mapping[str, Any]) -> None:
+    def __init__(self, page: DocsPage, platform: Platform) -> None:
         self.page = page
         self.platform = platform
         self.notes: list[Note] = [Note("warning", w.line, w.message) for w in page.warnings]
         self.formats = {
-            str(f["docsName"]): name
-            for name, f in platform["formats"].items()
-            if f.get("docsName") is not None
+            f.docs_name: name for name, f in platform.formats.items() if f.docs_name is not None
         }
         self.phrasings = docs_rules.phrasings(platform)
         self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says
@@ -422,7 +422,7 @@ class Importer:
                 continue
             paired.add(frozenset(pair))
             out.append({
-                "id": _unique("-".join(docs_rules.slug(p) for p in pair) + "-together", ids),
+                "id": _unique("-".join(slug(p) for p in pair) + "-together", ids),
                 "kind": "together",
                 "params": pair,
                 "message": f"{pair[0]} and {pair[1]} must be given together.",

@@ -15,10 +15,10 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from . import docs_rules
-from .docs_facts import RULE_HINT, STATED, Importer, _type_of, _unique
-from .docs_page import plain
-from .docs_yaml import (
+from . import rules as docs_rules
+from .facts import RULE_HINT, STATED, Importer, _type_of, _unique
+from .page import plain
+from .yaml_rt import (
     as_data,
     block_node,
     delete_key,

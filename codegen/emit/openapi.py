@@ -12,9 +12,9 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from ..spec.model import SpecSet
+from ..spec.param_tree import pascal
 from .json_schema import Schema, request_schema, response_schema, task_schema
-from .param_tree import pascal
-from .spec_model import SpecSet
 
 REF = "#/components/schemas/"
 

@@ -1,8 +1,8 @@
 """Import a Runware model docs page into a model spec, or merge it into an existing one.
 
 The entry points: ``import_page`` (text in, spec text out) and ``import_file`` (a page
-file for a spec folder). ``docs_page`` reads the page, ``docs_facts`` turns it into
-spec data, ``docs_merge`` applies it to the committed spec, ``docs_yaml`` keeps the
+file for a spec folder). ``page`` reads the page, ``facts`` turns it into
+spec data, ``merge`` applies it to the committed spec, ``yaml_rt`` keeps the
 file's layout.
 """
 
@@ -15,11 +15,13 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .docs_facts import Importer, Note
-from .docs_merge import Merger
-from .docs_page import read_page
-from .docs_yaml import block_node, dump, entry_node, spec_node, yaml_rt
-from .yaml_source import YamlDocument, read_text, read_yaml
+from ..spec.loader import load_platform
+from ..spec.model import Platform
+from ..spec.yaml_source import YamlDocument, read_text, read_yaml
+from .facts import Importer, Note
+from .merge import Merger
+from .page import read_page
+from .yaml_rt import block_node, dump, entry_node, spec_node, yaml_rt
 
 
 @dataclass
@@ -30,9 +32,7 @@ class ImportResult:
     spec: dict[str, Any]  # the page's facts as plain data
 
 
-def import_page(
-    page_text: str, platform: Mapping[str, Any], existing: str | None = None
-) -> ImportResult:
+def import_page(page_text: str, platform: Platform, existing: str | None = None) -> ImportResult:
     """Import a page: a new spec (``existing`` None) or merged into ``existing`` spec text."""
     importer = Importer(read_page(page_text), platform)
     imported = importer.spec()
@@ -67,12 +67,6 @@ def _spec_nodes(spec: Mapping[str, Any]) -> CommentedMap:
         else:
             out[key] = spec_node(value)
     return out
-
-
-def load_platform(spec_dir: Path) -> dict[str, Any]:
-    data = read_yaml(spec_dir / "platform.yaml").data
-    assert isinstance(data, dict)
-    return data
 
 
 def import_file(

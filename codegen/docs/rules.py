@@ -1,0 +1,92 @@
+"""Turn the sentences of a page's "Compatibility & Validation" section into rules.
+
+The phrasings come from ``spec/platform.yaml`` (``ruleKinds.<kind>.phrasings``):
+each is compiled to a regular expression in which a backticked capital letter
+(`` `A` ``) stands for a parameter path and ``N`` for a whole number. Letters before
+"is provided" are the rule's condition, the others its consequence; a path
+written ``a/b`` is the pair a and b. Adding a phrasing to the platform file is
+all it takes for the importer to read it; the rule each kind makes of a match is
+that kind's ``from_sentence`` (``kinds.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..spec.kinds import CODEGEN_KINDS, Sentence, split_paths
+from ..spec.model import Platform
+
+SECTION = "Compatibility & Validation"
+_LETTER = re.compile(r"`([A-Z])`|\bN\b")
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    kind: str
+    text: str
+    regex: re.Pattern[str]
+    condition: tuple[str, ...]  # letters before "is provided"
+    consequence: tuple[str, ...]  # the other letters, in order
+    any_consequence: bool  # "`B` or `C` is required": any one of them
+
+
+def compile_phrasing(kind: str, text: str) -> Phrasing:
+    pattern, letters, pos = "", [], 0
+    for m in _LETTER.finditer(text):
+        pattern += re.escape(text[pos : m.start()])
+        if m.group(1):
+            pattern += f"`(?P<{m.group(1)}>[^`]+)`"
+            letters.append((m.group(1), m.start()))
+        else:
+            pattern += r"(?P<N>\d+)"
+        pos = m.end()
+    pattern += re.escape(text[pos:])
+    cut = text.find("is provided")
+    condition = tuple(ch for ch, at in letters if cut >= 0 and at < cut)
+    consequence = tuple(ch for ch, _ in letters if ch not in condition)
+    tail = text[cut:] if cut >= 0 else text
+    any_consequence = len(consequence) > 1 and re.search(r"` or `", tail) is not None
+    return Phrasing(
+        kind, text, re.compile(pattern + r"\s*$"), condition, consequence, any_consequence
+    )
+
+
+def phrasings(platform: Platform) -> list[Phrasing]:
+    """Every phrasing of every rule kind of the platform, longest first (most specific)."""
+    found = [
+        compile_phrasing(kind, text)
+        for kind, spec in platform.rule_kinds.items()
+        for text in spec.phrasings
+        if "`" in text
+    ]
+    return sorted(found, key=lambda p: -len(p.text))
+
+
+def _operand(value: str) -> str | list[str]:
+    parts = split_paths(value)
+    return parts[0] if len(parts) == 1 else parts
+
+
+def rule_from_sentence(sentence: str, known: Sequence[Phrasing]) -> dict[str, Any] | None:
+    """The rule a sentence states (without ``id`` uniqueness), or None if no phrasing fits.
+    Each kind builds its own rule from what the phrasing captured (``kinds.py``)."""
+    for phrasing in known:
+        m = phrasing.regex.match(sentence)
+        kind = CODEGEN_KINDS[phrasing.kind]
+        if m is None or not kind.reads_sentences:
+            continue
+        return kind.from_sentence(
+            Sentence(
+                text=sentence,
+                condition=[p for ch in phrasing.condition for p in split_paths(m[ch])],
+                consequence=[p for ch in phrasing.consequence for p in split_paths(m[ch])],
+                operands=[_operand(m[ch]) for ch in phrasing.consequence],
+                number=int(m["N"]) if "N" in m.groupdict() else None,
+                any_consequence=phrasing.any_consequence,
+                source={"section": SECTION, "quote": sentence},
+            )
+        )
+    return None

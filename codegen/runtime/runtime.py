@@ -1,0 +1,431 @@
+# Source of runware_contract/runtime.py (copied by `python -m codegen generate`).
+"""The contract runtime: one interpreter for every field constraint and cross-field rule.
+
+Each model module ships its parameter and rule tables as plain data; ``Contract``
+compiles them once into per-object scopes and checks raw JSON tasks against
+them, reporting every violation (not only the first) in Runware's error shape.
+The typed models call the same ``Contract`` from a validator, so each rule has
+exactly one implementation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .rule_kinds import KINDS, Bound, RuleCheck, UnknownRuleKind, kind_of, resolve_positions
+from .values import ARTICLE as _ARTICLE
+from .values import JSON_TYPES as _JSON_TYPES
+from .values import MISSING as _MISSING
+from .values import RunwareError, Violation, json_type, provided
+from .values import fmt as _fmt
+from .values import key as _key
+
+__all__ = [
+    "Contract",
+    "Example",
+    "RunwareError",
+    "Violation",
+    "json_type",
+    "price_of",
+    "provided",
+    "resolve_positions",
+]
+
+
+# ── compiled field checks ───────────────────────────────────────────────────
+
+
+@dataclass(slots=True)
+class _Field:
+    name: str
+    types: frozenset[str]
+    codes: Mapping[str, str]
+    documentation: str | None
+    const: Any = _MISSING
+    enum: frozenset[tuple[str, Any]] | None = None
+    enum_text: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    multiple_of: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    pattern: re.Pattern[str] | None = None
+    format_text: str = ""
+    item: _Field | None = None
+    scope: _Scope | None = None  # for objects and arrays of objects
+
+    def fail(self, out: list[Violation], constraint: str, where: str, message: str) -> None:
+        out.append(
+            Violation(self.codes[constraint], message, where, constraint, self.documentation)
+        )
+
+    def check(self, value: Any, where: str, out: list[Violation]) -> None:
+        kind = _JSON_TYPES.get(type(value)) or json_type(value)
+        if kind not in self.types and not (kind == "integer" and "number" in self.types):
+            wanted = " or ".join(_ARTICLE.get(t, t) for t in sorted(self.types))
+            self.fail(
+                out, "type", where, f"{where} must be {wanted}, not {_ARTICLE.get(kind, kind)}."
+            )
+            return
+        if kind == "number" and not math.isfinite(value):
+            self.fail(out, "type", where, f"{where} must be a finite number.")
+            return
+        identity = ("number" if kind == "integer" else kind, value)  # as _key(value)
+        if self.const is not _MISSING and identity != _key(self.const):
+            self.fail(
+                out, "const", where, f"{where} must be {_fmt(self.const)}, not {_fmt(value)}."
+            )
+            return
+        if self.enum is not None and identity not in self.enum:
+            self.fail(
+                out, "enum", where, f"{where} must be one of {self.enum_text}; got {_fmt(value)}."
+            )
+            return
+        if kind == "string":
+            self._check_string(value, where, out)
+        elif kind in ("integer", "number"):
+            self._check_number(value, where, out)
+        elif kind == "array":
+            self._check_array(value, where, out)
+        elif kind == "object" and self.scope is not None:
+            self.scope.check(value, where + ".", out)
+
+    def _check_string(self, value: str, where: str, out: list[Violation]) -> None:
+        if self.min_length is not None and len(value) < self.min_length:
+            self.fail(
+                out,
+                "minLength",
+                where,
+                f"{where} must be at least {self.min_length} characters long; got {len(value)}.",
+            )
+        if self.max_length is not None and len(value) > self.max_length:
+            self.fail(
+                out,
+                "maxLength",
+                where,
+                f"{where} must be at most {self.max_length} characters long; got {len(value)}.",
+            )
+        if self.pattern is not None and self.pattern.fullmatch(value) is None:
+            self.fail(out, "format", where, f"{where} must be {self.format_text}.")
+
+    def _check_number(self, value: float, where: str, out: list[Violation]) -> None:
+        if self.minimum is not None and value < self.minimum:
+            self.fail(
+                out,
+                "minimum",
+                where,
+                f"{where} must be at least {_num(self.minimum)}; got {value}.",
+            )
+        if self.maximum is not None and value > self.maximum:
+            self.fail(
+                out, "maximum", where, f"{where} must be at most {_num(self.maximum)}; got {value}."
+            )
+        step = self.multiple_of
+        if step is not None and not _on_step(value, step):
+            self.fail(
+                out,
+                "multipleOf",
+                where,
+                f"{where} must be a multiple of {_num(step)}; got {value}.",
+            )
+
+    def _check_array(self, value: list[Any], where: str, out: list[Violation]) -> None:
+        if self.min_items is not None and len(value) < self.min_items:
+            self.fail(
+                out,
+                "minItems",
+                where,
+                f"{where} must have at least {self.min_items} items; got {len(value)}.",
+            )
+        if self.max_items is not None and len(value) > self.max_items:
+            self.fail(
+                out,
+                "maxItems",
+                where,
+                f"{where} must have at most {self.max_items} items; got {len(value)}.",
+            )
+        item = self.item
+        if item is not None:
+            for index, element in enumerate(value):
+                item.check(element, f"{where}.{index}", out)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _on_step(value: float, step: float) -> bool:
+    if isinstance(value, int) and float(step).is_integer():
+        return value % int(step) == 0
+    quotient = value / step
+    return math.isclose(quotient, round(quotient), rel_tol=0, abs_tol=1e-9)
+
+
+# ── scopes and rules ────────────────────────────────────────────────────────
+
+
+@dataclass(slots=True)
+class _Scope:
+    """An object (the task root, a nested object, or each item of an object array)."""
+
+    fields: dict[str, _Field]
+    required: tuple[str, ...]
+    unknown_code: str
+    missing_code: str
+    task_label: str
+    rules: list[RuleCheck] = field(default_factory=list)
+    defaults: list[tuple[str, Any]] = field(default_factory=list)  # (name, scalar default)
+    nested: list[str] = field(default_factory=list)  # fields holding objects or object arrays
+
+    def check(self, obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        fields = self.fields
+        for key, value in obj.items():
+            f = fields.get(key)
+            if f is None:
+                out.append(
+                    Violation(
+                        self.unknown_code,
+                        f"Unsupported parameter '{prefix}{key}': "
+                        f"{self.task_label} does not accept it.",
+                        f"{prefix}{key}",
+                        "unknown",
+                    )
+                )
+            elif value is None:
+                f.fail(out, "type", prefix + key, f"{prefix}{key} must not be null.")
+            else:
+                f.check(value, prefix + key, out)
+        for name in self.required:
+            if name not in obj:
+                f = fields[name]
+                out.append(
+                    Violation(
+                        self.missing_code,
+                        f"Missing required parameter '{prefix}{name}'.",
+                        prefix + name,
+                        "required",
+                        f.documentation,
+                    )
+                )
+        for rule in self.rules:
+            rule(obj, prefix, out)
+
+
+# ── the contract ────────────────────────────────────────────────────────────
+
+
+class Contract:
+    """The compiled tables of one task (a model's request, or a platform task)."""
+
+    def __init__(
+        self,
+        *,
+        task_label: str,
+        docs: str,
+        parameters: Sequence[Mapping[str, Any]],
+        rules: Sequence[Mapping[str, Any]] = (),
+        formats: Mapping[str, tuple[str, str]],
+        constraint_codes: Mapping[str, str],
+        rule_codes: Mapping[str, Mapping[str, str]],
+        dimensions: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.task_label = task_label
+        self.docs = docs
+        self.parameters = {p["path"]: p for p in parameters}
+        self.rules = tuple(rules)
+        self.rule_codes = rule_codes
+        self.dimensions = dimensions or {}
+        self.defaults = {p["path"]: p["default"] for p in parameters if "default" in p}
+        self._formats = {name: (re.compile(rx), text) for name, (rx, text) in formats.items()}
+        self._codes = constraint_codes
+        self.scopes: dict[str, _Scope] = {}
+        self.root = self._scope("")
+        unknown = sorted(set(rule_codes) - set(KINDS))
+        if unknown:
+            raise UnknownRuleKind(f"rule codes name kinds this runtime lacks: {', '.join(unknown)}")
+        # Each rule compiles through its kind (an unknown kind raises UnknownRuleKind).
+        self._bound = [(kind_of(rule), Bound(self, rule)) for rule in self.rules]
+        for kind, bound in self._bound:
+            check = kind.compile(bound)
+            if check is not None:
+                self.scopes[bound.scope].rules.append(check)
+
+    def _doc(self, p: Mapping[str, Any]) -> str | None:
+        anchor = p.get("anchor")
+        return f"{self.docs}#{anchor}" if anchor else None
+
+    def _scope(self, path: str) -> _Scope:
+        prefix = f"{path}." if path else ""
+        kids = [
+            p
+            for p in self.parameters.values()
+            if p["path"].startswith(prefix) and "." not in p["path"][len(prefix) :]
+        ]
+        scope = _Scope(
+            fields={},
+            required=tuple(p["path"][len(prefix) :] for p in kids if p.get("required")),
+            unknown_code=self._codes["unknown"],
+            missing_code=self._codes["required"],
+            task_label=self.task_label,
+        )
+        self.scopes[path] = scope
+        for p in kids:
+            name = p["path"][len(prefix) :]
+            f = scope.fields[name] = self._field(p)
+            if "default" in p:
+                scope.defaults.append((name, p["default"]))
+            if f.scope is not None or (f.item is not None and f.item.scope is not None):
+                scope.nested.append(name)
+        return scope
+
+    def _field(self, p: Mapping[str, Any]) -> _Field:
+        codes = {**self._codes, **p.get("codes", {})}
+        f = _Field(
+            name=p["path"], types=frozenset(p["types"]), codes=codes, documentation=self._doc(p)
+        )
+        if "const" in p:
+            f.const = p["const"]
+        if "enum" in p:
+            f.enum = frozenset(_key(v) for v in p["enum"])
+            f.enum_text = ", ".join(_fmt(v) for v in p["enum"])
+        for attr, key in (
+            ("minimum", "minimum"),
+            ("maximum", "maximum"),
+            ("multiple_of", "multipleOf"),
+            ("min_length", "minLength"),
+            ("max_length", "maxLength"),
+            ("min_items", "minItems"),
+            ("max_items", "maxItems"),
+        ):
+            if key in p:
+                setattr(f, attr, p[key])
+        if "format" in p:
+            f.pattern, f.format_text = self._formats[p["format"]]
+        items = p.get("items")
+        if items is not None:
+            item = _Field(
+                name=p["path"],
+                types=frozenset([items["type"]]),
+                codes=codes,
+                documentation=f.documentation,
+            )
+            if "format" in items:
+                item.pattern, item.format_text = self._formats[items["format"]]
+            if items["type"] == "object":
+                item.scope = self._scope(p["path"])
+            f.item = item
+        elif p["types"] == ["object"]:
+            f.scope = self._scope(p["path"])
+        return f
+
+    # public API
+
+    def violations(self, task: Any) -> list[Violation]:
+        """Every violation of ``task`` (a parsed JSON object), in document order."""
+        out: list[Violation] = []
+        if not isinstance(task, dict):
+            out.append(
+                Violation(
+                    self._codes["type"],
+                    f"A task must be a JSON object, not {_ARTICLE.get(json_type(task), 'that')}.",
+                    "",
+                    "type",
+                )
+            )
+            return out
+        self.root.check(task, "", out)
+        return out
+
+    def validate(self, task: Any) -> list[RunwareError]:
+        """``violations`` shaped as Runware errors carrying the task's taskType and taskUUID."""
+        return [v.as_error(task) for v in self.violations(task)]
+
+    def with_defaults(self, task: Mapping[str, Any]) -> dict[str, Any]:
+        """A valid task with every default filled in (conditional ones too).
+
+        The input is not changed. Objects the defaults are added to are copied; other
+        values (strings, arrays of strings) are shared with the input."""
+        result = self._filled(task, "")
+        for kind, bound in self._bound:
+            kind.fill_default(bound, task, result)
+        return result
+
+    def _filled(self, obj: Mapping[str, Any], path: str) -> dict[str, Any]:
+        """A copy of ``obj`` with its scope's defaults, recursing into nested objects."""
+        scope = self.scopes[path]
+        result = dict(obj)
+        for name, default in scope.defaults:
+            if name not in result:
+                result[name] = default  # scalars only (the spec format says so)
+        for name in scope.nested:
+            value = result.get(name)
+            full = f"{path}.{name}" if path else name
+            if isinstance(value, dict):
+                result[name] = self._filled(value, full)
+            elif isinstance(value, list):
+                result[name] = [self._filled(e, full) if isinstance(e, dict) else e for e in value]
+        return result
+
+
+# ── examples and pricing ────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Example:
+    """A documented example: its request and the response the docs show for it."""
+
+    name: str
+    title: str
+    kind: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+
+
+def resolution_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None) -> str:
+    """The resolution label of a task's width x height (the only one when the task gives none)."""
+    rows = list(dimensions["rows"]) if dimensions else []
+    if dimensions:
+        first, second = dimensions["params"]
+        size = (task.get(first), task.get(second))
+        for row in rows:
+            if (row["width"], row["height"]) == size:
+                return str(row["resolution"])
+    resolutions = {str(row["resolution"]) for row in rows}
+    if len(resolutions) == 1:
+        return resolutions.pop()
+    raise ValueError("the task's resolution cannot be told from its width and height")
+
+
+def _units(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Any:
+    """How many units one result costs: the parameter the pricing unit counts (platform
+    pricingUnits), or one per result when the unit counts none."""
+    counted = pricing.get("unitParameter")
+    if counted is None:
+        return 1
+    if counted not in task:
+        raise ValueError(f"the price is per {pricing['unit']}: the task needs {counted}")
+    return task[counted]
+
+
+def price_of(
+    task: Mapping[str, Any],
+    pricing: Mapping[str, Any],
+    dimensions: Mapping[str, Any] | None,
+    *,
+    audio: bool | None = None,
+) -> float:
+    """Cost in USD of one result of ``task`` (defaults already applied), exact to the cent's
+    fraction: computed in decimal so 0.112 x 10 is 1.12, not 1.1199999999999999."""
+    with_audio = bool(pricing["audioDefault"]) if audio is None else audio
+    resolution = resolution_of(task, dimensions)
+    for rate in pricing["rates"]:
+        if rate["resolution"] == resolution and rate["audio"] == with_audio:
+            return float(Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing)))
+    raise ValueError(f"no price for {resolution} with audio={with_audio}")

@@ -1,0 +1,351 @@
+"""What each rule kind means to the code generator, keyed by the runtime's ``KINDS``.
+
+``codegen/runtime/rule_kinds.py`` is the registry: one class per kind with its spec keys,
+its check, its repair and its breaker; it ships in the generated package. This module
+adds, per kind, what only codegen needs, in one class each: extra meta-schema for its
+rules, its JSON Schema encoding (or the explicit ``INEXPRESSIBLE``), how a docs sentence
+of one of its phrasings becomes a rule, and the spec checks only it has. A test proves
+both registries name the same kinds. The spec's keys become a rule's ``args`` here
+(``rule_args``), in the plain form the rule tables carry and the runtime compiles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from ..runtime.rule_kinds import KINDS as RUNTIME_KINDS
+
+if TYPE_CHECKING:
+    from .model import Dimensions, ModelSpec, Parameter, Rule
+
+Schema = dict[str, Any]
+Args = Mapping[str, Any]
+
+# Every spec key a rule kind may take, in the order rule tables list them.
+KEY_ORDER = (
+    "params",
+    "when",
+    "then",
+    "forbid",
+    "target",
+    "maxItems",
+    "field",
+    "positions",
+    "automatic",
+    "in",
+    "pattern",
+    "param",
+    "allowed",
+    "default",
+)
+COMMON_KEYS = ("id", "kind", "message", "source", "notes")
+
+
+def _clause_args(data: Mapping[str, Any]) -> dict[str, Any]:
+    ((mode, items),) = data.items()
+    conditions = [{"path": c} if isinstance(c, str) else dict(c) for c in items]
+    return {"mode": mode, "conditions": conditions}
+
+
+_KEY_FORMS: dict[str, Any] = {
+    "params": lambda ops: [list(op) if isinstance(op, list) else [op] for op in ops],
+    "when": _clause_args,
+    "then": _clause_args,
+    "positions": lambda v: {k: list(vs) for k, vs in v.items()},
+    "automatic": lambda v: {str(k): list(v[k]) for k in sorted(v, key=int)},
+}
+
+
+def rule_args(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A spec rule's kind-specific keys (plain YAML data) in table form, in ``KEY_ORDER``:
+    operands as lists, clauses as ``{mode, conditions}``, automatic counts as strings."""
+    args: dict[str, Any] = {}
+    for key in KEY_ORDER:
+        if key in data:
+            form = _KEY_FORMS.get(key)
+            value = data[key]
+            args[key] = form(value) if form else (list(value) if isinstance(value, list) else value)
+    return args
+
+
+# ── what encodings and readers are given ────────────────────────────────────
+
+
+class SchemaParts(Protocol):
+    """The JSON Schema builder's pieces a kind's encoding is made of."""
+
+    dimensions: Dimensions | None
+
+    def provided(self, path: str) -> Schema: ...
+    def clause(self, clause: Args, scope: str) -> Schema: ...
+    def any_provided(self, paths: Sequence[str], scope: str) -> Schema: ...
+    def nest(self, path: str, leaf: Schema, *, require: bool = False) -> Schema: ...
+    def relative(self, path: str, scope: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A docs sentence one of a kind's phrasings matched: the paths of its condition
+    (before "is provided") and of its consequence, as written and split at ``/``."""
+
+    text: str
+    condition: list[str]
+    consequence: list[str]
+    operands: list[str | list[str]]  # consequence captures, ``a/b`` kept as a group
+    number: int | None
+    any_consequence: bool
+    source: dict[str, str]
+
+
+def slug(path: str) -> str:
+    last = path.rsplit(".", 1)[-1]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", last).lower()
+
+
+def rule_id(*parts: Sequence[str] | str) -> str:
+    words: list[str] = []
+    for part in parts:
+        words.append(part if isinstance(part, str) else "-".join(slug(p) for p in part))
+    return "-".join(words)
+
+
+def words(paths: Sequence[str], joiner: str) -> str:
+    return f" {joiner} ".join(paths)
+
+
+def split_paths(value: str) -> list[str]:
+    return [part.strip() for part in value.split("/") if part.strip()]
+
+
+Issue = tuple[str, str]  # (spec key the problem is at, message)
+
+
+class KindCodegen:
+    """Codegen's half of one rule kind. ``expressible = False`` says JSON Schema cannot
+    state the rule; the schema then names it in ``$comment`` instead."""
+
+    name: ClassVar[str]
+    expressible: ClassVar[bool] = True
+    meta: ClassVar[Schema] = {}  # more meta-schema for a rule of this kind
+    reads_sentences: ClassVar[bool] = False  # whether docs phrasings of it become rules
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        raise NotImplementedError
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check(
+        self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
+    ) -> Iterator[Issue]:
+        """Spec checks only this kind has (shared keys are checked in checks.py)."""
+        return iter(())
+
+
+class ExactlyOne(KindCodegen):
+    name = "exactlyOne"
+    reads_sentences = True
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        return {"oneOf": [s.any_provided(op, scope) for op in args["params"]]}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        ops = sentence.operands
+        flat = [o if isinstance(o, str) else "/".join(o) for o in ops]
+        names = [o if isinstance(o, str) else " and ".join(o) for o in ops]
+        return {
+            "id": rule_id(split_paths(flat[0]), "or", split_paths(flat[1])),
+            "kind": self.name,
+            "params": ops,
+            "message": f"Give exactly one of {words(names, 'or')}.",
+            "source": sentence.source,
+        }
+
+
+class Requires(KindCodegen):
+    name = "requires"
+    reads_sentences = True
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        then = s.clause(args["then"], scope)
+        return {"if": s.clause(args["when"], scope), "then": then}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        cond, cons = sentence.condition, sentence.consequence
+        clause = "anyOf" if sentence.any_consequence else "allOf"
+        return {
+            "id": rule_id(cond, "require", cons),
+            "kind": self.name,
+            "when": {"anyOf": cond},
+            "then": {clause: cons},
+            "message": f"{words(cond, 'or')} needs "
+            f"{words(cons, 'or' if clause == 'anyOf' else 'and')}.",
+            "source": sentence.source,
+        }
+
+
+class Forbids(KindCodegen):
+    name = "forbids"
+    reads_sentences = True
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        return {
+            "if": s.clause(args["when"], scope),
+            "then": {"not": s.any_provided(args["forbid"], scope)},
+        }
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        cond, cons = sentence.condition, sentence.consequence
+        return {
+            "id": rule_id(cond, "forbid", cons),
+            "kind": self.name,
+            "when": {"anyOf": cond},
+            "forbid": cons,
+            "message": f"{words(cons, 'and')} cannot be used with {words(cond, 'or')}.",
+            "source": sentence.source,
+        }
+
+
+class LimitItems(KindCodegen):
+    name = "limitItems"
+    reads_sentences = True
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        limit = s.nest(s.relative(args["target"], scope), {"maxItems": args["maxItems"]})
+        return {"if": s.clause(args["when"], scope), "then": limit}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        cond, target, limit = sentence.condition, sentence.consequence[-1], sentence.number
+        return {
+            "id": rule_id([target], "limit-with", cond),
+            "kind": self.name,
+            "when": {"anyOf": cond},
+            "target": target,
+            "maxItems": limit,
+            "message": f"With {words(cond, 'or')}, {target} takes at most {limit} items.",
+            "source": sentence.source,
+        }
+
+
+class Together(KindCodegen):
+    name = "together"
+    reads_sentences = True
+    meta: ClassVar[Schema] = {"properties": {"params": {"items": {"$ref": "#/$defs/path"}}}}
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        names = [s.relative(p[0], scope) for p in args["params"]]
+        if all("." not in n for n in names):
+            return {"dependentRequired": {n: [m for m in names if m != n] for n in names}}
+        every = {"allOf": [s.provided(n) for n in names]}
+        return {"anyOf": [every, {"not": s.any_provided(names, "")}]}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        both = sentence.condition + sentence.consequence
+        return {
+            "id": rule_id(both, "together"),
+            "kind": self.name,
+            "params": both,
+            "message": f"{words(both, 'and')} must be given together.",
+            "source": sentence.source,
+        }
+
+
+class DimensionsKind(KindCodegen):
+    """Read from the page's dimension table (docs/facts.py), not from a sentence."""
+
+    name = "dimensions"
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        assert s.dimensions is not None  # check() requires the table
+        w, h = s.dimensions.params
+        pairs = [
+            {"properties": {w: {"const": r.width}, h: {"const": r.height}}, "required": [w, h]}
+            for r in s.dimensions.rows
+        ]
+        return {"if": s.any_provided((w, h), scope), "then": {"anyOf": pairs}}
+
+    def check(
+        self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
+    ) -> Iterator[Issue]:
+        if model.dimensions is None:
+            yield "kind", f"rule {rule.id!r} needs the model's dimensions table"
+
+
+class FramePositions(KindCodegen):
+    name = "framePositions"
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        field = args["field"]
+        target = s.relative(args["target"], scope)
+
+        def at(position: str) -> Schema:
+            values = list(args["positions"][position])
+            return {"required": [field], "properties": {field: {"enum": values}}}
+
+        # Explicit positions may not repeat; items without the field fill free positions.
+        checks: list[Schema] = [
+            s.nest(target, {"contains": at(pos), "minContains": 0, "maxContains": 1})
+            for pos in args["positions"]
+        ]
+        return {"allOf": checks}
+
+    def check(
+        self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
+    ) -> Iterator[Issue]:
+        names = set(rule.args["positions"])
+        for count, positions in rule.args["automatic"].items():
+            unknown = [p for p in positions if p not in names]
+            if unknown:
+                yield "automatic", f"rule {rule.id!r}: unknown position {unknown[0]!r}"
+            if len(positions) != int(count):
+                yield "automatic", f"rule {rule.id!r}: {count} images need {count} positions"
+
+
+class PromptReferences(KindCodegen):
+    name = "promptReferences"
+    expressible = False  # "every number in this text is at most the array's length"
+
+
+class ValueWhen(KindCodegen):
+    name = "valueWhen"
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        allowed = s.nest(s.relative(args["param"], scope), {"enum": list(args["allowed"])})
+        return {"if": s.clause(args["when"], scope), "then": allowed}
+
+
+class DefaultWhen(KindCodegen):
+    name = "defaultWhen"
+    expressible = False  # not a check: a conditional default
+
+
+CODEGEN_KINDS: dict[str, KindCodegen] = {
+    kind.name: kind
+    for kind in (
+        ExactlyOne(),
+        Requires(),
+        Forbids(),
+        LimitItems(),
+        Together(),
+        DimensionsKind(),
+        FramePositions(),
+        PromptReferences(),
+        ValueWhen(),
+        DefaultWhen(),
+    )
+}
+
+
+def rule_meta_schema() -> list[Schema]:
+    """The meta-schema's per-kind clauses: each kind takes its own keys and no others."""
+    clauses: list[Schema] = []
+    for name, kind in RUNTIME_KINDS.items():
+        then: Schema = {"propertyNames": {"enum": [*COMMON_KEYS, *kind.keys]}}
+        if kind.keys:
+            then = {"required": list(kind.keys), **then}
+        then.update(CODEGEN_KINDS[name].meta)
+        clauses.append({"if": {"properties": {"kind": {"const": name}}}, "then": then})
+    return clauses
