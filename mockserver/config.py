@@ -29,6 +29,7 @@ class MockConfig:
     store: str = "memory"
     max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
     max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
+    max_image_pixels: int = 8192 * 8192  # imageUpload refuses larger images (header size)
     session_buffer_max: int = 1000  # WebSocket frames kept per detached session
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     # hardening: limits on what one client can hold, and who may be reached or administer

@@ -25,7 +25,7 @@ from runware_contract.runtime import RunwareError, resolve_positions
 
 from .config import MockConfig
 from .ids import IdSource
-from .media import probe_image_size
+from .image_size import image_size
 from .replay import ExampleIndex
 from .scenarios import Scenarios
 from .security import signed_url
@@ -135,7 +135,7 @@ class Engine:
             elif task_type == "getResponse":
                 self.poll(task, ctx, reply)
             elif task_type == "imageUpload":
-                reply.data.append(self.upload(task, ctx))
+                self.upload(task, ctx, reply)
             else:
                 self.accept(task, ctx, reply)
         return reply
@@ -299,7 +299,7 @@ class Engine:
         if upload is not None:
             return upload.size
         data, _ = decode_image(reference)
-        return probe_image_size(data) if data else None
+        return image_size(data) if data else None
 
     # ── polling ─────────────────────────────────────────────────────────────
 
@@ -345,27 +345,37 @@ class Engine:
 
     # ── uploads ─────────────────────────────────────────────────────────────
 
-    def upload(self, task: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    def upload(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now)
         reference = task["image"]
         existing = self.store.get_image(reference)
         data, content_type = decode_image(reference)
+        size = image_size(data) if data else (existing.size if existing else None)
+        cap = self.config.max_image_pixels
+        if size is not None and size[0] * size[1] > cap:
+            message = f"The image is {size[0]}x{size[1]} pixels; at most {cap} pixels are accepted."
+            reply.errors.append(
+                error("maxImagePixelsExceeded", message, parameter="image", task=task)
+            )
+            return
         record = ImageRecord(
             image_uuid=image_uuid,
             data=data if data is not None else (existing.data if existing else None),
             content_type=content_type or (existing.content_type if existing else None),
-            size=(probe_image_size(data) if data else (existing.size if existing else None)),
+            size=size,
             source_url=reference if reference.startswith(("http://", "https://")) else None,
         )
         self.store.add_image(record)
         url = record.source_url if record.data is None and record.source_url else None
-        return {
-            "taskType": "imageUpload",
-            "taskUUID": task["taskUUID"],
-            "imageUUID": image_uuid,
-            "imageURL": url
-            or signed_url(self.config.media_secret, ctx.base_url, "image", image_uuid),
-        }
+        reply.data.append(
+            {
+                "taskType": "imageUpload",
+                "taskUUID": task["taskUUID"],
+                "imageUUID": image_uuid,
+                "imageURL": url
+                or signed_url(self.config.media_secret, ctx.base_url, "image", image_uuid),
+            }
+        )
 
 
 def decode_image(reference: str) -> tuple[bytes | None, str | None]:

@@ -1,4 +1,4 @@
-"""Real, playable video files (PyAV), small and cached, and image size probing."""
+"""Real, playable video files (PyAV), small and cached."""
 
 from __future__ import annotations
 
@@ -73,17 +73,3 @@ class VideoCache:
                 while len(self._files) > self.capacity:
                     self._files.popitem(last=False)
             return data
-
-
-def probe_image_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height of an encoded image (PNG, JPEG, WebP, GIF...), or None."""
-    try:
-        with av.open(io.BytesIO(data), "r") as container:
-            stream = container.streams.video[0]
-            width, height = stream.codec_context.width, stream.codec_context.height
-            if not width or not height:
-                frame = next(container.decode(stream))
-                width, height = frame.width, frame.height
-            return (int(width), int(height)) if width and height else None
-    except (av.error.FFmpegError, IndexError, StopIteration, ValueError, OSError):
-        return None
