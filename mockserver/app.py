@@ -30,10 +30,10 @@ from runware_contract.runtime import RunwareError
 
 from .config import MockConfig
 from .delivery import Deliverer
-from .engine import Engine, Reply, RequestContext, dumps, error
+from .engine import Engine, Reply, RequestContext, dumps, error, status_of
 from .journal import Journal
 from .limits import FrameRate
-from .media import CONTENT_TYPES, VideoCache
+from .media import CONTENT_TYPES, RenderBusy, VideoFiles
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
 from .security import redact_logs, signature_valid
@@ -147,7 +147,7 @@ class MockServer:
         self.journal = Journal(self.config.journal_size)
         self.engine = Engine(self.config, self.store, self.scenarios)
         self.scheduler = Scheduler(self.config.clock)
-        self.videos = VideoCache()
+        self.videos = VideoFiles(self.config.video_cache_bytes, self.config.render_queue)
         self.deliverer: Deliverer | None = None
         self._scenario_ids = 0
         self.engine.on_accept.append(self._schedule)
@@ -195,6 +195,7 @@ class MockServer:
             sweeper.cancel()
             await self.scheduler.stop()
             await self.deliverer.close()
+            self.videos.close()
             self.store.close()
 
     async def _sweep(self) -> None:
@@ -243,8 +244,9 @@ class MockServer:
             video = self.store.get_video(video_uuid)
             if video is None:
                 raise LookupError(f"video {video_uuid} was forgotten before its upload")
-            return await asyncio.to_thread(
-                self.videos.get, video.container, video.width, video.height, video.seconds
+            # A background upload waits its turn rather than failing.
+            return await self.videos.get(
+                video.container, video.width, video.height, video.seconds, wait=True
             )
 
         return content
@@ -621,9 +623,16 @@ class MockServer:
             )
         if {"mp4": "MP4", "webm": "WEBM", "mov": "MOV"}[match["ext"]] != video.container:
             return _not_found("No such video in that format.")
-        data = await asyncio.to_thread(
-            self.videos.get, video.container, video.width, video.height, video.seconds
-        )
+        try:
+            data = await self.videos.get(video.container, video.width, video.height, video.seconds)
+        except RenderBusy as busy:
+            code = "renderQueueFull"
+            message = f"Too many videos are being rendered; retry after {busy.retry_after} s."
+            return JSONResponse(
+                {"errors": [error(code, message)]},
+                status_code=status_of(code),
+                headers={"Retry-After": str(busy.retry_after)},
+            )
         return Response(
             data if request.method == "GET" else b"",
             media_type=CONTENT_TYPES[video.container],

@@ -66,6 +66,13 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "imageUpload refuses images of more pixels, read from the header "
         "(maxImagePixelsExceeded; default 67108864, 8192x8192)",
     ),
+    (
+        "--video-cache-bytes",
+        int,
+        "video_cache_bytes",
+        "N",
+        "rendered video files kept in memory, least recently used out first (default 64 MiB)",
+    ),
 )
 
 

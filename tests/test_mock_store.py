@@ -20,7 +20,6 @@ import pytest
 from websockets.sync.client import connect
 
 from mockserver.journal import Journal
-from mockserver.media import VideoCache
 from mockserver.store import (
     ImageRecord,
     Limits,
@@ -162,13 +161,6 @@ def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
         )
         held.append(len(weighed))
     assert held == [1, 2, 2, 1, 1, 2]  # an oversized newest request is kept alone
-    cache = VideoCache(capacity=2)
-    for seconds in (1, 2, 3):
-        cache.get("MP4", 64, 64, seconds)
-    assert len(cache._files) == 2
-    with pytest.raises(KeyError):
-        cache.get("AVI", 64, 64, 1)  # no such container: the render fails
-    assert cache._rendering == {}
 
 
 def test_memory_store_keeps_no_more_than_max_tasks_on_the_hot_path() -> None:
