@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .security import key_matches
+from .security import key_matches, owner_tag
 
 
 @dataclass
@@ -47,6 +47,10 @@ class MockConfig:
         if not key:
             return False
         return not self.api_keys or key_matches(key, self.api_keys)
+
+    def owner_of(self, key: str) -> str:
+        """The owner tag of ``key``'s records (see ``security.owner_tag``)."""
+        return owner_tag(self.media_secret, key)
 
     def admin_key_is_valid(self, key: str | None) -> bool:
         if self.admin_key is None:
