@@ -8,6 +8,7 @@ and keep answering everyone else meanwhile.
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import struct
 import threading
@@ -15,6 +16,10 @@ import time
 import uuid
 import zlib
 from typing import Any
+
+import httpx
+
+from runware_contract import klingai_video_3_0_pro as kling
 
 from .harness import Effect, Watch, mock_process, report, statuses
 
@@ -77,3 +82,32 @@ def test_four_png_bombs_in_one_image_upload_neither_stall_nor_bloat_the_server()
     assert codes == [400], body
     assert [e["code"] for e in errors] == ["maxImagePixelsExceeded"] * 4, body
     assert {e["parameter"] for e in errors} == {"image"}
+
+
+def test_a_png_bomb_as_an_image_to_video_frame_is_sized_from_its_header() -> None:
+    """The first frame sets the output size (closest aspect): read from the header at once."""
+    task = copy.deepcopy(kling.EXAMPLES[2].request)  # image-to-video, no width/height
+    task["taskUUID"] = str(uuid.uuid4())
+    task["inputs"]["frameImages"][0]["image"] = base64.b64encode(png_bomb()).decode()
+    with mock_process("--job-seconds", "0.1") as proc:
+        with Watch(proc) as watch:
+            started = time.perf_counter()
+            accepted = proc.client.post("/v1", json=[task], timeout=120)
+            seconds = time.perf_counter() - started
+            time.sleep(0.5)
+        poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+        (item,) = proc.client.post("/v1", json=poll).json()["data"]
+        served = httpx.get(item["videoURL"])
+    report(
+        Effect.of(
+            "PNG bomb (16000x16000) as an image-to-video frame",
+            watch,
+            statuses=statuses([accepted.status_code]),
+            note=f"accepted in {seconds:.2f} s",
+        )
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert item["status"] == "success" and served.status_code == 200
+    assert served.content[4:8] == b"ftyp"  # an MP4 of the closest size (1:1)
+    assert watch.health_p99_ms < 300, watch.health_p99_ms
+    assert watch.rss_growth_mib < 64, watch.rss_growth_mib
