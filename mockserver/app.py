@@ -30,10 +30,10 @@ from runware_contract.runtime import RunwareError
 
 from .config import MockConfig
 from .delivery import Deliverer
-from .engine import Engine, Reply, RequestContext, dumps, error
+from .engine import Engine, Reply, RequestContext, dumps, error, status_of
 from .journal import Journal
 from .limits import FrameRate
-from .media import CONTENT_TYPES, VideoCache
+from .media import CONTENT_TYPES, RenderBusy, VideoFiles
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
 from .security import redact_logs, signature_valid
@@ -147,7 +147,7 @@ class MockServer:
         self.journal = Journal(self.config.journal_size)
         self.engine = Engine(self.config, self.store, self.scenarios)
         self.scheduler = Scheduler(self.config.clock)
-        self.videos = VideoCache()
+        self.videos = VideoFiles(self.config.video_cache_bytes, self.config.render_queue)
         self.deliverer: Deliverer | None = None
         self._scenario_ids = 0
         self.engine.on_accept.append(self._schedule)
@@ -161,7 +161,7 @@ class MockServer:
                 Route("/health", self.health, methods=["GET"]),
                 Route("/openapi.json", self.openapi, methods=["GET"]),
                 Route("/video/{name}", self.video, methods=["GET", "HEAD"]),
-                Route("/video/{sig}/{name}", self.video, methods=["GET", "HEAD"]),
+                Route("/video/{sig}/{owner}/{name}", self.video, methods=["GET", "HEAD"]),
                 Route("/image/{uuid}", self.image, methods=["GET"]),
                 Route("/image/{sig}/{uuid}", self.image, methods=["GET"]),
                 Route(
@@ -195,6 +195,7 @@ class MockServer:
             sweeper.cancel()
             await self.scheduler.stop()
             await self.deliverer.close()
+            self.videos.close()
             self.store.close()
 
     async def _sweep(self) -> None:
@@ -213,7 +214,7 @@ class MockServer:
             self.scheduler.at(record.due + grace, lambda: self._complete(record))
 
     def _complete(self, record: TaskRecord) -> None:
-        if not self.store.claim_completion(record.task_uuid):
+        if not self.store.claim_completion(record.owner, record.task_uuid):
             return  # gone, or completed already (by another worker, or before a restart)
         results = record.results
         body: dict[str, Any] = (
@@ -229,22 +230,23 @@ class MockServer:
         upload = record.upload_endpoint
         if upload and self.deliverer is not None and record.failure is None:
             for item in results:
-                video = self.store.get_video(item["videoUUID"])
+                video = self.store.get_video(record.owner, item["videoUUID"])
                 if video is not None:
                     self.deliverer.upload(
                         upload,
                         record.task_uuid,
-                        self._video_bytes_of(video.video_uuid),
+                        self._video_bytes_of(record.owner, video.video_uuid),
                         CONTENT_TYPES[video.container],
                     )
 
-    def _video_bytes_of(self, video_uuid: str) -> Any:
+    def _video_bytes_of(self, owner: str, video_uuid: str) -> Any:
         async def content() -> bytes:
-            video = self.store.get_video(video_uuid)
+            video = self.store.get_video(owner, video_uuid)
             if video is None:
                 raise LookupError(f"video {video_uuid} was forgotten before its upload")
-            return await asyncio.to_thread(
-                self.videos.get, video.container, video.width, video.height, video.seconds
+            # A background upload waits its turn rather than failing.
+            return await self.videos.get(
+                video.container, video.width, video.height, video.seconds, wait=True
             )
 
         return content
@@ -588,18 +590,25 @@ class MockServer:
             status_code=401,
         )
 
-    def _media_denied(self, request: Request, kind: str, name: str) -> Response | None:
-        """Media needs a key, or the signature its URL was handed out with."""
+    def _media_owner(self, request: Request, kind: str, name: str) -> str | Response | None:
+        """Whose media the request may see: with the signature its URL was handed out with,
+        the owner the URL names (None: anyone's, for image URLs, whose UUIDs are unique); with
+        a key, that key's own. Otherwise a 401 or 403 to send."""
         signature = request.path_params.get("sig")
-        if signature_valid(self.config.media_secret, kind, name, signature):
-            return None
-        denied = self._denied(request)
-        if denied is not None and signature is not None:
+        owner = request.path_params.get("owner")
+        signed = f"{owner}/{name}" if owner is not None else name
+        if signature is not None:
+            if signature_valid(self.config.media_secret, kind, signed, signature):
+                return owner
             return JSONResponse(
                 {"errors": [error("invalidSignature", "This media URL's signature is wrong.")]},
                 status_code=403,
             )
-        return denied
+        if (denied := self._denied(request)) is not None:
+            return denied
+        key = bearer(request.headers)
+        assert key is not None  # _denied checked it
+        return self.config.owner_of(key)
 
     async def openapi(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
@@ -608,10 +617,11 @@ class MockServer:
         return Response(text, media_type=JSON)
 
     async def video(self, request: Request) -> Response:
-        if denied := self._media_denied(request, "video", request.path_params["name"]):
-            return denied
+        owner = self._media_owner(request, "video", request.path_params["name"])
+        if isinstance(owner, Response):
+            return owner
         match = VIDEO_PATH.fullmatch(request.path_params["name"])
-        video = self.store.get_video(match["uuid"]) if match else None
+        video = self.store.get_video(owner, match["uuid"]) if match and owner else None
         now = self.config.clock()
         if video is None or video.ready_at > now or match is None:
             return _not_found("No such video.")
@@ -621,9 +631,16 @@ class MockServer:
             )
         if {"mp4": "MP4", "webm": "WEBM", "mov": "MOV"}[match["ext"]] != video.container:
             return _not_found("No such video in that format.")
-        data = await asyncio.to_thread(
-            self.videos.get, video.container, video.width, video.height, video.seconds
-        )
+        try:
+            data = await self.videos.get(video.container, video.width, video.height, video.seconds)
+        except RenderBusy as busy:
+            code = "renderQueueFull"
+            message = f"Too many videos are being rendered; retry after {busy.retry_after} s."
+            return JSONResponse(
+                {"errors": [error(code, message)]},
+                status_code=status_of(code),
+                headers={"Retry-After": str(busy.retry_after)},
+            )
         return Response(
             data if request.method == "GET" else b"",
             media_type=CONTENT_TYPES[video.container],
@@ -631,10 +648,12 @@ class MockServer:
         )
 
     async def image(self, request: Request) -> Response:
-        if denied := self._media_denied(request, "image", request.path_params["uuid"]):
-            return denied
         image_uuid = request.path_params["uuid"]
-        record = self.store.get_image(image_uuid) if UUID_PATH.fullmatch(image_uuid) else None
+        owner = self._media_owner(request, "image", image_uuid)
+        if isinstance(owner, Response):
+            return owner
+        valid = UUID_PATH.fullmatch(image_uuid)
+        record = self.store.get_image(image_uuid, owner) if valid else None
         if record is None or record.data is None:
             return _not_found("No such image.")
         return Response(record.data, media_type=record.content_type or "application/octet-stream")

@@ -58,6 +58,21 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "WebSocket frames per second before rateLimitExceeded; twice that closes 1008 "
         "(default 200)",
     ),
+    (
+        "--max-image-pixels",
+        int,
+        "max_image_pixels",
+        "N",
+        "imageUpload refuses images of more pixels, read from the header "
+        "(maxImagePixelsExceeded; default 67108864, 8192x8192)",
+    ),
+    (
+        "--video-cache-bytes",
+        int,
+        "video_cache_bytes",
+        "N",
+        "rendered video files kept in memory, least recently used out first (default 64 MiB)",
+    ),
 )
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .security import key_matches
+from .security import key_matches, owner_tag
 
 
 @dataclass
@@ -29,7 +29,10 @@ class MockConfig:
     store: str = "memory"
     max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
     max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
+    max_image_pixels: int = 8192 * 8192  # imageUpload refuses larger images (header size)
     session_buffer_max: int = 1000  # WebSocket frames kept per detached session
+    video_cache_bytes: int = 64 * 1024 * 1024  # rendered video files kept (LRU)
+    render_queue: int = 4  # video renders waiting beside the one running; more get 503
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     # hardening: limits on what one client can hold, and who may be reached or administer
     body_timeout_seconds: float = 10.0  # a request body must arrive within this (408)
@@ -44,6 +47,10 @@ class MockConfig:
         if not key:
             return False
         return not self.api_keys or key_matches(key, self.api_keys)
+
+    def owner_of(self, key: str) -> str:
+        """The owner tag of ``key``'s records (see ``security.owner_tag``)."""
+        return owner_tag(self.media_secret, key)
 
     def admin_key_is_valid(self, key: str | None) -> bool:
         if self.admin_key is None:

@@ -25,15 +25,16 @@ from runware_contract.runtime import RunwareError, resolve_positions
 
 from .config import MockConfig
 from .ids import IdSource
-from .media import probe_image_size
+from .image_size import image_size
 from .replay import ExampleIndex
 from .scenarios import Scenarios
-from .security import signed_url
+from .security import signature_valid, signed_url
 from .store import ImageRecord, Session, Store, TaskRecord, VideoRecord
 
 PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
 EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
+SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
 
 
 def error(
@@ -66,6 +67,7 @@ class RequestContext:
     base_url: str
     session: Session | None = None
     prefer_example: str | None = None
+    owner: str = ""  # the key's owner tag (set by Engine.handle)
 
 
 @dataclass
@@ -109,7 +111,6 @@ class Engine:
         self.ids = IdSource(config.seed)
         self.examples = ExampleIndex(rc.MODELS)
         self.on_accept: list[Callable[[TaskRecord], None]] = []
-        self._keys = {key: key for key in config.api_keys}
 
     @property
     def now(self) -> float:
@@ -119,6 +120,8 @@ class Engine:
 
     def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
         reply = Reply()
+        # One string object per owner (each request computes a new one): less memory per task.
+        ctx.owner = ctx.owner or sys.intern(self.config.owner_of(ctx.api_key))
         for task in tasks:
             if not isinstance(task, dict):
                 reply.errors.append(error("invalidRequestBody", "Each task must be a JSON object."))
@@ -135,7 +138,7 @@ class Engine:
             elif task_type == "getResponse":
                 self.poll(task, ctx, reply)
             elif task_type == "imageUpload":
-                reply.data.append(self.upload(task, ctx))
+                self.upload(task, ctx, reply)
             else:
                 self.accept(task, ctx, reply)
         return reply
@@ -157,10 +160,10 @@ class Engine:
         ready_at = now + self.config.job_seconds
         record = TaskRecord(
             task_uuid=task_uuid,
-            # One string object for every record of a validated enum value or configured key
-            # (each request's parse makes new ones): less memory per kept task.
+            # One string object for every record of a validated enum value (each request's
+            # parse makes new ones): less memory per kept task.
             task_type=sys.intern(task["taskType"]),
-            api_key=self._keys.get(ctx.api_key, ctx.api_key),
+            owner=ctx.owner,
             created=now,
             ready_at=ready_at,
             results_json="[]",
@@ -213,7 +216,7 @@ class Engine:
         if example is not None and example.request.get("taskUUID") == record.task_uuid:
             return [{**example.response, "status": "success"}], []  # the documented answer
 
-        width, height = self.output_size(full, module)
+        width, height = self.output_size(full, module, ctx.owner)
         container = sys.intern(full.get("outputFormat", "MP4"))
         seconds = int(full.get("duration", 5))
         ttl = full.get("ttl")
@@ -241,11 +244,13 @@ class Engine:
                 "taskUUID": record.task_uuid,
                 "status": "success",
                 "videoUUID": video_uuid,
+                # The owner is part of the path: two keys' videos may share a videoUUID (a
+                # documented example's), never a file.
                 "videoURL": signed_url(
                     self.config.media_secret,
                     ctx.base_url,
                     "video",
-                    f"{video_uuid}.{EXTENSIONS.get(container, 'mp4')}",
+                    f"{ctx.owner}/{video_uuid}.{EXTENSIONS.get(container, 'mp4')}",
                 ),
                 "seed": self.ids.integer(record.task_uuid, "seed", index),
                 "NSFWContent": False,
@@ -257,7 +262,7 @@ class Engine:
             items.append(item)
         return items, videos
 
-    def output_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int]:
+    def output_size(self, task: dict[str, Any], module: ModuleType, owner: str) -> tuple[int, int]:
         """The task's width x height; for image-to-video, the supported size whose aspect is
         closest to the first frame's (when its size can be read), else the first row."""
         dims = module.tables.DIMENSIONS
@@ -265,14 +270,16 @@ class Engine:
         first_param, second_param = dims["params"] if dims else ("width", "height")
         if isinstance(task.get(first_param), int) and isinstance(task.get(second_param), int):
             return int(task[first_param]), int(task[second_param])
-        size = self.first_frame_size(task, module)
+        size = self.first_frame_size(task, module, owner)
         if size is None:
             return int(rows[0]["width"]), int(rows[0]["height"])
         aspect = math.log(size[0] / size[1])
         best = min(rows, key=lambda r: abs(math.log(r["width"] / r["height"]) - aspect))
         return int(best["width"]), int(best["height"])
 
-    def first_frame_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int] | None:
+    def first_frame_size(
+        self, task: dict[str, Any], module: ModuleType, owner: str
+    ) -> tuple[int, int] | None:
         for rule in module.tables.RULES:
             if rule["kind"] != "framePositions":
                 continue
@@ -285,31 +292,39 @@ class Engine:
             first_name = next(iter(rule["positions"]))
             for item, position in zip(items, positions, strict=True):
                 if position == first_name and isinstance(item, dict):
-                    return self.image_size(item.get("image"))
+                    return self.image_size(item.get("image"), owner)
         return None
 
-    def image_size(self, reference: Any) -> tuple[int, int] | None:
-        """Pixel size of an image reference the mock can see: an uploaded UUID, one of its own
-        image URLs, a data URI or raw base64. Other URLs are not fetched."""
+    def image_size(self, reference: Any, owner: str) -> tuple[int, int] | None:
+        """Pixel size of an image reference the mock can see: the owner's uploaded UUID, one of
+        its own image URLs, a data URI or raw base64. Other URLs are not fetched."""
         if not isinstance(reference, str):
             return None
-        upload = self.store.get_image(reference) or self.store.get_image(
-            reference.rsplit("/", 1)[-1]
-        )
+        upload = self.uploaded(reference, owner)
         if upload is not None:
             return upload.size
         data, _ = decode_image(reference)
-        return probe_image_size(data) if data else None
+        return image_size(data) if data else None
+
+    def uploaded(self, reference: str, owner: str) -> ImageRecord | None:
+        """The upload a reference names: by its UUID (or unsigned URL) if ``owner`` made it; by
+        a signed imageURL of this mock whoever made it (the signature is a capability)."""
+        signed = SIGNED_IMAGE.search(reference)
+        if signed and signature_valid(
+            self.config.media_secret, "image", signed["uuid"], signed["sig"]
+        ):
+            return self.store.get_image(signed["uuid"], None)
+        return self.store.get_image(reference.rsplit("/", 1)[-1], owner)
 
     # ── polling ─────────────────────────────────────────────────────────────
 
     def poll(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
-        record = self.store.get_task(task["taskUUID"])
+        record = self.store.get_task(ctx.owner, task["taskUUID"])
         now = self.now
         if record is not None and record.expires_at <= now:
-            self.store.drop_task(record.task_uuid)
+            self.store.drop_task(ctx.owner, record.task_uuid)
             record = None
-        if record is None or record.api_key != ctx.api_key:
+        if record is None:
             reply.errors.append(
                 error(
                     "taskNotFound",
@@ -345,27 +360,38 @@ class Engine:
 
     # ── uploads ─────────────────────────────────────────────────────────────
 
-    def upload(self, task: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now)
+    def upload(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now, ctx.owner)
         reference = task["image"]
-        existing = self.store.get_image(reference)
+        existing = self.uploaded(reference, ctx.owner)
         data, content_type = decode_image(reference)
+        size = image_size(data) if data else (existing.size if existing else None)
+        cap = self.config.max_image_pixels
+        if size is not None and size[0] * size[1] > cap:
+            message = f"The image is {size[0]}x{size[1]} pixels; at most {cap} pixels are accepted."
+            reply.errors.append(
+                error("maxImagePixelsExceeded", message, parameter="image", task=task)
+            )
+            return
         record = ImageRecord(
             image_uuid=image_uuid,
+            owner=ctx.owner,
             data=data if data is not None else (existing.data if existing else None),
             content_type=content_type or (existing.content_type if existing else None),
-            size=(probe_image_size(data) if data else (existing.size if existing else None)),
+            size=size,
             source_url=reference if reference.startswith(("http://", "https://")) else None,
         )
         self.store.add_image(record)
         url = record.source_url if record.data is None and record.source_url else None
-        return {
-            "taskType": "imageUpload",
-            "taskUUID": task["taskUUID"],
-            "imageUUID": image_uuid,
-            "imageURL": url
-            or signed_url(self.config.media_secret, ctx.base_url, "image", image_uuid),
-        }
+        reply.data.append(
+            {
+                "taskType": "imageUpload",
+                "taskUUID": task["taskUUID"],
+                "imageUUID": image_uuid,
+                "imageURL": url
+                or signed_url(self.config.media_secret, ctx.base_url, "image", image_uuid),
+            }
+        )
 
 
 def decode_image(reference: str) -> tuple[bytes | None, str | None]:

@@ -8,6 +8,9 @@ of their unsigned path under a per-server secret, as a path segment
 download them with a plain GET and no Authorization header, so the signature is the
 capability.
 
+Records (tasks, videos, uploads) are owned by the key that created them, stored as
+``owner_tag``: an HMAC of the key under the same per-store secret, never the key itself.
+
 Keys never reach the logs: uvicorn logs WebSocket frames at debug level (an
 authentication frame carries ``apiKey``), so ``redact_logs`` installs a filter on
 uvicorn's loggers that logs a frame's kind and size only, and masks anything shaped
@@ -43,6 +46,12 @@ def key_matches(key: str | None, keys: Iterable[str]) -> bool:
     for candidate in keys:
         found |= hmac.compare_digest(given, _bytes(candidate))
     return found
+
+
+def owner_tag(secret: bytes, key: str) -> str:
+    """Who owns a record: a keyed hash of its API key, so stores and logs never hold a key.
+    (Domain-separated from media signatures, which use the same secret.)"""
+    return hmac.digest(secret, b"owner\0" + _bytes(key), "sha256")[:16].hex()
 
 
 def sign(secret: bytes, kind: str, name: str) -> str:

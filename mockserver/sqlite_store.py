@@ -1,12 +1,14 @@
 """A ``Store`` in one SQLite file: tasks survive a restart, and worker processes share them.
 
 WAL mode (readers never wait for the writer) with a busy timeout (writers queue instead of
-failing). taskUUID uniqueness is the table's PRIMARY KEY: two processes inserting the same
-taskUUID at once get one row and one ``IntegrityError``, never two tasks. A completion is
-claimed with a conditional UPDATE, so one process (of several, or after a restart) pushes,
-delivers and uploads it. Records are stored as JSON; the columns beside them are what the
-queries select on. Times are the server clock's (the CLI uses the wall clock with this store,
-so they stay meaningful across restarts).
+failing). taskUUID uniqueness is the table's PRIMARY KEY (owner, uuid): two processes
+inserting the same owner's taskUUID at once get one row and one ``IntegrityError``, never two
+tasks. A completion is claimed with a conditional UPDATE, so one process (of several, or
+after a restart) pushes, delivers and uploads it. Records are stored as JSON; the columns
+beside them are what the queries select on. Times are the server clock's (the CLI uses the
+wall clock with this store, so they stay meaningful across restarts). ``PRAGMA user_version``
+is the layout's version: a file of the layout before owners (keyed by taskUUID alone,
+holding API keys) is refused with a message rather than misread.
 """
 
 from __future__ import annotations
@@ -18,33 +20,48 @@ from typing import Any
 
 import orjson
 
-from .store import ImageRecord, Limits, Session, TaskRecord, VideoRecord, sweep_sessions
+from .store import (
+    ImageRecord,
+    Limits,
+    Session,
+    TaskRecord,
+    VideoRecord,
+    merged,
+    sweep_sessions,
+)
 
-SCHEMA = """
+VERSION = 1  # 1: records owned by a key's owner tag
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS tasks (
-    uuid TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    uuid TEXT NOT NULL,
     expires_at REAL NOT NULL,
     wants INTEGER NOT NULL,
     claimed INTEGER NOT NULL DEFAULT 0,
-    record BLOB NOT NULL
+    record BLOB NOT NULL,
+    PRIMARY KEY (owner, uuid)
 );
 CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at);
 CREATE INDEX IF NOT EXISTS tasks_pending ON tasks (uuid) WHERE claimed = 0 AND wants = 1;
 CREATE TABLE IF NOT EXISTS videos (
-    uuid TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    uuid TEXT NOT NULL,
     task_uuid TEXT NOT NULL,
     forget_at REAL NOT NULL,
-    record BLOB NOT NULL
+    record BLOB NOT NULL,
+    PRIMARY KEY (owner, uuid)
 );
 CREATE INDEX IF NOT EXISTS videos_forget ON videos (forget_at);
-CREATE INDEX IF NOT EXISTS videos_task ON videos (task_uuid);
+CREATE INDEX IF NOT EXISTS videos_task ON videos (owner, task_uuid);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS images (
     uuid TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
     bytes INTEGER NOT NULL,
     data BLOB,
     record BLOB NOT NULL
 );
+PRAGMA user_version = {VERSION};
 """
 _TASK_FIELDS = [
     f.name for f in dataclasses.fields(TaskRecord) if f.name not in ("pushed", "results_json")
@@ -65,7 +82,22 @@ class SqliteStore:
         self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across process crashes
+        self._check_layout()
         self._db.executescript(SCHEMA)
+
+    def _check_layout(self) -> None:
+        """ValueError for a file this version cannot read (older or newer layout)."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        tables = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'tasks'").fetchone()
+        if version == 0 and tables is not None:
+            self._db.close()
+            raise ValueError(
+                f"{self.path} was written by an older mock (tasks keyed by taskUUID alone, "
+                "holding API keys); delete it or name another file"
+            )
+        if version > VERSION:
+            self._db.close()
+            raise ValueError(f"{self.path} was written by a newer mock (layout {version})")
 
     def shared_secret(self, name: str, proposed: bytes) -> bytes:
         self._db.execute(
@@ -83,8 +115,14 @@ class SqliteStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute(
-                "INSERT INTO tasks (uuid, expires_at, wants, record) VALUES (?, ?, ?, ?)",
-                (record.task_uuid, record.expires_at, int(record.wants_completion), blob),
+                "INSERT INTO tasks (owner, uuid, expires_at, wants, record) VALUES (?, ?, ?, ?, ?)",
+                (
+                    record.owner,
+                    record.task_uuid,
+                    record.expires_at,
+                    int(record.wants_completion),
+                    blob,
+                ),
             )
         except sqlite3.IntegrityError:
             db.execute("ROLLBACK")
@@ -92,26 +130,34 @@ class SqliteStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        rows = []
+        for new in videos:
+            video = merged(self.get_video(record.owner, new.video_uuid), new)
+            forget = _real(video.forget_at)
+            rows.append(
+                (record.owner, video.video_uuid, record.task_uuid, forget, _video_blob(video))
+            )
         db.executemany(
-            "INSERT OR REPLACE INTO videos (uuid, task_uuid, forget_at, record) "
-            "VALUES (?, ?, ?, ?)",
-            [(v.video_uuid, record.task_uuid, _real(v.forget_at), _video_blob(v)) for v in videos],
+            "INSERT OR REPLACE INTO videos (owner, uuid, task_uuid, forget_at, record) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
         )
         db.execute("COMMIT")
         return True
 
-    def get_task(self, task_uuid: str) -> TaskRecord | None:
+    def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
         row = self._db.execute(
-            "SELECT record, claimed FROM tasks WHERE uuid = ?", (task_uuid,)
+            "SELECT record, claimed FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid)
         ).fetchone()
         return _task(row) if row else None
 
-    def drop_task(self, task_uuid: str) -> None:
-        self._db.execute("DELETE FROM tasks WHERE uuid = ?", (task_uuid,))
+    def drop_task(self, owner: str, task_uuid: str) -> None:
+        self._db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
 
-    def claim_completion(self, task_uuid: str) -> bool:
+    def claim_completion(self, owner: str, task_uuid: str) -> bool:
         cursor = self._db.execute(
-            "UPDATE tasks SET claimed = 1 WHERE uuid = ? AND claimed = 0", (task_uuid,)
+            "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
+            (owner, task_uuid),
         )
         return cursor.rowcount == 1
 
@@ -123,8 +169,10 @@ class SqliteStore:
 
     # ── media ───────────────────────────────────────────────────────────────
 
-    def get_video(self, video_uuid: str) -> VideoRecord | None:
-        row = self._db.execute("SELECT record FROM videos WHERE uuid = ?", (video_uuid,)).fetchone()
+    def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
+        row = self._db.execute(
+            "SELECT record FROM videos WHERE owner = ? AND uuid = ?", (owner, video_uuid)
+        ).fetchone()
         if row is None:
             return None
         fields = orjson.loads(row[0])
@@ -141,20 +189,22 @@ class SqliteStore:
             }
         )
         self._db.execute(
-            "INSERT OR REPLACE INTO images (uuid, bytes, data, record) VALUES (?, ?, ?, ?)",
-            (record.image_uuid, len(record.data or b""), record.data, meta),
+            "INSERT OR REPLACE INTO images (uuid, owner, bytes, data, record) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (record.image_uuid, record.owner, len(record.data or b""), record.data, meta),
         )
 
-    def get_image(self, image_uuid: str) -> ImageRecord | None:
+    def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
         row = self._db.execute(
-            "SELECT data, record FROM images WHERE uuid = ?", (image_uuid,)
+            "SELECT data, record, owner FROM images WHERE uuid = ?", (image_uuid,)
         ).fetchone()
-        if row is None:
+        if row is None or owner not in (None, row[2]):
             return None
         meta = orjson.loads(row[1])
         size = tuple(meta["size"]) if meta["size"] else None
         return ImageRecord(
             image_uuid=meta["image_uuid"],
+            owner=row[2],
             data=row[0],
             content_type=meta["content_type"],
             size=(size[0], size[1]) if size else None,
@@ -171,7 +221,7 @@ class SqliteStore:
         db.execute("DELETE FROM videos WHERE forget_at <= ?", (now,))
         # Past the caps, the oldest rows (lowest rowid) go first, with their videos.
         db.execute(
-            "DELETE FROM videos WHERE task_uuid IN (SELECT uuid FROM tasks "
+            "DELETE FROM videos WHERE (owner, task_uuid) IN (SELECT owner, uuid FROM tasks "
             "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
             (limits.max_tasks,),
         )

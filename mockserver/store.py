@@ -8,6 +8,11 @@ methods of ``Store``, so they do not care which one they have.
 WebSocket sessions are per process in every store (a session is a live connection and the
 results buffered for it), so they are a plain dict beside the shared state.
 
+Every task, video and upload belongs to the key that created it (``owner``: a keyed hash of
+the key, never the key): a taskUUID is unique per owner, and lookups name the owner, so one
+key can neither see nor collide with another's records. Only a signed media URL (a
+capability) reaches a record without its owner's key.
+
 Everything is bounded: tasks and videos expire (``task_ttl_seconds``, the task's ``ttl``);
 at most ``max_tasks`` tasks are kept (oldest first out); uploaded images are capped by count
 and total bytes; a detached session's buffer holds at most ``session_buffer_max`` frames.
@@ -15,6 +20,7 @@ and total bytes; a detached session's buffer holds at most ``session_buffer_max`
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +41,7 @@ class TaskRecord:
 
     task_uuid: str
     task_type: str
-    api_key: str
+    owner: str  # security.owner_tag of the submitting key
     created: float
     ready_at: float
     results_json: str  # the finished items (each with status "success"), as a JSON array
@@ -90,6 +96,7 @@ class VideoRecord:
 @dataclass
 class ImageRecord:
     image_uuid: str
+    owner: str
     data: bytes | None
     content_type: str | None
     size: tuple[int, int] | None
@@ -125,30 +132,32 @@ class Limits:
 
 class Store(Protocol):
     """What the engine and the app need from a store. ``add_task`` is the one atomic check of
-    taskUUID uniqueness; ``claim_completion`` makes completion happen once, whichever process
-    of several would do it."""
+    taskUUID uniqueness (per owner); ``claim_completion`` makes completion happen once,
+    whichever process of several would do it. Tasks and videos are keyed by (owner, UUID)."""
 
     sessions: dict[str, Session]  # per process, in every store
 
     def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
-        """Store a new task and its videos; False (and nothing stored) if the taskUUID is taken."""
+        """Store a new task and its videos (owned by ``record.owner``); False (and nothing
+        stored) if the owner has used the taskUUID already."""
 
-    def get_task(self, task_uuid: str) -> TaskRecord | None: ...
+    def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None: ...
 
-    def drop_task(self, task_uuid: str) -> None: ...
+    def drop_task(self, owner: str, task_uuid: str) -> None: ...
 
-    def claim_completion(self, task_uuid: str) -> bool:
+    def claim_completion(self, owner: str, task_uuid: str) -> bool:
         """True once per task (the caller then pushes, delivers and uploads); False after, or
         when the task is gone."""
 
     def pending_completions(self) -> list[TaskRecord]:
         """Tasks whose completion is still unclaimed (to reschedule after a restart)."""
 
-    def get_video(self, video_uuid: str) -> VideoRecord | None: ...
+    def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None: ...
 
     def add_image(self, record: ImageRecord) -> None: ...
 
-    def get_image(self, image_uuid: str) -> ImageRecord | None: ...
+    def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
+        """The upload if ``owner`` made it; any owner's for None (a signed URL's holder)."""
 
     def sweep(self, now: float, session_keep: float) -> None:
         """Forget expired tasks and videos, and detached sessions past ``session_keep``."""
@@ -165,6 +174,24 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def merged(old: VideoRecord | None, new: VideoRecord) -> VideoRecord:
+    """The record of a video two tasks of one owner name (a documented example's videoUUID):
+    one file, served from the earlier ready time until the later expiry."""
+    if old is None:
+        return new
+    expires = (
+        None
+        if None in (old.expires_at, new.expires_at)
+        else max(old.expires_at or 0.0, new.expires_at or 0.0)
+    )
+    return dataclasses.replace(
+        new,
+        ready_at=min(old.ready_at, new.ready_at),
+        expires_at=expires,
+        forget_at=max(old.forget_at, new.forget_at),
+    )
+
+
 def sweep_sessions(sessions: dict[str, Session], now: float, keep: float) -> None:
     stale = [
         s.session_id
@@ -176,39 +203,42 @@ def sweep_sessions(sessions: dict[str, Session], now: float, keep: float) -> Non
 
 
 class MemoryStore:
-    """Tasks by taskUUID (insertion order, so the oldest is evicted first), media by UUID."""
+    """Tasks and videos by (owner, UUID) (tasks in insertion order, so the oldest is evicted
+    first), uploads by UUID."""
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
-        self.tasks: OrderedDict[str, TaskRecord] = OrderedDict()
-        self.videos: dict[str, VideoRecord] = {}
+        self.tasks: OrderedDict[tuple[str, str], TaskRecord] = OrderedDict()
+        self.videos: dict[tuple[str, str], VideoRecord] = {}
         self.images: OrderedDict[str, ImageRecord] = OrderedDict()
         self.sessions: dict[str, Session] = {}
         self._image_bytes = 0
 
     def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         tasks = self.tasks
-        if record.task_uuid in tasks:
+        key = (record.owner, record.task_uuid)
+        if key in tasks:
             return False
-        tasks[record.task_uuid] = record
+        tasks[key] = record
         for video in videos:
-            self.videos[video.video_uuid] = video
+            at = (record.owner, video.video_uuid)
+            self.videos[at] = merged(self.videos.get(at), video)
         if len(tasks) > self.limits.max_tasks:
             self._forget(tasks.popitem(last=False)[1])
         return True
 
     def _forget(self, record: TaskRecord) -> None:
         for item in record.results:
-            self.videos.pop(item.get("videoUUID", ""), None)
+            self.videos.pop((record.owner, item.get("videoUUID", "")), None)
 
-    def get_task(self, task_uuid: str) -> TaskRecord | None:
-        return self.tasks.get(task_uuid)
+    def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
+        return self.tasks.get((owner, task_uuid))
 
-    def drop_task(self, task_uuid: str) -> None:
-        self.tasks.pop(task_uuid, None)
+    def drop_task(self, owner: str, task_uuid: str) -> None:
+        self.tasks.pop((owner, task_uuid), None)
 
-    def claim_completion(self, task_uuid: str) -> bool:
-        record = self.tasks.get(task_uuid)
+    def claim_completion(self, owner: str, task_uuid: str) -> bool:
+        record = self.tasks.get((owner, task_uuid))
         if record is None or record.pushed:
             return False
         record.pushed = True
@@ -217,8 +247,8 @@ class MemoryStore:
     def pending_completions(self) -> list[TaskRecord]:
         return [r for r in self.tasks.values() if not r.pushed and r.wants_completion]
 
-    def get_video(self, video_uuid: str) -> VideoRecord | None:
-        return self.videos.get(video_uuid)
+    def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
+        return self.videos.get((owner, video_uuid))
 
     def add_image(self, record: ImageRecord) -> None:
         old = self.images.pop(record.image_uuid, None)
@@ -231,8 +261,9 @@ class MemoryStore:
             _, dropped = self.images.popitem(last=False)
             self._image_bytes -= len(dropped.data or b"")
 
-    def get_image(self, image_uuid: str) -> ImageRecord | None:
-        return self.images.get(image_uuid)
+    def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
+        image = self.images.get(image_uuid)
+        return image if image is not None and owner in (None, image.owner) else None
 
     def sweep(self, now: float, session_keep: float) -> None:
         for uuid_ in [u for u, r in self.tasks.items() if r.expires_at <= now]:

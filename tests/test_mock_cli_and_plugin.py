@@ -39,6 +39,7 @@ def test_help_explains_every_flag() -> None:
     for flag in ("--max-body-bytes", "--body-timeout", "--header-timeout", "--delivery-allow"):
         assert flag in out
     assert "--ws-max-in-flight" in out and "--admin-key" in out
+    assert "--max-image-pixels" in out and "--video-cache-bytes" in out
 
 
 def test_serves_on_the_given_port_with_flags() -> None:
@@ -117,6 +118,8 @@ BAD_FLAGS = [
     (["--job-seconds", "-1"], "job-seconds"),
     (["--port", "eighty"], "--port"),
     (["--max-body-bytes", "0"], "--max-body-bytes"),
+    (["--max-image-pixels", "0"], "--max-image-pixels"),
+    (["--video-cache-bytes", "-1"], "--video-cache-bytes"),
     (["--delivery-allow", "not a host"], "--delivery-allow"),
     (["--workers", "2"], "shared store"),
     (["--store", "sqlite:"], "PATH"),

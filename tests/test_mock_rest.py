@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from runware_contract import klingai_video_3_0_pro as kling
-from tests.conftest import MockHandle
+from tests.conftest import API_KEY, MockHandle
 from tests.kling_cases import RICH
 
 T2V = copy.deepcopy(kling.EXAMPLES[0].request)
@@ -298,7 +298,8 @@ def test_image_to_video_from_inline_square_image_and_unknown_url(mock: MockHandl
     sizes = []
     for task in (square, elsewhere):
         (result,) = wait_results(mock, task["taskUUID"]).json()["data"]
-        video = mock.server.store.get_video(result["videoUUID"])
+        owner = mock.server.config.owner_of(API_KEY)
+        video = mock.server.store.get_video(owner, result["videoUUID"])
         assert video is not None
         sizes.append((video.width, video.height))
     assert sizes == [(1440, 1440), (1920, 1080)]

@@ -134,7 +134,7 @@ def test_media_urls_work_without_a_key_and_only_as_handed_out(socket_mock: MockH
     socket_mock.post([task])
     (item,) = wait_results(socket_mock, task["taskUUID"]).json()["data"]
     url = httpx.URL(item["videoURL"])
-    name = url.path.rsplit("/", 1)[1]
+    _, _, signature, owner, name = url.path.split("/")  # /video/<signature>/<owner>/<name>
     with httpx.Client(base_url=f"{url.scheme}://{url.netloc.decode()}") as anonymous:
         assert anonymous.get(url.path).status_code == 200  # as the official SDKs download it
         assert anonymous.head(url.path).status_code == 200
@@ -142,10 +142,11 @@ def test_media_urls_work_without_a_key_and_only_as_handed_out(socket_mock: MockH
         assert (
             unsigned.status_code == 401 and unsigned.json()["errors"][0]["code"] == "missingApiKey"
         )
-        forged = anonymous.get(f"/video/{'0' * 32}/{name}")
+        forged = anonymous.get(f"/video/{'0' * 32}/{owner}/{name}")
         assert forged.status_code == 403 and runware_error_shape_of(forged)
         other = f"{uuid.uuid4()}.mp4"  # a signature opens only the file it was made for
-        assert anonymous.get(f"/video/{url.path.split('/')[2]}/{other}").status_code == 403
+        assert anonymous.get(f"/video/{signature}/{owner}/{other}").status_code == 403
+        assert anonymous.get(f"/video/{signature}/{'f' * 32}/{name}").status_code == 403
     keyed = socket_mock.client.get(f"/video/{name}")
     assert keyed.status_code == 200 and keyed.content[4:8] == b"ftyp"
 
@@ -222,7 +223,8 @@ async def test_media_routes_read_no_files(path: str) -> None:
 async def test_a_valid_signature_still_reads_no_files(name: str) -> None:
     """Even a correctly signed traversal name only ever looks up generated media."""
     server = MockServer(MockConfig())
-    path = f"/video/{sign(server.config.media_secret, 'video', name)}/{name}"
+    owner = server.config.owner_of("k")
+    path = f"/video/{sign(server.config.media_secret, 'video', f'{owner}/{name}')}/{owner}/{name}"
     async with server.app.router.lifespan_context(server.app):
         answer_ = await call(server, "GET", path)
         assert 400 <= answer_.status < 500 and runware_error_shape(answer_), answer_

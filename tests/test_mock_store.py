@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,8 +21,8 @@ import orjson
 import pytest
 from websockets.sync.client import connect
 
+from mockserver import cli
 from mockserver.journal import Journal
-from mockserver.media import VideoCache
 from mockserver.store import (
     ImageRecord,
     Limits,
@@ -47,12 +49,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def record(n: int, *, expires_at: float = 100.0, webhook: bool = False) -> TaskRecord:
+OWNER = "0123456789abcdef0123456789abcdef"  # an owner tag (a keyed hash of a key)
+
+
+def record(
+    n: int, *, expires_at: float = 100.0, webhook: bool = False, owner: str = OWNER
+) -> TaskRecord:
     task_uuid = f"00000000-0000-4000-8000-{n:012d}"
     return TaskRecord(
         task_uuid=task_uuid,
         task_type="videoInference",
-        api_key="k",
+        owner=owner,
         created=0.0,
         ready_at=1.0,
         results_json=orjson.dumps(
@@ -74,25 +81,51 @@ def video(n: int, forget_at: float = float("inf")) -> VideoRecord:
 # ── one contract, two stores ────────────────────────────────────────────────
 
 
-def test_a_taskuuid_is_stored_once(store: Store) -> None:
+def test_a_taskuuid_is_stored_once_per_owner(store: Store) -> None:
     assert store.add_task(record(1), [video(1)])
     clash = record(1)
-    clash.api_key = "other"
+    clash.expires_at = 5.0
     assert not store.add_task(clash, [])
-    kept = store.get_task(record(1).task_uuid)
-    assert kept is not None and kept.api_key == "k" and kept.results == record(1).results
-    assert store.get_video(video_uuid(1)) == video(1)
-    assert store.get_task("00000000-0000-4000-8000-999999999999") is None
+    kept = store.get_task(OWNER, record(1).task_uuid)
+    assert kept is not None and kept.expires_at == 100.0 and kept.results == record(1).results
+    assert store.get_video(OWNER, video_uuid(1)) == video(1)
+    assert store.get_task(OWNER, "00000000-0000-4000-8000-999999999999") is None
+    other = "f" * 32
+    assert store.get_task(other, record(1).task_uuid) is None  # not another owner's
+    assert store.get_video(other, video_uuid(1)) is None
+    assert not store.claim_completion(other, record(1).task_uuid)
+    assert store.add_task(record(1, owner=other), [video(1, forget_at=7.0)])  # its own
+    assert store.get_video(other, video_uuid(1)) == video(1, forget_at=7.0)
+    assert store.get_video(OWNER, video_uuid(1)) == video(1)
+    assert store.counts()["tasks"] == 2 and store.counts()["videos"] == 2
+
+
+def test_one_video_named_by_two_tasks_of_an_owner_is_served_for_both(store: Store) -> None:
+    """A documented example's videoUUID: ready from the first task, kept until the last."""
+    early = dataclasses.replace(video(1, forget_at=50.0), ready_at=1.0, expires_at=40.0)
+    late = dataclasses.replace(video(1, forget_at=90.0), ready_at=5.0, expires_at=80.0)
+    store.add_task(record(1), [early])
+    store.add_task(record(2), [late])
+    served = store.get_video(OWNER, video_uuid(1))
+    assert served == dataclasses.replace(late, ready_at=1.0)
+
+
+def test_uploads_are_found_only_by_their_owner_or_a_signature(store: Store) -> None:
+    image = ImageRecord("22222222-0000-4000-8000-000000000001", OWNER, b"png", "image/png", (1, 1))
+    store.add_image(image)
+    assert store.get_image(image.image_uuid, OWNER) == image
+    assert store.get_image(image.image_uuid, "f" * 32) is None
+    assert store.get_image(image.image_uuid, None) == image  # a signed URL's holder
 
 
 def test_completion_is_claimed_once(store: Store) -> None:
     store.add_task(record(1, webhook=True), [])
     store.add_task(record(2), [])  # nothing to deliver: never pending
     assert [r.task_uuid for r in store.pending_completions()] == [record(1).task_uuid]
-    assert store.claim_completion(record(1).task_uuid)
-    assert not store.claim_completion(record(1).task_uuid)
+    assert store.claim_completion(OWNER, record(1).task_uuid)
+    assert not store.claim_completion(OWNER, record(1).task_uuid)
     assert store.pending_completions() == []
-    assert not store.claim_completion("00000000-0000-4000-8000-999999999999")
+    assert not store.claim_completion(OWNER, "00000000-0000-4000-8000-999999999999")
 
 
 def test_oldest_tasks_and_their_videos_go_first_past_the_cap(store: Store) -> None:
@@ -100,9 +133,12 @@ def test_oldest_tasks_and_their_videos_go_first_past_the_cap(store: Store) -> No
         store.add_task(record(n), [video(n)])
     store.sweep(now=0.0, session_keep=60)
     assert store.counts()["tasks"] == 5 and store.counts()["videos"] == 5
-    assert store.get_task(record(6).task_uuid) is None and store.get_video(video_uuid(6)) is None
-    assert store.get_task(record(7).task_uuid) is not None
-    assert store.get_video(video_uuid(11)) is not None
+    assert (
+        store.get_task(OWNER, record(6).task_uuid) is None
+        and store.get_video(OWNER, video_uuid(6)) is None
+    )
+    assert store.get_task(OWNER, record(7).task_uuid) is not None
+    assert store.get_video(OWNER, video_uuid(11)) is not None
 
 
 def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
@@ -115,26 +151,33 @@ def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
     store.sweep(now=20.0, session_keep=60)
     assert sorted(store.sessions) == ["attached", "resumable"]
     store.sessions.clear()
-    assert store.get_task(record(1).task_uuid) is None and store.get_video(video_uuid(1)) is None
-    assert store.get_task(record(2).task_uuid) is None and store.get_video(video_uuid(2))
-    assert store.get_task(record(3).task_uuid) is not None
+    assert (
+        store.get_task(OWNER, record(1).task_uuid) is None
+        and store.get_video(OWNER, video_uuid(1)) is None
+    )
+    assert store.get_task(OWNER, record(2).task_uuid) is None and store.get_video(
+        OWNER, video_uuid(2)
+    )
+    assert store.get_task(OWNER, record(3).task_uuid) is not None
     assert store.counts() == {"tasks": 1, "videos": 2, "images": 0, "sessions": 0}
 
 
 def test_images_are_capped_by_count_and_bytes(store: Store) -> None:
     def image(n: int, size: int) -> ImageRecord:
-        return ImageRecord(f"22222222-0000-4000-8000-{n:012d}", b"x" * size, "image/png", (8, 8))
+        return ImageRecord(
+            f"22222222-0000-4000-8000-{n:012d}", OWNER, b"x" * size, "image/png", (8, 8)
+        )
 
     for n in range(6):
         store.add_image(image(n, 10))
     store.sweep(now=0.0, session_keep=60)
-    assert store.counts()["images"] == 3 and store.get_image(image(2, 0).image_uuid) is None
-    assert store.get_image(image(5, 10).image_uuid) == image(5, 10)
+    assert store.counts()["images"] == 3 and store.get_image(image(2, 0).image_uuid, OWNER) is None
+    assert store.get_image(image(5, 10).image_uuid, OWNER) == image(5, 10)
     store.add_image(image(6, 600))
     store.add_image(image(7, 600))  # 1200 bytes with the one before: over the byte cap
     store.sweep(now=0.0, session_keep=60)
-    assert store.get_image(image(7, 0).image_uuid) is not None
-    assert store.get_image(image(6, 0).image_uuid) is None
+    assert store.get_image(image(7, 0).image_uuid, OWNER) is not None
+    assert store.get_image(image(6, 0).image_uuid, OWNER) is None
 
 
 def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
@@ -162,13 +205,6 @@ def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
         )
         held.append(len(weighed))
     assert held == [1, 2, 2, 1, 1, 2]  # an oversized newest request is kept alone
-    cache = VideoCache(capacity=2)
-    for seconds in (1, 2, 3):
-        cache.get("MP4", 64, 64, seconds)
-    assert len(cache._files) == 2
-    with pytest.raises(KeyError):
-        cache.get("AVI", 64, 64, 1)  # no such container: the render fails
-    assert cache._rendering == {}
 
 
 def test_memory_store_keeps_no_more_than_max_tasks_on_the_hot_path() -> None:
@@ -176,7 +212,27 @@ def test_memory_store_keeps_no_more_than_max_tasks_on_the_hot_path() -> None:
     for n in range(1000):
         assert store.add_task(record(n), [video(n)])
     assert len(store.tasks) == 100 and len(store.videos) == 100  # no sweep needed
-    assert next(iter(store.tasks)) == record(900).task_uuid
+    assert next(iter(store.tasks)) == (OWNER, record(900).task_uuid)
+
+
+def test_a_store_file_from_before_owners_is_refused_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "old.db"
+    with contextlib.closing(sqlite3.connect(path)) as old:  # the layout before owners
+        old.execute(
+            "CREATE TABLE tasks (uuid TEXT PRIMARY KEY, expires_at REAL NOT NULL, "
+            "wants INTEGER NOT NULL, claimed INTEGER NOT NULL DEFAULT 0, record BLOB NOT NULL)"
+        )
+    with pytest.raises(ValueError, match="older mock"):
+        open_store(f"sqlite:{path}")
+    assert cli.main(["--store", f"sqlite:{path}"]) == 2
+    assert "older mock" in capsys.readouterr().err
+    with contextlib.closing(sqlite3.connect(path)) as newer:
+        newer.execute("DROP TABLE tasks")
+        newer.execute("PRAGMA user_version = 99")
+    with pytest.raises(ValueError, match="newer mock"):
+        open_store(f"sqlite:{path}")
 
 
 def test_unknown_store_is_refused() -> None:
@@ -318,9 +374,9 @@ def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Path) -> 
     try:
         assert first.add_task(record(1, webhook=True), [video(1)])
         assert not second.add_task(record(1), [])
-        assert second.get_video(video_uuid(1)) == video(1)
-        assert second.claim_completion(record(1).task_uuid)
-        assert not first.claim_completion(record(1).task_uuid)
+        assert second.get_video(OWNER, video_uuid(1)) == video(1)
+        assert second.claim_completion(OWNER, record(1).task_uuid)
+        assert not first.claim_completion(OWNER, record(1).task_uuid)
     finally:
         first.close()
         second.close()
