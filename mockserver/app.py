@@ -38,6 +38,7 @@ from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
 from .security import redact_logs, signature_valid
 from .store import Limits, Session, TaskRecord, open_store
+from .supervise import LagMonitor, supervised
 from .targets import Allowlist
 
 JSON = "application/json"
@@ -149,6 +150,7 @@ class MockServer:
         self.scheduler = Scheduler(self.config.clock)
         self.videos = VideoCache()
         self.deliverer: Deliverer | None = None
+        self.lag = LagMonitor()
         self._scenario_ids = 0
         self.engine.on_accept.append(self._schedule)
         self.app = _MockApp(
@@ -188,19 +190,20 @@ class MockServer:
         self.scheduler.start()
         for record in self.store.pending_completions():  # from before a restart, or a
             self._schedule(record, grace=RECOVERY_GRACE)  # worker's, which claims it first
-        sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        loops = [supervised("sweep", self._sweep), supervised("loop lag", self.lag.step)]
         try:
             yield
         finally:
-            sweeper.cancel()
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
             await self.scheduler.stop()
             await self.deliverer.close()
             self.store.close()
 
     async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(5)
-            self.store.sweep(self.config.clock(), self.config.session_buffer_seconds)
+        await asyncio.sleep(5)
+        self.store.sweep(self.config.clock(), self.config.session_buffer_seconds)
 
     @property
     def models(self) -> list[str]:
@@ -574,7 +577,10 @@ class MockServer:
 
     async def health(self, request: Request) -> Response:
         # The process id tells --workers processes apart (tests pin a connection to each).
-        return JSONResponse({"status": "ok", "models": self.models, "worker": os.getpid()})
+        # loopLagMs: the longest the event loop was blocked lately (supervise.LagMonitor).
+        return JSONResponse(
+            {"status": "ok", "models": self.models, "worker": os.getpid(), **self.lag.as_dict()}
+        )
 
     def _denied(self, request: HTTPConnection, *, admin: bool = False) -> Response | None:
         """A 401 unless the request carries a valid key (the admin key, for admin routes)."""
