@@ -49,6 +49,8 @@ UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 # A process recovering unclaimed completions waits this long past their due time, so that
 # a live worker holding the task's WebSocket session claims (and pushes) it first.
 RECOVERY_GRACE = 1.0
+# The close reason (code 4000) of a connection whose session another connection resumed.
+RESUMED_ELSEWHERE = "session resumed by another connection"
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
@@ -414,11 +416,17 @@ class MockServer:
         pending: set[asyncio.Task[None]] = set()
         rate = FrameRate()
         most = self.config.ws_max_frames_per_second
+        token = object()  # this connection, as a session's owner
 
         async def send(body: dict[str, Any]) -> None:
             async with lock:
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                     await websocket.send_text(dumps(body).decode())
+
+        async def evict() -> None:
+            async with lock:
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await websocket.close(code=4000, reason=RESUMED_ELSEWHERE)
 
         try:
             while True:
@@ -451,11 +459,15 @@ class MockServer:
                     await send({"errors": [exc.error]})
                     continue
                 if session is None:
-                    session, tasks = await self._ws_authenticate(tasks, send, websocket)
+                    session, tasks = await self._ws_authenticate(
+                        tasks, send, websocket, token, evict
+                    )
                     if not tasks:
                         continue
                 if session is None:
                     continue
+                if session.owner is not token:
+                    break  # resumed by another connection, which now gets its results
                 if len(pending) >= self.config.ws_max_in_flight:
                     limit = self.config.ws_max_in_flight
                     await send({"errors": [_throttled(f"{limit} task frames are unanswered")]})
@@ -468,12 +480,12 @@ class MockServer:
         except WebSocketDisconnect:
             pass
         finally:
-            if session is not None:
-                session.send = None
+            if session is not None and session.owner is token:  # not if taken over
+                session.send = session.owner = session.evict = None
                 session.detached_at = self.config.clock()
 
     async def _ws_authenticate(
-        self, tasks: list[Any], send: Any, websocket: WebSocket
+        self, tasks: list[Any], send: Any, websocket: WebSocket, token: object, evict: Any
     ) -> tuple[Session | None, list[Any]]:
         first = tasks[0] if isinstance(tasks[0], dict) else {}
         if all(isinstance(t, dict) and t.get("taskType") == "ping" for t in tasks):
@@ -518,8 +530,11 @@ class MockServer:
                 session_id=session_id, api_key=key, buffer_max=self.config.session_buffer_max
             )
             self.store.sessions[session_id] = session
-        session.send = send
+        previous = session.evict if session.owner is not None else None
+        session.send, session.owner, session.evict = send, token, evict
         session.detached_at = None
+        if previous is not None:  # still open elsewhere: that connection is closed
+            asyncio.get_running_loop().create_task(previous())
         await send(
             {"data": [{"taskType": "authentication", "connectionSessionUUID": session.session_id}]}
         )

@@ -103,6 +103,10 @@ class Session:
     session_id: str
     api_key: str
     send: Any = None  # async callable(dict) while a connection is attached
+    # The attached connection's token and its async close: a connection that resumes the
+    # session takes it over, closes the old one, and only the owner may detach it.
+    owner: object | None = None
+    evict: Any = None
     buffer: list[dict[str, Any]] = field(default_factory=list)
     detached_at: float | None = None
     buffer_max: int = 1000  # frames kept while detached; the oldest go first
