@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 
 from .app import MockServer
 from .config import MockConfig
-from .limits import HeaderTimeoutProtocol, http_protocol
+from .limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
 from .targets import LOOPBACK, Allowlist
 
 # (flag, type, MockConfig field, metavar, help): each must be positive
@@ -208,6 +208,7 @@ def worker_app() -> ASGIApp:
     args = build_parser().parse_args(json.loads(os.environ[WORKER_ARGS]))
     config = _config(args)
     HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
+    FrameLimitProtocol.max_frames_per_second = config.ws_max_frames_per_second
     return _server(config).app
 
 
@@ -237,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "port": args.port,
         "log_level": args.log_level,
         "http": http_protocol(config.header_timeout_seconds),
-        "ws": "websockets-sansio",
+        "ws": ws_protocol(config.ws_max_frames_per_second),
         "ws_ping_interval": None,
         "ws_max_size": config.max_body_bytes,
         "access_log": args.log_level in ("info", "debug"),
@@ -251,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mockserver.cli:worker_app",
         factory=True,
         workers=args.workers,
-        **(options | {"http": HeaderTimeoutProtocol}),  # workers unpickle it by name
+        # workers unpickle these by name
+        **(options | {"http": HeaderTimeoutProtocol, "ws": FrameLimitProtocol}),
     )
     return 0

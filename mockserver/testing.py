@@ -28,7 +28,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .app import MockServer
 from .config import MockConfig
-from .limits import http_protocol
+from .limits import http_protocol, ws_protocol
 
 RUNWARE_HOST = "api.runware.ai"
 
@@ -82,7 +82,7 @@ def serve(
     options: dict[str, Any] = {
         "log_level": "warning",
         "http": http_protocol(server.config.header_timeout_seconds),
-        "ws": "websockets-sansio",
+        "ws": ws_protocol(server.config.ws_max_frames_per_second),
         "ws_max_size": server.config.max_body_bytes,
         "ws_ping_interval": None,
         "lifespan": "on",
