@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import time
@@ -37,11 +38,12 @@ from .media import CONTENT_TYPES, VideoCache
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
 from .security import redact_logs, signature_valid
-from .store import Limits, Session, TaskRecord, open_store
+from .store import Limits, Session, StoreUnavailable, TaskRecord, open_store
 from .supervise import LagMonitor, supervised
 from .targets import Allowlist
 
 JSON = "application/json"
+log = logging.getLogger("mockserver")
 VIDEO_PATH = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>mp4|webm|mov)"
 )
@@ -49,6 +51,7 @@ UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 # A process recovering unclaimed completions waits this long past their due time, so that
 # a live worker holding the task's WebSocket session claims (and pushes) it first.
 RECOVERY_GRACE = 1.0
+COMPLETION_RETRY = 1.0  # seconds before a completion the store failed to claim is tried again
 # The close reason (code 4000) of a connection whose session another connection resumed.
 RESUMED_ELSEWHERE = "session resumed by another connection"
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
@@ -177,7 +180,7 @@ class MockServer:
                 Route("/__admin/reset", self.admin_reset, methods=["POST"]),
             ],
             lifespan=self.lifespan,
-            exception_handlers={HTTPException: _http_error},
+            exception_handlers={HTTPException: _http_error, StoreUnavailable: _store_error},
         )
         self.app.router.redirect_slashes = False  # an API: unknown paths are 404, not 307
 
@@ -204,7 +207,7 @@ class MockServer:
             self.store.close()
 
     async def _sweep(self) -> None:
-        await asyncio.sleep(5)
+        await asyncio.sleep(self.config.sweep_seconds)
         self.store.sweep(self.config.clock(), self.config.session_buffer_seconds)
 
     @property
@@ -218,7 +221,16 @@ class MockServer:
             self.scheduler.at(record.due + grace, lambda: self._complete(record))
 
     def _complete(self, record: TaskRecord) -> None:
-        if not self.store.claim_completion(record.task_uuid):
+        try:
+            claimed = self.store.claim_completion(record.task_uuid)
+        except StoreUnavailable as exc:  # nothing was claimed: try again, losing nothing
+            log.warning("storage unavailable completing task %s (again in %s s): %s",
+                        record.task_uuid, COMPLETION_RETRY, exc)  # fmt: skip
+            self.scheduler.at(
+                self.config.clock() + COMPLETION_RETRY, lambda: self._complete(record)
+            )
+            return
+        if not claimed:
             return  # gone, or completed already (by another worker, or before a restart)
         results = record.results
         body: dict[str, Any] = (
@@ -285,6 +297,8 @@ class MockServer:
             reply, status = Reply(errors=[exc.error]), exc.status
             if status in (408, 413):  # the rest of the body is unread: end the connection
                 extra = [(b"connection", b"close")]
+        except StoreUnavailable as exc:
+            reply, status = Reply(errors=[_unavailable(exc, tasks)]), 503
         except ClientGone:
             return
         self.journal.record(
@@ -572,7 +586,10 @@ class MockServer:
         ctx = RequestContext(
             api_key=session.api_key, base_url=self._base_url(websocket), session=session
         )
-        reply = self.engine.handle(tasks, ctx)
+        try:
+            reply = self.engine.handle(tasks, ctx)
+        except StoreUnavailable as exc:
+            reply = Reply(errors=[_unavailable(exc, tasks)])
         # One frame for data, another for errors: runware-sdk 1.8 drops data beside errors.
         if reply.data or not reply.all_errors:
             await send({"data": reply.data})
@@ -721,6 +738,23 @@ class MockServer:
         self.journal.clear()
         self.scheduler.clear()
         return Response(status_code=204)
+
+
+def _unavailable(exc: StoreUnavailable, tasks: Any = None) -> RunwareError:
+    """The 503 for a store failure, logged: one line per failed request."""
+    log.warning("storage unavailable: %s", exc)
+    first = tasks[0] if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict) else None
+    return error(
+        "storageUnavailable",
+        "The task store cannot be written or read right now; nothing was kept. Try again.",
+        task=first,
+    )
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    """A store failure on any Starlette route (media, admin), in Runware's error shape."""
+    assert isinstance(exc, StoreUnavailable)
+    return JSONResponse({"errors": [_unavailable(exc)]}, status_code=503)
 
 
 def _throttled(why: str) -> RunwareError:

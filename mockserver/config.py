@@ -30,6 +30,7 @@ class MockConfig:
     max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
     max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
     session_buffer_max: int = 1000  # WebSocket frames kept per detached session
+    sweep_seconds: float = 5.0  # how often expired and over-cap tasks are forgotten
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     # hardening: limits on what one client can hold, and who may be reached or administer
     body_timeout_seconds: float = 10.0  # a request body must arrive within this (408)

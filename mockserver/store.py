@@ -118,6 +118,11 @@ class Session:
             del self.buffer[: len(self.buffer) - self.buffer_max]
 
 
+class StoreUnavailable(Exception):
+    """The store could not read or write (disk full, I/O error, a lock held too long);
+    answered as 503 ``storageUnavailable``. Nothing of the failed write was kept."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """The caps every store applies."""
@@ -268,12 +273,16 @@ class MemoryStore:
 
 
 def open_store(spec: str, limits: Limits | None = None) -> Store:
-    """``memory`` or ``sqlite:PATH``; ValueError for anything else."""
+    """``memory`` or ``sqlite:PATH[?max_pages=N]``; ValueError for anything else.
+
+    ``max_pages`` caps the database file at N pages (SQLite's ``max_page_count``): a disk
+    that fills up, on demand, for tests of what the server does then."""
     if spec == "memory":
         return MemoryStore(limits)
-    kind, _, path = spec.partition(":")
-    if kind == "sqlite" and path:
+    kind, _, rest = spec.partition(":")
+    path, _, option = rest.partition("?max_pages=")
+    if kind == "sqlite" and path and (not option or option.isdigit()):
         from .sqlite_store import SqliteStore
 
-        return SqliteStore(path, limits)
-    raise ValueError(f"unknown store {spec!r}: use 'memory' or 'sqlite:PATH'")
+        return SqliteStore(path, limits, max_pages=int(option) if option else None)
+    raise ValueError(f"unknown store {spec!r}: use 'memory' or 'sqlite:PATH[?max_pages=N]'")

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -126,15 +126,17 @@ def running_process(
     *,
     cwd: Path | str | None = None,
     timeout: float = 30.0,
+    stderr: IO[bytes] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``cmd`` in its own process group until ``ready()`` holds (RuntimeError if it exits or
     ``timeout`` passes first); afterwards the whole group (``--workers`` children too) gets
-    SIGTERM, then SIGKILL if it is still there after 10 s."""
+    SIGTERM, then SIGKILL if it is still there after 10 s. Its stderr goes to ``stderr``
+    (a file), else nowhere."""
     process = subprocess.Popen(
         list(cmd),
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if stderr is None else stderr,
         start_new_session=True,
     )
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -27,13 +29,14 @@ from mockserver.store import (
     MemoryStore,
     Session,
     Store,
+    StoreUnavailable,
     TaskRecord,
     VideoRecord,
     open_store,
 )
 from mockserver.testing import answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
-from tests.conftest import REPO
+from tests.conftest import REPO, MockHandle
 from tests.test_mock_admin_and_delivery import receiver
 from tests.test_mock_cli_and_plugin import free_port
 from tests.test_mock_rest import new_task
@@ -324,3 +327,41 @@ def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Path) -> 
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.mock_config(sweep_seconds=0.1, task_ttl_seconds=1.0)
+def test_background_loops_survive_store_failures(
+    socket_mock: MockHandle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store fails the first claims and sweeps (a full disk): each failure is logged, the
+    completion is tried again, and both loops go on: every webhook arrives, expiry works."""
+    store = socket_mock.server.store
+    failing = {"claim_completion": 2, "sweep": 3}
+
+    def flaky(name: str) -> Any:
+        real = getattr(store, name)
+
+        def call(*args: Any) -> Any:
+            if failing[name]:
+                failing[name] -= 1
+                raise StoreUnavailable("database or disk is full")
+            return real(*args)
+
+        return call
+
+    for name in failing:
+        monkeypatch.setattr(store, name, flaky(name))
+    with caplog.at_level(logging.WARNING), receiver() as hooks:
+        tasks = [new_task(webhookURL=f"{hooks.url}/hook") for _ in range(4)]
+        for task in tasks:
+            assert socket_mock.post([task]).status_code == 200
+        deadline = time.monotonic() + 15
+        while len(hooks.received) < 4 or store.counts()["tasks"]:
+            assert time.monotonic() < deadline, (len(hooks.received), store.counts())
+            time.sleep(0.05)
+    assert failing == {"claim_completion": 0, "sweep": 0}
+    got = sorted(json.loads(r.body)["data"][0]["taskUUID"] for r in hooks.received)
+    assert got == sorted(t["taskUUID"] for t in tasks)  # the failed claims were retried
+    text = caplog.text
+    assert text.count("storage unavailable completing task") == 2
+    assert text.count("background loop 'sweep' failed") == 3
