@@ -145,7 +145,11 @@ class MockServer:
         redact_logs()
         self.store = open_store(
             self.config.store,
-            Limits(max_tasks=self.config.max_tasks, max_images=self.config.max_images),
+            Limits(
+                max_tasks=self.config.max_tasks,
+                max_results=self.config.max_results,
+                max_images=self.config.max_images,
+            ),
         )
         # Signed media URLs must verify in every worker and after a restart.
         self.config.media_secret = self.store.shared_secret("media", self.config.media_secret)

@@ -23,6 +23,14 @@ from .targets import LOOPBACK, Allowlist
 # (flag, type, MockConfig field, metavar, help): each must be positive
 LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
     (
+        "--max-results",
+        int,
+        "max_results",
+        "N",
+        "results (numberResults summed over tasks) the memory store keeps, oldest task "
+        "first out (default 200000, about 210 MiB with --max-tasks at its default)",
+    ),
+    (
         "--max-body-bytes",
         int,
         "max_body_bytes",

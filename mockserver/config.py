@@ -28,6 +28,7 @@ class MockConfig:
     # if stored times must survive a reboot; time.monotonic holds across processes and restarts.
     store: str = "memory"
     max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
+    max_results: int = 200_000  # results held in memory over all tasks (store.Limits)
     max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
     session_buffer_max: int = 1000  # WebSocket frames kept per detached session
     sweep_seconds: float = 5.0  # how often expired and over-cap tasks are forgotten

@@ -365,3 +365,29 @@ def test_background_loops_survive_store_failures(
     text = caplog.text
     assert text.count("storage unavailable completing task") == 2
     assert text.count("background loop 'sweep' failed") == 3
+
+
+def test_memory_store_bounds_results_not_only_tasks() -> None:
+    """Memory grows with results (a task of 20 costs about eight of 1): at most max_results
+    are held, oldest task first out, and dropping or expiring tasks gives them back."""
+    store = MemoryStore(Limits(max_tasks=1000, max_results=100))
+
+    def big(n: int) -> TaskRecord:
+        task = record(n, expires_at=50.0 if n % 2 else 100.0)
+        items = [{"taskUUID": task.task_uuid, "videoUUID": video_uuid(n * 100 + i)}
+                 for i in range(20)]  # fmt: skip
+        task.results_json = orjson.dumps(items).decode()
+        return task
+
+    for n in range(50):
+        assert store.add_task(big(n), [video(n * 100 + i) for i in range(20)])
+        assert store.results <= 100 and len(store.videos) <= 100
+    assert len(store.tasks) == 5 and store.results == 100
+    assert next(iter(store.tasks)) == big(45).task_uuid
+    store.drop_task(big(45).task_uuid)
+    assert store.results == 80
+    store.sweep(60.0, 0)  # 47 and 49 expire
+    assert len(store.tasks) == 2 and store.results == 40
+    for n in range(50, 70):
+        store.add_task(record(n), [video(n)])  # small ones: more of them fit
+    assert len(store.tasks) == 22 and store.results == 60
