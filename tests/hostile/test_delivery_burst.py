@@ -32,6 +32,7 @@ def _burst(proc: MockProcess, name: str, tasks: int, results: int, wait: float) 
         eventually(lambda: receiver.received >= expected, timeout=wait)
         # A late duplicate (a retry of a delivery the receiver already took) shows up here.
         eventually(lambda: False, timeout=2.0)
+    lag = proc.client.get("/health").json().get("loopLagMaxMs")
     videos = Counter(
         item["videoUUID"] for body in receiver.json_bodies for item in body.get("data", [])
     )
@@ -42,6 +43,7 @@ def _burst(proc: MockProcess, name: str, tasks: int, results: int, wait: float) 
             watch,
             deliveries=f"{len(videos)}/{expected} (+{receiver.duplicates})",
             statuses={str(c): codes.count(c) for c in set(codes)},
+            note=f"event loop blocked at most {lag} ms",
         )
     )
     assert set(codes) == {200}
@@ -51,6 +53,7 @@ def _burst(proc: MockProcess, name: str, tasks: int, results: int, wait: float) 
     )
     assert watch.failures == 0
     assert watch.health_p99_ms < 300, f"/health p99 {watch.health_p99_ms:.0f} ms"
+    assert lag is not None and lag < 1000, f"the event loop was blocked for {lag} ms"
 
 
 def test_webhook_burst_quick() -> None:

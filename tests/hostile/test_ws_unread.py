@@ -12,8 +12,13 @@ import json
 import os
 import socket
 import time
+import uuid
 
-from .harness import Effect, MockProcess, Watch, mock_process, report
+import pytest
+
+from tests.test_mock_rest import T2V
+
+from .harness import KEY, Effect, MockProcess, Watch, mock_process, report
 
 
 def _raw_websocket(proc: MockProcess) -> socket.socket:
@@ -84,3 +89,38 @@ def test_unread_replies_to_text_frames_stay_bounded() -> None:
     assert alive and watch.failures == 0
     assert watch.rss_growth_mib < 50, f"RSS grew {watch.rss_growth_mib:.0f} MiB"
     assert closed
+
+
+@pytest.mark.hostile_full
+def test_a_slow_client_that_never_reads_is_dropped() -> None:
+    """Under the frame rate, but never reading ~10 KB replies: the server stops reading from
+    it once its output backs up, and drops it after WRITE_STALL_SECONDS."""
+    with mock_process("--job-seconds", "0.1") as proc, Watch(proc) as watch:
+        task = {**T2V, "taskUUID": str(uuid.uuid4()), "numberResults": 20}
+        assert proc.client.post("/v1", json=[task]).status_code == 200
+        time.sleep(0.5)
+        sock = _raw_websocket(proc)
+        sock.settimeout(0.5)
+        auth = [{"taskType": "authentication", "apiKey": KEY}]
+        poll = _frame(
+            0x1, json.dumps([{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]).encode()
+        )
+        started, closed = time.monotonic(), False
+        try:
+            sock.sendall(_frame(0x1, json.dumps(auth).encode()))
+            while time.monotonic() - started < 30:
+                try:
+                    sock.sendall(poll)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.01)  # about 100 frames a second: under the limit
+        finally:
+            sock.close()
+        seconds = time.monotonic() - started
+    report(Effect.of("slow WebSocket client that never reads", watch,
+                     note=f"closed: {closed} after {seconds:.0f} s"))  # fmt: skip
+    assert watch.rss_growth_mib < 50, f"RSS grew {watch.rss_growth_mib:.0f} MiB"
+    assert closed, "the server kept a peer that never reads its output"
