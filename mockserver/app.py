@@ -31,7 +31,7 @@ from runware_contract.runtime import RunwareError
 
 from .config import MockConfig
 from .delivery import Deliverer
-from .engine import Engine, Reply, RequestContext, dumps, error
+from .engine import Engine, Reply, RequestContext, dumps, error, storage_error
 from .journal import Journal
 from .limits import FrameRate
 from .media import CONTENT_TYPES, VideoCache
@@ -301,8 +301,6 @@ class MockServer:
             reply, status = Reply(errors=[exc.error]), exc.status
             if status in (408, 413):  # the rest of the body is unread: end the connection
                 extra = [(b"connection", b"close")]
-        except StoreUnavailable as exc:
-            reply, status = Reply(errors=[_unavailable(exc, tasks)]), 503
         except ClientGone:
             return
         self.journal.record(
@@ -590,10 +588,7 @@ class MockServer:
         ctx = RequestContext(
             api_key=session.api_key, base_url=self._base_url(websocket), session=session
         )
-        try:
-            reply = self.engine.handle(tasks, ctx)
-        except StoreUnavailable as exc:
-            reply = Reply(errors=[_unavailable(exc, tasks)])
+        reply = self.engine.handle(tasks, ctx)
         # One frame for data, another for errors: runware-sdk 1.8 drops data beside errors.
         if reply.data or not reply.all_errors:
             await send({"data": reply.data})
@@ -744,21 +739,10 @@ class MockServer:
         return Response(status_code=204)
 
 
-def _unavailable(exc: StoreUnavailable, tasks: Any = None) -> RunwareError:
-    """The 503 for a store failure, logged: one line per failed request."""
-    log.warning("storage unavailable: %s", exc)
-    first = tasks[0] if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict) else None
-    return error(
-        "storageUnavailable",
-        "The task store cannot be written or read right now; nothing was kept. Try again.",
-        task=first,
-    )
-
-
 async def _store_error(request: Request, exc: Exception) -> Response:
     """A store failure on any Starlette route (media, admin), in Runware's error shape."""
     assert isinstance(exc, StoreUnavailable)
-    return JSONResponse({"errors": [_unavailable(exc)]}, status_code=503)
+    return JSONResponse({"errors": [storage_error(exc)]}, status_code=503)
 
 
 def _throttled(why: str) -> RunwareError:

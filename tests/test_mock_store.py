@@ -391,3 +391,27 @@ def test_memory_store_bounds_results_not_only_tasks() -> None:
     for n in range(50, 70):
         store.add_task(record(n), [video(n)])  # small ones: more of them fit
     assert len(store.tasks) == 22 and store.results == 60
+
+
+def test_a_store_failure_fails_only_its_task(
+    mock: MockHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write the store refuses is a 503 storageUnavailable for that task, in Runware's
+    shape; the other tasks of the batch are still accepted."""
+    store = mock.server.store
+    real = store.add_task
+
+    def add_task(record: TaskRecord, videos: Any) -> bool:
+        if record.task_uuid == doomed["taskUUID"]:
+            raise StoreUnavailable("database or disk is full")
+        return real(record, videos)
+
+    monkeypatch.setattr(store, "add_task", add_task)
+    fine, doomed = new_task(), new_task()
+    both = mock.post([fine, doomed])
+    assert both.status_code == 200
+    assert [d["taskUUID"] for d in both.json()["data"]] == [fine["taskUUID"]]
+    (failure,) = both.json()["errors"]
+    assert failure["code"] == "storageUnavailable" and failure["taskUUID"] == doomed["taskUUID"]
+    alone = mock.post([doomed])
+    assert alone.status_code == 503 and alone.json()["errors"][0]["code"] == "storageUnavailable"
