@@ -63,8 +63,8 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         int,
         "ws_max_frames_per_second",
         "N",
-        "WebSocket frames per second before rateLimitExceeded; twice that closes 1008 "
-        "(default 200)",
+        "WebSocket frames per second (pings and pongs too) before rateLimitExceeded; twice "
+        "that closes 1008 (default 200)",
     ),
 )
 
@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="memory",
         metavar="memory|sqlite:PATH",
         help="where tasks live: in memory (default), or in an SQLite file that keeps them "
-        "across restarts and shares them between --workers",
+        "across restarts and shares them between --workers (sqlite:PATH?max_pages=N caps "
+        "the file at N pages: a full disk, for tests)",
     )
     parser.add_argument(
         "--workers",
