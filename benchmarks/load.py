@@ -55,8 +55,8 @@ TASK: dict[str, Any] = {
 }
 
 
-def new_task() -> dict[str, Any]:
-    return {**TASK, "taskUUID": str(uuid.uuid4())}
+def new_task(results: int = 1) -> dict[str, Any]:
+    return {**TASK, "taskUUID": str(uuid.uuid4()), "numberResults": results}
 
 
 def free_port() -> int:
@@ -300,7 +300,7 @@ def run_rss(args: argparse.Namespace) -> dict[str, Any]:
         first: str | None = None
         last = ""
         for start in range(0, args.tasks, args.batch):
-            batch = [new_task() for _ in range(min(args.batch, args.tasks - start))]
+            batch = [new_task(args.results) for _ in range(min(args.batch, args.tasks - start))]
             response = client.post("/v1", json=batch)
             if response.status_code != 200 or len(response.json()["data"]) != len(batch):
                 raise RuntimeError(f"submission failed: {response.text[:300]}")
@@ -314,9 +314,11 @@ def run_rss(args: argparse.Namespace) -> dict[str, Any]:
         after = rss_mib(process.pid)
     return {
         "tasks": args.tasks,
+        "results_per_task": args.results,
         "rss_before_mib": round(before, 1),
         "rss_after_mib": round(after, 1),
         "kib_per_task": round((after - before) * 1024 / args.tasks, 2),
+        "kib_per_result": round((after - before) * 1024 / (args.tasks * args.results), 2),
         "first_and_last_task_pollable": kept,
     }
 
@@ -331,6 +333,7 @@ def main() -> int:
     parser.add_argument("--poll-seconds", type=float, default=0.02, help="REST poll interval")
     parser.add_argument("--tasks", type=int, default=100_000, help="rss: tasks to submit")
     parser.add_argument("--batch", type=int, default=50, help="rss: tasks per request")
+    parser.add_argument("--results", type=int, default=1, help="rss: numberResults per task")
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -387,7 +390,8 @@ def main() -> int:
             r = report["rss"]
             print(
                 f"RSS: {r['rss_before_mib']} MiB idle, {r['rss_after_mib']} MiB after {r['tasks']} "
-                f"tasks ({r['kib_per_task']} KiB/task); first and last pollable: "
+                f"tasks of {r['results_per_task']} result(s) ({r['kib_per_task']} KiB/task, "
+                f"{r['kib_per_result']} KiB/result); first and last pollable: "
                 f"{r['first_and_last_task_pollable']}"
             )
     bad = any(run["errors"] or run["lost"] for run in report.get("load", []))

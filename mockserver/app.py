@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import time
@@ -30,17 +31,19 @@ from runware_contract.runtime import RunwareError
 
 from .config import MockConfig
 from .delivery import Deliverer
-from .engine import Engine, Reply, RequestContext, dumps, error, status_of
+from .engine import Engine, Reply, RequestContext, dumps, error, status_of, storage_error
 from .journal import Journal
 from .limits import FrameRate
 from .media import CONTENT_TYPES, RenderBusy, VideoFiles
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
 from .security import redact_logs, signature_valid
-from .store import Limits, Session, TaskRecord, open_store
+from .store import Limits, Session, StoreUnavailable, TaskRecord, open_store
+from .supervise import LagMonitor, supervised
 from .targets import Allowlist
 
 JSON = "application/json"
+log = logging.getLogger("mockserver")
 VIDEO_PATH = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>mp4|webm|mov)"
 )
@@ -48,6 +51,9 @@ UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 # A process recovering unclaimed completions waits this long past their due time, so that
 # a live worker holding the task's WebSocket session claims (and pushes) it first.
 RECOVERY_GRACE = 1.0
+COMPLETION_RETRY = 1.0  # seconds before a completion the store failed to claim is tried again
+# The close reason (code 4000) of a connection whose session another connection resumed.
+RESUMED_ELSEWHERE = "session resumed by another connection"
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
@@ -139,7 +145,11 @@ class MockServer:
         redact_logs()
         self.store = open_store(
             self.config.store,
-            Limits(max_tasks=self.config.max_tasks, max_images=self.config.max_images),
+            Limits(
+                max_tasks=self.config.max_tasks,
+                max_results=self.config.max_results,
+                max_images=self.config.max_images,
+            ),
         )
         # Signed media URLs must verify in every worker and after a restart.
         self.config.media_secret = self.store.shared_secret("media", self.config.media_secret)
@@ -149,6 +159,7 @@ class MockServer:
         self.scheduler = Scheduler(self.config.clock)
         self.videos = VideoFiles(self.config.video_cache_bytes, self.config.render_queue)
         self.deliverer: Deliverer | None = None
+        self.lag = LagMonitor()
         self._scenario_ids = 0
         self.engine.on_accept.append(self._schedule)
         self.app = _MockApp(
@@ -173,7 +184,7 @@ class MockServer:
                 Route("/__admin/reset", self.admin_reset, methods=["POST"]),
             ],
             lifespan=self.lifespan,
-            exception_handlers={HTTPException: _http_error},
+            exception_handlers={HTTPException: _http_error, StoreUnavailable: _store_error},
         )
         self.app.router.redirect_slashes = False  # an API: unknown paths are 404, not 307
 
@@ -188,20 +199,21 @@ class MockServer:
         self.scheduler.start()
         for record in self.store.pending_completions():  # from before a restart, or a
             self._schedule(record, grace=RECOVERY_GRACE)  # worker's, which claims it first
-        sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        loops = [supervised("sweep", self._sweep), supervised("loop lag", self.lag.step)]
         try:
             yield
         finally:
-            sweeper.cancel()
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
             await self.scheduler.stop()
             await self.deliverer.close()
             self.videos.close()
             self.store.close()
 
     async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(5)
-            self.store.sweep(self.config.clock(), self.config.session_buffer_seconds)
+        await asyncio.sleep(self.config.sweep_seconds)
+        self.store.sweep(self.config.clock(), self.config.session_buffer_seconds)
 
     @property
     def models(self) -> list[str]:
@@ -214,7 +226,16 @@ class MockServer:
             self.scheduler.at(record.due + grace, lambda: self._complete(record))
 
     def _complete(self, record: TaskRecord) -> None:
-        if not self.store.claim_completion(record.owner, record.task_uuid):
+        try:
+            claimed = self.store.claim_completion(record.owner, record.task_uuid)
+        except StoreUnavailable as exc:  # nothing was claimed: try again, losing nothing
+            log.warning("storage unavailable completing task %s (again in %s s): %s",
+                        record.task_uuid, COMPLETION_RETRY, exc)  # fmt: skip
+            self.scheduler.at(
+                self.config.clock() + COMPLETION_RETRY, lambda: self._complete(record)
+            )
+            return
+        if not claimed:
             return  # gone, or completed already (by another worker, or before a restart)
         results = record.results
         body: dict[str, Any] = (
@@ -413,11 +434,17 @@ class MockServer:
         pending: set[asyncio.Task[None]] = set()
         rate = FrameRate()
         most = self.config.ws_max_frames_per_second
+        token = object()  # this connection, as a session's owner
 
         async def send(body: dict[str, Any]) -> None:
             async with lock:
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                     await websocket.send_text(dumps(body).decode())
+
+        async def evict() -> None:
+            async with lock:
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await websocket.close(code=4000, reason=RESUMED_ELSEWHERE)
 
         try:
             while True:
@@ -450,11 +477,15 @@ class MockServer:
                     await send({"errors": [exc.error]})
                     continue
                 if session is None:
-                    session, tasks = await self._ws_authenticate(tasks, send, websocket)
+                    session, tasks = await self._ws_authenticate(
+                        tasks, send, websocket, token, evict
+                    )
                     if not tasks:
                         continue
                 if session is None:
                     continue
+                if session.owner is not token:
+                    break  # resumed by another connection, which now gets its results
                 if len(pending) >= self.config.ws_max_in_flight:
                     limit = self.config.ws_max_in_flight
                     await send({"errors": [_throttled(f"{limit} task frames are unanswered")]})
@@ -467,12 +498,12 @@ class MockServer:
         except WebSocketDisconnect:
             pass
         finally:
-            if session is not None:
-                session.send = None
+            if session is not None and session.owner is token:  # not if taken over
+                session.send = session.owner = session.evict = None
                 session.detached_at = self.config.clock()
 
     async def _ws_authenticate(
-        self, tasks: list[Any], send: Any, websocket: WebSocket
+        self, tasks: list[Any], send: Any, websocket: WebSocket, token: object, evict: Any
     ) -> tuple[Session | None, list[Any]]:
         first = tasks[0] if isinstance(tasks[0], dict) else {}
         if all(isinstance(t, dict) and t.get("taskType") == "ping" for t in tasks):
@@ -517,8 +548,11 @@ class MockServer:
                 session_id=session_id, api_key=key, buffer_max=self.config.session_buffer_max
             )
             self.store.sessions[session_id] = session
-        session.send = send
+        previous = session.evict if session.owner is not None else None
+        session.send, session.owner, session.evict = send, token, evict
         session.detached_at = None
+        if previous is not None:  # still open elsewhere: that connection is closed
+            asyncio.get_running_loop().create_task(previous())
         await send(
             {"data": [{"taskType": "authentication", "connectionSessionUUID": session.session_id}]}
         )
@@ -576,7 +610,10 @@ class MockServer:
 
     async def health(self, request: Request) -> Response:
         # The process id tells --workers processes apart (tests pin a connection to each).
-        return JSONResponse({"status": "ok", "models": self.models, "worker": os.getpid()})
+        # loopLagMs: the longest the event loop was blocked lately (supervise.LagMonitor).
+        return JSONResponse(
+            {"status": "ok", "models": self.models, "worker": os.getpid(), **self.lag.as_dict()}
+        )
 
     def _denied(self, request: HTTPConnection, *, admin: bool = False) -> Response | None:
         """A 401 unless the request carries a valid key (the admin key, for admin routes)."""
@@ -719,6 +756,12 @@ class MockServer:
         self.journal.clear()
         self.scheduler.clear()
         return Response(status_code=204)
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    """A store failure on any Starlette route (media, admin), in Runware's error shape."""
+    assert isinstance(exc, StoreUnavailable)
+    return JSONResponse({"errors": [storage_error(exc)]}, status_code=503)
 
 
 def _throttled(why: str) -> RunwareError:

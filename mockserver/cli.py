@@ -17,11 +17,19 @@ from starlette.types import ASGIApp
 
 from .app import MockServer
 from .config import MockConfig
-from .limits import HeaderTimeoutProtocol, http_protocol
+from .limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
 from .targets import LOOPBACK, Allowlist
 
 # (flag, type, MockConfig field, metavar, help): each must be positive
 LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
+    (
+        "--max-results",
+        int,
+        "max_results",
+        "N",
+        "results (numberResults summed over tasks) the memory store keeps, oldest task "
+        "first out (default 200000, about 210 MiB with --max-tasks at its default)",
+    ),
     (
         "--max-body-bytes",
         int,
@@ -55,8 +63,8 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         int,
         "ws_max_frames_per_second",
         "N",
-        "WebSocket frames per second before rateLimitExceeded; twice that closes 1008 "
-        "(default 200)",
+        "WebSocket frames per second (pings and pongs too) before rateLimitExceeded; twice "
+        "that closes 1008 (default 200)",
     ),
     (
         "--max-image-pixels",
@@ -127,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="memory",
         metavar="memory|sqlite:PATH",
         help="where tasks live: in memory (default), or in an SQLite file that keeps them "
-        "across restarts and shares them between --workers",
+        "across restarts and shares them between --workers (sqlite:PATH?max_pages=N caps "
+        "the file at N pages: a full disk, for tests)",
     )
     parser.add_argument(
         "--workers",
@@ -223,6 +232,7 @@ def worker_app() -> ASGIApp:
     args = build_parser().parse_args(json.loads(os.environ[WORKER_ARGS]))
     config = _config(args)
     HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
+    FrameLimitProtocol.max_frames_per_second = config.ws_max_frames_per_second
     return _server(config).app
 
 
@@ -252,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "port": args.port,
         "log_level": args.log_level,
         "http": http_protocol(config.header_timeout_seconds),
-        "ws": "websockets-sansio",
+        "ws": ws_protocol(config.ws_max_frames_per_second),
         "ws_ping_interval": None,
         "ws_max_size": config.max_body_bytes,
         "access_log": args.log_level in ("info", "debug"),
@@ -266,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mockserver.cli:worker_app",
         factory=True,
         workers=args.workers,
-        **(options | {"http": HeaderTimeoutProtocol}),  # workers unpickle it by name
+        # workers unpickle these by name
+        **(options | {"http": HeaderTimeoutProtocol, "ws": FrameLimitProtocol}),
     )
     return 0

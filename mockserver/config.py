@@ -28,11 +28,13 @@ class MockConfig:
     # if stored times must survive a reboot; time.monotonic holds across processes and restarts.
     store: str = "memory"
     max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
+    max_results: int = 200_000  # results held in memory over all tasks (store.Limits)
     max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
     max_image_pixels: int = 8192 * 8192  # imageUpload refuses larger images (header size)
     session_buffer_max: int = 1000  # WebSocket frames kept per detached session
     video_cache_bytes: int = 64 * 1024 * 1024  # rendered video files kept (LRU)
     render_queue: int = 4  # video renders waiting beside the one running; more get 503
+    sweep_seconds: float = 5.0  # how often expired and over-cap tasks are forgotten
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     # hardening: limits on what one client can hold, and who may be reached or administer
     body_timeout_seconds: float = 10.0  # a request body must arrive within this (408)

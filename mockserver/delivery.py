@@ -1,27 +1,42 @@
-"""Webhook POSTs and upload PUTs, each in its own task, retried with backoff.
+"""Webhook POSTs and upload PUTs: a bounded queue, a fixed set of senders, per-host limits.
 
-A slow or failing receiver never delays anything else: every delivery is a
-separate asyncio task with a per-attempt timeout and a bounded number of attempts.
-Targets must pass the delivery allowlist (``targets.py``; loopback by default), so
-the mock cannot be used to reach other hosts; a refused or unusable URL is a failed
-outcome with its reason and is never contacted. Redirects are not followed: a 3xx
-answer is a failed delivery (its target was never checked). 5xx answers, refused
-connections and timeouts are retried. Outcomes are kept (bounded) for the admin API.
+A completion hands its deliveries to ``Deliverer.webhook``/``upload`` and returns at once;
+nothing here ever delays a request. ``senders`` supervised tasks take deliveries off one
+queue and make one attempt each, over one connection pool with exactly ``senders``
+connections: a request never waits for a pool slot, so the per-attempt timeout measures
+the receiver alone (an unbounded pool spent that time scheduling its own queue, timed out
+requests the receiver had already taken, and retried them: the duplicates). At most
+``per_host`` attempts go to one host at a time; a delivery for a busy host waits in that
+host's line without holding a sender, so a hanging receiver slows only itself.
+
+Bounded memory: at most ``max_pending`` deliveries exist at once (queued, in flight or
+waiting to retry); one more is refused, recorded in ``outcomes`` with the reason
+"delivery queue full" and logged, never queued. Retries (5xx, refused connections,
+timeouts) wait their doubling backoff in a timer, not in a sender. Targets must pass the
+delivery allowlist (``targets.py``; loopback by default), so the mock cannot reach other
+hosts; a refused or unusable URL is a failed outcome with its reason and is never
+contacted. Redirects are not followed: a 3xx is a failed delivery (its target was never
+checked). Outcomes are kept (the last 1000) for the admin API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 
 from .engine import dumps
-from .targets import LOOPBACK, Allowlist, Refused, Resolver, check, system_resolve
+from .supervise import supervised
+from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
+
+log = logging.getLogger("mockserver.delivery")
 
 
 @dataclass
@@ -39,6 +54,29 @@ class Outcome:
         return asdict(self)
 
 
+@dataclass(eq=False)
+class Delivery:
+    """One webhook or upload, from its first attempt to its outcome."""
+
+    kind: str
+    url: str
+    task_uuid: str
+    method: str
+    content: Callable[[], Awaitable[bytes]]
+    content_type: str
+    host: str  # the per-host limit's key: the URL's host and port as given
+    target: Target | None = None  # checked on the first attempt
+    attempt: int = 0
+    status: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class _Host:
+    active: int = 0
+    waiting: deque[Delivery] = field(default_factory=deque)
+
+
 class Deliverer:
     def __init__(
         self,
@@ -49,43 +87,53 @@ class Deliverer:
         allow: Allowlist | None = None,
         resolve: Resolver = system_resolve,
         transport: httpx.AsyncBaseTransport | None = None,
+        senders: int = 16,
+        per_host: int = 8,
+        max_pending: int = 10_000,
     ) -> None:
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.timeout = timeout
         self.allow = allow or Allowlist.parse(LOOPBACK)
         self.resolve = resolve
-        # No pool limit: a receiver that hangs holds its own connection, never a pool slot
-        # another delivery waits for.
+        self.senders = max(1, senders)
+        self.per_host = max(1, per_host)
+        self.max_pending = max(1, max_pending)
+        # One connection per sender: no attempt ever queues for a connection, and
+        # connections are reused (keep-alive) across deliveries to the same receiver.
         self._client = httpx.AsyncClient(
             timeout=timeout,
             follow_redirects=False,
             transport=transport,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            limits=httpx.Limits(
+                max_connections=self.senders, max_keepalive_connections=self.senders
+            ),
         )
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()  # bounded by max_pending
+        self._hosts: dict[str, _Host] = {}
+        self._pending = 0  # deliveries not yet finished: queued, in flight, retrying
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._workers: list[asyncio.Task[None]] = []
+        self._timers: set[asyncio.Task[None]] = set()
+        self.dropped = 0
+        self._drop_logged = 0.0
         self.outcomes: deque[Outcome] = deque(maxlen=1000)
+
+    @property
+    def pending(self) -> int:
+        return self._pending
 
     def webhook(self, url: str, task_uuid: str, body: dict[str, Any]) -> None:
         content = dumps(body)
-        self._spawn(
-            self._deliver(
-                "webhook", url, task_uuid, "POST", lambda: _const(content), "application/json"
-            )
-        )
+        self._submit("webhook", url, task_uuid, "POST", lambda: _const(content), JSON)
 
     def upload(
         self, url: str, task_uuid: str, content: Callable[[], Awaitable[bytes]], content_type: str
     ) -> None:
-        self._spawn(self._deliver("upload", url, task_uuid, "PUT", content, content_type))
+        self._submit("upload", url, task_uuid, "PUT", content, content_type)
 
-    def _spawn(self, delivery: Coroutine[Any, Any, None]) -> None:
-        """Run a delivery on its own, keeping a reference until it ends."""
-        task = asyncio.get_running_loop().create_task(delivery)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(
+    def _submit(
         self,
         kind: str,
         url: str,
@@ -94,62 +142,138 @@ class Deliverer:
         content: Callable[[], Awaitable[bytes]],
         content_type: str,
     ) -> None:
-        try:
-            target = await check(url, self.allow, self.resolve)
-        except Refused as refused:
-            self._done(kind, url, task_uuid, 0, None, ok=False, reason=str(refused))
+        if self._pending >= self.max_pending:
+            self._drop(kind, url, task_uuid)
             return
-        body = await content()
-        headers = {"Content-Type": content_type, "Host": target.host_header}
-        extensions = {"sni_hostname": target.server_name}
-        status: int | None = None
-        reason: str | None = None
-        attempt = 0
-        for attempt in range(1, self.attempts + 1):
-            try:
-                async with asyncio.timeout(self.timeout):  # the whole attempt, not each read
-                    response = await self._client.request(
-                        method, target.url, content=body, headers=headers, extensions=extensions
-                    )
-                status = response.status_code
-                if 200 <= status < 300:
-                    self._done(kind, url, task_uuid, attempt, status, ok=True)
-                    return
-                if 300 <= status < 400:
-                    reason = "redirects are not followed"
-                    break
-                reason = f"answered {status}"
-            except TimeoutError:
-                status, reason = None, f"no answer within {self.timeout} s"
-            except httpx.HTTPError as exc:
-                status, reason = None, type(exc).__name__
-            if attempt < self.attempts:
-                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-        self._done(kind, url, task_uuid, attempt, status, ok=False, reason=reason)
+        if not self._workers:
+            self._workers = [
+                supervised(f"delivery sender {i}", self._send_next) for i in range(self.senders)
+            ]
+        host = _host_key(url)
+        self._pending += 1
+        self._idle.clear()
+        self._queue.put_nowait(Delivery(kind, url, task_uuid, method, content, content_type, host))
 
-    def _done(
-        self,
-        kind: str,
-        url: str,
-        task_uuid: str,
-        attempts: int,
-        status: int | None,
-        *,
-        ok: bool,
-        reason: str | None = None,
-    ) -> None:
-        outcome = Outcome(kind, url, task_uuid, attempts, status, ok, time.time(), reason)
+    def _drop(self, kind: str, url: str, task_uuid: str) -> None:
+        self.dropped += 1
+        reason = f"delivery queue full ({self.max_pending} pending); not sent"
+        self.outcomes.append(Outcome(kind, url, task_uuid, 0, None, False, time.time(), reason))
+        now = time.monotonic()
+        if now - self._drop_logged >= 1.0:  # one line a second, with the running count
+            self._drop_logged = now
+            log.warning("%s %s for task %s dropped: %s (%d dropped so far)",
+                        kind, url, task_uuid, reason, self.dropped)  # fmt: skip
+
+    async def _send_next(self) -> None:
+        """One sender's step: take a delivery and make one attempt, unless its host is busy."""
+        delivery = await self._queue.get()
+        host = self._hosts.setdefault(delivery.host, _Host())
+        if host.active >= self.per_host:
+            host.waiting.append(delivery)  # released by the attempt that frees a slot
+            return
+        host.active += 1
+        try:
+            verdict = await self._attempt(delivery)
+        except Exception as exc:  # a bug or a vanished video: this delivery's failure only
+            log.exception("%s for task %s failed", delivery.kind, delivery.task_uuid)
+            delivery.reason, verdict = f"{type(exc).__name__}: {exc}", "failed"
+        finally:
+            host.active -= 1
+            if host.waiting:
+                self._queue.put_nowait(host.waiting.popleft())
+            elif not host.active:
+                del self._hosts[delivery.host]
+        if verdict == "retry":
+            timer = asyncio.get_running_loop().create_task(self._retry_later(delivery))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
+        else:
+            self._finish(delivery, ok=verdict == "ok")
+
+    async def _attempt(self, delivery: Delivery) -> str:
+        """One attempt: "ok", "retry" or "failed" (the reason is on ``delivery``)."""
+        if delivery.target is None:
+            try:
+                delivery.target = await check(delivery.url, self.allow, self.resolve)
+            except Refused as refused:
+                delivery.reason = str(refused)
+                return "failed"
+        target = delivery.target
+        delivery.attempt += 1
+        body = await delivery.content()
+        headers = {"Content-Type": delivery.content_type, "Host": target.host_header}
+        try:
+            async with asyncio.timeout(self.timeout):  # the whole attempt, not each read
+                response = await self._client.request(
+                    delivery.method,
+                    target.url,
+                    content=body,
+                    headers=headers,
+                    extensions={"sni_hostname": target.server_name},
+                )
+            delivery.status = response.status_code
+            if 200 <= delivery.status < 300:
+                return "ok"
+            if 300 <= delivery.status < 400:
+                delivery.reason = "redirects are not followed"
+                return "failed"
+            delivery.reason = f"answered {delivery.status}"
+        except TimeoutError:
+            delivery.status, delivery.reason = None, f"no answer within {self.timeout} s"
+        except httpx.HTTPError as exc:
+            delivery.status, delivery.reason = None, type(exc).__name__
+        return "retry" if delivery.attempt < self.attempts else "failed"
+
+    async def _retry_later(self, delivery: Delivery) -> None:
+        """Wait the backoff (holding no sender), then queue the next attempt."""
+        try:
+            await asyncio.sleep(self.backoff * 2 ** (delivery.attempt - 1))
+        except asyncio.CancelledError:
+            self._finish(delivery, ok=False)
+            raise
+        self._queue.put_nowait(delivery)
+
+    def _finish(self, delivery: Delivery, *, ok: bool) -> None:
+        outcome = Outcome(
+            delivery.kind,
+            delivery.url,
+            delivery.task_uuid,
+            delivery.attempt,
+            delivery.status,
+            ok,
+            time.time(),
+            None if ok else delivery.reason,
+        )
         self.outcomes.append(outcome)
+        self._pending -= 1
+        if not self._pending:
+            self._idle.set()
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait for deliveries in flight (tests and shutdown)."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        """Wait until every delivery has an outcome (tests and shutdown)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        for task in [*self._workers, *self._timers]:
             task.cancel()
+        for task in [*self._workers, *self._timers]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._workers = []
         await self._client.aclose()
+
+
+JSON = "application/json"
+
+
+def _host_key(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return ""
+    return f"{parsed.host}:{parsed.port or ''}".lower()
 
 
 async def _const(content: bytes) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import math
 import re
 import sys
@@ -29,7 +30,9 @@ from .image_size import image_size
 from .replay import ExampleIndex
 from .scenarios import Scenarios
 from .security import signature_valid, signed_url
-from .store import ImageRecord, Session, Store, TaskRecord, VideoRecord
+from .store import ImageRecord, Session, Store, StoreUnavailable, TaskRecord, VideoRecord
+
+log = logging.getLogger("mockserver")
 
 PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
 EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
@@ -96,6 +99,17 @@ class Reply:
         return body
 
 
+def storage_error(exc: StoreUnavailable, task: Mapping[str, Any] | None = None) -> RunwareError:
+    """The 503 for a store failure, logged: one line per failure."""
+    log.warning("storage unavailable: %s", exc)
+    return error(
+        "storageUnavailable",
+        "The task store cannot be read or written right now; nothing of this task was kept. "
+        "Try again.",
+        task=task,
+    )
+
+
 def status_of(code: str) -> int:
     entry = rc.errors.ERRORS.get(code)
     return int(entry["status"]) if entry else 400
@@ -130,18 +144,24 @@ class Engine:
             if problems:
                 reply.errors.extend(problems)
                 continue
-            task_type = task["taskType"]
-            if task_type == "authentication":
-                reply.data.append(self.authentication_item(ctx))
-            elif task_type == "ping":
-                reply.data.append({"taskType": "ping", "pong": True})
-            elif task_type == "getResponse":
-                self.poll(task, ctx, reply)
-            elif task_type == "imageUpload":
-                self.upload(task, ctx, reply)
-            else:
-                self.accept(task, ctx, reply)
+            try:
+                self._dispatch(task, ctx, reply)
+            except StoreUnavailable as exc:  # this task only: the others of a batch go on
+                reply.errors.append(storage_error(exc, task))
         return reply
+
+    def _dispatch(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        task_type = task["taskType"]
+        if task_type == "authentication":
+            reply.data.append(self.authentication_item(ctx))
+        elif task_type == "ping":
+            reply.data.append({"taskType": "ping", "pong": True})
+        elif task_type == "getResponse":
+            self.poll(task, ctx, reply)
+        elif task_type == "imageUpload":
+            self.upload(task, ctx, reply)
+        else:
+            self.accept(task, ctx, reply)
 
     def authentication_item(self, ctx: RequestContext) -> dict[str, Any]:
         session_id = (

@@ -1,20 +1,29 @@
-"""Limits on what one client can hold: header time, WebSocket frame rate.
+"""Limits on what one client can hold: header time, WebSocket frame rate and unsent output.
 
 uvicorn times out idle keep-alive connections but not a request whose headers never
 finish (slowloris); ``http_protocol`` adds that: a connection that has not sent a
 request's complete headers within ``header_timeout`` of opening (or of its previous
 response) gets a 408 in Runware's error shape and is closed. The body timeout is the
 app's (``MockServer._read_body``), since uvicorn has none.
+
+``ws_protocol`` does the same for WebSockets below the app, where uvicorn answers pings by
+itself: every frame, control frames included, counts against the frame rate (past it pings
+get no pong; at twice it the connection is dropped), and a peer that does not read what it
+is sent is not read from either (so it cannot make the server queue replies) and is dropped
+once its output has been stuck for ``WRITE_STALL_SECONDS``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame
 
 from .engine import dumps, error
 
@@ -98,3 +107,119 @@ class FrameRate:
             self._window, self._count = now, 0
         self._count += 1
         return self._count
+
+    def tick_count(self) -> int:
+        """Frames in the current window, without counting one more."""
+        return self._count
+
+
+log = logging.getLogger("mockserver.limits")
+WRITE_STALL_SECONDS = 10.0  # a peer whose output has not drained for this long is dropped
+
+
+class FrameLimitProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol with the frame rate applied to every frame and
+    reading paused while the peer does not drain its output.
+
+    Module level for ``--workers`` (see ``HeaderTimeoutProtocol``)."""
+
+    max_frames_per_second: int = 200
+    _rate: FrameRate | None = None
+    _write_blocked = False
+    _stall: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._rate = FrameRate()
+
+    def _admit(self, control: bool) -> bool:
+        """Count one frame; False if the connection is (now) dropped. Data frames past the
+        rate are the app's to answer (it sends rateLimitExceeded, then closes 1008); control
+        frames, and frames after the app's close, never reach it, so they are judged here."""
+        assert self._rate is not None
+        if self.transport.is_closing():
+            return False
+        most = self.max_frames_per_second
+        if self._rate.tick() > 2 * most and (control or self.close_sent):
+            self._drop(f"over {2 * most} frames per second")
+            return False
+        return True
+
+    def handle_text(self, event: Frame) -> None:
+        if self._admit(control=False):
+            super().handle_text(event)
+
+    def handle_bytes(self, event: Frame) -> None:
+        if self._admit(control=False):
+            super().handle_bytes(event)
+
+    def handle_cont(self, event: Frame) -> None:
+        if self._admit(control=False):
+            super().handle_cont(event)
+
+    def handle_pong(self, event: Frame) -> None:
+        if self._admit(control=True):
+            super().handle_pong(event)
+
+    def handle_ping(self) -> None:
+        assert self._rate is not None
+        if not self._admit(control=True) or self._rate.tick_count() > self.max_frames_per_second:
+            self.conn.data_to_send()  # the pong websockets queued: not sent
+            return
+        super().handle_ping()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._write_blocked = True
+        self.transport.pause_reading()
+        self._stall = self.loop.call_later(
+            WRITE_STALL_SECONDS, self._drop, f"output unread for {WRITE_STALL_SECONDS} s"
+        )
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._write_blocked = False
+        if self._stall is not None:
+            self._stall.cancel()
+        if not self.read_paused:
+            self.transport.resume_reading()
+
+    async def receive(self) -> Any:
+        message = await self.queue.get()
+        if self.read_paused and self.queue.empty():
+            self.read_paused = False
+            if not self._write_blocked:
+                self.transport.resume_reading()
+        return message
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._stall is not None:
+            self._stall.cancel()
+        super().connection_lost(exc)
+
+    def _drop(self, why: str) -> None:
+        """End the connection now. Output that can still go out (the close frame, replies
+        before it) is flushed for at most a second; a peer that does not read is aborted,
+        since it would hold a graceful close open forever."""
+        if self.transport.is_closing():
+            return
+        log.warning("WebSocket from %s dropped: %s", self.client, why)
+        self.transport.pause_reading()
+        if self._write_blocked:
+            self.transport.abort()
+            return
+        if not self.close_sent:
+            self.conn.fail(1008, "too many frames" if "frames" in why else "output unread")
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.close_sent = True
+        self.transport.close()
+        self.loop.call_later(1.0, self.transport.abort)
+
+
+def ws_protocol(max_frames_per_second: int) -> type[asyncio.Protocol]:
+    """The WebSocket protocol class with its own frame limit (for servers in one process)."""
+    return type(
+        "FrameLimitProtocol",
+        (FrameLimitProtocol,),
+        {"max_frames_per_second": max_frames_per_second},
+    )

@@ -2,7 +2,9 @@
 
 A heap of (due, callback); one asyncio task sleeps until the earliest due time and
 wakes early when something earlier is added. Callbacks run on the event loop and
-must not block; slow work (HTTP deliveries) starts its own task.
+must not block; slow work (HTTP deliveries) goes to its own task or queue. A callback that
+raises is logged and skipped: it never stops the ones after it. The loop itself runs
+supervised (``supervise.py``), so even a failure outside a callback costs one retry.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from .supervise import supervised
+
+log = logging.getLogger("mockserver.scheduler")
 Callback = Callable[[], Any]
 
 
@@ -36,25 +42,29 @@ class Scheduler:
         now = self.clock()
         while self._heap and self._heap[0][0] <= now:
             _, _, callback = heapq.heappop(self._heap)
-            result = callback()
+            ran += 1
+            try:
+                result = callback()
+            except Exception:
+                log.exception("a scheduled callback failed; the scheduler goes on")
+                continue
             if asyncio.iscoroutine(result):
                 asyncio.get_running_loop().create_task(result)
-            ran += 1
         return ran
 
-    async def _loop(self) -> None:
+    async def _step(self) -> None:
+        """Run what is due, then sleep until the next due time or an earlier addition."""
         assert self._wake is not None
-        while True:
-            self.run_due()
-            delay = self._heap[0][0] - self.clock() if self._heap else None
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        self.run_due()
+        delay = self._heap[0][0] - self.clock() if self._heap else None
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     def start(self) -> None:
         if self._task is None:
             self._wake = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._loop())
+            self._task = supervised("scheduler", self._step)
 
     async def stop(self) -> None:
         if self._task is not None:

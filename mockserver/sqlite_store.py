@@ -9,14 +9,21 @@ beside them are what the queries select on. Times are the server clock's (the CL
 wall clock with this store, so they stay meaningful across restarts). ``PRAGMA user_version``
 is the layout's version: a file of the layout before owners (keyed by taskUUID alone,
 holding API keys) is refused with a message rather than misread.
+
+Failures (a full disk, an I/O error, a lock held past the busy timeout) never leave a
+transaction open: every write runs in ``_transaction``, rolled back when any statement or
+the COMMIT fails, and every method raises them as ``StoreUnavailable``, which the app
+answers as a 503 ``storageUnavailable`` in Runware's error shape.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
 
@@ -24,6 +31,7 @@ from .store import (
     ImageRecord,
     Limits,
     Session,
+    StoreUnavailable,
     TaskRecord,
     VideoRecord,
     merged,
@@ -69,8 +77,39 @@ _TASK_FIELDS = [
 _VIDEO_FIELDS = [f.name for f in dataclasses.fields(VideoRecord)]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unavailable(method: F) -> F:
+    """``method`` with SQLite's failures raised as StoreUnavailable (a lost taskUUID race,
+    IntegrityError, is an answer, handled where it happens)."""
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    return guarded  # type: ignore[return-value]
+
+
+def _guarded(cls: type[Any]) -> type[Any]:
+    for name, value in list(vars(cls).items()):
+        if callable(value) and not name.startswith("_") and name != "close":
+            setattr(cls, name, _unavailable(value))
+    return cls
+
+
+@_guarded
 class SqliteStore:
-    def __init__(self, path: str, limits: Limits | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        path: str,
+        limits: Limits | None = None,
+        timeout: float = 10.0,
+        max_pages: int | None = None,
+    ) -> None:
         self.path = path
         self.limits = limits or Limits()
         self.sessions: dict[str, Session] = {}
@@ -84,6 +123,21 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across process crashes
         self._check_layout()
         self._db.executescript(SCHEMA)
+        if max_pages is not None:  # after the schema, so the tables always fit
+            self._db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back if a statement or the COMMIT fails."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def _check_layout(self) -> None:
         """ValueError for a file this version cannot read (older or newer layout)."""
@@ -100,9 +154,10 @@ class SqliteStore:
             raise ValueError(f"{self.path} was written by a newer mock (layout {version})")
 
     def shared_secret(self, name: str, proposed: bytes) -> bytes:
-        self._db.execute(
-            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed)
-        )
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed)
+            )
         row = self._db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
         return bytes(row[0])
 
@@ -111,38 +166,39 @@ class SqliteStore:
     def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         fields: dict[str, Any] = {name: getattr(record, name) for name in _TASK_FIELDS}
         blob = orjson.dumps(fields | {"results": orjson.Fragment(record.results_json)})
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute(
-                "INSERT INTO tasks (owner, uuid, expires_at, wants, record) VALUES (?, ?, ?, ?, ?)",
-                (
-                    record.owner,
-                    record.task_uuid,
-                    record.expires_at,
-                    int(record.wants_completion),
-                    blob,
-                ),
-            )
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO tasks (owner, uuid, expires_at, wants, record) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        record.owner,
+                        record.task_uuid,
+                        record.expires_at,
+                        int(record.wants_completion),
+                        blob,
+                    ),
+                )
+                rows = []
+                for new in videos:
+                    video = merged(self.get_video(record.owner, new.video_uuid), new)
+                    forget = _real(video.forget_at)
+                    rows.append(
+                        (
+                            record.owner,
+                            video.video_uuid,
+                            record.task_uuid,
+                            forget,
+                            _video_blob(video),
+                        )
+                    )
+                db.executemany(
+                    "INSERT OR REPLACE INTO videos (owner, uuid, task_uuid, forget_at, record) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
         except sqlite3.IntegrityError:
-            db.execute("ROLLBACK")
-            return False
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        rows = []
-        for new in videos:
-            video = merged(self.get_video(record.owner, new.video_uuid), new)
-            forget = _real(video.forget_at)
-            rows.append(
-                (record.owner, video.video_uuid, record.task_uuid, forget, _video_blob(video))
-            )
-        db.executemany(
-            "INSERT OR REPLACE INTO videos (owner, uuid, task_uuid, forget_at, record) "
-            "VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
-        db.execute("COMMIT")
+            return False  # the owner's taskUUID is taken (videos have no other unique key)
         return True
 
     def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
@@ -152,13 +208,15 @@ class SqliteStore:
         return _task(row) if row else None
 
     def drop_task(self, owner: str, task_uuid: str) -> None:
-        self._db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
+        with self._transaction() as db:
+            db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
 
     def claim_completion(self, owner: str, task_uuid: str) -> bool:
-        cursor = self._db.execute(
-            "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
-            (owner, task_uuid),
-        )
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
+                (owner, task_uuid),
+            )
         return cursor.rowcount == 1
 
     def pending_completions(self) -> list[TaskRecord]:
@@ -188,11 +246,12 @@ class SqliteStore:
                 "source_url": record.source_url,
             }
         )
-        self._db.execute(
-            "INSERT OR REPLACE INTO images (uuid, owner, bytes, data, record) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (record.image_uuid, record.owner, len(record.data or b""), record.data, meta),
-        )
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO images (uuid, owner, bytes, data, record) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (record.image_uuid, record.owner, len(record.data or b""), record.data, meta),
+            )
 
     def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
         row = self._db.execute(
@@ -215,32 +274,30 @@ class SqliteStore:
 
     def sweep(self, now: float, session_keep: float) -> None:
         limits = self.limits
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
-        db.execute("DELETE FROM videos WHERE forget_at <= ?", (now,))
-        # Past the caps, the oldest rows (lowest rowid) go first, with their videos.
-        db.execute(
-            "DELETE FROM videos WHERE (owner, task_uuid) IN (SELECT owner, uuid FROM tasks "
-            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
-            (limits.max_tasks,),
-        )
-        db.execute(
-            "DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks "
-            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
-            (limits.max_tasks,),
-        )
-        db.execute(
-            "DELETE FROM images WHERE rowid IN (SELECT rowid FROM images "
-            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
-            (limits.max_images,),
-        )
-        db.execute(
-            "DELETE FROM images WHERE rowid IN (SELECT rowid FROM (SELECT rowid, SUM(bytes) "
-            "OVER (ORDER BY rowid DESC) AS total FROM images) WHERE total > ?)",
-            (limits.max_image_bytes,),
-        )
-        db.execute("COMMIT")
+        with self._transaction() as db:
+            db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
+            db.execute("DELETE FROM videos WHERE forget_at <= ?", (now,))
+            # Past the caps, the oldest rows (lowest rowid) go first, with their videos.
+            db.execute(
+                "DELETE FROM videos WHERE (owner, task_uuid) IN (SELECT owner, uuid FROM tasks "
+                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+                (limits.max_tasks,),
+            )
+            db.execute(
+                "DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks "
+                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+                (limits.max_tasks,),
+            )
+            db.execute(
+                "DELETE FROM images WHERE rowid IN (SELECT rowid FROM images "
+                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+                (limits.max_images,),
+            )
+            db.execute(
+                "DELETE FROM images WHERE rowid IN (SELECT rowid FROM (SELECT rowid, SUM(bytes) "
+                "OVER (ORDER BY rowid DESC) AS total FROM images) WHERE total > ?)",
+                (limits.max_image_bytes,),
+            )
         sweep_sessions(self.sessions, now, session_keep)
 
     def counts(self) -> dict[str, int]:
@@ -251,9 +308,9 @@ class SqliteStore:
         } | {"sessions": len(self.sessions)}
 
     def reset(self) -> None:
-        self._db.executescript(
-            "BEGIN; DELETE FROM tasks; DELETE FROM videos; DELETE FROM images; COMMIT;"
-        )
+        with self._transaction() as db:
+            for table in ("tasks", "videos", "images"):
+                db.execute(f"DELETE FROM {table}")
         self.sessions.clear()
 
     def close(self) -> None:

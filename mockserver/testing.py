@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -28,7 +28,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .app import MockServer
 from .config import MockConfig
-from .limits import http_protocol
+from .limits import http_protocol, ws_protocol
 
 RUNWARE_HOST = "api.runware.ai"
 
@@ -82,7 +82,7 @@ def serve(
     options: dict[str, Any] = {
         "log_level": "warning",
         "http": http_protocol(server.config.header_timeout_seconds),
-        "ws": "websockets-sansio",
+        "ws": ws_protocol(server.config.ws_max_frames_per_second),
         "ws_max_size": server.config.max_body_bytes,
         "ws_ping_interval": None,
         "lifespan": "on",
@@ -126,15 +126,17 @@ def running_process(
     *,
     cwd: Path | str | None = None,
     timeout: float = 30.0,
+    stderr: IO[bytes] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``cmd`` in its own process group until ``ready()`` holds (RuntimeError if it exits or
     ``timeout`` passes first); afterwards the whole group (``--workers`` children too) gets
-    SIGTERM, then SIGKILL if it is still there after 10 s."""
+    SIGTERM, then SIGKILL if it is still there after 10 s. Its stderr goes to ``stderr``
+    (a file), else nowhere."""
     process = subprocess.Popen(
         list(cmd),
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if stderr is None else stderr,
         start_new_session=True,
     )
     try:

@@ -3,6 +3,7 @@ limit, each attempt timed out, never delaying other deliveries or REST responses
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from mockserver.delivery import Deliverer
+from mockserver.targets import Allowlist
 from tests.conftest import MockHandle
 from tests.test_mock_rest import new_task, wait_results
 
@@ -172,3 +174,94 @@ async def test_backoff_doubles_between_attempts(monkeypatch: pytest.MonkeyPatch)
     (outcome,) = deliverer.outcomes
     assert outcome.attempts == 4 and outcome.status == 502
     assert json.loads(calls[0].content) == {"data": []}
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """An httpx transport that holds each request until released, counting per host."""
+
+    def __init__(self) -> None:
+        self.active: dict[str, int] = {}
+        self.most: dict[str, int] = {}
+        self.done: list[str] = []
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.headers["host"]
+        self.active[host] = self.active.get(host, 0) + 1
+        self.most[host] = max(self.most.get(host, 0), self.active[host])
+        try:
+            if host.startswith("slow"):
+                await self.release.wait()
+            return httpx.Response(200)
+        finally:
+            self.active[host] -= 1
+            self.done.append(host)
+
+
+async def local(name: str, port: int) -> list[str]:
+    return ["127.0.0.1"]
+
+
+async def test_one_busy_host_holds_at_most_per_host_senders_and_others_go_on() -> None:
+    transport = Counting()
+    deliverer = Deliverer(
+        attempts=1, timeout=5, backoff=0, senders=4, per_host=2,
+        allow=Allowlist.parse(("slow.test", "fast.test")), resolve=local,
+        transport=transport,
+    )  # fmt: skip
+    for i in range(20):
+        deliverer.webhook("http://slow.test/hook", f"s{i}", {"data": []})
+    for i in range(20):
+        deliverer.webhook("http://fast.test/hook", f"f{i}", {"data": []})
+    while transport.done.count("fast.test") < 20:  # all while slow.test hangs
+        await asyncio.sleep(0.01)
+    assert transport.most["slow.test"] == 2 and "slow.test" not in transport.done
+    assert transport.most["fast.test"] <= 2 and deliverer.pending == 20
+    transport.release.set()
+    await deliverer.drain()
+    assert deliverer.pending == 0 and all(o.ok for o in deliverer.outcomes)
+    assert len(deliverer.outcomes) == 40
+    await deliverer.close()
+
+
+async def test_a_full_queue_drops_the_delivery_with_its_reason() -> None:
+    transport = Counting()
+    deliverer = Deliverer(
+        attempts=1, timeout=5, backoff=0, max_pending=3,
+        allow=Allowlist.parse(("slow.test",)), resolve=local,
+        transport=transport,
+    )  # fmt: skip
+    for i in range(5):
+        deliverer.webhook("http://slow.test/hook", f"t{i}", {"data": []})
+    assert deliverer.pending == 3 and deliverer.dropped == 2
+    dropped = [o for o in deliverer.outcomes if not o.ok]
+    assert [o.task_uuid for o in dropped] == ["t3", "t4"]
+    assert all("delivery queue full" in (o.reason or "") for o in dropped)
+    transport.release.set()
+    await deliverer.drain()
+    assert sum(o.ok for o in deliverer.outcomes) == 3
+    await deliverer.close()
+
+
+async def test_a_retry_waiting_its_backoff_holds_no_sender() -> None:
+    calls: list[str] = []
+
+    def answer_by_host(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["host"])
+        return httpx.Response(503 if request.headers["host"] == "down.test" else 200)
+
+    deliverer = Deliverer(
+        attempts=2, timeout=5, backoff=1.0, senders=1,
+        allow=Allowlist.parse(("down.test", "up.test")), resolve=local,
+        transport=httpx.MockTransport(answer_by_host),
+    )  # fmt: skip
+    deliverer.webhook("http://down.test/hook", "d", {"data": []})
+    await asyncio.sleep(0.1)  # the first attempt failed; its retry waits 1 s
+    started = time.monotonic()
+    deliverer.webhook("http://up.test/hook", "u", {"data": []})
+    while not any(o.task_uuid == "u" for o in deliverer.outcomes):
+        await asyncio.sleep(0.01)
+    assert time.monotonic() - started < 0.5  # the only sender was free during the backoff
+    await deliverer.drain()
+    assert calls == ["down.test", "up.test", "down.test"]
+    await deliverer.close()

@@ -7,6 +7,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -29,13 +31,14 @@ from mockserver.store import (
     MemoryStore,
     Session,
     Store,
+    StoreUnavailable,
     TaskRecord,
     VideoRecord,
     open_store,
 )
 from mockserver.testing import answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
-from tests.conftest import REPO
+from tests.conftest import REPO, MockHandle
 from tests.test_mock_admin_and_delivery import receiver
 from tests.test_mock_cli_and_plugin import free_port
 from tests.test_mock_rest import new_task
@@ -380,3 +383,92 @@ def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Path) -> 
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.mock_config(sweep_seconds=0.1, task_ttl_seconds=1.0)
+def test_background_loops_survive_store_failures(
+    socket_mock: MockHandle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store fails the first claims and sweeps (a full disk): each failure is logged, the
+    completion is tried again, and both loops go on: every webhook arrives, expiry works."""
+    store = socket_mock.server.store
+    failing = {"claim_completion": 2, "sweep": 3}
+
+    def flaky(name: str) -> Any:
+        real = getattr(store, name)
+
+        def call(*args: Any) -> Any:
+            if failing[name]:
+                failing[name] -= 1
+                raise StoreUnavailable("database or disk is full")
+            return real(*args)
+
+        return call
+
+    for name in failing:
+        monkeypatch.setattr(store, name, flaky(name))
+    with caplog.at_level(logging.WARNING), receiver() as hooks:
+        tasks = [new_task(webhookURL=f"{hooks.url}/hook") for _ in range(4)]
+        for task in tasks:
+            assert socket_mock.post([task]).status_code == 200
+        deadline = time.monotonic() + 15
+        while len(hooks.received) < 4 or store.counts()["tasks"]:
+            assert time.monotonic() < deadline, (len(hooks.received), store.counts())
+            time.sleep(0.05)
+    assert failing == {"claim_completion": 0, "sweep": 0}
+    got = sorted(json.loads(r.body)["data"][0]["taskUUID"] for r in hooks.received)
+    assert got == sorted(t["taskUUID"] for t in tasks)  # the failed claims were retried
+    text = caplog.text
+    assert text.count("storage unavailable completing task") == 2
+    assert text.count("background loop 'sweep' failed") == 3
+
+
+def test_memory_store_bounds_results_not_only_tasks() -> None:
+    """Memory grows with results (a task of 20 costs about eight of 1): at most max_results
+    are held, oldest task first out, and dropping or expiring tasks gives them back."""
+    store = MemoryStore(Limits(max_tasks=1000, max_results=100))
+
+    def big(n: int) -> TaskRecord:
+        task = record(n, expires_at=50.0 if n % 2 else 100.0)
+        items = [{"taskUUID": task.task_uuid, "videoUUID": video_uuid(n * 100 + i)}
+                 for i in range(20)]  # fmt: skip
+        task.results_json = orjson.dumps(items).decode()
+        return task
+
+    for n in range(50):
+        assert store.add_task(big(n), [video(n * 100 + i) for i in range(20)])
+        assert store.results <= 100 and len(store.videos) <= 100
+    assert len(store.tasks) == 5 and store.results == 100
+    oldest = big(45)
+    assert next(iter(store.tasks)) == (oldest.owner, oldest.task_uuid)
+    store.drop_task(oldest.owner, oldest.task_uuid)
+    assert store.results == 80
+    store.sweep(60.0, 0)  # 47 and 49 expire
+    assert len(store.tasks) == 2 and store.results == 40
+    for n in range(50, 70):
+        store.add_task(record(n), [video(n)])  # small ones: more of them fit
+    assert len(store.tasks) == 22 and store.results == 60
+
+
+def test_a_store_failure_fails_only_its_task(
+    mock: MockHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write the store refuses is a 503 storageUnavailable for that task, in Runware's
+    shape; the other tasks of the batch are still accepted."""
+    store = mock.server.store
+    real = store.add_task
+
+    def add_task(record: TaskRecord, videos: Any) -> bool:
+        if record.task_uuid == doomed["taskUUID"]:
+            raise StoreUnavailable("database or disk is full")
+        return real(record, videos)
+
+    monkeypatch.setattr(store, "add_task", add_task)
+    fine, doomed = new_task(), new_task()
+    both = mock.post([fine, doomed])
+    assert both.status_code == 200
+    assert [d["taskUUID"] for d in both.json()["data"]] == [fine["taskUUID"]]
+    (failure,) = both.json()["errors"]
+    assert failure["code"] == "storageUnavailable" and failure["taskUUID"] == doomed["taskUUID"]
+    alone = mock.post([doomed])
+    assert alone.status_code == 503 and alone.json()["errors"][0]["code"] == "storageUnavailable"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import socket
 import statistics
 import sys
@@ -85,8 +86,11 @@ class MockProcess:
 
 
 @contextlib.contextmanager
-def mock_process(*flags: str, api_key: str = KEY, timeout: float = 30.0) -> Iterator[MockProcess]:
-    """``python -m mockserver --port P --api-key KEY *flags`` until the block ends."""
+def mock_process(
+    *flags: str, api_key: str = KEY, timeout: float = 30.0, log: Path | None = None
+) -> Iterator[MockProcess]:
+    """``python -m mockserver --port P --api-key KEY *flags`` until the block ends; its
+    log (stderr) goes to the file ``log`` if given."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -101,8 +105,13 @@ def mock_process(*flags: str, api_key: str = KEY, timeout: float = 30.0) -> Iter
         *flags,
     ]
     with (
+        open(log or os.devnull, "wb") as stderr,
         running_process(
-            cmd, answers_get(f"http://127.0.0.1:{port}/health"), cwd=ROOT, timeout=timeout
+            cmd,
+            answers_get(f"http://127.0.0.1:{port}/health"),
+            cwd=ROOT,
+            timeout=timeout,
+            stderr=stderr,
         ) as process,
         httpx.Client(
             base_url=f"http://127.0.0.1:{port}",
