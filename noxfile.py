@@ -154,6 +154,8 @@ def install_client(session: nox.Session) -> None:
         session.run("python", "installed.py")
         session.install("pytest")
         session.run("pytest", "-p", "no:cacheprovider", "test_client_only.py", *session.posargs)
+        # the messages' hint works as written: pip reads the extra from the installed kit
+        session.run("python", "-m", "pip", "install", "--dry-run", "runware-contract-kit[testing]")
 
 
 @nox.session(reuse_venv=False)
