@@ -161,7 +161,15 @@ def install_client(session: nox.Session) -> None:
 @nox.session(reuse_venv=False)
 def install_testing(session: nox.Session) -> None:
     """A fresh venv with `pip install .[testing]`: README's property-test block, as written,
-    in a consumer's folder (Hypothesis's default settings, the shared mock fixture)."""
+    in a consumer's folder (Hypothesis's default settings, the shared mock fixture), and the
+    other fixtures (the per-test mock, respx on api.runware.ai, real video files)."""
     session.install(".[testing]")
     with _consumer_project(session):
-        session.run("pytest", "-p", "no:cacheprovider", "test_readme_property.py", *session.posargs)
+        session.run(
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "test_readme_property.py",
+            "test_fixtures.py",
+            *session.posargs,
+        )

@@ -19,6 +19,7 @@ FILES = (
     ("my_integration.py", "my_integration.py"),
     ("installed.py", "installed.py"),
     ("client_only.py", "test_client_only.py"),
+    ("fixtures_check.py", "test_fixtures.py"),
 )
 PROPERTY_TEST = "test_readme_property.py"
 
