@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import Iterator
+
 import nox
 
 nox.options.sessions = [
@@ -12,6 +16,8 @@ nox.options.sessions = [
     "sdk_runware_0_5",
     "sdk_runware_1_8",
     "schemathesis",
+    "install_client",
+    "install_testing",
 ]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -21,21 +27,21 @@ SOURCES = ["codegen", "mockserver", "tests", "benchmarks", "noxfile.py"]
 @nox.session
 def spec(session: nox.Session) -> None:
     """Check every spec file against the meta-schema and the cross-reference checks."""
-    session.install("-e", ".")
+    session.install("-e", ".[codegen]")
     session.run("python", "-m", "codegen", "lint-spec")
 
 
 @nox.session
 def check(session: nox.Session) -> None:
     """Fail with a diff when generated/ is not what the spec generates."""
-    session.install("-e", ".")
+    session.install("-e", ".[codegen]")
     session.run("python", "-m", "codegen", "check")
 
 
 @nox.session
 def generate(session: nox.Session) -> None:
     """Regenerate generated/ from spec/ (commit the result)."""
-    session.install("-e", ".")
+    session.install("-e", ".[codegen]")
     session.run("python", "-m", "codegen", "generate")
 
 
@@ -92,7 +98,7 @@ def bench(session: nox.Session) -> None:
 def load(session: nox.Session) -> None:
     """Load and memory benchmark (not part of CI): 50,000 requests from 100 REST/WebSocket
     clients against the memory and SQLite stores; server RSS after 100,000 tasks."""
-    session.install("-e", ".")
+    session.install("-e", ".[mock]")
     session.run("python", "benchmarks/load.py", *session.posargs)
 
 
@@ -125,3 +131,45 @@ def hostile(session: nox.Session) -> None:
     which runs the quick half inside `tests`)."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/hostile", "--hostile-full", *session.posargs)
+
+
+@contextlib.contextmanager
+def _consumer_project(session: nox.Session) -> Iterator[None]:
+    """tests/consumer/ laid out in a temporary folder outside the repository, the session's
+    working directory for the block: its tests import the package installed in the session's
+    venv, never this source tree, and no pytest configuration of this repository applies."""
+    with tempfile.TemporaryDirectory(prefix="runware-consumer-") as tmp:
+        session.run("python", "tests/consumer/project.py", tmp)
+        with session.chdir(tmp):
+            yield
+
+
+@nox.session(reuse_venv=False)
+def install_client(session: nox.Session) -> None:
+    """A fresh venv with the kit alone (`pip install .`, a built wheel): which distributions it
+    brings (pydantic, httpx and theirs), the client and validators working, and a one-line
+    message naming the extra from everything that needs one (pytest added for the plugin)."""
+    session.install(".")
+    with _consumer_project(session):
+        session.run("python", "installed.py")
+        session.install("pytest")
+        session.run("pytest", "-p", "no:cacheprovider", "test_client_only.py", *session.posargs)
+        # the messages' hint works as written: pip reads the extra from the installed kit
+        session.run("python", "-m", "pip", "install", "--dry-run", "runware-contract-kit[testing]")
+
+
+@nox.session(reuse_venv=False)
+def install_testing(session: nox.Session) -> None:
+    """A fresh venv with `pip install .[testing]`: README's property-test block, as written,
+    in a consumer's folder (Hypothesis's default settings, the shared mock fixture), and the
+    other fixtures (the per-test mock, respx on api.runware.ai, real video files)."""
+    session.install(".[testing]")
+    with _consumer_project(session):
+        session.run(
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "test_readme_property.py",
+            "test_fixtures.py",
+            *session.posargs,
+        )

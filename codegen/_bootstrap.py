@@ -21,5 +21,8 @@ def rerun_in_project_venv(error: ModuleNotFoundError) -> None:
         or not venv_python.exists()
         or Path(sys.prefix) == venv_python.parents[1]
     ):
-        raise ModuleNotFoundError(f"{error} (run ./dev first to install the project)") from error
+        raise ModuleNotFoundError(
+            f"{error} (in a clone, run ./dev first to install the project; elsewhere, "
+            "pip install 'runware-contract-kit[codegen]')"
+        ) from error
     os.execv(str(venv_python), [str(venv_python), "-m", "codegen", *sys.argv[1:]])

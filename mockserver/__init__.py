@@ -1,7 +1,43 @@
 """A Runware API mock: REST and WebSocket on the generated contract, async video lifecycle,
-documented-example replay, scenarios, webhooks, uploads and real video files."""
+documented-example replay, scenarios, webhooks, uploads and real video files.
 
-from .app import MockServer, create_app
-from .config import MockConfig
+Imports lazily: pytest loads this package's plugin in every install, a client-only one
+too, where the server's dependencies (the ``[mock]`` extra) are absent.
+"""
 
-__all__ = ["MockConfig", "MockServer", "create_app"]
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .extras import MissingExtra, needs_extra
+
+if TYPE_CHECKING:
+    from .app import MockServer, create_app
+    from .config import MockConfig
+
+__all__ = ["MockConfig", "MockServer", "create_app", "main"]
+
+_LAZY = {"MockServer": ".app", "create_app": ".app", "MockConfig": ".config"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with needs_extra("mock", f"mockserver.{name}"):
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def main() -> int:
+    """``python -m mockserver`` / ``runware-mock``: one line and exit status 2 when the
+    ``[mock]`` extra is missing, instead of a traceback."""
+    try:
+        with needs_extra("mock", "the mock server"):
+            from .cli import main as cli_main
+    except MissingExtra as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    return cli_main()

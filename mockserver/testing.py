@@ -67,6 +67,13 @@ class RunningMock:
         result: dict[str, Any] = response.json()
         return result
 
+    def reset(self) -> None:
+        """Forget every task, scenario, journal entry and pending result
+        (``POST /__admin/reset``, with the admin key when the mock has one)."""
+        key = self.server.config.admin_key or self.api_key
+        response = self.client.post("/__admin/reset", headers={"Authorization": f"Bearer {key}"})
+        response.raise_for_status()
+
 
 @contextlib.contextmanager
 def serve(

@@ -40,8 +40,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from hypothesis import assume
-from hypothesis import strategies as st
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+except ModuleNotFoundError as _missing:  # a client-only install
+    raise ImportError(
+        "runware_contract.strategies needs hypothesis, from the [testing] extra: "
+        "pip install 'runware-contract-kit[testing]'"
+    ) from _missing
 
 from .platform import FORMAT_UNIONS, FORMATS
 from .rule_kinds import KINDS, Clause, kind_of
@@ -99,6 +105,14 @@ def _uuid(raw: bytes, version: int | None = None) -> str:
     return str(uuid.UUID(bytes=raw[:16], version=version))
 
 
+def _fresh_uuid4(raw: bytes) -> str:
+    """A UUID v4 never given before, whatever was drawn: a server that has seen a taskUUID
+    answers ``conflictTaskUUID`` to it ever after, and Hypothesis repeats draws (duplicate
+    examples, the all-zero minimal example, shrinking, the replay of a failure). Everything
+    else in a task replays and shrinks as drawn; no rule reads a UUID's value."""
+    return str(uuid.uuid4())
+
+
 def _base64(raw: bytes) -> str:
     """12 to 17 bytes (the 16 to 24 characters the format needs), encoded."""
     return base64.b64encode(raw[1 : 13 + raw[0] % 6]).decode()
@@ -111,7 +125,7 @@ def _data_uri(raw: bytes) -> str:
 
 # name: (bytes drawn, builder)
 _BUILDERS: dict[str, tuple[int, Callable[[bytes], str]]] = {
-    "uuid-v4": (16, lambda raw: _uuid(raw, 4)),
+    "uuid-v4": (0, _fresh_uuid4),
     "uuid": (16, _uuid),
     "url": (14, _url),
     "uri": (14, _uri),

@@ -1,0 +1,38 @@
+"""What a missing optional dependency means, in one line naming the extra to install.
+
+A client-only install (``pip install runware-contract-kit``) has the generated package and
+nothing of the mock; pytest still loads this package's plugin, and ``mockserver`` still
+imports. Anything that needs the mock's dependencies says which extra brings them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+DISTRIBUTION = "runware-contract-kit"
+_OWN = frozenset({"mockserver", "runware_contract", "codegen"})
+
+
+class MissingExtra(ImportError):
+    """An optional dependency is not installed; the message names the extra."""
+
+
+def install_hint(extra: str) -> str:
+    return f"pip install '{DISTRIBUTION}[{extra}]'"
+
+
+@contextlib.contextmanager
+def needs_extra(extra: str, what: str) -> Iterator[None]:
+    """Turn a missing third-party module inside the block into ``MissingExtra``
+    ("WHAT needs MODULE, from the [EXTRA] extra: pip install ..."); a missing module of
+    this project's own is a bug and stays what it is."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        module = (error.name or "").partition(".")[0]
+        if not module or module in _OWN:
+            raise
+        raise MissingExtra(
+            f"{what} needs {module}, from the [{extra}] extra: {install_hint(extra)}"
+        ) from error
