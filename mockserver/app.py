@@ -64,27 +64,39 @@ class BadRequest(Exception):
         self.error = err
 
 
-def parse_tasks(raw: bytes | str) -> list[Any]:
+def parse_tasks(raw: bytes | str, max_tasks: int) -> list[Any]:
     """The task array of a request body or WebSocket frame, or BadRequest saying why not.
-    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits."""
+    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits. A leading
+    byte-order mark is refused by name (JSON text must not start with one, RFC 8259 8.1).
+    More than ``max_tasks`` tasks get one error before any task is looked at."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         text = str(exc)
         reason = (
-            "not UTF-8"
+            "starts with a byte-order mark; send UTF-8 without one"
+            if raw[:3] == b"\xef\xbb\xbf" or raw[:1] == "\ufeff"
+            else "is not UTF-8"
             if "UTF-8" in text
-            else "nested too deeply"
+            else "is nested too deeply"
             if "depth limit" in text
-            else "not valid JSON"
+            else "is not valid JSON"
         )
-        raise BadRequest(400, error("invalidRequestBody", f"The body is {reason}.")) from None
+        raise BadRequest(400, error("invalidRequestBody", f"The body {reason}.")) from None
     if not isinstance(body, list):
         raise BadRequest(
             400, error("invalidRequestBody", "The body must be a JSON array of tasks.")
         )
     if not body:
         raise BadRequest(400, error("invalidEmptyRequest", "The task array is empty."))
+    if len(body) > max_tasks:
+        raise BadRequest(
+            400,
+            error(
+                "tooManyTasks",
+                f"Send at most {max_tasks} tasks per request or frame; got {len(body)}.",
+            ),
+        )
     return body
 
 
@@ -273,7 +285,7 @@ class MockServer:
                     415, error("unsupportedContentType", "Send the tasks as application/json.")
                 )
             raw = await self._read_body(headers, receive)
-            tasks = parse_tasks(raw)
+            tasks = parse_tasks(raw, self.config.max_tasks_per_request)
             key = self._rest_key(headers, tasks)
             reply, status, extra = await self._rest_tasks(scope, headers, tasks, key)
         except BadRequest as exc:
@@ -443,7 +455,7 @@ class MockServer:
                     )
                     continue
                 try:
-                    tasks = parse_tasks(text)
+                    tasks = parse_tasks(text, self.config.max_tasks_per_request)
                 except BadRequest as exc:
                     await send({"errors": [exc.error]})
                     continue

@@ -30,6 +30,14 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "larger request bodies get 413, larger WebSocket frames close 1009 (default 10 MiB)",
     ),
     (
+        "--max-tasks-per-request",
+        int,
+        "max_tasks_per_request",
+        "N",
+        "tasks in one request body or WebSocket frame; more get one tooManyTasks error "
+        "(default 100)",
+    ),
+    (
         "--body-timeout",
         float,
         "body_timeout_seconds",

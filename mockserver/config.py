@@ -21,6 +21,7 @@ class MockConfig:
     task_ttl_seconds: float = 3600.0  # how long finished tasks can be polled
     session_buffer_seconds: float = 120.0  # WebSocket results kept for resume
     max_body_bytes: int = 10 * 1024 * 1024
+    max_tasks_per_request: int = 100  # tasks in one REST body or WebSocket frame (tooManyTasks)
     webhook_attempts: int = 5
     webhook_timeout_seconds: float = 5.0
     webhook_backoff_seconds: float = 0.5

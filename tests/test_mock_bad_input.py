@@ -75,6 +75,32 @@ async def test_malformed_bodies_are_400s_in_runware_shape(body: bytes, code: str
 
 
 @pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\xef\xbb\xbf[]", "The body starts with a byte-order mark; send UTF-8 without one."),
+        (b"\xff\xfe[]", "The body is not UTF-8."),
+        (b"[" + b"1," * 100 + b"1]", "Send at most 100 tasks per request or frame; got 101."),
+    ],
+)
+async def test_bom_and_too_many_tasks_get_precise_messages(body: bytes, message: str) -> None:
+    server = MockServer(MockConfig(api_keys=frozenset({KEY})))
+    async with server.app.router.lifespan_context(server.app):
+        answer = await call(server, "POST", "/v1", body, AUTH)
+        assert answer.status == 400 and runware_error_shape(answer), answer
+        assert [e["message"] for e in answer.json()["errors"]] == [message]
+
+
+async def test_the_task_limit_is_a_setting() -> None:
+    server = MockServer(MockConfig(api_keys=frozenset({KEY}), max_tasks_per_request=2))
+    async with server.app.router.lifespan_context(server.app):
+        ping = b'{"taskType": "ping", "ping": true}'
+        two = await call(server, "POST", "/v1", b"[" + ping + b"," + ping + b"]", AUTH)
+        three = await call(server, "POST", "/v1", b"[" + b",".join([ping] * 3) + b"]", AUTH)
+        assert two.status == 200
+        assert three.status == 400 and three.json()["errors"][0]["code"] == "tooManyTasks"
+
+
+@pytest.mark.parametrize(
     "task",
     [
         {"taskType": "videoInference", "model": "klingai:kling-video@3-pro", "width": 1e23},

@@ -117,6 +117,7 @@ BAD_FLAGS = [
     (["--job-seconds", "-1"], "job-seconds"),
     (["--port", "eighty"], "--port"),
     (["--max-body-bytes", "0"], "--max-body-bytes"),
+    (["--max-tasks-per-request", "0"], "--max-tasks-per-request"),
     (["--delivery-allow", "not a host"], "--delivery-allow"),
     (["--workers", "2"], "shared store"),
     (["--store", "sqlite:"], "PATH"),
