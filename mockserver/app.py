@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import re
 import time
@@ -48,6 +47,9 @@ UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 # A process recovering unclaimed completions waits this long past their due time, so that
 # a live worker holding the task's WebSocket session claims (and pushes) it first.
 RECOVERY_GRACE = 1.0
+JOURNAL_LIMIT = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²")
+# Admin bodies are small JSON objects; larger ones get 413 before they are read.
+ADMIN_BODY_BYTES = 64 * 1024
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
@@ -122,24 +124,22 @@ class _MockApp(Starlette):
             await super().__call__(scope, receive, send)
 
 
-# How much of an oversized body is read and dropped before the 413 goes out (at most
-# this many bytes, for at most this long): closing a socket with unread data makes the
-# kernel send a reset, which can destroy the 413 before the client reads it. Beyond
-# these the connection is closed regardless.
-DISCARD_BYTES = 1024 * 1024
-DISCARD_SECONDS = 0.5
+# A refused body is read and dropped before the 413 goes out, as nginx's lingering close
+# does: closing a socket with unread data makes the kernel send a reset, which destroys the
+# 413 of a client that sends its whole body before reading (urllib and many others). Bounded
+# by time, not bytes (dropping costs no memory): LINGER_SECONDS in all (nginx's
+# lingering_time), LINGER_IDLE_SECONDS between chunks (lingering_timeout).
+LINGER_SECONDS = 30.0
+LINGER_IDLE_SECONDS = 5.0
 
 
-async def _discard(receive: Receive, budget: int) -> None:
-    """Read and drop what is already arriving of a request body, within the budgets."""
+async def _discard(receive: Receive) -> None:
+    """Read and drop the rest of a request body, within the linger bounds."""
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(DISCARD_SECONDS):
-            while budget > 0:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                budget -= len(message.get("body", b""))
-                if not message.get("more_body"):
+        async with asyncio.timeout(LINGER_SECONDS):
+            while True:
+                message = await asyncio.wait_for(receive(), LINGER_IDLE_SECONDS)
+                if message["type"] == "http.disconnect" or not message.get("more_body"):
                     return
 
 
@@ -302,6 +302,7 @@ class MockServer:
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
             size=len(raw),
+            body=raw,
         )
         body = dumps(reply.body())
         response_headers = [
@@ -312,8 +313,12 @@ class MockServer:
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes:
-        limit = self.config.max_body_bytes
+    async def _read_body(
+        self, headers: Mapping[str, str], receive: Receive, limit: int | None = None
+    ) -> bytes:
+        """The whole body (at most ``limit`` bytes, default ``max_body_bytes``), read as it
+        arrives within the body timeout; else BadRequest 413 or 408."""
+        limit = self.config.max_body_bytes if limit is None else limit
         too_large = BadRequest(
             413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
         )
@@ -322,7 +327,9 @@ class MockServer:
         size = 0
         seconds = self.config.body_timeout_seconds
         if declared.isdigit() and int(declared) > limit:
-            await _discard(receive, DISCARD_BYTES)
+            # A client waiting for "100 Continue" has sent nothing: nothing to drain.
+            if "100-continue" not in headers.get("expect", "").lower():
+                await _discard(receive)
             raise too_large
         try:
             async with asyncio.timeout(seconds):  # uvicorn has no body-read timeout
@@ -344,7 +351,7 @@ class MockServer:
                 error("timeoutRequestBody", f"The body did not arrive within {seconds} s."),
             ) from None
         if message.get("more_body"):
-            await _discard(receive, DISCARD_BYTES)
+            await _discard(receive)
         raise too_large
 
     def _rest_key(self, headers: dict[str, str], tasks: list[Any]) -> str:
@@ -470,7 +477,7 @@ class MockServer:
                     await send({"errors": [_throttled(f"{limit} task frames are unanswered")]})
                     continue
                 task = asyncio.get_running_loop().create_task(
-                    self._ws_tasks(websocket, session, tasks, send, started, len(text))
+                    self._ws_tasks(websocket, session, tasks, send, started, text)
                 )
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -544,7 +551,7 @@ class MockServer:
         tasks: list[Any],
         send: Any,
         started: float,
-        size: int,
+        text: str,
     ) -> None:
         canned = self.scenarios.respond_for(tasks)
         if canned is not None:
@@ -556,7 +563,8 @@ class MockServer:
                 tasks=tasks,
                 error_codes=[e["code"] for e in errors],
                 started=started,
-                size=size,
+                size=len(text),
+                body=text,
             )
             await send({"errors": errors})
             return
@@ -579,7 +587,8 @@ class MockServer:
             tasks=tasks,
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
-            size=size,
+            size=len(text),
+            body=text,
         )
 
     # ── media, health, OpenAPI ──────────────────────────────────────────────
@@ -656,6 +665,17 @@ class MockServer:
     def _admin_denied(self, request: Request) -> Response | None:
         return self._denied(request, admin=True)
 
+    async def _admin_json(self, request: Request) -> Any:
+        """An admin body parsed as strict JSON, read under ADMIN_BODY_BYTES and the body
+        timeout (BadRequest otherwise)."""
+        raw = await self._read_body(request.headers, request.receive, ADMIN_BODY_BYTES)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadRequest(
+                400, error("invalidRequestBody", "Bad scenario: the body is not valid JSON.")
+            ) from None
+
     async def admin_scenarios(self, request: Request) -> Response:
         if (denied := self._admin_denied(request)) is not None:
             return denied
@@ -665,14 +685,23 @@ class MockServer:
             self.scenarios.reset()
             return JSONResponse({"scenarios": []})
         try:
-            body = json.loads(await request.body())
+            body = await self._admin_json(request)
             self._scenario_ids += 1
             scenario: Scenario = parse(body, f"s{self._scenario_ids}")
-        except (ValueError, ScenarioError) as exc:
+            self.scenarios.add(scenario)
+        except BadRequest as exc:
+            return _bad_request(exc)
+        except ClientGone:
+            return Response(status_code=400)
+        except ScenarioError as exc:
             return JSONResponse(
-                {"errors": [error("invalidRequestBody", f"Bad scenario: {exc}")]}, status_code=400
+                {
+                    "errors": [
+                        error("invalidRequestBody", f"Bad scenario: {exc}", parameter=exc.parameter)
+                    ]
+                },
+                status_code=400,
             )
-        self.scenarios.add(scenario)
         return JSONResponse(scenario.describe(), status_code=201)
 
     async def admin_scenario(self, request: Request) -> Response:
@@ -689,12 +718,25 @@ class MockServer:
             self.journal.clear()
             return Response(status_code=204)
         q = request.query_params
-        limit = int(q["limit"]) if q.get("limit", "").isdigit() else 100
+        limit = q.get("limit", "100")
+        if JOURNAL_LIMIT.fullmatch(limit) is None:
+            return JSONResponse(
+                {
+                    "errors": [
+                        error(
+                            "invalidParameterValue",
+                            "limit must be a whole number from 0 to 9999999.",
+                            parameter="limit",
+                        )
+                    ]
+                },
+                status_code=400,
+            )
         entries = self.journal.query(
             task_type=q.get("taskType"),
             task_uuid=q.get("taskUUID"),
             transport=q.get("transport"),
-            limit=limit,
+            limit=int(limit),
         )
         return JSONResponse({"requests": entries, "total": len(self.journal)})
 
@@ -730,6 +772,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"errors": [error(code, message)]}, status_code=exc.status_code, headers=exc.headers
     )
+
+
+def _bad_request(exc: BadRequest) -> Response:
+    # 408/413 leave the body unread: the connection cannot carry another request.
+    close = {"connection": "close"} if exc.status in (408, 413) else None
+    return JSONResponse({"errors": [exc.error]}, status_code=exc.status, headers=close)
 
 
 def _not_found(message: str) -> Response:
