@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 import runware_contract as rc
 from runware_contract.runtime import RunwareError
 
+from .base_url import base_url
 from .config import MockConfig
 from .delivery import Deliverer
 from .engine import Engine, Reply, RequestContext, dumps, error
@@ -400,9 +401,10 @@ class MockServer:
                     parameter="Prefer",
                 ),
             )
-        host = headers.get("host") or "{}:{}".format(*scope.get("server") or ("127.0.0.1", 80))
         ctx = RequestContext(
-            api_key=key, base_url=f"{scope.get('scheme', 'http')}://{host}", prefer_example=example
+            api_key=key,
+            base_url=base_url(scope, self.config.public_url),
+            prefer_example=example,
         )
         reply = self.engine.handle(tasks, ctx)
         return reply, reply.status, []
@@ -415,11 +417,6 @@ class MockServer:
     def _canned_errors(tasks: list[Any], code: str, message: str) -> list[RunwareError]:
         dicts = [t for t in tasks if isinstance(t, dict) and t.get("taskType") != "authentication"]
         return [error(code, message, task=t) for t in dicts] or [error(code, message)]
-
-    @staticmethod
-    def _base_url(request: WebSocket) -> str:
-        scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
-        return f"{scheme}://{request.url.netloc}"
 
     # ── WebSocket ───────────────────────────────────────────────────────────
 
@@ -572,7 +569,9 @@ class MockServer:
         if delay:
             await asyncio.sleep(delay)
         ctx = RequestContext(
-            api_key=session.api_key, base_url=self._base_url(websocket), session=session
+            api_key=session.api_key,
+            base_url=base_url(websocket.scope, self.config.public_url),
+            session=session,
         )
         reply = self.engine.handle(tasks, ctx)
         # One frame for data, another for errors: runware-sdk 1.8 drops data beside errors.

@@ -39,6 +39,7 @@ class MockConfig:
     ws_max_frames_per_second: int = 200  # over this, an error; at twice this, close 1008
     delivery_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # webhook/upload targets
     admin_key: str | None = None  # None: any valid API key opens /__admin/
+    public_url: str | None = None  # base of handed-out URLs; None: the Host header (checked)
     media_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def key_is_valid(self, key: str | None) -> bool:
