@@ -12,9 +12,11 @@ import itertools
 import re
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codegen.regex_check import backtracking_problem
 from runware_contract.platform import CONSTRAINT_CODES, FORMATS, RULE_CODES
 from runware_contract.runtime import Contract
 
@@ -74,3 +76,34 @@ def test_a_string_over_its_length_is_not_format_checked() -> None:
     assert [v.rule for v in contract.violations({"image": "ftp://x"})] == ["format"]
     too_long = contract.violations({"image": "ftp://" + "x" * 200})
     assert [v.rule for v in too_long] == ["maxLength"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "slow"),
+    [
+        (r"https?://[^\s/?#]+[^\s]*", True),  # quadratic: one run split two ways
+        (r"[a-z]+x[a-z]*", True),
+        (r"\d+\w*", True),
+        (r"(?:ab)+(?:a[a-z])*", True),
+        (r"(?:a+){2}", True),
+        (r"(a+)+", True),  # exponential
+        (r"(a*)*", True),
+        (r"(a|aa)*c", True),
+        (r"(?:a?a)+", True),
+        (r"(?=a)a", True),  # not modelled: refused
+        (r"https?://[^\s/?#]+(?:[/?#][^\s]*)?", False),
+        (r"[a-z]+1[a-z]*", False),
+        (r"a+b+c+", False),
+        (r"(;[a-z]+=[^;,]+)*;x", False),
+        (r"(a|ab)*c", False),
+        (r"(?:[0-9a-f]{4}-)+x", False),
+    ],
+)
+def test_the_backtracking_check(pattern: str, slow: bool) -> None:
+    assert (backtracking_problem(pattern) is not None) == slow
+
+
+def test_the_spec_formats_pass_the_backtracking_check() -> None:
+    assert {name: backtracking_problem(rx) for name, (rx, _) in FORMATS.items()} == dict.fromkeys(
+        FORMATS
+    )
