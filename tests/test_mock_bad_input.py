@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
+from mockserver.app import BadRequest, parse_tasks
 from mockserver.testing import RunningMock, serve
 from tests.asgi import Answer, call, runware_error_shape
 from tests.test_mock_rest import new_task
@@ -385,3 +386,9 @@ def test_every_error_code_the_mock_sends_is_in_the_spec_catalogue() -> None:
     used |= set(re.findall(r""": "(invalid[A-Za-z]+)"[,}]""", source))  # code tables
     assert used, "no error codes found in the mock's source"
     assert used <= set(ERRORS), sorted(used - set(ERRORS))
+
+
+def test_a_websocket_frame_with_a_bom_is_named_as_such() -> None:
+    with pytest.raises(BadRequest) as info:
+        parse_tasks("\ufeff[]", 100)
+    assert "byte-order mark" in info.value.error["message"]
