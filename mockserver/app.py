@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import re
@@ -29,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 import runware_contract as rc
 from runware_contract.runtime import RunwareError
 
+from .base_url import base_url
 from .config import MockConfig
 from .delivery import Deliverer
 from .engine import Engine, Reply, RequestContext, dumps, error, status_of, storage_error
@@ -54,6 +54,9 @@ RECOVERY_GRACE = 1.0
 COMPLETION_RETRY = 1.0  # seconds before a completion the store failed to claim is tried again
 # The close reason (code 4000) of a connection whose session another connection resumed.
 RESUMED_ELSEWHERE = "session resumed by another connection"
+JOURNAL_LIMIT = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²")
+# Admin bodies are small JSON objects; larger ones get 413 before they are read.
+ADMIN_BODY_BYTES = 64 * 1024
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
@@ -70,27 +73,39 @@ class BadRequest(Exception):
         self.error = err
 
 
-def parse_tasks(raw: bytes | str) -> list[Any]:
+def parse_tasks(raw: bytes | str, max_tasks: int) -> list[Any]:
     """The task array of a request body or WebSocket frame, or BadRequest saying why not.
-    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits."""
+    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits. A leading
+    byte-order mark is refused by name (JSON text must not start with one, RFC 8259 8.1).
+    More than ``max_tasks`` tasks get one error before any task is looked at."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         text = str(exc)
         reason = (
-            "not UTF-8"
+            "starts with a byte-order mark; send UTF-8 without one"
+            if raw[:3] == b"\xef\xbb\xbf" or raw[:1] == "\ufeff"
+            else "is not UTF-8"
             if "UTF-8" in text
-            else "nested too deeply"
+            else "is nested too deeply"
             if "depth limit" in text
-            else "not valid JSON"
+            else "is not valid JSON"
         )
-        raise BadRequest(400, error("invalidRequestBody", f"The body is {reason}.")) from None
+        raise BadRequest(400, error("invalidRequestBody", f"The body {reason}.")) from None
     if not isinstance(body, list):
         raise BadRequest(
             400, error("invalidRequestBody", "The body must be a JSON array of tasks.")
         )
     if not body:
         raise BadRequest(400, error("invalidEmptyRequest", "The task array is empty."))
+    if len(body) > max_tasks:
+        raise BadRequest(
+            400,
+            error(
+                "tooManyTasks",
+                f"Send at most {max_tasks} tasks per request or frame; got {len(body)}.",
+            ),
+        )
     return body
 
 
@@ -116,24 +131,22 @@ class _MockApp(Starlette):
             await super().__call__(scope, receive, send)
 
 
-# How much of an oversized body is read and dropped before the 413 goes out (at most
-# this many bytes, for at most this long): closing a socket with unread data makes the
-# kernel send a reset, which can destroy the 413 before the client reads it. Beyond
-# these the connection is closed regardless.
-DISCARD_BYTES = 1024 * 1024
-DISCARD_SECONDS = 0.5
+# A refused body is read and dropped before the 413 goes out, as nginx's lingering close
+# does: closing a socket with unread data makes the kernel send a reset, which destroys the
+# 413 of a client that sends its whole body before reading (urllib and many others). Bounded
+# by time, not bytes (dropping costs no memory): LINGER_SECONDS in all (nginx's
+# lingering_time), LINGER_IDLE_SECONDS between chunks (lingering_timeout).
+LINGER_SECONDS = 30.0
+LINGER_IDLE_SECONDS = 5.0
 
 
-async def _discard(receive: Receive, budget: int) -> None:
-    """Read and drop what is already arriving of a request body, within the budgets."""
+async def _discard(receive: Receive) -> None:
+    """Read and drop the rest of a request body, within the linger bounds."""
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(DISCARD_SECONDS):
-            while budget > 0:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                budget -= len(message.get("body", b""))
-                if not message.get("more_body"):
+        async with asyncio.timeout(LINGER_SECONDS):
+            while True:
+                message = await asyncio.wait_for(receive(), LINGER_IDLE_SECONDS)
+                if message["type"] == "http.disconnect" or not message.get("more_body"):
                     return
 
 
@@ -296,7 +309,7 @@ class MockServer:
                     415, error("unsupportedContentType", "Send the tasks as application/json.")
                 )
             raw = await self._read_body(headers, receive)
-            tasks = parse_tasks(raw)
+            tasks = parse_tasks(raw, self.config.max_tasks_per_request)
             key = self._rest_key(headers, tasks)
             reply, status, extra = await self._rest_tasks(scope, headers, tasks, key)
         except BadRequest as exc:
@@ -313,6 +326,7 @@ class MockServer:
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
             size=len(raw),
+            body=raw,
         )
         body = dumps(reply.body())
         response_headers = [
@@ -323,8 +337,12 @@ class MockServer:
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes:
-        limit = self.config.max_body_bytes
+    async def _read_body(
+        self, headers: Mapping[str, str], receive: Receive, limit: int | None = None
+    ) -> bytes:
+        """The whole body (at most ``limit`` bytes, default ``max_body_bytes``), read as it
+        arrives within the body timeout; else BadRequest 413 or 408."""
+        limit = self.config.max_body_bytes if limit is None else limit
         too_large = BadRequest(
             413, error("maxPayloadSizeExceeded", f"The body is over {limit} bytes.")
         )
@@ -333,7 +351,9 @@ class MockServer:
         size = 0
         seconds = self.config.body_timeout_seconds
         if declared.isdigit() and int(declared) > limit:
-            await _discard(receive, DISCARD_BYTES)
+            # A client waiting for "100 Continue" has sent nothing: nothing to drain.
+            if "100-continue" not in headers.get("expect", "").lower():
+                await _discard(receive)
             raise too_large
         try:
             async with asyncio.timeout(seconds):  # uvicorn has no body-read timeout
@@ -355,7 +375,7 @@ class MockServer:
                 error("timeoutRequestBody", f"The body did not arrive within {seconds} s."),
             ) from None
         if message.get("more_body"):
-            await _discard(receive, DISCARD_BYTES)
+            await _discard(receive)
         raise too_large
 
     def _rest_key(self, headers: dict[str, str], tasks: list[Any]) -> str:
@@ -404,9 +424,10 @@ class MockServer:
                     parameter="Prefer",
                 ),
             )
-        host = headers.get("host") or "{}:{}".format(*scope.get("server") or ("127.0.0.1", 80))
         ctx = RequestContext(
-            api_key=key, base_url=f"{scope.get('scheme', 'http')}://{host}", prefer_example=example
+            api_key=key,
+            base_url=base_url(scope, self.config.public_url),
+            prefer_example=example,
         )
         reply = self.engine.handle(tasks, ctx)
         return reply, reply.status, []
@@ -419,11 +440,6 @@ class MockServer:
     def _canned_errors(tasks: list[Any], code: str, message: str) -> list[RunwareError]:
         dicts = [t for t in tasks if isinstance(t, dict) and t.get("taskType") != "authentication"]
         return [error(code, message, task=t) for t in dicts] or [error(code, message)]
-
-    @staticmethod
-    def _base_url(request: WebSocket) -> str:
-        scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
-        return f"{scheme}://{request.url.netloc}"
 
     # ── WebSocket ───────────────────────────────────────────────────────────
 
@@ -472,7 +488,7 @@ class MockServer:
                     )
                     continue
                 try:
-                    tasks = parse_tasks(text)
+                    tasks = parse_tasks(text, self.config.max_tasks_per_request)
                 except BadRequest as exc:
                     await send({"errors": [exc.error]})
                     continue
@@ -491,7 +507,7 @@ class MockServer:
                     await send({"errors": [_throttled(f"{limit} task frames are unanswered")]})
                     continue
                 task = asyncio.get_running_loop().create_task(
-                    self._ws_tasks(websocket, session, tasks, send, started, len(text))
+                    self._ws_tasks(websocket, session, tasks, send, started, text)
                 )
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -568,7 +584,7 @@ class MockServer:
         tasks: list[Any],
         send: Any,
         started: float,
-        size: int,
+        text: str,
     ) -> None:
         canned = self.scenarios.respond_for(tasks)
         if canned is not None:
@@ -580,7 +596,8 @@ class MockServer:
                 tasks=tasks,
                 error_codes=[e["code"] for e in errors],
                 started=started,
-                size=size,
+                size=len(text),
+                body=text,
             )
             await send({"errors": errors})
             return
@@ -588,7 +605,9 @@ class MockServer:
         if delay:
             await asyncio.sleep(delay)
         ctx = RequestContext(
-            api_key=session.api_key, base_url=self._base_url(websocket), session=session
+            api_key=session.api_key,
+            base_url=base_url(websocket.scope, self.config.public_url),
+            session=session,
         )
         reply = self.engine.handle(tasks, ctx)
         # One frame for data, another for errors: runware-sdk 1.8 drops data beside errors.
@@ -603,7 +622,8 @@ class MockServer:
             tasks=tasks,
             error_codes=[e["code"] for e in reply.all_errors],
             started=started,
-            size=size,
+            size=len(text),
+            body=text,
         )
 
     # ── media, health, OpenAPI ──────────────────────────────────────────────
@@ -700,6 +720,17 @@ class MockServer:
     def _admin_denied(self, request: Request) -> Response | None:
         return self._denied(request, admin=True)
 
+    async def _admin_json(self, request: Request) -> Any:
+        """An admin body parsed as strict JSON, read under ADMIN_BODY_BYTES and the body
+        timeout (BadRequest otherwise)."""
+        raw = await self._read_body(request.headers, request.receive, ADMIN_BODY_BYTES)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadRequest(
+                400, error("invalidRequestBody", "Bad scenario: the body is not valid JSON.")
+            ) from None
+
     async def admin_scenarios(self, request: Request) -> Response:
         if (denied := self._admin_denied(request)) is not None:
             return denied
@@ -709,14 +740,23 @@ class MockServer:
             self.scenarios.reset()
             return JSONResponse({"scenarios": []})
         try:
-            body = json.loads(await request.body())
+            body = await self._admin_json(request)
             self._scenario_ids += 1
             scenario: Scenario = parse(body, f"s{self._scenario_ids}")
-        except (ValueError, ScenarioError) as exc:
+            self.scenarios.add(scenario)
+        except BadRequest as exc:
+            return _bad_request(exc)
+        except ClientGone:
+            return Response(status_code=400)
+        except ScenarioError as exc:
             return JSONResponse(
-                {"errors": [error("invalidRequestBody", f"Bad scenario: {exc}")]}, status_code=400
+                {
+                    "errors": [
+                        error("invalidRequestBody", f"Bad scenario: {exc}", parameter=exc.parameter)
+                    ]
+                },
+                status_code=400,
             )
-        self.scenarios.add(scenario)
         return JSONResponse(scenario.describe(), status_code=201)
 
     async def admin_scenario(self, request: Request) -> Response:
@@ -733,12 +773,25 @@ class MockServer:
             self.journal.clear()
             return Response(status_code=204)
         q = request.query_params
-        limit = int(q["limit"]) if q.get("limit", "").isdigit() else 100
+        limit = q.get("limit", "100")
+        if JOURNAL_LIMIT.fullmatch(limit) is None:
+            return JSONResponse(
+                {
+                    "errors": [
+                        error(
+                            "invalidParameterValue",
+                            "limit must be a whole number from 0 to 9999999.",
+                            parameter="limit",
+                        )
+                    ]
+                },
+                status_code=400,
+            )
         entries = self.journal.query(
             task_type=q.get("taskType"),
             task_uuid=q.get("taskUUID"),
             transport=q.get("transport"),
-            limit=limit,
+            limit=int(limit),
         )
         return JSONResponse({"requests": entries, "total": len(self.journal)})
 
@@ -780,6 +833,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"errors": [error(code, message)]}, status_code=exc.status_code, headers=exc.headers
     )
+
+
+def _bad_request(exc: BadRequest) -> Response:
+    # 408/413 leave the body unread: the connection cannot carry another request.
+    close = {"connection": "close"} if exc.status in (408, 413) else None
+    return JSONResponse({"errors": [exc.error]}, status_code=exc.status, headers=close)
 
 
 def _not_found(message: str) -> Response:

@@ -16,6 +16,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from .app import MockServer
+from .base_url import parse_public_url
 from .config import MockConfig
 from .limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
 from .targets import LOOPBACK, Allowlist
@@ -36,6 +37,14 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "max_body_bytes",
         "N",
         "larger request bodies get 413, larger WebSocket frames close 1009 (default 10 MiB)",
+    ),
+    (
+        "--max-tasks-per-request",
+        int,
+        "max_tasks_per_request",
+        "N",
+        "tasks in one request body or WebSocket frame; more get one tooManyTasks error "
+        "(default 100)",
     ),
     (
         "--body-timeout",
@@ -170,6 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a host name or network webhookURL/uploadEndpoint may reach; repeat for several; "
         "replaces the default, loopback only (127.0.0.0/8 and ::1)",
     )
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="base of every URL the mock hands out (videoURL, imageURL), e.g. "
+        "https://mock.example:8443; default: the request's Host header when it is a plain "
+        "host[:port], else the listening address",
+    )
     limits.add_argument(
         "--admin-key",
         default=None,
@@ -190,6 +207,7 @@ def _config(args: argparse.Namespace) -> MockConfig:
         journal_size=args.journal_size,
         delivery_allow=tuple(args.delivery_allow) or LOOPBACK,
         admin_key=args.admin_key,
+        public_url=parse_public_url(args.public_url) if args.public_url else None,
         **{dest: getattr(args, dest) for _, _, dest, _, _ in LIMITS},
         store=args.store,
         max_tasks=args.max_tasks,
@@ -216,6 +234,11 @@ def _problem(args: argparse.Namespace) -> str | None:
         Allowlist.parse(tuple(args.delivery_allow) or LOOPBACK)
     except ValueError as exc:
         return f"--delivery-allow: {exc}"
+    if args.public_url is not None:
+        try:
+            parse_public_url(args.public_url)
+        except ValueError as exc:
+            return f"--public-url {exc}"
     return None
 
 

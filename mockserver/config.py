@@ -21,6 +21,7 @@ class MockConfig:
     task_ttl_seconds: float = 3600.0  # how long finished tasks can be polled
     session_buffer_seconds: float = 120.0  # WebSocket results kept for resume
     max_body_bytes: int = 10 * 1024 * 1024
+    max_tasks_per_request: int = 100  # tasks in one REST body or WebSocket frame (tooManyTasks)
     webhook_attempts: int = 5
     webhook_timeout_seconds: float = 5.0
     webhook_backoff_seconds: float = 0.5
@@ -43,6 +44,7 @@ class MockConfig:
     ws_max_frames_per_second: int = 200  # over this, an error; at twice this, close 1008
     delivery_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # webhook/upload targets
     admin_key: str | None = None  # None: any valid API key opens /__admin/
+    public_url: str | None = None  # base of handed-out URLs; None: the Host header (checked)
     media_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def key_is_valid(self, key: str | None) -> bool:

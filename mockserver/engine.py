@@ -84,7 +84,7 @@ class Reply:
 
     @property
     def all_errors(self) -> list[RunwareError]:
-        return self.errors + self.failures
+        return bounded(self.errors + self.failures)
 
     @property
     def status(self) -> int:
@@ -108,6 +108,28 @@ def storage_error(exc: StoreUnavailable, task: Mapping[str, Any] | None = None) 
         "Try again.",
         task=task,
     )
+
+
+# A reply holds at most ERRORS_MAX errors (the first, in task order), and no string in an
+# error is longer than TEXT_MAX characters: a reply cannot outgrow its request.
+ERRORS_MAX = 100
+TEXT_MAX = 300
+
+
+def bounded(errors: list[RunwareError]) -> list[RunwareError]:
+    """``errors`` cut to ERRORS_MAX entries and TEXT_MAX characters per string."""
+    kept = errors[:ERRORS_MAX]
+    if all(len(v) <= TEXT_MAX for e in kept for v in e.values() if isinstance(v, str)):
+        return kept
+    return [_shortened(e) for e in kept]
+
+
+def _shortened(err: RunwareError) -> RunwareError:
+    out: dict[str, Any] = {
+        k: v[: TEXT_MAX - 3] + "..." if isinstance(v, str) and len(v) > TEXT_MAX else v
+        for k, v in err.items()
+    }
+    return out  # type: ignore[return-value]
 
 
 def status_of(code: str) -> int:

@@ -1,20 +1,28 @@
 """A bounded journal of the requests the mock received (REST and WebSocket).
 
-Recording is on every request's path, so it only stores references; entries (with
-task types, taskUUIDs and API keys redacted) are built when the journal is queried.
-The stored bodies are the parsed requests, which the mock never changes. It keeps the
-last ``size`` requests, and fewer when their bodies add up to more than ``max_bytes``.
+Recording is on every request's path, so it stores little: the task types and taskUUIDs
+(for filtering) and the body as it arrived, not its parsed tree (a body of many small JSON
+values is tens of times its size as Python objects). Bodies over ``BODY_KEEP`` bytes are
+kept only as their size; entries (API keys redacted) are built when the journal is queried.
+It keeps the last ``size`` requests, and fewer when their bodies add up to more than
+``max_bytes``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
+
+# A body longer than this is journalled as its size only (``request`` is null, ``truncated``).
+BODY_KEEP = 64 * 1024
 
 
 @dataclass
@@ -28,13 +36,28 @@ class Entry:
     task_uuids: list[str]
     error_codes: list[str]
     duration_ms: float
-    request: Any  # the parsed body (API keys redacted), when it was JSON
+    request: Any  # the parsed body (API keys redacted), when it was JSON of at most BODY_KEEP
+    size: int  # the body's length in bytes
+    truncated: bool  # the body was over BODY_KEEP bytes and is not kept
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-Raw = tuple[int, float, str, str, int, Any, list[str], float, int]
+class Raw(NamedTuple):
+    """What recording keeps of one request (an Entry is built from it on query)."""
+
+    id: int
+    time: float
+    transport: str
+    path: str
+    status: int
+    body: bytes | str | None  # None when over BODY_KEEP
+    task_types: list[str]
+    task_uuids: list[str]
+    error_codes: list[str]
+    duration: float
+    size: int
 
 
 class Journal:
@@ -55,16 +78,23 @@ class Journal:
         error_codes: Iterable[str],
         started: float,
         size: int = 0,
+        body: bytes | str | None = None,
     ) -> None:
-        """Keep one request; ``size`` is its body's length in bytes."""
+        """Keep one request: ``tasks`` is its parsed body (read here, not kept), ``body`` the
+        body as received and ``size`` its length in bytes."""
         duration = (time.perf_counter() - started) * 1000
-        raw = (
+        items = tasks if isinstance(tasks, list) else []
+        kinds = [t.get("taskType") for t in items if isinstance(t, dict)]
+        uuids = [t.get("taskUUID") for t in items if isinstance(t, dict)]
+        raw = Raw(
             next(self._ids),
             time.time(),
             transport,
             path,
             status,
-            tasks,
+            body if body is not None and len(body) <= BODY_KEEP else None,
+            [k for k in kinds if isinstance(k, str)],
+            [u for u in uuids if isinstance(u, str)],
             list(error_codes),
             duration,
             size,
@@ -72,11 +102,11 @@ class Journal:
         with self._lock:
             raws = self._raw
             if len(raws) == raws.maxlen:
-                self._bytes -= raws[0][8]
+                self._bytes -= raws[0].size
             raws.append(raw)
             self._bytes += size
             while self._bytes > self.max_bytes and len(raws) > 1:
-                self._bytes -= raws.popleft()[8]
+                self._bytes -= raws.popleft().size
 
     def query(
         self,
@@ -90,15 +120,14 @@ class Journal:
             raws = list(self._raw)
         found: list[dict[str, Any]] = []
         for raw in reversed(raws):
-            entry = _entry(raw)
+            if len(found) >= limit:
+                break
             if (
-                (task_type is None or task_type in entry.task_types)
-                and (task_uuid is None or task_uuid in entry.task_uuids)
-                and (transport is None or entry.transport == transport)
+                (task_type is None or task_type in raw.task_types)
+                and (task_uuid is None or task_uuid in raw.task_uuids)
+                and (transport is None or raw.transport == transport)
             ):
-                found.append(entry.as_dict())
-                if len(found) >= limit:
-                    break
+                found.append(_entry(raw).as_dict())
         return found
 
     def __len__(self) -> int:
@@ -111,21 +140,24 @@ class Journal:
 
 
 def _entry(raw: Raw) -> Entry:
-    entry_id, when, transport, path, status, tasks, codes, duration, _ = raw
-    items = tasks if isinstance(tasks, list) else []
-    kinds = [t.get("taskType") for t in items if isinstance(t, dict)]
-    uuids = [t.get("taskUUID") for t in items if isinstance(t, dict)]
+    entry_id, when, transport, path, status, body, kinds, uuids, codes, duration, size = raw
+    request = None
+    if body is not None:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            request = _redact(orjson.loads(body))
     return Entry(
         id=entry_id,
         time=when,
         transport=transport,
         path=path,
         status=status,
-        task_types=[k for k in kinds if isinstance(k, str)],
-        task_uuids=[u for u in uuids if isinstance(u, str)],
+        task_types=kinds,
+        task_uuids=uuids,
         error_codes=codes,
         duration_ms=round(duration, 3),
-        request=_redact(tasks),
+        request=request,
+        size=size,
+        truncated=size > BODY_KEEP,
     )
 
 

@@ -1,4 +1,5 @@
-"""Limits on what one client can hold: header time, WebSocket frame rate and unsent output.
+"""Limits on what one client can hold: header time, WebSocket frame rate and unsent output;
+and the answer to a request uvicorn cannot parse (Runware's error shape, not text/plain).
 
 uvicorn times out idle keep-alive connections but not a request whose headers never
 finish (slowloris); ``http_protocol`` adds that: a connection that has not sent a
@@ -33,14 +34,20 @@ except ImportError:  # pragma: no cover - httptools is optional in uvicorn
     _Base = H11Protocol  # type: ignore[assignment,misc]
 
 
-def timeout_response(message: str) -> bytes:
-    """A raw HTTP/1.1 408 with a Runware error body, closing the connection."""
-    body = dumps({"errors": [error("timeoutRequestHeaders", message)]})
+def raw_error_response(status: str, code: str, message: str) -> bytes:
+    """A raw HTTP/1.1 response (``status`` is "408 Request Timeout") with a Runware error
+    body, closing the connection: for answers given before the app sees a request."""
+    body = dumps({"errors": [error(code, message)]})
     head = (
-        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+        f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+def timeout_response(message: str) -> bytes:
+    """The 408 for request headers that did not arrive in time."""
+    return raw_error_response("408 Request Timeout", "timeoutRequestHeaders", message)
 
 
 class HeaderTimeoutProtocol(_Base):
@@ -67,6 +74,15 @@ class HeaderTimeoutProtocol(_Base):
     def handle_websocket_upgrade(self, *args: Any) -> None:
         self._disarm()  # the transport now belongs to the WebSocket protocol
         super().handle_websocket_upgrade(*args)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers a request it cannot parse in text/plain; Runware's shape instead.
+        self.transport.write(
+            raw_error_response(
+                "400 Bad Request", "invalidRequest", "The HTTP request could not be parsed."
+            )
+        )
+        self.transport.close()
 
     def _disarm(self) -> None:
         if self._header_timer is not None:

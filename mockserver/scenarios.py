@@ -9,10 +9,14 @@ and one action:
 - ``latency``: matching requests are answered after ``fixedMs`` or a random delay
   between ``minMs`` and ``maxMs`` (awaited, never blocking other requests).
 ``times`` limits how often a scenario applies (absent: every time).
+
+Every number must be finite and within its bound in ``BOUNDS`` (an infinite delay would be
+armed forever and could not be stored); at most ``MAX_SCENARIOS`` are armed at once.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Iterable, Mapping
@@ -21,10 +25,25 @@ from typing import Any
 
 MATCH_KEYS = {"promptContains", "taskType", "model", "taskUUID"}
 ACTIONS = {"fail", "respond", "latency"}
+MAX_SCENARIOS = 100
+TEXT_MAX = 1000  # characters of a match value, code or message
+# the largest value of each number (the smallest is 0; times is at least 1)
+BOUNDS = {
+    "afterSeconds": 86_400.0,
+    "retryAfter": 86_400.0,
+    "fixedMs": 60_000.0,
+    "minMs": 60_000.0,
+    "maxMs": 60_000.0,
+    "times": 1_000_000.0,
+}
 
 
 class ScenarioError(ValueError):
-    """A scenario body that cannot be armed; the message says why."""
+    """A scenario body that cannot be armed; the message says why, ``parameter`` where."""
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 @dataclass
@@ -66,13 +85,27 @@ class Respond:
     retry_after: float | None
 
 
-def _number(params: Mapping[str, Any], key: str, default: float | None = None) -> float | None:
+def _number(
+    params: Mapping[str, Any], key: str, where: str, default: float | None = None
+) -> float | None:
     value = params.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ScenarioError(f"{key} must be a non-negative number")
+    high = BOUNDS[key]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= high
+    ):
+        raise ScenarioError(f"{where}{key} must be a number from 0 to {high:g}", where + key)
     return float(value)
+
+
+def _text(params: Mapping[str, Any], key: str, where: str) -> None:
+    value = params.get(key)
+    if value is not None and (not isinstance(value, str) or len(value) > TEXT_MAX):
+        raise ScenarioError(f"{where}{key} must be a string of at most {TEXT_MAX}", where + key)
 
 
 def parse(body: Any, scenario_id: str) -> Scenario:
@@ -81,7 +114,7 @@ def parse(body: Any, scenario_id: str) -> Scenario:
         raise ScenarioError("a scenario is a JSON object")
     unknown = set(body) - {"match", "times", *ACTIONS}
     if unknown:
-        raise ScenarioError(f"unknown keys: {', '.join(sorted(unknown))}")
+        raise ScenarioError(f"unknown keys: {', '.join(sorted(unknown))}"[:TEXT_MAX])
     actions = [a for a in ACTIONS if a in body]
     if len(actions) != 1:
         raise ScenarioError("give exactly one action: fail, respond or latency")
@@ -90,28 +123,38 @@ def parse(body: Any, scenario_id: str) -> Scenario:
     if (
         not isinstance(match, dict)
         or set(match) - MATCH_KEYS
-        or not all(isinstance(v, str) for v in match.values())
+        or not all(isinstance(v, str) and len(v) <= TEXT_MAX for v in match.values())
     ):
-        raise ScenarioError(f"match takes string values for: {', '.join(sorted(MATCH_KEYS))}")
+        raise ScenarioError(
+            f"match takes string values (at most {TEXT_MAX} characters) for: "
+            f"{', '.join(sorted(MATCH_KEYS))}",
+            "match",
+        )
     times = body.get("times")
-    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-        raise ScenarioError("times must be a positive integer")
+    if times is not None and (
+        isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= BOUNDS["times"]
+    ):
+        raise ScenarioError(f"times must be an integer from 1 to {BOUNDS['times']:g}", "times")
     params = body[action]
     if not isinstance(params, dict):
-        raise ScenarioError(f"{action} takes an object")
+        raise ScenarioError(f"{action} takes an object", action)
+    where = action + "."
+    _text(params, "message", where)
     if action == "fail":
         if not isinstance(params.get("code"), str):
-            raise ScenarioError("fail needs a code")
-        _number(params, "afterSeconds", 0)
+            raise ScenarioError("fail needs a code", "fail.code")
+        _text(params, "code", where)
+        _number(params, "afterSeconds", where, 0)
     elif action == "respond":
         status = params.get("status")
         if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-            raise ScenarioError("respond needs a status from 400 to 599")
-        _number(params, "retryAfter")
+            raise ScenarioError("respond needs a status from 400 to 599", "respond.status")
+        _text(params, "code", where)
+        _number(params, "retryAfter", where)
     else:
-        fixed, low, high = (_number(params, k) for k in ("fixedMs", "minMs", "maxMs"))
+        fixed, low, high = (_number(params, k, where) for k in ("fixedMs", "minMs", "maxMs"))
         if fixed is None and (low is None or high is None or low > high):
-            raise ScenarioError("latency needs fixedMs, or minMs <= maxMs")
+            raise ScenarioError("latency needs fixedMs, or minMs <= maxMs", "latency")
     return Scenario(scenario_id, dict(match), action, dict(params), times)
 
 
@@ -136,7 +179,12 @@ class Scenarios:
         self._random = random.Random(self.seed)
 
     def add(self, scenario: Scenario) -> None:
+        """Arm ``scenario``, or ScenarioError when MAX_SCENARIOS are armed already."""
         with self._lock:
+            if len(self.items) >= MAX_SCENARIOS:
+                raise ScenarioError(
+                    f"at most {MAX_SCENARIOS} scenarios can be armed; delete some first"
+                )
             self.items.append(scenario)
 
     def remove(self, scenario_id: str) -> bool:

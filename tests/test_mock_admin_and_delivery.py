@@ -171,6 +171,12 @@ def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
         {"match": {"colour": "red"}, "respond": {"status": 500}},
         {"respond": {"status": 500}, "times": 0},
         {"respond": {"status": 429, "retryAfter": -1}},
+        {"respond": {"status": 429, "retryAfter": 86_401}},
+        {"fail": {"code": "inferenceError", "afterSeconds": 1e308}},
+        {"latency": {"fixedMs": 60_001}},
+        {"respond": {"status": 500}, "times": 10**7},
+        {"match": {"model": "m" * 1001}, "respond": {"status": 500}},
+        {"fail": {"code": "c" * 1001}},
     ],
 )
 def test_bad_scenarios_are_refused(mock: MockHandle, body: Any) -> None:

@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
+from mockserver.app import BadRequest, parse_tasks
 from mockserver.testing import RunningMock, serve
 from tests.asgi import Answer, call, runware_error_shape
 from tests.test_mock_rest import new_task
@@ -72,6 +73,32 @@ async def test_malformed_bodies_are_400s_in_runware_shape(body: bytes, code: str
         assert answer.status == 400 and runware_error_shape(answer), answer
         assert {e["code"] for e in answer.json()["errors"]} == {code}
         assert (await call(server, "GET", "/health")).status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\xef\xbb\xbf[]", "The body starts with a byte-order mark; send UTF-8 without one."),
+        (b"\xff\xfe[]", "The body is not UTF-8."),
+        (b"[" + b"1," * 100 + b"1]", "Send at most 100 tasks per request or frame; got 101."),
+    ],
+)
+async def test_bom_and_too_many_tasks_get_precise_messages(body: bytes, message: str) -> None:
+    server = MockServer(MockConfig(api_keys=frozenset({KEY})))
+    async with server.app.router.lifespan_context(server.app):
+        answer = await call(server, "POST", "/v1", body, AUTH)
+        assert answer.status == 400 and runware_error_shape(answer), answer
+        assert [e["message"] for e in answer.json()["errors"]] == [message]
+
+
+async def test_the_task_limit_is_a_setting() -> None:
+    server = MockServer(MockConfig(api_keys=frozenset({KEY}), max_tasks_per_request=2))
+    async with server.app.router.lifespan_context(server.app):
+        ping = b'{"taskType": "ping", "ping": true}'
+        two = await call(server, "POST", "/v1", b"[" + ping + b"," + ping + b"]", AUTH)
+        three = await call(server, "POST", "/v1", b"[" + b",".join([ping] * 3) + b"]", AUTH)
+        assert two.status == 200
+        assert three.status == 400 and three.json()["errors"][0]["code"] == "tooManyTasks"
 
 
 @pytest.mark.parametrize(
@@ -359,3 +386,9 @@ def test_every_error_code_the_mock_sends_is_in_the_spec_catalogue() -> None:
     used |= set(re.findall(r""": "(invalid[A-Za-z]+)"[,}]""", source))  # code tables
     assert used, "no error codes found in the mock's source"
     assert used <= set(ERRORS), sorted(used - set(ERRORS))
+
+
+def test_a_websocket_frame_with_a_bom_is_named_as_such() -> None:
+    with pytest.raises(BadRequest) as info:
+        parse_tasks("\ufeff[]", 100)
+    assert "byte-order mark" in info.value.error["message"]

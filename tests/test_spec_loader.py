@@ -329,3 +329,18 @@ def test_the_importer_reads_the_platform_through_the_loader(tmp_path: Path) -> N
         str(i) for i in info.value.issues
     ]
     assert load_platform(SPEC_DIR).rule_kinds["exactlyOne"].codes
+
+
+def test_a_backtracking_format_pattern_is_refused(tmp_path: Path) -> None:
+    spec_dir = write_spec(tmp_path, TINY)
+    platform = spec_dir / "platform.yaml"
+    text = platform.read_text()
+    new = r"pattern: 'https?://[^\s/?#]+(?:[/?#][^\s]*)?'"
+    assert new in text
+    text = text.replace(new, r"pattern: 'https?://[^\s/?#]+[^\s]*'")  # the quadratic one
+    platform.write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_specs(spec_dir)
+    (issue,) = [i for i in info.value.issues if "backtracking" in i.message]
+    assert "format 'url'" in issue.message
+    assert issue.loc.line == line_of(text, r"[^\s/?#]+[^\s]*")

@@ -10,6 +10,7 @@ exactly one implementation.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,23 @@ __all__ = [
     "provided",
     "resolve_positions",
 ]
+
+
+# At most this many violations are reported per task (a valid-looking task has a few).
+VIOLATIONS_MAX = 100
+
+
+class _Full(Exception):
+    """Raised by a full ``_Bounded``: checking stops there."""
+
+
+class _Bounded(list[Violation]):
+    """The violations found so far; the one past ``VIOLATIONS_MAX`` ends the check."""
+
+    def append(self, violation: Violation) -> None:
+        if len(self) >= VIOLATIONS_MAX:
+            raise _Full
+        super().append(violation)
 
 
 # ── compiled field checks ───────────────────────────────────────────────────
@@ -105,6 +123,7 @@ class _Field:
                 where,
                 f"{where} must be at least {self.min_length} characters long; got {len(value)}.",
             )
+            return
         if self.max_length is not None and len(value) > self.max_length:
             self.fail(
                 out,
@@ -112,6 +131,7 @@ class _Field:
                 where,
                 f"{where} must be at most {self.max_length} characters long; got {len(value)}.",
             )
+            return  # a string already wrong by length is not matched against its format
         if self.pattern is not None and self.pattern.fullmatch(value) is None:
             self.fail(out, "format", where, f"{where} must be {self.format_text}.")
 
@@ -151,6 +171,7 @@ class _Field:
                 where,
                 f"{where} must have at most {self.max_items} items; got {len(value)}.",
             )
+            return  # its items are not checked: one error, however long the array
         item = self.item
         if item is not None:
             for index, element in enumerate(value):
@@ -328,8 +349,9 @@ class Contract:
     # public API
 
     def violations(self, task: Any) -> list[Violation]:
-        """Every violation of ``task`` (a parsed JSON object), in document order."""
-        out: list[Violation] = []
+        """Every violation of ``task`` (a parsed JSON object), in document order; the first
+        ``VIOLATIONS_MAX`` of them, so work and memory stay bounded on any input."""
+        out = _Bounded()
         if not isinstance(task, dict):
             out.append(
                 Violation(
@@ -339,9 +361,10 @@ class Contract:
                     "type",
                 )
             )
-            return out
-        self.root.check(task, "", out)
-        return out
+            return list(out)
+        with contextlib.suppress(_Full):
+            self.root.check(task, "", out)
+        return list(out)
 
     def validate(self, task: Any) -> list[RunwareError]:
         """``violations`` shaped as Runware errors carrying the task's taskType and taskUUID."""

@@ -126,8 +126,15 @@ def put(obj: dict[str, Any], parts: Sequence[str], value: Any) -> None:
     obj[parts[-1]] = value
 
 
+# A message echoes at most this much of a value, so an error never outgrows its cause.
+ECHO_MAX = 100
+
+
 def fmt(value: Any) -> str:
-    """A value as a message shows it: strings quoted, booleans as JSON writes them."""
+    """A value as a message shows it: strings quoted, booleans as JSON writes them, cut to
+    ``ECHO_MAX`` characters."""
     if isinstance(value, str):
-        return repr(value)
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        text = repr(value)
+    else:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= ECHO_MAX else text[: ECHO_MAX - 3] + "..."

@@ -14,6 +14,7 @@ from typing import Any
 from ..runtime.rule_kinds import KINDS
 from .kinds import CODEGEN_KINDS
 from .model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
+from .regex_check import backtracking_problem
 from .yaml_source import SpecIssue
 
 _BOUND_TYPES = {
@@ -92,6 +93,14 @@ def check_platform(platform: Platform) -> Iterator[SpecIssue]:
                 re.compile(fmt.pattern)
             except re.error as exc:
                 yield SpecIssue(fmt.at("pattern"), f"format {fmt.name!r}: bad pattern ({exc})")
+                continue
+            if (problem := backtracking_problem(fmt.pattern)) is not None:
+                yield SpecIssue(
+                    fmt.at("pattern"),
+                    f"format {fmt.name!r}: {problem}, so a backtracking engine takes "
+                    "super-linear time on some strings; rewrite it so each character has one "
+                    "way to match",
+                )
         for part in fmt.any_of:
             if part not in platform.formats:
                 yield SpecIssue(
