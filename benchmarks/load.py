@@ -89,12 +89,16 @@ def cpu_seconds(pid: int) -> float:
 
 @contextlib.contextmanager
 def mock(*flags: str, cwd: Path = ROOT) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """``python -m mockserver`` from ``cwd`` (another checkout's mock, for a baseline)."""
+    """``python -m mockserver`` from ``cwd`` (another checkout's mock, for a baseline: with
+    that checkout's own generated package and codegen ahead of this one's install)."""
     port = free_port()
+    env = None
+    if Path(cwd).resolve() != ROOT:
+        env = {**os.environ, "PYTHONPATH": f"{cwd}{os.pathsep}{Path(cwd) / 'generated'}"}
     quiet = ["--log-level", "error"]
     cmd = [sys.executable, "-m", "mockserver", "--port", str(port), "--api-key", KEY, *quiet]
     ready = answers_get(f"http://127.0.0.1:{port}/health")
-    with running_process([*cmd, *flags], ready, cwd=cwd) as process:
+    with running_process([*cmd, *flags], ready, cwd=cwd, env=env) as process:
         yield process, port
 
 

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -134,14 +134,16 @@ def running_process(
     cwd: Path | str | None = None,
     timeout: float = 30.0,
     stderr: IO[bytes] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``cmd`` in its own process group until ``ready()`` holds (RuntimeError if it exits or
     ``timeout`` passes first); afterwards the whole group (``--workers`` children too) gets
     SIGTERM, then SIGKILL if it is still there after 10 s. Its stderr goes to ``stderr``
-    (a file), else nowhere."""
+    (a file), else nowhere; ``env`` replaces the environment when given."""
     process = subprocess.Popen(
         list(cmd),
         cwd=cwd,
+        env=None if env is None else dict(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL if stderr is None else stderr,
         start_new_session=True,
