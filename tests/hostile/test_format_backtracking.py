@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from pathlib import Path
 
+import httpx
 import pytest
 
 from .harness import Effect, Watch, mock_process, report, statuses
@@ -67,3 +69,34 @@ def test_many_long_urls_in_frame_images_keep_health_fast() -> None:
     report(Effect.of("8x5 40 KB frame-image urls", watch, statuses=statuses(codes)))
     assert codes == [400] * 40
     assert watch.health_max_ms < 500
+
+
+def test_two_workers_survive_long_url_images(tmp_path: Path) -> None:
+    """With ``--workers 2`` a frozen worker used to be killed by uvicorn's health check,
+    taking its sessions and claimed deliveries with it: both workers must answer throughout,
+    and the same two process ids must be there afterwards."""
+    store = f"sqlite:{tmp_path / 'mock.db'}"
+    image = "http://" + "a" * 40_000 + " "
+    with mock_process("--store", store, "--workers", "2") as proc:
+        before = _workers(proc.base_url)
+        with Watch(proc) as watch:
+            codes = [proc.client.post("/v1", json=_image_upload(image)).status_code
+                     for _ in range(20)]  # fmt: skip
+        after = _workers(proc.base_url)
+    note = f"workers {len(before)} -> {len(after)}"
+    name = "40 KB url image + space (x20), --workers 2"
+    report(Effect.of(name, watch, statuses=statuses(codes), note=note))
+    assert codes == [400] * 20
+    assert watch.failures == 0 and watch.health_max_ms < 500
+    assert len(before) == 2 and after == before, "a worker was replaced"
+
+
+def _workers(base_url: str) -> set[int]:
+    """The process ids answering /health, over fresh connections (the kernel spreads them)."""
+    seen: set[int] = set()
+    for _ in range(200):
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            seen.add(client.get("/health").json()["worker"])
+        if len(seen) == 2:
+            break
+    return seen
