@@ -18,6 +18,7 @@ nox.options.sessions = [
     "schemathesis",
     "install_client",
     "install_testing",
+    "dev_script",
 ]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -173,3 +174,11 @@ def install_testing(session: nox.Session) -> None:
             "test_fixtures.py",
             *session.posargs,
         )
+
+
+@nox.session
+def dev_script(session: nox.Session) -> None:
+    """./dev for real in a temporary copy, installs included (they need PyPI, so they stay out
+    of the offline `tests` session)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-p", "no:cacheprovider", "tests/test_dev_script.py", "--with-pypi")

@@ -155,19 +155,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--hostile-full", action="store_true", help="also run the long hostile attacks"
     )
+    parser.addoption(
+        "--with-pypi",
+        action="store_true",
+        help="also run the tests that install from PyPI (nox -s dev_script)",
+    )
+
+
+# marker -> the option without which its tests are left out of the run
+OPT_IN = {"hostile_full": "--hostile-full", "pypi": "--with-pypi"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests/hostile/ as ``hostile``; leave out its long attacks without --hostile-full."""
-    full = config.getoption("--hostile-full")
+    """Mark tests/hostile/ as ``hostile``; leave out the tests of an opt-in marker (long
+    attacks, PyPI installs) unless their option is given."""
+    wanted = {marker for marker, option in OPT_IN.items() if config.getoption(option)}
     kept, left_out = [], []
     for item in items:
         if "tests/hostile/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.hostile)
-            if not full and item.get_closest_marker("hostile_full"):
-                left_out.append(item)
-                continue
-        kept.append(item)
+        if any(item.get_closest_marker(m) for m in OPT_IN.keys() - wanted):
+            left_out.append(item)
+        else:
+            kept.append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept

@@ -1,6 +1,7 @@
 """`./dev`, run for real in a temporary folder: its usage text, an unknown job, and a
 `.venv` made again when the interpreter changes (a stub pyproject.toml without
-dependencies keeps the installs to seconds)."""
+dependencies keeps the installs to seconds). The install needs PyPI, so that test runs
+in `nox -s dev_script` (part of CI), not in the offline suite."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -72,6 +75,7 @@ def pyvenv_home(folder: Path) -> str:
     return homes[0]
 
 
+@pytest.mark.pypi  # pip upgrades itself and builds the stub with setuptools from PyPI
 def test_the_venv_is_made_again_when_the_interpreter_changes(tmp_path: Path) -> None:
     folder = copy_of_dev(tmp_path / "project")
     first = dev(folder, python=sys.executable)
