@@ -51,7 +51,8 @@ def batch_negative_data_rejection(ctx: Any, response: Any, case: Any) -> bool | 
         errors = response.json().get("errors") or []
         if len(errors) >= 1 and len(response.json().get("data") or []) < len(body):
             return None
-    return negative_data_rejection(ctx, response, case)
+    verdict: bool | None = negative_data_rejection(ctx, response, case)
+    return verdict
 
 
 @schema.parametrize()
