@@ -148,12 +148,23 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # ── the hostile suite (tests/hostile/): --hostile-full and the table of effects ──
 
-from tests.hostile.harness import EFFECTS, ROOT, table, write_json  # noqa: E402
+from tests.hostile.harness import AGAINST, EFFECTS, ROOT, table, write_json  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    against = config.getoption("--hostile-against", None)
+    if against:
+        AGAINST["checkout"] = Path(against).resolve()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--hostile-full", action="store_true", help="also run the long hostile attacks"
+    )
+    parser.addoption(
+        "--hostile-against",
+        metavar="DIR",
+        help="run the hostile attacks against another checkout's mock (a baseline)",
     )
     parser.addoption(
         "--with-pypi",
@@ -186,6 +197,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not EFFECTS:
         return
-    terminalreporter.section("hostile traffic: effect of each attack")
+    checkout = AGAINST["checkout"]
+    against = "" if checkout == ROOT else f" (against {checkout})"
+    terminalreporter.section(f"hostile traffic: effect of each attack{against}")
     terminalreporter.write_line(table(EFFECTS))
-    write_json(EFFECTS, ROOT / "build" / "hostile.json")
+    name = "hostile.json" if checkout == ROOT else "hostile-against.json"
+    write_json(EFFECTS, ROOT / "build" / name)

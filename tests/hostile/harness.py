@@ -34,6 +34,10 @@ import httpx
 from mockserver.testing import answers_get, running_process
 
 ROOT = Path(__file__).resolve().parents[2]
+# The checkout whose mock the attacks run against: this one, or another given with
+# ``--hostile-against DIR`` (a baseline: its rows show what the attacks did before a change;
+# its tests are expected to fail).
+AGAINST: dict[str, Path] = {"checkout": ROOT}
 KEY = "hostile-key"
 
 
@@ -104,12 +108,17 @@ def mock_process(
         "warning",
         *flags,
     ]
+    checkout = AGAINST["checkout"]
+    env = None
+    if checkout != ROOT:  # that checkout's own mock and generated package
+        env = {**os.environ, "PYTHONPATH": f"{checkout}{os.pathsep}{checkout / 'generated'}"}
     with (
         open(log or os.devnull, "wb") as stderr,
         running_process(
             cmd,
             answers_get(f"http://127.0.0.1:{port}/health"),
-            cwd=ROOT,
+            cwd=checkout,
+            env=env,
             timeout=timeout,
             stderr=stderr,
         ) as process,
