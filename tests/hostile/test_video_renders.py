@@ -54,12 +54,19 @@ def video_urls(proc: MockProcess, combos: list[tuple[str, int, int, int]]) -> li
             duration=seconds,
         )
         tasks.append(task)
-    accepted = proc.client.post("/v1", json=tasks)
-    assert accepted.status_code == 200, accepted.text
+    for start in range(0, len(tasks), 100):  # --max-tasks-per-request's default
+        accepted = proc.client.post("/v1", json=tasks[start : start + 100])
+        assert accepted.status_code == 200, accepted.text
     polls = [{"taskType": "getResponse", "taskUUID": t["taskUUID"]} for t in tasks]
 
     def finished() -> list[str]:
-        items = proc.client.post("/v1", json=polls).json().get("data", [])
+        items = [
+            item
+            for start in range(0, len(polls), 100)
+            for item in proc.client.post("/v1", json=polls[start : start + 100])
+            .json()
+            .get("data", [])
+        ]
         done = [i["videoURL"] for i in items if i.get("status") == "success"]
         return done if len(done) == len(tasks) else []
 
