@@ -307,10 +307,11 @@ class Importer:
     def _reconcile_required(
         self, params: list[dict[str, Any]], rules: list[dict[str, Any]]
     ) -> None:
-        """A parameter an exactly-one rule makes conditional cannot be required outright."""
+        """A parameter an exactly-one or at-least-one rule makes conditional cannot be
+        required outright."""
         conditional: set[str] = set()
         for rule in rules:
-            if rule["kind"] == "exactlyOne":
+            if rule["kind"] in ("exactlyOne", "atLeastOne"):
                 for op in rule["params"]:
                     conditional.update([op] if isinstance(op, str) else op)
         for param in params:
@@ -320,7 +321,7 @@ class Importer:
                 self.note(
                     "warning",
                     self.required_lines.get(param["path"], 0),
-                    f"{param['path']} is marked required, but an exactly-one rule makes it "
+                    f"{param['path']} is marked required, but an either-or rule makes it "
                     "conditional; imported as optional (docsRequired keeps the page's word)",
                     (param["path"], "docsRequired"),
                 )
@@ -412,7 +413,8 @@ class Importer:
                 continue
             rule["id"] = _unique(rule["id"], ids)
             out.append(rule)
-        paired: set[frozenset[str]] = set()
+        # "`a` and `b` must be used together." and a "Paired with" fact are one rule.
+        paired = {frozenset(r["params"]) for r in out if r["kind"] == "together"}
         for section in self.page.request:
             fact = section.facts.get("Paired with")
             if fact is None or section.level != 3:

@@ -228,7 +228,7 @@ class Merger:
             self.imp.note(
                 "conflict",
                 line,
-                f"{name}: no exactly-one rule makes it conditional any more, and the page says "
+                f"{name}: no either-or rule makes it conditional any more, and the page says "
                 "it is required; the spec keeps it optional (review it)",
             )
         for key in ("group", "anchor"):
