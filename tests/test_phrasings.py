@@ -58,12 +58,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
-        "When `inputs.video` or `inputs.audio` is provided, `inputs.referenceImages` is limited to 4 items.",
-        {"kind": "limitItems", "target": "inputs.referenceImages", "maxItems": 4},
+        "When `inputs.video` or `inputs.audio` is provided, `inputs.images` is limited to 4 items.",
+        {"kind": "limitItems", "target": "inputs.images", "maxItems": 4},
     ),
     (
-        "When `providerSettings.acme.resizeMode` is provided, `inputs.frameImages` requires at least 1 item.",
-        {"kind": "requireItems", "target": "inputs.frameImages", "minItems": 1},
+        "When `providerSettings.resize` is provided, `inputs.frames` requires at least 1 item.",
+        {"kind": "requireItems", "target": "inputs.frames", "minItems": 1},
     ),
     (
         "When `seed` is provided, `inputs.frameImages` requires at least 2 items.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..spec.model import ModelSpec, Parameter, Platform, Rule
+from ..spec.model import ModelSpec, Parameter, Platform, PriceRate, Rule
 from ..spec.param_tree import ParamTree
 from .json_schema import format_regex
 
@@ -87,6 +87,21 @@ def dimensions_table(model: ModelSpec) -> Table | None:
     }
 
 
+def _rate(r: PriceRate) -> Table:
+    """A price row with only the conditions it has (the runtime reads absent as "any")."""
+    row: Table = {"resolution": r.resolution}
+    optional = {
+        "audio": r.audio,
+        "perSecond": r.per_second,
+        "perClip": r.per_clip,
+        "seconds": r.seconds,
+        "provided": list(r.provided) or None,
+        "absent": list(r.absent) or None,
+    }
+    row.update({k: v for k, v in optional.items() if v is not None})
+    return row
+
+
 def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
     if model.pricing is None:
         return None
@@ -96,10 +111,7 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
         "unit": model.pricing.unit,
         **({"unitParameter": counted} if counted else {}),
         "audioDefault": model.pricing.audio_default,
-        "rates": [
-            {"resolution": r.resolution, "audio": r.audio, "perSecond": r.per_second}
-            for r in model.pricing.rates
-        ],
+        "rates": [_rate(r) for r in model.pricing.rates],
     }
 
 

@@ -319,14 +319,17 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 pricing.at("unit"),
                 f"a price per {pricing.unit} counts {counted!r}: it needs a default or required",
             )
-    seen: set[tuple[str, bool]] = set()
+    seen: set[str] = set()
+    param_paths = {p.path for p in model.parameters}
     for rate in pricing.rates:
-        key = (rate.resolution, rate.audio)
-        if key in seen:
-            yield SpecIssue(rate.loc, f"two prices for {rate.resolution} with audio={rate.audio}")
-        seen.add(key)
+        if rate.key in seen:
+            yield SpecIssue(rate.loc, f"two prices for {rate.key}")
+        seen.add(rate.key)
+        for path in (*rate.provided, *rate.absent):
+            if path not in param_paths:
+                yield SpecIssue(rate.loc, f"price {rate.key!r} names unknown parameter {path!r}")
     if model.dimensions is not None:
-        priced = {r for r, _ in seen}
+        priced = {r.resolution for r in pricing.rates}
         for row in model.dimensions.rows:
             if row.resolution not in priced:
                 yield SpecIssue(row.at("resolution"), f"no price for resolution {row.resolution!r}")

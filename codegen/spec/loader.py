@@ -279,29 +279,38 @@ def _rule(node: _Node) -> Rule:
     )
 
 
+def _rate(n: _Node) -> PriceRate:
+    d = n.data
+    number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip")}
+    return PriceRate(
+        **n.located(),
+        resolution=d["resolution"],
+        audio=d.get("audio"),
+        per_second=number["perSecond"],
+        per_clip=number["perClip"],
+        seconds=d.get("seconds"),
+        provided=tuple(d.get("provided", ())),
+        absent=tuple(d.get("absent", ())),
+        quote=d["quote"],
+    )
+
+
 def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
     root = _Node(doc, [])
     d = root.data
     pricing_node = root.child("pricing")
     pd = pricing_node.data
-    pricing = Pricing(
-        **pricing_node.located(),
-        currency=pd["currency"],
-        unit=pd["unit"],
-        audio_default=pd["audioDefault"],
-        quote=pd.get("quote"),
-        notes=tuple(pd.get("notes", [])),
-        rates=tuple(
-            PriceRate(
-                **n.located(),
-                resolution=n.data["resolution"],
-                audio=n.data["audio"],
-                per_second=float(n.data["perSecond"]),
-                quote=n.data["quote"],
-            )
-            for n in pricing_node.children("rates")
-        ),
-    )
+    pricing = None
+    if pd is not None:  # a model without prices: price() says it has none
+        pricing = Pricing(
+            **pricing_node.located(),
+            currency=pd["currency"],
+            unit=pd["unit"],
+            audio_default=pd["audioDefault"],
+            quote=pd.get("quote"),
+            notes=tuple(pd.get("notes", [])),
+            rates=tuple(_rate(n) for n in pricing_node.children("rates")),
+        )
     dimensions = None
     if "dimensions" in d:
         dn = root.child("dimensions")
@@ -420,5 +429,7 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             for name, k in d["ruleKinds"].items()
         },
         pricing_units={name: u.get("parameter") for name, u in d["pricingUnits"].items()},
+        pricing_terms={term: dict(meaning) for term, meaning in d["pricingTerms"].items()},
+        capabilities=tuple(d["capabilities"]),
         sha256=sha,
     )

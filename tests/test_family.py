@@ -1,0 +1,215 @@
+"""A family of model pages this project wrote (tests/data/pages/family/), one per phrasing
+and pricing form of Runware's sibling pages: each imports, lints with the others, and its
+contract accepts valid tasks, rejects each rule's violation naming the parameter, and
+prices tasks as its rows say. All of them are generated into one package at once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen.docs.importer import import_page, load_platform
+from codegen.emit import generate, tables
+from codegen.spec.loader import load_specs
+from codegen.spec.model import SpecSet
+from runware_contract.runtime import PriceUnavailable, price_of
+from tests.conftest import REPO, SPEC_DIR
+from tests.contracts import contract_for
+
+FAMILY = REPO / "tests" / "data" / "pages" / "family"
+PLATFORM = load_platform(SPEC_DIR)
+UUID = "0b6a8d1e-5c2f-4d3a-9e7b-1f2a3b4c5d6e"
+IMG = "https://example.com/a.png"
+VID = "https://example.com/a.mp4"
+
+
+@pytest.fixture(scope="module")
+def family_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A spec folder: the real platform and Kling model, and every family page imported."""
+    spec_dir = tmp_path_factory.mktemp("family") / "spec"
+    shutil.copytree(SPEC_DIR, spec_dir)
+    for page in sorted(FAMILY.glob("*.md")):
+        result = import_page(page.read_text(encoding="utf-8"), PLATFORM)
+        (spec_dir / "models" / f"{page.stem}.yaml").write_text(result.text, encoding="utf-8")
+    return spec_dir
+
+
+@pytest.fixture(scope="module")
+def family(family_dir: Path) -> SpecSet:
+    return load_specs(family_dir)  # lint: raises on any problem
+
+
+def model_of(family: SpecSet, model_id: str) -> Any:
+    return next(m for m in family.models if m.id == model_id)
+
+
+def task(model_id: str, **fields: Any) -> dict[str, Any]:
+    base = {"taskType": "videoInference", "taskUUID": UUID, "model": model_id}
+    return {**base, "positivePrompt": "boats in the rain", **fields}
+
+
+def found(family: SpecSet, model_id: str, t: dict[str, Any]) -> set[tuple[str, str]]:
+    contract = contract_for(model_of(family, model_id), family.platform)
+    return {(v.rule or "", v.parameter) for v in contract.violations(t)}
+
+
+def price(family: SpecSet, model_id: str, t: dict[str, Any], audio: bool | None = None) -> float:
+    model = model_of(family, model_id)
+    pricing = tables.pricing_table(model, family.platform)
+    contract = contract_for(model, family.platform)
+    if pricing is None:
+        raise PriceUnavailable(f"{model_id} has no pricing")
+    return price_of(contract.with_defaults(t), pricing, tables.dimensions_table(model), audio=audio)
+
+
+def test_every_family_page_imports_and_lints_together(family: SpecSet) -> None:
+    assert {m.id for m in family.models} >= {"acme:drift@1", "acme:glide@1", "acme:knot@1"}
+
+
+def test_unknown_capabilities_are_kept_with_a_warning(family: SpecSet) -> None:
+    assert model_of(family, "acme:drift@1").capabilities[-1] == "edit"
+    assert model_of(family, "acme:glide@1").capabilities[-1] == "checkpoint"
+    notes = import_page((FAMILY / "acme-drift-1.md").read_text(), PLATFORM).notes
+    assert any("capability 'edit'" in n.message for n in notes)
+
+
+SIZE = {"width": 1280, "height": 720}
+DRIFT = "acme:drift@1"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (SIZE, set()),
+        ({"inputs": {"video": VID}}, set()),
+        ({"inputs": {"frameImages": [{"image": IMG}]}}, set()),
+        ({}, {("frame-images-or-video-or-width-height", "inputs.frameImages")}),
+        (
+            {**SIZE, "inputs": {"video": VID}},
+            {("frame-images-or-video-or-width-height", "width")},
+        ),
+        (
+            {"inputs": {"video": VID, "referenceVideos": [VID]}},
+            {("video-forbid-reference-videos", "inputs.referenceVideos")},
+        ),
+        (
+            {"inputs": {"video": VID}, "cameraMotion": "pan"},
+            {("video-forbid-camera-motion", "cameraMotion")},
+        ),
+        (
+            {**SIZE, "inputs": {"referenceVideos": [VID], "referenceImages": [IMG] * 3}},
+            {("reference-images-limit-with-video-reference-videos", "inputs.referenceImages")},
+        ),
+        (
+            {**SIZE, "providerSettings": {"acme": {"motionStrength": 0.5}}},
+            {("provider-settings-require-video-reference-videos", "inputs.video")},
+        ),
+        ({"width": 1280}, {("width-height-together", "height")}),
+    ],
+)
+def test_drift_accepts_valid_tasks_and_names_each_broken_rule(
+    family: SpecSet, fields: dict[str, Any], expected: set[tuple[str, str]]
+) -> None:
+    assert found(family, DRIFT, task(DRIFT, **fields)) == expected
+
+
+def test_drift_prices_by_video_input_and_audio(family: SpecSet) -> None:
+    assert price(family, DRIFT, task(DRIFT, **SIZE, duration=10)) == 0.6
+    assert price(family, DRIFT, task(DRIFT, **SIZE, duration=10), audio=True) == 0.8
+    video = task(DRIFT, inputs={"video": VID}, duration=10)
+    assert price(family, DRIFT, video) == 0.9
+    assert price(family, DRIFT, video, audio=True) == 1.1
+
+
+GLIDE = "acme:glide@1"
+
+
+def test_glide_reads_either_or_as_at_least_one_and_its_other_rules(family: SpecSet) -> None:
+    assert found(family, GLIDE, task(GLIDE, **SIZE)) == set()
+    assert found(family, GLIDE, task(GLIDE, cameraMotion="pan")) == set()
+    frames = {"frameImages": [{"image": IMG}]}
+    assert found(family, GLIDE, task(GLIDE, **SIZE, inputs=frames)) == set()
+    assert found(family, GLIDE, task(GLIDE)) == {
+        ("frame-images-or-width-height-or-camera-motion", "inputs.frameImages")
+    }
+    assert found(family, GLIDE, task(GLIDE, **SIZE, cameraMotion="pan")) == {
+        ("camera-motion-forbid-width-height", "width"),
+        ("camera-motion-forbid-width-height", "height"),
+    }
+    strength = {"providerSettings": {"acme": {"motionStrength": 0.5}}}
+    assert found(family, GLIDE, task(GLIDE, **SIZE, **strength)) == {
+        ("frame-images-needs-items-with-motion-strength", "inputs.frameImages")
+    }
+
+
+def test_glide_prices_clips_and_says_when_no_row_applies(family: SpecSet) -> None:
+    assert price(family, GLIDE, task(GLIDE, **SIZE, duration=4)) == 0.4
+    assert price(family, GLIDE, task(GLIDE, **SIZE, duration=4), audio=True) == 0.6
+    assert price(family, GLIDE, task(GLIDE, **SIZE, duration=8)) == 0.7
+    with pytest.raises(PriceUnavailable, match=r"no price row matches.*duration=6"):
+        price(family, GLIDE, task(GLIDE, **SIZE, duration=6))
+    with pytest.raises(PriceUnavailable, match="audio=True"):
+        price(family, GLIDE, task(GLIDE, **SIZE, duration=8), audio=True)
+
+
+def test_an_unreadable_price_line_is_a_warning_and_the_rest_loads(family: SpecSet) -> None:
+    notes = import_page((FAMILY / "acme-glide-1.md").read_text(), PLATFORM).notes
+    assert any("price not understood: Bulk pricing" in n.message for n in notes)
+    assert len(model_of(family, GLIDE).pricing.rates) == 3
+
+
+def test_a_page_without_prices_loads_and_price_says_so(family: SpecSet) -> None:
+    assert model_of(family, "acme:knot@1").pricing is None
+    with pytest.raises(PriceUnavailable, match="has no pricing"):
+        price(family, "acme:knot@1", task("acme:knot@1", **SIZE))
+
+
+def test_the_family_generates_into_one_package(family_dir: Path, tmp_path: Path) -> None:
+    """validate(), price() and the registry serve every model of one generated package."""
+    spec = load_specs(family_dir)
+    generate.write(generate.build(spec, "spec"), tmp_path / "generated")
+    probes = {
+        "drift": task(DRIFT, **SIZE, duration=10),
+        "glide": task(GLIDE, **SIZE, duration=8),
+        "knot": task("acme:knot@1", **SIZE),
+        "bad": task(GLIDE, **SIZE, cameraMotion="pan", duration=4),
+    }
+    code = textwrap.dedent(
+        f"""
+        import json
+        import runware_contract as rc
+        probes = json.loads({json.dumps(json.dumps(probes))})
+        out = {{"models": sorted(rc.MODELS)}}
+        for name, t in probes.items():
+            out[name] = sorted(v["parameter"] for v in rc.validate(t))
+            try:
+                out[name + "-price"] = rc.model_for(t).price(t)
+            except rc.PriceUnavailable as e:
+                out[name + "-price"] = str(e)
+        print(json.dumps(out))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path / "generated"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["models"] == sorted(
+        ["acme:drift@1", "acme:glide@1", "acme:knot@1", "klingai:kling-video@3-pro"]
+    )
+    assert (out["drift"], out["drift-price"]) == ([], 0.6)
+    assert (out["glide"], out["glide-price"]) == ([], 0.7)
+    assert out["knot"] == [] and out["knot-price"] == "acme:knot@1 has no pricing"
+    assert out["bad"] == ["height", "width"]
