@@ -278,6 +278,12 @@ def _rule_changed(rule_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     if old["kind"] == new["kind"] == "limitItems" and None not in limits and same_but_limit:
         level, words = _upper_bound(*limits)
         return Change(level, "request", rule_id, f"item limit {words}", *limits)
+    enforced = [r.get("enforced", True) for r in (old, new)]
+    if enforced[0] != enforced[1] and _rule_core(dict(old, enforced=True)) == _rule_core(
+        dict(new, enforced=True)
+    ):  # a curator's resolution of a contradiction: fewer tasks refused, or more
+        level, words = ("INFO", "no longer enforced") if enforced[0] else ("WARN", "enforced again")
+        return Change(level, "request", rule_id, f"rule {words}", *enforced)
     return Change("WARN", "request", rule_id, "rule changed", dict(old), dict(new))
 
 

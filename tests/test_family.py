@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 
+from codegen.diff import diff
 from codegen.docs.importer import import_page, load_platform
 from codegen.emit import generate, tables
-from codegen.spec.loader import load_specs
+from codegen.spec.consistency import analyse
+from codegen.spec.loader import SpecError, load_model_text, load_specs
 from codegen.spec.model import SpecSet
 from runware_contract.runtime import PriceUnavailable, price_of
 from tests.conftest import REPO, SPEC_DIR
 from tests.contracts import contract_for
+from tests.test_docs_import import yaml_data
 
 FAMILY = REPO / "tests" / "data" / "pages" / "family"
 PLATFORM = load_platform(SPEC_DIR)
@@ -213,3 +216,115 @@ def test_the_family_generates_into_one_package(family_dir: Path, tmp_path: Path)
     assert (out["glide"], out["glide-price"]) == ([], 0.7)
     assert out["knot"] == [] and out["knot-price"] == "acme:knot@1 has no pricing"
     assert out["bad"] == ["height", "width"]
+
+
+# ── consistency: pages that contradict themselves ──────────────────────────
+
+KNOT = "acme:knot@1"
+
+
+def test_the_analysis_names_each_impossible_parameter_and_its_rules(family: SpecSet) -> None:
+    found_ = {f.parameter: f.rules for f in analyse(model_of(family, KNOT))}
+    assert found_["inputs.referenceVideos"] == (
+        "reference-videos-forbid-provider-settings",
+        "reference-videos-require-provider-settings",
+    )
+    assert found_["providerSettings"] == (
+        "provider-settings-require-reference-videos",
+        "reference-videos-forbid-provider-settings",
+    )
+    assert found_["providerSettings.acme.motionStrength"] == found_["providerSettings"]
+    for consistent in ("acme:drift@1", "acme:glide@1", "klingai:kling-video@3-pro"):
+        assert analyse(model_of(family, consistent)) == [], consistent
+
+
+def test_import_docs_warns_of_the_contradiction() -> None:
+    notes = import_page((FAMILY / "acme-knot-1.md").read_text(), PLATFORM).notes
+    said = [n.message for n in notes if "contradiction on the page" in n.message]
+    assert any("inputs.referenceVideos can never be provided: rules" in m for m in said)
+
+
+def test_a_page_whose_rules_refuse_every_task_is_reported() -> None:
+    text = (FAMILY / "acme-knot-1.md").read_text()
+    text = text.replace(
+        "`width` and `height` must be used together.",
+        "`width` and `height` must be used together.\n\n---\n\n"
+        "`positivePrompt` cannot be used with `width/height`.\n\n---\n\n"
+        "When `positivePrompt` is provided, `inputs.frameImages` cannot be used.",
+    )
+    result = import_page(text, PLATFORM)
+    model = load_model_text(result.text, "knot", PLATFORM)
+    (finding,) = analyse(model)
+    assert finding.parameter is None
+    assert finding.rules == (
+        "frame-images-or-width-height",
+        "positive-prompt-forbid-frame-images",
+        "positive-prompt-forbid-width-height",
+    )
+    assert "accepts no task at all" in finding.message()
+
+
+def test_a_curator_resolves_a_contradiction_and_import_keeps_it(tmp_path: Path) -> None:
+    page = (FAMILY / "acme-knot-1.md").read_text()
+    text = import_page(page, PLATFORM).text
+    marker = "  - id: reference-videos-forbid-provider-settings\n"
+    at = text.index("    message:", text.index(marker))
+    note = "    enforced: false\n    notes: [The page requires what it forbids; we follow it.]\n"
+    curated = text[:at] + note + text[at:]
+    model = load_model_text(curated, "knot", PLATFORM)
+    assert analyse(model) == []
+    contract = contract_for(model, PLATFORM)
+    both = task(
+        KNOT,
+        **SIZE,
+        inputs={"referenceVideos": [VID]},
+        providerSettings={"acme": {"keepAudio": True}},
+    )
+    assert contract.violations(both) == []
+    again = import_page(page, PLATFORM, curated)
+    assert again.text == curated and not again.changed
+    changes = [c.line() for c in diff(yaml_data(text), yaml_data(curated))]
+    assert changes == [
+        "INFO  request   reference-videos-forbid-provider-settings: rule no longer enforced"
+    ]
+    with pytest.raises(SpecError, match="is not enforced: its notes must say why"):
+        load_model_text(curated.replace(note, "    enforced: false\n"), "knot", PLATFORM)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_lint_spec_warns_and_a_duplicate_model_id_is_an_error(family_dir: Path) -> None:
+    result = run_cli("lint-spec", "--spec", str(family_dir))
+    assert result.returncode == 0, result.stderr
+    assert "acme-knot-1.yaml:" in result.stdout
+    assert "warning: inputs.referenceVideos can never be provided" in result.stdout
+    assert "warning: capability 'edit' is not one the kit knows" in result.stdout
+    twin = family_dir / "models" / "twin.yaml"
+    shutil.copy(family_dir / "models" / "acme-knot-1.yaml", twin)
+    try:
+        result = run_cli("lint-spec", "--spec", str(family_dir))
+    finally:
+        twin.unlink()
+    assert result.returncode == 1
+    assert "model id 'acme:knot@1' is claimed by" in result.stderr
+    assert "acme-knot-1.yaml" in result.stderr and "twin.yaml" in result.stderr
+
+
+def test_import_docs_refuses_a_page_that_is_not_a_model_page(tmp_path: Path) -> None:
+    page = tmp_path / "about.md"
+    page.write_text("---\ntitle: About\n---\n# About us\n\nWe make video tools.\n")
+    spec_dir = tmp_path / "spec"
+    shutil.copytree(SPEC_DIR, spec_dir)
+    before = sorted(p.name for p in (spec_dir / "models").iterdir())
+    result = run_cli("import-docs", str(page), "--spec", str(spec_dir))
+    assert result.returncode == 2
+    assert "not a Runware model page" in result.stderr
+    assert sorted(p.name for p in (spec_dir / "models").iterdir()) == before

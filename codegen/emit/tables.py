@@ -56,7 +56,9 @@ def rules_table(model: ModelSpec) -> list[Table]:
     """Every rule of the model, each with the object-array scope it holds in."""
     tree = ParamTree.build(model.parameters)
     return [
-        rule_table(r, tree.array_scope(p for _, p in r.referenced_paths())) for r in model.rules
+        rule_table(r, tree.array_scope(p for _, p in r.referenced_paths()))
+        for r in model.rules
+        if r.enforced
     ]
 
 

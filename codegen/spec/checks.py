@@ -41,7 +41,13 @@ def check(spec: SpecSet) -> list[SpecIssue]:
     seen_ids: dict[str, ModelSpec] = {}
     for model in spec.models:
         if model.id in seen_ids:
-            issues.append(SpecIssue(model.at("id"), f"model id {model.id!r} is defined twice"))
+            first = seen_ids[model.id].loc.file
+            issues.append(
+                SpecIssue(
+                    model.at("id"),
+                    f"model id {model.id!r} is claimed by {first} and {model.loc.file}",
+                )
+            )
         seen_ids[model.id] = model
         issues.extend(check_model(model, spec.platform))
     return issues
@@ -241,6 +247,10 @@ def check_rules(
         if rule.id in seen:
             yield SpecIssue(rule.at("id"), f"rule id {rule.id!r} is used twice")
         seen.add(rule.id)
+        if not rule.enforced and not rule.notes:
+            yield SpecIssue(
+                rule.at("enforced"), f"rule {rule.id!r} is not enforced: its notes must say why"
+            )
         if rule.kind not in platform.rule_kinds:
             yield SpecIssue(
                 rule.at("kind"), f"rule kind {rule.kind!r} is not in platform ruleKinds"

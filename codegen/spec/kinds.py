@@ -42,7 +42,7 @@ KEY_ORDER = (
     "allowed",
     "default",
 )
-COMMON_KEYS = ("id", "kind", "message", "source", "notes")
+COMMON_KEYS = ("id", "kind", "message", "source", "notes", "enforced")
 
 
 def _clause_args(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from .model import (
     TaskDef,
     json_type,
 )
-from .yaml_source import PathPart, SpecIssue, YamlDocument, read_yaml, to_plain
+from .yaml_source import PathPart, SpecIssue, YamlDocument, parse_yaml, read_yaml, to_plain
 
 PLATFORM_FILE = "platform.yaml"
 MODELS_DIR = "models"
@@ -113,6 +113,23 @@ def load_specs(spec_dir: Path | str) -> SpecSet:
     if issues:
         raise SpecError(issues)
     return spec
+
+
+def load_model_text(text: str, name: str, platform: Platform) -> ModelSpec:
+    """One model spec from its text, checked beside ``platform`` alone (the importer
+    analyses what it made before anything is written); SpecError lists its problems."""
+    try:
+        doc = parse_yaml(text, name)
+    except SpecIssue as issue:
+        raise SpecError([issue]) from None
+    issues = structural_issues(doc, "model")
+    if issues:
+        raise SpecError(issues)
+    model = _build_model(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    issues = list(spec_checks.check(SpecSet(platform=platform, models=(model,))))
+    if issues:
+        raise SpecError(issues)
+    return model
 
 
 def load_platform(spec_dir: Path | str) -> Platform:
@@ -276,6 +293,7 @@ def _rule(node: _Node) -> Rule:
         source=Source(quote=src["quote"], section=src.get("section"), anchor=src.get("anchor")),
         notes=tuple(d.get("notes", [])),
         args=rule_args(d),
+        enforced=d.get("enforced", True),
     )
 
 

@@ -155,6 +155,9 @@ class Rule(Located):
     source: Source = field(default_factory=lambda: Source(quote=""))
     notes: tuple[str, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict)
+    # False: a curator's resolution of a page's contradiction (notes say why); the
+    # generated validators and the consistency analysis leave the rule out.
+    enforced: bool = True
 
     def referenced_paths(self) -> Iterator[tuple[str, str]]:
         """Every parameter path the rule names, with the key it is written under."""
