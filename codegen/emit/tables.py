@@ -117,6 +117,23 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
     }
 
 
+def model_tables(model: ModelSpec, platform: Platform) -> Table:
+    """Everything a model's generated ``tables.py`` holds, by its names there: the one
+    path from a spec to a ``Contract`` (the mock builds models given at run time from it)."""
+    return {
+        "MODEL_ID": model.id,
+        "MODEL_NAME": model.name,
+        "TASK_TYPE": model.task_type,
+        "DOCS": model.docs,
+        "PARAMETERS": parameters_table(model.parameters),
+        "RESPONSE_FIELDS": parameters_table((*model.response, *platform.video_response_fields)),
+        "RULES": rules_table(model),
+        "DIMENSIONS": dimensions_table(model),
+        "PRICING": pricing_table(model, platform),
+        "EXAMPLES": examples_table(model),
+    }
+
+
 def examples_table(model: ModelSpec) -> list[Table]:
     return [
         {
