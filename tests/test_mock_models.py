@@ -18,9 +18,9 @@ import pytest
 from codegen.docs.importer import import_page, load_platform
 from codegen.emit import generate
 from codegen.spec.loader import load_specs
-from mockserver.testing import running_process
+from mockserver.testing import answers_get, running_process
 from tests.conftest import REPO, SPEC_DIR
-from tests.hostile.harness import answers_get, free_port
+from tests.hostile.harness import free_port
 
 FAMILY = REPO / "tests" / "data" / "pages" / "family"
 PAGES = [FAMILY / "acme-drift-1.md", FAMILY / "acme-glide-1.md"]
