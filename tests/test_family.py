@@ -328,3 +328,27 @@ def test_import_docs_refuses_a_page_that_is_not_a_model_page(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "not a Runware model page" in result.stderr
     assert sorted(p.name for p in (spec_dir / "models").iterdir()) == before
+
+
+def test_strategies_never_draw_what_the_rules_forbid(family: SpecSet) -> None:
+    """Valid tasks of a self-contradicting model are valid and never carry a parameter
+    the analysis found impossible (without NEVER, the strategies draw them and repair
+    cannot make them valid)."""
+    from hypothesis import HealthCheck, given, settings
+
+    from codegen.emit.tables import model_tables
+    from mockserver.models import module_for
+    from runware_contract import strategies as S
+
+    module = module_for(model_tables(model_of(family, KNOT), family.platform))
+    assert {"inputs.referenceVideos", "providerSettings"} <= set(module.tables.NEVER)
+
+    lenient = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+
+    @settings(max_examples=40, derandomize=True, database=None, suppress_health_check=lenient)
+    @given(S.valid_tasks(module))
+    def check(t: dict[str, Any]) -> None:
+        assert module.CONTRACT.violations(t) == []
+        assert "providerSettings" not in t and "referenceVideos" not in t.get("inputs", {})
+
+    check()

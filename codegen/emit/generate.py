@@ -159,6 +159,7 @@ def render_model(
         "dimensions": data["DIMENSIONS"],
         "pricing": data["PRICING"],
         "examples": data["EXAMPLES"],
+        "never": data["NEVER"],
         "request_class": request_class,
         "result_class": result_class,
     }

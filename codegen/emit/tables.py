@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..spec.consistency import analyse
 from ..spec.model import ModelSpec, Parameter, Platform, PriceRate, Rule
 from ..spec.param_tree import ParamTree
 from .json_schema import format_regex
@@ -131,6 +132,7 @@ def model_tables(model: ModelSpec, platform: Platform) -> Table:
         "DIMENSIONS": dimensions_table(model),
         "PRICING": pricing_table(model, platform),
         "EXAMPLES": examples_table(model),
+        "NEVER": sorted({f.parameter for f in analyse(model) if f.parameter}),
     }
 
 
