@@ -32,11 +32,19 @@ def _lint_spec(args: argparse.Namespace) -> int:
     spec = _load(args.spec)
     if spec is None:
         return 1
+    from .spec.consistency import analyse
+
     for model in spec.models:
         print(
             f"{model.id}: {len(model.parameters)} parameters, {len(model.response)} response "
             f"fields, {len(model.rules)} rules, {len(model.examples)} examples"
         )
+        for cap in model.capabilities:
+            if cap not in spec.platform.capabilities:
+                print(f"{model.loc}: warning: capability {cap!r} is not one the kit knows")
+        for finding in analyse(model):
+            where = next((r.loc for r in model.rules if r.id in finding.rules), model.loc)
+            print(f"{where}: warning: {finding.message()}")
     print(f"spec OK: platform and {len(spec.models)} model(s) in {args.spec}")
     return 0
 

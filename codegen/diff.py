@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
+from .spec.model import rate_label
+
 LEVELS = ("ERR", "WARN", "INFO")
 
 
@@ -276,6 +278,12 @@ def _rule_changed(rule_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     if old["kind"] == new["kind"] == "limitItems" and None not in limits and same_but_limit:
         level, words = _upper_bound(*limits)
         return Change(level, "request", rule_id, f"item limit {words}", *limits)
+    enforced = [r.get("enforced", True) for r in (old, new)]
+    if enforced[0] != enforced[1] and _rule_core(dict(old, enforced=True)) == _rule_core(
+        dict(new, enforced=True)
+    ):  # a curator's resolution of a contradiction: fewer tasks refused, or more
+        level, words = ("INFO", "no longer enforced") if enforced[0] else ("WARN", "enforced again")
+        return Change(level, "request", rule_id, f"rule {words}", *enforced)
     return Change("WARN", "request", rule_id, "rule changed", dict(old), dict(new))
 
 
@@ -303,17 +311,16 @@ def pricing_changes(old: Any, new: Any) -> Iterable[Change]:
     old, new = old or {}, new or {}
 
     def rates(p: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-        return {
-            f"{r['resolution']} {'audio' if r['audio'] else 'no audio'}": r
-            for r in p.get("rates", [])
-        }
+        return {rate_label(r): r for r in p.get("rates", [])}
+
+    def amount(r: Mapping[str, Any]) -> tuple[Any, str]:
+        return (r["perSecond"], "per second") if "perSecond" in r else (r.get("perClip"), "a clip")
 
     a, b = rates(old), rates(new)
     for key in a.keys() & b.keys():
-        if _j(a[key]["perSecond"]) != _j(b[key]["perSecond"]):
-            yield Change("WARN", "model", "pricing",
-                         f"{key}: {a[key]['perSecond']} → {b[key]['perSecond']} per second",
-                         a[key]["perSecond"], b[key]["perSecond"])  # fmt: skip
+        (was, unit), (now, _) = amount(a[key]), amount(b[key])
+        if _j(was) != _j(now):
+            yield Change("WARN", "model", "pricing", f"{key}: {was} → {now} {unit}", was, now)
         elif _j(a[key]) != _j(b[key]):
             yield Change("INFO", "model", "pricing", f"{key}: rate quote or notes changed")
     for key in a.keys() - b.keys():

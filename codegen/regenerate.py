@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .diff import diff, fails, render_json, render_text, summary
-from .docs.importer import import_file
+from .docs.importer import NotAModelPage, import_file
 from .emit import generate
 from .spec.loader import SpecError, load_specs
 from .spec.yaml_source import read_yaml
@@ -20,7 +20,11 @@ from .spec.yaml_source import read_yaml
 def run(page: Path, spec_dir: Path, out_dir: Path, report: Path, fail_on: str | None) -> int:
     """Exit status: 0 regenerated; 1 stopped (the imported spec has problems, or changes at
     ``fail_on``), and then the spec folder is left as it was."""
-    target, existing, result = import_file(page, spec_dir)
+    try:
+        target, existing, result = import_file(page, spec_dir)
+    except NotAModelPage as exc:
+        print(f"{page}: {exc}; spec left as it was, nothing generated", file=sys.stderr)
+        return 1
     for note in result.notes:
         print(note.format(str(page)), file=sys.stderr)
     if result.changed:

@@ -11,10 +11,12 @@ import sqlite3
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from . import models
 from .app import MockServer
 from .base_url import parse_public_url
 from .config import MockConfig
@@ -155,6 +157,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes on the one port (N > 1 needs --store sqlite:PATH; default 1)",
     )
     parser.add_argument(
+        "--spec",
+        dest="spec_dirs",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also serve the model spec files in DIR (repeatable)",
+    )
+    parser.add_argument(
+        "--page",
+        dest="pages",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PAGE.md",
+        help="also serve the model of this docs page, imported in memory (repeatable)",
+    )
+    parser.add_argument(
         "--max-tasks",
         type=int,
         default=100_000,
@@ -253,6 +273,7 @@ def _server(config: MockConfig) -> MockServer:
 def worker_app() -> ASGIApp:
     """The app of one --workers process (uvicorn imports this factory in each)."""
     args = build_parser().parse_args(json.loads(os.environ[WORKER_ARGS]))
+    models.register(models.load(args.spec_dirs, args.pages))
     config = _config(args)
     HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
     FrameLimitProtocol.max_frames_per_second = config.ws_max_frames_per_second
@@ -263,6 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if (problem := _problem(args)) is not None:
         print(problem, file=sys.stderr)
+        return 2
+    try:
+        models.register(models.load(args.spec_dirs, args.pages))
+    except (OSError, ValueError) as exc:  # ModelLoadError, unreadable files
+        print(f"cannot load the models: {exc}", file=sys.stderr)
         return 2
     config = _config(args)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import math
 import re
@@ -300,7 +301,9 @@ class Engine:
             if example is not None and "cost" in example.response:
                 item["cost"] = example.response["cost"]
             elif full.get("includeCost"):
-                item["cost"] = module.price(full)
+                # no price row applies (or no pricing): no cost rather than a guess
+                with contextlib.suppress(rc.PriceUnavailable):
+                    item["cost"] = module.price(full)
             items.append(item)
         return items, videos
 

@@ -939,7 +939,7 @@ def test_dropping_the_exactly_one_rule_questions_the_optional_width_and_height(
     merged = import_page(page, PLATFORM, base.text)
     conflicts = [n for n in merged.notes if n.level == "conflict"]
     assert [n.message.split(":")[0] for n in conflicts] == ["width", "height"]
-    assert all("no exactly-one rule" in n.message for n in conflicts)
+    assert all("no either-or rule" in n.message for n in conflicts)
 
 
 def test_a_repeated_example_title_is_a_warning_and_the_merge_settles(base: ImportResult) -> None:

@@ -168,9 +168,10 @@ def test_every_phrasing_reads_back_as_a_rule_of_its_kind(spec: SpecSet, name: st
     rule_schema = {**meta_schema(), "$ref": "#/$defs/rule"}
     rule_schema.pop("oneOf", None)
     validator = Draft202012Validator(rule_schema)
-    paths = {"A": "alpha", "B": "beta", "C": "gamma.items"}
+    paths = {"A": "alpha", "B": "beta", "C": "gamma.items", "S": "scope"}
     for text in phrasings:
-        sentence = re.sub(r"`([A-Z])`", lambda m: f"`{paths[m.group(1)]}`", text)
+        sentence = re.sub(r"`([A-Z])\.\.\.`", r"`\1one`, `\1two` or `\1three`", text)
+        sentence = re.sub(r"`([A-Z])`", lambda m: f"`{paths[m.group(1)]}`", sentence)
         sentence = re.sub(r"\bN\b", "3", sentence)
         rule = rule_from_sentence(sentence, [compile_phrasing(name, text)])
         assert rule is not None and rule["kind"] == name, (text, rule)

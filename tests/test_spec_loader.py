@@ -196,7 +196,7 @@ CASES = [
         "    kind: together\n",
         "    kind: mutuallyRequired\n",
         "kind: mutuallyRequired",
-        "'kind' is 'mutuallyRequired'; allowed: exactlyOne, requires",
+        "'kind' is 'mutuallyRequired'; allowed: exactlyOne, atLeastOne, requires",
     ),
     (
         "unknown pricing unit",

@@ -77,7 +77,8 @@ def _holds(clause: dict[str, Any], obj: dict[str, Any], scope: str) -> bool:
 def expected(model: Any) -> set[str]:
     """Everything a run of valid tasks must show, from the model's tables."""
     want: set[str] = set()
-    params = {p["path"]: p for p in model.tables.PARAMETERS}
+    never = set(getattr(model.tables, "NEVER", ()))  # what the rules make impossible
+    params = {p["path"]: p for p in model.tables.PARAMETERS if p["path"] not in never}
     for path, p in params.items():
         want.add(f"present {path}")
         items = p.get("items", {})
@@ -103,10 +104,17 @@ def expected(model: Any) -> set[str]:
             f"text-to-video {tuple(row[d] for d in dims['params'])}" for row in dims["rows"]
         )
     for rule in model.tables.RULES:
-        if "when" in rule:
+        when = [c["path"] for c in rule.get("when", {}).get("conditions", [])]
+        if (
+            when
+            and not (rule["when"]["mode"] == "allOf" and set(when) & never)
+            and (set(when) - never)
+        ):
             want.add(f"rule {rule['id']} applies")
         if rule["kind"] == "exactlyOne":
-            want.update(f"rule {rule['id']} alone {op}" for op in rule["params"])
+            want.update(
+                f"rule {rule['id']} alone {op}" for op in rule["params"] if not set(op) & never
+            )
         if rule["kind"] == "promptReferences":
             want.add(f"rule {rule['id']} referenced")
         if rule["kind"] == "framePositions":

@@ -31,8 +31,11 @@ SCALAR_TYPES = {"string", "integer", "number", "boolean", "object"}
 PAGE_TYPES = {"float": "number", "int": "integer", "bool": "boolean"}
 ARRAY_OF = re.compile(r"^array of (?P<items>[a-z]+?)s?(?: \(\d+ propert(?:y|ies)\))?$")
 OBJECT_OF = re.compile(r"^object(?: \(\d+ propert(?:y|ies)\))?$")
+# "720p · 1s · (no audio)": a rate (the price over the seconds); "720p · 8s" and
+# "720p · 8s (with audio)": the price of a clip of that length.
 PRICE_LABEL = re.compile(
-    r"^(?P<res>\S+) · (?P<secs>\d+(?:\.\d+)?)s · \((?P<audio>no audio|audio)\)$"
+    r"^(?P<res>\S+) · (?P<secs>\d+(?:\.\d+)?)s"
+    r"(?:(?P<rate> · )\((?P<terms>[^()]+)\)|(?: \((?P<clip>[^()]+)\))?)$"
 )
 PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
 DIMS = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)$")
@@ -307,10 +310,11 @@ class Importer:
     def _reconcile_required(
         self, params: list[dict[str, Any]], rules: list[dict[str, Any]]
     ) -> None:
-        """A parameter an exactly-one rule makes conditional cannot be required outright."""
+        """A parameter an exactly-one or at-least-one rule makes conditional cannot be
+        required outright."""
         conditional: set[str] = set()
         for rule in rules:
-            if rule["kind"] == "exactlyOne":
+            if rule["kind"] in ("exactlyOne", "atLeastOne"):
                 for op in rule["params"]:
                     conditional.update([op] if isinstance(op, str) else op)
         for param in params:
@@ -320,7 +324,7 @@ class Importer:
                 self.note(
                     "warning",
                     self.required_lines.get(param["path"], 0),
-                    f"{param['path']} is marked required, but an exactly-one rule makes it "
+                    f"{param['path']} is marked required, but an either-or rule makes it "
                     "conditional; imported as optional (docsRequired keeps the page's word)",
                     (param["path"], "docsRequired"),
                 )
@@ -355,6 +359,10 @@ class Importer:
                 self.placeholders.add("releaseDate")
         caps = unquote(f["Capabilities"].text).split(",") if "Capabilities" in f else []
         out["capabilities"] = [c.strip().lower().replace(" ", "-") for c in caps if c.strip()]
+        for cap in out["capabilities"]:
+            if cap not in self.platform.capabilities:
+                line = f["Capabilities"].line
+                self.note("warning", line, f"capability {cap!r} is not one the kit knows; kept")
         out["docs"] = url
         return out
 
@@ -369,19 +377,61 @@ class Importer:
                 )
                 page.unreadable.add("pricing")
                 continue
-            per_second = round(float(pm["usd"]) / float(lm["secs"]), 6)
-            rates.append({
-                "resolution": lm["res"], "audio": lm["audio"] == "audio",
-                "perSecond": per_second, "quote": label.text,
-            })  # fmt: skip
+            row = self._price_terms(lm["terms"] or lm["clip"] or "", label.line)
+            if row is None:
+                page.unreadable.add("pricing")
+                continue
+            row = {"resolution": lm["res"], **row}
+            row.setdefault("audio", None)  # keeps its place; dropped below when no row says
+            if lm["rate"]:
+                row["perSecond"] = round(float(pm["usd"]) / float(lm["secs"]), 6)
+            else:
+                row |= {"perClip": _number(pm["usd"]), "seconds": _number(lm["secs"])}
+            rates.append(row | {"quote": label.text})
         if not rates:
             return None
+        # "720p · 8s" beside "720p · 8s (with audio)" is the price without audio
+        stated = any(r["audio"] is not None for r in rates)
+        rates = [
+            {k: (False if k == "audio" and v is None else v) for k, v in r.items()}
+            if stated
+            else {k: v for k, v in r.items() if k != "audio"}
+            for r in rates
+        ]
         out: dict[str, Any] = {"currency": "USD", "unit": "second"}
         if page.pricing_quote:
             out["quote"] = page.pricing_quote.text
         out["rates"] = rates
         out["audioDefault"] = False
         return out
+
+    def _price_terms(self, text: str, line: int) -> dict[str, Any] | None:
+        """A price label's terms ("video input + no audio") as row conditions, from the
+        platform's pricingTerms; paths the model lacks are dropped. None: a term unknown."""
+        known = {self._path_of(s) for s in self.page.request}
+        row: dict[str, Any] = {}
+        for term in (t.strip() for t in text.split("+") if t.strip()):
+            meaning = self.platform.pricing_terms.get(term)
+            if meaning is None:
+                self.note("warning", line, f"price term not understood: {term!r}")
+                return None
+            for key, value in meaning.items():
+                if key == "audio":
+                    row["audio"] = value
+                    continue
+                paths = [p for p in value if p in known]
+                if not paths:
+                    self.note("warning", line, f"price term {term!r}: the page has none of "
+                              f"{', '.join(value)}")  # fmt: skip
+                    return None
+                row[key] = paths
+        return row
+
+    def _path_of(self, section: Section) -> str:
+        if "Path" in section.facts:
+            return unquote(section.facts["Path"].text)
+        nested = self._nested_in(section)
+        return f"{nested}.{section.name}" if nested else section.name
 
     def dimensions(self) -> dict[str, Any] | None:
         rows = []
@@ -412,7 +462,8 @@ class Importer:
                 continue
             rule["id"] = _unique(rule["id"], ids)
             out.append(rule)
-        paired: set[frozenset[str]] = set()
+        # "`a` and `b` must be used together." and a "Paired with" fact are one rule.
+        paired = {frozenset(r["params"]) for r in out if r["kind"] == "together"}
         for section in self.page.request:
             fact = section.facts.get("Paired with")
             if fact is None or section.level != 3:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ..spec.loader import load_platform
+from ..spec.consistency import analyse
+from ..spec.loader import SpecError, load_model_text, load_platform
 from ..spec.model import Platform
 from ..spec.yaml_source import YamlDocument, read_text, read_yaml
 from .facts import Importer, Note
@@ -32,9 +33,16 @@ class ImportResult:
     spec: dict[str, Any]  # the page's facts as plain data
 
 
+class NotAModelPage(ValueError):
+    """The page states neither a model ID nor request parameters: nothing to import."""
+
+
 def import_page(page_text: str, platform: Platform, existing: str | None = None) -> ImportResult:
     """Import a page: a new spec (``existing`` None) or merged into ``existing`` spec text."""
-    importer = Importer(read_page(page_text), platform)
+    page = read_page(page_text)
+    if "ID" not in page.facts and not page.request:
+        raise NotAModelPage("not a Runware model page: it states no ID and no request parameters")
+    importer = Importer(page, platform)
     imported = importer.spec()
     if existing is None:
         header = (
@@ -42,11 +50,25 @@ def import_page(page_text: str, platform: Platform, existing: str | None = None)
             "# Descriptions are generated summaries: rewrite them in our own words.\n"
         )
         text = header + dump(_spec_nodes(imported))
-        return ImportResult(text, True, importer.notes, imported)
-    tree = yaml_rt().load(existing)
-    Merger(importer, tree).run(imported)
-    text = dump(tree)
-    return ImportResult(text, text != existing, importer.notes, imported)
+        changed = True
+    else:
+        tree = yaml_rt().load(existing)
+        Merger(importer, tree).run(imported)
+        text = dump(tree)
+        changed = text != existing
+    _analyse(text, platform, importer)
+    return ImportResult(text, changed, importer.notes, imported)
+
+
+def _analyse(text: str, platform: Platform, importer: Importer) -> None:
+    """The consistency analysis of the spec as imported: each parameter the page's rules
+    make impossible is a warning (lint-spec reports the problems of a spec that fails)."""
+    try:
+        model = load_model_text(text, "imported spec", platform)
+    except SpecError:
+        return
+    for finding in analyse(model):
+        importer.note("warning", 0, f"contradiction on the page: {finding.message()}")
 
 
 def _spec_nodes(spec: Mapping[str, Any]) -> CommentedMap:
@@ -89,6 +111,7 @@ def default_target(spec_dir: Path, imported: Mapping[str, Any]) -> Path:
 
 __all__ = [
     "ImportResult",
+    "NotAModelPage",
     "Note",
     "default_target",
     "dump",

@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from ..spec.model import RATE_KEYS
 from . import rules as docs_rules
 from .facts import RULE_HINT, STATED, Importer, _type_of, _unique
 from .page import plain
@@ -92,7 +93,7 @@ class Merger:
         if "quote" in new and cur.get("quote") != new["quote"]:
             self.change(0, f"pricing quote: {cur.get('quote')!r} → {new['quote']!r}")
             place(cur, "quote", new["quote"])
-        self.rows(cur, "rates", new["rates"], ("resolution", "audio"), "price")
+        self.rows(cur, "rates", new["rates"], RATE_KEYS, "price")
 
     def dimensions(self, new: Mapping[str, Any] | None) -> None:
         cur = self.tree.get("dimensions")
@@ -116,13 +117,13 @@ class Merger:
         table: CommentedMap,
         key: str,
         new: list[dict[str, Any]],
-        by: tuple[str, str],
+        by: tuple[str, ...],
         name: str,
     ) -> None:
         """Merge a table's rows (prices, dimensions), matched by the ``by`` columns."""
 
         def label(row: Mapping[str, Any]) -> str:
-            return " ".join(f"{k}={row[k]}" for k in by)
+            return " ".join(f"{k}={row[k]}" for k in by if row.get(k) not in (None, []))
 
         old = {label(r): r for r in table[key]}
         rows = CommentedSeq()
@@ -228,7 +229,7 @@ class Merger:
             self.imp.note(
                 "conflict",
                 line,
-                f"{name}: no exactly-one rule makes it conditional any more, and the page says "
+                f"{name}: no either-or rule makes it conditional any more, and the page says "
                 "it is required; the spec keeps it optional (review it)",
             )
         for key in ("group", "anchor"):

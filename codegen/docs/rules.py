@@ -2,9 +2,11 @@
 
 The phrasings come from ``spec/platform.yaml`` (``ruleKinds.<kind>.phrasings``):
 each is compiled to a regular expression in which a backticked capital letter
-(`` `A` ``) stands for a parameter path and ``N`` for a whole number. Letters before
-"is provided" are the rule's condition, the others its consequence; a path
-written ``a/b`` is the pair a and b. Adding a phrasing to the platform file is
+(`` `A` ``) stands for a parameter path and ``N`` for a whole number; `` `A...` `` stands
+for two or more backticked paths joined by "or" or by commas, and `` `S` `` for the object
+the sentence's other paths are relative to ("Inside `inputs`, ..."). Letters before "is
+provided" (or before "cannot be used with") are the rule's condition, the others its
+consequence; a path written ``a/b`` is the pair a and b. Adding a phrasing to the platform file is
 all it takes for the importer to read it; the rule each kind makes of a match is
 that kind's ``from_sentence`` (``kinds.py``).
 """
@@ -20,7 +22,11 @@ from ..spec.kinds import CODEGEN_KINDS, Sentence, split_paths
 from ..spec.model import Platform
 
 SECTION = "Compatibility & Validation"
-_LETTER = re.compile(r"`([A-Z])`|\bN\b")
+_LETTER = re.compile(r"`([A-Z])(\.\.\.)?`|\bN\b")
+_PATH = r"`[^`]+`"
+_LIST = rf"{_PATH}(?:(?:,\s*or\s+|,\s*|\s+or\s+){_PATH})+"
+_CUTS = ("is provided", "cannot be used with")
+SCOPE = "S"  # the letter naming the object a sentence's paths are relative to
 
 
 @dataclass(frozen=True)
@@ -31,26 +37,38 @@ class Phrasing:
     condition: tuple[str, ...]  # letters before "is provided"
     consequence: tuple[str, ...]  # the other letters, in order
     any_consequence: bool  # "`B` or `C` is required": any one of them
+    lists: frozenset[str] = frozenset()  # letters standing for several paths (`A...`)
 
 
 def compile_phrasing(kind: str, text: str) -> Phrasing:
     pattern, letters, pos = "", [], 0
+    lists: set[str] = set()
     for m in _LETTER.finditer(text):
         pattern += re.escape(text[pos : m.start()])
+        if m.group(2):
+            pattern += f"(?P<{m.group(1)}>{_LIST})"
+            lists.add(m.group(1))
         if m.group(1):
-            pattern += f"`(?P<{m.group(1)}>[^`]+)`"
-            letters.append((m.group(1), m.start()))
+            pattern += "" if m.group(2) else f"`(?P<{m.group(1)}>[^`]+)`"
+            if m.group(1) != SCOPE:
+                letters.append((m.group(1), m.start()))
         else:
             pattern += r"(?P<N>\d+)"
         pos = m.end()
     pattern += re.escape(text[pos:])
-    cut = text.find("is provided")
+    cut = min((at for at in map(text.find, _CUTS) if at >= 0), default=-1)
     condition = tuple(ch for ch, at in letters if cut >= 0 and at < cut)
     consequence = tuple(ch for ch, _ in letters if ch not in condition)
     tail = text[cut:] if cut >= 0 else text
     any_consequence = len(consequence) > 1 and re.search(r"` or `", tail) is not None
     return Phrasing(
-        kind, text, re.compile(pattern + r"\s*$"), condition, consequence, any_consequence
+        kind,
+        text,
+        re.compile(pattern + r"\s*$"),
+        condition,
+        consequence,
+        any_consequence,
+        frozenset(lists),
     )
 
 
@@ -65,9 +83,25 @@ def phrasings(platform: Platform) -> list[Phrasing]:
     return sorted(found, key=lambda p: -len(p.text))
 
 
-def _operand(value: str) -> str | list[str]:
-    parts = split_paths(value)
+def _operand(value: str, scope: str) -> str | list[str]:
+    parts = [f"{scope}{p}" for p in split_paths(value)]
     return parts[0] if len(parts) == 1 else parts
+
+
+def _captures(m: re.Match[str], letter: str, phrasing: Phrasing) -> list[str]:
+    """The backticked texts a letter matched: one, or several for a list letter."""
+    if letter in phrasing.lists:
+        return re.findall(r"`([^`]+)`", m[letter])
+    return [m[letter]]
+
+
+def _paths(m: re.Match[str], phrasing: Phrasing, letters: Sequence[str], scope: str) -> list[str]:
+    return [
+        f"{scope}{p}"
+        for ch in letters
+        for text in _captures(m, ch, phrasing)
+        for p in split_paths(text)
+    ]
 
 
 def rule_from_sentence(sentence: str, known: Sequence[Phrasing]) -> dict[str, Any] | None:
@@ -78,12 +112,17 @@ def rule_from_sentence(sentence: str, known: Sequence[Phrasing]) -> dict[str, An
         kind = CODEGEN_KINDS[phrasing.kind]
         if m is None or not kind.reads_sentences:
             continue
+        scope = f"{m[SCOPE]}." if SCOPE in m.groupdict() else ""
         return kind.from_sentence(
             Sentence(
                 text=sentence,
-                condition=[p for ch in phrasing.condition for p in split_paths(m[ch])],
-                consequence=[p for ch in phrasing.consequence for p in split_paths(m[ch])],
-                operands=[_operand(m[ch]) for ch in phrasing.consequence],
+                condition=_paths(m, phrasing, phrasing.condition, scope),
+                consequence=_paths(m, phrasing, phrasing.consequence, scope),
+                operands=[
+                    _operand(text, scope)
+                    for ch in phrasing.consequence
+                    for text in _captures(m, ch, phrasing)
+                ],
                 number=int(m["N"]) if "N" in m.groupdict() else None,
                 any_consequence=phrasing.any_consequence,
                 source={"section": SECTION, "quote": sentence},

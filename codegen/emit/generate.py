@@ -146,19 +146,20 @@ def render_model(
     comment = " ".join(header)
     request = request_schema(model, platform, header=comment)
     result = response_schema(model, platform, header=comment)
-    rules = tables.rules_table(model)
+    data = tables.model_tables(model, platform)
     request_class = f"{pascal(model.task_type)}Request"
     result_class = f"{pascal(model.task_type)}Result"
     context = {
         "header": py_header,
         "model": model,
         "module": name,
-        "parameters": tables.parameters_table(model.parameters),
-        "response": tables.parameters_table((*model.response, *platform.video_response_fields)),
-        "rules": rules,
-        "dimensions": tables.dimensions_table(model),
-        "pricing": tables.pricing_table(model, platform),
-        "examples": tables.examples_table(model),
+        "parameters": data["PARAMETERS"],
+        "response": data["RESPONSE_FIELDS"],
+        "rules": data["RULES"],
+        "dimensions": data["DIMENSIONS"],
+        "pricing": data["PRICING"],
+        "examples": data["EXAMPLES"],
+        "never": data["NEVER"],
         "request_class": request_class,
         "result_class": result_class,
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..spec.model import ModelSpec, Parameter, Platform, Rule
+from ..spec.consistency import analyse
+from ..spec.model import ModelSpec, Parameter, Platform, PriceRate, Rule
 from ..spec.param_tree import ParamTree
 from .json_schema import format_regex
 
@@ -56,7 +57,9 @@ def rules_table(model: ModelSpec) -> list[Table]:
     """Every rule of the model, each with the object-array scope it holds in."""
     tree = ParamTree.build(model.parameters)
     return [
-        rule_table(r, tree.array_scope(p for _, p in r.referenced_paths())) for r in model.rules
+        rule_table(r, tree.array_scope(p for _, p in r.referenced_paths()))
+        for r in model.rules
+        if r.enforced
     ]
 
 
@@ -87,6 +90,21 @@ def dimensions_table(model: ModelSpec) -> Table | None:
     }
 
 
+def _rate(r: PriceRate) -> Table:
+    """A price row with only the conditions it has (the runtime reads absent as "any")."""
+    row: Table = {"resolution": r.resolution}
+    optional = {
+        "audio": r.audio,
+        "perSecond": r.per_second,
+        "perClip": r.per_clip,
+        "seconds": r.seconds,
+        "provided": list(r.provided) or None,
+        "absent": list(r.absent) or None,
+    }
+    row.update({k: v for k, v in optional.items() if v is not None})
+    return row
+
+
 def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
     if model.pricing is None:
         return None
@@ -96,10 +114,25 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
         "unit": model.pricing.unit,
         **({"unitParameter": counted} if counted else {}),
         "audioDefault": model.pricing.audio_default,
-        "rates": [
-            {"resolution": r.resolution, "audio": r.audio, "perSecond": r.per_second}
-            for r in model.pricing.rates
-        ],
+        "rates": [_rate(r) for r in model.pricing.rates],
+    }
+
+
+def model_tables(model: ModelSpec, platform: Platform) -> Table:
+    """Everything a model's generated ``tables.py`` holds, by its names there: the one
+    path from a spec to a ``Contract`` (the mock builds models given at run time from it)."""
+    return {
+        "MODEL_ID": model.id,
+        "MODEL_NAME": model.name,
+        "TASK_TYPE": model.task_type,
+        "DOCS": model.docs,
+        "PARAMETERS": parameters_table(model.parameters),
+        "RESPONSE_FIELDS": parameters_table((*model.response, *platform.video_response_fields)),
+        "RULES": rules_table(model),
+        "DIMENSIONS": dimensions_table(model),
+        "PRICING": pricing_table(model, platform),
+        "EXAMPLES": examples_table(model),
+        "NEVER": sorted({f.parameter for f in analyse(model) if f.parameter}),
     }
 
 

@@ -319,6 +319,54 @@ class ExactlyOne(RuleKind):
                     f.lock_add(draw, task, path, locked)
 
 
+class AtLeastOne(RuleKind):
+    """ "Either provide `a`, or specify `b` or `c`": at least one operand is provided. Read
+    as at-least-one, not exactly-one: pages that mean the operands exclude each other say
+    so in a sentence of its own ("`b` cannot be used with `c`"), a ``forbids`` rule."""
+
+    name = "atLeastOne"
+    keys = ("params",)
+    outcomes = ("none",)
+
+    def compile(self, b: Bound) -> RuleCheck:
+        operands = [[b.at(p) for p in op] for op in b.rule["params"]]
+        names = " or ".join("/".join(rel for rel, _ in op) for op in operands)
+
+        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+            if not any(provided(get(obj, parts)) for op in operands for _, parts in op):
+                where = prefix + operands[0][0][0]
+                out.append(b.violation("none", where, f"none of {names} was given"))
+
+        return check
+
+    def repair(
+        self,
+        f: Repairer,
+        draw: Draw,
+        rule: Row,
+        obj: dict[str, Any],
+        prefix: str,
+        scope: str,
+        locked: Locks,
+    ) -> bool:
+        if any(f.present(obj, p, scope) for op in rule["params"] for p in op):
+            return False
+        free = [
+            op
+            for op in rule["params"]
+            if not any(f.is_locked(prefix, p, scope, locked) for p in op)
+        ]
+        choice = f.pick(draw, free or rule["params"])
+        return any([f.add(draw, obj, p, scope, prefix, locked) for p in choice])
+
+    def break_(
+        self, f: Repairer, draw: Draw, rule: Row, task: dict[str, Any], locked: Locks
+    ) -> None:
+        for op in rule["params"]:
+            for path in op:
+                f.lock_remove(task, path, locked)
+
+
 class Requires(RuleKind):
     name = "requires"
     keys = ("when", "then")
@@ -452,6 +500,59 @@ class LimitItems(RuleKind):
         items = get(task, wire.split("."))
         items.extend(copy.deepcopy(items[0]) for _ in range(rule["maxItems"] + 1 - len(items)))
         locked.add(wire)
+
+
+class RequireItems(RuleKind):
+    """ "When `a` is provided, `b` requires at least N item(s)": absent counts as none."""
+
+    name = "requireItems"
+    keys = ("when", "target", "minItems")
+    outcomes = ("missing", "tooFew")
+    stubborn_drops_condition = True
+
+    def compile(self, b: Bound) -> RuleCheck:
+        when = b.clause(b.rule["when"])
+        (rel, parts), least = b.at(b.rule["target"]), b.rule["minItems"]
+
+        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+            if not when.holds(obj):
+                return
+            value = get(obj, parts)
+            if not provided(value):
+                out.append(b.violation("missing", prefix + rel, f"at least {least} needed"))
+            elif isinstance(value, list) and len(value) < least:
+                detail = f"got {len(value)}, at least {least}"
+                out.append(b.violation("tooFew", prefix + rel, detail))
+
+        return check
+
+    def repair(
+        self,
+        f: Repairer,
+        draw: Draw,
+        rule: Row,
+        obj: dict[str, Any],
+        prefix: str,
+        scope: str,
+        locked: Locks,
+    ) -> bool:
+        if not _holds(rule, obj, scope):
+            return False
+        changed = False
+        if not f.present(obj, rule["target"], scope):
+            changed = f.add(draw, obj, rule["target"], scope, prefix, locked)
+        items = get(obj, f.rel(rule["target"], scope))
+        if isinstance(items, list) and items and len(items) < rule["minItems"]:
+            f.guard(prefix, rule["target"], scope, locked)
+            items.extend(copy.deepcopy(items[0]) for _ in range(rule["minItems"] - len(items)))
+            changed = True
+        return changed
+
+    def break_(
+        self, f: Repairer, draw: Draw, rule: Row, task: dict[str, Any], locked: Locks
+    ) -> None:
+        f.make_hold(draw, rule["when"], task, locked)
+        f.lock_remove(task, rule["target"], locked)
 
 
 class Together(RuleKind):
@@ -881,9 +982,11 @@ KINDS: dict[str, RuleKind] = {
     kind.name: kind
     for kind in (
         ExactlyOne(),
+        AtLeastOne(),
         Requires(),
         Forbids(),
         LimitItems(),
+        RequireItems(),
         Together(),
         DimensionsKind(),
         FramePositions(),

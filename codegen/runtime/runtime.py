@@ -22,15 +22,17 @@ from .rule_kinds import KINDS, Bound, RuleCheck, UnknownRuleKind, kind_of, resol
 from .values import ARTICLE as _ARTICLE
 from .values import JSON_TYPES as _JSON_TYPES
 from .values import MISSING as _MISSING
-from .values import RunwareError, Violation, json_type, provided
+from .values import RunwareError, Violation, get, json_type, provided
 from .values import fmt as _fmt
 from .values import key as _key
 
 __all__ = [
     "Contract",
     "Example",
+    "PriceUnavailable",
     "RunwareError",
     "Violation",
+    "describe_rate",
     "json_type",
     "price_of",
     "provided",
@@ -426,6 +428,11 @@ def resolution_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None)
     raise ValueError("the task's resolution cannot be told from its width and height")
 
 
+class PriceUnavailable(ValueError):
+    """No price applies: the model has no pricing, or no price row matches the task
+    (the message names what the task is and the rows there are). Never a guessed number."""
+
+
 def _units(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Any:
     """How many units one result costs: the parameter the pricing unit counts (platform
     pricingUnits), or one per result when the unit counts none."""
@@ -433,7 +440,7 @@ def _units(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Any:
     if counted is None:
         return 1
     if counted not in task:
-        raise ValueError(f"the price is per {pricing['unit']}: the task needs {counted}")
+        raise PriceUnavailable(f"the price is per {pricing['unit']}: the task needs {counted}")
     return task[counted]
 
 
@@ -447,8 +454,52 @@ def price_of(
     """Cost in USD of one result of ``task`` (defaults already applied), exact to the cent's
     fraction: computed in decimal so 0.112 x 10 is 1.12, not 1.1199999999999999."""
     with_audio = bool(pricing["audioDefault"]) if audio is None else audio
-    resolution = resolution_of(task, dimensions)
+    try:
+        resolution = resolution_of(task, dimensions)
+    except ValueError as error:
+        raise PriceUnavailable(str(error)) from None
     for rate in pricing["rates"]:
-        if rate["resolution"] == resolution and rate["audio"] == with_audio:
+        if _applies(rate, task, resolution, with_audio):
+            if "perClip" in rate:
+                return float(Decimal(str(rate["perClip"])))
             return float(Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing)))
-    raise ValueError(f"no price for {resolution} with audio={with_audio}")
+    given = sorted(
+        {
+            p
+            for r in pricing["rates"]
+            for p in (*r.get("provided", ()), *r.get("absent", ()))
+            if provided(get(task, p.split(".")))
+        }
+    )
+    facts = [resolution, f"audio={with_audio}", *(f"{p} given" for p in given)]
+    if "duration" in task:
+        facts.append(f"duration={task['duration']}")
+    rows = "; ".join(describe_rate(r) for r in pricing["rates"])
+    raise PriceUnavailable(f"no price row matches the task ({', '.join(facts)}); rows: {rows}")
+
+
+def _applies(
+    rate: Mapping[str, Any], task: Mapping[str, Any], resolution: str, audio: bool
+) -> bool:
+    def given(path: str) -> bool:
+        return provided(get(task, path.split(".")))
+
+    return (
+        rate["resolution"] == resolution
+        and rate.get("audio", audio) == audio
+        and ("provided" not in rate or any(given(p) for p in rate["provided"]))
+        and not any(given(p) for p in rate.get("absent", ()))
+        and ("seconds" not in rate or task.get("duration") == rate["seconds"])
+    )
+
+
+def describe_rate(rate: Mapping[str, Any]) -> str:
+    """A price row's conditions in words ("1080p audio inputs.video given")."""
+    parts = [str(rate["resolution"])]
+    if "seconds" in rate:
+        parts.append(f"{rate['seconds']}s clip")
+    if "audio" in rate:
+        parts.append("audio" if rate["audio"] else "no audio")
+    parts += [f"{' or '.join(rate['provided'])} given"] if "provided" in rate else []
+    parts += [f"no {' or '.join(rate['absent'])}"] if "absent" in rate else []
+    return " ".join(parts)

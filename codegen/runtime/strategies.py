@@ -300,6 +300,8 @@ class Factory:
         }
         self._drawers: dict[str, Drawer] = {}
         self._scopes: dict[tuple[str, frozenset[str]], Drawer] = {}
+        # parameters the rules make impossible (tables.NEVER): never drawn
+        self.never: set[str] = set(getattr(model.tables, "NEVER", ()))
         self.ruled = {path for rule in self.rules for path in _rule_paths(rule)} | set(self.dims)
         # what each rule kind puts into a fresh task for repair to aim (prompt references)
         self.seeds = [seed for rule in self.rules if (seed := kind_of(rule).seeder(self, rule))]
@@ -401,7 +403,7 @@ class Factory:
         optional: list[tuple[str, Drawer, bool]] = []
         for child in self.children(scope):
             path = child["path"]
-            if path in skip or path in self.dims[1:]:
+            if path in skip or path in self.dims[1:] or path in self.never:
                 continue  # the first dimension stands for the row
             row = path in self.dims
             entry = (path.rsplit(".", 1)[-1], self.draw_row if row else self.drawer(path), row)

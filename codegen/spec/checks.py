@@ -42,7 +42,13 @@ def check(spec: SpecSet) -> list[SpecIssue]:
     seen_ids: dict[str, ModelSpec] = {}
     for model in spec.models:
         if model.id in seen_ids:
-            issues.append(SpecIssue(model.at("id"), f"model id {model.id!r} is defined twice"))
+            first = seen_ids[model.id].loc.file
+            issues.append(
+                SpecIssue(
+                    model.at("id"),
+                    f"model id {model.id!r} is claimed by {first} and {model.loc.file}",
+                )
+            )
         seen_ids[model.id] = model
         issues.extend(check_model(model, spec.platform))
     return issues
@@ -250,6 +256,10 @@ def check_rules(
         if rule.id in seen:
             yield SpecIssue(rule.at("id"), f"rule id {rule.id!r} is used twice")
         seen.add(rule.id)
+        if not rule.enforced and not rule.notes:
+            yield SpecIssue(
+                rule.at("enforced"), f"rule {rule.id!r} is not enforced: its notes must say why"
+            )
         if rule.kind not in platform.rule_kinds:
             yield SpecIssue(
                 rule.at("kind"), f"rule kind {rule.kind!r} is not in platform ruleKinds"
@@ -328,14 +338,17 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 pricing.at("unit"),
                 f"a price per {pricing.unit} counts {counted!r}: it needs a default or required",
             )
-    seen: set[tuple[str, bool]] = set()
+    seen: set[str] = set()
+    param_paths = {p.path for p in model.parameters}
     for rate in pricing.rates:
-        key = (rate.resolution, rate.audio)
-        if key in seen:
-            yield SpecIssue(rate.loc, f"two prices for {rate.resolution} with audio={rate.audio}")
-        seen.add(key)
+        if rate.key in seen:
+            yield SpecIssue(rate.loc, f"two prices for {rate.key}")
+        seen.add(rate.key)
+        for path in (*rate.provided, *rate.absent):
+            if path not in param_paths:
+                yield SpecIssue(rate.loc, f"price {rate.key!r} names unknown parameter {path!r}")
     if model.dimensions is not None:
-        priced = {r for r, _ in seen}
+        priced = {r.resolution for r in pricing.rates}
         for row in model.dimensions.rows:
             if row.resolution not in priced:
                 yield SpecIssue(row.at("resolution"), f"no price for resolution {row.resolution!r}")

@@ -32,6 +32,7 @@ KEY_ORDER = (
     "forbid",
     "target",
     "maxItems",
+    "minItems",
     "field",
     "positions",
     "automatic",
@@ -41,7 +42,7 @@ KEY_ORDER = (
     "allowed",
     "default",
 )
-COMMON_KEYS = ("id", "kind", "message", "source", "notes")
+COMMON_KEYS = ("id", "kind", "message", "source", "notes", "enforced")
 
 
 def _clause_args(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,16 +154,35 @@ class ExactlyOne(KindCodegen):
         return {"oneOf": [s.any_provided(op, scope) for op in args["params"]]}
 
     def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
-        ops = sentence.operands
-        flat = [o if isinstance(o, str) else "/".join(o) for o in ops]
-        names = [o if isinstance(o, str) else " and ".join(o) for o in ops]
-        return {
-            "id": rule_id(split_paths(flat[0]), "or", split_paths(flat[1])),
-            "kind": self.name,
-            "params": ops,
-            "message": f"Give exactly one of {words(names, 'or')}.",
-            "source": sentence.source,
-        }
+        return _one_of(self.name, sentence, "exactly one")
+
+
+def _one_of(kind: str, sentence: Sentence, how: str) -> dict[str, Any]:
+    """An exactly-one or at-least-one rule over the sentence's operands (groups kept)."""
+    ops = sentence.operands
+    flat = [split_paths(o if isinstance(o, str) else "/".join(o)) for o in ops]
+    names = [o if isinstance(o, str) else " and ".join(o) for o in ops]
+    parts: list[Sequence[str] | str] = [flat[0]]
+    for op in flat[1:]:
+        parts += ["or", op]
+    return {
+        "id": rule_id(*parts),
+        "kind": kind,
+        "params": ops,
+        "message": f"Give {how} of {words(names, 'or')}.",
+        "source": sentence.source,
+    }
+
+
+class AtLeastOne(KindCodegen):
+    name = "atLeastOne"
+    reads_sentences = True
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        return {"anyOf": [s.any_provided(op, scope) for op in args["params"]]}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        return _one_of(self.name, sentence, "at least one")
 
 
 class Requires(KindCodegen):
@@ -226,6 +246,30 @@ class LimitItems(KindCodegen):
             "target": target,
             "maxItems": limit,
             "message": f"With {words(cond, 'or')}, {target} takes at most {limit} items.",
+            "source": sentence.source,
+        }
+
+
+class RequireItems(KindCodegen):
+    name = "requireItems"
+    reads_sentences = True
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        least = s.nest(
+            s.relative(args["target"], scope), {"minItems": args["minItems"]}, require=True
+        )
+        return {"if": s.clause(args["when"], scope), "then": least}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        cond, target, least = sentence.condition, sentence.consequence[-1], sentence.number
+        items = "item" if least == 1 else "items"
+        return {
+            "id": rule_id([target], "needs-items-with", cond),
+            "kind": self.name,
+            "when": {"anyOf": cond},
+            "target": target,
+            "minItems": least,
+            "message": f"With {words(cond, 'or')}, {target} needs at least {least} {items}.",
             "source": sentence.source,
         }
 
@@ -326,9 +370,11 @@ CODEGEN_KINDS: dict[str, KindCodegen] = {
     kind.name: kind
     for kind in (
         ExactlyOne(),
+        AtLeastOne(),
         Requires(),
         Forbids(),
         LimitItems(),
+        RequireItems(),
         Together(),
         DimensionsKind(),
         FramePositions(),

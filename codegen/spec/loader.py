@@ -44,7 +44,7 @@ from .model import (
     TaskDef,
     json_type,
 )
-from .yaml_source import PathPart, SpecIssue, YamlDocument, read_yaml, to_plain
+from .yaml_source import PathPart, SpecIssue, YamlDocument, parse_yaml, read_yaml, to_plain
 
 PLATFORM_FILE = "platform.yaml"
 MODELS_DIR = "models"
@@ -113,6 +113,23 @@ def load_specs(spec_dir: Path | str) -> SpecSet:
     if issues:
         raise SpecError(issues)
     return spec
+
+
+def load_model_text(text: str, name: str, platform: Platform) -> ModelSpec:
+    """One model spec from its text, checked beside ``platform`` alone (the importer
+    analyses what it made before anything is written); SpecError lists its problems."""
+    try:
+        doc = parse_yaml(text, name)
+    except SpecIssue as issue:
+        raise SpecError([issue]) from None
+    issues = structural_issues(doc, "model")
+    if issues:
+        raise SpecError(issues)
+    model = _build_model(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    issues = list(spec_checks.check(SpecSet(platform=platform, models=(model,))))
+    if issues:
+        raise SpecError(issues)
+    return model
 
 
 def load_platform(spec_dir: Path | str) -> Platform:
@@ -276,6 +293,23 @@ def _rule(node: _Node) -> Rule:
         source=Source(quote=src["quote"], section=src.get("section"), anchor=src.get("anchor")),
         notes=tuple(d.get("notes", [])),
         args=rule_args(d),
+        enforced=d.get("enforced", True),
+    )
+
+
+def _rate(n: _Node) -> PriceRate:
+    d = n.data
+    number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip")}
+    return PriceRate(
+        **n.located(),
+        resolution=d["resolution"],
+        audio=d.get("audio"),
+        per_second=number["perSecond"],
+        per_clip=number["perClip"],
+        seconds=d.get("seconds"),
+        provided=tuple(d.get("provided", ())),
+        absent=tuple(d.get("absent", ())),
+        quote=d["quote"],
     )
 
 
@@ -284,24 +318,17 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
     d = root.data
     pricing_node = root.child("pricing")
     pd = pricing_node.data
-    pricing = Pricing(
-        **pricing_node.located(),
-        currency=pd["currency"],
-        unit=pd["unit"],
-        audio_default=pd["audioDefault"],
-        quote=pd.get("quote"),
-        notes=tuple(pd.get("notes", [])),
-        rates=tuple(
-            PriceRate(
-                **n.located(),
-                resolution=n.data["resolution"],
-                audio=n.data["audio"],
-                per_second=float(n.data["perSecond"]),
-                quote=n.data["quote"],
-            )
-            for n in pricing_node.children("rates")
-        ),
-    )
+    pricing = None
+    if pd is not None:  # a model without prices: price() says it has none
+        pricing = Pricing(
+            **pricing_node.located(),
+            currency=pd["currency"],
+            unit=pd["unit"],
+            audio_default=pd["audioDefault"],
+            quote=pd.get("quote"),
+            notes=tuple(pd.get("notes", [])),
+            rates=tuple(_rate(n) for n in pricing_node.children("rates")),
+        )
     dimensions = None
     if "dimensions" in d:
         dn = root.child("dimensions")
@@ -420,5 +447,7 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             for name, k in d["ruleKinds"].items()
         },
         pricing_units={name: u.get("parameter") for name, u in d["pricingUnits"].items()},
+        pricing_terms={term: dict(meaning) for term, meaning in d["pricingTerms"].items()},
+        capabilities=tuple(d["capabilities"]),
         sha256=sha,
     )

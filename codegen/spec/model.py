@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..runtime.rule_kinds import KINDS
+from ..runtime.runtime import describe_rate
 
 Scalar = str | int | float | bool
 
@@ -154,6 +155,9 @@ class Rule(Located):
     source: Source = field(default_factory=lambda: Source(quote=""))
     notes: tuple[str, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict)
+    # False: a curator's resolution of a page's contradiction (notes say why); the
+    # generated validators and the consistency analysis leave the rule out.
+    enforced: bool = True
 
     def referenced_paths(self) -> Iterator[tuple[str, str]]:
         """Every parameter path the rule names, with the key it is written under."""
@@ -162,10 +166,33 @@ class Rule(Located):
 
 @dataclass(frozen=True)
 class PriceRate(Located):
+    """One price row. It applies to a task of its resolution whose audio is as the row
+    says (None: either), with at least one ``provided`` path given, none of the ``absent``
+    ones, and (a clip price) a duration of ``seconds``."""
+
     resolution: str = ""
-    audio: bool = False
-    per_second: float = 0.0
+    audio: bool | None = None
+    per_second: float | None = None
+    per_clip: float | None = None
+    seconds: float | None = None
+    provided: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
     quote: str = ""
+
+    @property
+    def key(self) -> str:
+        return rate_label(
+            {"resolution": self.resolution, "audio": self.audio, "seconds": self.seconds,
+             "provided": list(self.provided), "absent": list(self.absent)}
+        )  # fmt: skip
+
+
+RATE_KEYS = ("resolution", "audio", "seconds", "provided", "absent")
+
+
+def rate_label(row: Mapping[str, Any]) -> str:
+    """What tells two price rows apart, in words (the differ matches rows by it)."""
+    return describe_rate({k: row[k] for k in RATE_KEYS if row.get(k) not in (None, [])})
 
 
 @dataclass(frozen=True)
@@ -285,6 +312,8 @@ class Platform(Located):
     constraint_codes: Mapping[str, str] = field(default_factory=dict)
     rule_kinds: Mapping[str, RuleKind] = field(default_factory=dict)
     pricing_units: Mapping[str, str | None] = field(default_factory=dict)  # unit -> parameter
+    pricing_terms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label term
+    capabilities: tuple[str, ...] = ()  # the known ones; a model may name others
     sha256: str = ""
 
     def error(self, code: str) -> ErrorCode | None:

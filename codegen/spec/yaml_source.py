@@ -88,8 +88,11 @@ def read_text(path: Path) -> str:
 
 def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     """Parse one YAML file; syntax errors and duplicate keys become a SpecIssue."""
-    name = display_name or str(path)
-    text = read_text(path)
+    return parse_yaml(read_text(path), display_name or str(path))
+
+
+def parse_yaml(text: str, name: str) -> YamlDocument:
+    """Parse YAML text (named ``name`` in errors); as ``read_yaml``."""
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
