@@ -472,4 +472,3 @@ def test_a_store_failure_fails_only_its_task(
     assert failure["code"] == "storageUnavailable" and failure["taskUUID"] == doomed["taskUUID"]
     alone = mock.post([doomed])
     assert alone.status_code == 503 and alone.json()["errors"][0]["code"] == "storageUnavailable"
-
