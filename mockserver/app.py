@@ -38,7 +38,8 @@ from .media import CONTENT_TYPES, RenderBusy, VideoFiles
 from .scenarios import Scenario, ScenarioError, Scenarios, parse
 from .scheduler import Scheduler
 from .security import redact_logs, signature_valid
-from .store import Limits, Session, StoreUnavailable, TaskRecord, open_store
+from .sessions import Session, Sessions
+from .store import Limits, StoreUnavailable, TaskRecord, open_store
 from .supervise import LagMonitor, supervised
 from .targets import Allowlist
 
@@ -166,6 +167,7 @@ class MockServer:
         )
         # Signed media URLs must verify in every worker and after a restart.
         self.config.media_secret = self.store.shared_secret("media", self.config.media_secret)
+        self.sessions = Sessions()  # this process's WebSocket sessions
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
         self.engine = Engine(self.config, self.store, self.scenarios)
@@ -226,7 +228,9 @@ class MockServer:
 
     async def _sweep(self) -> None:
         await asyncio.sleep(self.config.sweep_seconds)
-        self.store.sweep(self.config.clock(), self.config.session_buffer_seconds)
+        now = self.config.clock()
+        self.store.sweep(now)
+        self.sessions.sweep(now, self.config.session_buffer_seconds)
 
     @property
     def models(self) -> list[str]:
@@ -286,7 +290,7 @@ class MockServer:
         return content
 
     def _push(self, session_id: str | None, body: dict[str, Any]) -> None:
-        session = self.store.sessions.get(session_id) if session_id else None
+        session = self.sessions.get(session_id) if session_id else None
         if session is None:
             return
         if session.send is not None:
@@ -557,13 +561,13 @@ class MockServer:
             return None, []
         assert key is not None
         wanted = first.get("connectionSessionUUID")
-        session = self.store.sessions.get(wanted) if isinstance(wanted, str) else None
+        session = self.sessions.get(wanted) if isinstance(wanted, str) else None
         if session is None or session.api_key != key:
             session_id = self.engine.ids.uuid4("session", key, self.config.clock(), id(websocket))
             session = Session(
                 session_id=session_id, api_key=key, buffer_max=self.config.session_buffer_max
             )
-            self.store.sessions[session_id] = session
+            self.sessions[session_id] = session
         previous = session.evict if session.owner is not None else None
         session.send, session.owner, session.evict = send, token, evict
         session.detached_at = None
@@ -805,6 +809,7 @@ class MockServer:
         if (denied := self._admin_denied(request)) is not None:
             return denied
         self.store.reset()
+        self.sessions.clear()
         self.scenarios.reset()
         self.journal.clear()
         self.scheduler.clear()

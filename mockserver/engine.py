@@ -30,7 +30,8 @@ from .image_size import image_size
 from .replay import ExampleIndex
 from .scenarios import Scenarios
 from .security import signature_valid, signed_url
-from .store import ImageRecord, Session, Store, StoreUnavailable, TaskRecord, VideoRecord
+from .sessions import Session
+from .store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
 
 log = logging.getLogger("mockserver")
 
