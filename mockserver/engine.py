@@ -14,15 +14,15 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import orjson
 
 import runware_contract as rc
-from runware_contract.runtime import RunwareError, resolve_positions
+from runware_contract.runtime import resolve_positions
 
 from .config import MockConfig
 from .ids import IdSource
@@ -32,6 +32,7 @@ from .scenarios import Scenarios
 from .security import signature_valid, signed_url
 from .sessions import Session
 from .store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
+from .wire import Reply, error, storage_error
 
 log = logging.getLogger("mockserver")
 
@@ -39,28 +40,6 @@ PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
 EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
 SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
-
-
-def error(
-    code: str,
-    message: str,
-    *,
-    parameter: str | None = None,
-    task: Mapping[str, Any] | None = None,
-    task_type: str | None = None,
-) -> RunwareError:
-    """A Runware error entry; taskType and taskUUID are echoed from the task when it has them."""
-    task_uuid = task.get("taskUUID") if task else None
-    kind = task.get("taskType") if task and task_type is None else task_type
-    return {
-        "code": code,
-        "message": message,
-        "parameter": parameter,
-        "type": None,
-        "documentation": None,
-        "taskType": kind if isinstance(kind, str) else None,
-        "taskUUID": task_uuid if isinstance(task_uuid, str) else None,
-    }
 
 
 @dataclass
@@ -72,70 +51,6 @@ class RequestContext:
     session: Session | None = None
     prefer_example: str | None = None
     owner: str = ""  # the key's owner tag (set by Engine.handle)
-
-
-@dataclass
-class Reply:
-    """``errors`` are about the request (they set the HTTP status); ``failures`` are tasks
-    that were accepted and then failed, reported by a poll that itself succeeded."""
-
-    data: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[RunwareError] = field(default_factory=list)
-    failures: list[RunwareError] = field(default_factory=list)
-
-    @property
-    def all_errors(self) -> list[RunwareError]:
-        return bounded(self.errors + self.failures)
-
-    @property
-    def status(self) -> int:
-        return status_of(self.errors[0]["code"]) if self.errors and not self.data else 200
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if self.data or not self.all_errors:
-            body["data"] = self.data
-        if self.all_errors:
-            body["errors"] = self.all_errors
-        return body
-
-
-def storage_error(exc: StoreUnavailable, task: Mapping[str, Any] | None = None) -> RunwareError:
-    """The 503 for a store failure, logged: one line per failure."""
-    log.warning("storage unavailable: %s", exc)
-    return error(
-        "storageUnavailable",
-        "The task store cannot be read or written right now; nothing of this task was kept. "
-        "Try again.",
-        task=task,
-    )
-
-
-# A reply holds at most ERRORS_MAX errors (the first, in task order), and no string in an
-# error is longer than TEXT_MAX characters: a reply cannot outgrow its request.
-ERRORS_MAX = 100
-TEXT_MAX = 300
-
-
-def bounded(errors: list[RunwareError]) -> list[RunwareError]:
-    """``errors`` cut to ERRORS_MAX entries and TEXT_MAX characters per string."""
-    kept = errors[:ERRORS_MAX]
-    if all(len(v) <= TEXT_MAX for e in kept for v in e.values() if isinstance(v, str)):
-        return kept
-    return [_shortened(e) for e in kept]
-
-
-def _shortened(err: RunwareError) -> RunwareError:
-    out: dict[str, Any] = {
-        k: v[: TEXT_MAX - 3] + "..." if isinstance(v, str) and len(v) > TEXT_MAX else v
-        for k, v in err.items()
-    }
-    return out  # type: ignore[return-value]
-
-
-def status_of(code: str) -> int:
-    entry = rc.errors.ERRORS.get(code)
-    return int(entry["status"]) if entry else 400
 
 
 class Engine:
@@ -447,7 +362,3 @@ def decode_image(reference: str) -> tuple[bytes | None, str | None]:
         return base64.b64decode(payload, validate=True), content_type
     except (binascii.Error, ValueError):
         return None, None
-
-
-def dumps(body: Any) -> bytes:
-    return orjson.dumps(body)

@@ -23,7 +23,7 @@ import orjson
 import pytest
 from websockets.sync.client import connect
 
-from mockserver import cli
+from mockserver import MockConfig, MockServer, cli
 from mockserver.journal import Journal
 from mockserver.sessions import Session, Sessions
 from mockserver.store import (
@@ -476,3 +476,20 @@ def test_a_store_failure_fails_only_its_task(
     assert failure["code"] == "storageUnavailable" and failure["taskUUID"] == doomed["taskUUID"]
     alone = mock.post([doomed])
     assert alone.status_code == 503 and alone.json()["errors"][0]["code"] == "storageUnavailable"
+
+
+def test_the_server_takes_the_stores_secret_into_its_own_copy_of_the_config(
+    tmp_path: Path,
+) -> None:
+    """Workers over one file sign media alike, and the caller's config is left as it was."""
+    spec = f"sqlite:{tmp_path / 'mock.db'}"
+    first = MockServer(MockConfig(store=spec))
+    config = MockConfig(store=spec)
+    own = config.media_secret
+    second = MockServer(config)
+    try:
+        assert config.media_secret == own
+        assert second.config.media_secret == first.config.media_secret != own
+    finally:
+        first.store.close()
+        second.store.close()
