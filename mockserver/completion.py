@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .config import MockConfig
+from .containers import CONTAINERS
 from .delivery import Deliverer
-from .media import CONTENT_TYPES, VideoFiles
+from .media import VideoFiles
 from .scheduler import Scheduler
 from .sessions import Sessions
 from .store import Store, StoreUnavailable, TaskRecord
@@ -74,7 +75,7 @@ class Completion:
                         upload,
                         record.task_uuid,
                         self._video_bytes_of(record.owner, video.video_uuid),
-                        CONTENT_TYPES[video.container],
+                        CONTAINERS[video.container].media_type,
                     )
 
     def _video_bytes_of(self, owner: str, video_uuid: str) -> Callable[[], Awaitable[bytes]]:

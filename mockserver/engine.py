@@ -25,6 +25,7 @@ import runware_contract as rc
 from runware_contract.runtime import resolve_positions
 
 from .config import MockConfig
+from .containers import CONTAINERS, DEFAULT_CONTAINER, UNSIZED, UNTIMED_SECONDS
 from .ids import IdSource
 from .image_size import image_size
 from .replay import ExampleIndex
@@ -37,7 +38,6 @@ from .wire import Reply, error, storage_error
 log = logging.getLogger("mockserver")
 
 PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
-EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
 SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
 
@@ -175,12 +175,14 @@ class Engine:
             return [{**example.response, "status": "success"}], []  # the documented answer
 
         width, height = self.output_size(full, module, ctx.owner)
-        container = sys.intern(full.get("outputFormat", "MP4"))
-        seconds = int(full.get("duration", 5))
+        # ``full`` has the model's defaults; the fallbacks are for a model that declares no
+        # such parameter (the mock's choice, not a spec fact).
+        container = sys.intern(full.get("outputFormat", DEFAULT_CONTAINER))
+        seconds = int(full.get("duration", UNTIMED_SECONDS))
         ttl = full.get("ttl")
         items = []
         videos = []
-        for index in range(int(full.get("numberResults", 1))):
+        for index in range(int(full.get("numberResults", 1))):  # undeclared: one result
             video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
             if example is not None:
                 video_uuid = example.response["videoUUID"]
@@ -208,7 +210,7 @@ class Engine:
                     self.config.media_secret,
                     ctx.base_url,
                     "video",
-                    f"{ctx.owner}/{video_uuid}.{EXTENSIONS.get(container, 'mp4')}",
+                    f"{ctx.owner}/{video_uuid}.{CONTAINERS[container].extension}",
                 ),
                 "seed": self.ids.integer(record.task_uuid, "seed", index),
                 "NSFWContent": False,
@@ -224,7 +226,7 @@ class Engine:
         """The task's width x height; for image-to-video, the supported size whose aspect is
         closest to the first frame's (when its size can be read), else the first row."""
         dims = module.tables.DIMENSIONS
-        rows = dims["rows"] if dims else [{"width": 1920, "height": 1080}]
+        rows = dims["rows"] if dims else [dict(zip(("width", "height"), UNSIZED, strict=True))]
         first_param, second_param = dims["params"] if dims else ("width", "height")
         if isinstance(task.get(first_param), int) and isinstance(task.get(second_param), int):
             return int(task[first_param]), int(task[second_param])

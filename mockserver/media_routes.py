@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .auth import bearer, denied
-from .media import CONTENT_TYPES, RenderBusy
+from .containers import BY_EXTENSION, CONTAINERS
+from .media import RenderBusy
 from .security import signature_valid
 from .wire import JSON, error, not_found, status_of
 
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from .app import MockServer
 
 VIDEO_PATH = re.compile(
-    r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>mp4|webm|mov)"
+    r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    rf"\.(?P<ext>{'|'.join(map(re.escape, BY_EXTENSION))})"
 )
 UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -80,7 +82,7 @@ class MediaRoutes:
             return JSONResponse(
                 {"errors": [error("taskNotFound", "This video's ttl has passed.")]}, status_code=410
             )
-        if {"mp4": "MP4", "webm": "WEBM", "mov": "MOV"}[match["ext"]] != video.container:
+        if BY_EXTENSION[match["ext"]] != video.container:
             return not_found("No such video in that format.")
         try:
             data = await server.videos.get(
@@ -96,7 +98,7 @@ class MediaRoutes:
             )
         return Response(
             data if request.method == "GET" else b"",
-            media_type=CONTENT_TYPES[video.container],
+            media_type=CONTAINERS[video.container].media_type,
             headers={"Content-Length": str(len(data))},
         )
 
