@@ -25,7 +25,7 @@ class MockConfig:
     webhook_attempts: int = 5
     webhook_timeout_seconds: float = 5.0
     webhook_backoff_seconds: float = 0.5
-    # memory | sqlite:PATH (see store.py). With SQLite, pass clock=time.time (as the CLI does)
+    # memory | sqlite:PATH (see store/). With SQLite, pass clock=time.time (as the CLI does)
     # if stored times must survive a reboot; time.monotonic holds across processes and restarts.
     store: str = "memory"
     max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first

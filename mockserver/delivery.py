@@ -32,9 +32,9 @@ from typing import Any
 
 import httpx
 
-from .engine import dumps
 from .supervise import supervised
 from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
+from .wire import dumps
 
 log = logging.getLogger("mockserver.delivery")
 

@@ -15,52 +15,32 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import orjson
 
 import runware_contract as rc
-from runware_contract.runtime import RunwareError, resolve_positions
+from runware_contract.runtime import resolve_positions
 
 from .config import MockConfig
+from .containers import CONTAINERS, DEFAULT_CONTAINER, UNSIZED, UNTIMED_SECONDS
 from .ids import IdSource
 from .image_size import image_size
 from .replay import ExampleIndex
 from .scenarios import Scenarios
 from .security import signature_valid, signed_url
-from .store import ImageRecord, Session, Store, StoreUnavailable, TaskRecord, VideoRecord
+from .sessions import Session
+from .store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
+from .wire import Reply, error, storage_error
 
 log = logging.getLogger("mockserver")
 
 PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
-EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
 SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
-
-
-def error(
-    code: str,
-    message: str,
-    *,
-    parameter: str | None = None,
-    task: Mapping[str, Any] | None = None,
-    task_type: str | None = None,
-) -> RunwareError:
-    """A Runware error entry; taskType and taskUUID are echoed from the task when it has them."""
-    task_uuid = task.get("taskUUID") if task else None
-    kind = task.get("taskType") if task and task_type is None else task_type
-    return {
-        "code": code,
-        "message": message,
-        "parameter": parameter,
-        "type": None,
-        "documentation": None,
-        "taskType": kind if isinstance(kind, str) else None,
-        "taskUUID": task_uuid if isinstance(task_uuid, str) else None,
-    }
 
 
 @dataclass
@@ -72,70 +52,6 @@ class RequestContext:
     session: Session | None = None
     prefer_example: str | None = None
     owner: str = ""  # the key's owner tag (set by Engine.handle)
-
-
-@dataclass
-class Reply:
-    """``errors`` are about the request (they set the HTTP status); ``failures`` are tasks
-    that were accepted and then failed, reported by a poll that itself succeeded."""
-
-    data: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[RunwareError] = field(default_factory=list)
-    failures: list[RunwareError] = field(default_factory=list)
-
-    @property
-    def all_errors(self) -> list[RunwareError]:
-        return bounded(self.errors + self.failures)
-
-    @property
-    def status(self) -> int:
-        return status_of(self.errors[0]["code"]) if self.errors and not self.data else 200
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if self.data or not self.all_errors:
-            body["data"] = self.data
-        if self.all_errors:
-            body["errors"] = self.all_errors
-        return body
-
-
-def storage_error(exc: StoreUnavailable, task: Mapping[str, Any] | None = None) -> RunwareError:
-    """The 503 for a store failure, logged: one line per failure."""
-    log.warning("storage unavailable: %s", exc)
-    return error(
-        "storageUnavailable",
-        "The task store cannot be read or written right now; nothing of this task was kept. "
-        "Try again.",
-        task=task,
-    )
-
-
-# A reply holds at most ERRORS_MAX errors (the first, in task order), and no string in an
-# error is longer than TEXT_MAX characters: a reply cannot outgrow its request.
-ERRORS_MAX = 100
-TEXT_MAX = 300
-
-
-def bounded(errors: list[RunwareError]) -> list[RunwareError]:
-    """``errors`` cut to ERRORS_MAX entries and TEXT_MAX characters per string."""
-    kept = errors[:ERRORS_MAX]
-    if all(len(v) <= TEXT_MAX for e in kept for v in e.values() if isinstance(v, str)):
-        return kept
-    return [_shortened(e) for e in kept]
-
-
-def _shortened(err: RunwareError) -> RunwareError:
-    out: dict[str, Any] = {
-        k: v[: TEXT_MAX - 3] + "..." if isinstance(v, str) and len(v) > TEXT_MAX else v
-        for k, v in err.items()
-    }
-    return out  # type: ignore[return-value]
-
-
-def status_of(code: str) -> int:
-    entry = rc.errors.ERRORS.get(code)
-    return int(entry["status"]) if entry else 400
 
 
 class Engine:
@@ -260,12 +176,14 @@ class Engine:
             return [{**example.response, "status": "success"}], []  # the documented answer
 
         width, height = self.output_size(full, module, ctx.owner)
-        container = sys.intern(full.get("outputFormat", "MP4"))
-        seconds = int(full.get("duration", 5))
+        # ``full`` has the model's defaults; the fallbacks are for a model that declares no
+        # such parameter (the mock's choice, not a spec fact).
+        container = sys.intern(full.get("outputFormat", DEFAULT_CONTAINER))
+        seconds = int(full.get("duration", UNTIMED_SECONDS))
         ttl = full.get("ttl")
         items = []
         videos = []
-        for index in range(int(full.get("numberResults", 1))):
+        for index in range(int(full.get("numberResults", 1))):  # undeclared: one result
             video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
             if example is not None:
                 video_uuid = example.response["videoUUID"]
@@ -293,7 +211,7 @@ class Engine:
                     self.config.media_secret,
                     ctx.base_url,
                     "video",
-                    f"{ctx.owner}/{video_uuid}.{EXTENSIONS.get(container, 'mp4')}",
+                    f"{ctx.owner}/{video_uuid}.{CONTAINERS[container].extension}",
                 ),
                 "seed": self.ids.integer(record.task_uuid, "seed", index),
                 "NSFWContent": False,
@@ -311,7 +229,7 @@ class Engine:
         """The task's width x height; for image-to-video, the supported size whose aspect is
         closest to the first frame's (when its size can be read), else the first row."""
         dims = module.tables.DIMENSIONS
-        rows = dims["rows"] if dims else [{"width": 1920, "height": 1080}]
+        rows = dims["rows"] if dims else [dict(zip(("width", "height"), UNSIZED, strict=True))]
         first_param, second_param = dims["params"] if dims else ("width", "height")
         if isinstance(task.get(first_param), int) and isinstance(task.get(second_param), int):
             return int(task[first_param]), int(task[second_param])
@@ -449,7 +367,3 @@ def decode_image(reference: str) -> tuple[bytes | None, str | None]:
         return base64.b64decode(payload, validate=True), content_type
     except (binascii.Error, ValueError):
         return None, None
-
-
-def dumps(body: Any) -> bytes:
-    return orjson.dumps(body)

@@ -26,7 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 
-from .engine import dumps, error
+from .wire import dumps, error
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base

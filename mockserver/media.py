@@ -14,14 +14,14 @@ from typing import cast
 import av
 from av.video.stream import VideoStream
 
-CONTENT_TYPES = {"MP4": "video/mp4", "WEBM": "video/webm", "MOV": "video/quicktime"}
-_CONTAINERS = {"MP4": ("mp4", "libx264"), "WEBM": ("webm", "libvpx-vp9"), "MOV": ("mov", "libx264")}
+from .containers import CONTAINERS
+
 FPS = 2  # enough to be a real video, few enough frames to stay small and fast
 
 
 def render_video(container: str, width: int, height: int, seconds: int) -> bytes:
     """A video of ``seconds`` at ``width`` x ``height``: slowly changing grey frames."""
-    fmt, codec = _CONTAINERS[container]
+    fmt, codec = CONTAINERS[container].extension, CONTAINERS[container].codec
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=fmt) as out:
         stream = cast(VideoStream, out.add_stream(codec, rate=FPS))

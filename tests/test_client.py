@@ -347,3 +347,21 @@ def test_async_client_validates_before_sending() -> None:
 def test_client_needs_a_key() -> None:
     with pytest.raises(ValueError):
         rc.Client("")
+
+
+@respx.mock
+def test_a_finished_item_a_poll_repeats_is_counted_once() -> None:
+    """A poll that repeats an item already seen finished does not complete a task of two."""
+    answers = iter([[success(VIDEO_A)], [success(VIDEO_A)], [success(VIDEO_A), success(VIDEO_B)]])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        (task,) = json.loads(request.content)
+        if task["taskType"] == "videoInference":
+            return httpx.Response(200, json={"data": [{"taskType": "videoInference",
+                                                        "taskUUID": UUID}]})  # fmt: skip
+        return httpx.Response(200, json={"data": next(answers)})
+
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=handler)
+    with client(FakeTime()) as c:
+        results = c.run({**T2V, "numberResults": 2})
+    assert sorted(r.videoUUID for r in results) == sorted([VIDEO_A, VIDEO_B])

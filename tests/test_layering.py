@@ -106,3 +106,23 @@ def test_every_module_is_in_a_layer() -> None:
     assert {p.name for p in CODEGEN.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(
         ALLOWED
     )
+
+
+def store_imports(path: Path, source: str | None = None) -> set[str]:
+    """The mockserver modules a store module imports."""
+    text = path.read_text(encoding="utf-8") if source is None else source
+    return {m for _, m, _ in imports(path, text) if m.startswith("mockserver.")}
+
+
+STORE = REPO / "mockserver" / "store"
+
+
+def test_store_backends_depend_only_on_the_protocol() -> None:
+    """protocol <- memory, sqlite <- the package: no cycle, and a new backend needs only the
+    protocol. Sessions (per process) are not the store's business."""
+    assert store_imports(STORE / "protocol.py") == set()
+    for backend in ("memory.py", "sqlite.py"):
+        assert store_imports(STORE / backend) == {"mockserver.store.protocol"}, backend
+    assert store_imports(STORE / "memory.py", "from ..sessions import Session\n") == {
+        "mockserver.sessions"
+    }  # the check resolves relative imports, so it would see a backend reaching out

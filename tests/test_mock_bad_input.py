@@ -22,8 +22,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
-from mockserver.app import BadRequest, parse_tasks
 from mockserver.testing import RunningMock, serve
+from mockserver.wire import BadRequest, parse_tasks
 from tests.asgi import Answer, call, runware_error_shape
 from tests.test_mock_rest import new_task
 

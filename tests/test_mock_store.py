@@ -23,13 +23,13 @@ import orjson
 import pytest
 from websockets.sync.client import connect
 
-from mockserver import cli
+from mockserver import MockConfig, MockServer, cli
 from mockserver.journal import Journal
+from mockserver.sessions import Session, Sessions
 from mockserver.store import (
     ImageRecord,
     Limits,
     MemoryStore,
-    Session,
     Store,
     StoreUnavailable,
     TaskRecord,
@@ -134,7 +134,7 @@ def test_completion_is_claimed_once(store: Store) -> None:
 def test_oldest_tasks_and_their_videos_go_first_past_the_cap(store: Store) -> None:
     for n in range(12):
         store.add_task(record(n), [video(n)])
-    store.sweep(now=0.0, session_keep=60)
+    store.sweep(now=0.0)
     assert store.counts()["tasks"] == 5 and store.counts()["videos"] == 5
     assert (
         store.get_task(OWNER, record(6).task_uuid) is None
@@ -148,12 +148,7 @@ def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
     store.add_task(record(1, expires_at=10.0), [video(1, forget_at=10.0)])
     store.add_task(record(2, expires_at=10.0), [video(2, forget_at=30.0)])  # a longer ttl
     store.add_task(record(3, expires_at=50.0), [video(3, forget_at=50.0)])
-    store.sessions["gone"] = Session("gone", "k", detached_at=-100.0)
-    store.sessions["resumable"] = Session("resumable", "k", detached_at=0.0)
-    store.sessions["attached"] = Session("attached", "k", send=print, detached_at=None)
-    store.sweep(now=20.0, session_keep=60)
-    assert sorted(store.sessions) == ["attached", "resumable"]
-    store.sessions.clear()
+    store.sweep(now=20.0)
     assert (
         store.get_task(OWNER, record(1).task_uuid) is None
         and store.get_video(OWNER, video_uuid(1)) is None
@@ -162,7 +157,16 @@ def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
         OWNER, video_uuid(2)
     )
     assert store.get_task(OWNER, record(3).task_uuid) is not None
-    assert store.counts() == {"tasks": 1, "videos": 2, "images": 0, "sessions": 0}
+    assert store.counts() == {"tasks": 1, "videos": 2, "images": 0}
+
+
+def test_detached_sessions_are_swept_per_process() -> None:
+    sessions = Sessions()
+    sessions["gone"] = Session("gone", "k", detached_at=-100.0)
+    sessions["resumable"] = Session("resumable", "k", detached_at=0.0)
+    sessions["attached"] = Session("attached", "k", send=print, detached_at=None)
+    sessions.sweep(now=20.0, keep=60)
+    assert sorted(sessions) == ["attached", "resumable"]
 
 
 def test_images_are_capped_by_count_and_bytes(store: Store) -> None:
@@ -173,12 +177,12 @@ def test_images_are_capped_by_count_and_bytes(store: Store) -> None:
 
     for n in range(6):
         store.add_image(image(n, 10))
-    store.sweep(now=0.0, session_keep=60)
+    store.sweep(now=0.0)
     assert store.counts()["images"] == 3 and store.get_image(image(2, 0).image_uuid, OWNER) is None
     assert store.get_image(image(5, 10).image_uuid, OWNER) == image(5, 10)
     store.add_image(image(6, 600))
     store.add_image(image(7, 600))  # 1200 bytes with the one before: over the byte cap
-    store.sweep(now=0.0, session_keep=60)
+    store.sweep(now=0.0)
     assert store.get_image(image(7, 0).image_uuid, OWNER) is not None
     assert store.get_image(image(6, 0).image_uuid, OWNER) is None
 
@@ -443,7 +447,7 @@ def test_memory_store_bounds_results_not_only_tasks() -> None:
     assert next(iter(store.tasks)) == (oldest.owner, oldest.task_uuid)
     store.drop_task(oldest.owner, oldest.task_uuid)
     assert store.results == 80
-    store.sweep(60.0, 0)  # 47 and 49 expire
+    store.sweep(60.0)  # 47 and 49 expire
     assert len(store.tasks) == 2 and store.results == 40
     for n in range(50, 70):
         store.add_task(record(n), [video(n)])  # small ones: more of them fit
@@ -472,3 +476,20 @@ def test_a_store_failure_fails_only_its_task(
     assert failure["code"] == "storageUnavailable" and failure["taskUUID"] == doomed["taskUUID"]
     alone = mock.post([doomed])
     assert alone.status_code == 503 and alone.json()["errors"][0]["code"] == "storageUnavailable"
+
+
+def test_the_server_takes_the_stores_secret_into_its_own_copy_of_the_config(
+    tmp_path: Path,
+) -> None:
+    """Workers over one file sign media alike, and the caller's config is left as it was."""
+    spec = f"sqlite:{tmp_path / 'mock.db'}"
+    first = MockServer(MockConfig(store=spec))
+    config = MockConfig(store=spec)
+    own = config.media_secret
+    second = MockServer(config)
+    try:
+        assert config.media_secret == own
+        assert second.config.media_secret == first.config.media_secret != own
+    finally:
+        first.store.close()
+        second.store.close()

@@ -164,13 +164,19 @@ def test_bad_frames_get_errors_and_the_connection_stays(ws: Harness) -> None:
         assert conn.recv()["data"][0]["pong"] is True
 
 
-def test_results_buffered_for_a_resumed_session(ws: Harness) -> None:
+def detached_with_a_finished_task(ws: Harness) -> tuple[str, dict[str, Any]]:
+    """A session whose task finished while no connection was attached, and that task."""
     task = new_task()
     with ws.connect() as conn:
         session = conn.auth()
         conn.send([task])
         conn.recv()  # ack
     time.sleep(0.6)  # the job finishes while no connection is attached
+    return session, task
+
+
+def test_results_buffered_for_a_resumed_session(ws: Harness) -> None:
+    session, task = detached_with_a_finished_task(ws)
     with ws.connect() as conn:
         assert conn.auth(session=session) == session
         (item,) = conn.recv()["data"]
@@ -221,3 +227,18 @@ def test_scenarios_apply_to_websocket_clients(ws: Harness) -> None:
         pushed = conn.recv()  # the failure is pushed like a result would be
         assert pushed["errors"][0]["code"] == "inferenceError"
         assert pushed["errors"][0]["taskUUID"] == doomed["taskUUID"]
+
+
+@pytest.mark.mock_config(api_keys=frozenset({KEY, "other-key"}))
+def test_a_session_resumed_with_another_key_is_a_new_session(ws: Harness) -> None:
+    """A session (and the results buffered for it) belongs to its key: another valid key
+    naming its connectionSessionUUID gets a fresh session and none of those results."""
+    session, task = detached_with_a_finished_task(ws)
+    with ws.connect() as conn:
+        assert conn.auth(key="other-key", session=session) != session
+        conn.send([{"taskType": "ping", "ping": True}])
+        assert conn.recv()["data"] == [{"taskType": "ping", "pong": True}]  # nothing before it
+    with ws.connect() as conn:
+        assert conn.auth(session=session) == session  # its own key still resumes it
+        (item,) = conn.recv()["data"]
+        assert item["taskUUID"] == task["taskUUID"]

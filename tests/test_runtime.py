@@ -240,6 +240,19 @@ def test_field_constraints(contract: Contract, field: str, value: Any, constrain
     )
 
 
+def test_values_exactly_at_their_bounds_are_accepted(contract: Contract) -> None:
+    """``maximum`` and ``maxLength`` are inclusive (and so are their minima)."""
+    for changes in (
+        {"duration": 10},
+        {"duration": 2},
+        {"fps": 60},
+        {"fps": 1},
+        {"positivePrompt": "x" * 50},
+        {"positivePrompt": "xy"},
+    ):
+        assert contract.violations(with_(T2V, **changes)) == [], changes
+
+
 def test_numbers_accept_integers_and_floats(contract: Contract) -> None:
     assert contract.violations(with_(T2V, fps=24)) == []
     assert contract.violations(with_(T2V, fps=23.976)) == []

@@ -27,15 +27,13 @@ from typing import Any, TypeVar
 
 import orjson
 
-from .store import (
+from .protocol import (
     ImageRecord,
     Limits,
-    Session,
     StoreUnavailable,
     TaskRecord,
     VideoRecord,
     merged,
-    sweep_sessions,
 )
 
 VERSION = 1  # 1: records owned by a key's owner tag
@@ -112,7 +110,6 @@ class SqliteStore:
     ) -> None:
         self.path = path
         self.limits = limits or Limits()
-        self.sessions: dict[str, Session] = {}
         # Autocommit (isolation_level=None): each statement is its own transaction unless
         # wrapped in BEGIN/COMMIT. One connection per process, used from its event loop.
         self._db = sqlite3.connect(
@@ -272,7 +269,7 @@ class SqliteStore:
 
     # ── bounds ──────────────────────────────────────────────────────────────
 
-    def sweep(self, now: float, session_keep: float) -> None:
+    def sweep(self, now: float) -> None:
         limits = self.limits
         with self._transaction() as db:
             db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
@@ -298,20 +295,18 @@ class SqliteStore:
                 "OVER (ORDER BY rowid DESC) AS total FROM images) WHERE total > ?)",
                 (limits.max_image_bytes,),
             )
-        sweep_sessions(self.sessions, now, session_keep)
 
     def counts(self) -> dict[str, int]:
         db = self._db
         return {
             table: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
             for table in ("tasks", "videos", "images")
-        } | {"sessions": len(self.sessions)}
+        }
 
     def reset(self) -> None:
         with self._transaction() as db:
             for table in ("tasks", "videos", "images"):
                 db.execute(f"DELETE FROM {table}")
-        self.sessions.clear()
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,125 @@
+"""The admin API under ``/__admin/``: scenarios, the request journal, delivery outcomes and
+reset. Every route takes the admin key (any valid key when none is set)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .auth import denied
+from .body import read_body
+from .scenarios import Scenario, ScenarioError, parse
+from .wire import BadRequest, ClientGone, bad_request_response, error, not_found
+
+if TYPE_CHECKING:
+    from .app import MockServer
+
+JOURNAL_LIMIT = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²")
+# Admin bodies are small JSON objects; larger ones get 413 before they are read.
+ADMIN_BODY_BYTES = 64 * 1024
+
+
+class Admin:
+    """The admin routes of one MockServer."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+        self._scenario_ids = 0
+
+    def _denied(self, request: Request) -> Response | None:
+        return denied(self.server.config, request, admin=True)
+
+    async def _json(self, request: Request) -> Any:
+        """An admin body parsed as strict JSON, read under ADMIN_BODY_BYTES and the body
+        timeout (BadRequest otherwise)."""
+        seconds = self.server.config.body_timeout_seconds
+        raw = await read_body(request.headers, request.receive, ADMIN_BODY_BYTES, seconds)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadRequest(
+                400, error("invalidRequestBody", "Bad scenario: the body is not valid JSON.")
+            ) from None
+
+    async def scenarios(self, request: Request) -> Response:
+        if (refused := self._denied(request)) is not None:
+            return refused
+        scenarios = self.server.scenarios
+        if request.method == "GET":
+            return JSONResponse({"scenarios": [s.describe() for s in scenarios.items]})
+        if request.method == "DELETE":
+            scenarios.reset()
+            return JSONResponse({"scenarios": []})
+        try:
+            body = await self._json(request)
+            self._scenario_ids += 1
+            scenario: Scenario = parse(body, f"s{self._scenario_ids}")
+            scenarios.add(scenario)
+        except BadRequest as exc:
+            return bad_request_response(exc)
+        except ClientGone:
+            return Response(status_code=400)
+        except ScenarioError as exc:
+            return JSONResponse(
+                {
+                    "errors": [
+                        error("invalidRequestBody", f"Bad scenario: {exc}", parameter=exc.parameter)
+                    ]
+                },
+                status_code=400,
+            )
+        return JSONResponse(scenario.describe(), status_code=201)
+
+    async def scenario(self, request: Request) -> Response:
+        if (refused := self._denied(request)) is not None:
+            return refused
+        if self.server.scenarios.remove(request.path_params["id"]):
+            return Response(status_code=204)
+        return not_found("No such scenario.")
+
+    async def requests(self, request: Request) -> Response:
+        if (refused := self._denied(request)) is not None:
+            return refused
+        journal = self.server.journal
+        if request.method == "DELETE":
+            journal.clear()
+            return Response(status_code=204)
+        q = request.query_params
+        limit = q.get("limit", "100")
+        if JOURNAL_LIMIT.fullmatch(limit) is None:
+            return JSONResponse(
+                {
+                    "errors": [
+                        error(
+                            "invalidParameterValue",
+                            "limit must be a whole number from 0 to 9999999.",
+                            parameter="limit",
+                        )
+                    ]
+                },
+                status_code=400,
+            )
+        entries = journal.query(
+            task_type=q.get("taskType"),
+            task_uuid=q.get("taskUUID"),
+            transport=q.get("transport"),
+            limit=int(limit),
+        )
+        return JSONResponse({"requests": entries, "total": len(journal)})
+
+    async def deliveries(self, request: Request) -> Response:
+        if (refused := self._denied(request)) is not None:
+            return refused
+        deliverer = self.server.deliverer
+        outcomes = [o.as_dict() for o in deliverer.outcomes] if deliverer else []
+        return JSONResponse({"deliveries": outcomes})
+
+    async def reset(self, request: Request) -> Response:
+        if (refused := self._denied(request)) is not None:
+            return refused
+        self.server.reset()
+        return Response(status_code=204)

@@ -1,0 +1,114 @@
+"""The GET routes beside /v1: videos and images (by signed URL or the owner's key), health
+and the OpenAPI document."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .auth import bearer, denied
+from .containers import BY_EXTENSION, CONTAINERS
+from .media import RenderBusy
+from .security import signature_valid
+from .wire import JSON, error, not_found, status_of
+
+if TYPE_CHECKING:
+    from .app import MockServer
+
+VIDEO_PATH = re.compile(
+    r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    rf"\.(?P<ext>{'|'.join(map(re.escape, BY_EXTENSION))})"
+)
+UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class MediaRoutes:
+    """Media, health and OpenAPI of one MockServer."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+
+    async def health(self, request: Request) -> Response:
+        # The process id tells --workers processes apart (tests pin a connection to each).
+        # loopLagMs: the longest the event loop was blocked lately (supervise.LagMonitor).
+        server = self.server
+        return JSONResponse(
+            {"status": "ok", "models": server.models, "worker": os.getpid(), **server.lag.as_dict()}
+        )
+
+    def _owner(self, request: Request, kind: str, name: str) -> str | Response | None:
+        """Whose media the request may see: with the signature its URL was handed out with,
+        the owner the URL names (None: anyone's, for image URLs, whose UUIDs are unique); with
+        a key, that key's own. Otherwise a 401 or 403 to send."""
+        config = self.server.config
+        signature = request.path_params.get("sig")
+        owner = request.path_params.get("owner")
+        signed = f"{owner}/{name}" if owner is not None else name
+        if signature is not None:
+            if signature_valid(config.media_secret, kind, signed, signature):
+                return owner
+            return JSONResponse(
+                {"errors": [error("invalidSignature", "This media URL's signature is wrong.")]},
+                status_code=403,
+            )
+        if (refused := denied(config, request)) is not None:
+            return refused
+        key = bearer(request.headers)
+        assert key is not None  # denied checked it
+        return config.owner_of(key)
+
+    async def openapi(self, request: Request) -> Response:
+        if (refused := denied(self.server.config, request)) is not None:
+            return refused
+        text = resources.files("runware_contract").joinpath("openapi.json").read_bytes()
+        return Response(text, media_type=JSON)
+
+    async def video(self, request: Request) -> Response:
+        server = self.server
+        owner = self._owner(request, "video", request.path_params["name"])
+        if isinstance(owner, Response):
+            return owner
+        match = VIDEO_PATH.fullmatch(request.path_params["name"])
+        video = server.store.get_video(owner, match["uuid"]) if match and owner else None
+        now = server.config.clock()
+        if video is None or video.ready_at > now or match is None:
+            return not_found("No such video.")
+        if video.expires_at is not None and now >= video.expires_at:
+            return JSONResponse(
+                {"errors": [error("taskNotFound", "This video's ttl has passed.")]}, status_code=410
+            )
+        if BY_EXTENSION[match["ext"]] != video.container:
+            return not_found("No such video in that format.")
+        try:
+            data = await server.videos.get(
+                video.container, video.width, video.height, video.seconds
+            )
+        except RenderBusy as busy:
+            code = "renderQueueFull"
+            message = f"Too many videos are being rendered; retry after {busy.retry_after} s."
+            return JSONResponse(
+                {"errors": [error(code, message)]},
+                status_code=status_of(code),
+                headers={"Retry-After": str(busy.retry_after)},
+            )
+        return Response(
+            data if request.method == "GET" else b"",
+            media_type=CONTAINERS[video.container].media_type,
+            headers={"Content-Length": str(len(data))},
+        )
+
+    async def image(self, request: Request) -> Response:
+        image_uuid = request.path_params["uuid"]
+        owner = self._owner(request, "image", image_uuid)
+        if isinstance(owner, Response):
+            return owner
+        valid = UUID_PATH.fullmatch(image_uuid)
+        record = self.server.store.get_image(image_uuid, owner) if valid else None
+        if record is None or record.data is None:
+            return not_found("No such image.")
+        return Response(record.data, media_type=record.content_type or "application/octet-stream")

@@ -1,0 +1,183 @@
+"""What every store is: the ``Store`` protocol, the records it keeps, its caps and its failure.
+
+Tasks, their videos and uploaded images live in a ``Store``: ``MemoryStore`` (``memory.py``, the
+default: one process, nothing survives a restart) or ``SqliteStore`` (``sqlite.py``: survives a
+restart and is shared by several worker processes on one host). The engine and the app only use
+the methods of ``Store``, so they do not care which one they have; another backend implements
+this protocol and is named in ``open_store`` (``__init__.py``).
+
+WebSocket sessions are not shared state (a session is a live connection and the results
+buffered for it, in one process), so they live in ``mockserver.sessions``, beside the store.
+
+Every task, video and upload belongs to the key that created it (``owner``: a keyed hash of
+the key, never the key): a taskUUID is unique per owner, and lookups name the owner, so one
+key can neither see nor collide with another's records. Only a signed media URL (a
+capability) reaches a record without its owner's key.
+
+Everything is bounded: tasks and videos expire (``task_ttl_seconds``, the task's ``ttl``);
+at most ``max_tasks`` tasks are kept (oldest first out), and in memory at most ``max_results``
+finished items over all tasks (a task of 20 results costs about eight times one of 1);
+uploaded images are capped by count and total bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from runware_contract.runtime import RunwareError
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    """An accepted async task and everything needed to answer for it later.
+
+    Compact on purpose (a server may hold 100,000 of them): the request itself is not kept
+    (the journal has recent ones), only what polls and completion need; the finished items
+    are kept as their JSON."""
+
+    task_uuid: str
+    task_type: str
+    owner: str  # security.owner_tag of the submitting key
+    created: float
+    ready_at: float
+    results_json: str  # the finished items (each with status "success"), as a JSON array
+    expires_at: float
+    webhook_url: str | None = None
+    upload_endpoint: str | None = None
+    session_id: str | None = None  # the WebSocket session that submitted it
+    failure: RunwareError | None = None
+    fail_at: float | None = None
+    pushed: bool = False  # completion (push, webhook, upload) claimed; see Store.claim_completion
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """The finished items (a fresh copy each time)."""
+        items: list[dict[str, Any]] = orjson.loads(self.results_json)
+        return items
+
+    def failed(self, now: float) -> bool:
+        return self.failure is not None and self.fail_at is not None and now >= self.fail_at
+
+    def done(self, now: float) -> bool:
+        return self.failure is None and now >= self.ready_at
+
+    def progress(self, now: float) -> int:
+        span = max(self.ready_at - self.created, 1e-9)
+        return max(0, min(99, int(100 * (now - self.created) / span)))
+
+    @property
+    def due(self) -> float:
+        """When the task completes (or fails)."""
+        failing = self.failure is not None and self.fail_at is not None
+        return self.fail_at if failing and self.fail_at is not None else self.ready_at
+
+    @property
+    def wants_completion(self) -> bool:
+        """Something must happen when it completes: a push, a webhook or an upload."""
+        return bool(self.session_id or self.webhook_url or self.upload_endpoint)
+
+
+@dataclass(slots=True)
+class VideoRecord:
+    video_uuid: str
+    container: str  # MP4 | WEBM | MOV
+    width: int
+    height: int
+    seconds: int
+    ready_at: float
+    expires_at: float | None  # from the task's ttl: served with 410 after it
+    forget_at: float = float("inf")  # when the store drops it: the later of task and ttl expiry
+
+
+@dataclass
+class ImageRecord:
+    image_uuid: str
+    owner: str
+    data: bytes | None
+    content_type: str | None
+    size: tuple[int, int] | None
+    source_url: str | None = None
+
+
+class StoreUnavailable(Exception):
+    """The store could not read or write (disk full, I/O error, a lock held too long);
+    answered as 503 ``storageUnavailable``. Nothing of the failed write was kept."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The caps every store applies."""
+
+    max_tasks: int = 100_000
+    # Results held in memory over all tasks, oldest task first out: what a task costs grows
+    # with its numberResults (measured: 1.5 KiB at 1, 11.9 KiB at 20), so this, not
+    # max_tasks, bounds the memory store (about 210 MiB at both caps). The SQLite store
+    # keeps results on disk and needs no such cap.
+    max_results: int = 200_000
+    max_images: int = 1000
+    max_image_bytes: int = 256 * 1024 * 1024
+
+
+class Store(Protocol):
+    """What the engine and the app need from a store. ``add_task`` is the one atomic check of
+    taskUUID uniqueness (per owner); ``claim_completion`` makes completion happen once,
+    whichever process of several would do it. Tasks and videos are keyed by (owner, UUID)."""
+
+    def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+        """Store a new task and its videos (owned by ``record.owner``); False (and nothing
+        stored) if the owner has used the taskUUID already."""
+
+    def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None: ...
+
+    def drop_task(self, owner: str, task_uuid: str) -> None: ...
+
+    def claim_completion(self, owner: str, task_uuid: str) -> bool:
+        """True once per task (the caller then pushes, delivers and uploads); False after, or
+        when the task is gone."""
+
+    def pending_completions(self) -> list[TaskRecord]:
+        """Tasks whose completion is still unclaimed (to reschedule after a restart)."""
+
+    def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None: ...
+
+    def add_image(self, record: ImageRecord) -> None: ...
+
+    def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
+        """The upload if ``owner`` made it; any owner's for None (a signed URL's holder)."""
+
+    def sweep(self, now: float) -> None:
+        """Forget expired tasks and videos."""
+
+    def counts(self) -> dict[str, int]:
+        """How many tasks, videos and images are held."""
+
+    def shared_secret(self, name: str, proposed: bytes) -> bytes:
+        """The secret every process on this store uses (and keeps across restarts): the first
+        ``proposed`` value stored under ``name``."""
+
+    def reset(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def merged(old: VideoRecord | None, new: VideoRecord) -> VideoRecord:
+    """The record of a video two tasks of one owner name (a documented example's videoUUID):
+    one file, served from the earlier ready time until the later expiry."""
+    if old is None:
+        return new
+    expires = (
+        None
+        if None in (old.expires_at, new.expires_at)
+        else max(old.expires_at or 0.0, new.expires_at or 0.0)
+    )
+    return dataclasses.replace(
+        new,
+        ready_at=min(old.ready_at, new.ready_at),
+        expires_at=expires,
+        forget_at=max(old.forget_at, new.forget_at),
+    )

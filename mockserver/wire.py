@@ -1,0 +1,202 @@
+"""What goes over the wire, for every transport: Runware's error entries, replies and their
+status, bounded error lists, JSON encoding, and the task array of a body or frame.
+
+One place, so REST, WebSocket, media and admin answer in the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+import runware_contract as rc
+from runware_contract.runtime import RunwareError
+
+from .store import StoreUnavailable
+
+JSON = "application/json"
+log = logging.getLogger("mockserver")
+
+
+def error(
+    code: str,
+    message: str,
+    *,
+    parameter: str | None = None,
+    task: Mapping[str, Any] | None = None,
+    task_type: str | None = None,
+) -> RunwareError:
+    """A Runware error entry; taskType and taskUUID are echoed from the task when it has them."""
+    task_uuid = task.get("taskUUID") if task else None
+    kind = task.get("taskType") if task and task_type is None else task_type
+    return {
+        "code": code,
+        "message": message,
+        "parameter": parameter,
+        "type": None,
+        "documentation": None,
+        "taskType": kind if isinstance(kind, str) else None,
+        "taskUUID": task_uuid if isinstance(task_uuid, str) else None,
+    }
+
+
+@dataclass
+class Reply:
+    """``errors`` are about the request (they set the HTTP status); ``failures`` are tasks
+    that were accepted and then failed, reported by a poll that itself succeeded."""
+
+    data: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RunwareError] = field(default_factory=list)
+    failures: list[RunwareError] = field(default_factory=list)
+
+    @property
+    def all_errors(self) -> list[RunwareError]:
+        return bounded(self.errors + self.failures)
+
+    @property
+    def status(self) -> int:
+        return status_of(self.errors[0]["code"]) if self.errors and not self.data else 200
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.data or not self.all_errors:
+            body["data"] = self.data
+        if self.all_errors:
+            body["errors"] = self.all_errors
+        return body
+
+
+def storage_error(exc: StoreUnavailable, task: Mapping[str, Any] | None = None) -> RunwareError:
+    """The 503 for a store failure, logged: one line per failure."""
+    log.warning("storage unavailable: %s", exc)
+    return error(
+        "storageUnavailable",
+        "The task store cannot be read or written right now; nothing of this task was kept. "
+        "Try again.",
+        task=task,
+    )
+
+
+# A reply holds at most ERRORS_MAX errors (the first, in task order), and no string in an
+# error is longer than TEXT_MAX characters: a reply cannot outgrow its request.
+ERRORS_MAX = 100
+TEXT_MAX = 300
+
+
+def bounded(errors: list[RunwareError]) -> list[RunwareError]:
+    """``errors`` cut to ERRORS_MAX entries and TEXT_MAX characters per string."""
+    kept = errors[:ERRORS_MAX]
+    if all(len(v) <= TEXT_MAX for e in kept for v in e.values() if isinstance(v, str)):
+        return kept
+    return [_shortened(e) for e in kept]
+
+
+def _shortened(err: RunwareError) -> RunwareError:
+    out: dict[str, Any] = {
+        k: v[: TEXT_MAX - 3] + "..." if isinstance(v, str) and len(v) > TEXT_MAX else v
+        for k, v in err.items()
+    }
+    return out  # type: ignore[return-value]
+
+
+def status_of(code: str) -> int:
+    entry = rc.errors.ERRORS.get(code)
+    return int(entry["status"]) if entry else 400
+
+
+def dumps(body: Any) -> bytes:
+    return orjson.dumps(body)
+
+
+class ClientGone(Exception):
+    """The client disconnected before its request body arrived."""
+
+
+class BadRequest(Exception):
+    """A request that fails before its tasks can be looked at."""
+
+    def __init__(self, status: int, err: RunwareError) -> None:
+        super().__init__(err["message"])
+        self.status = status
+        self.error = err
+
+
+def parse_tasks(raw: bytes | str, max_tasks: int) -> list[Any]:
+    """The task array of a request body or WebSocket frame, or BadRequest saying why not.
+    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits. A leading
+    byte-order mark is refused by name (JSON text must not start with one, RFC 8259 8.1).
+    More than ``max_tasks`` tasks get one error before any task is looked at."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        text = str(exc)
+        reason = (
+            "starts with a byte-order mark; send UTF-8 without one"
+            if raw[:3] == b"\xef\xbb\xbf" or raw[:1] == "\ufeff"
+            else "is not UTF-8"
+            if "UTF-8" in text
+            else "is nested too deeply"
+            if "depth limit" in text
+            else "is not valid JSON"
+        )
+        raise BadRequest(400, error("invalidRequestBody", f"The body {reason}.")) from None
+    if not isinstance(body, list):
+        raise BadRequest(
+            400, error("invalidRequestBody", "The body must be a JSON array of tasks.")
+        )
+    if not body:
+        raise BadRequest(400, error("invalidEmptyRequest", "The task array is empty."))
+    if len(body) > max_tasks:
+        raise BadRequest(
+            400,
+            error(
+                "tooManyTasks",
+                f"Send at most {max_tasks} tasks per request or frame; got {len(body)}.",
+            ),
+        )
+    return body
+
+
+async def store_failed(request: Request, exc: Exception) -> Response:
+    """A store failure on any Starlette route (media, admin), in Runware's error shape."""
+    assert isinstance(exc, StoreUnavailable)
+    return JSONResponse({"errors": [storage_error(exc)]}, status_code=503)
+
+
+def throttled(why: str) -> RunwareError:
+    return error("rateLimitExceeded", f"Too many requests on this connection: {why}.")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 and friends, in Runware's error shape."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "invalidEndpoint", 405: "invalidRequestMethod"}.get(
+        exc.status_code, "invalidRequest"
+    )
+    message = {404: "No such endpoint.", 405: "Method not allowed here."}.get(
+        exc.status_code, str(exc.detail)
+    )
+    return JSONResponse(
+        {"errors": [error(code, message)]}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+def bad_request_response(exc: BadRequest) -> Response:
+    # 408/413 leave the body unread: the connection cannot carry another request.
+    close = {"connection": "close"} if exc.status in (408, 413) else None
+    return JSONResponse({"errors": [exc.error]}, status_code=exc.status, headers=close)
+
+
+def not_found(message: str) -> Response:
+    return JSONResponse({"errors": [error("taskNotFound", message)]}, status_code=404)
+
+
+def seconds_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
