@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import MockHandle
-from tests.test_mock_rest import new_task, probe, wait_results
+from tests.helpers import new_task, probe, wait_results
 
 
 @dataclass

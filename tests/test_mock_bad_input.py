@@ -25,7 +25,7 @@ from mockserver import MockConfig, MockServer
 from mockserver.testing import RunningMock, serve
 from mockserver.wire import BadRequest, parse_tasks
 from tests.asgi import Answer, call, runware_error_shape
-from tests.test_mock_rest import new_task
+from tests.helpers import new_task
 
 pytestmark = pytest.mark.anyio
 KEY = "bad-input-key"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -17,13 +16,7 @@ import runware_contract as rc
 from mockserver.testing import InProcessMock, RunningMock
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO
-from tests.test_mock_rest import new_task
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers import free_port, new_task
 
 
 def test_help_explains_every_flag() -> None:

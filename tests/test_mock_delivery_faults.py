@@ -19,7 +19,7 @@ import pytest
 from mockserver.delivery import Deliverer
 from mockserver.targets import Allowlist
 from tests.conftest import MockHandle
-from tests.test_mock_rest import new_task, wait_results
+from tests.helpers import new_task, wait_results
 
 pytestmark = pytest.mark.anyio
 

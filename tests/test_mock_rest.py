@@ -4,65 +4,21 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
-import time
 import uuid
 from typing import Any
 
-import av
-import httpx
 import pytest
 
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import API_KEY, MockHandle
+from tests.helpers import new_task, png, probe, wait_results
 from tests.kling_cases import RICH
-
-T2V = copy.deepcopy(kling.EXAMPLES[0].request)
-
-
-def new_task(**changes: Any) -> dict[str, Any]:
-    task = copy.deepcopy(T2V)
-    task["taskUUID"] = str(uuid.uuid4())
-    task.update(changes)
-    return task
-
-
-def wait_results(mock: MockHandle, task_uuid: str, timeout: float = 10) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = mock.poll(task_uuid)
-        body = response.json()
-        items = body.get("data", [])
-        if body.get("errors") or (items and all(i.get("status") == "success" for i in items)):
-            return response
-        assert time.monotonic() < deadline, body
-        time.sleep(0.05)
 
 
 def skip_ahead(mock: MockHandle, seconds: float) -> None:
     """Move the mock's clock (polls, media, expiry) ``seconds`` ahead, whatever its store."""
     clock = mock.server.config.clock
     mock.server.config.clock = lambda: clock() + seconds
-
-
-def png(width: int, height: int) -> bytes:
-    context = av.CodecContext.create("png", "w")
-    context.width, context.height, context.pix_fmt = width, height, "rgb24"
-    frame = av.VideoFrame(width, height, "rgb24")
-    return b"".join(bytes(p) for p in context.encode(frame))
-
-
-def probe(data: bytes) -> tuple[str, str, int, int, float]:
-    with av.open(io.BytesIO(data), "r") as container:
-        stream = container.streams.video[0]
-        duration = float(container.duration or 0) / av.time_base
-        return (
-            container.format.name,
-            stream.codec_context.name,
-            stream.codec_context.width,
-            stream.codec_context.height,
-            duration,
-        )
 
 
 # ── authentication ──────────────────────────────────────────────────────────

@@ -20,8 +20,8 @@ from mockserver.targets import Allowlist, Refused, check
 from mockserver.testing import serve
 from tests.asgi import call, runware_error_shape
 from tests.conftest import MockHandle
+from tests.helpers import new_task, png, wait_results
 from tests.test_mock_delivery_faults import answer, receiving, wait_outcomes
-from tests.test_mock_rest import new_task, png, wait_results
 
 pytestmark = pytest.mark.anyio
 SECRET_KEY = "sk-live-0123456789abcdef"

@@ -39,9 +39,8 @@ from mockserver.store import (
 from mockserver.testing import answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO, MockHandle
+from tests.helpers import free_port, new_task
 from tests.test_mock_admin_and_delivery import receiver
-from tests.test_mock_cli_and_plugin import free_port
-from tests.test_mock_rest import new_task
 
 
 @pytest.fixture(params=["memory", "sqlite"])

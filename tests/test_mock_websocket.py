@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
 from mockserver.testing import serve
-from tests.test_mock_rest import new_task
+from tests.helpers import new_task
 
 KEY = "ws-key"
 

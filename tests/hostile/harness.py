@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import json
 import os
-import socket
 import statistics
 import sys
 import threading
@@ -32,6 +31,7 @@ from typing import Any
 import httpx
 
 from mockserver.testing import answers_get, running_process
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # The checkout whose mock the attacks run against: this one, or another given with
@@ -39,12 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # its tests are expected to fail).
 AGAINST: dict[str, Path] = {"checkout": ROOT}
 KEY = "hostile-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mib(pid: int) -> float:
@@ -242,16 +236,6 @@ class Receiver:
         self.server.server_close()
 
 
-def eventually(check: Any, timeout: float = 30.0, interval: float = 0.05) -> Any:
-    """``check()``'s first truthy value within ``timeout`` seconds, else its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
 @dataclass
 class Effect:
     """What one attack did, as a user of the shared mock would see it."""
@@ -322,6 +306,6 @@ def statuses(codes: list[int]) -> dict[str, int]:
 
 
 __all__ = [
-    "EFFECTS", "KEY", "Effect", "MockProcess", "Receiver", "Watch", "eventually", "free_port",
+    "EFFECTS", "KEY", "Effect", "MockProcess", "Receiver", "Watch",
     "mock_process", "report", "rss_mib", "statuses", "table", "write_json",
 ]  # fmt: skip

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.test_mock_rest import T2V
+from tests.helpers import T2V, eventually
 
-from .harness import Effect, MockProcess, Receiver, Watch, eventually, mock_process, report
+from .harness import Effect, MockProcess, Receiver, Watch, mock_process, report
 
 
 def _tasks(count: int, results: int, hook: str) -> list[dict[str, Any]]:

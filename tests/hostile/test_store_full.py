@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from tests.test_mock_rest import T2V
+from tests.helpers import T2V, eventually
 
-from .harness import KEY, Effect, Receiver, Watch, eventually, mock_process, report
+from .harness import KEY, Effect, Receiver, Watch, mock_process, report
 
 
 def _task(hook: str, results: int) -> dict[str, Any]:

@@ -23,8 +23,9 @@ import httpx
 import pytest
 
 from runware_contract import klingai_video_3_0_pro as kling
+from tests.helpers import eventually
 
-from .harness import KEY, Effect, MockProcess, eventually, mock_process, report
+from .harness import KEY, Effect, MockProcess, mock_process, report
 
 OTHER = "hostile-other-key"
 T2V = kling.EXAMPLES[0].request

@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from runware_contract import klingai_video_3_0_pro as kling
+from tests.helpers import eventually
 
-from .harness import Effect, MockProcess, Watch, eventually, mock_process, report, statuses
+from .harness import Effect, MockProcess, Watch, mock_process, report, statuses
 
 
 def _parameter(path: str) -> dict[str, Any]:

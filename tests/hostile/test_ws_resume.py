@@ -14,7 +14,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.test_mock_rest import T2V
+from tests.helpers import T2V
 
 from .harness import KEY, Effect, Watch, mock_process, report
 

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from tests.test_mock_rest import T2V
+from tests.helpers import T2V
 
 from .harness import KEY, Effect, MockProcess, Watch, mock_process, report
 
