@@ -131,6 +131,8 @@ class FrameRate:
 
 log = logging.getLogger("mockserver.limits")
 WRITE_STALL_SECONDS = 10.0  # a peer whose output has not drained for this long is dropped
+# A dropped connection is half-closed and drained this long before it is cut (lingering close).
+LINGER_SECONDS = 2.0
 
 
 class FrameLimitProtocol(WebSocketsSansIOProtocol):
@@ -147,6 +149,12 @@ class FrameLimitProtocol(WebSocketsSansIOProtocol):
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._rate = FrameRate()
+        self._lingering = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # dropped: what still arrives is read and thrown away, never parsed
+        super().data_received(data)
 
     def _admit(self, control: bool) -> bool:
         """Count one frame; False if the connection is (now) dropped. Data frames past the
@@ -214,13 +222,14 @@ class FrameLimitProtocol(WebSocketsSansIOProtocol):
         super().connection_lost(exc)
 
     def _drop(self, why: str) -> None:
-        """End the connection now. Output that can still go out (the close frame, replies
-        before it) is flushed for at most a second; a peer that does not read is aborted,
-        since it would hold a graceful close open forever."""
-        if self.transport.is_closing():
+        """End the connection. A peer that does not read is aborted at once (it would hold a
+        graceful close open forever). Otherwise the close frame goes out followed by EOF, and
+        what the peer still sends is read and thrown away until it closes, for at most
+        LINGER_SECONDS (nginx's lingering close): closing while it is still sending makes the
+        kernel answer with a reset, which destroys the close frame before the peer reads it."""
+        if self.transport.is_closing() or self._lingering:
             return
         log.warning("WebSocket from %s dropped: %s", self.client, why)
-        self.transport.pause_reading()
         if self._write_blocked:
             self.transport.abort()
             return
@@ -228,8 +237,11 @@ class FrameLimitProtocol(WebSocketsSansIOProtocol):
             self.conn.fail(1008, "too many frames" if "frames" in why else "output unread")
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.close_sent = True
-        self.transport.close()
-        self.loop.call_later(1.0, self.transport.abort)
+        self._lingering = True
+        self.transport.resume_reading()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.abort)
 
 
 def ws_protocol(max_frames_per_second: int) -> type[asyncio.Protocol]:
