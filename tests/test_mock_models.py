@@ -20,7 +20,7 @@ from codegen.emit import generate
 from codegen.spec.loader import load_specs
 from mockserver.testing import answers_get, running_process
 from tests.conftest import REPO, SPEC_DIR
-from tests.hostile.harness import free_port
+from tests.helpers import free_port
 
 FAMILY = REPO / "tests" / "data" / "pages" / "family"
 PAGES = [FAMILY / "acme-drift-1.md", FAMILY / "acme-glide-1.md"]

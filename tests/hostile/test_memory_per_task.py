@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_mock_rest import T2V
+from tests.helpers import T2V
 
 from .harness import Effect, MockProcess, Watch, mock_process, report, statuses
 
