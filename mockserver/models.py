@@ -73,7 +73,11 @@ def module_for(data: Mapping[str, Any]) -> ModuleType:
 
 def load(spec_dirs: Iterable[Path], pages: Iterable[Path]) -> list[ModuleType]:
     """The models of every ``--spec`` folder and ``--page`` file; ModelLoadError on any
-    problem (each file's problems at file:line)."""
+    problem (each file's problems at file:line). Without either, nothing is read and codegen
+    is not imported: the plain mock needs neither the [codegen] extra nor a spec folder."""
+    spec_dirs, pages = list(spec_dirs), list(pages)
+    if not spec_dirs and not pages:
+        return []
     from codegen.docs.importer import NotAModelPage, import_page
     from codegen.emit.tables import model_tables
     from codegen.spec.loader import SpecError, load_model_text, load_platform

@@ -142,3 +142,18 @@ def test_a_bad_model_input_stops_the_mock_with_a_message(
         check=False,
     )
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_the_plain_mock_reads_no_spec_and_needs_no_codegen() -> None:
+    """Without --spec or --page the mock starts from the generated package alone: codegen is
+    not imported (a [mock] install has no codegen) and no spec folder is parsed (it took 1 s
+    of every start, in every worker)."""
+    import subprocess
+
+    code = (
+        "import sys; from mockserver import models; "
+        "assert models.load([], []) == []; "
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'codegen'], 'codegen imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
