@@ -277,7 +277,9 @@ def worker_app() -> ASGIApp:
     config = _config(args)
     HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
     FrameLimitProtocol.max_frames_per_second = config.ws_max_frames_per_second
-    return _server(config).app
+    server = _server(config)
+    HeaderTimeoutProtocol.rest = server.rest
+    return server.app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -310,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
-        "http": http_protocol(config.header_timeout_seconds),
+        "http": http_protocol(config.header_timeout_seconds, server.rest),
         "ws": ws_protocol(config.ws_max_frames_per_second),
         "ws_ping_interval": None,
         "ws_max_size": config.max_body_bytes,

@@ -88,7 +88,7 @@ def serve(
     server = MockServer(config)
     options: dict[str, Any] = {
         "log_level": "warning",
-        "http": http_protocol(server.config.header_timeout_seconds),
+        "http": http_protocol(server.config.header_timeout_seconds, server.rest),
         "ws": ws_protocol(server.config.ws_max_frames_per_second),
         "ws_max_size": server.config.max_body_bytes,
         "ws_ping_interval": None,
