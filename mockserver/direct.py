@@ -144,8 +144,8 @@ class DirectPost(HttpToolsProtocol):
         head += [b"\r\n", body]
         self.transport.write(b"".join(head))
         if self.access_log:
-            self.access_logger.info(
-                '%s - "POST /v1 HTTP/%s" %d', get_client_addr(scope), version, status
+            self.access_logger.info(  # uvicorn's access line (its formatter takes 5 args)
+                '%s - "%s %s HTTP/%s" %d', get_client_addr(scope), "POST", "/v1", version, status
             )
         if not keep_alive:
             self.transport.close()

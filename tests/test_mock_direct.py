@@ -4,12 +4,15 @@ answer, in order, with the same framing."""
 
 from __future__ import annotations
 
+import io
+import logging
 import socket
 import time
 from collections.abc import Iterator
 
 import orjson
 import pytest
+from uvicorn.logging import AccessFormatter
 
 from mockserver.config import MockConfig
 from mockserver.testing import RunningMock, serve
@@ -162,3 +165,31 @@ def test_every_direct_request_is_journaled(running: RunningMock) -> None:
     entries = running.client.get("/__admin/requests", params={"taskUUID": task["taskUUID"]})
     [entry] = entries.json()["requests"]
     assert (entry["transport"], entry["path"], entry["status"]) == ("rest", "/v1", 200)
+
+
+def test_the_access_line_is_uvicorns_on_both_paths() -> None:
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s'))
+    with serve(MockConfig(api_keys=frozenset({KEY})), api_key=KEY, log_level="info") as mock:
+        access = logging.getLogger("uvicorn.access")
+        access.addHandler(handler)
+        try:
+            with socket.create_connection(("127.0.0.1", mock.port)) as sock:
+                sock.sendall(b"".join(request(body_of(new_task()))))
+                read_responses(sock, 1)
+                head, body = request(body_of(new_task()))
+                sock.sendall(head)  # the ASGI path
+                time.sleep(0.2)
+                sock.sendall(body)
+                read_responses(sock, 1)
+                port = sock.getsockname()[1]
+        finally:
+            access.removeHandler(handler)
+    assert (
+        lines.getvalue().splitlines()
+        == [
+            f'127.0.0.1:{port} "POST /v1 HTTP/1.1" 200 OK',
+        ]
+        * 2
+    )
