@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from runware_contract.runtime import RunwareError
 
@@ -17,9 +17,8 @@ from .scenarios import Scenarios
 from .wire import Reply, error
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One request or frame, as the journal keeps it."""
+class Exchange(NamedTuple):
+    """One request or frame, as the journal keeps it (a tuple: made on every request)."""
 
     transport: str  # rest | websocket
     path: str
