@@ -10,7 +10,10 @@ warm-up, then a measured run; the mock is measured first and again last, so drif
 noisy machine shows (``drift``: the second over the first), and the figures use the lower
 of the two throughputs and the higher of the two p99s. ``mock (log)`` is the mock with
 ``--log-level info``: a log line per request (uvicorn's access line), against the default
-``warning``. ``--repeat N`` runs it all N times and reports each run and the medians.
+``warning``. Each server's CPU time per request (its process group, from /proc) is reported
+beside its throughput: on a shared machine it does not depend on the share of the cores a
+server got, so Prism / mock CPU per request is the steadier form of the ratio. ``--repeat N``
+runs it all N times and reports each run and the medians.
 
 Usage: python benchmarks/mock_vs_prism.py [--connections 20 100] [--seconds 10] [--repeat 1]
        [--json]
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -54,8 +58,8 @@ def ensure_node_packages() -> None:
 
 
 @contextmanager
-def process(cmd: list[str], ready_url: str, body: list[dict[str, Any]]) -> Iterator[None]:
-    """``cmd`` running until it answers a validated task at ``ready_url``."""
+def process(cmd: list[str], ready_url: str, body: list[dict[str, Any]]) -> Iterator[int]:
+    """``cmd`` running until it answers a validated task at ``ready_url``; its pid."""
 
     def ready() -> bool:
         stamp = f"{int(time.time() * 1e6) % 10**12:012d}"
@@ -65,8 +69,20 @@ def process(cmd: list[str], ready_url: str, body: list[dict[str, Any]]) -> Itera
             return httpx.post(ready_url, json=[task], headers=headers).status_code == 200
         return False
 
-    with running_process(cmd, ready, cwd=ROOT, timeout=60):
-        yield
+    with running_process(cmd, ready, cwd=ROOT, timeout=60) as server:
+        yield server.pid
+
+
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by the live processes of process group ``group``
+    (a server started by ``running_process`` leads its own group; Prism's node children too)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def load(url: str, connections: int, seconds: int, body_file: Path) -> dict[str, Any]:
@@ -95,23 +111,42 @@ def measure(
     results: dict[str, Any] = {}
     for name in SERVERS:
         cmd, url = commands[name]
-        with process(cmd, url, body):
+        with process(cmd, url, body) as pid:
             load(url, connections, args.warmup, body_file)
-            results[name] = load(url, connections, args.seconds, body_file)
+            cpu = group_cpu_seconds(pid)
+            results[name] = result = load(url, connections, args.seconds, body_file)
+            # CPU per request: what the server spends, whatever share of the cores it got
+            cpu_us = (group_cpu_seconds(pid) - cpu) / max(1, result["total"]) * 1e6
+            result["cpu_us_per_request"] = round(cpu_us, 1)
     mock_rps = min(results["mock"]["rps"], results["mock_again"]["rps"])
     return {
         "connections": connections,
         **results,
         "mock_vs_prism": round(mock_rps / results["prism"]["rps"], 2),
         "mock_vs_limit": round(mock_rps / results["limit"]["rps"], 2),
+        "prism_cpu_vs_mock_cpu": round(
+            results["prism"]["cpu_us_per_request"] / mock_cpu(results), 2
+        ),
         "log_vs_no_log": round(results["mock_log"]["rps"] / mock_rps, 2),
         "drift": round(results["mock_again"]["rps"] / results["mock"]["rps"], 2),
         "mock_p99_ms": max(results["mock"]["p99_ms"], results["mock_again"]["p99_ms"]),
     }
 
 
+def mock_cpu(results: dict[str, Any]) -> float:
+    """The mock's CPU per request: the higher of its two runs."""
+    return max(float(results[name]["cpu_us_per_request"]) for name in ("mock", "mock_again"))
+
+
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("mock_vs_prism", "mock_vs_limit", "log_vs_no_log", "drift", "mock_p99_ms")
+    keys = (
+        "mock_vs_prism",
+        "prism_cpu_vs_mock_cpu",
+        "mock_vs_limit",
+        "log_vs_no_log",
+        "drift",
+        "mock_p99_ms",
+    )
     return {k: statistics.median(r[k] for r in runs) for k in keys}
 
 
@@ -182,10 +217,12 @@ def show(run: dict[str, Any]) -> None:
         r = run[name]
         print(
             f"{LABELS.get(name, name):>11}: {r['rps']:8.0f} req/s  p50 {r['p50_ms']} ms  "
-            f"p99 {r['p99_ms']} ms  non-2xx {r['non2xx']}  errors {r['errors']}"
+            f"p99 {r['p99_ms']} ms  CPU {r['cpu_us_per_request']} us/request  "
+            f"non-2xx {r['non2xx']}  errors {r['errors']}"
         )
     print(
-        f"mock / Prism {run['mock_vs_prism']}x (goal >= 2), mock / limit {run['mock_vs_limit']}, "
+        f"mock / Prism {run['mock_vs_prism']}x (goal >= 2), Prism / mock CPU per request "
+        f"{run['prism_cpu_vs_mock_cpu']}, mock / limit {run['mock_vs_limit']}, "
         f"mock p99 {run['mock_p99_ms']} ms (goal <= 5), log on / off {run['log_vs_no_log']}, "
         f"drift {run['drift']}"
     )
