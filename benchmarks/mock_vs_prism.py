@@ -6,7 +6,8 @@ taskUUID per request): the mock with the generated runtime, Prism with the gener
 document. The limit is ``bare_responder.py``: the mock's stack (uvloop, httptools) answering a
 fixed acknowledgement without reading the body. The load comes from autocannon
 (benchmarks/node/load.js), at each ``--connections`` count in turn. Each server gets a
-warm-up, then a measured run; the mock is measured first and again last, so drift on this
+warm-up, then a measured run (``--baseline DIR``: another checkout's mock too, such as the
+code before a change); the mock is measured first and again last, so drift on this
 noisy machine shows (``drift``: the second over the first), and the figures use the lower
 of the two throughputs and the higher of the two p99s. ``mock (log)`` is the mock with
 ``--log-level info``: a log line per request (uvicorn's access line), against the default
@@ -58,7 +59,9 @@ def ensure_node_packages() -> None:
 
 
 @contextmanager
-def process(cmd: list[str], ready_url: str, body: list[dict[str, Any]]) -> Iterator[int]:
+def process(
+    cmd: list[str], ready_url: str, body: list[dict[str, Any]], checkout: Path = ROOT
+) -> Iterator[int]:
     """``cmd`` running until it answers a validated task at ``ready_url``; its pid."""
 
     def ready() -> bool:
@@ -69,7 +72,11 @@ def process(cmd: list[str], ready_url: str, body: list[dict[str, Any]]) -> Itera
             return httpx.post(ready_url, json=[task], headers=headers).status_code == 200
         return False
 
-    with running_process(cmd, ready, cwd=ROOT, timeout=60) as server:
+    # another checkout's mock runs on its own code and generated package
+    env = None
+    if checkout != ROOT:
+        env = {**os.environ, "PYTHONPATH": f"{checkout}{os.pathsep}{checkout / 'generated'}"}
+    with running_process(cmd, ready, cwd=checkout, timeout=60, env=env) as server:
         yield server.pid
 
 
@@ -96,12 +103,13 @@ def load(url: str, connections: int, seconds: int, body_file: Path) -> dict[str,
     return result
 
 
-SERVERS = ("mock", "mock_log", "prism", "limit", "mock_again")
+SERVERS = ("mock", "mock_log", "prism", "limit", "baseline", "mock_again")
 LABELS = {"mock_log": "mock (log)", "mock_again": "mock again"}
+Command = tuple[list[str], str, Path]  # command line, URL, checkout
 
 
 def measure(
-    commands: dict[str, tuple[list[str], str]],
+    commands: dict[str, Command],
     connections: int,
     args: argparse.Namespace,
     body: list[dict[str, Any]],
@@ -110,8 +118,10 @@ def measure(
     """One run at ``connections``: every server in SERVERS order, then the ratios."""
     results: dict[str, Any] = {}
     for name in SERVERS:
-        cmd, url = commands[name]
-        with process(cmd, url, body) as pid:
+        if name not in commands:
+            continue
+        cmd, url, checkout = commands[name]
+        with process(cmd, url, body, checkout) as pid:
             load(url, connections, args.warmup, body_file)
             cpu = group_cpu_seconds(pid)
             results[name] = result = load(url, connections, args.seconds, body_file)
@@ -129,6 +139,11 @@ def measure(
         ),
         "log_vs_no_log": round(results["mock_log"]["rps"] / mock_rps, 2),
         "drift": round(results["mock_again"]["rps"] / results["mock"]["rps"], 2),
+        **(
+            {"mock_vs_baseline": round(mock_rps / results["baseline"]["rps"], 2)}
+            if "baseline" in results
+            else {}
+        ),
         "mock_p99_ms": max(results["mock"]["p99_ms"], results["mock_again"]["p99_ms"]),
     }
 
@@ -140,6 +155,7 @@ def mock_cpu(results: dict[str, Any]) -> float:
 
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     keys = (
+        "mock_vs_baseline",
         "mock_vs_prism",
         "prism_cpu_vs_mock_cpu",
         "mock_vs_limit",
@@ -147,7 +163,7 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "drift",
         "mock_p99_ms",
     )
-    return {k: statistics.median(r[k] for r in runs) for k in keys}
+    return {k: statistics.median(r[k] for r in runs) for k in keys if k in runs[0]}
 
 
 def main() -> None:
@@ -156,6 +172,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also run another checkout's mock (e.g. `git archive` of main), before the mock again",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     ensure_node_packages()
@@ -168,11 +191,11 @@ def main() -> None:
         json.dump(body[0], f)
         body_file = Path(f.name)
 
-    def mock(log_level: str) -> tuple[list[str], str]:
+    def mock(log_level: str, checkout: Path = ROOT) -> Command:
         port = free_port()
         cmd = [sys.executable, "-m", "mockserver", "--port", str(port)]
         cmd += ["--log-level", log_level, "--api-key", "bench-key"]
-        return cmd, f"http://127.0.0.1:{port}/v1"
+        return cmd, f"http://127.0.0.1:{port}/v1", checkout
 
     prism_port, limit_port = free_port(), free_port()
     prism = [str(NODE / "node_modules" / ".bin" / "prism"), "mock", str(OPENAPI)]
@@ -182,9 +205,11 @@ def main() -> None:
     commands = {
         "mock": mock("warning"),
         "mock_log": mock("info"),
-        "prism": (prism, f"http://127.0.0.1:{prism_port}/v1"),
-        "limit": (limit, f"http://127.0.0.1:{limit_port}/v1"),
+        "prism": (prism, f"http://127.0.0.1:{prism_port}/v1", ROOT),
+        "limit": (limit, f"http://127.0.0.1:{limit_port}/v1", ROOT),
     }
+    if args.baseline is not None:
+        commands["baseline"] = mock("warning", args.baseline.resolve())
     commands["mock_again"] = commands["mock"]
 
     runs = []
@@ -214,6 +239,8 @@ def main() -> None:
 def show(run: dict[str, Any]) -> None:
     print(f"{run['connections']} connections:")
     for name in SERVERS:
+        if name not in run:
+            continue
         r = run[name]
         print(
             f"{LABELS.get(name, name):>11}: {r['rps']:8.0f} req/s  p50 {r['p50_ms']} ms  "
@@ -225,6 +252,7 @@ def show(run: dict[str, Any]) -> None:
         f"{run['prism_cpu_vs_mock_cpu']}, mock / limit {run['mock_vs_limit']}, "
         f"mock p99 {run['mock_p99_ms']} ms (goal <= 5), log on / off {run['log_vs_no_log']}, "
         f"drift {run['drift']}"
+        + (f", mock / baseline {run['mock_vs_baseline']}" if "mock_vs_baseline" in run else "")
     )
 
 
