@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from .journal import iso_utc
 from .supervise import supervised
 from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
 from .wire import dumps
@@ -47,11 +48,12 @@ class Outcome:
     attempts: int
     status: int | None
     ok: bool
-    finished: float  # wall clock
+    finished: float  # wall clock, seconds since the epoch
     reason: str | None = None  # why it failed, when it did
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The outcome as the admin API lists it (``finished`` in ISO 8601, as the journal)."""
+        return {**asdict(self), "finished": iso_utc(self.finished)}
 
 
 @dataclass(eq=False)

@@ -97,7 +97,7 @@ def test_serves_on_the_given_port_with_flags() -> None:
             headers={"Authorization": "Bearer k2"},
         )
         assert big.status_code == 413
-        for key, status in (("k2", 401), ("boss", 200)):
+        for key, status in (("k2", 403), ("k3", 401), ("boss", 200)):  # 403: a valid API key
             admin = httpx.get(
                 f"{base}/__admin/requests", headers={"Authorization": f"Bearer {key}"}
             )
