@@ -11,7 +11,9 @@ and one action:
 ``times`` limits how often a scenario applies (absent: every time).
 
 Every number must be finite and within its bound in ``BOUNDS`` (an infinite delay would be
-armed forever and could not be stored); at most ``MAX_SCENARIOS`` are armed at once.
+armed forever and could not be stored); at most ``MAX_SCENARIOS`` are armed at once. A
+scenario's error ``code`` must be in the spec's error catalogue. A body that cannot be armed
+is a ``ScenarioError`` naming the field, with the catalogue code of what is wrong with it.
 """
 
 from __future__ import annotations
