@@ -1,5 +1,5 @@
-"""The GET routes beside /v1: videos and images (by signed URL or the owner's key), health
-and the OpenAPI document."""
+"""The GET routes beside /v1: videos and images (by signed URL or the owner's key, whole or
+by byte range), health and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .auth import bearer, denied
+from .byte_ranges import media_response
 from .containers import BY_EXTENSION, CONTAINERS
 from .media import RenderBusy
 from .security import signature_valid
@@ -96,11 +97,8 @@ class MediaRoutes:
                 status_code=status_of(code),
                 headers={"Retry-After": str(busy.retry_after)},
             )
-        return Response(
-            data if request.method == "GET" else b"",
-            media_type=CONTAINERS[video.container].media_type,
-            headers={"Content-Length": str(len(data))},
-        )
+        media_type = CONTAINERS[video.container].media_type
+        return media_response(request.headers, request.method, data, media_type)
 
     async def image(self, request: Request) -> Response:
         image_uuid = request.path_params["uuid"]
@@ -111,4 +109,5 @@ class MediaRoutes:
         record = self.server.store.get_image(image_uuid, owner) if valid else None
         if record is None or record.data is None:
             return not_found("No such image.")
-        return Response(record.data, media_type=record.content_type or "application/octet-stream")
+        media_type = record.content_type or "application/octet-stream"
+        return media_response(request.headers, request.method, record.data, media_type)
