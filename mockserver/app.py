@@ -98,6 +98,7 @@ class MockServer:
             routes=[
                 Route("/v1", wrong_method, methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
                 WebSocketRoute("/v1", WebSocketTransport(self).handle),
+                Route("/", media.index, methods=["GET"]),
                 Route("/health", media.health, methods=["GET"]),
                 Route("/openapi.json", media.openapi, methods=["GET"]),
                 Route("/video/{name}", media.video, methods=["GET", "HEAD"]),

@@ -1,5 +1,5 @@
 """The GET routes beside /v1: videos and images (by signed URL or the owner's key, whole or
-by byte range), health and the OpenAPI document."""
+by byte range), the index at /, health and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .auth import bearer, denied
+from .base_url import base_url
 from .byte_ranges import media_response
 from .containers import BY_EXTENSION, CONTAINERS
 from .media import RenderBusy
@@ -33,6 +34,33 @@ class MediaRoutes:
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
+
+    async def index(self, request: Request) -> Response:
+        """``GET /``: where the API, its health and its OpenAPI document are (no key needed,
+        like /health: it tells only what any client is configured with). JSON, or plain text
+        for a client that asks for text (a browser)."""
+        base = base_url(request.scope, self.server.config.public_url)
+        ws_base = "ws" + base.removeprefix("http")
+        links = {
+            "rest": f"{base}/v1",
+            "websocket": f"{ws_base}/v1",
+            "health": f"{base}/health",
+            "openapi": f"{base}/openapi.json",
+        }
+        accept = request.headers.get("accept", "")
+        if "text/" in accept and "json" not in accept:
+            lines = [
+                "Runware API mock (runware-contract-kit).",
+                f"POST a JSON array of tasks to {links['rest']}, or open a WebSocket on "
+                f"{links['websocket']}; send Authorization: Bearer <key>.",
+                f"Health (no key): {links['health']}",
+                f"OpenAPI 3.1 document (key required): {links['openapi']}",
+                f"Models: {', '.join(self.server.models)}",
+            ]
+            return PlainTextResponse("\n".join(lines) + "\n")
+        return JSONResponse(
+            {"service": "Runware API mock", "links": links, "models": self.server.models}
+        )
 
     async def health(self, request: Request) -> Response:
         # The process id tells --workers processes apart (tests pin a connection to each).

@@ -121,6 +121,7 @@ def test_task_shaped_json_with_wrong_types(mock: InProcessMock, tasks: list[Any]
 
 
 PATHS = [
+    "/",
     "/v1",
     "/v1/",
     "/health",
