@@ -77,3 +77,12 @@ def probe(data: bytes) -> tuple[str, str, int, int, float]:
             stream.codec_context.height,
             duration,
         )
+
+
+def frame_rate(data: bytes) -> tuple[float, int]:
+    """A video's frame rate as its container states it (frames per second) and the number
+    of frames it really holds (decoded, not taken from the header)."""
+    with av.open(io.BytesIO(data), "r") as container:
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or 0)
+        return rate, sum(1 for _ in container.decode(stream))
