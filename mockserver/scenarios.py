@@ -37,6 +37,7 @@ ACTION_KEYS = {
 }
 ACTIONS = set(ACTION_KEYS)
 MAX_SCENARIOS = 100
+TYPE = "invalidParameterType"  # the catalogue code of a value of the wrong JSON type
 TEXT_MAX = 1000  # characters of a match value, code or message
 # the largest value of each number (the smallest is 0; times is at least 1)
 BOUNDS = {
@@ -108,7 +109,7 @@ def _number(
         return None
     high, name = BOUNDS[key], where + key
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(f"{name} must be a number", name, "invalidParameterType")
+        raise ScenarioError(f"{name} must be a number", name, TYPE)
     if not math.isfinite(value) or not 0 <= value <= high:
         code = "valueTooSmall" if value < 0 else "valueTooLarge"
         raise ScenarioError(f"{name} must be a number from 0 to {high:g}", name, code)
@@ -120,7 +121,7 @@ def _text(params: Mapping[str, Any], key: str, where: str) -> None:
     if value is None:
         return
     if not isinstance(value, str):
-        raise ScenarioError(f"{name} must be a string", name, "invalidParameterType")
+        raise ScenarioError(f"{name} must be a string", name, TYPE)
     if len(value) > TEXT_MAX:
         raise ScenarioError(f"{name} must be at most {TEXT_MAX} characters", name, "valueTooLarge")
 
@@ -171,23 +172,22 @@ def parse(body: Any, scenario_id: str) -> Scenario:
     action = actions[0]
     match = body.get("match", {})
     if not isinstance(match, dict):
-        raise ScenarioError("match must be an object", "match", "invalidParameterType")
+        raise ScenarioError("match must be an object", "match", TYPE)
     _unknown(match, MATCH_KEYS, "match")
     for key in match:
+        if match[key] is None:  # a condition is a string; _text lets null through
+            raise ScenarioError(f"match.{key} must be a string", f"match.{key}", TYPE)
         _text(match, key, "match.")
-        if not isinstance(match[key], str):  # null too: a condition is a string
-            raise ScenarioError(f"match.{key} must be a string", f"match.{key}",
-                                "invalidParameterType")  # fmt: skip
     times = body.get("times")
     if times is not None:
         if isinstance(times, bool) or not isinstance(times, int):
-            raise ScenarioError("times must be an integer", "times", "invalidParameterType")
+            raise ScenarioError("times must be an integer", "times", TYPE)
         if not 1 <= times <= BOUNDS["times"]:
             code = "valueTooSmall" if times < 1 else "valueTooLarge"
             raise ScenarioError(f"times must be from 1 to {BOUNDS['times']:g}", "times", code)
     params = body[action]
     if not isinstance(params, dict):
-        raise ScenarioError(f"{action} must be an object", action, "invalidParameterType")
+        raise ScenarioError(f"{action} must be an object", action, TYPE)
     where = action + "."
     _unknown(params, ACTION_KEYS[action], action)
     _text(params, "message", where)
@@ -198,18 +198,22 @@ def parse(body: Any, scenario_id: str) -> Scenario:
         status = params.get("status")
         if status is None:
             raise ScenarioError("respond.status is required", "respond.status", "missingParameter")
-        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-            raise ScenarioError("respond.status must be an HTTP status from 400 to 599",
-                                "respond.status")  # fmt: skip
+        if not isinstance(status, int) or isinstance(status, bool):
+            raise ScenarioError("respond.status must be an integer", "respond.status", TYPE)
+        if not 400 <= status <= 599:
+            message = "respond.status must be an HTTP status from 400 to 599"
+            raise ScenarioError(message, "respond.status")
         _catalogued(params, where, required=False)
         _number(params, "retryAfter", where)
     else:
         fixed, low, high = (_number(params, k, where) for k in ("fixedMs", "minMs", "maxMs"))
-        if fixed is None and (low is None or high is None):
-            raise ScenarioError("latency needs fixedMs, or minMs and maxMs", "latency.fixedMs",
-                                "missingParameter")  # fmt: skip
-        if fixed is None and low is not None and high is not None and low > high:
-            raise ScenarioError("latency.minMs must not exceed latency.maxMs", "latency.minMs")
+        if fixed is None:
+            if low is None or high is None:
+                message = "latency needs fixedMs, or minMs and maxMs"
+                raise ScenarioError(message, "latency.fixedMs", "missingParameter")
+            if low > high:
+                message = "latency.minMs must not exceed latency.maxMs"
+                raise ScenarioError(message, "latency.minMs")
     return Scenario(scenario_id, dict(match), action, dict(params), times)
 
 

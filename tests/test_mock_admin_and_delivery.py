@@ -170,6 +170,12 @@ def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
         ({"fail": {}}, "missingParameter", "fail.code"),
         ({"respond": {"status": 200}}, "invalidParameterValue", "respond.status"),
         ({"respond": {}}, "missingParameter", "respond.status"),
+        ({"respond": {"status": "500"}}, "invalidParameterType", "respond.status"),
+        (
+            {"match": {"model": None}, "respond": {"status": 500}},
+            "invalidParameterType",
+            "match.model",
+        ),
         ({"latency": {"minMs": 5}}, "missingParameter", "latency.fixedMs"),
         ({"latency": {"minMs": 5, "maxMs": 1}}, "invalidParameterValue", "latency.minMs"),
         ({"latency": {"fixedMs": "5"}}, "invalidParameterType", "latency.fixedMs"),
