@@ -215,7 +215,7 @@ def submit(ws: ClientConnection, count: int) -> set[str]:
     tasks = [new_task(duration=3) for _ in range(count)]
     for task in tasks:
         ws.send(json.dumps([task]))
-    acks = set()
+    acks: set[str] = set()
     while len(acks) < count:
         frame = json.loads(ws.recv(timeout=10))
         acks |= {i["taskUUID"] for i in frame.get("data", []) if "status" not in i}
