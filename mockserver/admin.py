@@ -125,5 +125,5 @@ class Admin:
     async def reset(self, request: Request) -> Response:
         if (refused := self._denied(request)) is not None:
             return refused
-        self.server.reset()
+        await self.server.reset()
         return Response(status_code=204)

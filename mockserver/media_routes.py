@@ -103,7 +103,7 @@ class MediaRoutes:
         if isinstance(owner, Response):
             return owner
         match = VIDEO_PATH.fullmatch(request.path_params["name"])
-        video = server.store.get_video(owner, match["uuid"]) if match and owner else None
+        video = await server.store.get_video(owner, match["uuid"]) if match and owner else None
         now = server.config.clock()
         if video is None or video.ready_at > now or match is None:
             return not_found("No such video.")
@@ -134,7 +134,7 @@ class MediaRoutes:
         if isinstance(owner, Response):
             return owner
         valid = UUID_PATH.fullmatch(image_uuid)
-        record = self.server.store.get_image(image_uuid, owner) if valid else None
+        record = await self.server.store.get_image(image_uuid, owner) if valid else None
         if record is None or record.data is None:
             return not_found("No such image.")
         media_type = record.content_type or "application/octet-stream"

@@ -273,7 +273,7 @@ async def test_half_sent_requests_hold_nothing(slow_mock: RunningMock) -> None:
         await writer.drain()
         writer.transport.abort()
     await healthy_meanwhile(slow_mock)
-    assert slow_mock.server.store.counts()["tasks"] == 0  # no half-read task was accepted
+    assert (await slow_mock.server.store.counts())["tasks"] == 0  # no half-read task was accepted
 
 
 async def test_chunked_body_over_the_limit_is_413(slow_mock: RunningMock) -> None:
@@ -382,7 +382,7 @@ def test_tasks_before_authentication_get_errors_not_a_session() -> None:
         sock.send(b"\x00binary")
         assert json.loads(sock.recv(timeout=5))["errors"][0]["code"] == "invalidRequestBody"
         auth(sock)  # the connection still works
-    assert running.server.store.counts()["tasks"] == 0
+    assert asyncio.run(running.server.store.counts())["tasks"] == 0
 
 
 def test_header_timeout_spares_upgraded_websockets() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -257,7 +258,7 @@ def test_image_to_video_from_inline_square_image_and_unknown_url(mock: MockHandl
     for task in (square, elsewhere):
         (result,) = wait_results(mock, task["taskUUID"]).json()["data"]
         owner = mock.server.config.owner_of(API_KEY)
-        video = mock.server.store.get_video(owner, result["videoUUID"])
+        video = asyncio.run(mock.server.store.get_video(owner, result["videoUUID"]))
         assert video is not None
         sizes.append((video.width, video.height))
     assert sizes == [(1440, 1440), (1920, 1080)]
