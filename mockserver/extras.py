@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from importlib import metadata
 
 DISTRIBUTION = "runware-contract-kit"
 _OWN = frozenset({"mockserver", "runware_contract", "codegen"})
@@ -16,6 +17,14 @@ _OWN = frozenset({"mockserver", "runware_contract", "codegen"})
 
 class MissingExtra(ImportError):
     """An optional dependency is not installed; the message names the extra."""
+
+
+def version() -> str:
+    """This kit's version, as installed (``--version`` of both commands)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # run from a clone that was never installed
+        return "unknown (not installed)"
 
 
 def install_hint(extra: str) -> str:
