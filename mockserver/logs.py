@@ -1,7 +1,8 @@
 """The one log format of a mock process: every logger (uvicorn's, the mock's, the request
 and delivery lines) goes through the single handler ``configure`` installs on the root
-logger, with one formatter and the secrets filter (``security.RedactSecrets``: API keys,
-bearer tokens and media signatures never reach a line).
+logger, with one formatter that masks every line it writes (``security.mask``: API keys,
+bearer tokens and media signatures never reach a line; ``security.redact_logs`` adds the
+filter that shortens uvicorn's WebSocket frames to their kind and size).
 
 ``--log-format text`` (default) writes ``<time> <LEVEL> <logger>: <message>``;
 ``--log-format json`` one JSON object per line with the stable keys ``time`` (ISO 8601,
@@ -22,16 +23,21 @@ from typing import IO, Any
 
 import orjson
 
-from .security import RedactSecrets, mask
+from .security import mask, redact_logs
 
 FORMATS = ("text", "json")
 LEVELS = ("critical", "error", "warning", "info", "debug")
 FIELDS = "fields"  # the LogRecord attribute holding an event's structured fields
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{seconds}.{int(record.msecs):03d}Z"
+    whole = int(record.created)
+    if _second[0] != whole:
+        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
+    return f"{_second[1]}.{int(record.msecs):03d}Z"
 
 
 class TextFormatter(logging.Formatter):
@@ -54,7 +60,7 @@ class JsonFormatter(logging.Formatter):
             "time": _timestamp(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": mask(record.getMessage()),
+            "message": record.getMessage(),
         }
         fields = getattr(record, FIELDS, None)
         if isinstance(fields, dict):
@@ -62,7 +68,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exception"] = mask(record.exc_text)
+            entry["exception"] = record.exc_text
         # default=str: a field of an unexpected type is written as text, never a lost line
         return mask(orjson.dumps(entry, default=str).decode())
 
@@ -82,8 +88,11 @@ def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = N
         root.removeHandler(old)
     handler = _Handler(sys.stderr if stream is None else stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(RedactSecrets())
     root.addHandler(handler)
+    redact_logs()
+    # No line shows the thread or process: LogRecord need not look them up (a request line
+    # costs less).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver"):
         logger = logging.getLogger(name)
