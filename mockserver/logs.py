@@ -97,5 +97,7 @@ def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = N
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver"):
         logger = logging.getLogger(name)
         logger.handlers.clear()  # uvicorn's own dictConfig handlers, if any were installed
-        logger.propagate = True
         logger.setLevel(logging.NOTSET)
+        # uvicorn's access log is off: request_log's lines replace it (uvicorn logs access
+        # whenever that logger has a handler, its parents' included).
+        logger.propagate = name != "uvicorn.access"

@@ -178,6 +178,20 @@ def test_text_lines_of_every_logger_share_one_format(tmp_path: Path) -> None:
         assert any(" uvicorn.error: Application startup complete." in line for line in lines)
 
 
+def test_workers_log_in_the_same_format_without_an_access_log(tmp_path: Path) -> None:
+    flags = ("--workers", "2", "--store", f"sqlite:{tmp_path / 'mock.db'}", "--log-format", "json")
+    with mock_process(tmp_path, *flags) as mock:
+        assert "store: sqlite:" in mock.banner[2] and "2 workers" in mock.banner[2]
+        headers = {"Authorization": f"Bearer {KEY}"}
+        assert httpx.post(f"{mock.base}/v1", json=[new_task()], headers=headers).is_success
+        mock.process.terminate()
+        mock.process.wait(timeout=10)
+        records = mock.records()  # every line JSON, the workers' too
+        assert any(r.get("transport") == "rest" and r["status"] == 200 for r in records)
+        assert {r["logger"] for r in records} >= {"uvicorn.error", "mockserver.request"}
+        assert not [r for r in records if r["logger"] == "uvicorn.access"]
+
+
 def test_warning_level_logs_no_request_lines(tmp_path: Path) -> None:
     with mock_process(tmp_path, "--log-level", "warning") as mock:
         headers = {"Authorization": f"Bearer {KEY}"}
@@ -253,6 +267,9 @@ def test_configure_puts_every_logger_through_one_handler() -> None:
     stream = io.StringIO()
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver")
+    loggers = [logging.getLogger(name) for name in names]
+    states = [(lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
     try:
         logs.configure("info", "json", stream)
         logs.configure("info", "json", stream)  # again: still one handler of ours
@@ -262,8 +279,13 @@ def test_configure_puts_every_logger_through_one_handler() -> None:
         assert [(e["logger"], e["message"]) for e in lines] == [("uvicorn.error", "from uvicorn")]
         with pytest.raises(ValueError, match="log format"):
             logs.configure("info", "xml")
+        # uvicorn logs access whenever its access logger has a handler: it has none
+        assert not logging.getLogger("uvicorn.access").hasHandlers()
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
+        for lg, (handlers, level, propagate) in zip(loggers, states, strict=True):
+            lg.handlers[:], lg.propagate = handlers, propagate
+            lg.setLevel(level)
 
 
 def test_each_delivery_attempt_is_one_line(caplog: pytest.LogCaptureFixture) -> None:
