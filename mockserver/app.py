@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 import runware_contract as rc
 
+from . import request_log
 from .admin import Admin
 from .answer import Answering
 from .completion import Completion
@@ -62,8 +63,8 @@ class _MockApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1":
             await self.fast_post(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
+        else:  # media, admin, health, OpenAPI, unknown paths: one log line each
+            await request_log.http(super().__call__, scope, receive, send)
 
 
 class MockServer:

@@ -26,6 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 
+from . import request_log
 from .wire import dumps, error
 
 try:
@@ -77,6 +78,7 @@ class HeaderTimeoutProtocol(_Base):
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers a request it cannot parse in text/plain; Runware's shape instead.
+        request_log.line("http", "-", "-", 400, time.perf_counter(), error_codes=["invalidRequest"])
         self.transport.write(
             raw_error_response(
                 "400 Bad Request", "invalidRequest", "The HTTP request could not be parsed."
@@ -96,6 +98,8 @@ class HeaderTimeoutProtocol(_Base):
     def _expire(self, waiting_after: object) -> None:
         # A new request (cycle) since arming means its headers arrived in time.
         if self.cycle is waiting_after and not self.transport.is_closing():
+            started = time.perf_counter() - self.header_timeout
+            request_log.line("http", "-", "-", 408, started, error_codes=["timeoutRequestHeaders"])
             self.transport.write(
                 timeout_response(f"Request headers must arrive within {self.header_timeout} s.")
             )
