@@ -1,13 +1,20 @@
-"""What the tests share: free ports, waiting on a condition, the tasks they send and the
-videos they check. One module, so test modules do not import each other."""
+"""What the tests share: free ports, waiting on a condition, the tasks they send, the
+videos they check and the webhook/upload receiver. One module, so test modules do not import
+each other."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
+import json
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import av
@@ -59,6 +66,21 @@ def wait_results(mock: MockHandle, task_uuid: str, timeout: float = 10) -> httpx
     return response
 
 
+def outcomes(mock: MockHandle) -> list[dict[str, Any]]:
+    """The mock's delivery outcomes (``GET /__admin/deliveries``)."""
+    result: list[dict[str, Any]] = mock.client.get("/__admin/deliveries").json()["deliveries"]
+    return result
+
+
+def wait_outcomes(mock: MockHandle, count: int, timeout: float = 15) -> list[dict[str, Any]]:
+    """The delivery outcomes once there are ``count``; fails after ``timeout`` seconds."""
+    found: list[dict[str, Any]] | None = eventually(
+        lambda: got if len(got := outcomes(mock)) >= count else None, timeout
+    )
+    assert found is not None, outcomes(mock)
+    return found
+
+
 def png(width: int, height: int) -> bytes:
     context = av.CodecContext.create("png", "w")
     context.width, context.height, context.pix_fmt = width, height, "rgb24"
@@ -77,3 +99,120 @@ def probe(data: bytes) -> tuple[str, str, int, int, float]:
             stream.codec_context.height,
             duration,
         )
+
+
+# ── a webhook and upload receiver ───────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    content_type: str
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+# How the receiver answers the ``attempt``-th request (1-based): the status it sent, if any.
+Behaviour = Callable[["Receiver", BaseHTTPRequestHandler, int], int | None]
+
+
+def answer(status: int, **headers: str) -> Behaviour:
+    def behaviour(receiver: Receiver, handler: BaseHTTPRequestHandler, attempt: int) -> int:
+        handler.send_response(status)
+        for name, value in {"Content-Length": "0", **headers}.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        return status
+
+    return behaviour
+
+
+def fail_first(count: int) -> Behaviour:
+    """500 to the first ``count`` requests, 200 after."""
+
+    def behaviour(receiver: Receiver, handler: BaseHTTPRequestHandler, attempt: int) -> int | None:
+        return answer(500 if attempt <= count else 200)(receiver, handler, attempt)
+
+    return behaviour
+
+
+def hang(receiver: Receiver, handler: BaseHTTPRequestHandler, attempt: int) -> None:
+    """No answer until the receiver closes (at most 30 s)."""
+    receiver.release.wait(30)
+    handler.close_connection = True
+
+
+class Receiver:
+    """A loopback HTTP server for webhook POSTs and upload PUTs: ``requests`` is every
+    request in arrival order, ``received`` those it answered with 2xx; ``behaviour`` answers
+    (default 200). A context manager: serving inside the block, closed after it.
+    ``keep_alive`` answers in HTTP/1.1 (connections reused, as most receivers do)."""
+
+    def __init__(self, behaviour: Behaviour | None = None, keep_alive: bool = False) -> None:
+        self.behaviour = behaviour or answer(200)
+        self.requests: list[Received] = []
+        self.received: list[Received] = []
+        self.release = threading.Event()  # ends hanging answers
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def _take(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                got = Received(self.command, self.path, self.headers.get("Content-Type", ""), body)
+                with receiver._lock:
+                    receiver.requests.append(got)
+                    attempt = len(receiver.requests)
+                status = receiver.behaviour(receiver, self, attempt)
+                if status is not None and 200 <= status < 300:
+                    with receiver._lock:
+                        receiver.received.append(got)
+
+            do_POST = do_PUT = _take
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def hook(self) -> str:
+        """A webhook URL on this receiver."""
+        return f"{self.url}/hook"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
+        """``received`` once it holds ``count`` requests; fails after ``timeout`` seconds."""
+        assert eventually(lambda: len(self.received) >= count, timeout), (self.received, count)
+        return self.received
+
+    @property
+    def json_bodies(self) -> list[Any]:
+        """The JSON bodies of the POSTs answered 2xx (what a webhook consumer got)."""
+        found = []
+        for r in list(self.received):
+            if r.method == "POST":
+                with contextlib.suppress(ValueError):
+                    found.append(r.json())
+        return found
+
+    @property
+    def duplicates(self) -> int:
+        """Bodies received more than once (a delivery repeated)."""
+        return len(self.received) - len({r.body for r in list(self.received)})
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -72,8 +72,10 @@ NOWHERE = Loc("test", 1, 1)
 
 def only(side: str, **field: Any) -> ModelSpec:
     """A model spec of one parameter (side "parameters") or response field ("response")."""
-    entry = Parameter(loc=NOWHERE, key_locs={}, **field)
-    return ModelSpec(loc=NOWHERE, key_locs={}, **{side: (entry,)})
+    entry = (Parameter(loc=NOWHERE, key_locs={}, **field),)
+    if side == "response":
+        return ModelSpec(loc=NOWHERE, key_locs={}, response=entry)
+    return ModelSpec(loc=NOWHERE, key_locs={}, parameters=entry)
 
 
 def _list(value: Any) -> list[Any]:

@@ -20,8 +20,7 @@ from mockserver.targets import Allowlist, Refused, check
 from mockserver.testing import serve
 from tests.asgi import call, runware_error_shape
 from tests.conftest import MockHandle
-from tests.helpers import new_task, png, wait_results
-from tests.test_mock_delivery_faults import answer, receiving, wait_outcomes
+from tests.helpers import Receiver, answer, new_task, png, wait_outcomes, wait_results
 
 pytestmark = pytest.mark.anyio
 SECRET_KEY = "sk-live-0123456789abcdef"
@@ -308,12 +307,12 @@ async def test_allowlist_of_networks_and_names() -> None:
 
 @pytest.mark.mock_config(delivery_allow=("10.9.9.9/32",))
 def test_refused_targets_are_recorded_and_never_contacted(socket_mock: MockHandle) -> None:
-    with receiving(answer(200)) as hook:
+    with Receiver(answer(200)) as hook:
         task = new_task(webhookURL=f"{hook.url}/hook", uploadEndpoint=f"{hook.url}/put")
         socket_mock.post([task])
         found = wait_outcomes(socket_mock, 2)
         time.sleep(0.2)
-        assert hook.hits == []
+        assert hook.requests == []
     assert {o["kind"] for o in found} == {"webhook", "upload"}
     for outcome in found:
         assert outcome["ok"] is False and outcome["attempts"] == 0
@@ -323,14 +322,14 @@ def test_refused_targets_are_recorded_and_never_contacted(socket_mock: MockHandl
 def test_dns_rebinding_cannot_redirect_a_delivery(socket_mock: MockHandle) -> None:
     """The name resolves to loopback when checked and to an internal host afterwards:
     the delivery still goes to the address that was checked."""
-    with receiving(answer(200)) as hook:
+    with Receiver(answer(200)) as hook:
         port = httpx.URL(hook.url).port
         assert socket_mock.server.deliverer is not None
         rebinding = resolver(["127.0.0.1"], ["10.0.0.1"])
         socket_mock.server.deliverer.resolve = rebinding
         socket_mock.post([new_task(webhookURL=f"http://rebind.test:{port}/hook")])
         (outcome,) = wait_outcomes(socket_mock, 1)
-        assert outcome["ok"] is True and hook.hits and hook.hits[0][0] == "/hook"
+        assert outcome["ok"] is True and hook.requests and hook.requests[0].path == "/hook"
     assert rebinding.calls == ["rebind.test"]  # resolved once; the connection used that answer
 
 
