@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import av
 import httpx
+from pydantic import ValidationError
 
+import runware_contract as rc
 from runware_contract import klingai_video_3_0_pro as kling
 
 if TYPE_CHECKING:  # conftest imports the hostile harness, which imports this module
@@ -42,6 +44,19 @@ def eventually(check: Any, timeout: float = 30.0, interval: float = 0.05) -> Any
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def model_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
+    """(code, parameter) of every error the typed model raises for ``task``."""
+    try:
+        kling.Request.model_validate(task)
+    except ValidationError as exc:
+        return {(e["ctx"]["code"], e["ctx"]["parameter"]) for e in exc.errors()}
+    return set()
+
+
+def validator_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(e["code"], str(e["parameter"])) for e in rc.validate(task)}
 
 
 def new_task(**changes: Any) -> dict[str, Any]:

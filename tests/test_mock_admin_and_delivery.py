@@ -120,7 +120,7 @@ def test_bad_scenarios_are_refused(mock: MockHandle, body: Any) -> None:
 # ── journal and reset ───────────────────────────────────────────────────────
 
 
-@pytest.mark.mock_config(journal_size=3)
+@pytest.mark.runware_mock(journal_size=3)
 def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
     tasks = [new_task() for _ in range(5)]
     for task in tasks:

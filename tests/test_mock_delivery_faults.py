@@ -36,7 +36,7 @@ def anyio_backend() -> str:
 FAULTS = {"webhook_attempts": 3, "webhook_timeout_seconds": 1.0, "webhook_backoff_seconds": 0.05}
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.runware_mock(**FAULTS)
 def test_hanging_receiver_delays_no_other_delivery_nor_response(socket_mock: MockHandle) -> None:
     with Receiver(hang) as receiver_hang, Receiver(answer(200)) as healthy:
         stuck = new_task(webhookURL=f"{receiver_hang.url}/hang")
@@ -55,7 +55,7 @@ def test_hanging_receiver_delays_no_other_delivery_nor_response(socket_mock: Moc
     assert done_stuck["status"] is None and "no answer within" in done_stuck["reason"]
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.runware_mock(**FAULTS)
 def test_refused_connections_are_retried_then_given_up(socket_mock: MockHandle) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -66,7 +66,7 @@ def test_refused_connections_are_retried_then_given_up(socket_mock: MockHandle) 
     assert outcome["status"] is None and outcome["reason"] == "ConnectError"
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.runware_mock(**FAULTS)
 def test_5xx_is_retried_up_to_the_limit(socket_mock: MockHandle) -> None:
     with Receiver(answer(503)) as failing:
         socket_mock.post([new_task(webhookURL=f"{failing.url}/down")])
@@ -75,7 +75,7 @@ def test_5xx_is_retried_up_to_the_limit(socket_mock: MockHandle) -> None:
     assert outcome["ok"] is False and outcome["attempts"] == 3 and outcome["status"] == 503
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.runware_mock(**FAULTS)
 def test_redirects_are_not_followed(socket_mock: MockHandle) -> None:
     """A 3xx is a failed delivery: its Location never passed the allowlist."""
     with (

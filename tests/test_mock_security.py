@@ -127,7 +127,7 @@ def test_log_filter_masks_key_shapes() -> None:
 # ── media: a key, or the URL's signature ────────────────────────────────────
 
 
-@pytest.mark.mock_config(api_keys=frozenset({SECRET_KEY}))
+@pytest.mark.runware_mock(api_keys=frozenset({SECRET_KEY}))
 def test_media_urls_work_without_a_key_and_only_as_handed_out(socket_mock: MockHandle) -> None:
     task = new_task(duration=3)
     socket_mock.post([task])
@@ -150,7 +150,7 @@ def test_media_urls_work_without_a_key_and_only_as_handed_out(socket_mock: MockH
     assert keyed.status_code == 200 and keyed.content[4:8] == b"ftyp"
 
 
-@pytest.mark.mock_config(api_keys=frozenset({SECRET_KEY}))
+@pytest.mark.runware_mock(api_keys=frozenset({SECRET_KEY}))
 def test_image_urls_are_signed_too(socket_mock: MockHandle) -> None:
     upload = {"taskType": "imageUpload", "taskUUID": str(uuid.uuid4()), "image": _data_uri()}
     (item,) = socket_mock.post([upload]).json()["data"]
@@ -173,7 +173,7 @@ def runware_error_shape_of(response: httpx.Response) -> bool:
 # ── the admin API ───────────────────────────────────────────────────────────
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"user-key"}), admin_key="admin-key")
+@pytest.mark.runware_mock(api_keys=frozenset({"user-key"}), admin_key="admin-key")
 def test_admin_key_alone_opens_admin(mock: MockHandle) -> None:
     def admin(key: str) -> int:
         return mock.client.get(
@@ -305,7 +305,7 @@ async def test_allowlist_of_networks_and_names() -> None:
             Allowlist.parse((bad,))
 
 
-@pytest.mark.mock_config(delivery_allow=("10.9.9.9/32",))
+@pytest.mark.runware_mock(delivery_allow=("10.9.9.9/32",))
 def test_refused_targets_are_recorded_and_never_contacted(socket_mock: MockHandle) -> None:
     with Receiver(answer(200)) as hook:
         task = new_task(webhookURL=f"{hook.url}/hook", uploadEndpoint=f"{hook.url}/put")

@@ -387,7 +387,7 @@ def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Path) -> 
         second.close()
 
 
-@pytest.mark.mock_config(sweep_seconds=0.1, task_ttl_seconds=1.0)
+@pytest.mark.runware_mock(sweep_seconds=0.1, task_ttl_seconds=1.0)
 def test_background_loops_survive_store_failures(
     socket_mock: MockHandle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
