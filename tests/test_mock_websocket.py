@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
 from mockserver.testing import serve
-from tests.helpers import new_task
+from tests.helpers import eventually, new_task
 
 KEY = "ws-key"
 
@@ -171,7 +170,8 @@ def detached_with_a_finished_task(ws: Harness) -> tuple[str, dict[str, Any]]:
         session = conn.auth()
         conn.send([task])
         conn.recv()  # ack
-    time.sleep(0.6)  # the job finishes while no connection is attached
+    # the job finishes while no connection is attached: its frame waits in the session
+    assert eventually(lambda: ws.server.sessions[session].buffer, 10)
     return session, task
 
 
