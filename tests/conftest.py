@@ -184,13 +184,14 @@ OPT_IN = {"hostile_full": "--hostile-full", "pypi": "--with-pypi"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests/hostile/ as ``hostile``; leave out the tests of an opt-in marker (long
-    attacks, PyPI installs) unless their option is given."""
+    """Mark tests/hostile/ as ``hostile`` and ``slow``; leave out the tests of an opt-in
+    marker (long attacks, PyPI installs) unless their option is given."""
     wanted = {marker for marker, option in OPT_IN.items() if config.getoption(option)}
     kept, left_out = [], []
     for item in items:
         if "tests/hostile/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.hostile)
+            item.add_marker(pytest.mark.slow)  # each attack runs a real mock process
         if any(item.get_closest_marker(m) for m in OPT_IN.keys() - wanted):
             left_out.append(item)
         else:

@@ -638,6 +638,7 @@ def probed(base: ImportResult, tmp_path_factory: pytest.TempPathFactory) -> dict
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v.probes], ids=lambda v: v.name)
 def test_regenerated_validators_and_mock_enforce_the_change(
     probed: dict[str, Any], variant: Variant
@@ -670,6 +671,7 @@ def variant_pages(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     yield old, new
 
 
+@pytest.mark.slow
 def test_cli_import_docs_writes_then_merges(
     tmp_path: Path, variant_pages: tuple[Path, Path]
 ) -> None:
@@ -695,6 +697,7 @@ def test_cli_import_docs_writes_then_merges(
     assert read_yaml(target).data["parameters"]
 
 
+@pytest.mark.slow
 def test_cli_diff_of_two_pages_text_json_and_fail_on(variant_pages: tuple[Path, Path]) -> None:
     old, new = variant_pages
     text = run_codegen("diff", str(old), str(new))
@@ -762,6 +765,7 @@ def test_cli_diff_refuses_a_file_that_is_not_a_model_spec_in_one_line(tmp_path: 
     assert result.returncode == 2 and "broken.yaml:" in result.stderr and not result.stdout
 
 
+@pytest.mark.slow
 def test_cli_fail_on_takes_any_case(variant_pages: tuple[Path, Path]) -> None:
     old, new = variant_pages
     for level in ("err", "Err", "warn", "info"):
@@ -769,6 +773,7 @@ def test_cli_fail_on_takes_any_case(variant_pages: tuple[Path, Path]) -> None:
     assert run_codegen("diff", str(old), str(new), "--fail-on", "fatal").returncode == 2
 
 
+@pytest.mark.slow
 def test_cli_diff_of_a_spec_and_the_page_it_was_imported_from_shows_no_changes(
     base: ImportResult, tmp_path: Path, variant_pages: tuple[Path, Path]
 ) -> None:
@@ -793,6 +798,7 @@ def test_cli_diff_of_the_committed_spec_and_the_real_page_shows_no_changes(
     assert (result.returncode, result.stdout) == (0, "no changes\n"), result.stdout
 
 
+@pytest.mark.slow
 def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Path) -> None:
     spec_dir = write_spec(tmp_path, base.text)
     page = tmp_path / "page.md"

@@ -72,6 +72,7 @@ def test_outage_scenario_and_removal(mock: MockHandle) -> None:
     assert mock.client.delete("/__admin/scenarios/nope").status_code == 404
 
 
+@pytest.mark.slow
 def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
     mock.client.post(
         "/__admin/scenarios",
@@ -183,6 +184,7 @@ def test_upload_puts_the_video_bytes(mock: MockHandle) -> None:
         assert probe(put.body)[2:] == (1440, 1440, 3.0)
 
 
+@pytest.mark.slow
 def test_failing_webhook_gives_up_without_blocking(mock: MockHandle) -> None:
     mock.server.config.webhook_attempts = 2
     mock.server.config.webhook_backoff_seconds = 0.05

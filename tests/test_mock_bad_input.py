@@ -256,6 +256,7 @@ async def test_half_sent_requests_hold_nothing(slow_mock: RunningMock) -> None:
     assert slow_mock.server.store.counts()["tasks"] == 0  # no half-read task was accepted
 
 
+@pytest.mark.slow
 async def test_chunked_body_over_the_limit_is_413(slow_mock: RunningMock) -> None:
     """No Content-Length to refuse early: the limit holds while the body streams in."""
     reader, writer = await asyncio.open_connection(slow_mock.host, slow_mock.port)

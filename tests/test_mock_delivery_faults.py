@@ -36,6 +36,7 @@ def anyio_backend() -> str:
 FAULTS = {"webhook_attempts": 3, "webhook_timeout_seconds": 1.0, "webhook_backoff_seconds": 0.05}
 
 
+@pytest.mark.slow
 @pytest.mark.runware_mock(**FAULTS)
 def test_hanging_receiver_delays_no_other_delivery_nor_response(socket_mock: MockHandle) -> None:
     with Receiver(hang) as receiver_hang, Receiver(answer(200)) as healthy:

@@ -24,6 +24,7 @@ from runware_contract.klingai_video_3_0_pro import tables
 from tests.asgi import Answer, call, runware_error_shape
 from tests.conftest import MockHandle, start_mock
 
+pytestmark = pytest.mark.slow  # 40 times the profile's examples
 KEY = "fuzz-key"
 AUTH = (b"authorization", f"Bearer {KEY}".encode())
 JSON_TYPE = (b"content-type", b"application/json")

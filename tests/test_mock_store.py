@@ -272,6 +272,7 @@ def done(polled: httpx.Response) -> list[dict[str, Any]] | None:
     return items if items[0]["status"] == "success" else None
 
 
+@pytest.mark.slow
 def test_tasks_acknowledged_before_a_sigkill_complete_after_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "mock.db"
     headers = {"Authorization": "Bearer k"}
@@ -329,6 +330,7 @@ def pinned_clients(base: str, workers: int) -> list[httpx.Client]:
     return list(by_worker.values())
 
 
+@pytest.mark.slow
 def test_workers_share_tasks_and_a_reused_taskuuid_conflicts(tmp_path: Path) -> None:
     with server(tmp_path / "mock.db", "--workers", "2", "--job-seconds", "0.5") as (_, base):
         one, two = pinned_clients(base, 2)

@@ -208,6 +208,7 @@ def _strings(value: Any) -> Iterator[str]:
 # ── the same over a real socket and over WebSocket (a smaller run) ──────────
 
 
+@pytest.mark.slow
 @settings(max_examples=8)
 @given(
     st.lists(
