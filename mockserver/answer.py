@@ -58,7 +58,7 @@ class Answering:
             delay = self.scenarios.latency_for(tasks)
             if delay:
                 await asyncio.sleep(delay)
-            reply = self.engine.handle(tasks, context())
+            reply = await self.engine.handle(tasks, context())
             result = Answer(reply, reply.status)
         self.record(exchange, result.status, tasks, result.reply)
         return result

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -21,6 +23,7 @@ from .app import MockServer
 from .base_url import parse_public_url
 from .config import MockConfig
 from .limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
+from .store import check_spec, reachable
 from .targets import LOOPBACK, Allowlist
 
 # (flag, type, MockConfig field, metavar, help): each must be positive
@@ -144,10 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--store",
         default="memory",
-        metavar="memory|sqlite:PATH",
-        help="where tasks live: in memory (default), or in an SQLite file that keeps them "
+        metavar="memory|sqlite:PATH|redis://HOST:PORT/DB",
+        help="where tasks live: in memory (default); in an SQLite file that keeps them "
         "across restarts and shares them between --workers (sqlite:PATH?max_pages=N caps "
-        "the file at N pages: a full disk, for tests)",
+        "the file at N pages: a full disk, for tests); or in one Redis that any number of "
+        "mock processes on any number of hosts share (redis://[:password@]HOST:PORT/DB, "
+        "rediss:// for TLS; ?lease=S: how long a claimed completion is held, default 30)",
     )
     parser.add_argument(
         "--workers",
@@ -241,12 +246,10 @@ def _problem(args: argparse.Namespace) -> str | None:
         return "--job-seconds must not be negative"
     if args.workers < 1 or args.max_tasks < 1 or args.journal_size < 1:
         return "--workers, --max-tasks and --journal-size must be at least 1"
-    if args.store != "memory" and not args.store.startswith("sqlite:"):
-        return "--store must be memory or sqlite:PATH"
-    if args.store.startswith("sqlite:") and not args.store.partition(":")[2]:
-        return "--store sqlite:PATH needs a PATH"
+    if (store_problem := check_spec(args.store)) is not None:
+        return store_problem
     if args.workers > 1 and args.store == "memory":
-        return "--workers N > 1 needs a shared store: --store sqlite:PATH"
+        return "--workers N > 1 needs a shared store: --store sqlite:PATH or redis://..."
     for flag, _, dest, _, _ in LIMITS:
         if getattr(args, dest) <= 0:
             return f"{flag} must be positive"
@@ -260,6 +263,11 @@ def _problem(args: argparse.Namespace) -> str | None:
         except ValueError as exc:
             return f"--public-url {exc}"
     return None
+
+
+def redacted(spec: str) -> str:
+    """A store spec without its password."""
+    return re.sub(r"//[^@/]*@", "//***@", spec)
 
 
 def _server(config: MockConfig) -> MockServer:
@@ -293,8 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = _config(args)
     try:
         server = _server(config)  # also creates the SQLite schema once, before any worker
+        unreachable = asyncio.run(reachable(args.store))
     except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"cannot open the store: {exc}", file=sys.stderr)
+        return 2
+    if unreachable is not None:
+        print(f"cannot reach the store {redacted(args.store)}: {unreachable}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     keys = (
@@ -319,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers == 1:
         uvicorn.run(server.app, **options)
         return 0
-    server.store.close()
+    asyncio.run(server.store.close())
     os.environ[WORKER_ARGS] = json.dumps(list(sys.argv[1:] if argv is None else argv))
     uvicorn.run(
         "mockserver.cli:worker_app",

@@ -32,11 +32,13 @@ from typing import Any
 
 import httpx
 
+from .journal import iso_utc
 from .supervise import supervised
 from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
 from .wire import dumps
 
 log = logging.getLogger("mockserver.delivery")
+Done = Callable[[], None]
 
 
 @dataclass
@@ -47,11 +49,12 @@ class Outcome:
     attempts: int
     status: int | None
     ok: bool
-    finished: float  # wall clock
+    finished: float  # wall clock, seconds since the epoch
     reason: str | None = None  # why it failed, when it did
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The outcome as the admin API lists it (``finished`` in ISO 8601, as the journal)."""
+        return {**asdict(self), "finished": iso_utc(self.finished)}
 
 
 @dataclass(eq=False)
@@ -69,6 +72,7 @@ class Delivery:
     attempt: int = 0
     status: int | None = None
     reason: str | None = None
+    done: Done | None = None  # called once with the outcome (completion.py marks it done)
 
 
 @dataclass
@@ -124,14 +128,22 @@ class Deliverer:
     def pending(self) -> int:
         return self._pending
 
-    def webhook(self, url: str, task_uuid: str, body: dict[str, Any]) -> None:
+    def webhook(
+        self, url: str, task_uuid: str, body: dict[str, Any], done: Done | None = None
+    ) -> None:
+        """Queue a webhook POST; ``done`` is called once it has an outcome (or is dropped)."""
         content = dumps(body)
-        self._submit("webhook", url, task_uuid, "POST", lambda: _const(content), JSON)
+        self._submit("webhook", url, task_uuid, "POST", lambda: _const(content), JSON, done)
 
     def upload(
-        self, url: str, task_uuid: str, content: Callable[[], Awaitable[bytes]], content_type: str
+        self,
+        url: str,
+        task_uuid: str,
+        content: Callable[[], Awaitable[bytes]],
+        content_type: str,
+        done: Done | None = None,
     ) -> None:
-        self._submit("upload", url, task_uuid, "PUT", content, content_type)
+        self._submit("upload", url, task_uuid, "PUT", content, content_type, done)
 
     def _submit(
         self,
@@ -141,9 +153,12 @@ class Deliverer:
         method: str,
         content: Callable[[], Awaitable[bytes]],
         content_type: str,
+        done: Done | None = None,
     ) -> None:
         if self._pending >= self.max_pending:
             self._drop(kind, url, task_uuid)
+            if done is not None:
+                done()
             return
         if not self._workers:
             self._workers = [
@@ -152,7 +167,8 @@ class Deliverer:
         host = _host_key(url)
         self._pending += 1
         self._idle.clear()
-        self._queue.put_nowait(Delivery(kind, url, task_uuid, method, content, content_type, host))
+        delivery = Delivery(kind, url, task_uuid, method, content, content_type, host, done=done)
+        self._queue.put_nowait(delivery)
 
     def _drop(self, kind: str, url: str, task_uuid: str) -> None:
         self.dropped += 1
@@ -245,6 +261,8 @@ class Deliverer:
             None if ok else delivery.reason,
         )
         self.outcomes.append(outcome)
+        if delivery.done is not None:
+            delivery.done()
         self._pending -= 1
         if not self._pending:
             self._idle.set()

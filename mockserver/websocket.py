@@ -106,6 +106,7 @@ class WebSocketTransport:
             if session is not None and session.owner is token:  # not if taken over
                 session.send = session.owner = session.evict = None
                 session.detached_at = config.clock()
+                await self.server.relay.detached(session)
 
     async def _authenticate(
         self,
@@ -133,7 +134,11 @@ class WebSocketTransport:
             return None, []
         assert key is not None
         wanted = first.get("connectionSessionUUID")
+        owner = config.owner_of(key)
         session = server.sessions.get(wanted) if isinstance(wanted, str) else None
+        if session is None and isinstance(wanted, str) and await server.relay.known(wanted, owner):
+            session = Session(session_id=wanted, api_key=key, buffer_max=config.session_buffer_max)
+            server.sessions[wanted] = session  # resumed here, from another host
         if session is None or session.api_key != key:
             session_id = server.engine.ids.uuid4("session", key, config.clock(), id(websocket))
             session = Session(
@@ -148,8 +153,7 @@ class WebSocketTransport:
         await send(
             {"data": [{"taskType": "authentication", "connectionSessionUUID": session.session_id}]}
         )
-        buffered, session.buffer = session.buffer, []
-        for body in buffered:
+        for body in await server.relay.attached(session, owner):
             await send(body)
         return session, tasks[1:]
 

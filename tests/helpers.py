@@ -1,6 +1,6 @@
 """What the tests share: free ports, waiting on a condition, the tasks they send, the
-videos they check and the webhook/upload receiver. One module, so test modules do not import
-each other."""
+videos they check, the webhook/upload receiver, a real Redis. One module, so test modules do
+not import each other."""
 
 from __future__ import annotations
 
@@ -8,17 +8,22 @@ import contextlib
 import copy
 import io
 import json
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import av
 import httpx
+import pytest
 from pydantic import ValidationError
 
 import runware_contract as rc
@@ -116,6 +121,86 @@ def probe(data: bytes) -> tuple[str, str, int, int, float]:
         )
 
 
+def frame_rate(data: bytes) -> tuple[float, int]:
+    """A video's frame rate as its container states it (frames per second) and the number
+    of frames it really holds (decoded, not taken from the header)."""
+    with av.open(io.BytesIO(data), "r") as container:
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or 0)
+        return rate, sum(1 for _ in container.decode(stream))
+
+
+# ── a real Redis (Debian's redis-server), for the Redis store's tests ───────────
+
+
+@dataclass
+class RedisServer:
+    """A ``redis-server`` on a free loopback port, its data in ``directory``."""
+
+    directory: Path
+    appendonly: bool = False
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [
+            redis_server_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.directory),
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "always",
+            "--daemonize", "no",
+        ]  # fmt: skip
+        log = (self.directory / "redis.log").open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        assert eventually(self.answers, timeout=10), f"redis-server on {self.port} never answered"
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+def redis_server_binary() -> str:
+    """The redis-server to run: skipped without one, but a failure in CI (where .ci/run
+    installs it), since CI must run the tests of real components."""
+    found = shutil.which("redis-server")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed: CI must run the Redis store tests")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    return found
+
+
+@contextlib.contextmanager
+def redis_server(directory: Path, appendonly: bool = False) -> Iterator[RedisServer]:
+    server = RedisServer(directory, appendonly)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 # ── a webhook and upload receiver ───────────────────────────────────────────
 
 
@@ -178,11 +263,15 @@ class Receiver:
             protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
 
             def _take(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
                 got = Received(self.command, self.path, self.headers.get("Content-Type", ""), body)
                 with receiver._lock:
                     receiver.requests.append(got)
                     attempt = len(receiver.requests)
+                if len(body) < length:  # the sender went away mid-body: nothing delivered
+                    self.close_connection = True
+                    return
                 status = receiver.behaviour(receiver, self, attempt)
                 if status is not None and 200 <= status < 300:
                     with receiver._lock:

@@ -6,6 +6,7 @@ Times come from a settable clock, never from sleeping: each boundary is hit exac
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import uuid
@@ -101,14 +102,14 @@ def test_a_poll_at_exactly_the_expiry_finds_nothing() -> None:
     server = MockServer(MockConfig(clock=clock, job_seconds=3.0, task_ttl_seconds=60.0))
     ctx = RequestContext(api_key="key", base_url="http://mock.test")
     task = {**TASK, "taskUUID": "3ad204c3-a9de-4963-8a1a-c3911e3afafe"}
-    assert server.engine.handle([task], ctx).errors == []
+    assert asyncio.run(server.engine.handle([task], ctx)).errors == []
     poll = {"taskType": "getResponse", "taskUUID": task["taskUUID"]}
     clock.now += 3.0 + 60.0 - 0.001  # just before expiry: still there
-    assert server.engine.handle([poll], ctx).errors == []
+    assert asyncio.run(server.engine.handle([poll], ctx)).errors == []
     clock.now += 0.001  # exactly at expiry
-    (err,) = server.engine.handle([poll], ctx).errors
+    (err,) = asyncio.run(server.engine.handle([poll], ctx)).errors
     assert err["code"] == "taskNotFound"
-    server.store.close()
+    asyncio.run(server.store.close())
 
 
 def test_the_sweep_forgets_exactly_at_expiry() -> None:
@@ -116,11 +117,11 @@ def test_the_sweep_forgets_exactly_at_expiry() -> None:
     store = MemoryStore()
     task = record(expires_at=50.0)
     video = VideoRecord("aac49721-1964-481a-ae78-8a4e29b91402", "MP4", 8, 8, 1, 10.0, None, 50.0)
-    store.add_task(task, [video])
-    store.sweep(49.999)
-    assert store.counts() == {"tasks": 1, "videos": 1, "images": 0}
-    store.sweep(50.0)
-    assert store.counts() == {"tasks": 0, "videos": 0, "images": 0}
+    asyncio.run(store.add_task(task, [video]))
+    asyncio.run(store.sweep(49.999))
+    assert asyncio.run(store.counts()) == {"tasks": 1, "videos": 1, "images": 0}
+    asyncio.run(store.sweep(50.0))
+    assert asyncio.run(store.counts()) == {"tasks": 0, "videos": 0, "images": 0}
 
 
 # ── found by `nox -s mutation` (cosmic-ray): mutants of the runtime and the engine that the

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.conftest import MockHandle
 from tests.helpers import Receiver, fail_first, new_task, probe, wait_outcomes, wait_results
@@ -69,7 +73,6 @@ def test_outage_scenario_and_removal(mock: MockHandle) -> None:
     assert mock.client.get("/__admin/scenarios").json()["scenarios"][0]["used"] == 1
     assert mock.client.delete(f"/__admin/scenarios/{armed['id']}").status_code == 204
     assert mock.post([new_task()]).status_code == 200
-    assert mock.client.delete("/__admin/scenarios/nope").status_code == 404
 
 
 @pytest.mark.slow
@@ -94,28 +97,141 @@ def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code", "parameter"),
     [
-        [],
-        {"fail": {}},
-        {"respond": {"status": 200}},
-        {"latency": {"minMs": 5}},
-        {"respond": {"status": 500}, "latency": {"fixedMs": 1}},
-        {"match": {"colour": "red"}, "respond": {"status": 500}},
-        {"respond": {"status": 500}, "times": 0},
-        {"respond": {"status": 429, "retryAfter": -1}},
-        {"respond": {"status": 429, "retryAfter": 86_401}},
-        {"fail": {"code": "inferenceError", "afterSeconds": 1e308}},
-        {"latency": {"fixedMs": 60_001}},
-        {"respond": {"status": 500}, "times": 10**7},
-        {"match": {"model": "m" * 1001}, "respond": {"status": 500}},
-        {"fail": {"code": "c" * 1001}},
+        ([], "invalidRequestBody", None),
+        ({"fail": {}}, "missingParameter", "fail.code"),
+        ({"respond": {"status": 200}}, "invalidParameterValue", "respond.status"),
+        ({"respond": {}}, "missingParameter", "respond.status"),
+        ({"respond": {"status": "500"}}, "invalidParameterType", "respond.status"),
+        (
+            {"match": {"model": None}, "respond": {"status": 500}},
+            "invalidParameterType",
+            "match.model",
+        ),
+        ({"latency": {"minMs": 5}}, "missingParameter", "latency.fixedMs"),
+        ({"latency": {"minMs": 5, "maxMs": 1}}, "invalidParameterValue", "latency.minMs"),
+        ({"latency": {"fixedMs": "5"}}, "invalidParameterType", "latency.fixedMs"),
+        ({}, "missingParameter", "fail"),
+        (
+            {"respond": {"status": 500}, "latency": {"fixedMs": 1}},
+            "incompatibleParameters",
+            "respond",
+        ),
+        (
+            {"match": {"colour": "red"}, "respond": {"status": 500}},
+            "unknownParameter",
+            "match.colour",
+        ),
+        ({"match": "red", "respond": {"status": 500}}, "invalidParameterType", "match"),
+        (
+            {"match": {"model": 3}, "respond": {"status": 500}},
+            "invalidParameterType",
+            "match.model",
+        ),
+        ({"respond": {"status": 500}, "colour": 1}, "unknownParameter", "colour"),
+        ({"respond": {"status": 500, "colour": 1}}, "unknownParameter", "respond.colour"),
+        ({"respond": {"status": 500}, "times": 0}, "valueTooSmall", "times"),
+        ({"respond": {"status": 500}, "times": True}, "invalidParameterType", "times"),
+        ({"respond": {"status": 429, "retryAfter": -1}}, "valueTooSmall", "respond.retryAfter"),
+        ({"respond": {"status": 429, "retryAfter": 86_401}}, "valueTooLarge", "respond.retryAfter"),
+        (
+            {"fail": {"code": "inferenceError", "afterSeconds": 1e308}},
+            "valueTooLarge",
+            "fail.afterSeconds",
+        ),
+        ({"latency": {"fixedMs": 60_001}}, "valueTooLarge", "latency.fixedMs"),
+        ({"respond": {"status": 500}, "times": 10**7}, "valueTooLarge", "times"),
+        (
+            {"match": {"model": "m" * 1001}, "respond": {"status": 500}},
+            "valueTooLarge",
+            "match.model",
+        ),
+        ({"fail": {"code": "c" * 1001}}, "valueTooLarge", "fail.code"),
+        ({"fail": {"code": 7}}, "invalidParameterType", "fail.code"),
+        ({"fail": {"code": "inferenceErorr"}}, "invalidParameterValue", "fail.code"),
+        ({"respond": {"status": 503, "code": "down"}}, "invalidParameterValue", "respond.code"),
     ],
 )
-def test_bad_scenarios_are_refused(mock: MockHandle, body: Any) -> None:
+def test_bad_scenarios_are_refused(
+    mock: MockHandle, body: Any, code: str, parameter: str | None
+) -> None:
+    """Each refusal names the field and has the catalogue code of what is wrong with it."""
     response = mock.client.post("/__admin/scenarios", json=body)
     assert response.status_code == 400
-    assert "Bad scenario" in response.json()["errors"][0]["message"]
+    (err,) = response.json()["errors"]
+    assert (err["code"], err["parameter"]) == (code, parameter), err["message"]
+    assert err["message"].startswith("Bad scenario: ")
+    assert mock.client.get("/__admin/scenarios").json()["scenarios"] == []
+
+
+def test_a_scenario_code_must_be_in_the_catalogue(mock: MockHandle) -> None:
+    typo = mock.client.post("/__admin/scenarios", json={"fail": {"code": "inferenceErorr"}})
+    assert "'inferenceErorr' is not in the error catalogue" in typo.json()["errors"][0]["message"]
+    assert "did you mean inferenceError?" in typo.json()["errors"][0]["message"]
+    for code in ("inferenceError", "timeoutProvider"):
+        assert (
+            mock.client.post("/__admin/scenarios", json={"fail": {"code": code}}).status_code == 201
+        )
+    respond = {"respond": {"status": 503, "code": "providerInternalError"}}
+    assert mock.client.post("/__admin/scenarios", json=respond).status_code == 201
+
+
+def test_an_unknown_match_key_is_named(mock: MockHandle) -> None:
+    body = {"match": {"prompt": "volcano"}, "respond": {"status": 500}}
+    (err,) = mock.client.post("/__admin/scenarios", json=body).json()["errors"]
+    assert err["parameter"] == "match.prompt"
+    assert err["message"] == (
+        "Bad scenario: unknown match key 'prompt'; match takes model, promptContains, "
+        "taskType, taskUUID."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b'{"fail": {"code": "inferenceError",}}',
+            "has a comma with no value after it at line 1, column 35",
+        ),
+        (
+            b"{'fail': {}}",
+            'has an unexpected character "\'" at line 1, column 2 '
+            "(JSON strings and keys take double quotes)",
+        ),
+        (
+            b'{"fail": {"code": "inferenceError"}',
+            "ends before the JSON is complete (a bracket, brace or string is left open) "
+            "at line 1, column 36",
+        ),
+        (
+            b'{"latency": {"fixedMs": NaN}}',
+            "has an unexpected character 'N' at line 1, column 25 (NaN is not a JSON number)",
+        ),
+        (b"", "is empty; send a JSON value"),
+    ],
+)
+def test_scenario_json_errors_are_plain_words(mock: MockHandle, body: bytes, message: str) -> None:
+    response = mock.client.post(
+        "/__admin/scenarios", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    (err,) = response.json()["errors"]
+    assert (err["code"], err["message"]) == (
+        "invalidRequestBody",
+        f"Bad scenario: the body {message}.",
+    )
+
+
+def test_an_unknown_scenario_id_is_a_404_of_its_own(mock: MockHandle) -> None:
+    armed = mock.client.post("/__admin/scenarios", json={"respond": {"status": 503}}).json()
+    assert mock.client.delete(f"/__admin/scenarios/{armed['id']}").status_code == 204
+    for gone in (armed["id"], "nope", "x" * 5000):
+        response = mock.client.delete(f"/__admin/scenarios/{gone}")
+        assert response.status_code == 404
+        (err,) = response.json()["errors"]
+        assert (err["code"], err["parameter"]) == ("scenarioNotFound", "id")
+        assert len(err["message"]) < 200
 
 
 # ── journal and reset ───────────────────────────────────────────────────────
@@ -133,6 +249,34 @@ def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
     assert len(one["requests"]) == 1 and one["requests"][0]["status"] == 200
     assert mock.client.delete("/__admin/requests").status_code == 204
     assert mock.client.get("/__admin/requests").json()["total"] == 0
+
+
+def test_journal_filters_by_transport_and_gives_iso_times(socket_mock: MockHandle) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    socket_mock.post([{"taskType": "ping", "ping": True}])
+    assert socket_mock.ws_url is not None
+    with connect(socket_mock.ws_url) as ws:
+        ws.send(json.dumps([{"taskType": "authentication", "apiKey": "test-key"}]))
+        ws.recv()
+        ws.send(json.dumps([{"taskType": "ping", "ping": True}]))
+        ws.recv()
+    after = datetime.now(UTC) + timedelta(seconds=1)
+
+    def journal(**query: str) -> httpx.Response:
+        return socket_mock.client.get("/__admin/requests", params=query)
+
+    (frame,) = journal(transport="websocket").json()["requests"]
+    (rest,) = journal(transport="rest").json()["requests"]
+    assert frame["transport"] == "websocket" and rest["transport"] == "rest"
+    for entry in (frame, rest):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
+        assert before <= datetime.fromisoformat(entry["time"]) <= after
+    for bad in ("REST", "ws", "", "rest,websocket"):
+        refused = journal(transport=bad)
+        assert refused.status_code == 400
+        (err,) = refused.json()["errors"]
+        assert (err["code"], err["parameter"]) == ("invalidParameterValue", "transport")
+        assert err["message"] == "transport must be one of: rest, websocket."
 
 
 def test_journal_hides_api_keys(mock: MockHandle) -> None:
@@ -195,6 +339,8 @@ def test_failing_webhook_gives_up_without_blocking(mock: MockHandle) -> None:
         assert wait_results(mock, fine["taskUUID"]).status_code == 200
         (outcome,) = wait_outcomes(mock, 1, timeout=10)
     assert outcome["ok"] is False and outcome["status"] == 500
+    finished = datetime.fromisoformat(outcome["finished"])  # ISO 8601, as journal times
+    assert finished.tzinfo == UTC and abs(datetime.now(UTC) - finished) < timedelta(minutes=1)
 
 
 def test_failed_task_webhook_carries_the_error(mock: MockHandle) -> None:

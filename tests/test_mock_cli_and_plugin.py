@@ -89,7 +89,7 @@ def test_serves_on_the_given_port_with_flags() -> None:
             headers={"Authorization": "Bearer k2"},
         )
         assert big.status_code == 413
-        for key, status in (("k2", 401), ("boss", 200)):
+        for key, status in (("k2", 403), ("k3", 401), ("boss", 200)):  # 403: a valid API key
             admin = httpx.get(
                 f"{base}/__admin/requests", headers={"Authorization": f"Bearer {key}"}
             )
@@ -112,7 +112,12 @@ BAD_FLAGS = [
     (["--delivery-allow", "not a host"], "--delivery-allow"),
     (["--workers", "2"], "shared store"),
     (["--store", "sqlite:"], "PATH"),
-    (["--store", "redis"], "memory or sqlite"),
+    (["--store", "redis"], "memory, sqlite:PATH"),
+    (["--store", "redis://"], "HOST:PORT"),
+    (["--store", "redis://127.0.0.1:port/0"], "the port a number"),
+    (["--store", "redis://127.0.0.1:6379/zero"], "the database is a number"),
+    (["--store", "redis://127.0.0.1:6379/0?lease=0"], "HOST:PORT"),
+    (["--store", "redis://127.0.0.1:6379/0?leash=5"], "only lease=S"),
     (["--store", "sqlite:{tmp}"], "cannot open the store"),  # a folder, not a file
     (["--max-tasks", "0"], "at least 1"),
 ]

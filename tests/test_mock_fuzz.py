@@ -124,6 +124,7 @@ def test_task_shaped_json_with_wrong_types(mock: MockHandle, tasks: list[Any]) -
 
 
 PATHS = [
+    "/",
     "/v1",
     "/v1/",
     "/health",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
+import json
 import uuid
 from typing import Any
 
 import pytest
+from websockets.sync.client import connect
 
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import API_KEY, MockHandle
@@ -255,7 +258,7 @@ def test_image_to_video_from_inline_square_image_and_unknown_url(mock: MockHandl
     for task in (square, elsewhere):
         (result,) = wait_results(mock, task["taskUUID"]).json()["data"]
         owner = mock.server.config.owner_of(API_KEY)
-        video = mock.server.store.get_video(owner, result["videoUUID"])
+        video = asyncio.run(mock.server.store.get_video(owner, result["videoUUID"]))
         assert video is not None
         sizes.append((video.width, video.height))
     assert sizes == [(1440, 1440), (1920, 1080)]
@@ -305,6 +308,35 @@ def test_openapi_and_health(mock: MockHandle) -> None:
     assert doc["openapi"] == "3.1.0" and "/v1" in doc["paths"]
     health = mock.client.get("/health", headers={"Authorization": ""})
     assert health.status_code == 200 and health.json()["models"] == [kling.MODEL_ID]
+
+
+def test_the_index_points_to_the_api(mock: MockHandle) -> None:
+    index = mock.client.get("/", headers={"Authorization": ""})  # no key needed
+    assert index.status_code == 200
+    body = index.json()
+    links = body["links"]
+    assert body["models"] == [kling.MODEL_ID]
+    assert set(links) == {"rest", "websocket", "health", "openapi"}
+    # every link works as it says
+    assert mock.client.get(links["health"]).json()["status"] == "ok"
+    assert "/v1" in mock.client.get(links["openapi"]).json()["paths"]
+    ping = mock.client.post(links["rest"], json=[{"taskType": "ping", "ping": True}])
+    assert ping.json() == {"data": [{"taskType": "ping", "pong": True}]}
+    if mock.ws_url is not None:
+        assert links["websocket"] == mock.ws_url
+        with connect(links["websocket"]) as ws:
+            ws.send(json.dumps([{"taskType": "authentication", "apiKey": API_KEY}]))
+            assert "connectionSessionUUID" in ws.recv()
+    text = mock.client.get("/", headers={"Authorization": "", "Accept": "text/html,*/*"})
+    assert text.headers["content-type"].startswith("text/plain")
+    assert all(url in text.text for url in links.values())
+
+
+@pytest.mark.runware_mock(public_url="https://mock.example:8443")
+def test_the_index_uses_the_public_url(mock: MockHandle) -> None:
+    links = mock.client.get("/").json()["links"]
+    assert links["rest"] == "https://mock.example:8443/v1"
+    assert links["websocket"] == "wss://mock.example:8443/v1"
 
 
 @pytest.mark.runware_mock(seed=42)

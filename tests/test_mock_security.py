@@ -175,16 +175,43 @@ def runware_error_shape_of(response: httpx.Response) -> bool:
 
 @pytest.mark.runware_mock(api_keys=frozenset({"user-key"}), admin_key="admin-key")
 def test_admin_key_alone_opens_admin(mock: MockHandle) -> None:
-    def admin(key: str) -> int:
-        return mock.client.get(
-            "/__admin/requests", headers={"Authorization": f"Bearer {key}"}
-        ).status_code
+    def admin(key: str, method: str = "GET", path: str = "/__admin/requests") -> tuple[int, str]:
+        headers = {"Authorization": f"Bearer {key}" if key else ""}
+        answer = mock.client.request(method, path, headers=headers)
+        errors = answer.json().get("errors", [{}]) if answer.status_code >= 400 else [{}]
+        return answer.status_code, errors[0].get("code", "")
 
-    assert admin("user-key") == 401 and admin("wrong") == 401 and admin("admin-key") == 200
+    # a valid API key that is not the admin key is forbidden; a key that is neither, unknown
+    for method, path in ADMIN_ROUTES:
+        assert admin("user-key", method, path) == (403, "forbidden"), path
+        assert admin("wrong", method, path) == (401, "invalidApiKey"), path
+        assert admin("", method, path) == (401, "missingApiKey"), path
+    assert admin("admin-key")[0] == 200
     as_api_key = mock.client.post(
         "/v1", json=[new_task()], headers={"Authorization": "Bearer admin-key"}
     )
     assert as_api_key.status_code == 401  # the admin key is not an API key
+
+
+ADMIN_ROUTES = [
+    ("GET", "/__admin/scenarios"),
+    ("POST", "/__admin/scenarios"),
+    ("DELETE", "/__admin/scenarios"),
+    ("DELETE", "/__admin/scenarios/s1"),
+    ("GET", "/__admin/requests"),
+    ("DELETE", "/__admin/requests"),
+    ("GET", "/__admin/deliveries"),
+    ("POST", "/__admin/reset"),
+]
+
+
+@pytest.mark.runware_mock(api_keys=frozenset({"user-key"}))
+def test_without_an_admin_key_any_valid_key_opens_admin(mock: MockHandle) -> None:
+    def status(key: str) -> int:
+        headers = {"Authorization": f"Bearer {key}"}
+        return mock.client.get("/__admin/requests", headers=headers).status_code
+
+    assert status("user-key") == 200 and status("wrong") == 401
 
 
 # ── path traversal on the media routes ──────────────────────────────────────

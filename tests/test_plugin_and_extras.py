@@ -100,7 +100,7 @@ def test_the_shared_mock_takes_its_settings_from_an_overridden_fixture(tmp_path:
         tmp_path,
         "def test_it(runware_mock_shared):\n"
         "    assert runware_mock_shared.api_key == 'only-this'\n"
-        "    assert runware_mock_shared.client.get('/__admin/requests').status_code == 401\n"
+        "    assert runware_mock_shared.client.get('/__admin/requests').status_code == 403\n"
         "    runware_mock_shared.reset()  # with the admin key\n",
     )
     assert "1 passed" in out, out
