@@ -9,9 +9,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .spec.loader import SpecError, load_specs
-from .spec.model import SpecSet
-from .spec.yaml_source import SpecIssue, read_text, read_yaml
+from .diff import LEVELS
+from .spec.loader import SpecError, load_specs, read_model_text
+from .spec.model import ModelSpec, SpecSet
+from .spec.yaml_source import SpecIssue, read_text
 
 DEFAULT_SPEC_DIR = Path("spec")
 DEFAULT_OUT_DIR = Path("generated")
@@ -84,19 +85,32 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_spec(path: Path, spec_dir: Path) -> dict[str, Any]:
-    """A model spec as plain data: a YAML spec file, or a docs page imported on the fly."""
+PAGE_SUFFIXES = (".md", ".markdown")
+
+
+def _read_specs(old: Path, new: Path, spec_dir: Path) -> tuple[ModelSpec, ModelSpec]:
+    """The two sides of a diff as typed model specs. A docs page is imported as
+    ``import-docs`` would: over the other side when that is a spec file (so a spec and the
+    page it was imported from show no changes), on its own when both sides are pages."""
     from .docs.importer import import_page, load_platform
 
-    if path.suffix.lower() in (".md", ".markdown"):
-        result = import_page(read_text(path), load_platform(spec_dir))
-        for note in result.notes:  # what the page says that the diff cannot see
-            print(note.format(str(path)), file=sys.stderr)
-        return result.spec
-    data = read_yaml(path).data
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a model spec")
-    return data
+    paths = (old, new)
+    texts = [read_text(path) for path in paths]
+    pages = [path.suffix.lower() in PAGE_SUFFIXES for path in paths]
+    models: list[ModelSpec | None] = [
+        None if page else read_model_text(text, str(path))
+        for path, text, page in zip(paths, texts, pages, strict=True)
+    ]
+    for i, path in enumerate(paths):
+        if pages[i]:
+            other = None if pages[1 - i] else texts[1 - i]
+            result = import_page(texts[i], load_platform(spec_dir), other)
+            for note in result.notes:  # what the page says that the diff cannot see
+                print(note.format(str(path)), file=sys.stderr)
+            models[i] = read_model_text(result.text, f"{path} (imported)")
+    first, second = models
+    assert first is not None and second is not None
+    return first, second
 
 
 def _import_docs(args: argparse.Namespace) -> int:
@@ -129,7 +143,7 @@ def _diff(args: argparse.Namespace) -> int:
     from .diff import diff, fails, render_json, render_text
 
     try:
-        old, new = _read_spec(args.old, args.spec), _read_spec(args.new, args.spec)
+        old, new = _read_specs(args.old, args.new, args.spec)
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -226,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     dif.add_argument("old", type=Path, help="old spec file (.yaml) or docs page (.md)")
     dif.add_argument("new", type=Path, help="new spec file (.yaml) or docs page (.md)")
     dif.add_argument("--format", choices=["text", "json"], default="text", help="(default: text)")
-    dif.add_argument("--fail-on", choices=["ERR", "WARN", "INFO"], help="exit 1 from this level")
+    dif.add_argument(
+        "--fail-on", type=str.upper, choices=LEVELS, help="exit 1 from this level (any case)"
+    )
     _spec_option(dif, "spec folder, for the platform")
     dif.set_defaults(func=_diff)
     reg = _command(sub, "regenerate", "import a page, report the spec diff, regenerate the package")
@@ -239,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("build/spec-diff"),
         help="report path stem, .txt and .json (default: build/spec-diff)",
     )
-    reg.add_argument("--fail-on", choices=["ERR", "WARN", "INFO"], help="stop before generating")
+    reg.add_argument(
+        "--fail-on", type=str.upper, choices=LEVELS, help="stop before generating (any case)"
+    )
     reg.set_defaults(func=_regenerate)
     return parser
 

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
 import re
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -20,70 +15,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import MockHandle
-from tests.helpers import new_task, probe, wait_results
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    content_type: str
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A loopback HTTP receiver that fails the first ``fail_first`` requests with 500."""
-
-    fail_first: int = 0
-    received: list[Received] = field(default_factory=list)
-    attempts: int = 0
-    url: str = ""
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            assert time.monotonic() < deadline, (len(self.received), count)
-            time.sleep(0.02)
-        return self.received
-
-
-@contextlib.contextmanager
-def receiver(fail_first: int = 0) -> Iterator[Receiver]:
-    state = Receiver(fail_first=fail_first)
-
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with state.lock:
-                state.attempts += 1
-                fail = state.attempts <= state.fail_first
-                if not fail:
-                    state.received.append(
-                        Received(
-                            self.command, self.path, self.headers.get("Content-Type", ""), body
-                        )
-                    )
-            self.send_response(500 if fail else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_POST = do_PUT = _handle
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-
+from tests.helpers import Receiver, fail_first, new_task, probe, wait_outcomes, wait_results
 
 # ── scenarios ───────────────────────────────────────────────────────────────
 
@@ -143,6 +75,7 @@ def test_outage_scenario_and_removal(mock: MockHandle) -> None:
     assert mock.post([new_task()]).status_code == 200
 
 
+@pytest.mark.slow
 def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
     mock.client.post(
         "/__admin/scenarios",
@@ -304,7 +237,7 @@ def test_an_unknown_scenario_id_is_a_404_of_its_own(mock: MockHandle) -> None:
 # ── journal and reset ───────────────────────────────────────────────────────
 
 
-@pytest.mark.mock_config(journal_size=3)
+@pytest.mark.runware_mock(journal_size=3)
 def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
     tasks = [new_task() for _ in range(5)]
     for task in tasks:
@@ -365,7 +298,7 @@ def test_reset_forgets_everything(mock: MockHandle) -> None:
 
 
 def test_webhook_per_result_retried_after_failure(mock: MockHandle) -> None:
-    with receiver(fail_first=1) as hook:
+    with Receiver(fail_first(1)) as hook:
         task = new_task(numberResults=2, webhookURL=f"{hook.url}/hook?token=abc")
         mock.post([task])
         received = hook.wait_for(2)
@@ -375,13 +308,13 @@ def test_webhook_per_result_retried_after_failure(mock: MockHandle) -> None:
         assert {b["data"][0]["videoUUID"] for b in bodies} == {
             i["videoUUID"] for i in mock.poll(task["taskUUID"]).json()["data"]
         }
-        assert hook.attempts == 3  # one failure, retried, plus the second result
+        assert len(hook.requests) == 3  # one failure, retried, plus the second result
     outcomes = mock.client.get("/__admin/deliveries").json()["deliveries"]
     assert sorted(o["attempts"] for o in outcomes) == [1, 2] and all(o["ok"] for o in outcomes)
 
 
 def test_upload_puts_the_video_bytes(mock: MockHandle) -> None:
-    with receiver() as bucket:
+    with Receiver() as bucket:
         task = new_task(
             uploadEndpoint=f"{bucket.url}/bucket/out.mov?sig=1",
             outputFormat="MOV",
@@ -395,19 +328,16 @@ def test_upload_puts_the_video_bytes(mock: MockHandle) -> None:
         assert probe(put.body)[2:] == (1440, 1440, 3.0)
 
 
+@pytest.mark.slow
 def test_failing_webhook_gives_up_without_blocking(mock: MockHandle) -> None:
     mock.server.config.webhook_attempts = 2
     mock.server.config.webhook_backoff_seconds = 0.05
-    with receiver(fail_first=100) as hook:
+    with Receiver(fail_first(100)) as hook:
         doomed = new_task(webhookURL=f"{hook.url}/down")
         fine = new_task(duration=4)
         mock.post([doomed, fine])
         assert wait_results(mock, fine["taskUUID"]).status_code == 200
-        deadline = time.monotonic() + 10
-        while not mock.client.get("/__admin/deliveries").json()["deliveries"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    (outcome,) = mock.client.get("/__admin/deliveries").json()["deliveries"]
+        (outcome,) = wait_outcomes(mock, 1, timeout=10)
     assert outcome["ok"] is False and outcome["status"] == 500
     finished = datetime.fromisoformat(outcome["finished"])  # ISO 8601, as journal times
     assert finished.tzinfo == UTC and abs(datetime.now(UTC) - finished) < timedelta(minutes=1)
@@ -418,7 +348,7 @@ def test_failed_task_webhook_carries_the_error(mock: MockHandle) -> None:
         "/__admin/scenarios",
         json={"match": {"promptContains": "doom"}, "fail": {"code": "timeoutProvider"}},
     )
-    with receiver() as hook:
+    with Receiver() as hook:
         mock.post([new_task(positivePrompt="doom", webhookURL=hook.url)])
         (received,) = hook.wait_for(1)
         assert json.loads(received.body)["errors"][0]["code"] == "timeoutProvider"
@@ -448,9 +378,5 @@ def test_unknown_scenario_match_fields_do_not_leak(mock: MockHandle) -> None:
 def test_deliveries_only_go_to_loopback(mock: MockHandle, url: str) -> None:
     """A non-loopback or unusable webhook URL is a failed delivery, never a request out."""
     mock.post([new_task(duration=4, webhookURL=url)])
-    deadline = time.monotonic() + 10
-    while not mock.client.get("/__admin/deliveries").json()["deliveries"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    (outcome,) = mock.client.get("/__admin/deliveries").json()["deliveries"]
+    (outcome,) = wait_outcomes(mock, 1, timeout=10)
     assert outcome["ok"] is False and outcome["attempts"] == 0 and outcome["status"] is None

@@ -26,7 +26,7 @@ from mockserver.body import LINGER_IDLE_SECONDS
 from mockserver.testing import RunningMock, serve
 from mockserver.wire import BadRequest, parse_tasks
 from tests.asgi import Answer, call, runware_error_shape
-from tests.helpers import new_task
+from tests.helpers import eventually, new_task
 
 pytestmark = pytest.mark.anyio
 KEY = "bad-input-key"
@@ -276,6 +276,7 @@ async def test_half_sent_requests_hold_nothing(slow_mock: RunningMock) -> None:
     assert (await slow_mock.server.store.counts())["tasks"] == 0  # no half-read task was accepted
 
 
+@pytest.mark.slow
 async def test_chunked_body_over_the_limit_is_413(slow_mock: RunningMock) -> None:
     """No Content-Length to refuse early: the limit holds while the body streams in."""
     reader, writer = await asyncio.open_connection(slow_mock.host, slow_mock.port)
@@ -355,7 +356,8 @@ def test_abrupt_disconnect_mid_task_keeps_results_for_resume() -> None:
             # No close frame: the TCP connection just goes away.
             sock.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
             sock.socket.close()
-        time.sleep(0.6)  # the job finishes while no connection is attached
+        # the job finishes while no connection is attached: its frame waits in the session
+        assert eventually(lambda: running.server.sessions[session].buffer, 10)
         with connect(running.ws_url) as sock:
             assert auth(sock, session) == session
             (item,) = json.loads(sock.recv(timeout=5))["data"]

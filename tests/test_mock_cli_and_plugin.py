@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from importlib import metadata
 from pathlib import Path
@@ -16,10 +15,10 @@ import httpx
 import pytest
 
 import runware_contract as rc
-from mockserver.testing import InProcessMock, RunningMock
+from mockserver.testing import InProcessMock, RunningMock, answers_get
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO
-from tests.helpers import free_port, new_task
+from tests.helpers import eventually, free_port, new_task
 
 
 def test_help_explains_every_flag() -> None:
@@ -76,14 +75,7 @@ def test_serves_on_the_given_port_with_flags() -> None:
         banner = process.stdout.readline() + process.stdout.readline()
         assert f"http://127.0.0.1:{port}/v1" in banner and kling.MODEL_ID in banner
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+        assert eventually(answers_get(f"{base}/health"), 15)
         task = new_task(duration=4)
         assert (
             httpx.post(

@@ -34,14 +34,14 @@ def test_missing_key_is_401(mock: MockHandle) -> None:
     assert err["code"] == "missingApiKey" and err["taskUUID"] is not None
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"right"}))
+@pytest.mark.runware_mock(api_keys=frozenset({"right"}))
 def test_wrong_key_is_401_and_right_key_works(mock: MockHandle) -> None:
     wrong = mock.client.post("/v1", json=[new_task()], headers={"Authorization": "Bearer wrong"})
     assert wrong.status_code == 401 and wrong.json()["errors"][0]["code"] == "invalidApiKey"
     assert mock.post([new_task()]).status_code == 200
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"right"}))
+@pytest.mark.runware_mock(api_keys=frozenset({"right"}))
 def test_authentication_task_first_in_the_array(mock: MockHandle) -> None:
     task = new_task()
     body = [{"taskType": "authentication", "apiKey": "right"}, task]
@@ -157,14 +157,14 @@ def test_wrong_content_type_is_415(mock: MockHandle) -> None:
     assert response.json()["errors"][0]["code"] == "unsupportedContentType"
 
 
-@pytest.mark.mock_config(max_body_bytes=1000)
+@pytest.mark.runware_mock(max_body_bytes=1000)
 def test_oversized_body_is_413(mock: MockHandle) -> None:
     response = mock.post([new_task(positivePrompt="x" * 2000)])
     assert response.status_code == 413
     assert response.json()["errors"][0]["code"] == "maxPayloadSizeExceeded"
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"a", "b"}))
+@pytest.mark.runware_mock(api_keys=frozenset({"a", "b"}))
 def test_tasks_are_private_to_their_key(mock: MockHandle) -> None:
     task = new_task()
     mock.client.post("/v1", json=[task], headers={"Authorization": "Bearer a"})
@@ -332,14 +332,14 @@ def test_the_index_points_to_the_api(mock: MockHandle) -> None:
     assert all(url in text.text for url in links.values())
 
 
-@pytest.mark.mock_config(public_url="https://mock.example:8443")
+@pytest.mark.runware_mock(public_url="https://mock.example:8443")
 def test_the_index_uses_the_public_url(mock: MockHandle) -> None:
     links = mock.client.get("/").json()["links"]
     assert links["rest"] == "https://mock.example:8443/v1"
     assert links["websocket"] == "wss://mock.example:8443/v1"
 
 
-@pytest.mark.mock_config(seed=42)
+@pytest.mark.runware_mock(seed=42)
 def test_seed_makes_results_deterministic(mock: MockHandle) -> None:
     task = new_task(taskUUID="5f0c1e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f", duration=4)
     mock.post([task])

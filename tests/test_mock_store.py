@@ -40,8 +40,7 @@ from mockserver.store import (
 from mockserver.testing import InProcessMock, answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO, MockHandle
-from tests.helpers import free_port, new_task, redis_server
-from tests.test_mock_admin_and_delivery import receiver
+from tests.helpers import Receiver, eventually, free_port, new_task, redis_server
 
 
 @pytest.fixture
@@ -289,10 +288,17 @@ def poll(client: httpx.Client, task_uuid: str) -> httpx.Response:
     return client.post("/v1", json=[{"taskType": "getResponse", "taskUUID": task_uuid}])
 
 
+def done(polled: httpx.Response) -> list[dict[str, Any]] | None:
+    """A poll's items once the first has succeeded."""
+    items: list[dict[str, Any]] = polled.json()["data"]
+    return items if items[0]["status"] == "success" else None
+
+
+@pytest.mark.slow
 def test_tasks_acknowledged_before_a_sigkill_complete_after_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "mock.db"
     headers = {"Authorization": "Bearer k"}
-    with receiver() as hook:
+    with Receiver() as hook:
         plain = new_task(duration=3, includeCost=True, numberResults=2)
         hooked = new_task(duration=3, webhookURL=f"{hook.url}/done")
         port = free_port()  # the restarted server listens where the videoURLs point
@@ -308,12 +314,8 @@ def test_tasks_acknowledged_before_a_sigkill_complete_after_a_restart(tmp_path: 
             server(db, "--job-seconds", "3", port=port) as (_, base),
             httpx.Client(base_url=base, headers=headers) as client,
         ):
-            deadline = time.monotonic() + 15
-            while (after := poll(client, plain["taskUUID"]).json()["data"])[0]["status"] != (
-                "success"
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            after = eventually(lambda: done(poll(client, plain["taskUUID"])), 15)
+            assert after, poll(client, plain["taskUUID"]).json()
             assert [i["videoUUID"] for i in after] == [i["videoUUID"] for i in before]
             assert {i["cost"] for i in after} == {kling.price(kling.with_defaults(plain))}
             video = client.get(after[0]["videoURL"])
@@ -350,16 +352,15 @@ def pinned_clients(base: str, workers: int) -> list[httpx.Client]:
     return list(by_worker.values())
 
 
+@pytest.mark.slow
 def test_workers_share_tasks_and_a_reused_taskuuid_conflicts(tmp_path: Path) -> None:
     with server(tmp_path / "mock.db", "--workers", "2", "--job-seconds", "0.5") as (_, base):
         one, two = pinned_clients(base, 2)
         try:
             task = new_task(duration=3)
             assert one.post("/v1", json=[task]).status_code == 200
-            deadline = time.monotonic() + 15
-            while (items := poll(two, task["taskUUID"]).json()["data"])[0]["status"] != "success":
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            items = eventually(lambda: done(poll(two, task["taskUUID"])), 15)
+            assert items, poll(two, task["taskUUID"]).json()
             assert two.get(items[0]["videoURL"]).status_code == 200
             # The signature verifies in whichever worker answers a plain download.
             assert (
@@ -411,7 +412,7 @@ async def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Pat
         await second.close()
 
 
-@pytest.mark.mock_config(sweep_seconds=0.1, task_ttl_seconds=1.0)
+@pytest.mark.runware_mock(sweep_seconds=0.1, task_ttl_seconds=1.0)
 def test_background_loops_survive_store_failures(
     socket_mock: MockHandle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -433,14 +434,14 @@ def test_background_loops_survive_store_failures(
 
     for name in failing:
         monkeypatch.setattr(store, name, flaky(name))
-    with caplog.at_level(logging.WARNING), receiver() as hooks:
+    with caplog.at_level(logging.WARNING), Receiver() as hooks:
         tasks = [new_task(webhookURL=f"{hooks.url}/hook") for _ in range(4)]
         for task in tasks:
             assert socket_mock.post([task]).status_code == 200
-        deadline = time.monotonic() + 15
-        while len(hooks.received) < 4 or asyncio.run(store.counts())["tasks"]:
-            assert time.monotonic() < deadline, (len(hooks.received), asyncio.run(store.counts()))
-            time.sleep(0.05)
+        settled = eventually(
+            lambda: len(hooks.received) >= 4 and not asyncio.run(store.counts())["tasks"], 15
+        )
+        assert settled, (len(hooks.received), asyncio.run(store.counts()))
     assert failing == {"claim_completion": 0, "sweep": 0}
     got = sorted(json.loads(r.body)["data"][0]["taskUUID"] for r in hooks.received)
     assert got == sorted(t["taskUUID"] for t in tasks)  # the failed claims were retried
