@@ -1,8 +1,10 @@
 """Load and memory of the mock as a real process: many clients, REST and WebSocket, to completion.
 
 ``python benchmarks/load.py load`` starts ``python -m mockserver`` (short ``--job-seconds``) with
-the memory store, the SQLite store, SQLite with ``--workers`` processes (and, with ``--baseline
-DIR``, another checkout's mock), and drives each with ``--clients`` concurrent clients until
+the memory store, the SQLite store, SQLite with ``--workers`` processes, the Redis store (one
+process, and two processes on two ports over one Redis, the clients split between them: a
+``redis-server`` this script starts on a free port) (and, with ``--baseline DIR``, another
+checkout's mock), and drives each with ``--clients`` concurrent clients until
 ``--requests`` requests were sent: REST clients submit a video task and poll ``getResponse``
 until it succeeds; WebSocket clients submit tasks and wait for the pushed results. It reports
 throughput (req/s), p50/p99 latency, errors, lost tasks (acknowledged but never completed) and
@@ -12,7 +14,8 @@ server, is what limits throughput). Exit status 1 on any
 error or lost task. ``all`` (the default) runs ``load`` then ``rss``.
 
 ``python benchmarks/load.py rss`` submits ``--tasks`` tasks (batched) to a memory-store mock and
-reads the server's resident set size from /proc before and after.
+reads the server's resident set size from /proc before and after; then the same to a
+Redis-store mock, reading Redis's ``used_memory`` (INFO memory) before and after.
 
 Not part of CI (``nox -s load``). The client shares the machine's cores with the server, so
 absolute figures are the pair's; compare stores by the ratio measured in the same run.
@@ -25,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -85,6 +89,38 @@ def cpu_seconds(pid: int) -> float:
         with contextlib.suppress(FileNotFoundError):
             total += cpu_seconds(int(child))
     return total
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A throwaway ``redis-server`` (no persistence) on a free loopback port, and its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp, "--save", ""]
+        cmd += ["--appendonly", "no"]
+
+        def ready() -> bool:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+            return False
+
+        with running_process(cmd, ready) as process:
+            yield process, f"redis://127.0.0.1:{port}/0"
+
+
+def redis_used_memory(url: str) -> int:
+    """Redis's INFO memory ``used_memory``, in bytes."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.info("memory")["used_memory"])
+    finally:
+        client.close()
 
 
 @contextlib.contextmanager
@@ -238,12 +274,15 @@ async def ws_client(url: str, tally: Tally, window: int) -> None:
                     unfinished.discard(task_uuid)
 
 
-async def drive(port: int, requests: int, clients: int, ws_share: float, poll: float) -> Tally:
+async def drive(
+    ports: list[int], requests: int, clients: int, ws_share: float, poll: float
+) -> Tally:
+    """``clients`` clients, spread over ``ports`` in turn (REST and WebSocket alike)."""
     tally = Tally(target=requests)
     n_ws = round(clients * ws_share)
     await asyncio.gather(
-        *(rest_client(port, tally, poll) for _ in range(clients - n_ws)),
-        *(ws_client(f"ws://127.0.0.1:{port}/v1", tally, 4) for _ in range(n_ws)),
+        *(rest_client(ports[i % len(ports)], tally, poll) for i in range(clients - n_ws)),
+        *(ws_client(f"ws://127.0.0.1:{ports[i % len(ports)]}/v1", tally, 4) for i in range(n_ws)),
     )
     return tally
 
@@ -258,15 +297,30 @@ def run(coroutine: Coroutine[Any, Any, Tally]) -> Tally:
 
 
 def run_load(
-    label: str, flags: list[str], args: argparse.Namespace, cwd: Path = ROOT
+    label: str,
+    flags: list[str],
+    args: argparse.Namespace,
+    cwd: Path = ROOT,
+    processes: int = 1,
+    redis_pid: int | None = None,
 ) -> dict[str, Any]:
-    """One load run of the mock started with ``flags`` from the checkout at ``cwd``."""
-    with mock("--job-seconds", str(args.job_seconds), *flags, cwd=cwd) as (process, port):
-        started, cpu = time.perf_counter(), cpu_seconds(process.pid)
-        tally = run(drive(port, args.requests, args.clients, args.ws_share, args.poll_seconds))
+    """One load run of ``processes`` mocks started with ``flags`` from the checkout at ``cwd``
+    (each on its own port; with ``redis_pid``, the Redis they share, whose CPU is counted
+    beside theirs)."""
+    with contextlib.ExitStack() as stack:
+        mocks = [
+            stack.enter_context(mock("--job-seconds", str(args.job_seconds), *flags, cwd=cwd))
+            for _ in range(processes)
+        ]
+        pids = [process.pid for process, _ in mocks]
+        started, cpu = time.perf_counter(), sum(map(cpu_seconds, pids))
+        redis_cpu = cpu_seconds(redis_pid) if redis_pid else 0.0
+        ports = [port for _, port in mocks]
+        tally = run(drive(ports, args.requests, args.clients, args.ws_share, args.poll_seconds))
         elapsed = time.perf_counter() - started
-        cpu = cpu_seconds(process.pid) - cpu
-        rss = rss_mib(process.pid)
+        cpu = sum(map(cpu_seconds, pids)) - cpu
+        redis_cpu = cpu_seconds(redis_pid) - redis_cpu if redis_pid else 0.0
+        rss = sum(map(rss_mib, pids))
     latencies = sorted(tally.latencies)
     lost = tally.acknowledged - tally.completed
     return {
@@ -285,22 +339,31 @@ def run_load(
         "lost": len(lost),
         "server_rss_mib": round(rss, 1),
         "server_cpu_us_per_request": round(1e6 * cpu / max(tally.sent, 1)),
+        "redis_cpu_us_per_request": round(1e6 * redis_cpu / max(tally.sent, 1)),
     }
 
 
 # ── memory ──────────────────────────────────────────────────────────────────
 
 
-def run_rss(args: argparse.Namespace) -> dict[str, Any]:
+def run_rss(args: argparse.Namespace, store: str = "memory") -> dict[str, Any]:
+    """Submit ``args.tasks`` tasks; the mock's RSS before and after (memory), or Redis's
+    used_memory (a ``redis://`` store)."""
     with (
-        mock("--job-seconds", "0.01") as (process, port),
+        mock("--job-seconds", "0.01", "--store", store) as (process, port),
         httpx.Client(
             base_url=f"http://127.0.0.1:{port}",
             headers={"Authorization": f"Bearer {KEY}"},
             timeout=60,
         ) as client,
     ):
-        before = rss_mib(process.pid)
+
+        def used() -> float:
+            if store == "memory":
+                return rss_mib(process.pid)
+            return redis_used_memory(store) / (1024 * 1024)
+
+        before = used()
         first: str | None = None
         last = ""
         for start in range(0, args.tasks, args.batch):
@@ -315,8 +378,10 @@ def run_rss(args: argparse.Namespace) -> dict[str, Any]:
             client.post("/v1", json=[{"taskType": "getResponse", "taskUUID": u}]).status_code == 200
             for u in (first or "", last)
         ]
-        after = rss_mib(process.pid)
+        after = used()
     return {
+        "store": store.split(":")[0],
+        "measured": "server RSS" if store == "memory" else "Redis used_memory",
         "tasks": args.tasks,
         "results_per_task": args.results,
         "rss_before_mib": round(before, 1),
@@ -325,6 +390,17 @@ def run_rss(args: argparse.Namespace) -> dict[str, Any]:
         "kib_per_result": round((after - before) * 1024 / (args.tasks * args.results), 2),
         "first_and_last_task_pollable": kept,
     }
+
+
+def flush(url: str) -> None:
+    """Empty the Redis between runs (each run starts from no tasks)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 def main() -> int:
@@ -348,6 +424,9 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="load: also SQLite with N workers (1: skip)"
     )
+    parser.add_argument(
+        "--no-redis", dest="redis", action="store_false", help="skip the Redis store runs"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     report: dict[str, Any] = {}
@@ -362,6 +441,14 @@ def main() -> int:
                 runs.append(run_load(f"sqlite x{args.workers} workers", shared, args))
             if args.baseline:
                 runs.append(run_load("baseline", [], args, cwd=args.baseline))
+            if args.redis:
+                with redis_server() as (redis_process, url):
+                    pid = redis_process.pid
+                    runs.append(run_load("redis x1", ["--store", url], args, redis_pid=pid))
+                    flush(url)
+                    runs.append(
+                        run_load("redis x2", ["--store", url], args, processes=2, redis_pid=pid)
+                    )
         report["load"] = runs
         memory = runs[0]["req_per_s"]
         report["throughput_over_memory"] = {
@@ -373,7 +460,10 @@ def main() -> int:
             for run in runs[1:]
         }
     if args.mode in ("rss", "all"):
-        report["rss"] = run_rss(args)
+        report["rss"] = [run_rss(args)]
+        if args.redis:
+            with redis_server() as (_, url):
+                report["rss"].append(run_rss(args, url))
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -384,16 +474,21 @@ def main() -> int:
                 f"errors {run['errors']}, lost {run['lost']} of {run['acknowledged']} "
                 f"acknowledged, server RSS {run['server_rss_mib']} MiB, server CPU "
                 f"{run['server_cpu_us_per_request']} us/request"
+                + (
+                    f" (+ Redis {run['redis_cpu_us_per_request']} us/request)"
+                    if run["redis_cpu_us_per_request"]
+                    else ""
+                )
             )
             for line in run["first_errors"]:
                 print(f"        {line}")
         for label, ratio in report.get("throughput_over_memory", {}).items():
             cpu_ratio = report["cpu_per_request_over_memory"][label]
             print(f"{label} / memory: throughput {ratio}, server CPU per request {cpu_ratio}")
-        if "rss" in report:
-            r = report["rss"]
+        for r in report.get("rss", []):
             print(
-                f"RSS: {r['rss_before_mib']} MiB idle, {r['rss_after_mib']} MiB after {r['tasks']} "
+                f"{r['store']} ({r['measured']}): {r['rss_before_mib']} MiB idle, "
+                f"{r['rss_after_mib']} MiB after {r['tasks']} "
                 f"tasks of {r['results_per_task']} result(s) ({r['kib_per_task']} KiB/task, "
                 f"{r['kib_per_result']} KiB/result); first and last pollable: "
                 f"{r['first_and_last_task_pollable']}"

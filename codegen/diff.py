@@ -3,19 +3,31 @@
 ERR breaks existing clients, WARN may break them, INFO does not. The direction
 says whose side changed: ``request`` (what clients send: a narrower request
 breaks them), ``response`` (what clients read: a wider or missing response field
-breaks them) or ``model`` (facts, pricing, examples). The inputs are the specs as
-plain data (``yaml_source.read_yaml(...).data``, or the importer's output).
+breaks them) or ``model`` (facts, pricing, examples). The inputs are the typed model
+specs the emitters read (``spec.loader.read_model_text``: a file's syntax and structure
+checked); ``None`` is a spec not written yet. An added or removed entry is shown (``old`` /
+``new``) as its typed object's fields (``plain``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from .spec.model import rate_label
+from .spec.model import (
+    Dimensions,
+    Example,
+    Loc,
+    Located,
+    ModelSpec,
+    Parameter,
+    PriceRate,
+    Pricing,
+    Rule,
+)
 
 LEVELS = ("ERR", "WARN", "INFO")
 
@@ -41,12 +53,24 @@ def _show(value: Any) -> str:
     return "(none)" if value is None else _j(value)
 
 
+def plain(value: Any) -> Any:
+    """A typed spec object as JSON-ready data: its fields, without positions."""
+    if is_dataclass(value) and not isinstance(value, type):
+        skip = {"loc", "key_locs"} if isinstance(value, Located) else set()
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value) if f.name not in skip}
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
 def _types(value: Any) -> set[str]:
     return set(value) if isinstance(value, list) else {value}
 
 
-# Each field attribute: (request classifier, response classifier); a classifier gets
-# (old, new) and returns (level, wording), old/new None meaning absent.
+# Each field attribute, by its spec key: (its value, request classifier, response classifier);
+# a classifier gets (old, new) and returns (level, wording), old/new None meaning absent.
 Classifier = Callable[[Any, Any], tuple[str, str]]
 
 
@@ -140,49 +164,56 @@ def _plainly(level: str, name: str) -> Classifier:
     return classify
 
 
-FIELD_RULES: dict[str, tuple[Classifier, Classifier]] = {
-    "required": (_required, _required_response),
-    "type": (_type, _type_response),
-    "items.type": (_type, _type_response),
-    "items.format": (_restrict("item format"), _restrict_response("item format")),
-    "const": (_restrict("fixed value"), _restrict_response("fixed value")),
-    "format": (_restrict("format"), _restrict_response("format")),
-    "minimum": (_lower_bound, _flip(_lower_bound)),
-    "minLength": (_lower_bound, _flip(_lower_bound)),
-    "minItems": (_lower_bound, _flip(_lower_bound)),
-    "maximum": (_upper_bound, _flip(_upper_bound)),
-    "maxLength": (_upper_bound, _flip(_upper_bound)),
-    "maxItems": (_upper_bound, _flip(_upper_bound)),
-    "multipleOf": (_step, _flip(_step)),
-    "default": (_plainly("WARN", "default"), _plainly("INFO", "default")),
-    "pairedWith": (_plainly("WARN", "paired with"), _plainly("INFO", "paired with")),
-    "description": (_plainly("INFO", "description"), _plainly("INFO", "description")),
+def _type_of(p: Parameter) -> Any:
+    return p.types[0] if len(p.types) == 1 else list(p.types)
+
+
+Value = Callable[[Parameter], Any]
+FIELD_RULES: dict[str, tuple[Value, Classifier, Classifier]] = {
+    "required": (lambda p: p.required, _required, _required_response),
+    "type": (_type_of, _type, _type_response),
+    "items.type": (lambda p: p.items and p.items.type, _type, _type_response),
+    "items.format": (lambda p: p.items and p.items.format,
+                     _restrict("item format"), _restrict_response("item format")),
+    "const": (lambda p: p.const, _restrict("fixed value"), _restrict_response("fixed value")),
+    "format": (lambda p: p.format, _restrict("format"), _restrict_response("format")),
+    "minimum": (lambda p: p.minimum, _lower_bound, _flip(_lower_bound)),
+    "minLength": (lambda p: p.min_length, _lower_bound, _flip(_lower_bound)),
+    "minItems": (lambda p: p.min_items, _lower_bound, _flip(_lower_bound)),
+    "maximum": (lambda p: p.maximum, _upper_bound, _flip(_upper_bound)),
+    "maxLength": (lambda p: p.max_length, _upper_bound, _flip(_upper_bound)),
+    "maxItems": (lambda p: p.max_items, _upper_bound, _flip(_upper_bound)),
+    "multipleOf": (lambda p: p.multiple_of, _step, _flip(_step)),
+    "default": (lambda p: p.default, _plainly("WARN", "default"), _plainly("INFO", "default")),
+    "pairedWith": (lambda p: p.paired_with,
+                   _plainly("WARN", "paired with"), _plainly("INFO", "paired with")),
+    "description": (lambda p: p.description,
+                    _plainly("INFO", "description"), _plainly("INFO", "description")),
     "docsDigest": (
+        lambda p: p.docs_digest,
         lambda o, n: ("INFO", "description reworded on the docs page"),
         lambda o, n: ("INFO", "description reworded on the docs page"),
     ),
-}
-QUIET_KEYS = ("group", "anchor", "docsType", "docsPath", "docsRequired", "notes", "curated",
-              "codes", "derived", "inferred", "unique")  # fmt: skip
+}  # fmt: skip
+# What clients never see, by spec key: a change is INFO.
+QUIET_KEYS: dict[str, Value] = {
+    "group": lambda p: p.group, "anchor": lambda p: p.anchor, "docsType": lambda p: p.docs_type,
+    "docsPath": lambda p: p.docs_path, "docsRequired": lambda p: p.docs_required,
+    "notes": lambda p: p.notes, "curated": lambda p: p.curated, "codes": lambda p: p.codes,
+    "derived": lambda p: p.derived, "inferred": lambda p: p.inferred,
+    "unique": lambda p: p.unique,
+}  # fmt: skip
 
 
-def _get(param: Mapping[str, Any], key: str) -> Any:
-    if key == "required":
-        return bool(param.get("required", False))
-    if key.startswith("items."):
-        return (param.get("items") or {}).get(key[6:])
-    return param.get(key)
-
-
-def _enum_changes(direction: str, path: str, old: Any, new: Any) -> Iterable[Change]:
-    old_values = [e["value"] for e in old or []]
-    new_values = [e["value"] for e in new or []]
+def _enum_changes(direction: str, path: str, old: Parameter, new: Parameter) -> Iterable[Change]:
+    old_values = [e.value for e in old.enum]
+    new_values = [e.value for e in new.enum]
     request = direction == "request"
-    if old is None and new is not None:
+    if not old.enum and new.enum:
         yield Change("ERR" if request else "INFO", direction, path,
                      f"allowed values introduced: {_j(new_values)}", None, new_values)  # fmt: skip
         return
-    if new is None and old is not None:
+    if not new.enum and old.enum:
         yield Change("INFO" if request else "WARN", direction, path,
                      "allowed values lifted (any value)", old_values, None)  # fmt: skip
         return
@@ -196,57 +227,50 @@ def _enum_changes(direction: str, path: str, old: Any, new: Any) -> Iterable[Cha
                          f"allowed value added: {_show(value)}", None, value)  # fmt: skip
 
 
-def field_changes(
-    direction: str, old: Mapping[str, Any], new: Mapping[str, Any]
-) -> Iterable[Change]:
+def field_changes(direction: str, old: Parameter, new: Parameter) -> Iterable[Change]:
     """Changes of one parameter or response field that both specs have."""
-    path = str(new["path"])
-    side = 0 if direction == "request" else 1
-    for key, classifiers in FIELD_RULES.items():
-        a, b = _get(old, key), _get(new, key)
+    for value, on_request, on_response in FIELD_RULES.values():
+        a, b = plain(value(old)), plain(value(new))
         if _j(a) != _j(b):
-            level, words = classifiers[side](a, b)
-            yield Change(level, direction, path, words, a, b)
-    yield from _enum_changes(direction, path, old.get("enum"), new.get("enum"))
-    for key in QUIET_KEYS:
-        if _j(old.get(key)) != _j(new.get(key)):
-            yield Change("INFO", direction, path, f"{key} changed", old.get(key), new.get(key))
-
-
-def _by(items: Iterable[Mapping[str, Any]], key: str) -> dict[str, Mapping[str, Any]]:
-    return {str(item[key]): item for item in items}
+            level, words = (on_request if direction == "request" else on_response)(a, b)
+            yield Change(level, direction, new.path, words, a, b)
+    yield from _enum_changes(direction, new.path, old, new)
+    for key, value in QUIET_KEYS.items():
+        a, b = plain(value(old)), plain(value(new))
+        if _j(a) != _j(b):
+            yield Change("INFO", direction, new.path, f"{key} changed", a, b)
 
 
 def field_list_changes(
-    direction: str, old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
+    direction: str, old: Iterable[Parameter], new: Iterable[Parameter]
 ) -> Iterable[Change]:
-    a, b = _by(old, "path"), _by(new, "path")
+    a, b = {p.path: p for p in old}, {p.path: p for p in new}
     for path, param in b.items():
         if path in a:
             yield from field_changes(direction, a[path], param)
         elif direction == "response":
-            yield Change("INFO", direction, path, "response field added", None, dict(param))
-        elif param.get("required"):
-            yield Change("ERR", direction, path, "new required parameter", None, dict(param))
+            yield Change("INFO", direction, path, "response field added", None, plain(param))
+        elif param.required:
+            yield Change("ERR", direction, path, "new required parameter", None, plain(param))
         else:
-            yield Change("INFO", direction, path, "optional parameter added", None, dict(param))
+            yield Change("INFO", direction, path, "optional parameter added", None, plain(param))
     for path, param in a.items():
         if path not in b:
             what = "response field removed" if direction == "response" else "parameter removed"
-            yield Change("ERR", direction, path, what, dict(param), None)
+            yield Change("ERR", direction, path, what, plain(param), None)
 
 
-RULE_WORDING = ("id", "message", "source", "notes")
+def _rule_core(rule: Rule) -> str:
+    """What a rule says, apart from its id and wording (message, source, notes)."""
+    return _j({"kind": rule.kind, "args": plain(rule.args), "enforced": rule.enforced})
 
 
-def _rule_core(rule: Mapping[str, Any]) -> str:
-    return _j({k: v for k, v in rule.items() if k not in RULE_WORDING})
+def _rule_wording(rule: Rule) -> str:
+    return _j(plain((rule.message, rule.source, rule.notes)))
 
 
-def rule_changes(
-    old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
-) -> Iterable[Change]:
-    a, b = _by(old, "id"), _by(new, "id")
+def rule_changes(old: Iterable[Rule], new: Iterable[Rule]) -> Iterable[Change]:
+    a, b = {r.id: r for r in old}, {r.id: r for r in new}
     # Rules renamed between two imports are matched by what they say.
     a_core = {_rule_core(r): i for i, r in a.items() if i not in b}
     for rule_id, rule in b.items():
@@ -257,39 +281,43 @@ def rule_changes(
             old_rule = a.pop(old_id)
             yield Change("INFO", "request", rule_id, f"rule renamed from {old_id}")
         else:
-            yield Change("ERR", "request", rule_id,
-                         f"rule added ({rule['kind']}): {rule.get('message', '')}", None,
-                         dict(rule))  # fmt: skip
+            yield Change("ERR", "request", rule_id, f"rule added ({rule.kind}): {rule.message}",
+                         None, plain(rule))  # fmt: skip
             continue
         if _rule_core(old_rule) != _rule_core(rule):
             yield _rule_changed(rule_id, old_rule, rule)
-        elif any(_j(old_rule.get(k)) != _j(rule.get(k)) for k in RULE_WORDING[1:]):
+        elif _rule_wording(old_rule) != _rule_wording(rule):
             yield Change("INFO", "request", rule_id, "rule wording or source changed")
     for rule_id, rule in a.items():
         if rule_id not in b:
-            yield Change("INFO", "request", rule_id, f"rule removed ({rule['kind']})",
-                         dict(rule), None)  # fmt: skip
+            yield Change("INFO", "request", rule_id, f"rule removed ({rule.kind})",
+                         plain(rule), None)  # fmt: skip
 
 
-def _rule_changed(rule_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Change:
+def _rule_changed(rule_id: str, old: Rule, new: Rule) -> Change:
     """A rule that says something else: an item limit moved is a bound; anything else may break."""
-    limits = [r.get("maxItems") for r in (old, new)]
-    same_but_limit = _rule_core(dict(old, maxItems=0)) == _rule_core(dict(new, maxItems=0))
-    if old["kind"] == new["kind"] == "limitItems" and None not in limits and same_but_limit:
+
+    def but(rule: Rule, **changes: Any) -> str:
+        return _rule_core(replace(rule, args={**rule.args, **changes}))
+
+    limits = [r.args.get("maxItems") for r in (old, new)]
+    same_but_limit = but(old, maxItems=0) == but(new, maxItems=0)
+    if old.kind == new.kind == "limitItems" and None not in limits and same_but_limit:
         level, words = _upper_bound(*limits)
         return Change(level, "request", rule_id, f"item limit {words}", *limits)
-    enforced = [r.get("enforced", True) for r in (old, new)]
-    if enforced[0] != enforced[1] and _rule_core(dict(old, enforced=True)) == _rule_core(
-        dict(new, enforced=True)
+    if old.enforced != new.enforced and _rule_core(replace(old, enforced=True)) == _rule_core(
+        replace(new, enforced=True)
     ):  # a curator's resolution of a contradiction: fewer tasks refused, or more
-        level, words = ("INFO", "no longer enforced") if enforced[0] else ("WARN", "enforced again")
-        return Change(level, "request", rule_id, f"rule {words}", *enforced)
-    return Change("WARN", "request", rule_id, "rule changed", dict(old), dict(new))
+        level, words = (
+            ("INFO", "no longer enforced") if old.enforced else ("WARN", "enforced again")
+        )
+        return Change(level, "request", rule_id, f"rule {words}", old.enforced, new.enforced)
+    return Change("WARN", "request", rule_id, "rule changed", plain(old), plain(new))
 
 
-def dimension_changes(old: Any, new: Any) -> Iterable[Change]:
-    def rows(dims: Any) -> dict[str, Mapping[str, Any]]:
-        return {f"{r['width']}x{r['height']}": r for r in (dims or {}).get("rows", [])}
+def dimension_changes(old: Dimensions | None, new: Dimensions | None) -> Iterable[Change]:
+    def rows(dims: Dimensions | None) -> dict[str, Any]:
+        return {f"{r.width}x{r.height}": plain(r) for r in (dims.rows if dims else ())}
 
     a, b = rows(old), rows(new)
     if old and not new:
@@ -307,73 +335,89 @@ def dimension_changes(old: Any, new: Any) -> Iterable[Change]:
             yield Change("INFO", "request", "dimensions", f"dimension row {key} relabelled")
 
 
-def pricing_changes(old: Any, new: Any) -> Iterable[Change]:
-    old, new = old or {}, new or {}
+PRICING_FACTS = {"currency": "currency", "unit": "unit", "audioDefault": "audio_default"}
 
-    def rates(p: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-        return {rate_label(r): r for r in p.get("rates", [])}
 
-    def amount(r: Mapping[str, Any]) -> tuple[Any, str]:
-        return (r["perSecond"], "per second") if "perSecond" in r else (r.get("perClip"), "a clip")
+def pricing_changes(old: Pricing | None, new: Pricing | None) -> Iterable[Change]:
+    def rates(p: Pricing | None) -> dict[str, PriceRate]:
+        return {r.key: r for r in (p.rates if p else ())}
+
+    def amount(r: PriceRate) -> tuple[Any, str]:
+        return (r.per_second, "per second") if r.per_second is not None else (r.per_clip, "a clip")
 
     a, b = rates(old), rates(new)
     for key in a.keys() & b.keys():
         (was, unit), (now, _) = amount(a[key]), amount(b[key])
         if _j(was) != _j(now):
             yield Change("WARN", "model", "pricing", f"{key}: {was} → {now} {unit}", was, now)
-        elif _j(a[key]) != _j(b[key]):
+        elif _j(plain(a[key])) != _j(plain(b[key])):
             yield Change("INFO", "model", "pricing", f"{key}: rate quote or notes changed")
     for key in a.keys() - b.keys():
-        yield Change("WARN", "model", "pricing", f"rate removed: {key}", dict(a[key]), None)
+        yield Change("WARN", "model", "pricing", f"rate removed: {key}", plain(a[key]), None)
     for key in b.keys() - a.keys():
-        yield Change("INFO", "model", "pricing", f"rate added: {key}", None, dict(b[key]))
-    for key in ("currency", "unit", "audioDefault"):
-        if _j(old.get(key)) != _j(new.get(key)):
-            yield Change("WARN", "model", "pricing", f"{key} {old.get(key)} → {new.get(key)}")
+        yield Change("INFO", "model", "pricing", f"rate added: {key}", None, plain(b[key]))
+    for key, attr in (
+        ("currency", "currency"),
+        ("unit", "unit"),
+        ("audioDefault", "audio_default"),
+    ):
+        was, now = getattr(old, attr, None), getattr(new, attr, None)
+        if _j(was) != _j(now):
+            yield Change("WARN", "model", "pricing", f"{key} {was} → {now}")
     for key in ("quote", "notes"):
-        if _j(old.get(key)) != _j(new.get(key)):
+        if _j(plain(getattr(old, key, None))) != _j(plain(getattr(new, key, None))):
             yield Change("INFO", "model", "pricing", f"{key} changed")
 
 
-def example_changes(
-    old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
-) -> Iterable[Change]:
-    a, b = _by(old, "name"), _by(new, "name")
+EXAMPLE_KEYS = ("title", "kind", "request", "response", "video")
+
+
+def example_changes(old: Iterable[Example], new: Iterable[Example]) -> Iterable[Change]:
+    a, b = {e.name: e for e in old}, {e.name: e for e in new}
     for name in b.keys() - a.keys():
         yield Change("INFO", "model", f"example {name}", "example added")
     for name in a.keys() - b.keys():
         yield Change("INFO", "model", f"example {name}", "example removed")
     for name in sorted(a.keys() & b.keys()):
-        for key in sorted(set(a[name]) | set(b[name])):
-            if _j(a[name].get(key)) != _j(b[name].get(key)):
+        for key in sorted(EXAMPLE_KEYS):
+            if _j(plain(getattr(a[name], key))) != _j(plain(getattr(b[name], key))):
                 yield Change("INFO", "model", f"example {name}", f"{key} changed")
 
 
-def model_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterable[Change]:
-    for key in ("id", "taskType"):
-        if old.get(key) != new.get(key):
-            yield Change("ERR", "model", key, f"{old.get(key)} → {new.get(key)}")
-    if old.get("status") != new.get("status"):
-        level = "WARN" if new.get("status") == "deprecated" else "INFO"
-        yield Change(level, "model", "status", f"{old.get('status')} → {new.get('status')}")
-    for key in ("name", "slug", "creator", "releaseDate", "capabilities", "docs", "summary"):
-        if _j(old.get(key)) != _j(new.get(key)):
-            yield Change("INFO", "model", key, f"{_show(old.get(key))} → {_show(new.get(key))}")
-    a, b = _by(old.get("behaviours", []), "id"), _by(new.get("behaviours", []), "id")
+# A model fact by its spec key, and its attribute.
+MODEL_FACTS = {"name": "name", "slug": "slug", "creator": "creator", "releaseDate": "release_date",
+               "capabilities": "capabilities", "docs": "docs", "summary": "summary"}  # fmt: skip
+NO_SPEC = ModelSpec(loc=Loc("(none)", 0, 0), key_locs={})
+
+
+def model_changes(old: ModelSpec, new: ModelSpec) -> Iterable[Change]:
+    for key, attr in (("id", "id"), ("taskType", "task_type")):
+        was, now = getattr(old, attr) or None, getattr(new, attr) or None
+        if was != now:
+            yield Change("ERR", "model", key, f"{was} → {now}")
+    if old.status != new.status:
+        level = "WARN" if new.status == "deprecated" else "INFO"
+        yield Change(level, "model", "status", f"{old.status or None} → {new.status or None}")
+    for key, attr in MODEL_FACTS.items():
+        was, now = plain(getattr(old, attr)) or None, plain(getattr(new, attr)) or None
+        if _j(was) != _j(now):
+            yield Change("INFO", "model", key, f"{_show(was)} → {_show(now)}")
+    a, b = {x.id: x for x in old.behaviours}, {x.id: x for x in new.behaviours}
     for key in sorted(a.keys() ^ b.keys()):
         yield Change("INFO", "model", f"behaviour {key}", "added" if key in b else "removed")
 
 
-def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+def diff(old: ModelSpec | None, new: ModelSpec | None) -> list[Change]:
     """Every change from ``old`` to ``new``, most severe first (stable within a level)."""
+    old, new = old or NO_SPEC, new or NO_SPEC
     changes = [
         *model_changes(old, new),
-        *field_list_changes("request", old.get("parameters", []), new.get("parameters", [])),
-        *field_list_changes("response", old.get("response", []), new.get("response", [])),
-        *rule_changes(old.get("rules", []), new.get("rules", [])),
-        *dimension_changes(old.get("dimensions"), new.get("dimensions")),
-        *pricing_changes(old.get("pricing"), new.get("pricing")),
-        *example_changes(old.get("examples", []), new.get("examples", [])),
+        *field_list_changes("request", old.parameters, new.parameters),
+        *field_list_changes("response", old.response, new.response),
+        *rule_changes(old.rules, new.rules),
+        *dimension_changes(old.dimensions, new.dimensions),
+        *pricing_changes(old.pricing, new.pricing),
+        *example_changes(old.examples, new.examples),
     ]
     return sorted(changes, key=lambda c: LEVELS.index(c.level))
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from .diff import diff, fails, render_json, render_text, summary
 from .docs.importer import NotAModelPage, import_file
 from .emit import generate
-from .spec.loader import SpecError, load_specs
-from .spec.yaml_source import read_yaml
+from .spec.loader import SpecError, load_specs, read_model_text
 
 
 def run(page: Path, spec_dir: Path, out_dir: Path, report: Path, fail_on: str | None) -> int:
@@ -48,7 +47,8 @@ def run(page: Path, spec_dir: Path, out_dir: Path, report: Path, fail_on: str | 
         )
         restore()
         return 1
-    changes = diff(existing.data if existing else {}, read_yaml(target).data)
+    before = read_model_text(existing.text, str(target)) if existing else None
+    changes = diff(before, read_model_text(result.text, str(target)))
     report.parent.mkdir(parents=True, exist_ok=True)
     report.with_suffix(".txt").write_text(render_text(changes), encoding="utf-8")
     report.with_suffix(".json").write_text(render_json(changes) + "\n", encoding="utf-8")

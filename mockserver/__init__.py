@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .extras import MissingExtra, needs_extra
+from .extras import MissingExtra, needs_extra, rerun_in_project_venv
 
 if TYPE_CHECKING:
     from .app import MockServer, create_app
@@ -31,13 +31,16 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def main() -> int:
+def main(*, as_module: bool = False) -> int:
     """``python -m mockserver`` / ``runware-mock``: one line and exit status 2 when the
-    ``[mock]`` extra is missing, instead of a traceback."""
+    ``[mock]`` extra is missing, instead of a traceback. Run as ``python -m mockserver``
+    (``as_module``) in a clone, it runs again in the clone's ``.venv`` first."""
     try:
         with needs_extra("mock", "the mock server"):
             from .cli import main as cli_main
     except MissingExtra as missing:
+        if as_module:
+            rerun_in_project_venv(sys.argv[1:])
         print(missing, file=sys.stderr)
         return 2
     return cli_main()

@@ -1,3 +1,3 @@
 from . import main
 
-raise SystemExit(main())
+raise SystemExit(main(as_module=True))

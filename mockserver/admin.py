@@ -1,5 +1,6 @@
 """The admin API under ``/__admin/``: scenarios, the request journal, delivery outcomes and
-reset. Every route takes the admin key (any valid key when none is set)."""
+reset. Every route takes the admin key (any valid API key when none is set; with one set, a
+valid API key that is not it gets 403). Errors are Runware's shape, with catalogue codes."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from starlette.responses import JSONResponse, Response
 
 from .auth import denied
 from .body import read_body
+from .journal import TRANSPORTS
+from .json_problems import json_problem
 from .scenarios import Scenario, ScenarioError, parse
-from .wire import BadRequest, ClientGone, bad_request_response, error, not_found
+from .wire import BadRequest, ClientGone, bad_request_response, error, status_of
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -21,6 +24,13 @@ if TYPE_CHECKING:
 JOURNAL_LIMIT = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²")
 # Admin bodies are small JSON objects; larger ones get 413 before they are read.
 ADMIN_BODY_BYTES = 64 * 1024
+
+
+def _refused(code: str, message: str, parameter: str | None = None) -> Response:
+    """One admin error, answered with its code's catalogue status."""
+    return JSONResponse(
+        {"errors": [error(code, message, parameter=parameter)]}, status_code=status_of(code)
+    )
 
 
 class Admin:
@@ -35,15 +45,14 @@ class Admin:
 
     async def _json(self, request: Request) -> Any:
         """An admin body parsed as strict JSON, read under ADMIN_BODY_BYTES and the body
-        timeout (BadRequest otherwise)."""
+        timeout (BadRequest otherwise, saying in plain words what is wrong and where)."""
         seconds = self.server.config.body_timeout_seconds
         raw = await read_body(request.headers, request.receive, ADMIN_BODY_BYTES, seconds)
         try:
             return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise BadRequest(
-                400, error("invalidRequestBody", "Bad scenario: the body is not valid JSON.")
-            ) from None
+        except orjson.JSONDecodeError as exc:
+            message = f"Bad scenario: the body {json_problem(raw, exc)}."
+            raise BadRequest(400, error("invalidRequestBody", message)) from None
 
     async def scenarios(self, request: Request) -> Response:
         if (refused := self._denied(request)) is not None:
@@ -64,22 +73,23 @@ class Admin:
         except ClientGone:
             return Response(status_code=400)
         except ScenarioError as exc:
-            return JSONResponse(
-                {
-                    "errors": [
-                        error("invalidRequestBody", f"Bad scenario: {exc}", parameter=exc.parameter)
-                    ]
-                },
-                status_code=400,
-            )
+            text = str(exc)
+            text += "" if text.endswith(("?", ".")) else "."
+            return _refused(exc.code, f"Bad scenario: {text}", exc.parameter)
         return JSONResponse(scenario.describe(), status_code=201)
 
     async def scenario(self, request: Request) -> Response:
         if (refused := self._denied(request)) is not None:
             return refused
-        if self.server.scenarios.remove(request.path_params["id"]):
+        scenario_id = request.path_params["id"]
+        if self.server.scenarios.remove(scenario_id):
             return Response(status_code=204)
-        return not_found("No such scenario.")
+        shown = scenario_id if len(scenario_id) <= 100 else scenario_id[:100] + "..."
+        return _refused(
+            "scenarioNotFound",
+            f"No scenario {shown!r} is armed (GET /__admin/scenarios lists those that are).",
+            "id",
+        )
 
     async def requests(self, request: Request) -> Response:
         if (refused := self._denied(request)) is not None:
@@ -91,22 +101,16 @@ class Admin:
         q = request.query_params
         limit = q.get("limit", "100")
         if JOURNAL_LIMIT.fullmatch(limit) is None:
-            return JSONResponse(
-                {
-                    "errors": [
-                        error(
-                            "invalidParameterValue",
-                            "limit must be a whole number from 0 to 9999999.",
-                            parameter="limit",
-                        )
-                    ]
-                },
-                status_code=400,
-            )
+            message = "limit must be a whole number from 0 to 9999999."
+            return _refused("invalidParameterValue", message, "limit")
+        transport = q.get("transport")
+        if transport is not None and transport not in TRANSPORTS:
+            message = f"transport must be one of: {', '.join(TRANSPORTS)}."
+            return _refused("invalidParameterValue", message, "transport")
         entries = journal.query(
             task_type=q.get("taskType"),
             task_uuid=q.get("taskUUID"),
-            transport=q.get("transport"),
+            transport=transport,
             limit=int(limit),
         )
         return JSONResponse({"requests": entries, "total": len(journal)})
@@ -121,5 +125,5 @@ class Admin:
     async def reset(self, request: Request) -> Response:
         if (refused := self._denied(request)) is not None:
             return refused
-        self.server.reset()
+        await self.server.reset()
         return Response(status_code=204)

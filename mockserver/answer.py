@@ -1,6 +1,7 @@
 """Answering one task array, the same for REST and WebSocket: a matching ``respond``
 scenario answers instead of the engine, a ``latency`` scenario delays it, and the journal
-keeps every exchange. The transports only read, authenticate and send."""
+keeps every exchange and logs it (``request_log``). The transports only read, authenticate
+and send."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, NamedTuple
 
 from runware_contract.runtime import RunwareError
 
+from . import request_log
 from .engine import Engine, RequestContext
 from .journal import Journal
 from .scenarios import Scenarios
@@ -62,7 +64,7 @@ class Answering:
             delay = self.scenarios.latency_for(tasks) if wait else 0.0
             if delay:
                 await asyncio.sleep(delay)
-            reply = self.engine.handle(tasks, context())
+            reply = await self.engine.handle(tasks, context())
             result = Answer(reply, reply.status)
         self.record(exchange, result.status, tasks, result.reply)
         return result
@@ -84,6 +86,9 @@ class Answering:
             size=len(raw),
             body=raw,
         )
+        method = "POST" if exchange.transport == "rest" else "FRAME"
+        request_log.line(exchange.transport, method, exchange.path, status, exchange.started,
+                         tasks, codes)  # fmt: skip
 
 
 def canned_errors(tasks: list[Any], code: str, message: str) -> list[RunwareError]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 import runware_contract as rc
 
+from . import request_log
 from .admin import Admin
 from .answer import Answering
 from .completion import Completion
@@ -30,6 +32,7 @@ from .engine import Engine
 from .journal import Journal
 from .media import VideoFiles
 from .media_routes import MediaRoutes
+from .relay import LocalRelay, RedisRelay, Relay
 from .rest import Rest, wrong_method
 from .scenarios import Scenarios
 from .scheduler import Scheduler
@@ -44,6 +47,8 @@ from .wire import http_error, store_failed
 # A process recovering unclaimed completions waits this long past their due time, so that
 # a live worker holding the task's WebSocket session claims (and pushes) it first.
 RECOVERY_GRACE = 1.0
+DUE_POLL_SECONDS = 0.25  # how often a process polls a shared schedule (the Redis store)
+log = logging.getLogger("mockserver")
 
 
 class _MockApp(Starlette):
@@ -58,8 +63,8 @@ class _MockApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1":
             await self.fast_post(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
+        else:  # media, admin, health, OpenAPI, unknown paths: one log line each
+            await request_log.http(super().__call__, scope, receive, send)
 
 
 class MockServer:
@@ -75,12 +80,23 @@ class MockServer:
                 max_results=given.max_results,
                 max_images=given.max_images,
             ),
+            clock=given.clock,
         )
-        # Signed media URLs must verify in every worker and after a restart: the store's
-        # secret, in this server's own copy of the config (the caller's is left as it was).
-        secret = self.store.shared_secret("media", given.media_secret)
-        self.config = dataclasses.replace(given, media_secret=secret)
+        # This server's own copy of the config (the caller's is left as it was): the
+        # lifespan puts the store's shared secret in it.
+        self.config = dataclasses.replace(given)
         self.sessions = Sessions()  # this process's WebSocket sessions
+        self.relay: Relay = LocalRelay(self.sessions)
+        if self.store.shared_schedule:  # only the Redis store (imported only when used)
+            from .store.redis import RedisStore
+
+            assert isinstance(self.store, RedisStore)
+            self.relay = RedisRelay(
+                self.store.client,
+                self.sessions,
+                self.config.session_buffer_seconds,
+                self.config.session_buffer_max,
+            )
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
         self.engine = Engine(self.config, self.store, self.scenarios)
@@ -88,7 +104,7 @@ class MockServer:
         self.scheduler = Scheduler(self.config.clock)
         self.videos = VideoFiles(self.config.video_cache_bytes, self.config.render_queue)
         self.completion = Completion(
-            self.config, self.store, self.scheduler, self.sessions, self.videos
+            self.config, self.store, self.scheduler, self.relay, self.videos
         )
         self.lag = LagMonitor()
         self.engine.on_accept.append(self.completion.schedule)
@@ -99,6 +115,7 @@ class MockServer:
             routes=[
                 Route("/v1", wrong_method, methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
                 WebSocketRoute("/v1", WebSocketTransport(self).handle),
+                Route("/", media.index, methods=["GET"]),
                 Route("/health", media.health, methods=["GET"]),
                 Route("/openapi.json", media.openapi, methods=["GET"]),
                 Route("/video/{name}", media.video, methods=["GET", "HEAD"]),
@@ -133,10 +150,18 @@ class MockServer:
             backoff=self.config.webhook_backoff_seconds,
             allow=Allowlist.parse(self.config.delivery_allow),
         )
+        await self.store.open()
+        # Signed media URLs and owner tags must agree in every process, on every host and
+        # after a restart: the first secret stored is everyone's.
+        secret = await self.store.shared_secret("media", self.config.media_secret)
+        self.config.media_secret = secret
         self.scheduler.start()
-        for record in self.store.pending_completions():  # from before a restart, or a
-            self.completion.schedule(record, grace=RECOVERY_GRACE)  # worker's, which claims
+        self.relay.start()
+        for record in await self.store.pending_completions():  # from before a restart, or
+            self.completion.schedule(record, grace=RECOVERY_GRACE)  # a worker's: it claims
         loops = [supervised("sweep", self._sweep), supervised("loop lag", self.lag.step)]
+        if self.store.shared_schedule:
+            loops.append(supervised("due completions", self._poll_due))
         try:
             yield
         finally:
@@ -144,19 +169,36 @@ class MockServer:
                 loop.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
             await self.scheduler.stop()
+            await self.relay.stop()
             await deliverer.close()
             self.videos.close()
-            self.store.close()
+            await self.store.close()
 
     async def _sweep(self) -> None:
         await asyncio.sleep(self.config.sweep_seconds)
         now = self.config.clock()
-        self.store.sweep(now)
         self.sessions.sweep(now, self.config.session_buffer_seconds)
+        try:
+            await self.store.sweep(now)
+        except StoreUnavailable as exc:  # one line; the next sweep tries again
+            log.warning("sweep: storage unavailable: %s", exc)
 
-    def reset(self) -> None:
+    async def _poll_due(self) -> None:
+        """The shared schedule: completions due (past the accepting process's own timer, or
+        an expired lease) are claimed here too, so a task whose process died completes."""
+        await asyncio.sleep(DUE_POLL_SECONDS)
+        try:
+            due = await self.store.pending_completions(self.config.clock() - RECOVERY_GRACE)
+        except StoreUnavailable as exc:
+            log.warning("due completions: storage unavailable: %s", exc)
+            await asyncio.sleep(1.0)
+            return
+        for record in due:
+            self.completion.schedule(record)
+
+    async def reset(self) -> None:
         """Forget every task, session, scenario, journal entry and pending completion."""
-        self.store.reset()
+        await self.store.reset()
         self.sessions.clear()
         self.scenarios.reset()
         self.journal.clear()

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import gc
 import json
-import logging
 import os
+import re
+import socket
 import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.supervisors import Multiprocess
 
-from . import models
+from . import logs, models
 from .app import MockServer
 from .base_url import parse_public_url
 from .config import MockConfig
+from .extras import version
 from .limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
+from .store import check_spec, reachable
 from .targets import LOOPBACK, Allowlist
 
 # (flag, type, MockConfig field, metavar, help): each must be positive
@@ -95,16 +102,41 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
 )
 
 
+EXAMPLES = """\
+examples:
+  python -m mockserver                                  127.0.0.1:8080, any non-empty key
+  python -m mockserver --port 0 --api-key k1            a free port (printed), one key
+  python -m mockserver --job-seconds 0.2 --seed 7       fast, deterministic runs
+  python -m mockserver --log-format json --log-level warning
+  python -m mockserver --store sqlite:mock.db --workers 4
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A mistake on the command line is one line on stderr and exit status 2 (argparse's
+    usage of every flag would bury it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m mockserver",
         description="A Runware API mock (REST and WebSocket on /v1) for the models in the spec.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=8080, help="port (default 8080, the official SDKs' test port)"
+        "--port",
+        type=int,
+        default=8080,
+        help="port, 0 to 65535; 0 takes a free one, printed at startup (default 8080, the "
+        "official SDKs' test port)",
     )
     parser.add_argument(
         "--api-key",
@@ -131,8 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level",
         default="info",
-        choices=["critical", "error", "warning", "info", "debug"],
-        help="log level (default info)",
+        choices=logs.LEVELS,
+        help="log level; info logs a line per request and per delivery attempt (default info)",
+    )
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=logs.FORMATS,
+        help="log lines as text, or one JSON object per line (default text)",
     )
     parser.add_argument(
         "--journal-size",
@@ -144,10 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--store",
         default="memory",
-        metavar="memory|sqlite:PATH",
-        help="where tasks live: in memory (default), or in an SQLite file that keeps them "
+        metavar="memory|sqlite:PATH|redis://HOST:PORT/DB",
+        help="where tasks live: in memory (default); in an SQLite file that keeps them "
         "across restarts and shares them between --workers (sqlite:PATH?max_pages=N caps "
-        "the file at N pages: a full disk, for tests)",
+        "the file at N pages: a full disk, for tests); or in one Redis that any number of "
+        "mock processes on any number of hosts share (redis://[:password@]HOST:PORT/DB, "
+        "rediss:// for TLS; ?lease=S: how long a claimed completion is held, default 30)",
     )
     parser.add_argument(
         "--workers",
@@ -237,16 +277,19 @@ def _config(args: argparse.Namespace) -> MockConfig:
 
 
 def _problem(args: argparse.Namespace) -> str | None:
+    if not 0 <= args.port <= 65535:
+        return f"--port must be from 0 to 65535 (0: any free port), not {args.port}"
+    for flag, keys in (("--api-key", args.api_keys), ("--admin-key", [args.admin_key])):
+        if any(k is not None and (not k or k != k.strip()) for k in keys):
+            return f"{flag} must not be empty nor start or end with a space"
     if args.job_seconds < 0:
         return "--job-seconds must not be negative"
     if args.workers < 1 or args.max_tasks < 1 or args.journal_size < 1:
         return "--workers, --max-tasks and --journal-size must be at least 1"
-    if args.store != "memory" and not args.store.startswith("sqlite:"):
-        return "--store must be memory or sqlite:PATH"
-    if args.store.startswith("sqlite:") and not args.store.partition(":")[2]:
-        return "--store sqlite:PATH needs a PATH"
+    if (store_problem := check_spec(args.store)) is not None:
+        return store_problem
     if args.workers > 1 and args.store == "memory":
-        return "--workers N > 1 needs a shared store: --store sqlite:PATH"
+        return "--workers N > 1 needs a shared store: --store sqlite:PATH or redis://..."
     for flag, _, dest, _, _ in LIMITS:
         if getattr(args, dest) <= 0:
             return f"{flag} must be positive"
@@ -262,6 +305,11 @@ def _problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def redacted(spec: str) -> str:
+    """A store spec without its password."""
+    return re.sub(r"//[^@/]*@", "//***@", spec)
+
+
 def _server(config: MockConfig) -> MockServer:
     server = MockServer(config)
     # A server process holds many long-lived, acyclic task records: collect cycles less
@@ -273,6 +321,7 @@ def _server(config: MockConfig) -> MockServer:
 def worker_app() -> ASGIApp:
     """The app of one --workers process (uvicorn imports this factory in each)."""
     args = build_parser().parse_args(json.loads(os.environ[WORKER_ARGS]))
+    logs.configure(args.log_level, args.log_format)
     models.register(models.load(args.spec_dirs, args.pages))
     config = _config(args)
     HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
@@ -282,11 +331,45 @@ def worker_app() -> ASGIApp:
     return server.app
 
 
+def banner(args: argparse.Namespace, config: MockConfig, server: MockServer, address: Any) -> str:
+    """What the mock prints once its socket is bound: where it listens (the real port,
+    with --port 0), what it accepts, and where its health and admin routes are."""
+    host, port = address[0], address[1]
+    base = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    keys = (
+        f"{len(config.api_keys)} configured key(s)" if config.api_keys else "any non-empty API key"
+    )
+    admin = "the admin key" if config.admin_key else "any accepted API key"
+    store = "memory" if config.store == "memory" else redacted(config.store)
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    return (
+        f"Runware mock listening on http://{base}/v1 (WebSocket ws://{base}/v1); accepts {keys}\n"
+        f"models: {', '.join(server.models)}\n"
+        f"health: http://{base}/health; admin: http://{base}/__admin/ ({admin}); "
+        f"store: {store}{workers}; job seconds: {config.job_seconds:g}"
+    )
+
+
+class _Announcing(uvicorn.Server):
+    """uvicorn's server, printing the banner once it listens (the socket bound, the app
+    started), with the address the socket really has."""
+
+    def __init__(self, config: uvicorn.Config, text: Any) -> None:
+        super().__init__(config)
+        self.text = text
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.text(self.servers[0].sockets[0].getsockname()), flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if (problem := _problem(args)) is not None:
         print(problem, file=sys.stderr)
         return 2
+    logs.configure(args.log_level, args.log_format)
     try:
         models.register(models.load(args.spec_dirs, args.pages))
     except (OSError, ValueError) as exc:  # ModelLoadError, unreadable files
@@ -295,39 +378,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = _config(args)
     try:
         server = _server(config)  # also creates the SQLite schema once, before any worker
+        unreachable = asyncio.run(reachable(args.store))
     except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"cannot open the store: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    keys = (
-        f"{len(config.api_keys)} configured key(s)" if config.api_keys else "any non-empty API key"
-    )
-    print(
-        f"Runware mock listening on http://{args.host}:{args.port}/v1 "
-        f"(WebSocket ws://{args.host}:{args.port}/v1); accepts {keys}\n"
-        f"models: {', '.join(server.models)}",
-        flush=True,
-    )
-    options = {
+    if unreachable is not None:
+        print(f"cannot reach the store {redacted(args.store)}: {unreachable}", file=sys.stderr)
+        return 2
+    options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
-        "http": http_protocol(config.header_timeout_seconds, server.rest),
-        "ws": ws_protocol(config.ws_max_frames_per_second),
+        "log_config": None,  # logs.configure's one handler and format, uvicorn's loggers too
+        "access_log": False,  # replaced by request_log's lines
         "ws_ping_interval": None,
         "ws_max_size": config.max_body_bytes,
-        "access_log": args.log_level in ("info", "debug"),
     }
     if args.workers == 1:
-        uvicorn.run(server.app, **options)
-        return 0
-    server.store.close()
+        uv = _Announcing(
+            uvicorn.Config(
+                server.app,
+                http=http_protocol(config.header_timeout_seconds, server.rest),
+                ws=ws_protocol(config.ws_max_frames_per_second),
+                **options,
+            ),
+            lambda address: banner(args, config, server, address),
+        )
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):  # SystemExit: cannot bind
+            uv.run()
+        return 0 if uv.started else 2  # not started: uvicorn logged why (a port in use)
+    asyncio.run(server.store.close())
     os.environ[WORKER_ARGS] = json.dumps(list(sys.argv[1:] if argv is None else argv))
-    uvicorn.run(
+    multi = uvicorn.Config(
         "mockserver.cli:worker_app",
         factory=True,
         workers=args.workers,
         # workers unpickle these by name
-        **(options | {"http": HeaderTimeoutProtocol, "ws": FrameLimitProtocol}),
+        http=HeaderTimeoutProtocol,
+        ws=FrameLimitProtocol,
+        **options,
     )
+    sock = multi.bind_socket()
+    print(banner(args, config, server, sock.getsockname()), flush=True)
+    Multiprocess(multi, sockets=[sock]).run()
     return 0

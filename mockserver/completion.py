@@ -1,7 +1,12 @@
-"""Completion fan-out: when a task is due, its push, webhook deliveries and upload, once.
+"""Completion fan-out: when a task is due, its push, webhook deliveries and upload.
 
-The store's ``claim_completion`` makes it happen once over all processes; a store failure
-leaves nothing claimed and is tried again after ``COMPLETION_RETRY`` seconds.
+The store's ``claim_completion`` decides who completes a task. Memory and SQLite: one claim,
+final, so completion happens at most once (a crash between claim and delivery loses it).
+Redis: the claim is a lease; the claimer marks the task done (``finish_completion``) once
+every delivery has an outcome, and a lease that expires unfinished (its holder died) is
+claimed again by another process: at least once, exactly once when nothing dies. A store
+failure before the claim leaves nothing claimed and is tried again after
+``COMPLETION_RETRY`` seconds.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from .config import MockConfig
 from .containers import CONTAINERS
 from .delivery import Deliverer
 from .media import VideoFiles
+from .relay import Relay
 from .scheduler import Scheduler
-from .sessions import Sessions
 from .store import Store, StoreUnavailable, TaskRecord
 
 log = logging.getLogger("mockserver")
@@ -31,56 +36,92 @@ class Completion:
         config: MockConfig,
         store: Store,
         scheduler: Scheduler,
-        sessions: Sessions,
+        relay: Relay,
         videos: VideoFiles,
     ) -> None:
         self.config = config
         self.store = store
         self.scheduler = scheduler
-        self.sessions = sessions
+        self.relay = relay
         self.videos = videos
         self.deliverer: Deliverer | None = None  # while the app runs (its lifespan)
+        self._finishing: set[asyncio.Task[None]] = set()
 
     def schedule(self, record: TaskRecord, grace: float = 0.0) -> None:
         if record.wants_completion:
             self.scheduler.at(record.due + grace, lambda: self.complete(record))
 
-    def complete(self, record: TaskRecord) -> None:
+    async def complete(self, record: TaskRecord) -> None:
         try:
-            claimed = self.store.claim_completion(record.owner, record.task_uuid)
+            claimed = await self.store.claim_completion(record.owner, record.task_uuid)
         except StoreUnavailable as exc:  # nothing was claimed: try again, losing nothing
             log.warning("storage unavailable completing task %s (again in %s s): %s",
                         record.task_uuid, COMPLETION_RETRY, exc)  # fmt: skip
             self.scheduler.at(self.config.clock() + COMPLETION_RETRY, lambda: self.complete(record))
             return
         if not claimed:
-            return  # gone, or completed already (by another worker, or before a restart)
+            return  # gone, held or completed already (by another process, or before a restart)
+        try:
+            await self._deliver(record)
+        except StoreUnavailable as exc:  # unfinished: the lease expires and it is taken again
+            log.warning("storage unavailable delivering task %s: %s", record.task_uuid, exc)
+
+    async def _deliver(self, record: TaskRecord) -> None:
         results = record.results
         body: dict[str, Any] = (
             {"errors": [record.failure]} if record.failure is not None else {"data": results}
         )
-        self.push(record.session_id, body)
-        webhook = record.webhook_url
-        if webhook and self.deliverer is not None:
-            if record.failure is not None:
-                self.deliverer.webhook(webhook, record.task_uuid, body)
-            for item in [] if record.failure is not None else results:
-                self.deliverer.webhook(webhook, record.task_uuid, {"data": [item]})
-        upload = record.upload_endpoint
-        if upload and self.deliverer is not None and record.failure is None:
+        if record.session_id:
+            await self.relay.push(record.session_id, body)
+        deliverer = self.deliverer
+        if deliverer is None:
+            return
+        hooks: list[dict[str, Any]] = []
+        if record.webhook_url:
+            hooks = [body] if record.failure is not None else [{"data": [i]} for i in results]
+        uploads: list[tuple[Callable[[], Awaitable[bytes]], str]] = []
+        if record.upload_endpoint and record.failure is None:
             for item in results:
-                video = self.store.get_video(record.owner, item["videoUUID"])
+                video = await self.store.get_video(record.owner, item["videoUUID"])
                 if video is not None:
-                    self.deliverer.upload(
-                        upload,
-                        record.task_uuid,
-                        self._video_bytes_of(record.owner, video.video_uuid),
-                        CONTAINERS[video.container].media_type,
-                    )
+                    content = self._video_bytes_of(record.owner, video.video_uuid)
+                    uploads.append((content, CONTAINERS[video.container].media_type))
+        count = len(hooks) + len(uploads)
+        done = self._when_all_done(record, count) if self.store.shared_schedule else None
+        for hook in hooks:
+            assert record.webhook_url is not None
+            deliverer.webhook(record.webhook_url, record.task_uuid, hook, done)
+        for content, media_type in uploads:
+            assert record.upload_endpoint is not None
+            deliverer.upload(record.upload_endpoint, record.task_uuid, content, media_type, done)
+
+    def _when_all_done(self, record: TaskRecord, count: int) -> Callable[[], None] | None:
+        """A callback for each of ``count`` deliveries; the last marks the task done (at once
+        when there are none)."""
+        left = count
+
+        def one() -> None:
+            nonlocal left
+            left -= 1
+            if left <= 0:
+                task = asyncio.get_running_loop().create_task(self._finish(record))
+                self._finishing.add(task)
+                task.add_done_callback(self._finishing.discard)
+
+        if count == 0:
+            one()
+            return None
+        return one
+
+    async def _finish(self, record: TaskRecord) -> None:
+        try:
+            await self.store.finish_completion(record.owner, record.task_uuid)
+        except StoreUnavailable as exc:  # the lease expires: delivered again (at least once)
+            log.warning("storage unavailable finishing task %s: %s", record.task_uuid, exc)
 
     def _video_bytes_of(self, owner: str, video_uuid: str) -> Callable[[], Awaitable[bytes]]:
         async def content() -> bytes:
-            video = self.store.get_video(owner, video_uuid)
+            video = await self.store.get_video(owner, video_uuid)
             if video is None:
                 raise LookupError(f"video {video_uuid} was forgotten before its upload")
             # A background upload waits its turn rather than failing.
@@ -89,12 +130,3 @@ class Completion:
             )
 
         return content
-
-    def push(self, session_id: str | None, body: dict[str, Any]) -> None:
-        session = self.sessions.get(session_id) if session_id else None
-        if session is None:
-            return
-        if session.send is not None:
-            asyncio.get_running_loop().create_task(session.send(body))
-        else:
-            session.keep(body)

@@ -17,6 +17,12 @@ delivery allowlist (``targets.py``; loopback by default), so the mock cannot rea
 hosts; a refused or unusable URL is a failed outcome with its reason and is never
 contacted. Redirects are not followed: a 3xx is a failed delivery (its target was never
 checked). Outcomes are kept (the last 1000) for the admin API.
+
+Every attempt is logged (``mockserver.delivery``): one line with the kind, the URL (its
+query and user info redacted: presigned upload URLs carry their signature there), the
+task, the attempt number, the status or the reason, and what happens next (``ok``,
+``retry`` with the wait, ``failed``); a refused target is one ``refused`` line with the
+reason, a dropped delivery a ``dropped`` line. Success is info, the rest warning.
 """
 
 from __future__ import annotations
@@ -32,11 +38,15 @@ from typing import Any
 
 import httpx
 
+from .journal import iso_utc
+from .logs import FIELDS
+from .security import redact_url
 from .supervise import supervised
 from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
 from .wire import dumps
 
 log = logging.getLogger("mockserver.delivery")
+Done = Callable[[], None]
 
 
 @dataclass
@@ -47,11 +57,12 @@ class Outcome:
     attempts: int
     status: int | None
     ok: bool
-    finished: float  # wall clock
+    finished: float  # wall clock, seconds since the epoch
     reason: str | None = None  # why it failed, when it did
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The outcome as the admin API lists it (``finished`` in ISO 8601, as the journal)."""
+        return {**asdict(self), "finished": iso_utc(self.finished)}
 
 
 @dataclass(eq=False)
@@ -69,6 +80,7 @@ class Delivery:
     attempt: int = 0
     status: int | None = None
     reason: str | None = None
+    done: Done | None = None  # called once with the outcome (completion.py marks it done)
 
 
 @dataclass
@@ -124,14 +136,22 @@ class Deliverer:
     def pending(self) -> int:
         return self._pending
 
-    def webhook(self, url: str, task_uuid: str, body: dict[str, Any]) -> None:
+    def webhook(
+        self, url: str, task_uuid: str, body: dict[str, Any], done: Done | None = None
+    ) -> None:
+        """Queue a webhook POST; ``done`` is called once it has an outcome (or is dropped)."""
         content = dumps(body)
-        self._submit("webhook", url, task_uuid, "POST", lambda: _const(content), JSON)
+        self._submit("webhook", url, task_uuid, "POST", lambda: _const(content), JSON, done)
 
     def upload(
-        self, url: str, task_uuid: str, content: Callable[[], Awaitable[bytes]], content_type: str
+        self,
+        url: str,
+        task_uuid: str,
+        content: Callable[[], Awaitable[bytes]],
+        content_type: str,
+        done: Done | None = None,
     ) -> None:
-        self._submit("upload", url, task_uuid, "PUT", content, content_type)
+        self._submit("upload", url, task_uuid, "PUT", content, content_type, done)
 
     def _submit(
         self,
@@ -141,9 +161,12 @@ class Deliverer:
         method: str,
         content: Callable[[], Awaitable[bytes]],
         content_type: str,
+        done: Done | None = None,
     ) -> None:
         if self._pending >= self.max_pending:
             self._drop(kind, url, task_uuid)
+            if done is not None:
+                done()
             return
         if not self._workers:
             self._workers = [
@@ -152,7 +175,8 @@ class Deliverer:
         host = _host_key(url)
         self._pending += 1
         self._idle.clear()
-        self._queue.put_nowait(Delivery(kind, url, task_uuid, method, content, content_type, host))
+        delivery = Delivery(kind, url, task_uuid, method, content, content_type, host, done=done)
+        self._queue.put_nowait(delivery)
 
     def _drop(self, kind: str, url: str, task_uuid: str) -> None:
         self.dropped += 1
@@ -161,8 +185,12 @@ class Deliverer:
         now = time.monotonic()
         if now - self._drop_logged >= 1.0:  # one line a second, with the running count
             self._drop_logged = now
+            fields = {"event": "delivery", "kind": kind, "url": redact_url(url),
+                      "taskUUID": task_uuid, "outcome": "dropped", "reason": reason,
+                      "dropped": self.dropped}  # fmt: skip
             log.warning("%s %s for task %s dropped: %s (%d dropped so far)",
-                        kind, url, task_uuid, reason, self.dropped)  # fmt: skip
+                        kind, redact_url(url), task_uuid, reason, self.dropped,
+                        extra={FIELDS: fields})  # fmt: skip
 
     async def _send_next(self) -> None:
         """One sender's step: take a delivery and make one attempt, unless its host is busy."""
@@ -172,6 +200,7 @@ class Deliverer:
             host.waiting.append(delivery)  # released by the attempt that frees a slot
             return
         host.active += 1
+        started = time.perf_counter()
         try:
             verdict = await self._attempt(delivery)
         except Exception as exc:  # a bug or a vanished video: this delivery's failure only
@@ -183,6 +212,9 @@ class Deliverer:
                 self._queue.put_nowait(host.waiting.popleft())
             elif not host.active:
                 del self._hosts[delivery.host]
+        self._log(delivery, verdict, started)
+        if verdict == "refused":
+            verdict = "failed"
         if verdict == "retry":
             timer = asyncio.get_running_loop().create_task(self._retry_later(delivery))
             self._timers.add(timer)
@@ -191,13 +223,14 @@ class Deliverer:
             self._finish(delivery, ok=verdict == "ok")
 
     async def _attempt(self, delivery: Delivery) -> str:
-        """One attempt: "ok", "retry" or "failed" (the reason is on ``delivery``)."""
+        """One attempt: "ok", "retry", "failed", or "refused" when the target may not be
+        contacted (the reason is on ``delivery``)."""
         if delivery.target is None:
             try:
                 delivery.target = await check(delivery.url, self.allow, self.resolve)
             except Refused as refused:
                 delivery.reason = str(refused)
-                return "failed"
+                return "refused"
         target = delivery.target
         delivery.attempt += 1
         body = await delivery.content()
@@ -224,10 +257,50 @@ class Deliverer:
             delivery.status, delivery.reason = None, type(exc).__name__
         return "retry" if delivery.attempt < self.attempts else "failed"
 
+    def _log(self, delivery: Delivery, verdict: str, started: float) -> None:
+        """One line for one attempt (or refusal) and what comes next."""
+        ok = verdict == "ok"
+        if not log.isEnabledFor(logging.INFO if ok else logging.WARNING):
+            return
+        url = redact_url(delivery.url)
+        ms = round((time.perf_counter() - started) * 1000, 2)
+        wait = self._wait(delivery) if verdict == "retry" else None
+        what = {
+            "ok": f"answered {delivery.status}",
+            "retry": f"{delivery.reason}; again in {wait} s",
+            "failed": f"{delivery.reason}; giving up",
+            "refused": f"refused, not contacted: {delivery.reason}",
+        }[verdict]
+        tries = f"attempt {delivery.attempt}/{self.attempts}"
+        fields = {
+            "event": "delivery",
+            "kind": delivery.kind,
+            "method": delivery.method,
+            "url": url,
+            "taskUUID": delivery.task_uuid,
+            "attempt": delivery.attempt,
+            "attempts": self.attempts,
+            "status": delivery.status,
+            "outcome": verdict,
+            "reason": None if ok else delivery.reason,
+            "retryIn": wait,
+            "ms": ms,
+        }
+        log.log(
+            logging.INFO if ok else logging.WARNING,
+            "%s %s %s for task %s, %s: %s (%s ms)",
+            delivery.kind, delivery.method, url, delivery.task_uuid, tries, what, ms,
+            extra={FIELDS: fields},
+        )  # fmt: skip
+
+    def _wait(self, delivery: Delivery) -> float:
+        """The backoff before the attempt after ``delivery.attempt``."""
+        return float(self.backoff * 2 ** (delivery.attempt - 1))
+
     async def _retry_later(self, delivery: Delivery) -> None:
         """Wait the backoff (holding no sender), then queue the next attempt."""
         try:
-            await asyncio.sleep(self.backoff * 2 ** (delivery.attempt - 1))
+            await asyncio.sleep(self._wait(delivery))
         except asyncio.CancelledError:
             self._finish(delivery, ok=False)
             raise
@@ -245,6 +318,8 @@ class Deliverer:
             None if ok else delivery.reason,
         )
         self.outcomes.append(outcome)
+        if delivery.done is not None:
+            delivery.done()
         self._pending -= 1
         if not self._pending:
             self._idle.set()

@@ -22,7 +22,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
-from uvicorn.protocols.utils import get_client_addr
 
 from .rest import header_map
 
@@ -143,10 +142,6 @@ class DirectPost(HttpToolsProtocol):
             head.append(b"connection: close\r\n")
         head += [b"\r\n", body]
         self.transport.write(b"".join(head))
-        if self.access_log:
-            self.access_logger.info(  # uvicorn's access line (its formatter takes 5 args)
-                '%s - "%s %s HTTP/%s" %d', get_client_addr(scope), "POST", "/v1", version, status
-            )
         if not keep_alive:
             self.transport.close()
         self.on_response_complete()

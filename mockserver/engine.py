@@ -87,7 +87,7 @@ class Engine:
 
     # ── entry point ─────────────────────────────────────────────────────────
 
-    def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
+    async def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
         reply = Reply()
         ctx.owner = ctx.owner or self.owner_of(ctx.api_key)
         for task in tasks:
@@ -99,23 +99,23 @@ class Engine:
                 reply.errors.extend(problems)
                 continue
             try:
-                self._dispatch(task, ctx, reply)
+                await self._dispatch(task, ctx, reply)
             except StoreUnavailable as exc:  # this task only: the others of a batch go on
                 reply.errors.append(storage_error(exc, task))
         return reply
 
-    def _dispatch(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+    async def _dispatch(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         task_type = task["taskType"]
         if task_type == "authentication":
             reply.data.append(self.authentication_item(ctx))
         elif task_type == "ping":
             reply.data.append({"taskType": "ping", "pong": True})
         elif task_type == "getResponse":
-            self.poll(task, ctx, reply)
+            await self.poll(task, ctx, reply)
         elif task_type == "imageUpload":
-            self.upload(task, ctx, reply)
+            await self.upload(task, ctx, reply)
         else:
-            self.accept(task, ctx, reply)
+            await self.accept(task, ctx, reply)
 
     def authentication_item(self, ctx: RequestContext) -> dict[str, Any]:
         session_id = (
@@ -125,7 +125,7 @@ class Engine:
 
     # ── async inference tasks ───────────────────────────────────────────────
 
-    def accept(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+    async def accept(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         task_uuid = task["taskUUID"]
         module = rc.model_for(task)
         assert module is not None  # validate() checked the model
@@ -158,10 +158,10 @@ class Engine:
             record.failure = error(code, message, task=task)
             record.fail_at = now + after
             record.ready_at = max(record.ready_at, record.fail_at)
-        items, videos = self.results(record, full, module, ctx, example)
+        items, videos = await self.results(record, full, module, ctx, example)
         record.results_json = orjson.dumps(items).decode()  # exact size: orjson over-allocates
         # The store's insert is the one uniqueness check (atomic across worker processes).
-        if not self.store.add_task(record, videos):
+        if not await self.store.add_task(record, videos):
             reply.errors.append(
                 error(
                     "conflictTaskUUID",
@@ -178,7 +178,7 @@ class Engine:
         for hook in self.on_accept:
             hook(record)
 
-    def results(
+    async def results(
         self,
         record: TaskRecord,
         full: dict[str, Any],
@@ -190,7 +190,7 @@ class Engine:
         if example is not None and example.request.get("taskUUID") == record.task_uuid:
             return [{**example.response, "status": "success"}], []  # the documented answer
 
-        width, height = self.output_size(full, module, ctx.owner)
+        width, height = await self.output_size(full, module, ctx.owner)
         # ``full`` has the model's defaults; the fallbacks are for a model that declares no
         # such parameter (the mock's choice, not a spec fact).
         container = sys.intern(full.get("outputFormat", DEFAULT_CONTAINER))
@@ -240,7 +240,9 @@ class Engine:
             items.append(item)
         return items, videos
 
-    def output_size(self, task: dict[str, Any], module: ModuleType, owner: str) -> tuple[int, int]:
+    async def output_size(
+        self, task: dict[str, Any], module: ModuleType, owner: str
+    ) -> tuple[int, int]:
         """The task's width x height; for image-to-video, the supported size whose aspect is
         closest to the first frame's (when its size can be read), else the first row."""
         dims = module.tables.DIMENSIONS
@@ -248,14 +250,14 @@ class Engine:
         first_param, second_param = dims["params"] if dims else ("width", "height")
         if isinstance(task.get(first_param), int) and isinstance(task.get(second_param), int):
             return int(task[first_param]), int(task[second_param])
-        size = self.first_frame_size(task, module, owner)
+        size = await self.first_frame_size(task, module, owner)
         if size is None:
             return int(rows[0]["width"]), int(rows[0]["height"])
         aspect = math.log(size[0] / size[1])
         best = min(rows, key=lambda r: abs(math.log(r["width"] / r["height"]) - aspect))
         return int(best["width"]), int(best["height"])
 
-    def first_frame_size(
+    async def first_frame_size(
         self, task: dict[str, Any], module: ModuleType, owner: str
     ) -> tuple[int, int] | None:
         for rule in module.tables.RULES:
@@ -270,37 +272,37 @@ class Engine:
             first_name = next(iter(rule["positions"]))
             for item, position in zip(items, positions, strict=True):
                 if position == first_name and isinstance(item, dict):
-                    return self.image_size(item.get("image"), owner)
+                    return await self.image_size(item.get("image"), owner)
         return None
 
-    def image_size(self, reference: Any, owner: str) -> tuple[int, int] | None:
+    async def image_size(self, reference: Any, owner: str) -> tuple[int, int] | None:
         """Pixel size of an image reference the mock can see: the owner's uploaded UUID, one of
         its own image URLs, a data URI or raw base64. Other URLs are not fetched."""
         if not isinstance(reference, str):
             return None
-        upload = self.uploaded(reference, owner)
+        upload = await self.uploaded(reference, owner)
         if upload is not None:
             return upload.size
         data, _ = decode_image(reference)
         return image_size(data) if data else None
 
-    def uploaded(self, reference: str, owner: str) -> ImageRecord | None:
+    async def uploaded(self, reference: str, owner: str) -> ImageRecord | None:
         """The upload a reference names: by its UUID (or unsigned URL) if ``owner`` made it; by
         a signed imageURL of this mock whoever made it (the signature is a capability)."""
         signed = SIGNED_IMAGE.search(reference)
         if signed and signature_valid(
             self.config.media_secret, "image", signed["uuid"], signed["sig"]
         ):
-            return self.store.get_image(signed["uuid"], None)
-        return self.store.get_image(reference.rsplit("/", 1)[-1], owner)
+            return await self.store.get_image(signed["uuid"], None)
+        return await self.store.get_image(reference.rsplit("/", 1)[-1], owner)
 
     # ── polling ─────────────────────────────────────────────────────────────
 
-    def poll(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
-        record = self.store.get_task(ctx.owner, task["taskUUID"])
+    async def poll(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        record = await self.store.get_task(ctx.owner, task["taskUUID"])
         now = self.now
         if record is not None and record.expires_at <= now:
-            self.store.drop_task(ctx.owner, record.task_uuid)
+            await self.store.drop_task(ctx.owner, record.task_uuid)
             record = None
         if record is None:
             reply.errors.append(
@@ -338,10 +340,10 @@ class Engine:
 
     # ── uploads ─────────────────────────────────────────────────────────────
 
-    def upload(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+    async def upload(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now, ctx.owner)
         reference = task["image"]
-        existing = self.uploaded(reference, ctx.owner)
+        existing = await self.uploaded(reference, ctx.owner)
         data, content_type = decode_image(reference)
         size = image_size(data) if data else (existing.size if existing else None)
         cap = self.config.max_image_pixels
@@ -359,7 +361,7 @@ class Engine:
             size=size,
             source_url=reference if reference.startswith(("http://", "https://")) else None,
         )
-        self.store.add_image(record)
+        await self.store.add_image(record)
         url = record.source_url if record.data is None and record.source_url else None
         reply.data.append(
             {

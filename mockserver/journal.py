@@ -17,10 +17,13 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
+# The transports a request arrives on (``transport`` of an entry; the admin API's filter).
+TRANSPORTS = ("rest", "websocket")
 # A body longer than this is journalled as its size only (``request`` is null, ``truncated``).
 BODY_KEEP = 64 * 1024
 
@@ -28,7 +31,7 @@ BODY_KEEP = 64 * 1024
 @dataclass
 class Entry:
     id: int
-    time: float  # wall clock, seconds since the epoch
+    time: str  # wall clock, ISO 8601 in UTC to the millisecond: 2026-02-05T10:00:00.123Z
     transport: str  # rest | websocket
     path: str
     status: int
@@ -48,7 +51,7 @@ class Raw(NamedTuple):
     """What recording keeps of one request (an Entry is built from it on query)."""
 
     id: int
-    time: float
+    time: float  # seconds since the epoch
     transport: str
     path: str
     status: int
@@ -147,7 +150,7 @@ def _entry(raw: Raw) -> Entry:
             request = _redact(orjson.loads(body))
     return Entry(
         id=entry_id,
-        time=when,
+        time=iso_utc(when),
         transport=transport,
         path=path,
         status=status,
@@ -159,6 +162,12 @@ def _entry(raw: Raw) -> Entry:
         size=size,
         truncated=size > BODY_KEEP,
     )
+
+
+def iso_utc(seconds: float) -> str:
+    """``seconds`` since the epoch as ISO 8601 in UTC, to the millisecond, with a Z."""
+    text = datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="milliseconds")
+    return text.removesuffix("+00:00") + "Z"
 
 
 def _redact(tasks: Any) -> Any:

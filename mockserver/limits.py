@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 
+from . import request_log
 from .direct import DirectPost
 from .wire import dumps, error
 
@@ -75,6 +76,7 @@ class HeaderTimeoutProtocol(DirectPost):
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers a request it cannot parse in text/plain; Runware's shape instead.
+        request_log.line("http", "-", "-", 400, time.perf_counter(), error_codes=["invalidRequest"])
         self.transport.write(
             raw_error_response(
                 "400 Bad Request", "invalidRequest", "The HTTP request could not be parsed."
@@ -94,6 +96,8 @@ class HeaderTimeoutProtocol(DirectPost):
     def _expire(self, waiting_after: object) -> None:
         # A new request (cycle) since arming means its headers arrived in time.
         if self.cycle is waiting_after and not self.transport.is_closing():
+            started = time.perf_counter() - self.header_timeout
+            request_log.line("http", "-", "-", 408, started, error_codes=["timeoutRequestHeaders"])
             self.transport.write(
                 timeout_response(f"Request headers must arrive within {self.header_timeout} s.")
             )

@@ -1,5 +1,5 @@
-"""The GET routes beside /v1: videos and images (by signed URL or the owner's key), health
-and the OpenAPI document."""
+"""The GET routes beside /v1: videos and images (by signed URL or the owner's key, whole or
+by byte range), the index at /, health and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .auth import bearer, denied
+from .base_url import base_url
+from .byte_ranges import media_response
 from .containers import BY_EXTENSION, CONTAINERS
 from .media import RenderBusy
 from .security import signature_valid
@@ -32,6 +34,33 @@ class MediaRoutes:
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
+
+    async def index(self, request: Request) -> Response:
+        """``GET /``: where the API, its health and its OpenAPI document are (no key needed,
+        like /health: it tells only what any client is configured with). JSON, or plain text
+        for a client that asks for text (a browser)."""
+        base = base_url(request.scope, self.server.config.public_url)
+        ws_base = "ws" + base.removeprefix("http")
+        links = {
+            "rest": f"{base}/v1",
+            "websocket": f"{ws_base}/v1",
+            "health": f"{base}/health",
+            "openapi": f"{base}/openapi.json",
+        }
+        accept = request.headers.get("accept", "")
+        if "text/" in accept and "json" not in accept:
+            lines = [
+                "Runware API mock (runware-contract-kit).",
+                f"POST a JSON array of tasks to {links['rest']}, or open a WebSocket on "
+                f"{links['websocket']}; send Authorization: Bearer <key>.",
+                f"Health (no key): {links['health']}",
+                f"OpenAPI 3.1 document (key required): {links['openapi']}",
+                f"Models: {', '.join(self.server.models)}",
+            ]
+            return PlainTextResponse("\n".join(lines) + "\n")
+        return JSONResponse(
+            {"service": "Runware API mock", "links": links, "models": self.server.models}
+        )
 
     async def health(self, request: Request) -> Response:
         # The process id tells --workers processes apart (tests pin a connection to each).
@@ -74,7 +103,7 @@ class MediaRoutes:
         if isinstance(owner, Response):
             return owner
         match = VIDEO_PATH.fullmatch(request.path_params["name"])
-        video = server.store.get_video(owner, match["uuid"]) if match and owner else None
+        video = await server.store.get_video(owner, match["uuid"]) if match and owner else None
         now = server.config.clock()
         if video is None or video.ready_at > now or match is None:
             return not_found("No such video.")
@@ -96,11 +125,8 @@ class MediaRoutes:
                 status_code=status_of(code),
                 headers={"Retry-After": str(busy.retry_after)},
             )
-        return Response(
-            data if request.method == "GET" else b"",
-            media_type=CONTAINERS[video.container].media_type,
-            headers={"Content-Length": str(len(data))},
-        )
+        media_type = CONTAINERS[video.container].media_type
+        return media_response(request.headers, request.method, data, media_type)
 
     async def image(self, request: Request) -> Response:
         image_uuid = request.path_params["uuid"]
@@ -108,7 +134,8 @@ class MediaRoutes:
         if isinstance(owner, Response):
             return owner
         valid = UUID_PATH.fullmatch(image_uuid)
-        record = self.server.store.get_image(image_uuid, owner) if valid else None
+        record = await self.server.store.get_image(image_uuid, owner) if valid else None
         if record is None or record.data is None:
             return not_found("No such image.")
-        return Response(record.data, media_type=record.content_type or "application/octet-stream")
+        media_type = record.content_type or "application/octet-stream"
+        return media_response(request.headers, request.method, record.data, media_type)

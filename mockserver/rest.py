@@ -86,8 +86,13 @@ class Rest:
 
     def direct_ok(self, headers: dict[str, str]) -> bool:
         """Whether a whole body with these headers may be answered by ``answer_now`` outside
-        ASGI: a JSON body, and no latency scenario that could make the answer wait."""
-        return json_body(headers) and not self.server.answering.may_wait()
+        ASGI: a JSON body, a store whose calls finish at once (not Redis's), and no latency
+        scenario that could make the answer wait."""
+        return (
+            not self.server.store.suspends
+            and json_body(headers)
+            and not self.server.answering.may_wait()
+        )
 
     def answer_now(
         self, scope: Scope, headers: dict[str, str], raw: bytes, started: float

@@ -11,11 +11,14 @@ and one action:
 ``times`` limits how often a scenario applies (absent: every time).
 
 Every number must be finite and within its bound in ``BOUNDS`` (an infinite delay would be
-armed forever and could not be stored); at most ``MAX_SCENARIOS`` are armed at once.
+armed forever and could not be stored); at most ``MAX_SCENARIOS`` are armed at once. A
+scenario's error ``code`` must be in the spec's error catalogue. A body that cannot be armed
+is a ``ScenarioError`` naming the field, with the catalogue code of what is wrong with it.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 import threading
@@ -23,9 +26,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import runware_contract as rc
+
 MATCH_KEYS = {"promptContains", "taskType", "model", "taskUUID"}
-ACTIONS = {"fail", "respond", "latency"}
+# each action's keys
+ACTION_KEYS = {
+    "fail": {"code", "message", "afterSeconds"},
+    "respond": {"status", "code", "message", "retryAfter"},
+    "latency": {"fixedMs", "minMs", "maxMs"},
+}
+ACTIONS = set(ACTION_KEYS)
 MAX_SCENARIOS = 100
+TYPE = "invalidParameterType"  # the catalogue code of a value of the wrong JSON type
 TEXT_MAX = 1000  # characters of a match value, code or message
 # the largest value of each number (the smallest is 0; times is at least 1)
 BOUNDS = {
@@ -39,11 +51,15 @@ BOUNDS = {
 
 
 class ScenarioError(ValueError):
-    """A scenario body that cannot be armed; the message says why, ``parameter`` where."""
+    """A scenario body that cannot be armed: the message says why, ``parameter`` where, and
+    ``code`` is the catalogue code the admin API answers with."""
 
-    def __init__(self, message: str, parameter: str | None = None) -> None:
+    def __init__(
+        self, message: str, parameter: str | None = None, code: str = "invalidParameterValue"
+    ) -> None:
         super().__init__(message)
         self.parameter = parameter
+        self.code = code
 
 
 @dataclass
@@ -91,70 +107,113 @@ def _number(
     value = params.get(key, default)
     if value is None:
         return None
-    high = BOUNDS[key]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 <= value <= high
-    ):
-        raise ScenarioError(f"{where}{key} must be a number from 0 to {high:g}", where + key)
+    high, name = BOUNDS[key], where + key
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{name} must be a number", name, TYPE)
+    if not math.isfinite(value) or not 0 <= value <= high:
+        code = "valueTooSmall" if value < 0 else "valueTooLarge"
+        raise ScenarioError(f"{name} must be a number from 0 to {high:g}", name, code)
     return float(value)
 
 
 def _text(params: Mapping[str, Any], key: str, where: str) -> None:
-    value = params.get(key)
-    if value is not None and (not isinstance(value, str) or len(value) > TEXT_MAX):
-        raise ScenarioError(f"{where}{key} must be a string of at most {TEXT_MAX}", where + key)
+    value, name = params.get(key), where + key
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ScenarioError(f"{name} must be a string", name, TYPE)
+    if len(value) > TEXT_MAX:
+        raise ScenarioError(f"{name} must be at most {TEXT_MAX} characters", name, "valueTooLarge")
+
+
+def _catalogued(params: Mapping[str, Any], where: str, *, required: bool) -> None:
+    """``params["code"]`` is a code of the spec's error catalogue (or absent, if allowed)."""
+    code, name = params.get("code"), where + "code"
+    if code is None and not required:
+        return
+    if code is None:
+        raise ScenarioError(f"{name} is required", name, "missingParameter")
+    _text(params, "code", where)
+    if code not in rc.errors.ERRORS:
+        near = difflib.get_close_matches(code, rc.errors.ERRORS, n=1)
+        hint = f"; did you mean {near[0]}?" if near else " (GET /openapi.json lists them)"
+        raise ScenarioError(f"{name} {code!r} is not in the error catalogue{hint}", name)
+
+
+def _unknown(given: Iterable[str], known: Iterable[str], where: str) -> None:
+    """ScenarioError naming the keys of ``given`` (an object at ``where``; "" for the body)
+    not in ``known``, and the known ones."""
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return
+    names = ", ".join(repr(k[:100]) for k in unknown[:5])
+    plural = "s" if len(unknown) > 1 else ""
+    owner = where or "a scenario"
+    raise ScenarioError(
+        f"unknown {where + ' ' if where else ''}key{plural} {names}; "
+        f"{owner} takes {', '.join(sorted(known))}",
+        f"{where}.{unknown[0][:100]}" if where else unknown[0][:100],
+        "unknownParameter",
+    )
 
 
 def parse(body: Any, scenario_id: str) -> Scenario:
     """A Scenario from an admin request body, or ScenarioError naming what is wrong."""
     if not isinstance(body, dict):
-        raise ScenarioError("a scenario is a JSON object")
-    unknown = set(body) - {"match", "times", *ACTIONS}
-    if unknown:
-        raise ScenarioError(f"unknown keys: {', '.join(sorted(unknown))}"[:TEXT_MAX])
-    actions = [a for a in ACTIONS if a in body]
-    if len(actions) != 1:
-        raise ScenarioError("give exactly one action: fail, respond or latency")
+        raise ScenarioError("a scenario is a JSON object", None, "invalidRequestBody")
+    _unknown(body, {"match", "times", *ACTIONS}, "")
+    actions = sorted(a for a in ACTIONS if a in body)
+    if not actions:
+        raise ScenarioError("give one action: fail, respond or latency", "fail", "missingParameter")
+    if len(actions) > 1:
+        raise ScenarioError(
+            f"give one action, not {' and '.join(actions)}", actions[1], "incompatibleParameters"
+        )
     action = actions[0]
     match = body.get("match", {})
-    if (
-        not isinstance(match, dict)
-        or set(match) - MATCH_KEYS
-        or not all(isinstance(v, str) and len(v) <= TEXT_MAX for v in match.values())
-    ):
-        raise ScenarioError(
-            f"match takes string values (at most {TEXT_MAX} characters) for: "
-            f"{', '.join(sorted(MATCH_KEYS))}",
-            "match",
-        )
+    if not isinstance(match, dict):
+        raise ScenarioError("match must be an object", "match", TYPE)
+    _unknown(match, MATCH_KEYS, "match")
+    for key in match:
+        if match[key] is None:  # a condition is a string; _text lets null through
+            raise ScenarioError(f"match.{key} must be a string", f"match.{key}", TYPE)
+        _text(match, key, "match.")
     times = body.get("times")
-    if times is not None and (
-        isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= BOUNDS["times"]
-    ):
-        raise ScenarioError(f"times must be an integer from 1 to {BOUNDS['times']:g}", "times")
+    if times is not None:
+        if isinstance(times, bool) or not isinstance(times, int):
+            raise ScenarioError("times must be an integer", "times", TYPE)
+        if not 1 <= times <= BOUNDS["times"]:
+            code = "valueTooSmall" if times < 1 else "valueTooLarge"
+            raise ScenarioError(f"times must be from 1 to {BOUNDS['times']:g}", "times", code)
     params = body[action]
     if not isinstance(params, dict):
-        raise ScenarioError(f"{action} takes an object", action)
+        raise ScenarioError(f"{action} must be an object", action, TYPE)
     where = action + "."
+    _unknown(params, ACTION_KEYS[action], action)
     _text(params, "message", where)
     if action == "fail":
-        if not isinstance(params.get("code"), str):
-            raise ScenarioError("fail needs a code", "fail.code")
-        _text(params, "code", where)
+        _catalogued(params, where, required=True)
         _number(params, "afterSeconds", where, 0)
     elif action == "respond":
         status = params.get("status")
-        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-            raise ScenarioError("respond needs a status from 400 to 599", "respond.status")
-        _text(params, "code", where)
+        if status is None:
+            raise ScenarioError("respond.status is required", "respond.status", "missingParameter")
+        if not isinstance(status, int) or isinstance(status, bool):
+            raise ScenarioError("respond.status must be an integer", "respond.status", TYPE)
+        if not 400 <= status <= 599:
+            message = "respond.status must be an HTTP status from 400 to 599"
+            raise ScenarioError(message, "respond.status")
+        _catalogued(params, where, required=False)
         _number(params, "retryAfter", where)
     else:
         fixed, low, high = (_number(params, k, where) for k in ("fixedMs", "minMs", "maxMs"))
-        if fixed is None and (low is None or high is None or low > high):
-            raise ScenarioError("latency needs fixedMs, or minMs <= maxMs", "latency")
+        if fixed is None:
+            if low is None or high is None:
+                message = "latency needs fixedMs, or minMs and maxMs"
+                raise ScenarioError(message, "latency.fixedMs", "missingParameter")
+            if low > high:
+                message = "latency.minMs must not exceed latency.maxMs"
+                raise ScenarioError(message, "latency.minMs")
     return Scenario(scenario_id, dict(match), action, dict(params), times)
 
 
@@ -183,7 +242,8 @@ class Scenarios:
         with self._lock:
             if len(self.items) >= MAX_SCENARIOS:
                 raise ScenarioError(
-                    f"at most {MAX_SCENARIOS} scenarios can be armed; delete some first"
+                    f"at most {MAX_SCENARIOS} scenarios can be armed; delete some first",
+                    code="tooManyScenarios",
                 )
             self.items.append(scenario)
 

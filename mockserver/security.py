@@ -11,10 +11,13 @@ capability.
 Records (tasks, videos, uploads) are owned by the key that created them, stored as
 ``owner_tag``: an HMAC of the key under the same per-store secret, never the key itself.
 
-Keys never reach the logs: uvicorn logs WebSocket frames at debug level (an
-authentication frame carries ``apiKey``), so ``redact_logs`` installs a filter on
-uvicorn's loggers that logs a frame's kind and size only, and masks anything shaped
-like an ``apiKey`` field or a bearer token in other records.
+Keys and signatures never reach the logs: uvicorn logs WebSocket frames at debug level
+(an authentication frame carries ``apiKey``), so ``redact_logs`` installs a filter on
+uvicorn's loggers that logs a frame's kind and size only, and ``mask`` replaces anything
+shaped like an ``apiKey`` field or a bearer token with ``***`` and the signature segment of
+a media path with ``[redacted]`` (a signed URL is a capability: whoever reads it can fetch
+the video). The CLI's log handler (``logs.configure``) applies the same filter to every
+record it writes, whichever logger it came from.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver")
 _SECRET_SHAPES = re.compile(
     r"""(?P<lead>["']?apiKey["']?\s*[:=]\s*["']?|bearer\s+)(?P<secret>[^"'\s,}]+)""", re.I
 )
+SIGNATURE_CHARS = 32  # hex characters of a media signature (``sign``)
+_SIGNED_PATH = re.compile(rf"(?P<lead>/(?:video|image)/)[0-9a-f]{{{SIGNATURE_CHARS}}}(?=/)")
+REDACTED = "[redacted]"
 
 
 def _bytes(text: str) -> bytes:
@@ -55,7 +61,7 @@ def owner_tag(secret: bytes, key: str) -> str:
 
 def sign(secret: bytes, kind: str, name: str) -> str:
     """The signature of media ``name`` (``<uuid>.mp4``) of ``kind`` (video, image)."""
-    return hmac.digest(secret, _bytes(f"/{kind}/{name}"), "sha256")[:16].hex()
+    return hmac.digest(secret, _bytes(f"/{kind}/{name}"), "sha256").hex()[:SIGNATURE_CHARS]
 
 
 def signed_url(secret: bytes, base_url: str, kind: str, name: str) -> str:
@@ -79,16 +85,34 @@ class RedactSecrets(logging.Filter):
                 for a in record.args
             )
         message = record.getMessage()
-        masked = _mask(message)
+        masked = mask(message)
         if masked != message:
             record.msg, record.args = masked, None
         if record.exc_info and not record.exc_text:
-            record.exc_text = _mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
         return True
 
 
-def _mask(text: str) -> str:
-    return _SECRET_SHAPES.sub(lambda m: m["lead"] + "***", text)
+def mask(text: str) -> str:
+    """``text`` with API keys, bearer tokens and media signatures replaced. (Each pattern
+    runs only where its fixed part occurs: on every log line, a scan of the text is cheap
+    and the regular expressions are not.)"""
+    lowered = text.lower()
+    if "apikey" in lowered or "bearer" in lowered:
+        text = _SECRET_SHAPES.sub(lambda m: m["lead"] + "***", text)
+    if "/video/" in text or "/image/" in text:
+        text = _SIGNED_PATH.sub(lambda m: m["lead"] + REDACTED, text)
+    return text
+
+
+def redact_url(url: str) -> str:
+    """A delivery URL as logs show it: user info and query (where presigned upload URLs
+    carry their signature, and webhook URLs their tokens) replaced."""
+    base, sep, _ = url.partition("?")
+    scheme, found, rest = base.partition("://")
+    if found and "@" in rest.split("/", 1)[0]:
+        base = f"{scheme}://{REDACTED}@{rest.split('@', 1)[1]}"
+    return mask(base + (f"?{REDACTED}" if sep else ""))
 
 
 def redact_logs() -> None:

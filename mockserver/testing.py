@@ -61,8 +61,11 @@ class RunningMock:
         return self.client.post("/v1", json=tasks)
 
     def arm(self, scenario: dict[str, Any]) -> dict[str, Any]:
-        """Arm a scenario through the admin API; returns its description."""
-        response = self.client.post("/__admin/scenarios", json=scenario)
+        """Arm a scenario through the admin API (with the admin key when the mock has one);
+        returns its description."""
+        response = self.client.post(
+            "/__admin/scenarios", json=scenario, headers=self._admin_headers()
+        )
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
@@ -70,9 +73,12 @@ class RunningMock:
     def reset(self) -> None:
         """Forget every task, scenario, journal entry and pending result
         (``POST /__admin/reset``, with the admin key when the mock has one)."""
-        key = self.server.config.admin_key or self.api_key
-        response = self.client.post("/__admin/reset", headers={"Authorization": f"Bearer {key}"})
+        response = self.client.post("/__admin/reset", headers=self._admin_headers())
         response.raise_for_status()
+
+    def _admin_headers(self) -> dict[str, str]:
+        key = self.server.config.admin_key or self.api_key
+        return {"Authorization": f"Bearer {key}"}
 
 
 @contextlib.contextmanager
@@ -93,6 +99,7 @@ def serve(
         "ws_max_size": server.config.max_body_bytes,
         "ws_ping_interval": None,
         "lifespan": "on",
+        "access_log": False,  # request_log's lines replace uvicorn's (direct.py writes none)
         **uvicorn_options,
     }
     uv = uvicorn.Server(uvicorn.Config(server.app, host=host, port=0, **options))

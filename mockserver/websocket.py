@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from runware_contract.runtime import RunwareError
+
+from . import request_log
 from .answer import Exchange
 from .auth import refusal
 from .base_url import base_url
 from .engine import RequestContext
 from .limits import FrameRate
 from .sessions import Session
-from .wire import BadRequest, dumps, error, parse_tasks, throttled
+from .wire import BadRequest, dumps, error, parse_tasks, status_of, throttled
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -48,6 +51,13 @@ class WebSocketTransport:
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                     await websocket.send_text(dumps(body).decode())
 
+        async def refuse(started: float, err: RunwareError, tasks: Any = None) -> None:
+            """Answer a frame with one error, and log it (the frames answered by the engine
+            are logged with the journal, in ``Answering.record``)."""
+            await send({"errors": [err]})
+            code = err["code"]
+            request_log.line("websocket", "FRAME", "/v1", status_of(code), started, tasks, [code])
+
         async def evict() -> None:
             async with lock:
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect):
@@ -64,27 +74,29 @@ class WebSocketTransport:
                     break
                 if message["type"] == "websocket.disconnect":
                     break
+                started = time.perf_counter()
                 frames = rate.tick()
                 if frames > 2 * most:
                     await websocket.close(code=1008, reason="too many frames")
                     break
                 if frames > most:
-                    await send({"errors": [throttled(f"over {most} frames per second")]})
+                    await refuse(started, throttled(f"over {most} frames per second"))
                     continue
-                started = time.perf_counter()
                 text = message.get("text")
                 if text is None:
-                    await send(
-                        {"errors": [error("invalidRequestBody", "Send tasks as JSON text frames.")]}
+                    await refuse(
+                        started, error("invalidRequestBody", "Send tasks as JSON text frames.")
                     )
                     continue
                 try:
                     tasks = parse_tasks(text, config.max_tasks_per_request)
                 except BadRequest as exc:
-                    await send({"errors": [exc.error]})
+                    await refuse(started, exc.error)
                     continue
                 if session is None:
-                    session, tasks = await self._authenticate(tasks, send, websocket, token, evict)
+                    session, tasks = await self._authenticate(
+                        tasks, send, refuse, started, websocket, token, evict
+                    )
                     if not tasks:
                         continue
                 if session is None:
@@ -93,7 +105,7 @@ class WebSocketTransport:
                     break  # resumed by another connection, which now gets its results
                 if len(pending) >= config.ws_max_in_flight:
                     limit = config.ws_max_in_flight
-                    await send({"errors": [throttled(f"{limit} task frames are unanswered")]})
+                    await refuse(started, throttled(f"{limit} task frames are unanswered"), tasks)
                     continue
                 task = asyncio.get_running_loop().create_task(
                     self._tasks(websocket, session, tasks, send, started, text)
@@ -106,11 +118,14 @@ class WebSocketTransport:
             if session is not None and session.owner is token:  # not if taken over
                 session.send = session.owner = session.evict = None
                 session.detached_at = config.clock()
+                await self.server.relay.detached(session)
 
     async def _authenticate(
         self,
         tasks: list[Any],
         send: Sender,
+        refuse: Callable[[float, RunwareError, Any], Awaitable[None]],
+        started: float,
         websocket: WebSocket,
         token: object,
         evict: Callable[[], Awaitable[None]],
@@ -123,17 +138,21 @@ class WebSocketTransport:
             return None, []
         if first.get("taskType") != "authentication":
             message = "Authenticate first: send an authentication task with your apiKey."
-            await send({"errors": [_auth_error("missingApiKey", message)]})
+            await refuse(started, _auth_error("missingApiKey", message), tasks)
             return None, []
         key = first.get("apiKey") if isinstance(first.get("apiKey"), str) else None
         code = refusal(config, key)
         if code is not None:
             message = "The API key is not valid." if key else "Send an apiKey."
-            await send({"errors": [_auth_error(code, message)]})
+            await refuse(started, _auth_error(code, message), tasks[:1])
             return None, []
         assert key is not None
         wanted = first.get("connectionSessionUUID")
+        owner = config.owner_of(key)
         session = server.sessions.get(wanted) if isinstance(wanted, str) else None
+        if session is None and isinstance(wanted, str) and await server.relay.known(wanted, owner):
+            session = Session(session_id=wanted, api_key=key, buffer_max=config.session_buffer_max)
+            server.sessions[wanted] = session  # resumed here, from another host
         if session is None or session.api_key != key:
             session_id = server.engine.ids.uuid4("session", key, config.clock(), id(websocket))
             session = Session(
@@ -148,8 +167,8 @@ class WebSocketTransport:
         await send(
             {"data": [{"taskType": "authentication", "connectionSessionUUID": session.session_id}]}
         )
-        buffered, session.buffer = session.buffer, []
-        for body in buffered:
+        request_log.line("websocket", "FRAME", "/v1", 200, started, tasks[:1])
+        for body in await server.relay.attached(session, owner):
             await send(body)
         return session, tasks[1:]
 

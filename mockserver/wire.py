@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 import runware_contract as rc
 from runware_contract.runtime import RunwareError
 
+from .json_problems import json_problem
 from .store import StoreUnavailable
 
 JSON = "application/json"
@@ -133,22 +134,14 @@ class BadRequest(Exception):
 
 def parse_tasks(raw: bytes | str, max_tasks: int) -> list[Any]:
     """The task array of a request body or WebSocket frame, or BadRequest saying why not.
-    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits. A leading
+    orjson is strict JSON: no NaN/Infinity, UTF-8 only, integers within 64 bits; what is
+    wrong is said in plain words with its line and column (``json_problem``). A leading
     byte-order mark is refused by name (JSON text must not start with one, RFC 8259 8.1).
     More than ``max_tasks`` tasks get one error before any task is looked at."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        text = str(exc)
-        reason = (
-            "starts with a byte-order mark; send UTF-8 without one"
-            if raw[:3] == b"\xef\xbb\xbf" or raw[:1] == "\ufeff"
-            else "is not UTF-8"
-            if "UTF-8" in text
-            else "is nested too deeply"
-            if "depth limit" in text
-            else "is not valid JSON"
-        )
+        reason = json_problem(raw, exc)
         raise BadRequest(400, error("invalidRequestBody", f"The body {reason}.")) from None
     if not isinstance(body, list):
         raise BadRequest(

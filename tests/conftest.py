@@ -58,6 +58,10 @@ def tiny_spec(tiny_spec_dir: Path) -> SpecSet:
 
 
 # ── the mock server, in-process and over a real socket ─────────────────────
+# One fixture type for the suite's mock: ``MockHandle``. ``mock`` and ``socket_mock`` come from
+# the shipped plugin's fixtures (mockserver/pytest_plugin.py: ``runware_mock_inprocess`` and
+# ``runware_mock``, configured with ``@pytest.mark.runware_mock(...)``, as users configure
+# them); module-scoped mocks (Hypothesis suites) use ``start_mock`` with a MockConfig.
 
 import contextlib  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -66,7 +70,7 @@ from dataclasses import dataclass  # noqa: E402
 import httpx  # noqa: E402
 
 from mockserver import MockConfig, MockServer  # noqa: E402
-from mockserver.testing import InProcessMock, serve  # noqa: E402
+from mockserver.testing import InProcessMock, RunningMock, serve  # noqa: E402
 
 API_KEY = "test-key"
 
@@ -79,6 +83,7 @@ class MockHandle:
     client: httpx.Client
     mode: str  # inprocess | socket
     ws_url: str | None = None
+    inprocess: InProcessMock | None = None  # the in-process mock (its portal), in that mode
 
     def post(self, tasks: object, **kwargs: object) -> httpx.Response:
         return self.client.post("/v1", json=tasks, **kwargs)  # type: ignore[arg-type]
@@ -88,43 +93,44 @@ class MockHandle:
 
 
 @contextlib.contextmanager
+def in_process(mock: InProcessMock) -> Iterator[MockHandle]:
+    key = next(iter(mock.server.config.api_keys), API_KEY)
+    client = httpx.Client(
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {key}"},
+        transport=httpx.MockTransport(mock.handle),
+    )
+    with client:
+        yield MockHandle(mock.server, client, "inprocess", inprocess=mock)
+
+
+def on_socket(running: RunningMock) -> MockHandle:
+    return MockHandle(running.server, running.client, "socket", running.ws_url)
+
+
+@contextlib.contextmanager
 def start_mock(mode: str, config: MockConfig) -> Iterator[MockHandle]:
-    headers = {"Authorization": f"Bearer {next(iter(config.api_keys), API_KEY)}"}
     if mode == "inprocess":
-        with InProcessMock(MockServer(config)) as mock:
-            client = httpx.Client(
-                base_url="http://testserver",
-                headers=headers,
-                transport=httpx.MockTransport(mock.handle),
-            )
-            with client:
-                yield MockHandle(mock.server, client, mode)
+        with InProcessMock(MockServer(config)) as mock, in_process(mock) as handle:
+            yield handle
     else:
-        with serve(config) as running:
-            client = httpx.Client(base_url=running.base_url, headers=headers, timeout=30)
-            with client:
-                yield MockHandle(running.server, client, mode, running.ws_url)
-
-
-def mock_config(request: pytest.FixtureRequest) -> MockConfig:
-    marker = request.node.get_closest_marker("mock_config")
-    settings: dict[str, object] = {"job_seconds": 0.2, "seed": 7}
-    if marker is not None:
-        settings.update(marker.kwargs)
-    return MockConfig(**settings)  # type: ignore[arg-type]
+        with serve(config, api_key=next(iter(config.api_keys), API_KEY)) as running:
+            yield on_socket(running)
 
 
 @pytest.fixture(params=["inprocess", "socket"])
 def mock(request: pytest.FixtureRequest) -> Iterator[MockHandle]:
     """The mock over REST, once in-process and once on a loopback socket."""
-    with start_mock(request.param, mock_config(request)) as handle:
-        yield handle
+    if request.param == "socket":
+        yield on_socket(request.getfixturevalue("runware_mock"))
+    else:
+        with in_process(request.getfixturevalue("runware_mock_inprocess")) as handle:
+            yield handle
 
 
 @pytest.fixture
-def socket_mock(request: pytest.FixtureRequest) -> Iterator[MockHandle]:
-    with start_mock("socket", mock_config(request)) as handle:
-        yield handle
+def socket_mock(runware_mock: RunningMock) -> MockHandle:
+    return on_socket(runware_mock)
 
 
 # ── Hypothesis profiles: `ci` (default) is derandomized and bounded; `fuzz` digs deep ──
@@ -178,13 +184,14 @@ OPT_IN = {"hostile_full": "--hostile-full", "pypi": "--with-pypi"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests/hostile/ as ``hostile``; leave out the tests of an opt-in marker (long
-    attacks, PyPI installs) unless their option is given."""
+    """Mark tests/hostile/ as ``hostile`` and ``slow``; leave out the tests of an opt-in
+    marker (long attacks, PyPI installs) unless their option is given."""
     wanted = {marker for marker, option in OPT_IN.items() if config.getoption(option)}
     kept, left_out = [], []
     for item in items:
         if "tests/hostile/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.hostile)
+            item.add_marker(pytest.mark.slow)  # each attack runs a real mock process
         if any(item.get_closest_marker(m) for m in OPT_IN.keys() - wanted):
             left_out.append(item)
         else:

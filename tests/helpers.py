@@ -1,18 +1,32 @@
-"""What the tests share: free ports, waiting on a condition, the tasks they send and the
-videos they check. One module, so test modules do not import each other."""
+"""What the tests share: free ports, waiting on a condition, the tasks they send, the
+videos they check, the webhook/upload receiver, a real Redis. One module, so test modules do
+not import each other."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
+import json
+import os
+import shutil
 import socket
+import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import av
 import httpx
+import pytest
+from pydantic import ValidationError
 
+import runware_contract as rc
 from runware_contract import klingai_video_3_0_pro as kling
 
 if TYPE_CHECKING:  # conftest imports the hostile harness, which imports this module
@@ -37,6 +51,19 @@ def eventually(check: Any, timeout: float = 30.0, interval: float = 0.05) -> Any
         time.sleep(interval)
 
 
+def model_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
+    """(code, parameter) of every error the typed model raises for ``task``."""
+    try:
+        kling.Request.model_validate(task)
+    except ValidationError as exc:
+        return {(e["ctx"]["code"], e["ctx"]["parameter"]) for e in exc.errors()}
+    return set()
+
+
+def validator_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(e["code"], str(e["parameter"])) for e in rc.validate(task)}
+
+
 def new_task(**changes: Any) -> dict[str, Any]:
     task = copy.deepcopy(T2V)
     task["taskUUID"] = str(uuid.uuid4())
@@ -59,6 +86,21 @@ def wait_results(mock: MockHandle, task_uuid: str, timeout: float = 10) -> httpx
     return response
 
 
+def outcomes(mock: MockHandle) -> list[dict[str, Any]]:
+    """The mock's delivery outcomes (``GET /__admin/deliveries``)."""
+    result: list[dict[str, Any]] = mock.client.get("/__admin/deliveries").json()["deliveries"]
+    return result
+
+
+def wait_outcomes(mock: MockHandle, count: int, timeout: float = 15) -> list[dict[str, Any]]:
+    """The delivery outcomes once there are ``count``; fails after ``timeout`` seconds."""
+    found: list[dict[str, Any]] | None = eventually(
+        lambda: got if len(got := outcomes(mock)) >= count else None, timeout
+    )
+    assert found is not None, outcomes(mock)
+    return found
+
+
 def png(width: int, height: int) -> bytes:
     context = av.CodecContext.create("png", "w")
     context.width, context.height, context.pix_fmt = width, height, "rgb24"
@@ -77,3 +119,204 @@ def probe(data: bytes) -> tuple[str, str, int, int, float]:
             stream.codec_context.height,
             duration,
         )
+
+
+def frame_rate(data: bytes) -> tuple[float, int]:
+    """A video's frame rate as its container states it (frames per second) and the number
+    of frames it really holds (decoded, not taken from the header)."""
+    with av.open(io.BytesIO(data), "r") as container:
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or 0)
+        return rate, sum(1 for _ in container.decode(stream))
+
+
+# ── a real Redis (Debian's redis-server), for the Redis store's tests ───────────
+
+
+@dataclass
+class RedisServer:
+    """A ``redis-server`` on a free loopback port, its data in ``directory``."""
+
+    directory: Path
+    appendonly: bool = False
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [
+            redis_server_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.directory),
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "always",
+            "--daemonize", "no",
+        ]  # fmt: skip
+        log = (self.directory / "redis.log").open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        assert eventually(self.answers, timeout=10), f"redis-server on {self.port} never answered"
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+def redis_server_binary() -> str:
+    """The redis-server to run: skipped without one, but a failure in CI (where .ci/run
+    installs it), since CI must run the tests of real components."""
+    found = shutil.which("redis-server")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed: CI must run the Redis store tests")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    return found
+
+
+@contextlib.contextmanager
+def redis_server(directory: Path, appendonly: bool = False) -> Iterator[RedisServer]:
+    server = RedisServer(directory, appendonly)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ── a webhook and upload receiver ───────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    content_type: str
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+# How the receiver answers the ``attempt``-th request (1-based): the status it sent, if any.
+Behaviour = Callable[["Receiver", BaseHTTPRequestHandler, int], int | None]
+
+
+def answer(status: int, **headers: str) -> Behaviour:
+    def behaviour(receiver: Receiver, handler: BaseHTTPRequestHandler, attempt: int) -> int:
+        handler.send_response(status)
+        for name, value in {"Content-Length": "0", **headers}.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        return status
+
+    return behaviour
+
+
+def fail_first(count: int) -> Behaviour:
+    """500 to the first ``count`` requests, 200 after."""
+
+    def behaviour(receiver: Receiver, handler: BaseHTTPRequestHandler, attempt: int) -> int | None:
+        return answer(500 if attempt <= count else 200)(receiver, handler, attempt)
+
+    return behaviour
+
+
+def hang(receiver: Receiver, handler: BaseHTTPRequestHandler, attempt: int) -> None:
+    """No answer until the receiver closes (at most 30 s)."""
+    receiver.release.wait(30)
+    handler.close_connection = True
+
+
+class Receiver:
+    """A loopback HTTP server for webhook POSTs and upload PUTs: ``requests`` is every
+    request in arrival order, ``received`` those it answered with 2xx; ``behaviour`` answers
+    (default 200). A context manager: serving inside the block, closed after it.
+    ``keep_alive`` answers in HTTP/1.1 (connections reused, as most receivers do)."""
+
+    def __init__(self, behaviour: Behaviour | None = None, keep_alive: bool = False) -> None:
+        self.behaviour = behaviour or answer(200)
+        self.requests: list[Received] = []
+        self.received: list[Received] = []
+        self.release = threading.Event()  # ends hanging answers
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def _take(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                got = Received(self.command, self.path, self.headers.get("Content-Type", ""), body)
+                with receiver._lock:
+                    receiver.requests.append(got)
+                    attempt = len(receiver.requests)
+                if len(body) < length:  # the sender went away mid-body: nothing delivered
+                    self.close_connection = True
+                    return
+                status = receiver.behaviour(receiver, self, attempt)
+                if status is not None and 200 <= status < 300:
+                    with receiver._lock:
+                        receiver.received.append(got)
+
+            do_POST = do_PUT = _take
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def hook(self) -> str:
+        """A webhook URL on this receiver."""
+        return f"{self.url}/hook"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
+        """``received`` once it holds ``count`` requests; fails after ``timeout`` seconds."""
+        assert eventually(lambda: len(self.received) >= count, timeout), (self.received, count)
+        return self.received
+
+    @property
+    def json_bodies(self) -> list[Any]:
+        """The JSON bodies of the POSTs answered 2xx (what a webhook consumer got)."""
+        found = []
+        for r in list(self.received):
+            if r.method == "POST":
+                with contextlib.suppress(ValueError):
+                    found.append(r.json())
+        return found
+
+    @property
+    def duplicates(self) -> int:
+        """Bodies received more than once (a delivery repeated)."""
+        return len(self.received) - len({r.body for r in list(self.received)})
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -74,6 +74,7 @@ def digest_in_subprocess(seed: str) -> str:
     return out.stdout.strip()
 
 
+@pytest.mark.slow
 def test_output_does_not_depend_on_hash_seed() -> None:
     assert digest_in_subprocess("0") == digest_in_subprocess("4242")
 

@@ -26,7 +26,8 @@ import pytest
 from codegen.diff import Change, diff
 from codegen.docs.importer import ImportResult, dump, import_page, load_platform, yaml_rt
 from codegen.emit import generate
-from codegen.spec.loader import load_specs
+from codegen.spec.loader import load_specs, read_model_text
+from codegen.spec.model import Loc, ModelSpec, Parameter
 from codegen.spec.yaml_source import read_yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,6 +60,26 @@ def add_sentence(sentence: str) -> Callable[[str], str]:
 
 def replace(*pairs: tuple[str, str]) -> Callable[[str], str]:
     return lambda text: edit(text, *pairs)
+
+
+def typed(text: str) -> ModelSpec:
+    """A model spec's text as the differ reads it."""
+    return read_model_text(text, "spec")
+
+
+NOWHERE = Loc("test", 1, 1)
+
+
+def only(side: str, **field: Any) -> ModelSpec:
+    """A model spec of one parameter (side "parameters") or response field ("response")."""
+    entry = (Parameter(loc=NOWHERE, key_locs={}, **field),)
+    if side == "response":
+        return ModelSpec(loc=NOWHERE, key_locs={}, response=entry)
+    return ModelSpec(loc=NOWHERE, key_locs={}, parameters=entry)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def yaml_data(text: str) -> dict[str, Any]:
@@ -389,7 +410,7 @@ VARIANTS = [
 
 def apply(base: ImportResult, variant: Variant) -> tuple[ImportResult, list[Change]]:
     merged = import_page(variant.change(BASE_TEXT), PLATFORM, base.text)
-    return merged, diff(yaml_data(base.text), yaml_data(merged.text))
+    return merged, diff(typed(base.text), typed(merged.text))
 
 
 # ── the base page ──────────────────────────────────────────────────────────
@@ -617,6 +638,7 @@ def probed(base: ImportResult, tmp_path_factory: pytest.TempPathFactory) -> dict
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v.probes], ids=lambda v: v.name)
 def test_regenerated_validators_and_mock_enforce_the_change(
     probed: dict[str, Any], variant: Variant
@@ -649,6 +671,7 @@ def variant_pages(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     yield old, new
 
 
+@pytest.mark.slow
 def test_cli_import_docs_writes_then_merges(
     tmp_path: Path, variant_pages: tuple[Path, Path]
 ) -> None:
@@ -674,6 +697,7 @@ def test_cli_import_docs_writes_then_merges(
     assert read_yaml(target).data["parameters"]
 
 
+@pytest.mark.slow
 def test_cli_diff_of_two_pages_text_json_and_fail_on(variant_pages: tuple[Path, Path]) -> None:
     old, new = variant_pages
     text = run_codegen("diff", str(old), str(new))
@@ -722,6 +746,59 @@ def test_cli_reports_unreadable_inputs_in_one_line(
     assert (same.returncode, same.stdout) == (0, "no changes\n"), same.stdout + same.stderr
 
 
+def test_cli_diff_refuses_a_file_that_is_not_a_model_spec_in_one_line(tmp_path: Path) -> None:
+    model = REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml"
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- id: x\n", encoding="utf-8")
+    for other, what in ((REPO / "spec" / "platform.yaml", "kind: platform"), (listed, "array")):
+        for args in ((str(other), str(model)), (str(model), str(other))):
+            result = run_codegen("diff", *args)
+            assert (result.returncode, result.stdout) == (2, ""), result.stdout
+            assert result.stderr.splitlines() == [
+                f"{other}: not a model spec (a YAML {what}; a model spec says kind: model)"
+                if what == "array"
+                else f"{other}: not a model spec ({what}; a model spec says kind: model)"
+            ]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(model.read_text().replace("taskType: videoInference", "taskType: 7"))
+    result = run_codegen("diff", str(model), str(broken))
+    assert result.returncode == 2 and "broken.yaml:" in result.stderr and not result.stdout
+
+
+@pytest.mark.slow
+def test_cli_fail_on_takes_any_case(variant_pages: tuple[Path, Path]) -> None:
+    old, new = variant_pages
+    for level in ("err", "Err", "warn", "info"):
+        assert run_codegen("diff", str(old), str(new), "--fail-on", level).returncode == 1
+    assert run_codegen("diff", str(old), str(new), "--fail-on", "fatal").returncode == 2
+
+
+@pytest.mark.slow
+def test_cli_diff_of_a_spec_and_the_page_it_was_imported_from_shows_no_changes(
+    base: ImportResult, tmp_path: Path, variant_pages: tuple[Path, Path]
+) -> None:
+    page, changed = variant_pages
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(base.text, encoding="utf-8")
+    for args in ((spec_file, page), (page, spec_file)):
+        result = run_codegen("diff", *map(str, args))
+        assert (result.returncode, result.stdout) == (0, "no changes\n"), result.stdout
+    # the page is merged over the spec, as import-docs merges it: only the edit shows
+    edited = run_codegen("diff", str(spec_file), str(changed)).stdout.splitlines()
+    assert edited[0] == "ERR   request   duration: lowered 10 → 8", edited
+
+
+def test_cli_diff_of_the_committed_spec_and_the_real_page_shows_no_changes(
+    docs_page_text: str, tmp_path: Path
+) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(docs_page_text, encoding="utf-8")
+    spec_file = REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml"
+    result = run_codegen("diff", str(spec_file), str(page), "--fail-on", "info")
+    assert (result.returncode, result.stdout) == (0, "no changes\n"), result.stdout
+
+
+@pytest.mark.slow
 def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Path) -> None:
     spec_dir = write_spec(tmp_path, base.text)
     page = tmp_path / "page.md"
@@ -797,8 +874,8 @@ def test_a_fresh_import_of_the_real_page_is_a_subset_of_the_committed_spec(
     load_specs(
         write_spec(tmp_path, fresh.text, "klingai-video-3-0-pro")
     )  # loads: a usable spec on its own
-    committed = read_yaml(REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").data
-    changes = diff(committed, fresh.spec)
+    committed = (REPO / "spec" / "models" / "klingai-video-3-0-pro.yaml").read_text()
+    changes = diff(typed(committed), typed(fresh.text))
     assert [c.line() for c in changes if c.level != "INFO"] == []
 
 
@@ -863,8 +940,11 @@ def test_a_changed_item_limit_keeps_its_rule_and_is_classified_as_a_bound(
         assert (rule["id"], rule["maxItems"], rule["notes"]) == (rule_id, n, ["ours"])
         assert f"at most {n} items" in rule["message"]
         for old, new in (
-            (yaml_data(curated), yaml_data(merged.text)),
-            (import_page(pages[3], PLATFORM).spec, import_page(pages[n], PLATFORM).spec),
+            (typed(curated), typed(merged.text)),
+            (
+                typed(import_page(pages[3], PLATFORM).text),
+                typed(import_page(pages[n], PLATFORM).text),
+            ),
         ):
             assert [c.line() for c in diff(old, new)] == [
                 f"{level:<5} request   {rule_id}: item limit {words}"
@@ -889,8 +969,8 @@ def test_a_fact_written_after_the_description_is_a_warning_not_prose(base: Impor
 def test_a_step_change_is_wider_only_when_the_old_step_is_a_multiple_of_the_new(
     old: float, new: float, level: str
 ) -> None:
-    def spec(step: float) -> dict[str, Any]:
-        return {"parameters": [{"path": "fps", "type": "number", "multipleOf": step}]}
+    def spec(step: float) -> ModelSpec:
+        return only("parameters", path="fps", types=("number",), multiple_of=step)
 
     assert [(c.level, c.message) for c in diff(spec(old), spec(new))] == [
         (level, f"step {old} → {new}")
@@ -923,7 +1003,7 @@ def test_a_rate_whose_quote_changes_is_listed(base: ImportResult) -> None:
     page = edit(
         BASE_TEXT, ("- **720p · 5s · (audio)**: `$0.40`", "- **720p · 2s · (audio)**: `$0.16`")
     )
-    changes = diff(yaml_data(base.text), yaml_data(import_page(page, PLATFORM, base.text).text))
+    changes = diff(typed(base.text), typed(import_page(page, PLATFORM, base.text).text))
     assert [c.line() for c in changes] == [
         "INFO  model     pricing: 720p audio: rate quote or notes changed"
     ]
@@ -980,9 +1060,10 @@ def test_an_example_whose_json_breaks_on_the_page_stays_in_the_spec(base: Import
 def test_a_response_field_that_widens_or_changes_is_flagged_for_clients(
     key: str, old: Any, new: Any, level: str
 ) -> None:
-    def spec(value: Any) -> dict[str, Any]:
-        field = {"path": "videoURL", "type": "string", key: value}
-        return {"response": [{k: v for k, v in field.items() if v is not None}]}
+    def spec(value: Any) -> ModelSpec:
+        if key == "type":
+            return only("response", path="videoURL", types=tuple(_list(value)))
+        return only("response", path="videoURL", types=("string",), **{key: value})
 
     assert [(c.level, c.direction) for c in diff(spec(old), spec(new))] == [(level, "response")]
 

@@ -19,12 +19,11 @@ from codegen.diff import diff
 from codegen.docs.importer import import_page, load_platform
 from codegen.emit import generate, tables
 from codegen.spec.consistency import analyse
-from codegen.spec.loader import SpecError, load_model_text, load_specs
+from codegen.spec.loader import SpecError, load_model_text, load_specs, read_model_text
 from codegen.spec.model import SpecSet
 from runware_contract.runtime import PriceUnavailable, price_of
 from tests.conftest import REPO, SPEC_DIR
 from tests.contracts import contract_for
-from tests.test_docs_import import yaml_data
 
 FAMILY = REPO / "tests" / "data" / "pages" / "family"
 PLATFORM = load_platform(SPEC_DIR)
@@ -283,7 +282,7 @@ def test_a_curator_resolves_a_contradiction_and_import_keeps_it(tmp_path: Path) 
     assert contract.violations(both) == []
     again = import_page(page, PLATFORM, curated)
     assert again.text == curated and not again.changed
-    changes = [c.line() for c in diff(yaml_data(text), yaml_data(curated))]
+    changes = [c.line() for c in diff(read_model_text(text, "a"), read_model_text(curated, "b"))]
     assert changes == [
         "INFO  request   reference-videos-forbid-provider-settings: rule no longer enforced"
     ]

@@ -12,22 +12,10 @@ from pydantic import ValidationError
 import runware_contract as rc
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.platform import RULE_CODES
+from tests.helpers import model_errors, validator_errors
 from tests.kling_cases import RICH, RULE_CASES, Case, example, field_cases
 
 FIELD_CASES = list(field_cases())
-
-
-def model_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
-    """(code, parameter) of every error the typed model raises for ``task``."""
-    try:
-        kling.Request.model_validate(task)
-    except ValidationError as exc:
-        return {(e["ctx"]["code"], e["ctx"]["parameter"]) for e in exc.errors()}
-    return set()
-
-
-def validator_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(e["code"], str(e["parameter"])) for e in rc.validate(task)}
 
 
 @pytest.mark.parametrize("ex", kling.EXAMPLES, ids=lambda e: e.name)

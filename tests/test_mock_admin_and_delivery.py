@@ -3,83 +3,19 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
-import threading
+import re
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.conftest import MockHandle
-from tests.helpers import new_task, probe, wait_results
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    content_type: str
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A loopback HTTP receiver that fails the first ``fail_first`` requests with 500."""
-
-    fail_first: int = 0
-    received: list[Received] = field(default_factory=list)
-    attempts: int = 0
-    url: str = ""
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            assert time.monotonic() < deadline, (len(self.received), count)
-            time.sleep(0.02)
-        return self.received
-
-
-@contextlib.contextmanager
-def receiver(fail_first: int = 0) -> Iterator[Receiver]:
-    state = Receiver(fail_first=fail_first)
-
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with state.lock:
-                state.attempts += 1
-                fail = state.attempts <= state.fail_first
-                if not fail:
-                    state.received.append(
-                        Received(
-                            self.command, self.path, self.headers.get("Content-Type", ""), body
-                        )
-                    )
-            self.send_response(500 if fail else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_POST = do_PUT = _handle
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-
+from tests.helpers import Receiver, fail_first, new_task, probe, wait_outcomes, wait_results
 
 # ── scenarios ───────────────────────────────────────────────────────────────
 
@@ -137,9 +73,9 @@ def test_outage_scenario_and_removal(mock: MockHandle) -> None:
     assert mock.client.get("/__admin/scenarios").json()["scenarios"][0]["used"] == 1
     assert mock.client.delete(f"/__admin/scenarios/{armed['id']}").status_code == 204
     assert mock.post([new_task()]).status_code == 200
-    assert mock.client.delete("/__admin/scenarios/nope").status_code == 404
 
 
+@pytest.mark.slow
 def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
     mock.client.post(
         "/__admin/scenarios",
@@ -161,34 +97,147 @@ def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code", "parameter"),
     [
-        [],
-        {"fail": {}},
-        {"respond": {"status": 200}},
-        {"latency": {"minMs": 5}},
-        {"respond": {"status": 500}, "latency": {"fixedMs": 1}},
-        {"match": {"colour": "red"}, "respond": {"status": 500}},
-        {"respond": {"status": 500}, "times": 0},
-        {"respond": {"status": 429, "retryAfter": -1}},
-        {"respond": {"status": 429, "retryAfter": 86_401}},
-        {"fail": {"code": "inferenceError", "afterSeconds": 1e308}},
-        {"latency": {"fixedMs": 60_001}},
-        {"respond": {"status": 500}, "times": 10**7},
-        {"match": {"model": "m" * 1001}, "respond": {"status": 500}},
-        {"fail": {"code": "c" * 1001}},
+        ([], "invalidRequestBody", None),
+        ({"fail": {}}, "missingParameter", "fail.code"),
+        ({"respond": {"status": 200}}, "invalidParameterValue", "respond.status"),
+        ({"respond": {}}, "missingParameter", "respond.status"),
+        ({"respond": {"status": "500"}}, "invalidParameterType", "respond.status"),
+        (
+            {"match": {"model": None}, "respond": {"status": 500}},
+            "invalidParameterType",
+            "match.model",
+        ),
+        ({"latency": {"minMs": 5}}, "missingParameter", "latency.fixedMs"),
+        ({"latency": {"minMs": 5, "maxMs": 1}}, "invalidParameterValue", "latency.minMs"),
+        ({"latency": {"fixedMs": "5"}}, "invalidParameterType", "latency.fixedMs"),
+        ({}, "missingParameter", "fail"),
+        (
+            {"respond": {"status": 500}, "latency": {"fixedMs": 1}},
+            "incompatibleParameters",
+            "respond",
+        ),
+        (
+            {"match": {"colour": "red"}, "respond": {"status": 500}},
+            "unknownParameter",
+            "match.colour",
+        ),
+        ({"match": "red", "respond": {"status": 500}}, "invalidParameterType", "match"),
+        (
+            {"match": {"model": 3}, "respond": {"status": 500}},
+            "invalidParameterType",
+            "match.model",
+        ),
+        ({"respond": {"status": 500}, "colour": 1}, "unknownParameter", "colour"),
+        ({"respond": {"status": 500, "colour": 1}}, "unknownParameter", "respond.colour"),
+        ({"respond": {"status": 500}, "times": 0}, "valueTooSmall", "times"),
+        ({"respond": {"status": 500}, "times": True}, "invalidParameterType", "times"),
+        ({"respond": {"status": 429, "retryAfter": -1}}, "valueTooSmall", "respond.retryAfter"),
+        ({"respond": {"status": 429, "retryAfter": 86_401}}, "valueTooLarge", "respond.retryAfter"),
+        (
+            {"fail": {"code": "inferenceError", "afterSeconds": 1e308}},
+            "valueTooLarge",
+            "fail.afterSeconds",
+        ),
+        ({"latency": {"fixedMs": 60_001}}, "valueTooLarge", "latency.fixedMs"),
+        ({"respond": {"status": 500}, "times": 10**7}, "valueTooLarge", "times"),
+        (
+            {"match": {"model": "m" * 1001}, "respond": {"status": 500}},
+            "valueTooLarge",
+            "match.model",
+        ),
+        ({"fail": {"code": "c" * 1001}}, "valueTooLarge", "fail.code"),
+        ({"fail": {"code": 7}}, "invalidParameterType", "fail.code"),
+        ({"fail": {"code": "inferenceErorr"}}, "invalidParameterValue", "fail.code"),
+        ({"respond": {"status": 503, "code": "down"}}, "invalidParameterValue", "respond.code"),
     ],
 )
-def test_bad_scenarios_are_refused(mock: MockHandle, body: Any) -> None:
+def test_bad_scenarios_are_refused(
+    mock: MockHandle, body: Any, code: str, parameter: str | None
+) -> None:
+    """Each refusal names the field and has the catalogue code of what is wrong with it."""
     response = mock.client.post("/__admin/scenarios", json=body)
     assert response.status_code == 400
-    assert "Bad scenario" in response.json()["errors"][0]["message"]
+    (err,) = response.json()["errors"]
+    assert (err["code"], err["parameter"]) == (code, parameter), err["message"]
+    assert err["message"].startswith("Bad scenario: ")
+    assert mock.client.get("/__admin/scenarios").json()["scenarios"] == []
+
+
+def test_a_scenario_code_must_be_in_the_catalogue(mock: MockHandle) -> None:
+    typo = mock.client.post("/__admin/scenarios", json={"fail": {"code": "inferenceErorr"}})
+    assert "'inferenceErorr' is not in the error catalogue" in typo.json()["errors"][0]["message"]
+    assert "did you mean inferenceError?" in typo.json()["errors"][0]["message"]
+    for code in ("inferenceError", "timeoutProvider"):
+        assert (
+            mock.client.post("/__admin/scenarios", json={"fail": {"code": code}}).status_code == 201
+        )
+    respond = {"respond": {"status": 503, "code": "providerInternalError"}}
+    assert mock.client.post("/__admin/scenarios", json=respond).status_code == 201
+
+
+def test_an_unknown_match_key_is_named(mock: MockHandle) -> None:
+    body = {"match": {"prompt": "volcano"}, "respond": {"status": 500}}
+    (err,) = mock.client.post("/__admin/scenarios", json=body).json()["errors"]
+    assert err["parameter"] == "match.prompt"
+    assert err["message"] == (
+        "Bad scenario: unknown match key 'prompt'; match takes model, promptContains, "
+        "taskType, taskUUID."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b'{"fail": {"code": "inferenceError",}}',
+            "has a comma with no value after it at line 1, column 35",
+        ),
+        (
+            b"{'fail': {}}",
+            'has an unexpected character "\'" at line 1, column 2 '
+            "(JSON strings and keys take double quotes)",
+        ),
+        (
+            b'{"fail": {"code": "inferenceError"}',
+            "ends before the JSON is complete (a bracket, brace or string is left open) "
+            "at line 1, column 36",
+        ),
+        (
+            b'{"latency": {"fixedMs": NaN}}',
+            "has an unexpected character 'N' at line 1, column 25 (NaN is not a JSON number)",
+        ),
+        (b"", "is empty; send a JSON value"),
+    ],
+)
+def test_scenario_json_errors_are_plain_words(mock: MockHandle, body: bytes, message: str) -> None:
+    response = mock.client.post(
+        "/__admin/scenarios", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    (err,) = response.json()["errors"]
+    assert (err["code"], err["message"]) == (
+        "invalidRequestBody",
+        f"Bad scenario: the body {message}.",
+    )
+
+
+def test_an_unknown_scenario_id_is_a_404_of_its_own(mock: MockHandle) -> None:
+    armed = mock.client.post("/__admin/scenarios", json={"respond": {"status": 503}}).json()
+    assert mock.client.delete(f"/__admin/scenarios/{armed['id']}").status_code == 204
+    for gone in (armed["id"], "nope", "x" * 5000):
+        response = mock.client.delete(f"/__admin/scenarios/{gone}")
+        assert response.status_code == 404
+        (err,) = response.json()["errors"]
+        assert (err["code"], err["parameter"]) == ("scenarioNotFound", "id")
+        assert len(err["message"]) < 200
 
 
 # ── journal and reset ───────────────────────────────────────────────────────
 
 
-@pytest.mark.mock_config(journal_size=3)
+@pytest.mark.runware_mock(journal_size=3)
 def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
     tasks = [new_task() for _ in range(5)]
     for task in tasks:
@@ -200,6 +249,34 @@ def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
     assert len(one["requests"]) == 1 and one["requests"][0]["status"] == 200
     assert mock.client.delete("/__admin/requests").status_code == 204
     assert mock.client.get("/__admin/requests").json()["total"] == 0
+
+
+def test_journal_filters_by_transport_and_gives_iso_times(socket_mock: MockHandle) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    socket_mock.post([{"taskType": "ping", "ping": True}])
+    assert socket_mock.ws_url is not None
+    with connect(socket_mock.ws_url) as ws:
+        ws.send(json.dumps([{"taskType": "authentication", "apiKey": "test-key"}]))
+        ws.recv()
+        ws.send(json.dumps([{"taskType": "ping", "ping": True}]))
+        ws.recv()
+    after = datetime.now(UTC) + timedelta(seconds=1)
+
+    def journal(**query: str) -> httpx.Response:
+        return socket_mock.client.get("/__admin/requests", params=query)
+
+    (frame,) = journal(transport="websocket").json()["requests"]
+    (rest,) = journal(transport="rest").json()["requests"]
+    assert frame["transport"] == "websocket" and rest["transport"] == "rest"
+    for entry in (frame, rest):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
+        assert before <= datetime.fromisoformat(entry["time"]) <= after
+    for bad in ("REST", "ws", "", "rest,websocket"):
+        refused = journal(transport=bad)
+        assert refused.status_code == 400
+        (err,) = refused.json()["errors"]
+        assert (err["code"], err["parameter"]) == ("invalidParameterValue", "transport")
+        assert err["message"] == "transport must be one of: rest, websocket."
 
 
 def test_journal_hides_api_keys(mock: MockHandle) -> None:
@@ -221,7 +298,7 @@ def test_reset_forgets_everything(mock: MockHandle) -> None:
 
 
 def test_webhook_per_result_retried_after_failure(mock: MockHandle) -> None:
-    with receiver(fail_first=1) as hook:
+    with Receiver(fail_first(1)) as hook:
         task = new_task(numberResults=2, webhookURL=f"{hook.url}/hook?token=abc")
         mock.post([task])
         received = hook.wait_for(2)
@@ -231,13 +308,13 @@ def test_webhook_per_result_retried_after_failure(mock: MockHandle) -> None:
         assert {b["data"][0]["videoUUID"] for b in bodies} == {
             i["videoUUID"] for i in mock.poll(task["taskUUID"]).json()["data"]
         }
-        assert hook.attempts == 3  # one failure, retried, plus the second result
+        assert len(hook.requests) == 3  # one failure, retried, plus the second result
     outcomes = mock.client.get("/__admin/deliveries").json()["deliveries"]
     assert sorted(o["attempts"] for o in outcomes) == [1, 2] and all(o["ok"] for o in outcomes)
 
 
 def test_upload_puts_the_video_bytes(mock: MockHandle) -> None:
-    with receiver() as bucket:
+    with Receiver() as bucket:
         task = new_task(
             uploadEndpoint=f"{bucket.url}/bucket/out.mov?sig=1",
             outputFormat="MOV",
@@ -251,20 +328,19 @@ def test_upload_puts_the_video_bytes(mock: MockHandle) -> None:
         assert probe(put.body)[2:] == (1440, 1440, 3.0)
 
 
+@pytest.mark.slow
 def test_failing_webhook_gives_up_without_blocking(mock: MockHandle) -> None:
     mock.server.config.webhook_attempts = 2
     mock.server.config.webhook_backoff_seconds = 0.05
-    with receiver(fail_first=100) as hook:
+    with Receiver(fail_first(100)) as hook:
         doomed = new_task(webhookURL=f"{hook.url}/down")
         fine = new_task(duration=4)
         mock.post([doomed, fine])
         assert wait_results(mock, fine["taskUUID"]).status_code == 200
-        deadline = time.monotonic() + 10
-        while not mock.client.get("/__admin/deliveries").json()["deliveries"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    (outcome,) = mock.client.get("/__admin/deliveries").json()["deliveries"]
+        (outcome,) = wait_outcomes(mock, 1, timeout=10)
     assert outcome["ok"] is False and outcome["status"] == 500
+    finished = datetime.fromisoformat(outcome["finished"])  # ISO 8601, as journal times
+    assert finished.tzinfo == UTC and abs(datetime.now(UTC) - finished) < timedelta(minutes=1)
 
 
 def test_failed_task_webhook_carries_the_error(mock: MockHandle) -> None:
@@ -272,7 +348,7 @@ def test_failed_task_webhook_carries_the_error(mock: MockHandle) -> None:
         "/__admin/scenarios",
         json={"match": {"promptContains": "doom"}, "fail": {"code": "timeoutProvider"}},
     )
-    with receiver() as hook:
+    with Receiver() as hook:
         mock.post([new_task(positivePrompt="doom", webhookURL=hook.url)])
         (received,) = hook.wait_for(1)
         assert json.loads(received.body)["errors"][0]["code"] == "timeoutProvider"
@@ -302,9 +378,5 @@ def test_unknown_scenario_match_fields_do_not_leak(mock: MockHandle) -> None:
 def test_deliveries_only_go_to_loopback(mock: MockHandle, url: str) -> None:
     """A non-loopback or unusable webhook URL is a failed delivery, never a request out."""
     mock.post([new_task(duration=4, webhookURL=url)])
-    deadline = time.monotonic() + 10
-    while not mock.client.get("/__admin/deliveries").json()["deliveries"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    (outcome,) = mock.client.get("/__admin/deliveries").json()["deliveries"]
+    (outcome,) = wait_outcomes(mock, 1, timeout=10)
     assert outcome["ok"] is False and outcome["attempts"] == 0 and outcome["status"] is None

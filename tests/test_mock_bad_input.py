@@ -26,7 +26,7 @@ from mockserver.body import LINGER_IDLE_SECONDS
 from mockserver.testing import RunningMock, serve
 from mockserver.wire import BadRequest, parse_tasks
 from tests.asgi import Answer, call, runware_error_shape
-from tests.helpers import new_task
+from tests.helpers import eventually, new_task
 
 pytestmark = pytest.mark.anyio
 KEY = "bad-input-key"
@@ -82,9 +82,29 @@ async def test_malformed_bodies_are_400s_in_runware_shape(body: bytes, code: str
         (b"\xef\xbb\xbf[]", "The body starts with a byte-order mark; send UTF-8 without one."),
         (b"\xff\xfe[]", "The body is not UTF-8."),
         (b"[" + b"1," * 100 + b"1]", "Send at most 100 tasks per request or frame; got 101."),
+        # JSON errors in plain words, with where (orjson counts characters, not bytes)
+        (b"", "The body is empty; send a JSON value."),
+        (b'[{"a": 1,}]', "The body has a comma with no value after it at line 1, column 9."),
+        (
+            b'[{"a": 1}',
+            "The body ends before the JSON is complete (a bracket, brace or string is left "
+            "open) at line 1, column 10.",
+        ),
+        (
+            b"[{'taskType': 'ping'}]",
+            'The body has an unexpected character "\'" at line 1, column 3 (JSON strings and '
+            "keys take double quotes).",
+        ),
+        (
+            '[{"p": "éé",\n "x": NaN}]'.encode(),
+            "The body has an unexpected character 'N' at line 2, column 7 (NaN is not a JSON "
+            "number).",
+        ),
+        (b"[1] [2]", "The body has more after the JSON value at line 1, column 5."),
+        (b"[1e999]", "The body has a number too large for a double at line 1, column 2."),
     ],
 )
-async def test_bom_and_too_many_tasks_get_precise_messages(body: bytes, message: str) -> None:
+async def test_malformed_bodies_get_precise_messages(body: bytes, message: str) -> None:
     server = MockServer(MockConfig(api_keys=frozenset({KEY})))
     async with server.app.router.lifespan_context(server.app):
         answer = await call(server, "POST", "/v1", body, AUTH)
@@ -253,9 +273,10 @@ async def test_half_sent_requests_hold_nothing(slow_mock: RunningMock) -> None:
         await writer.drain()
         writer.transport.abort()
     await healthy_meanwhile(slow_mock)
-    assert slow_mock.server.store.counts()["tasks"] == 0  # no half-read task was accepted
+    assert (await slow_mock.server.store.counts())["tasks"] == 0  # no half-read task was accepted
 
 
+@pytest.mark.slow
 async def test_chunked_body_over_the_limit_is_413(slow_mock: RunningMock) -> None:
     """No Content-Length to refuse early: the limit holds while the body streams in."""
     reader, writer = await asyncio.open_connection(slow_mock.host, slow_mock.port)
@@ -335,7 +356,8 @@ def test_abrupt_disconnect_mid_task_keeps_results_for_resume() -> None:
             # No close frame: the TCP connection just goes away.
             sock.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
             sock.socket.close()
-        time.sleep(0.6)  # the job finishes while no connection is attached
+        # the job finishes while no connection is attached: its frame waits in the session
+        assert eventually(lambda: running.server.sessions[session].buffer, 10)
         with connect(running.ws_url) as sock:
             assert auth(sock, session) == session
             (item,) = json.loads(sock.recv(timeout=5))["data"]
@@ -362,7 +384,7 @@ def test_tasks_before_authentication_get_errors_not_a_session() -> None:
         sock.send(b"\x00binary")
         assert json.loads(sock.recv(timeout=5))["errors"][0]["code"] == "invalidRequestBody"
         auth(sock)  # the connection still works
-    assert running.server.store.counts()["tasks"] == 0
+    assert asyncio.run(running.server.store.counts())["tasks"] == 0
 
 
 def test_header_timeout_spares_upgraded_websockets() -> None:

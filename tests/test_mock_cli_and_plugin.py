@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import subprocess
 import sys
-import time
 import uuid
+from importlib import metadata
 from pathlib import Path
 
 import httpx
 import pytest
 
 import runware_contract as rc
-from mockserver.testing import InProcessMock, RunningMock
+from mockserver.testing import InProcessMock, RunningMock, answers_get
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO
-from tests.helpers import free_port, new_task
+from tests.helpers import eventually, free_port, new_task
 
 
 def test_help_explains_every_flag() -> None:
@@ -73,14 +75,7 @@ def test_serves_on_the_given_port_with_flags() -> None:
         banner = process.stdout.readline() + process.stdout.readline()
         assert f"http://127.0.0.1:{port}/v1" in banner and kling.MODEL_ID in banner
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+        assert eventually(answers_get(f"{base}/health"), 15)
         task = new_task(duration=4)
         assert (
             httpx.post(
@@ -97,7 +92,7 @@ def test_serves_on_the_given_port_with_flags() -> None:
             headers={"Authorization": "Bearer k2"},
         )
         assert big.status_code == 413
-        for key, status in (("k2", 401), ("boss", 200)):
+        for key, status in (("k2", 403), ("k3", 401), ("boss", 200)):  # 403: a valid API key
             admin = httpx.get(
                 f"{base}/__admin/requests", headers={"Authorization": f"Bearer {key}"}
             )
@@ -120,9 +115,21 @@ BAD_FLAGS = [
     (["--delivery-allow", "not a host"], "--delivery-allow"),
     (["--workers", "2"], "shared store"),
     (["--store", "sqlite:"], "PATH"),
-    (["--store", "redis"], "memory or sqlite"),
+    (["--store", "redis"], "memory, sqlite:PATH"),
+    (["--store", "redis://"], "HOST:PORT"),
+    (["--store", "redis://127.0.0.1:port/0"], "the port a number"),
+    (["--store", "redis://127.0.0.1:6379/zero"], "the database is a number"),
+    (["--store", "redis://127.0.0.1:6379/0?lease=0"], "HOST:PORT"),
+    (["--store", "redis://127.0.0.1:6379/0?leash=5"], "only lease=S"),
     (["--store", "sqlite:{tmp}"], "cannot open the store"),  # a folder, not a file
     (["--max-tasks", "0"], "at least 1"),
+    (["--port", "65536"], "--port must be from 0 to 65535"),
+    (["--port", "-1"], "--port must be from 0 to 65535"),
+    (["--api-key", ""], "--api-key must not be empty"),
+    (["--api-key", "k1", "--api-key", " k2"], "--api-key must not be empty nor start or end"),
+    (["--admin-key", ""], "--admin-key must not be empty"),
+    (["--log-format", "xml"], "invalid choice: 'xml'"),
+    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
 ]
 
 
@@ -138,6 +145,42 @@ def test_bad_flag_values_are_refused(flags: list[str], words: str, tmp_path: Pat
         check=False,
     )
     assert result.returncode == 2 and words in result.stderr, (flags, result.stderr)
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == "", result.stderr
+
+
+def test_version_and_help_with_examples() -> None:
+    def run(*flags: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "mockserver", *flags],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        return done.stdout
+
+    assert run("--version") == f"python -m mockserver {metadata.version('runware-contract-kit')}\n"
+    text = run("--help")
+    assert "examples:\n  python -m mockserver " in text
+    assert "--log-format {text,json}" in text and "(default text)" in text
+
+
+def test_a_port_in_use_is_one_line_and_status_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "--port", str(port), "--log-level", "warning"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
+            timeout=60,
+        )
+    assert result.returncode == 2 and result.stdout == "", result.stdout
+    (line,) = result.stderr.splitlines()
+    assert "ERROR uvicorn.error: " in line and "address already in use" in line, line
 
 
 @pytest.mark.runware_mock(job_seconds=0.1, api_keys={"plugin-key"})
@@ -179,3 +222,24 @@ def test_respx_router_with_the_async_client(runware_respx: InProcessMock) -> Non
 
     (result,) = asyncio.run(main())
     assert isinstance(result, kling.Result)
+
+
+def test_a_bare_python_runs_the_mock_in_the_project_venv() -> None:
+    """`python -m mockserver` from an interpreter without the extras (a new shell, a system
+    Python) runs again in the clone's .venv, as `python -m codegen` does."""
+    venv = REPO / ".venv" / "bin" / "python"
+    if not venv.exists():
+        pytest.skip("no .venv: ./dev makes it (CI runs ./dev test)")
+    bare = [str(Path(sys.base_prefix) / "bin" / "python3"), "-S"]  # -S: no site-packages
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*bare, *args], capture_output=True, text=True, cwd=REPO, env=env, check=False
+        )
+
+    assert run("-c", "import uvicorn").returncode == 1  # it really lacks the extras
+    version = run("-m", "mockserver", "--version")
+    assert version.stdout == f"python -m mockserver {metadata.version('runware-contract-kit')}\n"
+    refused = run("-m", "mockserver", "--port", "65536")
+    assert refused.returncode == 2 and refused.stderr.startswith("--port must be from 0")

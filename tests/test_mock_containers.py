@@ -3,6 +3,7 @@ out (format, duration, number of results) is the model's declared default, not t
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -35,9 +36,9 @@ def test_what_a_task_leaves_out_is_the_models_default() -> None:
     for path in ("outputFormat", "duration", "numberResults"):
         task.pop(path, None)
     ctx = RequestContext(api_key="key", base_url="http://mock.test")
-    assert server.engine.handle([task], ctx).errors == []
+    assert asyncio.run(server.engine.handle([task], ctx)).errors == []
     poll = {"taskType": "getResponse", "taskUUID": task["taskUUID"]}
-    items = server.engine.handle([poll], ctx).data
+    items = asyncio.run(server.engine.handle([poll], ctx)).data
     fmt, seconds, count = (
         declared(kling, p)["default"]  # type: ignore[index]
         for p in ("outputFormat", "duration", "numberResults")
@@ -46,6 +47,6 @@ def test_what_a_task_leaves_out_is_the_models_default() -> None:
     owner = ctx.owner
     for item in items:
         assert item["videoURL"].endswith(f".{CONTAINERS[fmt].extension}")
-        video = server.store.get_video(owner, item["videoUUID"])
+        video = asyncio.run(server.store.get_video(owner, item["videoUUID"]))
         assert video is not None and (video.container, video.seconds) == (fmt, seconds)
-    server.store.close()
+    asyncio.run(server.store.close())

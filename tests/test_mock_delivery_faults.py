@@ -4,14 +4,9 @@ limit, each attempt timed out, never delaying other deliveries or REST responses
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +14,16 @@ import pytest
 from mockserver.delivery import Deliverer
 from mockserver.targets import Allowlist
 from tests.conftest import MockHandle
-from tests.helpers import new_task, wait_results
+from tests.helpers import (
+    Receiver,
+    answer,
+    eventually,
+    hang,
+    new_task,
+    outcomes,
+    wait_outcomes,
+    wait_results,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -29,89 +33,22 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-Behaviour = Callable[["Receiver", BaseHTTPRequestHandler], None]
-
-
-class Receiver:
-    """A loopback HTTP server whose answer is ``behaviour``; counts the requests it got."""
-
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.behaviour = behaviour
-        self.hits: list[tuple[str, bytes]] = []
-        self.release = threading.Event()  # ends hanging handlers
-        state = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                state.hits.append((self.path, body))
-                state.behaviour(state, self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
-def answer(status: int, **headers: str) -> Behaviour:
-    def behaviour(receiver: Receiver, handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(status)
-        for name, value in {"Content-Length": "0", **headers}.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-
-    return behaviour
-
-
-def hang(receiver: Receiver, handler: BaseHTTPRequestHandler) -> None:
-    receiver.release.wait(30)
-
-
-@contextlib.contextmanager
-def receiving(behaviour: Behaviour) -> Iterator[Receiver]:
-    receiver = Receiver(behaviour)
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        receiver.release.set()
-        receiver.server.shutdown()
-        receiver.server.server_close()
-
-
-def outcomes(mock: MockHandle) -> list[dict[str, Any]]:
-    result: list[dict[str, Any]] = mock.client.get("/__admin/deliveries").json()["deliveries"]
-    return result
-
-
-def wait_outcomes(mock: MockHandle, count: int, timeout: float = 15) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while len(found := outcomes(mock)) < count:
-        assert time.monotonic() < deadline, found
-        time.sleep(0.05)
-    return found
-
-
 FAULTS = {"webhook_attempts": 3, "webhook_timeout_seconds": 1.0, "webhook_backoff_seconds": 0.05}
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.slow
+@pytest.mark.runware_mock(**FAULTS)
 def test_hanging_receiver_delays_no_other_delivery_nor_response(socket_mock: MockHandle) -> None:
-    with receiving(hang) as receiver_hang, receiving(answer(200)) as healthy:
+    with Receiver(hang) as receiver_hang, Receiver(answer(200)) as healthy:
         stuck = new_task(webhookURL=f"{receiver_hang.url}/hang")
         fine = new_task(webhookURL=f"{healthy.url}/ok")
         assert socket_mock.post([stuck]).status_code == 200
         assert socket_mock.post([fine]).status_code == 200
         assert wait_results(socket_mock, fine["taskUUID"]).status_code == 200
-        deadline = time.monotonic() + 10
-        while not healthy.hits:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        assert eventually(lambda: healthy.requests, 10)
         # The healthy receiver got its webhook and REST answered while the first delivery
         # was still hanging on its first attempt.
-        assert len(receiver_hang.hits) >= 1
+        assert len(receiver_hang.requests) >= 1
         assert [o["url"] for o in outcomes(socket_mock)] == [f"{healthy.url}/ok"]
         (done_fine, done_stuck) = wait_outcomes(socket_mock, 2)
     assert done_fine["ok"] is True
@@ -119,7 +56,7 @@ def test_hanging_receiver_delays_no_other_delivery_nor_response(socket_mock: Moc
     assert done_stuck["status"] is None and "no answer within" in done_stuck["reason"]
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.runware_mock(**FAULTS)
 def test_refused_connections_are_retried_then_given_up(socket_mock: MockHandle) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -130,25 +67,25 @@ def test_refused_connections_are_retried_then_given_up(socket_mock: MockHandle) 
     assert outcome["status"] is None and outcome["reason"] == "ConnectError"
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.runware_mock(**FAULTS)
 def test_5xx_is_retried_up_to_the_limit(socket_mock: MockHandle) -> None:
-    with receiving(answer(503)) as failing:
+    with Receiver(answer(503)) as failing:
         socket_mock.post([new_task(webhookURL=f"{failing.url}/down")])
         (outcome,) = wait_outcomes(socket_mock, 1)
-        assert len(failing.hits) == 3
+        assert len(failing.requests) == 3
     assert outcome["ok"] is False and outcome["attempts"] == 3 and outcome["status"] == 503
 
 
-@pytest.mark.mock_config(**FAULTS)
+@pytest.mark.runware_mock(**FAULTS)
 def test_redirects_are_not_followed(socket_mock: MockHandle) -> None:
     """A 3xx is a failed delivery: its Location never passed the allowlist."""
     with (
-        receiving(answer(200)) as target,
-        receiving(answer(307, Location=f"{target.url}/elsewhere")) as hop,
+        Receiver(answer(200)) as target,
+        Receiver(answer(307, Location=f"{target.url}/elsewhere")) as hop,
     ):
         socket_mock.post([new_task(webhookURL=f"{hop.url}/hook")])
         (outcome,) = wait_outcomes(socket_mock, 1)
-        assert len(hop.hits) == 1 and target.hits == []
+        assert len(hop.requests) == 1 and target.requests == []
     assert outcome["ok"] is False and outcome["attempts"] == 1 and outcome["status"] == 307
     assert outcome["reason"] == "redirects are not followed"
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-from uvicorn.logging import AccessFormatter
 
 from mockserver.config import MockConfig
 from mockserver.testing import RunningMock, serve
@@ -167,29 +166,31 @@ def test_every_direct_request_is_journaled(running: RunningMock) -> None:
     assert (entry["transport"], entry["path"], entry["status"]) == ("rest", "/v1", 200)
 
 
-def test_the_access_line_is_uvicorns_on_both_paths() -> None:
+def test_one_request_line_on_both_paths() -> None:
     lines = io.StringIO()
     handler = logging.StreamHandler(lines)
-    handler.setFormatter(AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s'))
-    with serve(MockConfig(api_keys=frozenset({KEY})), api_key=KEY, log_level="info") as mock:
-        access = logging.getLogger("uvicorn.access")
-        access.addHandler(handler)
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    request_log = logging.getLogger("mockserver.request")
+    level = request_log.level
+    with serve(MockConfig(api_keys=frozenset({KEY})), api_key=KEY) as mock:
+        request_log.addHandler(handler)
+        request_log.setLevel(logging.INFO)
         try:
             with socket.create_connection(("127.0.0.1", mock.port)) as sock:
-                sock.sendall(b"".join(request(body_of(new_task()))))
+                tasks = [new_task(), new_task()]
+                sock.sendall(b"".join(request(body_of(tasks[0]))))  # the direct path
                 read_responses(sock, 1)
-                head, body = request(body_of(new_task()))
+                head, body = request(body_of(tasks[1]))
                 sock.sendall(head)  # the ASGI path
                 time.sleep(0.2)
                 sock.sendall(body)
                 read_responses(sock, 1)
-                port = sock.getsockname()[1]
         finally:
-            access.removeHandler(handler)
-    assert (
-        lines.getvalue().splitlines()
-        == [
-            f'127.0.0.1:{port} "POST /v1 HTTP/1.1" 200 OK',
-        ]
-        * 2
-    )
+            request_log.removeHandler(handler)
+            request_log.setLevel(level)
+    got = [line.split(" ms ")[0].rsplit(" ", 1)[0] + " | " + line.split(" ms ")[1]
+           for line in lines.getvalue().splitlines()]  # fmt: skip
+    assert got == [
+        f"mockserver.request rest POST /v1 200 | taskTypes=videoInference taskUUIDs={t['taskUUID']}"
+        for t in tasks
+    ]

@@ -18,12 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver import MockConfig, MockServer
-from mockserver.testing import InProcessMock
+from mockserver import MockConfig
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.klingai_video_3_0_pro import tables
 from tests.asgi import Answer, call, runware_error_shape
+from tests.conftest import MockHandle, start_mock
 
+pytestmark = pytest.mark.slow  # 40 times the profile's examples
 KEY = "fuzz-key"
 AUTH = (b"authorization", f"Bearer {KEY}".encode())
 JSON_TYPE = (b"content-type", b"application/json")
@@ -33,7 +34,8 @@ EXAMPLES = settings(max_examples=_PROFILE.max_examples * 40)
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[InProcessMock]:
+def mock() -> Iterator[MockHandle]:
+    """One in-process mock for the module (Hypothesis refuses function-scoped fixtures)."""
     config = MockConfig(
         api_keys=frozenset({KEY}),
         job_seconds=0.05,
@@ -41,12 +43,12 @@ def mock() -> Iterator[InProcessMock]:
         delivery_allow=("192.0.2.1/32",),  # TEST-NET: fuzzed webhooks contact nobody
         webhook_attempts=1,
     )
-    with InProcessMock(MockServer(config)) as running:
-        yield running
+    with start_mock("inprocess", config) as handle:
+        yield handle
 
 
 def send(
-    mock: InProcessMock,
+    mock: MockHandle,
     method: str,
     path: str,
     body: bytes,
@@ -54,7 +56,8 @@ def send(
     query: bytes = b"",
 ) -> Answer:
     server = mock.server
-    answer = mock.portal.call(call, server, method, path, body, headers, query)
+    assert mock.inprocess is not None
+    answer = mock.inprocess.portal.call(call, server, method, path, body, headers, query)
     server.scenarios.reset()  # a fuzzed admin call may arm a canned 5xx on purpose
     assert answer.status < 500, (method, path, body[:300], answer)
     if answer.status >= 400:
@@ -103,24 +106,25 @@ def task_shaped(draw: st.DrawFn) -> dict[str, Any]:
 
 @EXAMPLES
 @given(body=st.binary(max_size=300))
-def test_random_bytes(mock: InProcessMock, body: bytes) -> None:
+def test_random_bytes(mock: MockHandle, body: bytes) -> None:
     send(mock, "POST", "/v1", body, [AUTH, JSON_TYPE])
 
 
 @EXAMPLES
 @given(body=json_values)
-def test_random_json(mock: InProcessMock, body: Any) -> None:
+def test_random_json(mock: MockHandle, body: Any) -> None:
     send(mock, "POST", "/v1", orjson.dumps(body), [AUTH, JSON_TYPE])
 
 
 @EXAMPLES
 @given(tasks=st.lists(task_shaped() | json_values, min_size=1, max_size=3))
-def test_task_shaped_json_with_wrong_types(mock: InProcessMock, tasks: list[Any]) -> None:
+def test_task_shaped_json_with_wrong_types(mock: MockHandle, tasks: list[Any]) -> None:
     answer = send(mock, "POST", "/v1", orjson.dumps(tasks), [AUTH, JSON_TYPE])
     assert answer.status in (200, 400, 401, 404, 409, 413), answer
 
 
 PATHS = [
+    "/",
     "/v1",
     "/v1/",
     "/health",
@@ -160,7 +164,7 @@ header_values = st.sampled_from(
     body=st.binary(max_size=100) | json_values.map(orjson.dumps),
 )
 def test_random_requests(
-    mock: InProcessMock,
+    mock: MockHandle,
     method: str,
     path: str,
     headers: list[tuple[bytes, bytes]],

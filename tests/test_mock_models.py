@@ -91,6 +91,7 @@ def generated_family(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "generated"
 
 
+@pytest.mark.slow
 def test_a_page_served_at_run_time_answers_as_the_generated_model(
     generated_family: Path,
 ) -> None:

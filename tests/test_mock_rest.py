@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
+import json
 import uuid
 from typing import Any
 
 import pytest
+from websockets.sync.client import connect
 
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import API_KEY, MockHandle
@@ -31,14 +34,14 @@ def test_missing_key_is_401(mock: MockHandle) -> None:
     assert err["code"] == "missingApiKey" and err["taskUUID"] is not None
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"right"}))
+@pytest.mark.runware_mock(api_keys=frozenset({"right"}))
 def test_wrong_key_is_401_and_right_key_works(mock: MockHandle) -> None:
     wrong = mock.client.post("/v1", json=[new_task()], headers={"Authorization": "Bearer wrong"})
     assert wrong.status_code == 401 and wrong.json()["errors"][0]["code"] == "invalidApiKey"
     assert mock.post([new_task()]).status_code == 200
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"right"}))
+@pytest.mark.runware_mock(api_keys=frozenset({"right"}))
 def test_authentication_task_first_in_the_array(mock: MockHandle) -> None:
     task = new_task()
     body = [{"taskType": "authentication", "apiKey": "right"}, task]
@@ -154,14 +157,14 @@ def test_wrong_content_type_is_415(mock: MockHandle) -> None:
     assert response.json()["errors"][0]["code"] == "unsupportedContentType"
 
 
-@pytest.mark.mock_config(max_body_bytes=1000)
+@pytest.mark.runware_mock(max_body_bytes=1000)
 def test_oversized_body_is_413(mock: MockHandle) -> None:
     response = mock.post([new_task(positivePrompt="x" * 2000)])
     assert response.status_code == 413
     assert response.json()["errors"][0]["code"] == "maxPayloadSizeExceeded"
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"a", "b"}))
+@pytest.mark.runware_mock(api_keys=frozenset({"a", "b"}))
 def test_tasks_are_private_to_their_key(mock: MockHandle) -> None:
     task = new_task()
     mock.client.post("/v1", json=[task], headers={"Authorization": "Bearer a"})
@@ -255,7 +258,7 @@ def test_image_to_video_from_inline_square_image_and_unknown_url(mock: MockHandl
     for task in (square, elsewhere):
         (result,) = wait_results(mock, task["taskUUID"]).json()["data"]
         owner = mock.server.config.owner_of(API_KEY)
-        video = mock.server.store.get_video(owner, result["videoUUID"])
+        video = asyncio.run(mock.server.store.get_video(owner, result["videoUUID"]))
         assert video is not None
         sizes.append((video.width, video.height))
     assert sizes == [(1440, 1440), (1920, 1080)]
@@ -307,7 +310,36 @@ def test_openapi_and_health(mock: MockHandle) -> None:
     assert health.status_code == 200 and health.json()["models"] == [kling.MODEL_ID]
 
 
-@pytest.mark.mock_config(seed=42)
+def test_the_index_points_to_the_api(mock: MockHandle) -> None:
+    index = mock.client.get("/", headers={"Authorization": ""})  # no key needed
+    assert index.status_code == 200
+    body = index.json()
+    links = body["links"]
+    assert body["models"] == [kling.MODEL_ID]
+    assert set(links) == {"rest", "websocket", "health", "openapi"}
+    # every link works as it says
+    assert mock.client.get(links["health"]).json()["status"] == "ok"
+    assert "/v1" in mock.client.get(links["openapi"]).json()["paths"]
+    ping = mock.client.post(links["rest"], json=[{"taskType": "ping", "ping": True}])
+    assert ping.json() == {"data": [{"taskType": "ping", "pong": True}]}
+    if mock.ws_url is not None:
+        assert links["websocket"] == mock.ws_url
+        with connect(links["websocket"]) as ws:
+            ws.send(json.dumps([{"taskType": "authentication", "apiKey": API_KEY}]))
+            assert "connectionSessionUUID" in ws.recv()
+    text = mock.client.get("/", headers={"Authorization": "", "Accept": "text/html,*/*"})
+    assert text.headers["content-type"].startswith("text/plain")
+    assert all(url in text.text for url in links.values())
+
+
+@pytest.mark.runware_mock(public_url="https://mock.example:8443")
+def test_the_index_uses_the_public_url(mock: MockHandle) -> None:
+    links = mock.client.get("/").json()["links"]
+    assert links["rest"] == "https://mock.example:8443/v1"
+    assert links["websocket"] == "wss://mock.example:8443/v1"
+
+
+@pytest.mark.runware_mock(seed=42)
 def test_seed_makes_results_deterministic(mock: MockHandle) -> None:
     task = new_task(taskUUID="5f0c1e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f", duration=4)
     mock.post([task])

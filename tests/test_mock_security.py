@@ -20,8 +20,7 @@ from mockserver.targets import Allowlist, Refused, check
 from mockserver.testing import serve
 from tests.asgi import call, runware_error_shape
 from tests.conftest import MockHandle
-from tests.helpers import new_task, png, wait_results
-from tests.test_mock_delivery_faults import answer, receiving, wait_outcomes
+from tests.helpers import Receiver, answer, new_task, png, wait_outcomes, wait_results
 
 pytestmark = pytest.mark.anyio
 SECRET_KEY = "sk-live-0123456789abcdef"
@@ -128,7 +127,7 @@ def test_log_filter_masks_key_shapes() -> None:
 # ── media: a key, or the URL's signature ────────────────────────────────────
 
 
-@pytest.mark.mock_config(api_keys=frozenset({SECRET_KEY}))
+@pytest.mark.runware_mock(api_keys=frozenset({SECRET_KEY}))
 def test_media_urls_work_without_a_key_and_only_as_handed_out(socket_mock: MockHandle) -> None:
     task = new_task(duration=3)
     socket_mock.post([task])
@@ -151,7 +150,7 @@ def test_media_urls_work_without_a_key_and_only_as_handed_out(socket_mock: MockH
     assert keyed.status_code == 200 and keyed.content[4:8] == b"ftyp"
 
 
-@pytest.mark.mock_config(api_keys=frozenset({SECRET_KEY}))
+@pytest.mark.runware_mock(api_keys=frozenset({SECRET_KEY}))
 def test_image_urls_are_signed_too(socket_mock: MockHandle) -> None:
     upload = {"taskType": "imageUpload", "taskUUID": str(uuid.uuid4()), "image": _data_uri()}
     (item,) = socket_mock.post([upload]).json()["data"]
@@ -174,18 +173,45 @@ def runware_error_shape_of(response: httpx.Response) -> bool:
 # ── the admin API ───────────────────────────────────────────────────────────
 
 
-@pytest.mark.mock_config(api_keys=frozenset({"user-key"}), admin_key="admin-key")
+@pytest.mark.runware_mock(api_keys=frozenset({"user-key"}), admin_key="admin-key")
 def test_admin_key_alone_opens_admin(mock: MockHandle) -> None:
-    def admin(key: str) -> int:
-        return mock.client.get(
-            "/__admin/requests", headers={"Authorization": f"Bearer {key}"}
-        ).status_code
+    def admin(key: str, method: str = "GET", path: str = "/__admin/requests") -> tuple[int, str]:
+        headers = {"Authorization": f"Bearer {key}" if key else ""}
+        answer = mock.client.request(method, path, headers=headers)
+        errors = answer.json().get("errors", [{}]) if answer.status_code >= 400 else [{}]
+        return answer.status_code, errors[0].get("code", "")
 
-    assert admin("user-key") == 401 and admin("wrong") == 401 and admin("admin-key") == 200
+    # a valid API key that is not the admin key is forbidden; a key that is neither, unknown
+    for method, path in ADMIN_ROUTES:
+        assert admin("user-key", method, path) == (403, "forbidden"), path
+        assert admin("wrong", method, path) == (401, "invalidApiKey"), path
+        assert admin("", method, path) == (401, "missingApiKey"), path
+    assert admin("admin-key")[0] == 200
     as_api_key = mock.client.post(
         "/v1", json=[new_task()], headers={"Authorization": "Bearer admin-key"}
     )
     assert as_api_key.status_code == 401  # the admin key is not an API key
+
+
+ADMIN_ROUTES = [
+    ("GET", "/__admin/scenarios"),
+    ("POST", "/__admin/scenarios"),
+    ("DELETE", "/__admin/scenarios"),
+    ("DELETE", "/__admin/scenarios/s1"),
+    ("GET", "/__admin/requests"),
+    ("DELETE", "/__admin/requests"),
+    ("GET", "/__admin/deliveries"),
+    ("POST", "/__admin/reset"),
+]
+
+
+@pytest.mark.runware_mock(api_keys=frozenset({"user-key"}))
+def test_without_an_admin_key_any_valid_key_opens_admin(mock: MockHandle) -> None:
+    def status(key: str) -> int:
+        headers = {"Authorization": f"Bearer {key}"}
+        return mock.client.get("/__admin/requests", headers=headers).status_code
+
+    assert status("user-key") == 200 and status("wrong") == 401
 
 
 # ── path traversal on the media routes ──────────────────────────────────────
@@ -306,14 +332,14 @@ async def test_allowlist_of_networks_and_names() -> None:
             Allowlist.parse((bad,))
 
 
-@pytest.mark.mock_config(delivery_allow=("10.9.9.9/32",))
+@pytest.mark.runware_mock(delivery_allow=("10.9.9.9/32",))
 def test_refused_targets_are_recorded_and_never_contacted(socket_mock: MockHandle) -> None:
-    with receiving(answer(200)) as hook:
+    with Receiver(answer(200)) as hook:
         task = new_task(webhookURL=f"{hook.url}/hook", uploadEndpoint=f"{hook.url}/put")
         socket_mock.post([task])
         found = wait_outcomes(socket_mock, 2)
         time.sleep(0.2)
-        assert hook.hits == []
+        assert hook.requests == []
     assert {o["kind"] for o in found} == {"webhook", "upload"}
     for outcome in found:
         assert outcome["ok"] is False and outcome["attempts"] == 0
@@ -323,14 +349,14 @@ def test_refused_targets_are_recorded_and_never_contacted(socket_mock: MockHandl
 def test_dns_rebinding_cannot_redirect_a_delivery(socket_mock: MockHandle) -> None:
     """The name resolves to loopback when checked and to an internal host afterwards:
     the delivery still goes to the address that was checked."""
-    with receiving(answer(200)) as hook:
+    with Receiver(answer(200)) as hook:
         port = httpx.URL(hook.url).port
         assert socket_mock.server.deliverer is not None
         rebinding = resolver(["127.0.0.1"], ["10.0.0.1"])
         socket_mock.server.deliverer.resolve = rebinding
         socket_mock.post([new_task(webhookURL=f"http://rebind.test:{port}/hook")])
         (outcome,) = wait_outcomes(socket_mock, 1)
-        assert outcome["ok"] is True and hook.hits and hook.hits[0][0] == "/hook"
+        assert outcome["ok"] is True and hook.requests and hook.requests[0].path == "/hook"
     assert rebinding.calls == ["rebind.test"]  # resolved once; the connection used that answer
 
 

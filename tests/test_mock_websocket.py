@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
 from mockserver.testing import serve
-from tests.helpers import new_task
+from tests.helpers import eventually, new_task
 
 KEY = "ws-key"
 
@@ -73,7 +72,7 @@ class Harness:
 
 @pytest.fixture(params=["inprocess", "socket"])
 def ws(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    marker = request.node.get_closest_marker("mock_config")
+    marker = request.node.get_closest_marker("runware_mock")
     settings: dict[str, Any] = {"job_seconds": 0.3, "seed": 3}
     settings.update(marker.kwargs if marker else {})
     harness = Harness(request.param, MockConfig(**settings))
@@ -94,7 +93,7 @@ def test_query_string_on_the_path(ws: Harness) -> None:
         conn.auth()
 
 
-@pytest.mark.mock_config(api_keys=frozenset({KEY}))
+@pytest.mark.runware_mock(api_keys=frozenset({KEY}))
 def test_bad_key_error_names_authentication(ws: Harness) -> None:
     with ws.connect() as conn:
         conn.send([{"taskType": "authentication", "apiKey": "wrong"}])
@@ -171,7 +170,8 @@ def detached_with_a_finished_task(ws: Harness) -> tuple[str, dict[str, Any]]:
         session = conn.auth()
         conn.send([task])
         conn.recv()  # ack
-    time.sleep(0.6)  # the job finishes while no connection is attached
+    # the job finishes while no connection is attached: its frame waits in the session
+    assert eventually(lambda: ws.server.sessions[session].buffer, 10)
     return session, task
 
 
@@ -229,7 +229,7 @@ def test_scenarios_apply_to_websocket_clients(ws: Harness) -> None:
         assert pushed["errors"][0]["taskUUID"] == doomed["taskUUID"]
 
 
-@pytest.mark.mock_config(api_keys=frozenset({KEY, "other-key"}))
+@pytest.mark.runware_mock(api_keys=frozenset({KEY, "other-key"}))
 def test_a_session_resumed_with_another_key_is_a_new_session(ws: Harness) -> None:
     """A session (and the results buffered for it) belongs to its key: another valid key
     naming its connectionSessionUUID gets a fresh session and none of those results."""

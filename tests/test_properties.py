@@ -8,19 +8,19 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, find, given, note, settings
 from hypothesis import strategies as st
 
 import runware_contract as rc
-from mockserver import MockConfig, MockServer
+from mockserver import MockConfig
 from mockserver.ids import IdSource
-from mockserver.testing import InProcessMock, serve
+from mockserver.testing import serve
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract import strategies as S
 from runware_contract.platform import CONSTRAINT_CODES, RULE_CODES
-from tests.test_generated_validators import model_errors, validator_errors
+from tests.conftest import MockHandle, start_mock
+from tests.helpers import model_errors, validator_errors
 
 CASES = S.cases(kling)
 BREAKABLE = [(name, strategy) for name, strategy in CASES if not strategy.is_empty]
@@ -37,19 +37,14 @@ def expected_codes(name: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[httpx.Client]:
-    with InProcessMock(MockServer(MockConfig(job_seconds=0, seed=1))) as running:
-        client = httpx.Client(
-            base_url="http://testserver",
-            headers={"Authorization": "Bearer k"},
-            transport=httpx.MockTransport(running.handle),
-        )
-        with client:
-            yield client
+def mock() -> Iterator[MockHandle]:
+    """One in-process mock for the module (Hypothesis refuses function-scoped fixtures)."""
+    with start_mock("inprocess", MockConfig(job_seconds=0, seed=1)) as handle:
+        yield handle
 
 
-def mock_errors(client: httpx.Client, task: dict[str, Any]) -> tuple[int, set[tuple[str, str]]]:
-    response = client.post("/v1", json=[task])
+def mock_errors(mock: MockHandle, task: dict[str, Any]) -> tuple[int, set[tuple[str, str]]]:
+    response = mock.post([task])
     body = response.json()
     return response.status_code, {(e["code"], str(e["parameter"])) for e in body.get("errors", [])}
 
@@ -79,7 +74,7 @@ def test_every_valid_task_is_accepted_by_validator_and_model(task: dict[str, Any
 
 @given(S.valid_tasks(kling, exclude=NO_DELIVERY), st.integers(0, 2**31))
 def test_every_valid_task_is_accepted_by_the_mock(
-    mock: httpx.Client, task: dict[str, Any], salt: int
+    mock: MockHandle, task: dict[str, Any], salt: int
 ) -> None:
     task = unique(task, salt)
     note(json.dumps(task))
@@ -89,14 +84,12 @@ def test_every_valid_task_is_accepted_by_the_mock(
 
 @given(S.valid_tasks(kling, exclude=NO_DELIVERY), st.integers(0, 2**31))
 def test_mock_results_conform_to_the_response_schema(
-    mock: httpx.Client, task: dict[str, Any], salt: int
+    mock: MockHandle, task: dict[str, Any], salt: int
 ) -> None:
     task = unique(task, salt)
     note(json.dumps(task))
-    assert mock.post("/v1", json=[task]).status_code == 200
-    items = mock.post(
-        "/v1", json=[{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
-    ).json()["data"]
+    assert mock.post([task]).status_code == 200
+    items = mock.poll(task["taskUUID"]).json()["data"]
     full = kling.with_defaults(task)
     assert len(items) == full["numberResults"]
     assert len({i["videoUUID"] for i in items}) == len(items)
@@ -132,7 +125,7 @@ def test_every_single_violation_is_rejected_by_validator_and_model(
 
 @pytest.mark.parametrize(("name", "strategy"), BREAKABLE, ids=[n for n, _ in BREAKABLE])
 def test_every_single_violation_is_rejected_by_the_mock(
-    mock: httpx.Client, name: str, strategy: st.SearchStrategy[dict[str, Any]]
+    mock: MockHandle, name: str, strategy: st.SearchStrategy[dict[str, Any]]
 ) -> None:
     @settings(max_examples=5)
     @given(strategy)
@@ -159,7 +152,7 @@ ANY_TASK = st.one_of(S.valid_tasks(kling, exclude=NO_DELIVERY), *(s for _, s in 
 @settings(max_examples=60)
 @given(ANY_TASK, st.integers(0, 2**31))
 def test_model_validator_and_mock_never_disagree(
-    mock: httpx.Client, task: dict[str, Any], salt: int
+    mock: MockHandle, task: dict[str, Any], salt: int
 ) -> None:
     task = unique(task, salt)
     note(json.dumps(task))
@@ -215,6 +208,7 @@ def _strings(value: Any) -> Iterator[str]:
 # ── the same over a real socket and over WebSocket (a smaller run) ──────────
 
 
+@pytest.mark.slow
 @settings(max_examples=8)
 @given(
     st.lists(

@@ -31,6 +31,7 @@ def test_the_usage_block_prints_what_its_comments_say(
     assert capsys.readouterr().out.splitlines() == expected
 
 
+@pytest.mark.slow
 def test_the_property_block_passes_as_written(tmp_path: Path) -> None:
     """In a consumer's folder outside this repository (no conftest, Hypothesis's defaults)."""
     project = write_project(tmp_path / "consumer")

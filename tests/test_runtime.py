@@ -11,25 +11,7 @@ import pytest
 from codegen import SpecSet
 from codegen.emit import tables
 from runware_contract.runtime import Contract, json_type, price_of, provided
-from tests.contracts import contract_for
-
-UUID = "08885c1c-3794-4bb7-adab-b8df47f93c80"
-IMG = "aac49721-1964-481a-ae78-8a4e29b91402"
-T2V: dict[str, Any] = {
-    "taskType": "videoInference",
-    "taskUUID": UUID,
-    "model": "acme:tiny@1",
-    "positivePrompt": "a cat",
-    "width": 1280,
-    "height": 720,
-}
-I2V: dict[str, Any] = {
-    "taskType": "videoInference",
-    "taskUUID": UUID,
-    "model": "acme:tiny@1",
-    "positivePrompt": "a cat",
-    "inputs": {"frames": [{"image": IMG}]},
-}
+from tests.contracts import I2V, IMG, T2V, UUID, contract_for, with_
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +21,6 @@ def contract(tiny_spec: SpecSet) -> Contract:
 
 def found(contract: Contract, task: Any) -> set[tuple[str, str, str]]:
     return {(v.rule, v.code, v.parameter) for v in contract.violations(task)}
-
-
-def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    task = copy.deepcopy(base)
-    for key, value in changes.items():
-        if value is None:
-            task.pop(key, None)
-        else:
-            task[key] = value
-    return task
 
 
 def test_base_tasks_are_valid(contract: Contract) -> None:

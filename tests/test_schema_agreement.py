@@ -15,9 +15,8 @@ from codegen import SpecSet
 from codegen.emit.json_schema import request_schema
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.runtime import Contract
-from tests.contracts import contract_for
+from tests.contracts import I2V, IMG, T2V, contract_for, with_
 from tests.kling_cases import RICH, RULE_CASES, field_cases
-from tests.test_runtime import I2V, IMG, T2V, with_
 
 GENERATED = Path(kling.__file__).parent
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from runware_contract import klingai_video_3_0_pro as kling
@@ -194,6 +195,7 @@ def shown(model: Any, tasks: list[dict[str, Any]]) -> set[str]:
     return seen
 
 
+@pytest.mark.slow
 def test_one_run_of_valid_tasks_shows_every_shape_the_spec_allows() -> None:
     tasks: list[dict[str, Any]] = []
 

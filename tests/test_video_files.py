@@ -8,8 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from codegen import SpecSet
 from mockserver import media
+from mockserver.containers import CONTAINERS
 from mockserver.media import RenderBusy, VideoFiles
+from tests.helpers import frame_rate, probe
 
 
 @pytest.fixture
@@ -99,3 +102,25 @@ def test_a_failed_render_reaches_every_waiter_and_leaves_nothing() -> None:
         files.close()
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("container", sorted(CONTAINERS))
+def test_a_rendered_file_has_the_mocks_frame_rate_and_as_many_frames(container: str) -> None:
+    """README: files are rendered at media.FPS (no model states its frame rate)."""
+    data = media.render_video(container, 320, 240, 3)
+    assert frame_rate(data) == (media.FPS, 3 * media.FPS)
+    assert probe(data)[4] == 3.0
+
+
+FRAME_RATE_WORDS = ("fps", "framerate", "frame rate", "frames per second", "frame-rate")
+
+
+def test_no_model_states_a_frame_rate(spec: SpecSet, docs_page_text: str) -> None:
+    """Why the mock renders at its own rate (README): neither the spec nor the page it came
+    from says what frame rate a model delivers. When one does, this fails: the rate must
+    then come from the spec (per model, through the video record) instead of media.FPS."""
+    for model in spec.models:
+        paths = {p.path.lower() for p in model.parameters}
+        assert not paths & {"fps", "framerate", "frame_rate"}, model.id
+    text = docs_page_text.lower()
+    assert not [w for w in FRAME_RATE_WORDS if w in text]

@@ -115,17 +115,32 @@ def load_specs(spec_dir: Path | str) -> SpecSet:
     return spec
 
 
-def load_model_text(text: str, name: str, platform: Platform) -> ModelSpec:
-    """One model spec from its text, checked beside ``platform`` alone (the importer
-    analyses what it made before anything is written); SpecError lists its problems."""
+class NotAModelSpec(ValueError):
+    """A YAML file that is not a model spec (the platform file, or some other document)."""
+
+
+def read_model_text(text: str, name: str) -> ModelSpec:
+    """One model spec from its text, its syntax and structure checked but not its meaning
+    (no platform needed: the differ compares what two files say). NotAModelSpec for another
+    kind of document; SpecError lists the problems of a model spec that fails the meta-schema."""
     try:
         doc = parse_yaml(text, name)
     except SpecIssue as issue:
         raise SpecError([issue]) from None
+    kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+    if kind != "model":
+        what = f"kind: {kind}" if isinstance(kind, str) else f"a YAML {json_type(doc.data)}"
+        raise NotAModelSpec(f"{name}: not a model spec ({what}; a model spec says kind: model)")
     issues = structural_issues(doc, "model")
     if issues:
         raise SpecError(issues)
-    model = _build_model(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return _build_model(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def load_model_text(text: str, name: str, platform: Platform) -> ModelSpec:
+    """One model spec from its text, checked beside ``platform`` alone (the importer
+    analyses what it made before anything is written); SpecError lists its problems."""
+    model = read_model_text(text, name)
     issues = list(spec_checks.check(SpecSet(platform=platform, models=(model,))))
     if issues:
         raise SpecError(issues)
@@ -273,6 +288,8 @@ def _parameter(node: _Node) -> Parameter:
         docs_type=d.get("docsType"),
         docs_path=d.get("docsPath"),
         docs_required=d.get("docsRequired"),
+        docs_digest=d.get("docsDigest"),
+        curated=tuple(d.get("curated", ())),
         codes=dict(d.get("codes", {})),
         notes=tuple(d.get("notes", [])),
     )

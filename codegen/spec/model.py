@@ -102,6 +102,8 @@ class Parameter(Located):
     docs_type: str | None = None
     docs_path: str | None = None
     docs_required: bool | None = None
+    docs_digest: str | None = None  # fingerprint of the page's prose (the importer's)
+    curated: tuple[str, ...] = ()  # keys a curator set: the importer keeps them
     codes: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 

@@ -22,7 +22,14 @@ class MemoryStore:
         self._image_bytes = 0
         self.results = 0  # finished items held, over all tasks (Limits.max_results)
 
-    def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+    shared_schedule = False  # one process: its own scheduler is the schedule
+
+    suspends = False  # see Store.suspends
+
+    async def open(self) -> None:
+        pass
+
+    async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         tasks = self.tasks
         key = (record.owner, record.task_uuid)
         if key in tasks:
@@ -46,28 +53,35 @@ class MemoryStore:
         for item in items:
             self.videos.pop((record.owner, item.get("videoUUID", "")), None)
 
-    def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
+    async def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
         return self.tasks.get((owner, task_uuid))
 
-    def drop_task(self, owner: str, task_uuid: str) -> None:
+    async def drop_task(self, owner: str, task_uuid: str) -> None:
         record = self.tasks.pop((owner, task_uuid), None)
         if record is not None:
             self.results -= _result_count(record)
 
-    def claim_completion(self, owner: str, task_uuid: str) -> bool:
+    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
         record = self.tasks.get((owner, task_uuid))
         if record is None or record.pushed:
             return False
         record.pushed = True
         return True
 
-    def pending_completions(self) -> list[TaskRecord]:
-        return [r for r in self.tasks.values() if not r.pushed and r.wants_completion]
+    async def finish_completion(self, owner: str, task_uuid: str) -> None:
+        pass  # a claim is final already
 
-    def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
+    async def pending_completions(self, due_before: float = float("inf")) -> list[TaskRecord]:
+        return [
+            r
+            for r in self.tasks.values()
+            if not r.pushed and r.wants_completion and r.due <= due_before
+        ]
+
+    async def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
         return self.videos.get((owner, video_uuid))
 
-    def add_image(self, record: ImageRecord) -> None:
+    async def add_image(self, record: ImageRecord) -> None:
         old = self.images.pop(record.image_uuid, None)
         self._image_bytes += len(record.data or b"") - len(old.data or b"" if old else b"")
         self.images[record.image_uuid] = record
@@ -78,35 +92,35 @@ class MemoryStore:
             _, dropped = self.images.popitem(last=False)
             self._image_bytes -= len(dropped.data or b"")
 
-    def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
+    async def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
         image = self.images.get(image_uuid)
         return image if image is not None and owner in (None, image.owner) else None
 
-    def sweep(self, now: float) -> None:
+    async def sweep(self, now: float) -> None:
         for uuid_ in [u for u, r in self.tasks.items() if r.expires_at <= now]:
             self.results -= _result_count(self.tasks.pop(uuid_))
         for uuid_ in [u for u, v in self.videos.items() if v.forget_at <= now]:
             del self.videos[uuid_]
 
-    def counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, int]:
         return {
             "tasks": len(self.tasks),
             "videos": len(self.videos),
             "images": len(self.images),
         }
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         self.tasks.clear()
         self.videos.clear()
         self.images.clear()
         self._image_bytes = 0
         self.results = 0
 
-    def shared_secret(self, name: str, proposed: bytes) -> bytes:
+    async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         return proposed  # one process, no restarts to survive
 
-    def close(self) -> None:
-        self.reset()
+    async def close(self) -> None:
+        await self.reset()
 
 
 def _result_count(record: TaskRecord) -> int:

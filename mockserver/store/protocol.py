@@ -126,43 +126,101 @@ class Limits:
 class Store(Protocol):
     """What the engine and the app need from a store. ``add_task`` is the one atomic check of
     taskUUID uniqueness (per owner); ``claim_completion`` makes completion happen once,
-    whichever process of several would do it. Tasks and videos are keyed by (owner, UUID)."""
+    whichever process of several would do it. Tasks and videos are keyed by (owner, UUID).
 
-    def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+    Every method is a coroutine: the Redis store waits on the network. The memory and SQLite
+    stores' coroutines never suspend (their work is done before the first ``await`` returns).
+    """
+
+    # True when the due completions live in the store, shared by every process (Redis):
+    # each process then polls ``pending_completions`` so a task whose host died completes.
+    shared_schedule: bool
+    # True when a method's coroutine may really suspend (Redis waits on the network); False
+    # when each finishes at its first step, which lets the HTTP protocol answer POST /v1
+    # without the event loop (mockserver/direct.py).
+    suspends: bool
+
+    async def open(self) -> None:
+        """Connect and check the store (a store that cannot be reached raises
+        StoreUnavailable)."""
+
+    async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         """Store a new task and its videos (owned by ``record.owner``); False (and nothing
         stored) if the owner has used the taskUUID already."""
 
-    def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None: ...
+    async def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None: ...
 
-    def drop_task(self, owner: str, task_uuid: str) -> None: ...
+    async def drop_task(self, owner: str, task_uuid: str) -> None: ...
 
-    def claim_completion(self, owner: str, task_uuid: str) -> bool:
-        """True once per task (the caller then pushes, delivers and uploads); False after, or
-        when the task is gone."""
+    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
+        """True when this process may complete the task (push, deliver, upload); False when
+        another holds it, it is done, or the task is gone. Memory and SQLite: true once per
+        task. Redis: a lease, taken again by another process once it expires unfinished."""
 
-    def pending_completions(self) -> list[TaskRecord]:
-        """Tasks whose completion is still unclaimed (to reschedule after a restart)."""
+    async def finish_completion(self, owner: str, task_uuid: str) -> None:
+        """The claimer has delivered everything: the completion is never claimed again."""
 
-    def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None: ...
+    async def pending_completions(self, due_before: float = float("inf")) -> list[TaskRecord]:
+        """Tasks due before ``due_before`` whose completion is unclaimed (or, in Redis,
+        whose lease expired): rescheduled after a restart, or polled (``shared_schedule``)."""
 
-    def add_image(self, record: ImageRecord) -> None: ...
+    async def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None: ...
 
-    def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
+    async def add_image(self, record: ImageRecord) -> None: ...
+
+    async def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
         """The upload if ``owner`` made it; any owner's for None (a signed URL's holder)."""
 
-    def sweep(self, now: float) -> None:
+    async def sweep(self, now: float) -> None:
         """Forget expired tasks and videos."""
 
-    def counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, int]:
         """How many tasks, videos and images are held."""
 
-    def shared_secret(self, name: str, proposed: bytes) -> bytes:
+    async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         """The secret every process on this store uses (and keeps across restarts): the first
         ``proposed`` value stored under ``name``."""
 
-    def reset(self) -> None: ...
+    async def reset(self) -> None: ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+_TASK_FIELDS = [
+    f.name for f in dataclasses.fields(TaskRecord) if f.name not in ("pushed", "results_json")
+]
+_VIDEO_FIELDS = [f.name for f in dataclasses.fields(VideoRecord)]
+_FOREVER = 1e300  # JSON and SQLite REAL hold no infinity that survives a round trip
+
+
+def task_blob(record: TaskRecord) -> bytes:
+    """A task record as the JSON the SQLite and Redis stores keep (results inline)."""
+    fields: dict[str, Any] = {name: getattr(record, name) for name in _TASK_FIELDS}
+    return orjson.dumps(fields | {"results": orjson.Fragment(record.results_json)})
+
+
+def task_of(blob: bytes | str, pushed: bool) -> TaskRecord:
+    fields = orjson.loads(blob)
+    results = orjson.dumps(fields.pop("results")).decode()
+    return TaskRecord(**fields, results_json=results, pushed=pushed)
+
+
+def video_blob(video: VideoRecord) -> bytes:
+    fields: dict[str, Any] = {name: getattr(video, name) for name in _VIDEO_FIELDS}
+    fields["forget_at"] = finite(video.forget_at)
+    return orjson.dumps(fields)
+
+
+def video_of(blob: bytes | str) -> VideoRecord:
+    fields = orjson.loads(blob)
+    if fields["forget_at"] >= _FOREVER:
+        fields["forget_at"] = float("inf")
+    return VideoRecord(**fields)
+
+
+def finite(value: float) -> float:
+    """``value`` with infinity as a large finite number (for JSON and SQL)."""
+    return min(value, _FOREVER)
 
 
 def merged(old: VideoRecord | None, new: VideoRecord) -> VideoRecord:

@@ -19,8 +19,8 @@ answers as a 503 ``storageUnavailable`` in Runware's error shape.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
+import inspect
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -33,7 +33,12 @@ from .protocol import (
     StoreUnavailable,
     TaskRecord,
     VideoRecord,
+    finite,
     merged,
+    task_blob,
+    task_of,
+    video_blob,
+    video_of,
 )
 
 VERSION = 1  # 1: records owned by a key's owner tag
@@ -69,10 +74,6 @@ CREATE TABLE IF NOT EXISTS images (
 );
 PRAGMA user_version = {VERSION};
 """
-_TASK_FIELDS = [
-    f.name for f in dataclasses.fields(TaskRecord) if f.name not in ("pushed", "results_json")
-]
-_VIDEO_FIELDS = [f.name for f in dataclasses.fields(VideoRecord)]
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,9 +84,9 @@ def _unavailable(method: F) -> F:
     IntegrityError, is an answer, handled where it happens)."""
 
     @functools.wraps(method)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
-            return method(*args, **kwargs)
+            return await method(*args, **kwargs)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
@@ -94,7 +95,7 @@ def _unavailable(method: F) -> F:
 
 def _guarded(cls: type[Any]) -> type[Any]:
     for name, value in list(vars(cls).items()):
-        if callable(value) and not name.startswith("_") and name != "close":
+        if inspect.iscoroutinefunction(value) and not name.startswith("_") and name != "close":
             setattr(cls, name, _unavailable(value))
     return cls
 
@@ -150,7 +151,14 @@ class SqliteStore:
             self._db.close()
             raise ValueError(f"{self.path} was written by a newer mock (layout {version})")
 
-    def shared_secret(self, name: str, proposed: bytes) -> bytes:
+    shared_schedule = False  # recovery at startup only (pending_completions)
+
+    suspends = False  # see Store.suspends
+
+    async def open(self) -> None:
+        pass  # opened in the constructor: the CLI creates the schema before any worker
+
+    async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         with self._transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed)
@@ -160,9 +168,8 @@ class SqliteStore:
 
     # ── tasks ───────────────────────────────────────────────────────────────
 
-    def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
-        fields: dict[str, Any] = {name: getattr(record, name) for name in _TASK_FIELDS}
-        blob = orjson.dumps(fields | {"results": orjson.Fragment(record.results_json)})
+    async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+        blob = task_blob(record)
         try:
             with self._transaction() as db:
                 db.execute(
@@ -178,15 +185,15 @@ class SqliteStore:
                 )
                 rows = []
                 for new in videos:
-                    video = merged(self.get_video(record.owner, new.video_uuid), new)
-                    forget = _real(video.forget_at)
+                    video = merged(self._get_video(record.owner, new.video_uuid), new)
+                    forget = finite(video.forget_at)
                     rows.append(
                         (
                             record.owner,
                             video.video_uuid,
                             record.task_uuid,
                             forget,
-                            _video_blob(video),
+                            video_blob(video),
                         )
                     )
                 db.executemany(
@@ -198,17 +205,17 @@ class SqliteStore:
             return False  # the owner's taskUUID is taken (videos have no other unique key)
         return True
 
-    def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
+    async def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
         row = self._db.execute(
             "SELECT record, claimed FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid)
         ).fetchone()
         return _task(row) if row else None
 
-    def drop_task(self, owner: str, task_uuid: str) -> None:
+    async def drop_task(self, owner: str, task_uuid: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
 
-    def claim_completion(self, owner: str, task_uuid: str) -> bool:
+    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
@@ -216,25 +223,27 @@ class SqliteStore:
             )
         return cursor.rowcount == 1
 
-    def pending_completions(self) -> list[TaskRecord]:
+    async def pending_completions(self, due_before: float = float("inf")) -> list[TaskRecord]:
         rows = self._db.execute(
             "SELECT record, claimed FROM tasks WHERE claimed = 0 AND wants = 1"
         ).fetchall()
-        return [_task(row) for row in rows]
+        return [task for task in map(_task, rows) if task.due <= due_before]
+
+    async def finish_completion(self, owner: str, task_uuid: str) -> None:
+        pass  # a claim is final already (claimed = 1)
 
     # ── media ───────────────────────────────────────────────────────────────
 
-    def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
+    async def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
+        return self._get_video(owner, video_uuid)
+
+    def _get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
         row = self._db.execute(
             "SELECT record FROM videos WHERE owner = ? AND uuid = ?", (owner, video_uuid)
         ).fetchone()
-        if row is None:
-            return None
-        fields = orjson.loads(row[0])
-        fields["forget_at"] = _inf(fields["forget_at"])
-        return VideoRecord(**fields)
+        return video_of(row[0]) if row is not None else None
 
-    def add_image(self, record: ImageRecord) -> None:
+    async def add_image(self, record: ImageRecord) -> None:
         meta = orjson.dumps(
             {
                 "image_uuid": record.image_uuid,
@@ -250,7 +259,7 @@ class SqliteStore:
                 (record.image_uuid, record.owner, len(record.data or b""), record.data, meta),
             )
 
-    def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
+    async def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
         row = self._db.execute(
             "SELECT data, record, owner FROM images WHERE uuid = ?", (image_uuid,)
         ).fetchone()
@@ -269,7 +278,7 @@ class SqliteStore:
 
     # ── bounds ──────────────────────────────────────────────────────────────
 
-    def sweep(self, now: float) -> None:
+    async def sweep(self, now: float) -> None:
         limits = self.limits
         with self._transaction() as db:
             db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
@@ -296,40 +305,21 @@ class SqliteStore:
                 (limits.max_image_bytes,),
             )
 
-    def counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, int]:
         db = self._db
         return {
             table: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
             for table in ("tasks", "videos", "images")
         }
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         with self._transaction() as db:
             for table in ("tasks", "videos", "images"):
                 db.execute(f"DELETE FROM {table}")
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._db.close()
 
 
 def _task(row: tuple[bytes, int]) -> TaskRecord:
-    fields = orjson.loads(row[0])
-    results = orjson.dumps(fields.pop("results")).decode()
-    return TaskRecord(**fields, results_json=results, pushed=bool(row[1]))
-
-
-def _video_blob(video: VideoRecord) -> bytes:
-    fields: dict[str, Any] = {name: getattr(video, name) for name in _VIDEO_FIELDS}
-    fields["forget_at"] = _real(video.forget_at)
-    return orjson.dumps(fields)
-
-
-_FOREVER = 1e300  # JSON and SQLite REAL hold no infinity that survives a round trip
-
-
-def _real(value: float) -> float:
-    return min(value, _FOREVER)
-
-
-def _inf(value: float) -> float:
-    return float("inf") if value >= _FOREVER else value
+    return task_of(row[0], pushed=bool(row[1]))

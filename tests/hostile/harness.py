@@ -5,8 +5,8 @@
 - ``Watch(proc)``: while an attack runs, a thread asks ``GET /health`` every 20 ms and samples
   the process tree's RSS; afterwards it holds the worst and p99 ``/health`` latency and the
   peak RSS growth over what it saw first.
-- ``Receiver()``: a local HTTP server counting webhook POSTs and upload PUTs (by body, so a
-  duplicate delivery is seen as one).
+- ``Receiver`` (``tests/helpers.py``): the tests' webhook and upload receiver, kept-alive
+  connections as most receivers do (``receiver.duplicates``: a delivery seen twice).
 - ``Effect``/``report()``: one row per attack, printed as a table at the end of the run and
   written to ``build/hostile.json`` (``tests/hostile/conftest.py``).
 """
@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import statistics
@@ -24,7 +23,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -176,66 +174,6 @@ class Watch:
         return self.rss_peak - self.rss_start
 
 
-class Receiver:
-    """A loopback HTTP server that answers 200 and counts what it is sent, by body digest."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.bodies: Counter[str] = Counter()
-        self.methods: Counter[str] = Counter()
-        self.json_bodies: list[Any] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _take(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length)
-                with receiver._lock:
-                    receiver.bodies[hashlib.sha256(body).hexdigest()] += 1
-                    receiver.methods[self.command] += 1
-                    if self.command == "POST":
-                        with contextlib.suppress(ValueError):
-                            receiver.json_bodies.append(json.loads(body))
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            do_POST = do_PUT = _take
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    @property
-    def received(self) -> int:
-        return sum(self.bodies.values())
-
-    @property
-    def distinct(self) -> int:
-        return len(self.bodies)
-
-    @property
-    def duplicates(self) -> int:
-        return self.received - self.distinct
-
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @dataclass
 class Effect:
     """What one attack did, as a user of the shared mock would see it."""
@@ -306,6 +244,6 @@ def statuses(codes: list[int]) -> dict[str, int]:
 
 
 __all__ = [
-    "EFFECTS", "KEY", "Effect", "MockProcess", "Receiver", "Watch",
+    "EFFECTS", "KEY", "Effect", "MockProcess", "Watch",
     "mock_process", "report", "rss_mib", "statuses", "table", "write_json",
 ]  # fmt: skip

@@ -34,15 +34,17 @@ def _scenario(proc: MockProcess, body: bytes) -> Any:
     )
 
 
+# A body and its code: what is not JSON (orjson refuses NaN, Infinity, 1e999 and integers
+# past 64 bits) is invalidRequestBody; a number that is JSON but too large, valueTooLarge.
 NON_FINITE = [
-    b'{"fail": {"code": "inferenceError", "afterSeconds": 1e999}}',
-    b'{"fail": {"code": "inferenceError", "afterSeconds": NaN}}',
-    b'{"fail": {"code": "inferenceError", "afterSeconds": Infinity}}',
-    b'{"fail": {"code": "inferenceError", "afterSeconds": 1e300}}',
-    b'{"respond": {"status": 429, "retryAfter": 1e308}}',
-    b'{"latency": {"fixedMs": 1e200}}',
-    b'{"latency": {"minMs": 0, "maxMs": -Infinity}}',
-    b'{"respond": {"status": 503}, "times": 1' + b"0" * 5000 + b"}",
+    (b'{"fail": {"code": "inferenceError", "afterSeconds": 1e999}}', "invalidRequestBody"),
+    (b'{"fail": {"code": "inferenceError", "afterSeconds": NaN}}', "invalidRequestBody"),
+    (b'{"fail": {"code": "inferenceError", "afterSeconds": Infinity}}', "invalidRequestBody"),
+    (b'{"fail": {"code": "inferenceError", "afterSeconds": 1e300}}', "valueTooLarge"),
+    (b'{"respond": {"status": 429, "retryAfter": 1e308}}', "valueTooLarge"),
+    (b'{"latency": {"fixedMs": 1e200}}', "valueTooLarge"),
+    (b'{"latency": {"minMs": 0, "maxMs": -Infinity}}', "invalidRequestBody"),
+    (b'{"respond": {"status": 503}, "times": 1' + b"0" * 5000 + b"}", "invalidRequestBody"),
 ]
 
 
@@ -50,11 +52,11 @@ def test_non_finite_and_huge_scenario_numbers_are_400s(tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'mock.db'}"
     codes: list[int] = []
     with mock_process("--store", store, "--job-seconds", "0.1") as proc, Watch(proc) as watch:
-        for body in NON_FINITE:
+        for body, code in NON_FINITE:
             reply = _scenario(proc, body)
             codes.append(reply.status_code)
             assert reply.status_code == 400, (body[:80], reply.text[:200])
-            assert reply.json()["errors"][0]["code"] == "invalidRequestBody"
+            assert reply.json()["errors"][0]["code"] == code, (body[:80], reply.text[:200])
         assert proc.client.get("/__admin/scenarios").json()["scenarios"] == []
         task = {**TEXT_TO_VIDEO, "taskUUID": str(uuid.uuid4())}
         assert proc.client.post("/v1", json=[task]).status_code == 200
@@ -86,6 +88,7 @@ def test_scenarios_are_capped() -> None:
     assert armed == 100
     assert codes.count(201) == 100 and codes.count(400) == 20
     assert "100" in refused["errors"][0]["message"]
+    assert refused["errors"][0]["code"] == "tooManyScenarios"
 
 
 @pytest.mark.parametrize("limit", ["%C2%B2", "1" * 5000, "-1", "1e3", " 5", "abc"])

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import T2V, eventually
+from tests.helpers import T2V, Receiver, eventually
 
-from .harness import Effect, MockProcess, Receiver, Watch, mock_process, report
+from .harness import Effect, MockProcess, Watch, mock_process, report
 
 
 def _tasks(count: int, results: int, hook: str) -> list[dict[str, Any]]:
@@ -25,11 +25,11 @@ def _tasks(count: int, results: int, hook: str) -> list[dict[str, Any]]:
 def _burst(proc: MockProcess, name: str, tasks: int, results: int, wait: float) -> None:
     """Submit ``tasks`` x ``results`` webhooks at once and count what the receiver gets."""
     expected = tasks * results
-    with Receiver() as receiver, Watch(proc) as watch:
-        batch = _tasks(tasks, results, receiver.url)
+    with Receiver(keep_alive=True) as receiver, Watch(proc) as watch:
+        batch = _tasks(tasks, results, receiver.hook)
         codes = [proc.client.post("/v1", json=batch[i : i + 10]).status_code
                  for i in range(0, tasks, 10)]  # fmt: skip
-        eventually(lambda: receiver.received >= expected, timeout=wait)
+        eventually(lambda: len(receiver.received) >= expected, timeout=wait)
         # A late duplicate (a retry of a delivery the receiver already took) shows up here.
         eventually(lambda: False, timeout=2.0)
     lag = proc.client.get("/health").json().get("loopLagMaxMs")

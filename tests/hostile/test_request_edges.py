@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import eventually
+
 from .harness import Effect, MockProcess, Watch, mock_process, report, statuses
 
 TEXT_TO_VIDEO: dict[str, Any] = {
@@ -27,13 +29,13 @@ def _video_url(proc: MockProcess, host: str | None) -> str:
     headers = {"host": host} if host is not None else {}
     assert proc.client.post("/v1", json=[task], headers=headers).status_code == 200
     poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        items = proc.client.post("/v1", json=poll).json()["data"]
-        if items[0]["status"] == "success":
-            return str(items[0]["videoURL"])
-        time.sleep(0.05)
-    raise AssertionError("the task did not finish")
+    items = eventually(lambda: done(proc.client.post("/v1", json=poll).json()["data"]), 10)
+    assert items, "the task did not finish"
+    return str(items[0]["videoURL"])
+
+
+def done(items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    return items if items[0]["status"] == "success" else None
 
 
 HOSTILE_HOSTS = [

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from tests.helpers import T2V, eventually
+from tests.helpers import T2V, Receiver, eventually
 
-from .harness import KEY, Effect, Receiver, Watch, mock_process, report
+from .harness import KEY, Effect, Watch, mock_process, report
 
 
 def _task(hook: str, results: int) -> dict[str, Any]:
@@ -28,28 +28,32 @@ def test_full_disk_answers_in_runware_shape_and_the_loops_recover(tmp_path: Path
     log = tmp_path / "mock.log"
     flags = ("--store", f"sqlite:{tmp_path / 'mock.db'}?max_pages=40", "--max-tasks", "3",
              "--job-seconds", "0.2", "--log-level", "warning")  # fmt: skip
-    with Receiver() as receiver, mock_process(*flags, log=log) as proc, Watch(proc) as watch:
-        first = _task(receiver.url, 20)
+    with (
+        Receiver(keep_alive=True) as receiver,
+        mock_process(*flags, log=log) as proc,
+        Watch(proc) as watch,
+    ):
+        first = _task(receiver.hook, 20)
         answers: list[httpx.Response] = [proc.client.post("/v1", json=[first])]
         while answers[-1].status_code == 200 and len(answers) < 200:  # fill the disk
-            answers.append(proc.client.post("/v1", json=[_task(receiver.url, 20)]))
+            answers.append(proc.client.post("/v1", json=[_task(receiver.hook, 20)]))
         full = answers[-1]
         with connect(proc.ws_url, open_timeout=5) as ws:
             ws.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
             ws.recv(timeout=5)
-            ws.send(json.dumps([_task(receiver.url, 20)]))
+            ws.send(json.dumps([_task(receiver.hook, 20)]))
             try:
                 ws_frame = json.loads(ws.recv(timeout=5))
             except TimeoutError:
                 ws_frame = {"errors": [{"code": "(no answer within 5 s)"}]}
         # The sweep evicts past --max-tasks, which frees pages: the server accepts again.
-        later = _task(receiver.url, 20)  # as big as the one that did not fit
+        later = _task(receiver.hook, 20)  # as big as the one that did not fit
         accepted = eventually(
             lambda: proc.client.post("/v1", json=[{**later, "taskUUID": str(uuid.uuid4())}])
             .status_code == 200 or None,
             timeout=15, interval=0.5,
         )  # fmt: skip
-        late = _task(receiver.url, 1)
+        late = _task(receiver.hook, 1)
         late_code = proc.client.post("/v1", json=[late]).status_code
         delivered = eventually(
             lambda: any(b["data"][0]["taskUUID"] == late["taskUUID"]

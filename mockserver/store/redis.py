@@ -1,0 +1,396 @@
+"""``RedisStore``: one Redis shared by any number of mock processes on any number of hosts.
+
+Every key starts with ``rwm:`` (ARCHITECTURE.md lists the layout). Each write that must be
+atomic is one Lua script, so two processes never interleave inside it: ``add_task`` is the
+taskUUID uniqueness check (the task key must not exist), the task, its videos, its place in
+the ``tasks`` and ``due`` sorted sets and the ``max_tasks`` trim in one step; a claim is a
+lease (``SET NX PX``) that also moves the task's due time past the lease, so the processes
+polling ``due`` skip it until the lease expires unfinished (its holder died): then another
+process claims it again (at least once). ``finish_completion`` marks it done (the claim key
+holds ``done`` until the task expires) and takes it off ``due``.
+
+Everything has a TTL or a cap: tasks and videos expire by their Redis TTL (``task_ttl`` past
+``ready_at``, the task's ``ttl``), claims by their lease or the task's expiry, images after
+``image_ttl`` and past the count and byte caps, sessions and their buffers (``relay.py``)
+after the session buffer time; the sorted sets are swept of expired members. Times are the
+store's clock (the wall clock: every host must have it right, as NTP does).
+
+Redis errors (unreachable, a timeout, a Redis still loading its data) are raised as
+``StoreUnavailable``; the client reconnects by itself on the next command.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from .protocol import (
+    ImageRecord,
+    Limits,
+    StoreUnavailable,
+    TaskRecord,
+    VideoRecord,
+    merged,
+    task_blob,
+    task_of,
+    video_blob,
+    video_of,
+)
+
+P = "rwm:"  # every key of the mock's
+TASKS, DUE, VIDEOS, IMAGES = P + "tasks", P + "due", P + "videos", P + "images"
+IMAGE_BYTES, IMAGE_SIZES = P + "image-bytes", P + "image-sizes"
+LEASE_SECONDS = 30.0  # a claim's lease: longer than a completion's deliveries usually take
+IMAGE_TTL_SECONDS = 24 * 3600.0
+
+# Deletes one task (member "owner:uuid") with its claim and the videos its results name.
+_FORGET = """
+local function forget(member)
+  local blob = redis.call('GET', 'rwm:task:' .. member)
+  if blob then
+    local owner = string.match(member, '^([^:]*):')
+    for _, item in ipairs(cjson.decode(blob)['results']) do
+      local video = item['videoUUID']
+      if type(video) == 'string' then
+        redis.call('DEL', 'rwm:video:' .. owner .. ':' .. video)
+        redis.call('ZREM', 'rwm:videos', owner .. ':' .. video)
+      end
+    end
+  end
+  redis.call('DEL', 'rwm:task:' .. member, 'rwm:claim:' .. member)
+  redis.call('ZREM', 'rwm:tasks', member)
+  redis.call('ZREM', 'rwm:due', member)
+end
+"""
+# KEYS: task key, then each video key. ARGV: member, record, ttl ms, expiry score, due score
+# ('' for none), max tasks, then per video: the value read before ('' for none), the merged
+# value, its ttl ms, its forget score. 1: stored; 0: the taskUUID is taken; -1: a video
+# changed since it was read (read again and retry).
+ADD_TASK = (
+    _FORGET
+    + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #KEYS do
+  local before = redis.call('GET', KEYS[i]) or ''
+  if before ~= ARGV[7 + (i - 2) * 4] then return -1 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', 'rwm:tasks', ARGV[4], ARGV[1])
+if ARGV[5] ~= '' then redis.call('ZADD', 'rwm:due', ARGV[5], ARGV[1]) end
+for i = 2, #KEYS do
+  local at = 7 + (i - 2) * 4
+  redis.call('SET', KEYS[i], ARGV[at + 1], 'PX', ARGV[at + 2])
+  redis.call('ZADD', 'rwm:videos', ARGV[at + 3], string.sub(KEYS[i], 11))
+end
+local over = redis.call('ZCARD', 'rwm:tasks') - tonumber(ARGV[6])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', 'rwm:tasks', 0, over - 1)
+  for _, member in ipairs(oldest) do forget(member) end
+end
+return 1
+"""
+)
+# KEYS: task, claim. ARGV: member, holder, lease ms, the due score past the lease.
+CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', 'rwm:due', ARGV[1])
+  return 0
+end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
+redis.call('ZADD', 'rwm:due', 'XX', ARGV[4], ARGV[1])
+return 1
+"""
+# KEYS: task, claim. ARGV: member.
+FINISH = """
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('SET', KEYS[2], 'done', 'PX', ttl) end
+redis.call('ZREM', 'rwm:due', ARGV[1])
+"""
+DROP = _FORGET + "forget(ARGV[1])"
+# KEYS: image hash. ARGV: uuid, owner, data, meta, bytes, ttl ms, score, max images, max bytes.
+_DROP_IMAGE = """
+local function drop_image(uuid)
+  if redis.call('ZREM', 'rwm:images', uuid) == 1 then
+    redis.call('DECRBY', 'rwm:image-bytes', redis.call('HGET', 'rwm:image-sizes', uuid) or 0)
+    redis.call('HDEL', 'rwm:image-sizes', uuid)
+  end
+  redis.call('DEL', 'rwm:image:' .. uuid)
+end
+"""
+ADD_IMAGE = (
+    _DROP_IMAGE
+    + """
+drop_image(ARGV[1])
+redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'data', ARGV[3], 'meta', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('ZADD', 'rwm:images', ARGV[7], ARGV[1])
+redis.call('HSET', 'rwm:image-sizes', ARGV[1], ARGV[5])
+redis.call('INCRBY', 'rwm:image-bytes', ARGV[5])
+while redis.call('ZCARD', 'rwm:images') > tonumber(ARGV[8])
+    or tonumber(redis.call('GET', 'rwm:image-bytes') or 0) > tonumber(ARGV[9]) do
+  local oldest = redis.call('ZRANGE', 'rwm:images', 0, 0)
+  if #oldest == 0 then break end
+  drop_image(oldest[1])
+end
+"""
+)
+# ARGV: now, the images' created-before score. What expired by the store's clock goes (the
+# Redis TTLs are the same times, a safety net): tasks with their claims, videos by their own
+# expiry, images past image_ttl. At most 10,000 of each a call (the next sweep goes on).
+SWEEP = (
+    _DROP_IMAGE
+    + """
+local function expired(set, top)
+  return redis.call('ZRANGEBYSCORE', set, '-inf', top, 'LIMIT', 0, 10000)
+end
+for _, member in ipairs(expired('rwm:tasks', ARGV[1])) do
+  redis.call('DEL', 'rwm:task:' .. member, 'rwm:claim:' .. member)
+  redis.call('ZREM', 'rwm:tasks', member)
+  redis.call('ZREM', 'rwm:due', member)
+end
+for _, member in ipairs(expired('rwm:videos', ARGV[1])) do
+  redis.call('DEL', 'rwm:video:' .. member)
+  redis.call('ZREM', 'rwm:videos', member)
+end
+for _, uuid in ipairs(expired('rwm:images', ARGV[2])) do
+  drop_image(uuid)
+end
+"""
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unavailable(method: F) -> F:
+    """``method`` with Redis's failures (and a lost connection's OSError) raised as
+    StoreUnavailable."""
+
+    @functools.wraps(method)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
+
+    return guarded  # type: ignore[return-value]
+
+
+def _guarded(cls: type[Any]) -> type[Any]:
+    for name, value in list(vars(cls).items()):
+        if inspect.iscoroutinefunction(value) and not name.startswith("_"):
+            setattr(cls, name, _unavailable(value))
+    return cls
+
+
+def _bytes(value: Any) -> bytes:
+    """A reply as bytes (the client decodes nothing; its annotations allow str too)."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+@_guarded
+class RedisStore:
+    """The Store over one Redis (``redis://[:password@]HOST:PORT/DB`` or ``rediss://``)."""
+
+    shared_schedule = True  # every process polls the due set
+
+    suspends = True  # see Store.suspends
+
+    def __init__(
+        self,
+        url: str,
+        limits: Limits | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: float = LEASE_SECONDS,
+        image_ttl_seconds: float = IMAGE_TTL_SECONDS,
+        timeout: float = 2.0,
+    ) -> None:
+        self.url = url
+        self.limits = limits or Limits()
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self.image_ttl_seconds = image_ttl_seconds
+        # One attempt per command: a lost Redis answers 503 at once rather than after retries.
+        self.client: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=5,
+        )
+        self._add_task = self.client.register_script(ADD_TASK)
+        self._claim = self.client.register_script(CLAIM)
+        self._finish = self.client.register_script(FINISH)
+        self._drop = self.client.register_script(DROP)
+        self._add_image = self.client.register_script(ADD_IMAGE)
+        self._sweep = self.client.register_script(SWEEP)
+
+    async def open(self) -> None:
+        await self.client.ping()
+
+    async def shared_secret(self, name: str, proposed: bytes) -> bytes:
+        key = f"{P}secret:{name}"
+        await self.client.set(key, proposed, nx=True)
+        value = await self.client.get(key)
+        if value is None:  # deleted in between (a FLUSHDB): ours is as good as any
+            await self.client.set(key, proposed, nx=True)
+            return await self.shared_secret(name, proposed)
+        return _bytes(value)
+
+    # ── tasks ───────────────────────────────────────────────────────────────
+
+    async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
+        member = f"{record.owner}:{record.task_uuid}"
+        video_keys = [f"{P}video:{record.owner}:{v.video_uuid}" for v in videos]
+        for _ in range(10):  # a video another task of the owner changed meanwhile: again
+            now = self.clock()
+            before = await self.client.mget(video_keys) if video_keys else []
+            args: list[str | bytes | int | float] = [
+                member,
+                task_blob(record),
+                _ms(record.expires_at - now),
+                record.expires_at,
+                record.due if record.wants_completion else "",
+                self.limits.max_tasks,
+            ]
+            for old, new in zip(before, videos, strict=True):
+                video = merged(video_of(old) if old else None, new)
+                forget = video.forget_at if video.forget_at != float("inf") else record.expires_at
+                args += [old or b"", video_blob(video), _ms(forget - now), forget]
+            outcome = await self._add_task(keys=[f"{P}task:{member}", *video_keys], args=args)
+            if outcome != -1:
+                return bool(outcome)
+        raise StoreUnavailable("a video record kept changing while the task was stored")
+
+    async def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
+        member = f"{owner}:{task_uuid}"
+        blob, claim = await self.client.mget([f"{P}task:{member}", f"{P}claim:{member}"])
+        return task_of(blob, pushed=claim is not None) if blob is not None else None
+
+    async def drop_task(self, owner: str, task_uuid: str) -> None:
+        await self._drop(keys=[], args=[f"{owner}:{task_uuid}"])
+
+    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
+        member = f"{owner}:{task_uuid}"
+        keys = [f"{P}task:{member}", f"{P}claim:{member}"]
+        next_due = self.clock() + self.lease_seconds
+        holder = f"{socket.gethostname()}:{os.getpid()}"  # for whoever looks
+        args: list[str | int | float] = [member, holder, _ms(self.lease_seconds), next_due]
+        return bool(await self._claim(keys=keys, args=args))
+
+    async def finish_completion(self, owner: str, task_uuid: str) -> None:
+        member = f"{owner}:{task_uuid}"
+        await self._finish(keys=[f"{P}task:{member}", f"{P}claim:{member}"], args=[member])
+
+    async def pending_completions(self, due_before: float = float("inf")) -> list[TaskRecord]:
+        """At most 500 due tasks a call (the pollers come back for the rest); a task whose
+        record expired leaves the due set."""
+        top = "+inf" if due_before == float("inf") else due_before
+        members = await self.client.zrangebyscore(DUE, "-inf", top, start=0, num=500)
+        if not members:
+            return []
+        names = [_bytes(m) for m in members]
+        found = await self.client.mget(
+            [P.encode() + kind + m for kind in (b"task:", b"claim:") for m in names]
+        )
+        blobs, claims = found[: len(names)], found[len(names) :]
+        gone = [m for m, blob in zip(names, blobs, strict=True) if blob is None]
+        if gone:
+            await self.client.zrem(DUE, *gone)
+        return [
+            task_of(blob, pushed=False)
+            for blob, claim in zip(blobs, claims, strict=True)
+            if blob is not None and claim is None  # unclaimed, or its lease expired
+        ]
+
+    # ── media ───────────────────────────────────────────────────────────────
+
+    async def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
+        blob = await self.client.get(f"{P}video:{owner}:{video_uuid}")
+        return video_of(blob) if blob is not None else None
+
+    async def add_image(self, record: ImageRecord) -> None:
+        meta = orjson.dumps(
+            {
+                "content_type": record.content_type,
+                "size": record.size,
+                "source_url": record.source_url,
+                "has_data": record.data is not None,
+            }
+        )
+        limits = self.limits
+        await self._add_image(
+            keys=[f"{P}image:{record.image_uuid}"],
+            args=[
+                record.image_uuid,
+                record.owner,
+                record.data or b"",
+                meta,
+                len(record.data or b""),
+                _ms(self.image_ttl_seconds),
+                self.clock(),
+                limits.max_images,
+                limits.max_image_bytes,
+            ],
+        )
+
+    async def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
+        found = await self.client.hmget(f"{P}image:{image_uuid}", ["owner", "data", "meta"])
+        stored_owner, data, meta_blob = (_bytes(f) if f is not None else None for f in found)
+        if stored_owner is None or meta_blob is None or owner not in (None, stored_owner.decode()):
+            return None
+        meta = orjson.loads(meta_blob)
+        size = meta["size"]
+        return ImageRecord(
+            image_uuid=image_uuid,
+            owner=stored_owner.decode(),
+            data=data if meta["has_data"] else None,
+            content_type=meta["content_type"],
+            size=(size[0], size[1]) if size else None,
+            source_url=meta["source_url"],
+        )
+
+    # ── bounds ──────────────────────────────────────────────────────────────
+
+    async def sweep(self, now: float) -> None:
+        await self._sweep(keys=[], args=[now, now - self.image_ttl_seconds])
+
+    async def counts(self) -> dict[str, int]:
+        """Tasks and videos not expired by ``now``, images held."""
+        now = self.clock()
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zcount(TASKS, f"({now}", "+inf")
+            pipe.zcount(VIDEOS, f"({now}", "+inf")
+            pipe.zcard(IMAGES)
+            tasks, videos, images = await pipe.execute()
+        return {"tasks": int(tasks), "videos": int(videos), "images": int(images)}
+
+    async def reset(self) -> None:
+        """Forget every task, video, image, claim and session; the secrets stay (signed URLs
+        handed out before go on verifying)."""
+        async for key in self.client.scan_iter(match=f"{P}*", count=1000):
+            if not key.startswith(f"{P}secret:".encode()):
+                await self.client.delete(key)
+
+    async def memory_used(self) -> int:
+        """Bytes Redis uses (INFO memory ``used_memory``), for the load benchmark."""
+        info = await self.client.info("memory")
+        return int(info["used_memory"])
+
+    async def close(self) -> None:
+        await self.client.aclose()
