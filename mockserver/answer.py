@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from runware_contract.runtime import RunwareError
 
@@ -19,9 +19,8 @@ from .scenarios import Scenarios
 from .wire import Reply, error
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One request or frame, as the journal keeps it."""
+class Exchange(NamedTuple):
+    """One request or frame, as the journal keeps it (a tuple: made on every request)."""
 
     transport: str  # rest | websocket
     path: str
@@ -49,21 +48,30 @@ class Answering:
         tasks: list[Any],
         context: Callable[[], RequestContext],
         exchange: Exchange,
+        *,
+        wait: bool = True,
     ) -> Answer:
         """The answer to ``tasks``, journaled. ``context`` is called after any latency (it
-        may raise the transport's BadRequest, which the transport journals)."""
+        may raise the transport's BadRequest, which the transport journals). With ``wait``
+        false no latency scenario applies and nothing here suspends: the HTTP protocol's
+        direct path (``direct.py``) runs it to the end at once, having seen ``may_wait``
+        false."""
         canned = self.scenarios.respond_for(tasks)
         if canned is not None:
             reply = Reply(errors=canned_errors(tasks, canned.code, canned.message))
             result = Answer(reply, canned.status, canned.retry_after)
         else:
-            delay = self.scenarios.latency_for(tasks)
+            delay = self.scenarios.latency_for(tasks) if wait else 0.0
             if delay:
                 await asyncio.sleep(delay)
             reply = await self.engine.handle(tasks, context())
             result = Answer(reply, reply.status)
         self.record(exchange, result.status, tasks, result.reply)
         return result
+
+    def may_wait(self) -> bool:
+        """Whether a latency scenario is armed: only then can ``answer`` wait."""
+        return any(s.action == "latency" for s in self.scenarios.items)
 
     def record(self, exchange: Exchange, status: int, tasks: Any, reply: Reply) -> None:
         raw = exchange.raw

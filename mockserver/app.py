@@ -109,8 +109,9 @@ class MockServer:
         self.lag = LagMonitor()
         self.engine.on_accept.append(self.completion.schedule)
         media, admin = MediaRoutes(self), Admin(self)
+        self.rest = Rest(self)  # POST /v1, also answered by the HTTP protocol (direct.py)
         self.app = _MockApp(
-            fast_post=Rest(self),
+            fast_post=self.rest,
             routes=[
                 Route("/v1", wrong_method, methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
                 WebSocketRoute("/v1", WebSocketTransport(self).handle),

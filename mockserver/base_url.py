@@ -7,6 +7,7 @@ server is bound to: a hostile Host header cannot put anything else into a stored
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -41,9 +42,16 @@ def base_url(scope: Scope, public_url: str | None) -> str:
     """Where clients reach this server, for URLs in replies."""
     if public_url:
         return public_url
-    scheme = SCHEMES.get(scope.get("scheme", "http"), "http")
-    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    if len(host) > HOST_MAX:
+        host = b""  # not valid either way; not kept by the cache
+    return _base(scope.get("scheme", "http"), host, tuple(scope.get("server") or ()))
+
+
+@functools.lru_cache(maxsize=256)  # each request asks; the answers are few
+def _base(scheme: str, host_header: bytes, server: tuple[str, int] | tuple[()]) -> str:
+    host = host_header.decode("latin-1")
     if not valid_host(host):
-        name, port = scope.get("server") or ("127.0.0.1", 80)
+        name, port = server or ("127.0.0.1", 80)
         host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
-    return f"{scheme}://{host}"
+    return f"{SCHEMES.get(scheme, 'http')}://{host}"

@@ -326,7 +326,9 @@ def worker_app() -> ASGIApp:
     config = _config(args)
     HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
     FrameLimitProtocol.max_frames_per_second = config.ws_max_frames_per_second
-    return _server(config).app
+    server = _server(config)
+    HeaderTimeoutProtocol.rest = server.rest
+    return server.app
 
 
 def banner(args: argparse.Namespace, config: MockConfig, server: MockServer, address: Any) -> str:
@@ -396,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         uv = _Announcing(
             uvicorn.Config(
                 server.app,
-                http=http_protocol(config.header_timeout_seconds),
+                http=http_protocol(config.header_timeout_seconds, server.rest),
                 ws=ws_protocol(config.ws_max_frames_per_second),
                 **options,
             ),

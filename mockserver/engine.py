@@ -38,6 +38,7 @@ from .wire import Reply, error, storage_error
 
 log = logging.getLogger("mockserver")
 
+OWNERS_KEPT, KEY_KEPT_MAX = 1024, 256  # API keys whose owner tag Engine.owner_of remembers
 PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
 DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
 SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
@@ -64,6 +65,21 @@ class Engine:
         self.ids = IdSource(config.seed)
         self.examples = ExampleIndex(rc.MODELS)
         self.on_accept: list[Callable[[TaskRecord], None]] = []
+        self._owners: dict[str, str] = {}
+
+    def owner_of(self, key: str) -> str:
+        """``key``'s owner tag, computed once per key (an HMAC: a cost on every request), and
+        one string object per owner (less memory per kept task). At most OWNERS_KEPT keys of
+        at most KEY_KEPT_MAX characters are remembered: with any key accepted, a client cannot
+        grow the table."""
+        owner = self._owners.get(key)
+        if owner is None:
+            owner = sys.intern(self.config.owner_of(key))
+            if len(key) <= KEY_KEPT_MAX:
+                if len(self._owners) >= OWNERS_KEPT:
+                    self._owners.clear()
+                self._owners[key] = owner
+        return owner
 
     @property
     def now(self) -> float:
@@ -73,8 +89,7 @@ class Engine:
 
     async def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
         reply = Reply()
-        # One string object per owner (each request computes a new one): less memory per task.
-        ctx.owner = ctx.owner or sys.intern(self.config.owner_of(ctx.api_key))
+        ctx.owner = ctx.owner or self.owner_of(ctx.api_key)
         for task in tasks:
             if not isinstance(task, dict):
                 reply.errors.append(error("invalidRequestBody", "Each task must be a JSON object."))

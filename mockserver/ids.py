@@ -12,7 +12,7 @@ class IdSource:
         self.seed = seed if seed is not None else secrets.randbits(63)
 
     def _digest(self, *parts: object) -> bytes:
-        text = ":".join(str(p) for p in (self.seed, *parts))
+        text = ":".join(map(str, (self.seed, *parts)))
         return hashlib.sha256(text.encode()).digest()
 
     def uuid4(self, *parts: object) -> str:

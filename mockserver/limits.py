@@ -20,19 +20,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 
 from . import request_log
+from .direct import DirectPost
 from .wire import dumps, error
 
-try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
-except ImportError:  # pragma: no cover - httptools is optional in uvicorn
-    _Base = H11Protocol  # type: ignore[assignment,misc]
+if TYPE_CHECKING:
+    from .rest import Rest
 
 
 def raw_error_response(status: str, code: str, message: str) -> bytes:
@@ -51,7 +49,7 @@ def timeout_response(message: str) -> bytes:
     return raw_error_response("408 Request Timeout", "timeoutRequestHeaders", message)
 
 
-class HeaderTimeoutProtocol(_Base):
+class HeaderTimeoutProtocol(DirectPost):
     """uvicorn's HTTP protocol with a deadline on request headers (``header_timeout``).
 
     Module level so ``--workers`` can hand it to worker processes (they pickle the
@@ -106,10 +104,13 @@ class HeaderTimeoutProtocol(_Base):
             self.transport.close()
 
 
-def http_protocol(header_timeout: float) -> type[asyncio.Protocol]:
-    """The protocol class with its own header deadline (for servers in one process)."""
+def http_protocol(header_timeout: float, rest: Rest | None = None) -> type[asyncio.Protocol]:
+    """The protocol class with its own header deadline, answering a whole ``POST /v1`` with
+    ``rest`` (``direct.py``), for servers in one process."""
     return type(
-        "HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout}
+        "HeaderTimeoutProtocol",
+        (HeaderTimeoutProtocol,),
+        {"header_timeout": header_timeout, "rest": rest},
     )
 
 

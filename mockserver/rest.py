@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from .answer import Exchange
+from .answer import Answer, Exchange
 from .auth import bearer, refusal
 from .base_url import base_url
 from .body import read_body
@@ -20,51 +21,61 @@ from .wire import JSON, BadRequest, ClientGone, Reply, dumps, error, parse_tasks
 if TYPE_CHECKING:
     from .app import MockServer
 
+T = TypeVar("T")
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
 
 
+# What a REST request gets back: HTTP status, headers beside content-type and length, body.
+Framed = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers (names lowercase, as ASGI servers give them) by name."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+
+
+def json_body(headers: dict[str, str]) -> bool:
+    """Whether the request's content type is one of JSON's (or not given)."""
+    content_type = headers.get("content-type", JSON).split(";")[0].strip().lower()
+    return content_type in (JSON, "", "application/*+json", "text/json")
+
+
+def completed(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The result of a coroutine that finishes without suspending (RuntimeError if not)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError("the coroutine suspended")
+
+
 class Rest:
-    """``POST /v1`` of one MockServer."""
+    """``POST /v1`` of one MockServer: as a raw ASGI app, and, for a body that has arrived
+    whole, as a plain call (``answer_now``) that the HTTP protocol makes itself
+    (``direct.py``). Both read, parse, authenticate and answer the same way here."""
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        server = self.server
-        config = server.config
+        config = self.server.config
         started = time.perf_counter()
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        tasks: Any = None
-        raw = b""
-        extra: list[tuple[bytes, bytes]] = []
+        headers = header_map(scope["headers"])
         try:
-            content_type = headers.get("content-type", JSON).split(";")[0].strip().lower()
-            if content_type not in (JSON, "", "application/*+json", "text/json"):
+            if not json_body(headers):
                 raise BadRequest(
                     415, error("unsupportedContentType", "Send the tasks as application/json.")
                 )
             raw = await read_body(
                 headers, receive, config.max_body_bytes, config.body_timeout_seconds
             )
-            tasks = parse_tasks(raw, config.max_tasks_per_request)
-            key = self._key(headers, tasks)
-            answer = await server.answering.answer(
-                tasks,
-                lambda: self._context(scope, headers, key),
-                Exchange("rest", scope["path"], started, raw),
-            )
-            reply, status = answer.reply, answer.status
-            if answer.retry_after is not None:
-                extra = [(b"retry-after", seconds_text(answer.retry_after).encode())]
         except BadRequest as exc:
-            reply, status = Reply(errors=[exc.error]), exc.status
-            if status in (408, 413):  # the rest of the body is unread: end the connection
-                extra = [(b"connection", b"close")]
-            exchange = Exchange("rest", scope["path"], started, raw)
-            server.answering.record(exchange, status, tasks, reply)
+            status, extra, body = self._refused(exc, scope, started, b"", None)
         except ClientGone:
             return
-        body = dumps(reply.body())
+        else:
+            status, extra, body = await self._answer(scope, headers, raw, started, wait=True)
         response_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
@@ -72,6 +83,59 @@ class Rest:
         ]
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
+
+    def direct_ok(self, headers: dict[str, str]) -> bool:
+        """Whether a whole body with these headers may be answered by ``answer_now`` outside
+        ASGI: a JSON body, a store whose calls finish at once (not Redis's), and no latency
+        scenario that could make the answer wait."""
+        return (
+            not self.server.store.suspends
+            and json_body(headers)
+            and not self.server.answering.may_wait()
+        )
+
+    def answer_now(
+        self, scope: Scope, headers: dict[str, str], raw: bytes, started: float
+    ) -> Framed:
+        """The response to the whole body ``raw``, at once (no latency scenario applies)."""
+        return completed(self._answer(scope, headers, raw, started, wait=False))
+
+    async def _answer(
+        self, scope: Scope, headers: dict[str, str], raw: bytes, started: float, *, wait: bool
+    ) -> Framed:
+        tasks: Any = None
+        try:
+            tasks = parse_tasks(raw, self.server.config.max_tasks_per_request)
+            key = self._key(headers, tasks)
+            answer = await self.server.answering.answer(
+                tasks,
+                lambda: self._context(scope, headers, key),
+                Exchange("rest", scope["path"], started, raw),
+                wait=wait,
+            )
+        except BadRequest as exc:
+            return self._refused(exc, scope, started, raw, tasks)
+        return self._answered(answer)
+
+    def _answered(self, answer: Answer) -> Framed:
+        extra = []
+        if answer.retry_after is not None:
+            extra = [(b"retry-after", seconds_text(answer.retry_after).encode())]
+        return self._framed(answer.status, answer.reply, extra)
+
+    def _refused(
+        self, exc: BadRequest, scope: Scope, started: float, raw: bytes, tasks: Any
+    ) -> Framed:
+        reply = Reply(errors=[exc.error])
+        exchange = Exchange("rest", scope["path"], started, raw)
+        self.server.answering.record(exchange, exc.status, tasks, reply)
+        # 408/413 leave the rest of the body unread: the connection cannot carry another request.
+        extra = [(b"connection", b"close")] if exc.status in (408, 413) else []
+        return self._framed(exc.status, reply, extra)
+
+    def _framed(self, status: int, reply: Reply, extra: list[tuple[bytes, bytes]]) -> Framed:
+        """Every REST answer, whichever path made it, leaves through here."""
+        return status, extra, dumps(reply.body())
 
     def _key(self, headers: dict[str, str], tasks: list[Any]) -> str:
         """The bearer key, or the apiKey of a leading authentication task."""

@@ -258,6 +258,8 @@ class Scenarios:
             self.items.clear()
 
     def _take(self, action: str, tasks: Iterable[Any]) -> Scenario | None:
+        if not self.items:
+            return None  # the common case, on every request: nothing armed
         tasks = list(tasks)
         with self._lock:
             for s in self.items:

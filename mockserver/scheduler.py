@@ -32,8 +32,11 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
 
     def at(self, due: float, callback: Callback) -> None:
-        heapq.heappush(self._heap, (due, next(self._counter), callback))
-        if self._wake is not None:
+        entry = (due, next(self._counter), callback)
+        heapq.heappush(self._heap, entry)
+        # Only a new earliest entry changes when the timer must wake: waking it for every
+        # addition (one per accepted task) cost a loop pass, a task and a timer per request.
+        if self._wake is not None and self._heap[0] is entry:
             self._wake.set()
 
     def run_due(self) -> int:

@@ -22,7 +22,6 @@ record it writes, whichever logger it came from.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import re
@@ -62,7 +61,7 @@ def owner_tag(secret: bytes, key: str) -> str:
 
 def sign(secret: bytes, kind: str, name: str) -> str:
     """The signature of media ``name`` (``<uuid>.mp4``) of ``kind`` (video, image)."""
-    return hmac.new(secret, _bytes(f"/{kind}/{name}"), hashlib.sha256).hexdigest()[:SIGNATURE_CHARS]
+    return hmac.digest(secret, _bytes(f"/{kind}/{name}"), "sha256").hex()[:SIGNATURE_CHARS]
 
 
 def signed_url(secret: bytes, base_url: str, kind: str, name: str) -> str:

@@ -94,11 +94,12 @@ def serve(
     server = MockServer(config)
     options: dict[str, Any] = {
         "log_level": "warning",
-        "http": http_protocol(server.config.header_timeout_seconds),
+        "http": http_protocol(server.config.header_timeout_seconds, server.rest),
         "ws": ws_protocol(server.config.ws_max_frames_per_second),
         "ws_max_size": server.config.max_body_bytes,
         "ws_ping_interval": None,
         "lifespan": "on",
+        "access_log": False,  # request_log's lines replace uvicorn's (direct.py writes none)
         **uvicorn_options,
     }
     uv = uvicorn.Server(uvicorn.Config(server.app, host=host, port=0, **options))

@@ -66,11 +66,14 @@ class Reply:
         return status_of(self.errors[0]["code"]) if self.errors and not self.data else 200
 
     def body(self) -> dict[str, Any]:
+        if not self.errors and not self.failures:
+            return {"data": self.data}  # the common answer
         body: dict[str, Any] = {}
-        if self.data or not self.all_errors:
+        errors = self.all_errors
+        if self.data or not errors:
             body["data"] = self.data
-        if self.all_errors:
-            body["errors"] = self.all_errors
+        if errors:
+            body["errors"] = errors
         return body
 
 

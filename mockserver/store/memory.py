@@ -24,6 +24,8 @@ class MemoryStore:
 
     shared_schedule = False  # one process: its own scheduler is the schedule
 
+    suspends = False  # see Store.suspends
+
     async def open(self) -> None:
         pass
 

@@ -135,6 +135,10 @@ class Store(Protocol):
     # True when the due completions live in the store, shared by every process (Redis):
     # each process then polls ``pending_completions`` so a task whose host died completes.
     shared_schedule: bool
+    # True when a method's coroutine may really suspend (Redis waits on the network); False
+    # when each finishes at its first step, which lets the HTTP protocol answer POST /v1
+    # without the event loop (mockserver/direct.py).
+    suspends: bool
 
     async def open(self) -> None:
         """Connect and check the store (a store that cannot be reached raises

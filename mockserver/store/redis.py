@@ -208,6 +208,8 @@ class RedisStore:
 
     shared_schedule = True  # every process polls the due set
 
+    suspends = True  # see Store.suspends
+
     def __init__(
         self,
         url: str,

@@ -153,6 +153,8 @@ class SqliteStore:
 
     shared_schedule = False  # recovery at startup only (pending_completions)
 
+    suspends = False  # see Store.suspends
+
     async def open(self) -> None:
         pass  # opened in the constructor: the CLI creates the schema before any worker
 
