@@ -92,16 +92,18 @@ def test_a_lease_that_expires_unfinished_is_claimed_again(redis: RedisServer) ->
         try:
             task = record(1, webhook=True)
             assert await one.add_task(task, [])
-            assert await one.claim_completion(OWNER, task.task_uuid)
-            assert not await other.claim_completion(OWNER, task.task_uuid)  # held
+            assert await one.claim_completion(OWNER, task.task_uuid, "one")
+            assert not await other.claim_completion(OWNER, task.task_uuid, "other")  # held
+            # A claim retried after its answer was lost is still its claimant's (renewed).
+            assert await one.claim_completion(OWNER, task.task_uuid, "one")
             assert await other.pending_completions() == []
             await asyncio.sleep(0.5)  # the lease expires: its holder is taken for dead
             assert [r.task_uuid for r in await other.pending_completions()] == [task.task_uuid]
-            assert await other.claim_completion(OWNER, task.task_uuid)
+            assert await other.claim_completion(OWNER, task.task_uuid, "other")
             await other.finish_completion(OWNER, task.task_uuid)
             await asyncio.sleep(0.5)
             assert await one.pending_completions() == []
-            assert not await one.claim_completion(OWNER, task.task_uuid)  # done for good
+            assert not await one.claim_completion(OWNER, task.task_uuid, "one")  # done for good
             got = await one.get_task(OWNER, task.task_uuid)
             assert got is not None and got.pushed
         finally:
@@ -124,7 +126,7 @@ def test_every_key_expires_or_is_capped(redis: RedisServer) -> None:
             task = record(1, webhook=True)
             task.created, task.ready_at, task.expires_at = now, now + 1, now + 60
             assert await store.add_task(task, [])
-            assert await store.claim_completion(OWNER, task.task_uuid)
+            assert await store.claim_completion(OWNER, task.task_uuid, "one")
             await store.shared_secret("media", b"s" * 32)
         finally:
             await store.close()
@@ -334,3 +336,69 @@ def test_an_unreachable_redis_at_start_is_one_line_and_exit_2() -> None:
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"cannot reach the store redis://***@127.0.0.1:{port}/0: ")
     assert "secret" not in result.stderr
+
+
+def test_a_burst_of_concurrent_clients_gets_no_storage_errors_and_loses_nothing(
+    redis: RedisServer, tmp_path: Path
+) -> None:
+    """More requests in flight at once than Redis connections the process opens (120 WebSocket
+    connections sending 4 tasks each at once, and 80 REST requests) on a healthy Redis: none
+    is answered ``storageUnavailable`` (they wait for a connection), and every acknowledged
+    task completes, pushed or polled."""
+    import websockets
+
+    async def burst(base: str) -> tuple[list[object], set[str], set[str]]:
+        errors: list[object] = []
+        acknowledged: set[str] = set()
+        completed: set[str] = set()
+
+        async def ws_client() -> None:
+            async with websockets.connect(base.replace("http", "ws") + "/v1") as ws:
+                await ws.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+                await ws.recv()
+                tasks = [new_task(duration=3) for _ in range(4)]
+                await asyncio.gather(*(ws.send(json.dumps([t])) for t in tasks))
+                unfinished = {t["taskUUID"] for t in tasks}
+                while unfinished:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+                    errors.extend(frame.get("errors", []))
+                    for err in frame.get("errors", []):
+                        unfinished.discard(err.get("taskUUID"))
+                    for item in frame.get("data", []):
+                        if "status" not in item:
+                            acknowledged.add(item["taskUUID"])
+                        elif item["status"] == "success":
+                            completed.add(item["taskUUID"])
+                            unfinished.discard(item["taskUUID"])
+
+        async def rest_client(client: httpx.AsyncClient) -> None:
+            task = new_task(duration=3)
+            reply = (await client.post("/v1", json=[task])).json()
+            errors.extend(reply.get("errors", []))
+            if "data" not in reply:
+                return
+            acknowledged.add(task["taskUUID"])
+            poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                reply = (await client.post("/v1", json=poll)).json()
+                errors.extend(reply.get("errors", []))
+                items = reply.get("data") or []
+                if items and all(i["status"] == "success" for i in items):
+                    completed.add(task["taskUUID"])
+                    return
+
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(base_url=base, headers=HEADERS, limits=limits) as client:
+            await asyncio.gather(
+                *(ws_client() for _ in range(120)), *(rest_client(client) for _ in range(80))
+            )
+        return errors, acknowledged, completed
+
+    log = tmp_path / "mock.log"
+    with mock_on(redis.url, "--job-seconds", "0.5", stderr=log) as (_, base):
+        errors, acknowledged, completed = asyncio.run(burst(base))
+    assert errors == [], log.read_text()[-2000:]
+    assert len(acknowledged) == 120 * 4 + 80
+    assert acknowledged - completed == set()

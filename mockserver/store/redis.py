@@ -51,6 +51,7 @@ from .protocol import (
 P = "rwm:"  # every key of the mock's
 TASKS, DUE, VIDEOS, IMAGES = P + "tasks", P + "due", P + "videos", P + "images"
 IMAGE_BYTES, IMAGE_SIZES = P + "image-bytes", P + "image-sizes"
+MAX_CONNECTIONS = 64  # per process: the relay's subscription holds one for good
 LEASE_SECONDS = 30.0  # a claim's lease: longer than a completion's deliveries usually take
 IMAGE_TTL_SECONDS = 24 * 3600.0
 
@@ -101,13 +102,18 @@ end
 return 1
 """
 )
-# KEYS: task, claim. ARGV: member, holder, lease ms, the due score past the lease.
+# KEYS: task, claim. ARGV: member, claimant, lease ms, the due score past the lease. The
+# claimant that holds the lease already gets it again (renewed): a retried claim whose first
+# answer was lost (a timeout after Redis ran it) is still that claimant's.
 CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', 'rwm:due', ARGV[1])
   return 0
 end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
 redis.call('ZADD', 'rwm:due', 'XX', ARGV[4], ARGV[1])
 return 1
 """
@@ -224,13 +230,20 @@ class RedisStore:
         self.lease_seconds = lease_seconds
         self.image_ttl_seconds = image_ttl_seconds
         # One attempt per command: a lost Redis answers 503 at once rather than after retries.
-        self.client: aioredis.Redis = aioredis.Redis.from_url(
+        # At most MAX_CONNECTIONS commands in flight; the others wait for a connection (up to
+        # ``timeout``) rather than fail: a burst of concurrent requests is not an outage
+        # (redis-py's default pool raises MaxConnectionsError past 100 connections).
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0),
             health_check_interval=5,
         )
+        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        self._host = f"{socket.gethostname()}:{os.getpid()}"
         self._add_task = self.client.register_script(ADD_TASK)
         self._claim = self.client.register_script(CLAIM)
         self._finish = self.client.register_script(FINISH)
@@ -283,11 +296,11 @@ class RedisStore:
     async def drop_task(self, owner: str, task_uuid: str) -> None:
         await self._drop(keys=[], args=[f"{owner}:{task_uuid}"])
 
-    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
+    async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         member = f"{owner}:{task_uuid}"
         keys = [f"{P}task:{member}", f"{P}claim:{member}"]
         next_due = self.clock() + self.lease_seconds
-        holder = f"{socket.gethostname()}:{os.getpid()}"  # for whoever looks
+        holder = f"{self._host}:{claimant}"  # the host and pid for whoever looks
         args: list[str | int | float] = [member, holder, _ms(self.lease_seconds), next_due]
         return bool(await self._claim(keys=keys, args=args))
 
