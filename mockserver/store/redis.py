@@ -268,9 +268,13 @@ class RedisStore:
     async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         member = f"{record.owner}:{record.task_uuid}"
         video_keys = [f"{P}video:{record.owner}:{v.video_uuid}" for v in videos]
-        for _ in range(10):  # a video another task of the owner changed meanwhile: again
+        # First as if no video existed (new videoUUIDs, the usual case): one round trip. A
+        # video that exists (a documented example's) or changed meanwhile: read, merge, again.
+        before: list[Any] = [None] * len(videos)
+        for attempt in range(10):
             now = self.clock()
-            before = await self.client.mget(video_keys) if video_keys else []
+            if attempt:
+                before = await self.client.mget(video_keys)
             args: list[str | bytes | int | float] = [
                 member,
                 task_blob(record),
