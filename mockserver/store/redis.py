@@ -21,6 +21,7 @@ Redis errors (unreachable, a timeout, a Redis still loading its data) are raised
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import os
@@ -51,7 +52,7 @@ from .protocol import (
 P = "rwm:"  # every key of the mock's
 TASKS, DUE, VIDEOS, IMAGES = P + "tasks", P + "due", P + "videos", P + "images"
 IMAGE_BYTES, IMAGE_SIZES = P + "image-bytes", P + "image-sizes"
-MAX_CONNECTIONS = 64  # per process: the relay's subscription holds one for good
+MAX_CONNECTIONS = 64  # Redis commands in flight per process (see Slots)
 LEASE_SECONDS = 30.0  # a claim's lease: longer than a completion's deliveries usually take
 IMAGE_TTL_SECONDS = 24 * 3600.0
 
@@ -178,14 +179,43 @@ end
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Slots:
+    """At most ``size`` Redis commands in flight in this process (one connection each): a
+    command past that waits for a free slot, up to ``timeout``, rather than failing, so a
+    burst of concurrent requests on a healthy Redis is not an outage. (redis-py's own pool
+    raises ``MaxConnectionsError`` when full, and its blocking pool costs a lock and a timer
+    per command; a free semaphore costs neither.)"""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._free = asyncio.Semaphore(size)
+
+    async def __aenter__(self) -> None:
+        if not self._free.locked():
+            await self._free.acquire()  # free: returns at once
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._free.acquire()
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"Redis: all {self.size} connections busy for {self.timeout} s"
+            ) from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._free.release()
+
+
 def _unavailable(method: F) -> F:
-    """``method`` with Redis's failures (and a lost connection's OSError) raised as
-    StoreUnavailable."""
+    """``method`` in a slot (``Slots``), with Redis's failures (and a lost connection's
+    OSError) raised as StoreUnavailable."""
 
     @functools.wraps(method)
-    async def guarded(*args: Any, **kwargs: Any) -> Any:
+    async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await method(*args, **kwargs)
+            async with self.slots:
+                return await method(self, *args, **kwargs)
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
 
@@ -230,13 +260,12 @@ class RedisStore:
         self.lease_seconds = lease_seconds
         self.image_ttl_seconds = image_ttl_seconds
         # One attempt per command: a lost Redis answers 503 at once rather than after retries.
-        # At most MAX_CONNECTIONS commands in flight; the others wait for a connection (up to
-        # ``timeout``) rather than fail: a burst of concurrent requests is not an outage
-        # (redis-py's default pool raises MaxConnectionsError past 100 connections).
-        pool = aioredis.BlockingConnectionPool.from_url(
+        # Every command (the store's and the relay's) runs in one of MAX_CONNECTIONS slots; the
+        # pool has room for them and the relay's subscription.
+        self.slots = Slots(MAX_CONNECTIONS, timeout)
+        pool = aioredis.ConnectionPool.from_url(
             url,
-            max_connections=MAX_CONNECTIONS,
-            timeout=timeout,
+            max_connections=MAX_CONNECTIONS + 2,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0),
@@ -256,12 +285,11 @@ class RedisStore:
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         key = f"{P}secret:{name}"
-        await self.client.set(key, proposed, nx=True)
-        value = await self.client.get(key)
-        if value is None:  # deleted in between (a FLUSHDB): ours is as good as any
+        while True:
             await self.client.set(key, proposed, nx=True)
-            return await self.shared_secret(name, proposed)
-        return _bytes(value)
+            value = await self.client.get(key)
+            if value is not None:  # None: deleted in between (a FLUSHDB): set it again
+                return _bytes(value)
 
     # ── tasks ───────────────────────────────────────────────────────────────
 
