@@ -402,3 +402,77 @@ def test_a_burst_of_concurrent_clients_gets_no_storage_errors_and_loses_nothing(
     assert errors == [], log.read_text()[-2000:]
     assert len(acknowledged) == 120 * 4 + 80
     assert acknowledged - completed == set()
+
+
+def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: RedisServer) -> None:
+    """Redis ran the claim but its answer was lost (as after a timeout), then the push failed
+    once: the same claimant asks again and gets its claim, the push is tried again, and the
+    result is pushed exactly once and marked done."""
+    import dataclasses
+
+    from mockserver.completion import Completion
+    from mockserver.config import MockConfig
+    from mockserver.delivery import Deliverer
+    from mockserver.media import VideoFiles
+    from mockserver.relay import LocalRelay
+    from mockserver.scheduler import Scheduler
+    from mockserver.sessions import Session, Sessions
+    from mockserver.store import StoreUnavailable
+
+    async def run() -> None:
+        store = open_store(redis.url)
+        assert isinstance(store, RedisStore)
+        await store.open()
+        config = MockConfig(clock=time.time)  # the store's clock, as the CLI's
+        scheduler = Scheduler(config.clock)
+        scheduler.start()
+        pushed: list[object] = []
+
+        async def send(body: object) -> None:
+            pushed.append(body)
+
+        sessions = Sessions(s=Session("s", KEY, send=send))
+        relay = LocalRelay(sessions)
+        videos = VideoFiles(config.video_cache_bytes, config.render_queue)
+        completion = Completion(config, store, scheduler, relay, videos)
+        completion.deliverer = Deliverer(attempts=1, timeout=1.0, backoff=0.1)
+        real_claim, real_push = store.claim_completion, relay.push
+        failures = {"claim": 1, "push": 1}
+
+        async def claim_answer_lost(*args: str) -> bool:
+            claimed = await real_claim(*args)
+            if failures["claim"]:
+                failures["claim"] -= 1
+                raise StoreUnavailable("Redis: TimeoutError: Timeout reading from socket")
+            return claimed
+
+        async def push_fails_once(session_id: str, body: dict[str, object]) -> None:
+            if failures["push"]:
+                failures["push"] -= 1
+                raise StoreUnavailable("Redis: ConnectionError: Connection reset by peer")
+            await real_push(session_id, body)
+
+        store.claim_completion = claim_answer_lost  # type: ignore[method-assign]
+        relay.push = push_fails_once  # type: ignore[method-assign]
+        now = time.time()
+        task = dataclasses.replace(
+            record(1), session_id="s", created=now, ready_at=now, expires_at=now + 60
+        )
+        try:
+            assert await store.add_task(task, [])
+            completion.schedule(task)
+            deadline = time.monotonic() + 10
+            while not pushed and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)  # a duplicate would have come by now
+            assert failures == {"claim": 0, "push": 0}
+            assert len(pushed) == 1
+            assert await store.pending_completions() == []
+            assert await store.client.get(f"rwm:claim:{OWNER}:{task.task_uuid}") == b"done"
+        finally:
+            await scheduler.stop()
+            await completion.deliverer.close()
+            videos.close()
+            await store.close()
+
+    asyncio.run(run())
