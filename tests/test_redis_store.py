@@ -452,7 +452,7 @@ def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: Redi
                 raise StoreUnavailable("Redis: ConnectionError: Connection reset by peer")
             await real_push(session_id, body)
 
-        store.claim_completion = claim_answer_lost  # type: ignore[method-assign]
+        store.claim_completion = claim_answer_lost  # type: ignore[method-assign,assignment]
         relay.push = push_fails_once  # type: ignore[method-assign]
         now = time.time()
         task = dataclasses.replace(
