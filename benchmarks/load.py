@@ -5,8 +5,10 @@ the memory store, the SQLite store, SQLite with ``--workers`` processes, the Red
 process, and two processes on two ports over one Redis, the clients split between them: a
 ``redis-server`` this script starts on a free port) (and, with ``--baseline DIR``, another
 checkout's mock), and drives each with ``--clients`` concurrent clients until
-``--requests`` requests were sent: REST clients submit a video task and poll ``getResponse``
-until it succeeds; WebSocket clients submit tasks and wait for the pushed results. It reports
+``--requests`` requests were sent (``--no-sqlite``, ``--no-redis`` skip those runs; with
+``--baseline`` the other checkout's Redis store runs too, before this one's, on the same
+Redis): REST clients submit a video task and poll ``getResponse`` until it succeeds;
+WebSocket clients submit tasks and wait for the pushed results. It reports
 throughput (req/s), p50/p99 latency, errors, lost tasks (acknowledged but never completed) and
 server RSS and CPU time per request per run, and each run's throughput and CPU per request
 over the memory store's (CPU per request is the better comparison when the client, not the
@@ -419,7 +421,8 @@ def main() -> int:
         type=Path,
         default=None,
         metavar="DIR",
-        help="load: also run the memory store of another checkout (e.g. `git archive` of main)",
+        help="load: also run another checkout's mock (e.g. `git archive` of main) with the memory "
+        "store, and with one Redis unless --no-redis",
     )
     parser.add_argument(
         "--workers", type=int, default=2, help="load: also SQLite with N workers (1: skip)"
@@ -427,16 +430,18 @@ def main() -> int:
     parser.add_argument(
         "--no-redis", dest="redis", action="store_false", help="skip the Redis store runs"
     )
+    parser.add_argument(
+        "--no-sqlite", dest="sqlite", action="store_false", help="load: skip the SQLite runs"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     if args.mode in ("load", "all"):
         with tempfile.TemporaryDirectory() as tmp:
-            runs = [
-                run_load("memory", ["--store", "memory"], args),
-                run_load("sqlite", ["--store", f"sqlite:{tmp}/one.db"], args),
-            ]
-            if args.workers > 1:
+            runs = [run_load("memory", ["--store", "memory"], args)]
+            if args.sqlite:
+                runs.append(run_load("sqlite", ["--store", f"sqlite:{tmp}/one.db"], args))
+            if args.sqlite and args.workers > 1:
                 shared = ["--store", f"sqlite:{tmp}/shared.db", "--workers", str(args.workers)]
                 runs.append(run_load(f"sqlite x{args.workers} workers", shared, args))
             if args.baseline:
@@ -444,6 +449,12 @@ def main() -> int:
             if args.redis:
                 with redis_server() as (redis_process, url):
                     pid = redis_process.pid
+                    if args.baseline:
+                        flags = ["--store", url]
+                        runs.append(
+                            run_load("baseline redis x1", flags, args, args.baseline, 1, pid)
+                        )
+                        flush(url)
                     runs.append(run_load("redis x1", ["--store", url], args, redis_pid=pid))
                     flush(url)
                     runs.append(

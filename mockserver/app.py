@@ -96,6 +96,7 @@ class MockServer:
                 self.sessions,
                 self.config.session_buffer_seconds,
                 self.config.session_buffer_max,
+                self.store.slots,
             )
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)

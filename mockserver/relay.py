@@ -83,9 +83,15 @@ class RedisRelay:
     """Sessions shared by every process on one Redis (see the module's docstring)."""
 
     def __init__(
-        self, client: Any, sessions: Sessions, keep_seconds: float, buffer_max: int
+        self,
+        client: Any,
+        sessions: Sessions,
+        keep_seconds: float,
+        buffer_max: int,
+        slots: contextlib.AbstractAsyncContextManager[Any],
     ) -> None:
         self.client = client
+        self.slots = slots  # the store's: its commands count against the same connections
         self.sessions = sessions
         self.keep_ms = max(1, int(keep_seconds * 1000))
         self.buffer_max = buffer_max
@@ -136,7 +142,8 @@ class RedisRelay:
         if session is not None and session.send is not None:
             self._spawn(session.send(data["body"]))
         else:  # detached since it was published: kept for its return
-            await self._keep(session_id, data["body"])
+            async with self.slots:
+                await self._keep(session_id, data["body"])
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -150,8 +157,9 @@ class RedisRelay:
             return
         try:
             message = orjson.dumps({"body": body})
-            if not await self.client.publish(self.channel(session_id), message):
-                await self._keep(session_id, body)
+            async with self.slots:
+                if not await self.client.publish(self.channel(session_id), message):
+                    await self._keep(session_id, body)
         except Exception as exc:  # RedisError, OSError: the completion is not finished
             raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
 
@@ -165,7 +173,8 @@ class RedisRelay:
 
     async def known(self, session_id: str, owner: str) -> bool:
         try:
-            stored = await self.client.get(f"rwm:session:{session_id}")
+            async with self.slots:
+                stored = await self.client.get(f"rwm:session:{session_id}")
         except Exception as exc:  # Redis away: a new session, as for an unknown one
             log.warning("cannot look up session %s: %s", session_id, exc)
             return False
@@ -176,9 +185,11 @@ class RedisRelay:
         session_id = session.session_id
         key = f"rwm:buffer:{session_id}"
         try:
-            await self.client.publish(self.channel(session_id), orjson.dumps({"evict": self.token}))
+            evict = orjson.dumps({"evict": self.token})
+            async with self.slots:
+                await self.client.publish(self.channel(session_id), evict)
             await self.pubsub.subscribe(self.channel(session_id))
-            async with self.client.pipeline(transaction=True) as pipe:
+            async with self.slots, self.client.pipeline(transaction=True) as pipe:
                 pipe.set(f"rwm:session:{session_id}", owner, px=int(ATTACHED_SECONDS * 1000))
                 pipe.lrange(key, 0, -1)
                 pipe.delete(key)
@@ -192,6 +203,7 @@ class RedisRelay:
         session_id = session.session_id
         try:
             await self.pubsub.unsubscribe(self.channel(session_id))
-            await self.client.pexpire(f"rwm:session:{session_id}", self.keep_ms)
+            async with self.slots:
+                await self.client.pexpire(f"rwm:session:{session_id}", self.keep_ms)
         except Exception as exc:  # the record expires a day after it was attached
             log.warning("cannot detach session %s in Redis: %s", session_id, exc)

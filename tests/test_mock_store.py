@@ -107,7 +107,7 @@ async def test_a_taskuuid_is_stored_once_per_owner(store: Store) -> None:
     other = "f" * 32
     assert await store.get_task(other, record(1).task_uuid) is None  # not another owner's
     assert await store.get_video(other, video_uuid(1)) is None
-    assert not await store.claim_completion(other, record(1).task_uuid)
+    assert not await store.claim_completion(other, record(1).task_uuid, "a")
     assert await store.add_task(record(1, owner=other), [video(1, forget_at=7.0)])  # its own
     assert await store.get_video(other, video_uuid(1)) == video(1, forget_at=7.0)
     assert await store.get_video(OWNER, video_uuid(1)) == video(1)
@@ -139,10 +139,10 @@ async def test_completion_is_claimed_once(store: Store) -> None:
     await store.add_task(record(1, webhook=True), [])
     await store.add_task(record(2), [])  # nothing to deliver: never pending
     assert [r.task_uuid for r in await store.pending_completions()] == [record(1).task_uuid]
-    assert await store.claim_completion(OWNER, record(1).task_uuid)
-    assert not await store.claim_completion(OWNER, record(1).task_uuid)
+    assert await store.claim_completion(OWNER, record(1).task_uuid, "a")
+    assert not await store.claim_completion(OWNER, record(1).task_uuid, "b")
     assert await store.pending_completions() == []
-    assert not await store.claim_completion(OWNER, "00000000-0000-4000-8000-999999999999")
+    assert not await store.claim_completion(OWNER, "00000000-0000-4000-8000-999999999999", "a")
 
 
 @pytest.mark.anyio
@@ -405,8 +405,8 @@ async def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Pat
         assert await first.add_task(record(1, webhook=True), [video(1)])
         assert not await second.add_task(record(1), [])
         assert await second.get_video(OWNER, video_uuid(1)) == video(1)
-        assert await second.claim_completion(OWNER, record(1).task_uuid)
-        assert not await first.claim_completion(OWNER, record(1).task_uuid)
+        assert await second.claim_completion(OWNER, record(1).task_uuid, "a")
+        assert not await first.claim_completion(OWNER, record(1).task_uuid, "b")
     finally:
         await first.close()
         await second.close()
@@ -446,7 +446,7 @@ def test_background_loops_survive_store_failures(
     got = sorted(json.loads(r.body)["data"][0]["taskUUID"] for r in hooks.received)
     assert got == sorted(t["taskUUID"] for t in tasks)  # the failed claims were retried
     text = caplog.text
-    assert text.count("storage unavailable completing task") == 2
+    assert text.count("storage unavailable claiming task") == 2
     assert text.count("sweep: storage unavailable") == 3  # one line each, no traceback
 
 

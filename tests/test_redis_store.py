@@ -100,16 +100,18 @@ def test_a_lease_that_expires_unfinished_is_claimed_again(redis: RedisServer) ->
         try:
             task = record(1, webhook=True)
             assert await one.add_task(task, [])
-            assert await one.claim_completion(OWNER, task.task_uuid)
-            assert not await other.claim_completion(OWNER, task.task_uuid)  # held
+            assert await one.claim_completion(OWNER, task.task_uuid, "one")
+            assert not await other.claim_completion(OWNER, task.task_uuid, "other")  # held
+            # A claim retried after its answer was lost is still its claimant's (renewed).
+            assert await one.claim_completion(OWNER, task.task_uuid, "one")
             assert await other.pending_completions() == []
             await asyncio.sleep(0.5)  # the lease expires: its holder is taken for dead
             assert [r.task_uuid for r in await other.pending_completions()] == [task.task_uuid]
-            assert await other.claim_completion(OWNER, task.task_uuid)
+            assert await other.claim_completion(OWNER, task.task_uuid, "other")
             await other.finish_completion(OWNER, task.task_uuid)
             await asyncio.sleep(0.5)
             assert await one.pending_completions() == []
-            assert not await one.claim_completion(OWNER, task.task_uuid)  # done for good
+            assert not await one.claim_completion(OWNER, task.task_uuid, "one")  # done for good
             got = await one.get_task(OWNER, task.task_uuid)
             assert got is not None and got.pushed
         finally:
@@ -132,7 +134,7 @@ def test_every_key_expires_or_is_capped(redis: RedisServer) -> None:
             task = record(1, webhook=True)
             task.created, task.ready_at, task.expires_at = now, now + 1, now + 60
             assert await store.add_task(task, [])
-            assert await store.claim_completion(OWNER, task.task_uuid)
+            assert await store.claim_completion(OWNER, task.task_uuid, "one")
             await store.shared_secret("media", b"s" * 32)
         finally:
             await store.close()
@@ -342,3 +344,143 @@ def test_an_unreachable_redis_at_start_is_one_line_and_exit_2() -> None:
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"cannot reach the store redis://***@127.0.0.1:{port}/0: ")
     assert "secret" not in result.stderr
+
+
+def test_a_burst_of_concurrent_clients_gets_no_storage_errors_and_loses_nothing(
+    redis: RedisServer, tmp_path: Path
+) -> None:
+    """More requests in flight at once than Redis connections the process opens (120 WebSocket
+    connections sending 4 tasks each at once, and 80 REST requests) on a healthy Redis: none
+    is answered ``storageUnavailable`` (they wait for a connection), and every acknowledged
+    task completes, pushed or polled."""
+    import websockets
+
+    async def burst(base: str) -> tuple[list[object], set[str], set[str]]:
+        errors: list[object] = []
+        acknowledged: set[str] = set()
+        completed: set[str] = set()
+
+        async def ws_client() -> None:
+            async with websockets.connect(base.replace("http", "ws") + "/v1") as ws:
+                await ws.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+                await ws.recv()
+                tasks = [new_task(duration=3) for _ in range(4)]
+                await asyncio.gather(*(ws.send(json.dumps([t])) for t in tasks))
+                unfinished = {t["taskUUID"] for t in tasks}
+                while unfinished:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+                    errors.extend(frame.get("errors", []))
+                    for err in frame.get("errors", []):
+                        unfinished.discard(err.get("taskUUID"))
+                    for item in frame.get("data", []):
+                        if "status" not in item:
+                            acknowledged.add(item["taskUUID"])
+                        elif item["status"] == "success":
+                            completed.add(item["taskUUID"])
+                            unfinished.discard(item["taskUUID"])
+
+        async def rest_client(client: httpx.AsyncClient) -> None:
+            task = new_task(duration=3)
+            reply = (await client.post("/v1", json=[task])).json()
+            errors.extend(reply.get("errors", []))
+            if "data" not in reply:
+                return
+            acknowledged.add(task["taskUUID"])
+            poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                reply = (await client.post("/v1", json=poll)).json()
+                errors.extend(reply.get("errors", []))
+                items = reply.get("data") or []
+                if items and all(i["status"] == "success" for i in items):
+                    completed.add(task["taskUUID"])
+                    return
+
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(base_url=base, headers=HEADERS, limits=limits) as client:
+            await asyncio.gather(
+                *(ws_client() for _ in range(120)), *(rest_client(client) for _ in range(80))
+            )
+        return errors, acknowledged, completed
+
+    log = tmp_path / "mock.log"
+    with mock_on(redis.url, "--job-seconds", "0.5", stderr=log) as (_, base):
+        errors, acknowledged, completed = asyncio.run(burst(base))
+    assert errors == [], log.read_text()[-2000:]
+    assert len(acknowledged) == 120 * 4 + 80
+    assert acknowledged - completed == set()
+
+
+def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: RedisServer) -> None:
+    """Redis ran the claim but its answer was lost (as after a timeout), then the push failed
+    once: the same claimant asks again and gets its claim, the push is tried again, and the
+    result is pushed exactly once and marked done."""
+    import dataclasses
+
+    from mockserver.completion import Completion
+    from mockserver.config import MockConfig
+    from mockserver.delivery import Deliverer
+    from mockserver.media import VideoFiles
+    from mockserver.relay import LocalRelay
+    from mockserver.scheduler import Scheduler
+    from mockserver.sessions import Session, Sessions
+    from mockserver.store import StoreUnavailable
+
+    async def run() -> None:
+        store = open_store(redis.url)
+        assert isinstance(store, RedisStore)
+        await store.open()
+        config = MockConfig(clock=time.time)  # the store's clock, as the CLI's
+        scheduler = Scheduler(config.clock)
+        scheduler.start()
+        pushed: list[object] = []
+
+        async def send(body: object) -> None:
+            pushed.append(body)
+
+        sessions = Sessions(s=Session("s", KEY, send=send))
+        relay = LocalRelay(sessions)
+        videos = VideoFiles(config.video_cache_bytes, config.render_queue)
+        completion = Completion(config, store, scheduler, relay, videos)
+        completion.deliverer = Deliverer(attempts=1, timeout=1.0, backoff=0.1)
+        real_claim, real_push = store.claim_completion, relay.push
+        failures = {"claim": 1, "push": 1}
+
+        async def claim_answer_lost(*args: str) -> bool:
+            claimed = await real_claim(*args)
+            if failures["claim"]:
+                failures["claim"] -= 1
+                raise StoreUnavailable("Redis: TimeoutError: Timeout reading from socket")
+            return claimed
+
+        async def push_fails_once(session_id: str, body: dict[str, object]) -> None:
+            if failures["push"]:
+                failures["push"] -= 1
+                raise StoreUnavailable("Redis: ConnectionError: Connection reset by peer")
+            await real_push(session_id, body)
+
+        store.claim_completion = claim_answer_lost  # type: ignore[method-assign,assignment]
+        relay.push = push_fails_once  # type: ignore[method-assign]
+        now = time.time()
+        task = dataclasses.replace(
+            record(1), session_id="s", created=now, ready_at=now, expires_at=now + 60
+        )
+        try:
+            assert await store.add_task(task, [])
+            completion.schedule(task)
+            deadline = time.monotonic() + 10
+            while not pushed and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)  # a duplicate would have come by now
+            assert failures == {"claim": 0, "push": 0}
+            assert len(pushed) == 1
+            assert await store.pending_completions() == []
+            assert await store.client.get(f"rwm:claim:{OWNER}:{task.task_uuid}") == b"done"
+        finally:
+            await scheduler.stop()
+            await completion.deliverer.close()
+            videos.close()
+            await store.close()
+
+    asyncio.run(run())

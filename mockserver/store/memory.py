@@ -61,7 +61,7 @@ class MemoryStore:
         if record is not None:
             self.results -= _result_count(record)
 
-    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
+    async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         record = self.tasks.get((owner, task_uuid))
         if record is None or record.pushed:
             return False

@@ -152,10 +152,14 @@ class Store(Protocol):
 
     async def drop_task(self, owner: str, task_uuid: str) -> None: ...
 
-    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
+    async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         """True when this process may complete the task (push, deliver, upload); False when
         another holds it, it is done, or the task is gone. Memory and SQLite: true once per
-        task. Redis: a lease, taken again by another process once it expires unfinished."""
+        task. Redis: a lease, taken again by another process once it expires unfinished.
+        ``claimant`` names one completion attempt: Redis answers True again to the claimant
+        holding the lease, so a claim retried after a lost answer (a timeout after Redis ran
+        it) is not refused as another's. Memory and SQLite never lose an answer (a claim that
+        raised changed nothing) and ignore it."""
 
     async def finish_completion(self, owner: str, task_uuid: str) -> None:
         """The claimer has delivered everything: the completion is never claimed again."""

@@ -21,6 +21,7 @@ Redis errors (unreachable, a timeout, a Redis still loading its data) are raised
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import os
@@ -51,6 +52,7 @@ from .protocol import (
 P = "rwm:"  # every key of the mock's
 TASKS, DUE, VIDEOS, IMAGES = P + "tasks", P + "due", P + "videos", P + "images"
 IMAGE_BYTES, IMAGE_SIZES = P + "image-bytes", P + "image-sizes"
+MAX_CONNECTIONS = 64  # Redis commands in flight per process (see Slots)
 LEASE_SECONDS = 30.0  # a claim's lease: longer than a completion's deliveries usually take
 IMAGE_TTL_SECONDS = 24 * 3600.0
 
@@ -101,13 +103,18 @@ end
 return 1
 """
 )
-# KEYS: task, claim. ARGV: member, holder, lease ms, the due score past the lease.
+# KEYS: task, claim. ARGV: member, claimant, lease ms, the due score past the lease. The
+# claimant that holds the lease already gets it again (renewed): a retried claim whose first
+# answer was lost (a timeout after Redis ran it) is still that claimant's.
 CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', 'rwm:due', ARGV[1])
   return 0
 end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
 redis.call('ZADD', 'rwm:due', 'XX', ARGV[4], ARGV[1])
 return 1
 """
@@ -172,14 +179,43 @@ end
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Slots:
+    """At most ``size`` Redis commands in flight in this process (one connection each): a
+    command past that waits for a free slot, up to ``timeout``, rather than failing, so a
+    burst of concurrent requests on a healthy Redis is not an outage. (redis-py's own pool
+    raises ``MaxConnectionsError`` when full, and its blocking pool costs a lock and a timer
+    per command; a free semaphore costs neither.)"""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._free = asyncio.Semaphore(size)
+
+    async def __aenter__(self) -> None:
+        if not self._free.locked():
+            await self._free.acquire()  # free: returns at once
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._free.acquire()
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"Redis: all {self.size} connections busy for {self.timeout} s"
+            ) from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._free.release()
+
+
 def _unavailable(method: F) -> F:
-    """``method`` with Redis's failures (and a lost connection's OSError) raised as
-    StoreUnavailable."""
+    """``method`` in a slot (``Slots``), with Redis's failures (and a lost connection's
+    OSError) raised as StoreUnavailable."""
 
     @functools.wraps(method)
-    async def guarded(*args: Any, **kwargs: Any) -> Any:
+    async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await method(*args, **kwargs)
+            async with self.slots:
+                return await method(self, *args, **kwargs)
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
 
@@ -226,13 +262,19 @@ class RedisStore:
         self.lease_seconds = lease_seconds
         self.image_ttl_seconds = image_ttl_seconds
         # One attempt per command: a lost Redis answers 503 at once rather than after retries.
-        self.client: aioredis.Redis = aioredis.Redis.from_url(
+        # Every command (the store's and the relay's) runs in one of MAX_CONNECTIONS slots; the
+        # pool has room for them and the relay's subscription.
+        self.slots = Slots(MAX_CONNECTIONS, timeout)
+        pool = aioredis.ConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS + 2,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0),
             health_check_interval=5,
         )
+        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        self._host = f"{socket.gethostname()}:{os.getpid()}"
         self._add_task = self.client.register_script(ADD_TASK)
         self._claim = self.client.register_script(CLAIM)
         self._finish = self.client.register_script(FINISH)
@@ -245,21 +287,24 @@ class RedisStore:
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         key = f"{P}secret:{name}"
-        await self.client.set(key, proposed, nx=True)
-        value = await self.client.get(key)
-        if value is None:  # deleted in between (a FLUSHDB): ours is as good as any
+        while True:
             await self.client.set(key, proposed, nx=True)
-            return await self.shared_secret(name, proposed)
-        return _bytes(value)
+            value = await self.client.get(key)
+            if value is not None:  # None: deleted in between (a FLUSHDB): set it again
+                return _bytes(value)
 
     # ── tasks ───────────────────────────────────────────────────────────────
 
     async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         member = f"{record.owner}:{record.task_uuid}"
         video_keys = [f"{P}video:{record.owner}:{v.video_uuid}" for v in videos]
-        for _ in range(10):  # a video another task of the owner changed meanwhile: again
+        # First as if no video existed (new videoUUIDs, the usual case): one round trip. A
+        # video that exists (a documented example's) or changed meanwhile: read, merge, again.
+        before: list[Any] = [None] * len(videos)
+        for attempt in range(10):
             now = self.clock()
-            before = await self.client.mget(video_keys) if video_keys else []
+            if attempt:
+                before = await self.client.mget(video_keys)
             args: list[str | bytes | int | float] = [
                 member,
                 task_blob(record),
@@ -285,11 +330,11 @@ class RedisStore:
     async def drop_task(self, owner: str, task_uuid: str) -> None:
         await self._drop(keys=[], args=[f"{owner}:{task_uuid}"])
 
-    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
+    async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         member = f"{owner}:{task_uuid}"
         keys = [f"{P}task:{member}", f"{P}claim:{member}"]
         next_due = self.clock() + self.lease_seconds
-        holder = f"{socket.gethostname()}:{os.getpid()}"  # for whoever looks
+        holder = f"{self._host}:{claimant}"  # the host and pid for whoever looks
         args: list[str | int | float] = [member, holder, _ms(self.lease_seconds), next_due]
         return bool(await self._claim(keys=keys, args=args))
 

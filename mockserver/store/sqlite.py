@@ -215,7 +215,7 @@ class SqliteStore:
         with self._transaction() as db:
             db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
 
-    async def claim_completion(self, owner: str, task_uuid: str) -> bool:
+    async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
