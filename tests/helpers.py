@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import av
 import httpx
+import orjson
 import pytest
 from pydantic import ValidationError
 
 import runware_contract as rc
+from mockserver.store import TaskRecord, VideoRecord
 from runware_contract import klingai_video_3_0_pro as kling
 
 if TYPE_CHECKING:  # conftest imports the hostile harness, which imports this module
@@ -320,3 +322,35 @@ class Receiver:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+# ── store records, for the Store contract tests (memory, SQLite, Redis) ──────────
+
+
+OWNER = "0123456789abcdef0123456789abcdef"  # an owner tag (a keyed hash of a key)
+
+
+def record(
+    n: int, *, expires_at: float = 100.0, webhook: bool = False, owner: str = OWNER
+) -> TaskRecord:
+    task_uuid = f"00000000-0000-4000-8000-{n:012d}"
+    return TaskRecord(
+        task_uuid=task_uuid,
+        task_type="videoInference",
+        owner=owner,
+        created=0.0,
+        ready_at=1.0,
+        results_json=orjson.dumps(
+            [{"taskUUID": task_uuid, "videoUUID": video_uuid(n), "cost": 0.56}]
+        ).decode(),
+        expires_at=expires_at,
+        webhook_url="http://127.0.0.1:9/hook" if webhook else None,
+    )
+
+
+def video_uuid(n: int) -> str:
+    return f"11111111-0000-4000-8000-{n:012d}"
+
+
+def video(n: int, forget_at: float = float("inf")) -> VideoRecord:
+    return VideoRecord(video_uuid(n), "MP4", 1920, 1080, 5, 1.0, None, forget_at)

@@ -34,13 +34,22 @@ from mockserver.store import (
     Store,
     StoreUnavailable,
     TaskRecord,
-    VideoRecord,
     open_store,
 )
 from mockserver.testing import InProcessMock, answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO, MockHandle
-from tests.helpers import Receiver, eventually, free_port, new_task, redis_server
+from tests.helpers import (
+    OWNER,
+    Receiver,
+    eventually,
+    free_port,
+    new_task,
+    record,
+    redis_server,
+    video,
+    video_uuid,
+)
 
 
 @pytest.fixture
@@ -60,35 +69,6 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await opened.open()
         yield opened
         await opened.close()
-
-
-OWNER = "0123456789abcdef0123456789abcdef"  # an owner tag (a keyed hash of a key)
-
-
-def record(
-    n: int, *, expires_at: float = 100.0, webhook: bool = False, owner: str = OWNER
-) -> TaskRecord:
-    task_uuid = f"00000000-0000-4000-8000-{n:012d}"
-    return TaskRecord(
-        task_uuid=task_uuid,
-        task_type="videoInference",
-        owner=owner,
-        created=0.0,
-        ready_at=1.0,
-        results_json=orjson.dumps(
-            [{"taskUUID": task_uuid, "videoUUID": video_uuid(n), "cost": 0.56}]
-        ).decode(),
-        expires_at=expires_at,
-        webhook_url="http://127.0.0.1:9/hook" if webhook else None,
-    )
-
-
-def video_uuid(n: int) -> str:
-    return f"11111111-0000-4000-8000-{n:012d}"
-
-
-def video(n: int, forget_at: float = float("inf")) -> VideoRecord:
-    return VideoRecord(video_uuid(n), "MP4", 1920, 1080, 5, 1.0, None, forget_at)
 
 
 # ── one contract, two stores ────────────────────────────────────────────────

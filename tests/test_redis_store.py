@@ -31,6 +31,7 @@ from mockserver.store.redis import RedisStore
 from mockserver.testing import answers_get, running_process
 from tests.conftest import REPO
 from tests.helpers import (
+    OWNER,
     Receiver,
     RedisServer,
     eventually,
@@ -38,9 +39,9 @@ from tests.helpers import (
     free_port,
     new_task,
     png,
+    record,
     redis_server,
 )
-from tests.test_mock_store import OWNER, record
 
 KEY = "k"
 HEADERS = {"Authorization": f"Bearer {KEY}"}

@@ -1,13 +1,15 @@
 """What every store is: the ``Store`` protocol, the records it keeps, its caps and its failure.
 
 Tasks, their videos and uploaded images live in a ``Store``: ``MemoryStore`` (``memory.py``, the
-default: one process, nothing survives a restart) or ``SqliteStore`` (``sqlite.py``: survives a
-restart and is shared by several worker processes on one host). The engine and the app only use
+default: one process, nothing survives a restart), ``SqliteStore`` (``sqlite.py``: survives a
+restart and is shared by several worker processes on one host) or ``RedisStore``
+(``redis.py``: one Redis shared by processes on any number of hosts). The engine and the app only use
 the methods of ``Store``, so they do not care which one they have; another backend implements
 this protocol and is named in ``open_store`` (``__init__.py``).
 
-WebSocket sessions are not shared state (a session is a live connection and the results
-buffered for it, in one process), so they live in ``mockserver.sessions``, beside the store.
+WebSocket sessions are not in the store (a session is a live connection, in one process): they
+live in ``mockserver.sessions``; ``mockserver.relay`` carries pushes to them, through Redis when
+the store is Redis.
 
 Every task, video and upload belongs to the key that created it (``owner``: a keyed hash of
 the key, never the key): a taskUUID is unique per owner, and lookups name the owner, so one
