@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from .request_log import task_ids
+
 # The transports a request arrives on (``transport`` of an entry; the admin API's filter).
 TRANSPORTS = ("rest", "websocket")
 # A body longer than this is journalled as its size only (``request`` is null, ``truncated``).
@@ -86,9 +88,7 @@ class Journal:
         """Keep one request: ``tasks`` is its parsed body (read here, not kept), ``body`` the
         body as received and ``size`` its length in bytes."""
         duration = (time.perf_counter() - started) * 1000
-        items = tasks if isinstance(tasks, list) else []
-        kinds = [t.get("taskType") for t in items if isinstance(t, dict)]
-        uuids = [t.get("taskUUID") for t in items if isinstance(t, dict)]
+        kinds, uuids = task_ids(tasks)
         raw = Raw(
             next(self._ids),
             time.time(),
@@ -96,8 +96,8 @@ class Journal:
             path,
             status,
             body if body is not None and len(body) <= BODY_KEEP else None,
-            [k for k in kinds if isinstance(k, str)],
-            [u for u in uuids if isinstance(u, str)],
+            kinds,
+            uuids,
             list(error_codes),
             duration,
             size,
