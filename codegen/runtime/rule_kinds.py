@@ -89,9 +89,13 @@ class Clause:
         return cls(data["mode"], conds)
 
     def holds(self, obj: dict[str, Any]) -> bool:
-        if self.mode == "anyOf":
-            return any(c.holds(obj) for c in self.conds)
-        return all(c.holds(obj) for c in self.conds)
+        # loops rather than any()/all() over a generator: this runs for every rule of
+        # every task validated
+        want = self.mode == "anyOf"
+        for c in self.conds:
+            if c.holds(obj) is want:
+                return want
+        return not want
 
 
 # ── what a kind is given ────────────────────────────────────────────────────
