@@ -199,9 +199,10 @@ class Engine:
         items = []
         videos = []
         for index in range(int(full.get("numberResults", 1))):  # undeclared: one result
-            video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
             if example is not None:
                 video_uuid = example.response["videoUUID"]
+            else:
+                video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
             expires_at = record.ready_at + ttl if isinstance(ttl, int) else None
             videos.append(
                 VideoRecord(

@@ -57,6 +57,8 @@ class HeaderTimeoutProtocol(DirectPost):
 
     header_timeout: float = 10.0
     _header_timer: asyncio.TimerHandle | None = None
+    _header_deadline = 0.0  # loop time by which the next request's headers are due
+    _waiting_after: object = None  # the request cycle when armed
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -87,11 +89,23 @@ class HeaderTimeoutProtocol(DirectPost):
     def _disarm(self) -> None:
         if self._header_timer is not None:
             self._header_timer.cancel()
+            self._header_timer = None
 
     def _arm(self) -> None:
-        self._disarm()
-        waiting_after = self.cycle
-        self._header_timer = self.loop.call_later(self.header_timeout, self._expire, waiting_after)
+        """Headers are due ``header_timeout`` from now. Re-armed after every response: the
+        timer already running is kept and moved on only when it fires (one timer per
+        connection per timeout, not a new one per request)."""
+        self._header_deadline = self.loop.time() + self.header_timeout
+        self._waiting_after = self.cycle
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_at(self._header_deadline, self._due)
+
+    def _due(self) -> None:
+        self._header_timer = None
+        if self.loop.time() < self._header_deadline:  # re-armed since: wait the rest
+            self._header_timer = self.loop.call_at(self._header_deadline, self._due)
+        else:
+            self._expire(self._waiting_after)
 
     def _expire(self, waiting_after: object) -> None:
         # A new request (cycle) since arming means its headers arrived in time.

@@ -23,9 +23,12 @@ import copy
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from .values import MISSING, Violation, fmt, get, json_type, key, provided, put
+
+T = TypeVar("T")
+_UNSET = object()  # Bound.compiled not built yet
 
 __all__ = [
     "KINDS",
@@ -86,9 +89,13 @@ class Clause:
         return cls(data["mode"], conds)
 
     def holds(self, obj: dict[str, Any]) -> bool:
-        if self.mode == "anyOf":
-            return any(c.holds(obj) for c in self.conds)
-        return all(c.holds(obj) for c in self.conds)
+        # loops rather than any()/all() over a generator: this runs for every rule of
+        # every task validated
+        want = self.mode == "anyOf"
+        for c in self.conds:
+            if c.holds(obj) is want:
+                return want
+        return not want
 
 
 # ── what a kind is given ────────────────────────────────────────────────────
@@ -118,6 +125,7 @@ class Bound:
         self.codes = contract.rule_codes[rule["kind"]]
         anchor = rule.get("anchor")
         self.documentation = f"{contract.docs}#{anchor}" if anchor else contract.docs
+        self._compiled: object = _UNSET
 
     def rel(self, path: str) -> str:
         return relative(path, self.scope)
@@ -130,6 +138,13 @@ class Bound:
 
     def clause(self, data: Row) -> Clause:
         return Clause.of(data, self.scope)
+
+    def compiled(self, make: Callable[[], T]) -> T:
+        """What ``make`` builds from this rule, built on the first call and kept (a kind's
+        per-call tables, such as a clause read at every ``with_defaults``)."""
+        if self._compiled is _UNSET:
+            self._compiled = make()
+        return cast(T, self._compiled)
 
     def violation(self, outcome: str, where: str, detail: str = "") -> Violation:
         message = self.rule["message"] + (f" ({detail})" if detail else "")
@@ -958,8 +973,8 @@ class DefaultWhen(RuleKind):
 
     def fill_default(self, b: Bound, task: Mapping[str, Any], result: dict[str, Any]) -> None:
         # Paths from the task's root: the defaults are filled in over the whole task.
-        parts = b.rule["param"].split(".")
-        if Clause.of(b.rule["when"]).holds(result) and get(task, parts) is MISSING:
+        parts, when = b.compiled(lambda: (b.rule["param"].split("."), Clause.of(b.rule["when"])))
+        if when.holds(result) and get(task, parts) is MISSING:
             target = result
             for part in parts[:-1]:
                 target = target.setdefault(part, {})

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .rule_kinds import KINDS, Bound, RuleCheck, UnknownRuleKind, kind_of, resolve_positions
+from .rule_kinds import (
+    KINDS,
+    Bound,
+    RuleCheck,
+    RuleKind,
+    UnknownRuleKind,
+    kind_of,
+    resolve_positions,
+)
 from .values import ARTICLE as _ARTICLE
 from .values import JSON_TYPES as _JSON_TYPES
 from .values import MISSING as _MISSING
@@ -279,6 +287,12 @@ class Contract:
             check = kind.compile(bound)
             if check is not None:
                 self.scopes[bound.scope].rules.append(check)
+        # with_defaults runs only the kinds that fill defaults (most fill none).
+        self._defaulting = [
+            (kind, bound)
+            for kind, bound in self._bound
+            if type(kind).fill_default is not RuleKind.fill_default
+        ]
 
     def _doc(self, p: Mapping[str, Any]) -> str | None:
         anchor = p.get("anchor")
@@ -378,7 +392,7 @@ class Contract:
         The input is not changed. Objects the defaults are added to are copied; other
         values (strings, arrays of strings) are shared with the input."""
         result = self._filled(task, "")
-        for kind, bound in self._bound:
+        for kind, bound in self._defaulting:
             kind.fill_default(bound, task, result)
         return result
 
