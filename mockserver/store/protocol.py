@@ -2,10 +2,10 @@
 
 Tasks, their videos and uploaded images live in a ``Store``: ``MemoryStore`` (``memory.py``, the
 default: one process, nothing survives a restart), ``SqliteStore`` (``sqlite.py``: survives a
-restart and is shared by several worker processes on one host) or ``RedisStore``
-(``redis.py``: one Redis shared by processes on any number of hosts). The engine and the app only use
-the methods of ``Store``, so they do not care which one they have; another backend implements
-this protocol and is named in ``open_store`` (``__init__.py``).
+restart and is shared by several worker processes on one host) or ``RedisStore`` (``redis.py``:
+one Redis shared by processes on any number of hosts). The engine and the app only use the
+methods of ``Store``, so they do not care which one they have; another backend implements this
+protocol and is named in ``open_store`` (``__init__.py``).
 
 WebSocket sessions are not in the store (a session is a live connection, in one process): they
 live in ``mockserver.sessions``; ``mockserver.relay`` carries pushes to them, through Redis when
