@@ -41,7 +41,7 @@ import httpx
 from .journal import iso_utc
 from .logs import FIELDS
 from .security import redact_url
-from .supervise import supervised
+from .supervise import cancelled, supervised
 from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
 from .wire import dumps
 
@@ -331,11 +331,7 @@ class Deliverer:
                 await self._idle.wait()
 
     async def close(self) -> None:
-        for task in [*self._workers, *self._timers]:
-            task.cancel()
-        for task in [*self._workers, *self._timers]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancelled(*self._workers, *self._timers)
         self._workers = []
         await self._client.aclose()
 

@@ -24,7 +24,7 @@ import orjson
 
 from .sessions import Session, Sessions
 from .store import StoreUnavailable
-from .supervise import supervised
+from .supervise import cancelled, supervised
 
 log = logging.getLogger("mockserver")
 ATTACHED_SECONDS = 24 * 3600.0  # a session record's TTL while connected (its host may die)
@@ -109,9 +109,7 @@ class RedisRelay:
 
     async def stop(self) -> None:
         if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            await cancelled(self._loop)
         with contextlib.suppress(Exception):
             await self.pubsub.aclose()
 

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .supervise import supervised
+from .supervise import cancelled, supervised
 
 log = logging.getLogger("mockserver.scheduler")
 Callback = Callable[[], Any]
@@ -71,9 +71,7 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled(self._task)
             self._task = None
 
     def clear(self) -> None:

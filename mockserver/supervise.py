@@ -15,6 +15,7 @@ over the last completed window are exposed on ``GET /health``; past ``warn_ms`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -51,6 +52,15 @@ async def run_supervised(name: str, step: Step) -> None:
 def supervised(name: str, step: Step) -> asyncio.Task[None]:
     """Start ``step`` as a supervised loop named ``name`` on the running event loop."""
     return asyncio.get_running_loop().create_task(run_supervised(name, step), name=name)
+
+
+async def cancelled(*tasks: asyncio.Task[None]) -> None:
+    """Cancel ``tasks`` and wait until each has ended (a loop's shutdown)."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class LagMonitor:

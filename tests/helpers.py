@@ -4,6 +4,7 @@ not import each other."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import copy
 import io
@@ -354,3 +355,21 @@ def video_uuid(n: int) -> str:
 
 def video(n: int, forget_at: float = float("inf")) -> VideoRecord:
     return VideoRecord(video_uuid(n), "MP4", 1920, 1080, 5, 1.0, None, forget_at)
+
+
+def assert_accepted_once(
+    clients: tuple[httpx.Client, httpx.Client], tasks: list[dict[str, Any]]
+) -> None:
+    """Send every task to both clients at once: each taskUUID is accepted by exactly one, and
+    the other answers ``conflictTaskUUID``."""
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        replies = list(
+            pool.map(
+                lambda pair: pair[0].post("/v1", json=[pair[1]]).json(),
+                [(client, t) for t in tasks for client in clients],
+            )
+        )
+    for index in range(len(tasks)):
+        pair = replies[2 * index : 2 * index + 2]
+        assert sorted("data" in r for r in pair) == [False, True], pair
+        assert [e["code"] for r in pair for e in r.get("errors", [])] == ["conflictTaskUUID"]

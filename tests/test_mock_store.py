@@ -4,7 +4,6 @@ store across a SIGKILL restart and across worker processes (real subprocesses on
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -42,6 +41,7 @@ from tests.conftest import REPO, MockHandle
 from tests.helpers import (
     OWNER,
     Receiver,
+    assert_accepted_once,
     eventually,
     free_port,
     new_task,
@@ -348,20 +348,7 @@ def test_workers_share_tasks_and_a_reused_taskuuid_conflicts(tmp_path: Path) -> 
             )
             assert two.post("/v1", json=[task]).json()["errors"][0]["code"] == "conflictTaskUUID"
             # The same taskUUIDs sent to both workers at once: each is accepted exactly once.
-            tasks = [new_task(duration=3) for _ in range(30)]
-            with concurrent.futures.ThreadPoolExecutor(4) as pool:
-                replies = list(
-                    pool.map(
-                        lambda pair: pair[0].post("/v1", json=[pair[1]]).json(),
-                        [(client, t) for t in tasks for client in (one, two)],
-                    )
-                )
-            for index in range(len(tasks)):
-                pair = replies[2 * index : 2 * index + 2]
-                assert sorted("data" in r for r in pair) == [False, True], pair
-                assert [e["code"] for r in pair for e in r.get("errors", [])] == [
-                    "conflictTaskUUID"
-                ]
+            assert_accepted_once((one, two), [new_task(duration=3) for _ in range(30)])
 
             # A WebSocket session is the worker's that holds the connection: it gets the push.
             with connect(base.replace("http", "ws") + "/v1") as ws:

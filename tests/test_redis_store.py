@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
 import json
 import os
@@ -34,6 +33,7 @@ from tests.helpers import (
     OWNER,
     Receiver,
     RedisServer,
+    assert_accepted_once,
     eventually,
     fail_first,
     free_port,
@@ -184,19 +184,7 @@ def test_two_hosts_behave_as_one_mock(redis: RedisServer) -> None:
         assert a.get(f"/image/{image['imageUUID']}").status_code == 200
 
         # The same taskUUIDs sent to both at once: each is accepted exactly once.
-        tasks = [new_task(duration=3) for _ in range(30)]
-        with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            replies = list(
-                pool.map(
-                    lambda pair: pair[0].post("/v1", json=[pair[1]]).json(),
-                    [(client, t) for t in tasks for client in (a, b)],
-                )
-            )
-        for index in range(len(tasks)):
-            pair = replies[2 * index : 2 * index + 2]
-            assert sorted("data" in r for r in pair) == [False, True], pair
-            codes = [e["code"] for r in pair for e in r.get("errors", [])]
-            assert codes == ["conflictTaskUUID"]
+        assert_accepted_once((a, b), [new_task(duration=3) for _ in range(30)])
 
 
 def authenticate(ws: ClientConnection, session: str | None = None) -> tuple[str, list[object]]:
