@@ -449,7 +449,8 @@ def main() -> int:
             if args.redis:
                 with redis_server() as (redis_process, url):
                     pid = redis_process.pid
-                    if args.baseline:
+                    # a baseline from before the Redis store runs the memory store only
+                    if args.baseline and (args.baseline / "mockserver/store/redis.py").exists():
                         flags = ["--store", url]
                         runs.append(
                             run_load("baseline redis x1", flags, args, args.baseline, 1, pid)
