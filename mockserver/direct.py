@@ -126,10 +126,9 @@ class DirectPost(HttpToolsProtocol):
             self.transport.close()
             return
         keep_alive = version != "1.0" and self.parser.should_keep_alive()
-        head = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
-            head += [name, b": ", value, b"\r\n"]
-        head += [
+        head = [
+            STATUS_LINE[status],
+            default_head(self.server_state.default_headers),
             b"content-type: application/json\r\ncontent-length: ",
             str(len(body)).encode(),
             b"\r\n",
@@ -145,3 +144,18 @@ class DirectPost(HttpToolsProtocol):
         if not keep_alive:
             self.transport.close()
         self.on_response_complete()
+
+
+_default_head: tuple[object, bytes] = (None, b"")
+
+
+def default_head(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """uvicorn's default headers (date, server) as response bytes. uvicorn puts a new list
+    in place each second (the date changes), so the bytes are joined once per list, not per
+    response."""
+    global _default_head
+    source, joined = _default_head
+    if source is not headers:
+        joined = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        _default_head = (headers, joined)
+    return joined

@@ -1,16 +1,16 @@
 """A bounded journal of the requests the mock received (REST and WebSocket).
 
-Recording is on every request's path, so it stores little: the task types and taskUUIDs
-(for filtering) and the body as it arrived, not its parsed tree (a body of many small JSON
-values is tens of times its size as Python objects). Bodies over ``BODY_KEEP`` bytes are
-kept only as their size; entries (API keys redacted) are built when the journal is queried.
+Recording is on every request's path, so it stores little and builds nothing: the body as
+it arrived, not its parsed tree (a body of many small JSON values is tens of times its size
+as Python objects); the task types and taskUUIDs an entry is filtered by are read from that
+body when the journal is queried. Bodies over ``BODY_KEEP`` bytes are kept only as their size
+and their task ids; entries (API keys redacted) are built when the journal is queried.
 It keeps the last ``size`` requests, and fewer when their bodies add up to more than
 ``max_bytes``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 import time
@@ -58,8 +58,9 @@ class Raw(NamedTuple):
     path: str
     status: int
     body: bytes | str | None  # None when over BODY_KEEP
-    task_types: list[str]
-    task_uuids: list[str]
+    # (taskTypes, taskUUIDs): None while they can be read from ``body`` (it was kept and
+    # parsed as a task array); for a body over BODY_KEEP, read at recording
+    ids: tuple[list[str], list[str]] | None
     error_codes: list[str]
     duration: float
     size: int
@@ -88,16 +89,18 @@ class Journal:
         """Keep one request: ``tasks`` is its parsed body (read here, not kept), ``body`` the
         body as received and ``size`` its length in bytes."""
         duration = (time.perf_counter() - started) * 1000
-        kinds, uuids = task_ids(tasks)
+        kept = body if body is not None and len(body) <= BODY_KEEP else None
+        # A body kept and parsed gives its task ids again when queried; otherwise they are
+        # read now (none when it did not parse as a task array: ``tasks`` is None).
+        ids = None if kept is not None and tasks is not None else task_ids(tasks)
         raw = Raw(
             next(self._ids),
             time.time(),
             transport,
             path,
             status,
-            body if body is not None and len(body) <= BODY_KEEP else None,
-            kinds,
-            uuids,
+            kept,
+            ids,
             list(error_codes),
             duration,
             size,
@@ -125,12 +128,14 @@ class Journal:
         for raw in reversed(raws):
             if len(found) >= limit:
                 break
-            if (
-                (task_type is None or task_type in raw.task_types)
-                and (task_uuid is None or task_uuid in raw.task_uuids)
-                and (transport is None or raw.transport == transport)
+            if transport is not None and raw.transport != transport:
+                continue
+            parsed = _parsed(raw.body)
+            kinds, uuids = raw.ids if raw.ids is not None else task_ids(parsed)
+            if (task_type is None or task_type in kinds) and (
+                task_uuid is None or task_uuid in uuids
             ):
-                found.append(_entry(raw).as_dict())
+                found.append(_entry(raw, parsed, kinds, uuids).as_dict())
         return found
 
     def __len__(self) -> int:
@@ -142,12 +147,22 @@ class Journal:
             self._bytes = 0
 
 
-def _entry(raw: Raw) -> Entry:
-    entry_id, when, transport, path, status, body, kinds, uuids, codes, duration, size = raw
-    request = None
-    if body is not None:
-        with contextlib.suppress(orjson.JSONDecodeError):
-            request = _redact(orjson.loads(body))
+_UNPARSED = object()  # a kept body that is not JSON
+
+
+def _parsed(body: bytes | str | None) -> Any:
+    """A kept body as JSON (None when not kept, _UNPARSED when not JSON)."""
+    if body is None:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _UNPARSED
+
+
+def _entry(raw: Raw, parsed: Any, kinds: list[str], uuids: list[str]) -> Entry:
+    entry_id, when, transport, path, status, _, _, codes, duration, size = raw
+    request = None if parsed is _UNPARSED else _redact(parsed)
     return Entry(
         id=entry_id,
         time=iso_utc(when),

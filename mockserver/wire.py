@@ -59,6 +59,8 @@ class Reply:
 
     @property
     def all_errors(self) -> list[RunwareError]:
+        if not self.errors and not self.failures:
+            return []  # the common answer: nothing to join or bound
         return bounded(self.errors + self.failures)
 
     @property

@@ -418,16 +418,21 @@ def test_background_loops_survive_store_failures(
 
 
 @pytest.mark.anyio
-async def test_memory_store_bounds_results_not_only_tasks() -> None:
+@pytest.mark.parametrize("counted", [True, False], ids=["set_results", "results_json"])
+async def test_memory_store_bounds_results_not_only_tasks(counted: bool) -> None:
     """Memory grows with results (a task of 20 costs about eight of 1): at most max_results
-    are held, oldest task first out, and dropping or expiring tasks gives them back."""
+    are held, oldest task first out, and dropping or expiring tasks gives them back. The
+    count is the same whether the record says it (the engine's set_results) or not."""
     store = MemoryStore(Limits(max_tasks=1000, max_results=100))
 
     def big(n: int) -> TaskRecord:
         task = record(n, expires_at=50.0 if n % 2 else 100.0)
         items = [{"taskUUID": task.task_uuid, "videoUUID": video_uuid(n * 100 + i)}
                  for i in range(20)]  # fmt: skip
-        task.results_json = orjson.dumps(items).decode()
+        if counted:
+            task.set_results(items)
+        else:
+            task.results_json = orjson.dumps(items).decode()
         return task
 
     for n in range(50):

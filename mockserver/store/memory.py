@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 
-import orjson
-
 from .protocol import ImageRecord, Limits, TaskRecord, VideoRecord, merged
 
 
@@ -35,7 +33,7 @@ class MemoryStore:
         if key in tasks:
             return False
         tasks[key] = record
-        self.results += _result_count(record)
+        self.results += record.result_count
         for video in videos:
             at = (record.owner, video.video_uuid)
             self.videos[at] = merged(self.videos.get(at), video)
@@ -59,7 +57,7 @@ class MemoryStore:
     async def drop_task(self, owner: str, task_uuid: str) -> None:
         record = self.tasks.pop((owner, task_uuid), None)
         if record is not None:
-            self.results -= _result_count(record)
+            self.results -= record.result_count
 
     async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         record = self.tasks.get((owner, task_uuid))
@@ -98,7 +96,7 @@ class MemoryStore:
 
     async def sweep(self, now: float) -> None:
         for uuid_ in [u for u, r in self.tasks.items() if r.expires_at <= now]:
-            self.results -= _result_count(self.tasks.pop(uuid_))
+            self.results -= self.tasks.pop(uuid_).result_count
         for uuid_ in [u for u, v in self.videos.items() if v.forget_at <= now]:
             del self.videos[uuid_]
 
@@ -121,7 +119,3 @@ class MemoryStore:
 
     async def close(self) -> None:
         await self.reset()
-
-
-def _result_count(record: TaskRecord) -> int:
-    return len(orjson.loads(record.results_json))

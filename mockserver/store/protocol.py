@@ -55,12 +55,23 @@ class TaskRecord:
     failure: RunwareError | None = None
     fail_at: float | None = None
     pushed: bool = False  # completion (push, webhook, upload) claimed; see Store.claim_completion
+    # len(results), when known without parsing results_json (set_results); -1: not known
+    known_count: int = -1
 
     @property
     def results(self) -> list[dict[str, Any]]:
         """The finished items (a fresh copy each time)."""
         items: list[dict[str, Any]] = orjson.loads(self.results_json)
         return items
+
+    def set_results(self, items: list[dict[str, Any]]) -> None:
+        self.results_json = orjson.dumps(items).decode()  # exact size: orjson over-allocates
+        self.known_count = len(items)
+
+    @property
+    def result_count(self) -> int:
+        """How many finished items the task has (parsed only if set_results did not say)."""
+        return self.known_count if self.known_count >= 0 else len(self.results)
 
     def failed(self, now: float) -> bool:
         return self.failure is not None and self.fail_at is not None and now >= self.fail_at
@@ -193,7 +204,9 @@ class Store(Protocol):
 
 
 _TASK_FIELDS = [
-    f.name for f in dataclasses.fields(TaskRecord) if f.name not in ("pushed", "results_json")
+    f.name
+    for f in dataclasses.fields(TaskRecord)
+    if f.name not in ("pushed", "results_json", "known_count")
 ]
 _VIDEO_FIELDS = [f.name for f in dataclasses.fields(VideoRecord)]
 _FOREVER = 1e300  # JSON and SQLite REAL hold no infinity that survives a round trip
@@ -239,9 +252,13 @@ def merged(old: VideoRecord | None, new: VideoRecord) -> VideoRecord:
         if None in (old.expires_at, new.expires_at)
         else max(old.expires_at or 0.0, new.expires_at or 0.0)
     )
-    return dataclasses.replace(
-        new,
-        ready_at=min(old.ready_at, new.ready_at),
-        expires_at=expires,
-        forget_at=max(old.forget_at, new.forget_at),
+    return VideoRecord(  # positional and not dataclasses.replace: on every accepted task
+        new.video_uuid,
+        new.container,
+        new.width,
+        new.height,
+        new.seconds,
+        min(old.ready_at, new.ready_at),
+        expires,
+        max(old.forget_at, new.forget_at),
     )
