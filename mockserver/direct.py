@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from .rest import header_map
-
 if TYPE_CHECKING:
     from .rest import Rest
 
@@ -82,6 +80,7 @@ class DirectPost(HttpToolsProtocol):
         if self.flow.write_paused or self.transport.is_closing():
             return False
         length: bytes | None = None
+        headers: dict[str, str] = {}  # as rest.header_map makes them, in the same pass
         for name, value in self.headers:
             if name == b"content-length":
                 if length is not None:
@@ -89,10 +88,10 @@ class DirectPost(HttpToolsProtocol):
                 length = value
             elif name in ASGI_ONLY:
                 return False
+            headers[name.decode("latin-1")] = value.decode("latin-1")  # every one, length too
         limit = rest.server.config.max_body_bytes
         if length is None or not length.isdigit() or int(length) > limit:
             return False
-        headers = header_map(self.headers)
         if not rest.direct_ok(headers):
             return False
         self._held_headers = headers

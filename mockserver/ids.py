@@ -10,9 +10,11 @@ import secrets
 class IdSource:
     def __init__(self, seed: int | None) -> None:
         self.seed = seed if seed is not None else secrets.randbits(63)
+        self._prefix = f"{self.seed}:"
 
     def _digest(self, *parts: object) -> bytes:
-        text = ":".join(map(str, (self.seed, *parts)))
+        """SHA-256 of ``seed:part:part...`` (each accepted task asks for at least one)."""
+        text = self._prefix + ":".join([p if p.__class__ is str else str(p) for p in parts])
         return hashlib.sha256(text.encode()).digest()
 
     def uuid4(self, *parts: object) -> str:

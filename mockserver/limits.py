@@ -59,14 +59,45 @@ class HeaderTimeoutProtocol(DirectPost):
     _header_timer: asyncio.TimerHandle | None = None
     _header_deadline = 0.0  # loop time by which the next request's headers are due
     _waiting_after: object = None  # the request cycle when armed
+    # uvicorn's keep-alive timeout, kept the same way: one timer per connection
+    _idle_timer: asyncio.TimerHandle | None = None
+    _idle_deadline = 0.0  # loop time at which an idle connection is closed
+    _idle = False  # no byte has arrived since the last response
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._arm()
 
+    def data_received(self, data: bytes) -> None:
+        self._idle = False
+        super().data_received(data)
+
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        """uvicorn's, but its keep-alive timer (a new one after every response, cancelled
+        by the next request's first bytes) is one timer per connection, moved on only
+        when it fires, as the header deadline's is."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self._idle = True
+            self._idle_deadline = self.loop.time() + self.timeout_keep_alive
+            if self._idle_timer is None:
+                self._idle_timer = self.loop.call_at(self._idle_deadline, self._idle_due)
         self._arm()
+
+    def _idle_due(self) -> None:
+        self._idle_timer = None
+        if not self._idle:
+            return  # a request came: the next response arms it again
+        if self.loop.time() < self._idle_deadline:  # another response since: wait the rest
+            self._idle_timer = self.loop.call_at(self._idle_deadline, self._idle_due)
+        else:
+            self.timeout_keep_alive_handler()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -87,9 +118,10 @@ class HeaderTimeoutProtocol(DirectPost):
         self.transport.close()
 
     def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+        for timer in (self._header_timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
+        self._header_timer = self._idle_timer = None
 
     def _arm(self) -> None:
         """Headers are due ``header_timeout`` from now. Re-armed after every response: the

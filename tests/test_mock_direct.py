@@ -128,6 +128,31 @@ def test_http_1_0_and_connection_close_end_the_connection(running: RunningMock) 
             assert closed(sock)
 
 
+def test_keep_alive_closes_an_idle_connection_and_not_a_busy_one() -> None:
+    """uvicorn's keep-alive timeout (1 s here), kept by one timer per connection: requests
+    0.6 s apart for longer than the timeout keep the connection, direct and ASGI alike; a
+    connection left idle is closed about the timeout after its last response."""
+    config = MockConfig(api_keys=frozenset({KEY}))
+    with (
+        serve(config, api_key=KEY, timeout_keep_alive=1) as mock,
+        socket.create_connection(("127.0.0.1", mock.port)) as sock,
+    ):
+        for n in range(5):
+            head, body = request(body_of(new_task()))
+            if n % 2:  # the ASGI path: the body arrives after the headers
+                sock.sendall(head)
+                time.sleep(0.05)
+                sock.sendall(body)
+            else:
+                sock.sendall(head + body)
+            [(status, _, _)] = read_responses(sock, 1)
+            assert status.endswith(b"200 OK"), n
+            answered = time.monotonic()
+            time.sleep(0.6)
+        assert closed(sock)
+        assert 0.8 < time.monotonic() - answered < 3.0
+
+
 def test_errors_answered_directly_keep_the_connection(running: RunningMock) -> None:
     with socket.create_connection(("127.0.0.1", running.port)) as sock:
         head, body = request(body_of(new_task(duration=-1)))
