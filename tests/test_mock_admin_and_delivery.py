@@ -251,6 +251,20 @@ def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
     assert mock.client.get("/__admin/requests").json()["total"] == 0
 
 
+def test_journal_entry_lists_every_task_of_a_frame(socket_mock: MockHandle) -> None:
+    """A WebSocket frame authenticating and pinging at once: its entry names both tasks, as
+    its recorded request (key redacted) shows them, and is found by either type."""
+    assert socket_mock.ws_url is not None
+    with connect(socket_mock.ws_url) as ws:
+        ws.send(json.dumps([{"taskType": "authentication", "apiKey": "test-key"},
+                            {"taskType": "ping", "ping": True}]))  # fmt: skip
+        ws.recv()
+    query = {"transport": "websocket", "taskType": "authentication"}
+    (entry,) = socket_mock.client.get("/__admin/requests", params=query).json()["requests"]
+    assert entry["task_types"] == ["authentication", "ping"]
+    assert entry["request"][0]["apiKey"] == "***"
+
+
 def test_journal_filters_by_transport_and_gives_iso_times(socket_mock: MockHandle) -> None:
     before = datetime.now(UTC) - timedelta(seconds=1)
     socket_mock.post([{"taskType": "ping", "ping": True}])
