@@ -28,7 +28,7 @@ class Exchange(NamedTuple):
     raw: bytes | str
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     reply: Reply
     status: int

@@ -42,7 +42,7 @@ DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", r
 SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestContext:
     """Who is asking, and how to build URLs back to this server."""
 

@@ -48,7 +48,7 @@ def error(
     }
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     """``errors`` are about the request (they set the HTTP status); ``failures`` are tasks
     that were accepted and then failed, reported by a poll that itself succeeded."""
