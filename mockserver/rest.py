@@ -156,7 +156,8 @@ class Rest:
 
     def _context(self, scope: Scope, headers: dict[str, str], key: str) -> RequestContext:
         engine = self.server.engine
-        prefer = PREFER_EXAMPLE.search(headers.get("prefer", ""))
+        header = headers.get("prefer")
+        prefer = PREFER_EXAMPLE.search(header) if header else None
         example = prefer["name"] if prefer else None
         if example is not None and engine.examples.by_name(example) is None:
             known = ", ".join(engine.examples.names)
