@@ -22,10 +22,21 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
-from .values import MISSING, Violation, fmt, get, json_type, key, provided, put
+from .values import (
+    MISSING,
+    Violation,
+    fmt,
+    get,
+    json_type,
+    key,
+    presence,
+    provided,
+    put,
+    reader,
+)
 
 T = TypeVar("T")
 _UNSET = object()  # Bound.compiled not built yet
@@ -66,19 +77,45 @@ class _Cond:
     parts: tuple[str, ...]
     equals: Any = MISSING
 
-    def holds(self, obj: dict[str, Any]) -> bool:
-        value = get(obj, self.parts)
-        if not provided(value):
-            return False
-        return self.equals is MISSING or key(value) == key(self.equals)
+    def test(self) -> Callable[[dict[str, Any]], bool]:
+        """Whether the condition holds in an object, compiled (the ``equals`` key once)."""
+        given = presence(self.parts)
+        if self.equals is MISSING:
+            return given
+        read, want = reader(self.parts), key(self.equals)
+
+        def equal(obj: dict[str, Any]) -> bool:
+            value = read(obj)
+            return provided(value) and key(value) == want
+
+        return equal
 
 
 @dataclass(frozen=True, slots=True)
 class Clause:
-    """A compiled ``when``/``then``: ``anyOf`` or ``allOf`` of provided (or equal) paths."""
+    """A compiled ``when``/``then``: ``anyOf`` or ``allOf`` of provided (or equal) paths.
+    ``holds(obj)`` tells whether it holds in an object."""
 
     mode: str
     conds: tuple[_Cond, ...]
+    holds: Callable[[dict[str, Any]], bool] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        tests = tuple(c.test() for c in self.conds)
+        want = self.mode == "anyOf"
+        if len(tests) == 1:
+            holds = tests[0]
+        else:
+
+            def holds(obj: dict[str, Any]) -> bool:
+                # a loop rather than any()/all() over a generator: this runs for every
+                # rule of every task validated
+                for test in tests:
+                    if test(obj) is want:
+                        return want
+                return not want
+
+        object.__setattr__(self, "holds", holds)
 
     @classmethod
     def of(cls, data: Row, scope: str = "") -> Clause:
@@ -87,15 +124,6 @@ class Clause:
             for c in data["conditions"]
         )
         return cls(data["mode"], conds)
-
-    def holds(self, obj: dict[str, Any]) -> bool:
-        # loops rather than any()/all() over a generator: this runs for every rule of
-        # every task validated
-        want = self.mode == "anyOf"
-        for c in self.conds:
-            if c.holds(obj) is want:
-                return want
-        return not want
 
 
 # ── what a kind is given ────────────────────────────────────────────────────
@@ -271,17 +299,23 @@ class ExactlyOne(RuleKind):
     outcomes = ("none", "many")
 
     def compile(self, b: Bound) -> RuleCheck:
-        operands = [[b.at(p) for p in op] for op in b.rule["params"]]
+        operands = [[(b.rel(p), presence(b.parts(p))) for p in op] for op in b.rule["params"]]
         names = " or ".join("/".join(rel for rel, _ in op) for op in operands)
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            given = [[rel for rel, parts in op if provided(get(obj, parts))] for op in operands]
-            present = [g for g in given if g]
-            if not present:
+            first = None  # the first given path of the first operand given
+            for op in operands:
+                for rel, given in op:
+                    if given(obj):
+                        if first is not None:  # a second operand given
+                            detail = f"{names} were all given"
+                            out.append(b.violation("many", prefix + rel, detail))
+                            return
+                        first = rel
+                        break
+            if first is None:
                 where = prefix + operands[0][0][0]
                 out.append(b.violation("none", where, f"none of {names} was given"))
-            elif len(present) > 1:
-                out.append(b.violation("many", prefix + present[1][0], f"{names} were all given"))
 
         return check
 
@@ -344,11 +378,11 @@ class AtLeastOne(RuleKind):
     outcomes = ("none",)
 
     def compile(self, b: Bound) -> RuleCheck:
-        operands = [[b.at(p) for p in op] for op in b.rule["params"]]
+        operands = [[(b.rel(p), presence(b.parts(p))) for p in op] for op in b.rule["params"]]
         names = " or ".join("/".join(rel for rel, _ in op) for op in operands)
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if not any(provided(get(obj, parts)) for op in operands for _, parts in op):
+            if not any(given(obj) for op in operands for _, given in op):
                 where = prefix + operands[0][0][0]
                 out.append(b.violation("none", where, f"none of {names} was given"))
 
@@ -391,13 +425,14 @@ class Requires(RuleKind):
     def compile(self, b: Bound) -> RuleCheck:
         when = b.clause(b.rule["when"])
         then = b.rule["then"]
-        targets = [b.at(c["path"]) for c in then["conditions"]]
+        targets = [(b.rel(c["path"]), presence(b.parts(c["path"]))) for c in then["conditions"]]
         need_all = then["mode"] == "allOf"
+        holds = when.holds
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if not when.holds(obj):
+            if not holds(obj):
                 return
-            missing = [rel for rel, parts in targets if not provided(get(obj, parts))]
+            missing = [rel for rel, given in targets if not given(obj)]
             if need_all:
                 for rel in missing:
                     out.append(b.violation("missing", prefix + rel))
@@ -440,12 +475,13 @@ class Forbids(RuleKind):
 
     def compile(self, b: Bound) -> RuleCheck:
         when = b.clause(b.rule["when"])
-        forbidden = [b.at(p) for p in b.rule["forbid"]]
+        forbidden = [(b.rel(p), presence(b.parts(p))) for p in b.rule["forbid"]]
+        holds = when.holds
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if when.holds(obj):
-                for rel, parts in forbidden:
-                    if provided(get(obj, parts)):
+            if holds(obj):
+                for rel, given in forbidden:
+                    if given(obj):
                         out.append(b.violation("present", prefix + rel))
 
         return check
@@ -529,10 +565,12 @@ class RequireItems(RuleKind):
         when = b.clause(b.rule["when"])
         (rel, parts), least = b.at(b.rule["target"]), b.rule["minItems"]
 
+        holds, read = when.holds, reader(parts)
+
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if not when.holds(obj):
+            if not holds(obj):
                 return
-            value = get(obj, parts)
+            value = read(obj)
             if not provided(value):
                 out.append(b.violation("missing", prefix + rel, f"at least {least} needed"))
             elif isinstance(value, list) and len(value) < least:
@@ -576,10 +614,10 @@ class Together(RuleKind):
     outcomes = ("missing",)
 
     def compile(self, b: Bound) -> RuleCheck:
-        members = [b.at(op[0]) for op in b.rule["params"]]
+        members = [(b.rel(op[0]), presence(b.parts(op[0]))) for op in b.rule["params"]]
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            missing = [rel for rel, parts in members if not provided(get(obj, parts))]
+            missing = [rel for rel, given in members if not given(obj)]
             if 0 < len(missing) < len(members):
                 for rel in missing:
                     out.append(b.violation("missing", prefix + rel))
@@ -806,14 +844,17 @@ class PromptReferences(RuleKind):
         target = b.parts(b.rule["target"])
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            items = get(obj, target)
-            count = len(items) if isinstance(items, list) else 0
             for rel, parts in prompts:
                 text = get(obj, parts)
                 if not isinstance(text, str):
                     continue
-                numbers = {int(m.group(1)) for m in pattern.finditer(text)}
-                bad = sorted(numbers - set(range(1, count + 1)))
+                first = pattern.search(text)  # most prompts refer to nothing
+                if first is None:
+                    continue
+                items = get(obj, target)
+                count = len(items) if isinstance(items, list) else 0
+                found = pattern.finditer(text, first.start())  # the same matches, from the first
+                bad = sorted({n for n in (int(m.group(1)) for m in found) if not 1 <= n <= count})
                 if bad:
                     detail = f"refers to {', '.join(map(str, bad))} but the task has {count}"
                     out.append(b.violation("unknown", prefix + rel, detail))
@@ -917,8 +958,10 @@ class ValueWhen(RuleKind):
         default = b.contract.defaults.get(param, MISSING)
         allowed = {key(v) for v in b.rule["allowed"]}
 
+        holds = when.holds
+
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
-            if not when.holds(obj):
+            if not holds(obj):
                 return
             value = get(obj, parts)
             value = default if value is MISSING else value

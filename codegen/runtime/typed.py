@@ -36,6 +36,8 @@ def to_json_data(value: Any) -> Any:
 def as_wire(task: Any) -> Any:
     """A task as wire data: a pydantic model is dumped, anything else passes unchanged
     (``validate()`` takes the JSON a client would send, so it copies nothing)."""
+    if type(task) is dict:  # the common case, without isinstance on pydantic's metaclass
+        return task
     if isinstance(task, BaseModel):
         return task.model_dump(mode="json", exclude_unset=True, by_alias=True)
     return task

@@ -4,7 +4,7 @@ and the violation a check reports (``Violation``, shaped as a Runware error)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -12,14 +12,17 @@ __all__ = [
     "ARTICLE",
     "JSON_TYPES",
     "MISSING",
+    "UNPROVIDED",
     "RunwareError",
     "Violation",
     "fmt",
     "get",
     "json_type",
     "key",
+    "presence",
     "provided",
     "put",
+    "reader",
 ]
 
 
@@ -91,9 +94,14 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+# What is not "provided": absent, null, an empty array, an empty object (``in`` compares
+# by identity, then by ``==``).
+UNPROVIDED: tuple[Any, ...] = (MISSING, None, [], {})
+
+
 def provided(value: Any) -> bool:
     """Present, not null, not an empty array and not an empty object."""
-    return value is not MISSING and value is not None and value != [] and value != {}
+    return value not in UNPROVIDED
 
 
 def key(value: Any) -> tuple[str, Any]:
@@ -114,6 +122,25 @@ def get(obj: Any, parts: Sequence[str]) -> Any:
             return MISSING
         obj = obj[part]
     return obj
+
+
+def reader(parts: Sequence[str]) -> Callable[[dict[str, Any]], Any]:
+    """``get`` of one fixed path, for the checks that read it in every task (``obj`` is
+    an object: a check runs on objects only)."""
+    if len(parts) == 1:
+        name = parts[0]
+        return lambda obj: obj.get(name, MISSING)
+    fixed = tuple(parts)
+    return lambda obj: get(obj, fixed)
+
+
+def presence(parts: Sequence[str]) -> Callable[[dict[str, Any]], bool]:
+    """``provided(get(obj, parts))`` for one fixed path (``obj`` an object, as ``reader``)."""
+    if len(parts) == 1:
+        name = parts[0]
+        return lambda obj: obj.get(name, MISSING) not in UNPROVIDED
+    fixed = tuple(parts)
+    return lambda obj: get(obj, fixed) not in UNPROVIDED
 
 
 def put(obj: dict[str, Any], parts: Sequence[str], value: Any) -> None:

@@ -24,6 +24,8 @@ __all__ = ["MODELS", "model_for", "validate"]
 MODELS: dict[str, ModuleType] = {
     klingai_video_3_0_pro.MODEL_ID: klingai_video_3_0_pro,
 }
+# The task types the models are for.
+MODEL_TASKS = frozenset(m.TASK_TYPE for m in MODELS.values())
 
 
 def model_for(task: Any) -> ModuleType | None:
@@ -57,9 +59,8 @@ def validate(task: Any) -> list[RunwareError]:
         ]
     if task_type in TASKS:
         return TASKS[task_type].validate(task)
-    model_tasks = {m.TASK_TYPE for m in MODELS.values()}
-    if task_type not in model_tasks:
-        known = ", ".join(sorted({*TASKS, *model_tasks}))
+    if task_type not in MODEL_TASKS:
+        known = ", ".join(sorted({*TASKS, *MODEL_TASKS}))
         return [
             _error(
                 task,
@@ -85,5 +86,5 @@ def validate(task: Any) -> list[RunwareError]:
                 "model",
             )
         ]
-    errors: list[RunwareError] = module.validate(task)
+    errors: list[RunwareError] = module.CONTRACT.validate(task)  # task is wire data already
     return errors
