@@ -190,6 +190,12 @@ def test_default_when_and_with_defaults(contract: Contract) -> None:
         ("model", "acme:other@1", "const"),
         ("mode", "FAST", "enum"),
         ("outputType", None, "type"),
+        ("positivePrompt", "x", "minLength"),
+        ("positivePrompt", 5, "type"),
+        ("duration", 0, "minimum"),  # a multiple of its step, below its minimum
+        ("model", 5, "type"),  # a const field: the type is checked before the value
+        ("mode", 1, "type"),  # an enum field likewise
+        ("mode", ["fast"], "type"),
     ],
 )
 def test_field_constraints(contract: Contract, field: str, value: Any, constraint: str) -> None:
@@ -197,7 +203,7 @@ def test_field_constraints(contract: Contract, field: str, value: Any, constrain
     task[field] = value
     (violation,) = [v for v in contract.violations(task) if v.parameter == field]
     assert violation.rule == constraint
-    code = "unsupportedModel" if field == "model" else None
+    code = "unsupportedModel" if (field, constraint) == ("model", "const") else None
     assert violation.code == (
         code
         or {
@@ -206,6 +212,7 @@ def test_field_constraints(contract: Contract, field: str, value: Any, constrain
             "type": "invalidParameterType",
             "minimum": "valueTooSmall",
             "maxLength": "valueTooLarge",
+            "minLength": "valueTooSmall",
             "format": "invalidFormat",
             "enum": "invalidParameterValue",
         }[constraint]
@@ -242,6 +249,13 @@ def test_nested_unknown_keys_and_array_items(contract: Contract) -> None:
         ("type", "inputs.refs.0"),
         ("format", "inputs.refs.1"),
     }
+
+
+def test_missing_required_parameters_at_the_root_and_in_array_items(contract: Contract) -> None:
+    root = {k: v for k, v in T2V.items() if k != "taskUUID"}
+    assert ("required", "taskUUID") in {(r, p) for r, _, p in found(contract, root)}
+    item = with_(I2V, inputs={"frames": [{}]}, mode="fast")
+    assert ("required", "inputs.frames.0.image") in {(r, p) for r, _, p in found(contract, item)}
 
 
 def test_garbage_never_crashes(contract: Contract) -> None:
