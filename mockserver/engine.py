@@ -249,11 +249,9 @@ class Engine:
     async def output_size(
         self, task: dict[str, Any], module: ModuleType, owner: str
     ) -> tuple[int, int]:
-        """The task's width x height; for image-to-video, the supported size whose aspect is
-        closest to the first frame's (when its size can be read), else the first row."""
-        requested = self.requested_size(task, module)
-        if requested is not None:
-            return requested
+        """The size of a task that names none (``requested_size`` is None): for
+        image-to-video, the supported size whose aspect is closest to the first frame's (when
+        its size can be read), else the first row."""
         dims = module.tables.DIMENSIONS
         rows = dims["rows"] if dims else [dict(zip(("width", "height"), UNSIZED, strict=True))]
         size = await self.first_frame_size(task, module, owner)
