@@ -123,8 +123,10 @@ class SchemaBuilder:
     def condition(self, cond: Mapping[str, Any], scope: str) -> Schema:
         rel = relative(cond["path"], scope)
         if "equals" not in cond:
-            return self.provided(rel)
-        return self.nest(rel, {"const": cond["equals"]}, require=True)
+            positive = self.provided(rel)
+        else:
+            positive = self.nest(rel, {"const": cond["equals"]}, require=True)
+        return {"not": positive} if cond.get("not") else positive
 
     def clause(self, clause: Mapping[str, Any], scope: str) -> Schema:
         parts = [self.condition(c, scope) for c in clause["conditions"]]

@@ -81,10 +81,14 @@ def errors_table(platform: Platform) -> Table:
 def dimensions_table(model: ModelSpec) -> Table | None:
     if model.dimensions is None:
         return None
+    # the rows' aspect ratios only where a price row is keyed by one
+    rates = model.pricing.rates if model.pricing else ()
+    priced_by_ratio = any(r.aspect_ratio for r in rates)
     return {
         "params": list(model.dimensions.params),
         "rows": [
             {"label": r.label, "resolution": r.resolution, "width": r.width, "height": r.height}
+            | ({"aspectRatio": r.aspect_ratio} if r.aspect_ratio and priced_by_ratio else {})
             for r in model.dimensions.rows
         ],
     }
@@ -94,6 +98,7 @@ def _rate(r: PriceRate) -> Table:
     """A price row with only the conditions it has (the runtime reads absent as "any")."""
     row: Table = {"resolution": r.resolution}
     optional = {
+        "aspectRatio": r.aspect_ratio,
         "audio": r.audio,
         "perSecond": r.per_second,
         "perClip": r.per_clip,

@@ -477,6 +477,19 @@ def resolution_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None)
     raise ValueError("the task's resolution cannot be told from its width and height")
 
 
+def aspect_ratio_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None) -> str | None:
+    """The aspect ratio of the task's dimension row, where the table carries one (the
+    generated tables do where a price row is keyed by it); None otherwise."""
+    if not dimensions:
+        return None
+    first, second = dimensions["params"]
+    size = (task.get(first), task.get(second))
+    for row in dimensions["rows"]:
+        if (row["width"], row["height"]) == size and "aspectRatio" in row:
+            return str(row["aspectRatio"])
+    return None
+
+
 class PriceUnavailable(ValueError):
     """No price applies: the model has no pricing, or no price row matches the task
     (the message names what the task is and the rows there are). Never a guessed number."""
@@ -507,8 +520,9 @@ def price_of(
         resolution = resolution_of(task, dimensions)
     except ValueError as error:
         raise PriceUnavailable(str(error)) from None
+    ratio = aspect_ratio_of(task, dimensions)
     for rate in pricing["rates"]:
-        if _applies(rate, task, resolution, with_audio):
+        if _applies(rate, task, resolution, with_audio) and rate.get("aspectRatio", ratio) == ratio:
             if "perClip" in rate:
                 return float(Decimal(str(rate["perClip"])))
             return float(Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing)))
@@ -520,7 +534,8 @@ def price_of(
             if provided(get(task, p.split(".")))
         }
     )
-    facts = [resolution, f"audio={with_audio}", *(f"{p} given" for p in given)]
+    facts = [resolution, *([ratio] if ratio else []), f"audio={with_audio}"]
+    facts += [f"{p} given" for p in given]
     if "duration" in task:
         facts.append(f"duration={task['duration']}")
     rows = "; ".join(describe_rate(r) for r in pricing["rates"])
@@ -544,7 +559,7 @@ def _applies(
 
 def describe_rate(rate: Mapping[str, Any]) -> str:
     """A price row's conditions in words ("1080p audio inputs.video given")."""
-    parts = [str(rate["resolution"])]
+    parts = [*([str(rate["aspectRatio"])] if "aspectRatio" in rate else []), str(rate["resolution"])]
     if "seconds" in rate:
         parts.append(f"{rate['seconds']}s clip")
     if "audio" in rate:

@@ -12,9 +12,12 @@ a rule names is provided only with one of them.
 A backtracking search with three-valued evaluation of each constraint (a clause that is
 already false prunes) answers "is there a task with P?"; for each parameter it cannot
 give, a deletion pass finds a smallest set of rules that still forbids it (each rule of
-the set is needed). Kinds that only constrain values (dimensions, frame positions,
-prompt references, value and default rules) are not modelled: they never make a
-parameter impossible by themselves. A rule marked ``enforced: false`` (a curator's
+the set is needed). A value rule (valueWhen) is modelled by what it leaves the parameter
+while its condition holds: given only if a value it may take is allowed, absent only if
+its default is; conditional sizes none of which is a dimension row leave width and height
+nothing. Kinds that only constrain values otherwise (the dimension table, frame
+positions, prompt references, default rules) never make a parameter impossible. A
+condition may be negated (``not: true``: the path absent, or not that value). A rule marked ``enforced: false`` (a curator's
 resolution, with notes saying why) is left out, as the generated validators leave it.
 """
 
@@ -65,6 +68,10 @@ def _all(values: Sequence[bool | None]) -> bool | None:
     return None if any(v is None for v in values) else True
 
 
+def _negate(a: bool | None) -> bool | None:
+    return None if a is None else not a
+
+
 def _implies(a: bool | None, b: bool | None) -> bool | None:
     return _any([None if a is None else not a, b])
 
@@ -74,6 +81,9 @@ class _Problem:
 
     def __init__(self, model: ModelSpec) -> None:
         self.params = {p.path: p for p in model.parameters}
+        dims = model.dimensions
+        self.dims: tuple[str, ...] = tuple(dims.params) if dims else ()
+        self.rows = {(r.width, r.height) for r in dims.rows} if dims else set()
         self.domains: dict[str, tuple[Value, ...]] = {}
         self.constraints: list[Constraint] = []
         self.counts: dict[str, int] = {}  # array path -> largest count a rule mentions
@@ -103,6 +113,12 @@ class _Problem:
         return bool(a[path])  # a count of 0 is not provided
 
     def cond(self, c: Mapping[str, Any]) -> tuple[str, Callable[[Assignment], bool | None]]:
+        name, test = self._positive(c)
+        if not c.get("not"):
+            return name, test
+        return name, lambda a: _negate(test(a))
+
+    def _positive(self, c: Mapping[str, Any]) -> tuple[str, Callable[[Assignment], bool | None]]:
         path = self.present(c["path"])
         if "equals" not in c:
             return path, lambda a: self.given(a, path)
@@ -172,6 +188,58 @@ class _Problem:
                     return _implies(when(a), ok)
 
                 add([*when_vars, target], items)
+        elif kind == "valueWhen":
+            self._value_when(rule, add)
+        elif kind == "dimensions" and "sizes" in args:
+            self._sizes_when(rule, add)
+
+    def _value_when(self, rule: Rule, add: Callable[[Sequence[str], Check], None]) -> None:
+        """When the condition holds, the parameter is given only if some value it may take
+        is allowed, and absent only if its default (if any) is allowed: in booleans,
+        ``when -> (param ? can_give : absent_ok)``."""
+        args = rule.args
+        param = self.params.get(args["param"])
+        if param is None:
+            return
+        values = [e.value for e in param.enum] if param.enum else None
+
+        def fits(v: Any) -> bool:
+            if "allowed" in args:
+                return any(_same(v, a) for a in args["allowed"])
+            return not isinstance(v, int | float) or isinstance(v, bool) or v <= args["maximum"]
+
+        if param.const is not None:
+            values = [param.const]
+        if values is not None:
+            can_give = any(fits(v) for v in values)
+        elif "maximum" in args:
+            can_give = param.minimum is None or param.minimum <= args["maximum"]
+        else:  # allowed values, checked against the parameter's bounds
+            can_give = any(_within(param, v) for v in args["allowed"])
+        absent_ok = param.default is None or fits(param.default)
+        if can_give and absent_ok:
+            return  # never makes a parameter impossible
+        when_vars, when = self.clause(args["when"])
+        target = self.present(args["param"])
+
+        def value(a: Assignment) -> bool | None:
+            given = self.given(a, target)
+            return None if given is None else (can_give if given else absent_ok)
+
+        add([*when_vars, target], lambda a: _implies(when(a), value(a)))
+
+    def _sizes_when(self, rule: Rule, add: Callable[[Sequence[str], Check], None]) -> None:
+        """Sizes the dimension table lacks leave width and height nothing to take while
+        the condition holds (a spec check reports such sizes too)."""
+        if any(tuple(size) in self.rows for size in rule.args["sizes"]):
+            return
+        when_vars, when = self.clause(rule.args["when"])
+        dims = [self.present(p) for p in self.dims]
+
+        def none(a: Assignment) -> bool | None:
+            return _all([None if d not in a else not self.given(a, d) for d in dims])
+
+        add([*when_vars, *dims], lambda a: _implies(when(a), none(a)))
 
     def _add(self, rule: str | None) -> Callable[[Sequence[str], Check], None]:
         def add(variables: Sequence[str], check: Check) -> None:
@@ -275,6 +343,39 @@ def _smallest(problem: _Problem, rules: set[str | None], fixed: Assignment) -> t
         if not problem.satisfiable(kept - {rule}, fixed):
             kept.discard(rule)
     return tuple(sorted(r for r in kept if r is not None))
+
+
+def self_contradiction(kind: str, args: Mapping[str, Any]) -> list[str]:
+    """The parameters a rule names both as its condition and as what it forbids ("`a`
+    cannot be used with `a`"): enforced, such a rule refuses every task that gives them.
+    The importer imports it ``enforced: false`` and lint-spec and import-docs say so."""
+    if kind != "forbids":
+        return []
+    given = [c["path"] for c in args["when"]["conditions"] if not c.get("not")]
+    return [p for p in args["forbid"] if p in given]
+
+
+def self_contradictions(model: ModelSpec) -> Iterator[tuple[Rule, list[str]]]:
+    """Every rule of ``model`` (enforced or not) naming a parameter on both sides."""
+    for rule in model.rules:
+        both = self_contradiction(rule.kind, rule.args)
+        if both:
+            yield rule, both
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b or (
+        isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool)
+        and not isinstance(b, bool) and a == b
+    )
+
+
+def _within(param: Any, v: Any) -> bool:
+    """Whether a value fits the parameter's numeric bounds (other values: yes)."""
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        return True
+    low, high = param.minimum, param.maximum
+    return (low is None or v >= low) and (high is None or v <= high)
 
 
 def findings_by_model(models: Sequence[ModelSpec]) -> Iterator[tuple[ModelSpec, Finding]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..runtime.rule_kinds import KINDS as RUNTIME_KINDS
@@ -40,6 +40,8 @@ KEY_ORDER = (
     "pattern",
     "param",
     "allowed",
+    "maximum",
+    "sizes",
     "default",
 )
 COMMON_KEYS = ("id", "kind", "message", "source", "notes", "enforced")
@@ -57,6 +59,7 @@ _KEY_FORMS: dict[str, Any] = {
     "then": _clause_args,
     "positions": lambda v: {k: list(vs) for k, vs in v.items()},
     "automatic": lambda v: {str(k): list(v[k]) for k in sorted(v, key=int)},
+    "sizes": lambda v: [list(pair) for pair in v],
 }
 
 
@@ -99,6 +102,35 @@ class Sentence:
     number: int | None
     any_consequence: bool
     source: dict[str, str]
+    values: list[str] = field(default_factory=list)  # backticked values (`V`), as written
+    negated: bool = False  # "is not provided": the condition is the paths' absence
+    phrasing: str = ""  # the phrasing that matched (a kind with several forms reads it)
+
+    def when(self) -> dict[str, Any]:
+        """The condition clause: any of the paths given (or, negated, not given)."""
+        if self.negated:
+            return {"anyOf": [{"path": p, "not": True} for p in self.condition]}
+        return {"anyOf": list(self.condition)}
+
+
+def typed_value(text: str) -> Any:
+    """A backticked value as JSON: `true` → True, `7` → 7, `0.5` → 0.5, `480p` → "480p"."""
+    if text in ("true", "false"):
+        return text == "true"
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    return text
+
+
+SIZE = re.compile(r"^(?P<w>\d+)\s*[x×]\s*(?P<h>\d+)$")
+
+
+def size_of(text: str) -> tuple[int, int] | None:
+    """``1280x720`` or ``1280×720`` (the multiplication sign pages use in sentences)."""
+    m = SIZE.match(text.strip())
+    return (int(m["w"]), int(m["h"])) if m else None
 
 
 def slug(path: str) -> str:
@@ -196,12 +228,14 @@ class Requires(KindCodegen):
     def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
         cond, cons = sentence.condition, sentence.consequence
         clause = "anyOf" if sentence.any_consequence else "allOf"
+        absent = "without" if sentence.negated else ""
         return {
-            "id": rule_id(cond, "require", cons),
+            "id": rule_id(*([absent] if absent else []), cond, "require", cons),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "then": {clause: cons},
-            "message": f"{words(cond, 'or')} needs "
+            "message": f"{'Without ' if absent else ''}{words(cond, 'or')} "
+            f"{'the task needs' if absent else 'needs'} "
             f"{words(cons, 'or' if clause == 'anyOf' else 'and')}.",
             "source": sentence.source,
         }
@@ -222,7 +256,7 @@ class Forbids(KindCodegen):
         return {
             "id": rule_id(cond, "forbid", cons),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "forbid": cons,
             "message": f"{words(cons, 'and')} cannot be used with {words(cond, 'or')}.",
             "source": sentence.source,
@@ -242,7 +276,7 @@ class LimitItems(KindCodegen):
         return {
             "id": rule_id([target], "limit-with", cond),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "target": target,
             "maxItems": limit,
             "message": f"With {words(cond, 'or')}, {target} takes at most {limit} items.",
@@ -266,7 +300,7 @@ class RequireItems(KindCodegen):
         return {
             "id": rule_id([target], "needs-items-with", cond),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "target": target,
             "minItems": least,
             "message": f"With {words(cond, 'or')}, {target} needs at least {least} {items}.",
@@ -298,24 +332,49 @@ class Together(KindCodegen):
 
 
 class DimensionsKind(KindCodegen):
-    """Read from the page's dimension table (docs/facts.py), not from a sentence."""
+    """Read from the page's dimension table (docs/facts.py); the conditional form ("When
+    `a` is provided, dimensions are limited to `640×360`, ...") from a sentence."""
 
     name = "dimensions"
+    reads_sentences = True
+    meta: ClassVar[Schema] = {"dependentRequired": {"when": ["sizes"], "sizes": ["when"]}}
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         assert s.dimensions is not None  # check() requires the table
         w, h = s.dimensions.params
+        sizes = args.get("sizes") or [(r.width, r.height) for r in s.dimensions.rows]
         pairs = [
-            {"properties": {w: {"const": r.width}, h: {"const": r.height}}, "required": [w, h]}
-            for r in s.dimensions.rows
+            {"properties": {w: {"const": sw}, h: {"const": sh}}, "required": [w, h]}
+            for sw, sh in sizes
         ]
-        return {"if": s.any_provided((w, h), scope), "then": {"anyOf": pairs}}
+        given = s.any_provided((w, h), scope)
+        if "when" in args:
+            given = {"allOf": [given, s.clause(args["when"], scope)]}
+        return {"if": given, "then": {"anyOf": pairs}}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        sizes = [size_of(v) for v in sentence.values]
+        cond = sentence.condition
+        return {
+            "id": rule_id("dimensions-with", cond),
+            "kind": self.name,
+            "when": sentence.when(),
+            "sizes": [list(size) for size in sizes if size is not None],
+            "message": f"With {words(cond, 'or')}, width x height must be one of the sizes "
+            "the page lists.",
+            "source": sentence.source,
+        }
 
     def check(
         self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
     ) -> Iterator[Issue]:
         if model.dimensions is None:
             yield "kind", f"rule {rule.id!r} needs the model's dimensions table"
+            return
+        rows = {(r.width, r.height) for r in model.dimensions.rows}
+        for w, h in rule.args.get("sizes", ()):
+            if (w, h) not in rows:
+                yield "sizes", f"rule {rule.id!r}: {w}x{h} is not a row of the dimension table"
 
 
 class FramePositions(KindCodegen):
@@ -355,10 +414,34 @@ class PromptReferences(KindCodegen):
 
 class ValueWhen(KindCodegen):
     name = "valueWhen"
+    reads_sentences = True
+    meta: ClassVar[Schema] = {"oneOf": [{"required": ["allowed"]}, {"required": ["maximum"]}]}
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
-        allowed = s.nest(s.relative(args["param"], scope), {"enum": list(args["allowed"])})
+        leaf = {"enum": list(args["allowed"])} if "allowed" in args else {
+            "maximum": args["maximum"]
+        }
+        allowed = s.nest(s.relative(args["param"], scope), leaf)
         return {"if": s.clause(args["when"], scope), "then": allowed}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        cond, param = sentence.condition, sentence.consequence[-1]
+        values = [typed_value(v) for v in sentence.values]
+        if "at most" in sentence.phrasing:
+            limit: dict[str, Any] = {"maximum": values[0]}
+            said = f"at most {sentence.values[0]}"
+        else:
+            limit = {"allowed": values}
+            said = " or ".join(sentence.values)
+        return {
+            "id": rule_id([param], "with", cond),
+            "kind": self.name,
+            "when": sentence.when(),
+            "param": param,
+            **limit,
+            "message": f"With {words(cond, 'or')}, {param} must be {said}.",
+            "source": sentence.source,
+        }
 
 
 class DefaultWhen(KindCodegen):
@@ -389,7 +472,7 @@ def rule_meta_schema() -> list[Schema]:
     """The meta-schema's per-kind clauses: each kind takes its own keys and no others."""
     clauses: list[Schema] = []
     for name, kind in RUNTIME_KINDS.items():
-        then: Schema = {"propertyNames": {"enum": [*COMMON_KEYS, *kind.keys]}}
+        then: Schema = {"propertyNames": {"enum": [*COMMON_KEYS, *kind.keys, *kind.optional]}}
         if kind.keys:
             then = {"required": list(kind.keys), **then}
         then.update(CODEGEN_KINDS[name].meta)

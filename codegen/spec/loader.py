@@ -320,6 +320,7 @@ def _rate(n: _Node) -> PriceRate:
     return PriceRate(
         **n.located(),
         resolution=d["resolution"],
+        aspect_ratio=d.get("aspectRatio"),
         audio=d.get("audio"),
         per_second=number["perSecond"],
         per_clip=number["perClip"],

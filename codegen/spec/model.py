@@ -173,6 +173,7 @@ class PriceRate(Located):
     ones, and (a clip price) a duration of ``seconds``."""
 
     resolution: str = ""
+    aspect_ratio: str | None = None  # the row's aspect ratio ("16:9 · 480p · 5s")
     audio: bool | None = None
     per_second: float | None = None
     per_clip: float | None = None
@@ -184,12 +185,13 @@ class PriceRate(Located):
     @property
     def key(self) -> str:
         return rate_label(
-            {"resolution": self.resolution, "audio": self.audio, "seconds": self.seconds,
+            {"resolution": self.resolution, "aspectRatio": self.aspect_ratio,
+             "audio": self.audio, "seconds": self.seconds,
              "provided": list(self.provided), "absent": list(self.absent)}
         )  # fmt: skip
 
 
-RATE_KEYS = ("resolution", "audio", "seconds", "provided", "absent")
+RATE_KEYS = ("resolution", "aspectRatio", "audio", "seconds", "provided", "absent")
 
 
 def rate_label(row: Mapping[str, Any]) -> str:
