@@ -166,7 +166,9 @@ PRICES: list[tuple[str, dict[str, Any], bool | None, float]] = [
     (PIVOT, {**size(640, 360), "duration": 5}, None, 0.1),
     (WANE, {**size(1280, 720), "duration": 2}, None, 0.2),  # "720p . 2 seconds"
     (WANE, {**size(1280, 720), "duration": 5}, None, 0.5),
-    (WANE, {**size(1280, 720), "duration": 5, "inputs": {"referenceVideos": [VID]}}, None, 0.6),
+    # "720p · 5s · R2V" and "$0.025/s applied on top of base pricing when a video is used
+    # as a reference": 0.60 + 5 x 0.025
+    (WANE, {**size(1280, 720), "duration": 5, "inputs": {"referenceVideos": [VID]}}, None, 0.725),
     (VIM, {**size(864, 480), "duration": 5}, None, 0.06),  # "480p · 5s · No audio"
     (VIM, {**size(864, 480), "duration": 5}, True, 0.12),
     (VIM, {**size(1280, 720), "duration": 5}, True, 0.26),
@@ -251,6 +253,20 @@ def test_a_mode_tag_makes_its_untagged_sibling_the_price_without_it(family: Spec
     by_quote = {r.quote: r for r in pricing.rates}
     assert by_quote["720p · 5s · R2V"].provided == ("inputs.referenceVideos",)
     assert by_quote["720p · 5s"].absent == ("inputs.referenceVideos",)
+
+
+def test_prose_surcharges_are_read_and_one_the_task_cannot_price_says_so(
+    family: SpecSet,
+) -> None:
+    pricing = model_of(family, WANE).pricing
+    assert pricing is not None
+    assert [(s.provided, s.per_second, s.same_rate) for s in pricing.surcharges] == [
+        (("inputs.referenceVideos",), 0.025, False),
+        (("inputs.video",), None, True),
+    ]
+    video = {**size(1280, 720), "duration": 5, "inputs": {"video": VID}}
+    with pytest.raises(PriceUnavailable, match=r"seconds of inputs\.video at the same rate"):
+        price(family, WANE, video, None)
 
 
 def test_a_price_row_no_task_can_match_is_a_warning_naming_both_lines(family: SpecSet) -> None:

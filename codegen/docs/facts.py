@@ -44,6 +44,11 @@ PRICE_SECS = re.compile(
 )
 PRICE_RATE_TERMS = re.compile(r"^\((?P<terms>[^()]+)\)$")
 PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
+# Prose surcharges; what "when ..." and "... seconds" mean is the platform's pricingTerms.
+SURCHARGE = re.compile(
+    r"\$(?P<usd>\d+(?:\.\d+)?)/s applied on top of base pricing when (?P<term>[^.;,]+)"
+)
+SAME_RATE = re.compile(r"(?P<term>[A-Za-z][\w ]*?) seconds are charged at the same rate")
 DIMS = re.compile(r"^(?P<w>\d+)\s*[x×]\s*(?P<h>\d+)$")
 CONFIG = re.compile(r"^(?P<res>\S+) \(~?(?P<ar>\d+:\d+)\)$")  # "~16:9": approximately
 # Sentences in descriptions that read like a constraint; each must be captured by the
@@ -411,6 +416,8 @@ class Importer:
         if page.pricing_quote:
             out["quote"] = page.pricing_quote.text
         out["rates"] = rates
+        if surcharges := self.surcharges():
+            out["surcharges"] = surcharges
         out["audioDefault"] = False
         return out
 
@@ -437,6 +444,33 @@ class Importer:
                     return None
                 row[key] = paths
         return row
+
+    def surcharges(self) -> list[dict[str, Any]]:
+        """Surcharges the pricing prose states; a prose line after the first that states
+        none is a warning (and the merge keeps the spec's pricing)."""
+        page, out = self.page, list[dict[str, Any]]()
+        lines = [*([page.pricing_quote] if page.pricing_quote else []), *page.pricing_prose]
+        for text in lines:
+            found = [
+                (m, {"perSecond": _number(m["usd"])}) for m in SURCHARGE.finditer(text.text)
+            ] + [(m, {"sameRate": True}) for m in SAME_RATE.finditer(text.text)]
+            for m, amount in found:
+                paths = self._term_paths(m["term"].strip(), text.line)
+                if paths is not None:
+                    out.append({**amount, "provided": paths, "quote": m[0]})
+            if not found and text is not page.pricing_quote:
+                self.note("warning", text.line, f"pricing line not understood: {text.text[:60]!r}")
+                page.unreadable.add("pricing")
+        return out
+
+    def _term_paths(self, term: str, line: int) -> list[str] | None:
+        meaning = self.platform.pricing_terms.get(term)
+        known = {self._path_of(s) for s in self.page.request}
+        paths = [p for p in (meaning or {}).get("provided", []) if p in known]
+        if not paths:
+            self.note("warning", line, f"price surcharge term not understood: {term!r}")
+            return None
+        return paths
 
     def _unmatched_price(self, row: Mapping[str, Any], line: int) -> None:
         """A row keyed by a resolution (or aspect ratio) no dimension row has can never match

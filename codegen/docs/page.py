@@ -120,6 +120,7 @@ class DocsPage:
     title: Text | None = None
     facts: dict[str, Text] = field(default_factory=dict)
     pricing_quote: Text | None = None
+    pricing_prose: list[Text] = field(default_factory=list)  # prose lines after the quote
     prices: list[tuple[Text, Text]] = field(default_factory=list)  # (label, price)
     compatibility: list[Text] = field(default_factory=list)  # one per sentence block
     dimension_intro: Text | None = None
@@ -295,8 +296,11 @@ def _pricing(page: DocsPage, lines: _Lines) -> None:
     for number, line in _blocks(lines):
         if m := FACT.match(line):
             page.prices.append((Text(number, m["key"]), Text(number, unquote(m["value"]))))
-        elif page.pricing_quote is None and not line.startswith(("-", "|", "```", "#")):
-            page.pricing_quote = Text(number, line.strip())
+        elif not line.startswith(("-", "|", "```", "#")):
+            if page.pricing_quote is None:
+                page.pricing_quote = Text(number, line.strip())
+            else:  # the importer reads surcharges in it, or says it could not
+                page.pricing_prose.append(Text(number, line.strip()))
         else:
             page.warn(number, f"pricing line not understood: {line[:60]!r}")
             page.unreadable.add("pricing")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..spec.consistency import analyse
-from ..spec.model import ModelSpec, Parameter, Platform, PriceRate, Rule
+from ..spec.model import ModelSpec, Parameter, Platform, PriceRate, Rule, Surcharge
 from ..spec.param_tree import ParamTree
 from .json_schema import format_regex
 
@@ -120,7 +120,18 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
         **({"unitParameter": counted} if counted else {}),
         "audioDefault": model.pricing.audio_default,
         "rates": [_rate(r) for r in model.pricing.rates],
-    }
+        **({"surcharges": [_surcharge(s) for s in model.pricing.surcharges]}
+           if model.pricing.surcharges else {}),
+    }  # fmt: skip
+
+
+def _surcharge(s: Surcharge) -> Table:
+    row: Table = {"provided": list(s.provided)}
+    if s.per_second is not None:
+        row["perSecond"] = s.per_second
+    if s.same_rate:
+        row["sameRate"] = True
+    return row
 
 
 def model_tables(model: ModelSpec, platform: Platform) -> Table:

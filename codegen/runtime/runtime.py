@@ -524,8 +524,10 @@ def price_of(
     for rate in pricing["rates"]:
         if _applies(rate, task, resolution, with_audio) and rate.get("aspectRatio", ratio) == ratio:
             if "perClip" in rate:
-                return float(Decimal(str(rate["perClip"])))
-            return float(Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing)))
+                base = Decimal(str(rate["perClip"]))
+            else:
+                base = Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing))
+            return float(base + _surcharges(task, pricing))
     given = sorted(
         {
             p
@@ -540,6 +542,23 @@ def price_of(
         facts.append(f"duration={task['duration']}")
     rows = "; ".join(describe_rate(r) for r in pricing["rates"])
     raise PriceUnavailable(f"no price row matches the task ({', '.join(facts)}); rows: {rows}")
+
+
+def _surcharges(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Decimal:
+    """What the prose surcharges add: a rate per second of the output where one applies.
+    One that counts the input video's seconds cannot be priced from the task (it does not
+    state them): PriceUnavailable says so rather than a price too low."""
+    extra = Decimal(0)
+    for surcharge in pricing.get("surcharges", ()):
+        if not any(provided(get(task, p.split("."))) for p in surcharge["provided"]):
+            continue
+        if surcharge.get("sameRate"):
+            raise PriceUnavailable(
+                f"the price also counts the seconds of {' or '.join(surcharge['provided'])} "
+                "at the same rate, which the task does not state"
+            )
+        extra += Decimal(str(surcharge["perSecond"])) * Decimal(_units(task, pricing))
+    return extra
 
 
 def _applies(

@@ -37,6 +37,7 @@ from .model import (
     Platform,
     PriceRate,
     Pricing,
+    Surcharge,
     Rule,
     RuleKind,
     Source,
@@ -346,6 +347,16 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
             quote=pd.get("quote"),
             notes=tuple(pd.get("notes", [])),
             rates=tuple(_rate(n) for n in pricing_node.children("rates")),
+            surcharges=tuple(
+                Surcharge(
+                    **n.located(),
+                    provided=tuple(n.data["provided"]),
+                    per_second=n.data.get("perSecond"),
+                    same_rate=bool(n.data.get("sameRate", False)),
+                    quote=n.data["quote"],
+                )
+                for n in pricing_node.children("surcharges")
+            ),
         )
     dimensions = None
     if "dimensions" in d:

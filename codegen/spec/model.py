@@ -200,10 +200,23 @@ def rate_label(row: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class Surcharge(Located):
+    """A prose surcharge of the price list: ``per_second`` of the output on top of the row's
+    price, or (``same_rate``) the input video's seconds at the row's rate, when one of the
+    ``provided`` paths is given."""
+
+    provided: tuple[str, ...] = ()
+    per_second: float | None = None
+    same_rate: bool = False
+    quote: str = ""
+
+
+@dataclass(frozen=True)
 class Pricing(Located):
     currency: str = "USD"
     unit: str = "second"
     rates: tuple[PriceRate, ...] = ()
+    surcharges: tuple[Surcharge, ...] = ()
     audio_default: bool = False
     quote: str | None = None
     notes: tuple[str, ...] = ()
