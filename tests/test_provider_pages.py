@@ -88,6 +88,21 @@ CASES: list[Case] = [
         {("dimensions-with-provider-settings", "width")},
     ),
     (SWAY, size(864, 480), {("supported-dimensions", "width")}),
+    # a rule in a description: exactly one of text and image inside watermark, when given
+    (SWAY, {**size(864, 496), "watermark": {"text": "Acme"}}, set()),
+    (SWAY, {**size(864, 496), "watermark": {}}, set()),  # an empty object is not given
+    (
+        SWAY,
+        {**size(864, 496), "watermark": {"text": "Acme", "image": IMG}},
+        {("text-forbid-image", "watermark.image")},
+    ),
+    (
+        SWAY,
+        {**size(864, 496), "watermark": {"position": "top"}},
+        {("watermark-require-text-image", "watermark.text")},
+    ),
+    # "Only applies when `outputFormat` is `MP4`." is no validation rule
+    (VISTA, {**size(1920, 1080), "outputFormat": "WEBM", "outputQuality": 80}, set()),
     # Hailuo: a constraint table (its "Other" row allows every duration: no rule)
     (HUSH, {**size(1920, 1080), "duration": 6}, set()),
     (HUSH, {**size(1366, 768), "duration": 10}, set()),
@@ -283,6 +298,16 @@ def test_a_price_row_no_task_can_match_is_a_warning_naming_both_lines(family: Sp
     ]
     with pytest.raises(PriceUnavailable, match="no price row matches"):
         price(family, HUSH, {**size(1366, 768), "duration": 6}, None)
+
+
+def test_only_applies_when_is_a_note_not_a_rule(family: SpecSet) -> None:
+    quality = model_of(family, VISTA).parameter("outputQuality")
+    assert quality is not None and quality.notes[0].startswith(
+        "Only applies when `outputFormat` is `MP4`. Not a validation rule"
+    )
+    assert not any(
+        "outputQuality" in p for r in model_of(family, VISTA).rules for _, p in r.referenced_paths()
+    )
 
 
 def test_a_page_without_a_price_list_loads_without_pricing(family: SpecSet) -> None:

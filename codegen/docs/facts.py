@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.consistency import self_contradiction
-from ..spec.kinds import rule_args, slug
+from ..spec.kinds import rule_args, rule_id, slug
 from ..spec.model import Platform
 from . import rules as docs_rules
 from .page import FACT_KEYS, DocsPage, Section, unquote
@@ -48,6 +48,7 @@ PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
 SURCHARGE = re.compile(
     r"\$(?P<usd>\d+(?:\.\d+)?)/s applied on top of base pricing when (?P<term>[^.;,]+)"
 )
+ONLY_APPLIES = re.compile(r"^Only applies when `[^`]+` is `[^`]+`\.?$")
 SAME_RATE = re.compile(r"(?P<term>[A-Za-z][\w ]*?) seconds are charged at the same rate")
 DIMS = re.compile(r"^(?P<w>\d+)\s*[x×]\s*(?P<h>\d+)$")
 CONFIG = re.compile(r"^(?P<res>\S+) \(~?(?P<ar>\d+:\d+)\)$")  # "~16:9": approximately
@@ -680,6 +681,50 @@ class Importer:
                        "quote": f"{label}: {path} {' '.join(written)}"},
         }  # fmt: skip
 
+    # ── rules in descriptions ──
+
+    def description_rules(
+        self, params: list[dict[str, Any]], taken: set[str]
+    ) -> list[dict[str, Any]]:
+        """Rules a parameter's description states unambiguously. An either-or of an object's
+        fields ("You must provide either `text` or `image` content for the watermark, but
+        not both.") holds inside the object when it is given: a requires of any one and a
+        forbids of the others. "Only applies when `a` is `v`." is no validation rule (the
+        parameter is accepted and ignored otherwise): a note on the parameter says so."""
+        by_path = {p["path"]: p for p in params}
+        out: list[dict[str, Any]] = []
+        for section in self.page.request:
+            path = self._path_of(section)
+            param = by_path.get(path)
+            if param is None:
+                continue
+            for sentence in re.split(r"(?<=[.!?])\s+", section.description()):
+                if ONLY_APPLIES.match(sentence):
+                    param.setdefault("notes", []).append(
+                        f"{sentence} Not a validation rule: the parameter is accepted "
+                        "otherwise and has no effect."
+                    )
+                    continue
+                rule = docs_rules.rule_from_sentence(sentence, self.phrasings)
+                if rule is None or rule["kind"] != "exactlyOne" or param["type"] != "object":
+                    continue
+                fields = [f"{path}.{op}" for op in rule["params"] if isinstance(op, str)]
+                if len(fields) != 2 or any(f not in by_path for f in fields):
+                    continue
+                source = {"anchor": section.anchor, "quote": sentence}
+                first, second = fields
+                for made in (
+                    {"id": rule_id([path], "require", [first, second]), "kind": "requires",
+                     "when": {"anyOf": [path]}, "then": {"anyOf": fields},
+                     "message": f"{path} needs {first} or {second}.", "source": source},
+                    {"id": rule_id([first], "forbid", [second]), "kind": "forbids",
+                     "when": {"anyOf": [first]}, "forbid": [second],
+                     "message": f"{second} cannot be used with {first}.", "source": source},
+                ):  # fmt: skip
+                    made["id"] = _unique(made["id"], taken)
+                    out.append(made)
+        return out
+
     def type_rule_values(self, rules: list[dict[str, Any]], params: list[dict[str, Any]]) -> None:
         """A sentence's values as the parameter's type (`5` of a string parameter is "5")."""
         by_path = {p["path"]: p for p in params}
@@ -718,6 +763,7 @@ class Importer:
         params = self.parameters(self.page.request, request=True)
         self.type_rule_values(rules, params)
         rules += self.constraint_rules(params, {r["id"] for r in rules})
+        rules += self.description_rules(params, {r["id"] for r in rules})
         self._reconcile_required(params, rules)
         task_type = next((p.get("const") for p in params if p["path"] == "taskType"), None)
         spec: dict[str, Any] = {"specVersion": 1, "kind": "model", "id": facts["id"]}

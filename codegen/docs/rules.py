@@ -6,7 +6,8 @@ each is compiled to a regular expression in which a backticked capital letter
 for two or more backticked paths joined by "or" or by commas, `` `A+` `` for two or more
 joined by "and" or by commas ("`a`, `b`, and `c`"), `` `S` `` for the object the
 sentence's other paths are relative to ("Inside `inputs`, ...", "... (in `inputs`)"), and
-`` `V` `` (`` `V...` ``) for a value (values) as written ("must be `7`"). Letters before
+`` `V` `` (`` `V...` ``) for a value (values) as written ("must be `7`") and a bare ``W``
+for words the rule does not need. Letters before
 "is provided" / "is not provided" (negated: the paths' absence), "cannot be used with" or
 "and ... cannot be used together" are the rule's condition, the others its consequence; a
 path written ``a/b`` is the pair a and b. A sentence stating two consequences of one
@@ -27,7 +28,7 @@ from ..spec.kinds import CODEGEN_KINDS, Sentence, split_paths
 from ..spec.model import Platform
 
 SECTION = "Compatibility & Validation"
-_LETTER = re.compile(r"`([A-Z])(\.\.\.|\+)?`|\bN\b")
+_LETTER = re.compile(r"`([A-Z])(\.\.\.|\+)?`|\bN\b|\bW\b")
 _PATH = r"`[^`]+`"
 _LIST = rf"{_PATH}(?:(?:,\s*or\s+|,\s*|\s+or\s+){_PATH})+"
 _AND_LIST = rf"{_PATH}(?:(?:,\s*and\s+|,\s*|\s+and\s+){_PATH})+"
@@ -65,6 +66,8 @@ def compile_phrasing(kind: str, text: str) -> Phrasing:
             pattern += "" if m.group(2) else f"`(?P<{m.group(1)}>[^`]+)`"
             if m.group(1) not in (SCOPE, VALUE):
                 letters.append((m.group(1), m.start()))
+        elif m.group(0) == "W":
+            pattern += r"[\w ]+?"
         else:
             pattern += r"(?P<N>\d+)"
         pos = m.end()
