@@ -90,8 +90,9 @@ def run(checkout: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def total(f: dict[str, Any]) -> float | None:
-    steps = [f.get(s) for s in STEPS]
-    return None if None in steps else sum(steps)
+    steps: list[float | None] = [f.get(s) for s in STEPS]
+    known = [s for s in steps if s is not None]
+    return sum(known) if len(known) == len(steps) else None
 
 
 def show(value: float | None) -> str:
@@ -110,7 +111,8 @@ def main() -> None:
         return
     mine = run(ROOT, args)
     base = run(args.baseline, args) if args.baseline else None
-    head = f"{'page':14} {'rules':>5} {'import ms':>9} {'lint ms':>9} {'generate ms':>11} {'total ms':>9}"
+    head = f"{'page':14} {'rules':>5} {'import ms':>9} {'lint ms':>9} {'generate ms':>11}"
+    head += f" {'total ms':>9}"
     if base:
         head += f"  {'baseline ms':>11} {'rules':>5} {'ratio':>6}"
     print(head)
@@ -121,9 +123,8 @@ def main() -> None:
         line += f" {show(total(f)).rjust(9)}"
         if base:
             b = base[name]
-            ratio = (
-                f"{total(f) / total(b):6.2f}" if total(f) and total(b) else "     -"
-            )
+            mine_s, base_s = total(f), total(b)
+            ratio = f"{mine_s / base_s:6.2f}" if mine_s and base_s else "     -"
             line += f"  {show(total(b)).rjust(11)} {b['rules']:5} {ratio}"
         print(line)
 

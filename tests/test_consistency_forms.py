@@ -184,7 +184,7 @@ def test_the_analysis_finds_what_each_form_makes_impossible(form: tuple[str, str
 
 def test_conditional_sizes_that_are_no_row_are_refused_by_lint() -> None:
     with pytest.raises(SpecError, match="is not a row of the dimension table"):
-        model_with(["When `seed` is provided, dimensions are limited to `100×100`."])
-    model = model_with(["When `seed` is provided, dimensions are limited to `864×480`."])
+        model_with(["When `seed` is provided, dimensions are limited to `100\u00d7100`."])
+    model = model_with(["When `seed` is provided, dimensions are limited to `864\u00d7480`."])
     assert analyse(model) == []
     assert re.search("dimensions-with-seed", " ".join(r.id for r in model.rules))

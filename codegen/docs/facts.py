@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.consistency import self_contradiction
-from ..spec.kinds import rule_args, rule_id, slug
+from ..spec.kinds import SIZE, rule_args, rule_id, slug
 from ..spec.model import Platform
 from . import rules as docs_rules
 from .page import FACT_KEYS, DocsPage, Section, unquote
@@ -50,7 +50,7 @@ SURCHARGE = re.compile(
 )
 ONLY_APPLIES = re.compile(r"^Only applies when `[^`]+` is `[^`]+`\.?$")
 SAME_RATE = re.compile(r"(?P<term>[A-Za-z][\w ]*?) seconds are charged at the same rate")
-DIMS = re.compile(r"^(?P<w>\d+)\s*[x×]\s*(?P<h>\d+)$")
+DIMS = SIZE  # 1280x720, or with the multiplication sign
 CONFIG = re.compile(r"^(?P<res>\S+) \(~?(?P<ar>\d+:\d+)\)$")  # "~16:9": approximately
 # Sentences in descriptions that read like a constraint; each must be captured by the
 # spec (a rule's or behaviour's quote, or a note) or the importer says so.
@@ -482,8 +482,7 @@ class Importer:
         read = [(c, d, CONFIG.match(c.text), DIMS.match(d.text)) for c, d in table]
         rows = [(c, d, cm, dm) for c, d, cm, dm in read if cm and dm]
         if not rows or any(
-            cm["res"] == row["resolution"]
-            and row.get("aspectRatio") in (None, cm["ar"])
+            cm["res"] == row["resolution"] and row.get("aspectRatio") in (None, cm["ar"])
             for _, _, cm, _ in rows
         ):
             return
@@ -605,10 +604,11 @@ class Importer:
             key = table.header[0]
             key_path = None if key == "Dimensions" else self._param_named(key, by_path)
             cols = [self._param_named(h, by_path) for h in table.header[1:]]
-            if key != "Dimensions" and key_path is None or None in cols:
-                unknown = [h for h, c in zip(table.header, [key_path, *cols]) if c is None]
-                self.note("warning", table.intro.line,
-                          f"constraint table names no parameter of the page: {unknown[0]!r}")  # fmt: skip
+            if (key != "Dimensions" and key_path is None) or None in cols:
+                found = [key_path or key == "Dimensions", *cols]
+                unknown = [h for h, c in zip(table.header, found, strict=True) if not c]
+                what = f"constraint table names no parameter of the page: {unknown[0]!r}"
+                self.note("warning", table.intro.line, what)
                 continue
             conds: list[list[dict[str, Any]]] = []  # each row's condition (allOf)
             for line, cells in table.rows:
@@ -668,7 +668,7 @@ class Importer:
         written = re.findall(r"`([^`]+)`", cell) or [cell.strip()]
         values = [_typed(v, _types_of(param)) for v in written if v]
         domain = [e["value"] for e in param.get("enum", [])]
-        if not values or domain and all(any(_same(d, v) for v in values) for d in domain):
+        if not values or (domain and all(any(_same(d, v) for v in values) for d in domain)):
             return None  # every value the parameter has: no constraint
         return {
             "id": f"{slug(path)}-with-{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}",
@@ -713,14 +713,15 @@ class Importer:
                     continue
                 source = {"anchor": section.anchor, "quote": sentence}
                 first, second = fields
-                for made in (
+                made_rules: tuple[dict[str, Any], ...] = (
                     {"id": rule_id([path], "require", [first, second]), "kind": "requires",
                      "when": {"anyOf": [path]}, "then": {"anyOf": fields},
                      "message": f"{path} needs {first} or {second}.", "source": source},
                     {"id": rule_id([first], "forbid", [second]), "kind": "forbids",
                      "when": {"anyOf": [first]}, "forbid": [second],
                      "message": f"{second} cannot be used with {first}.", "source": source},
-                ):  # fmt: skip
+                )  # fmt: skip
+                for made in made_rules:
                     made["id"] = _unique(made["id"], taken)
                     out.append(made)
         return out
@@ -785,7 +786,7 @@ class Importer:
 
 
 def _tagged_siblings(rates: list[dict[str, Any]]) -> None:
-    """"720p · 5s" beside "720p · 5s · R2V" is the price without that mode: the untagged
+    """ "720p · 5s" beside "720p · 5s · R2V" is the price without that mode: the untagged
     row gets the tagged one's paths as ``absent`` (else it would match both kinds of task)."""
     for row in rates:
         if "provided" in row or "absent" in row:

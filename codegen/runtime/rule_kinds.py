@@ -686,10 +686,14 @@ class DimensionsKind(RuleKind):
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
             w, h = obj.get(first), obj.get(second)
-            if json_type(w) == "integer" and json_type(h) == "integer" and (w, h) not in pairs:
-                if holds(obj):
-                    detail = f"got {w}x{h}; supported: {allowed}"
-                    out.append(b.violation("unsupported", prefix + first, detail))
+            if (
+                json_type(w) == "integer"
+                and json_type(h) == "integer"
+                and (w, h) not in pairs
+                and holds(obj)
+            ):
+                detail = f"got {w}x{h}; supported: {allowed}"
+                out.append(b.violation("unsupported", prefix + first, detail))
 
         return check
 

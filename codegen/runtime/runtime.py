@@ -578,7 +578,10 @@ def _applies(
 
 def describe_rate(rate: Mapping[str, Any]) -> str:
     """A price row's conditions in words ("1080p audio inputs.video given")."""
-    parts = [*([str(rate["aspectRatio"])] if "aspectRatio" in rate else []), str(rate["resolution"])]
+    parts = [
+        *([str(rate["aspectRatio"])] if "aspectRatio" in rate else []),
+        str(rate["resolution"]),
+    ]
     if "seconds" in rate:
         parts.append(f"{rate['seconds']}s clip")
     if "audio" in rate:

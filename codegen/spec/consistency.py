@@ -17,8 +17,9 @@ while its condition holds: given only if a value it may take is allowed, absent 
 its default is; conditional sizes none of which is a dimension row leave width and height
 nothing. Kinds that only constrain values otherwise (the dimension table, frame
 positions, prompt references, default rules) never make a parameter impossible. A
-condition may be negated (``not: true``: the path absent, or not that value). A rule marked ``enforced: false`` (a curator's
-resolution, with notes saying why) is left out, as the generated validators leave it.
+condition may be negated (``not: true``: the path absent, or not that value). A rule
+marked ``enforced: false`` (a curator's resolution, with notes saying why) is left out, as
+the generated validators leave it.
 """
 
 from __future__ import annotations
@@ -364,9 +365,12 @@ def self_contradictions(model: ModelSpec) -> Iterator[tuple[Rule, list[str]]]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (
-        isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool)
-        and not isinstance(b, bool) and a == b
+    return (type(a) is type(b) and a == b) or (
+        isinstance(a, int | float)
+        and isinstance(b, int | float)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
     )
 
 

@@ -124,11 +124,11 @@ def typed_value(text: str) -> Any:
     return text
 
 
-SIZE = re.compile(r"^(?P<w>\d+)\s*[x×]\s*(?P<h>\d+)$")
+SIZE = re.compile(r"^(?P<w>\d+)\s*[x\u00d7]\s*(?P<h>\d+)$")
 
 
 def size_of(text: str) -> tuple[int, int] | None:
-    """``1280x720`` or ``1280×720`` (the multiplication sign pages use in sentences)."""
+    """``1280x720``, or with the multiplication sign (U+00D7) pages use in sentences."""
     m = SIZE.match(text.strip())
     return (int(m["w"]), int(m["h"])) if m else None
 
@@ -333,7 +333,8 @@ class Together(KindCodegen):
 
 class DimensionsKind(KindCodegen):
     """Read from the page's dimension table (docs/facts.py); the conditional form ("When
-    `a` is provided, dimensions are limited to `640×360`, ...") from a sentence."""
+    `a` is provided, dimensions are limited to ...", sizes written with U+00D7) from a
+    sentence."""
 
     name = "dimensions"
     reads_sentences = True
@@ -418,9 +419,9 @@ class ValueWhen(KindCodegen):
     meta: ClassVar[Schema] = {"oneOf": [{"required": ["allowed"]}, {"required": ["maximum"]}]}
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
-        leaf = {"enum": list(args["allowed"])} if "allowed" in args else {
-            "maximum": args["maximum"]
-        }
+        leaf = (
+            {"enum": list(args["allowed"])} if "allowed" in args else {"maximum": args["maximum"]}
+        )
         allowed = s.nest(s.relative(args["param"], scope), leaf)
         return {"if": s.clause(args["when"], scope), "then": allowed}
 

@@ -37,11 +37,11 @@ from .model import (
     Platform,
     PriceRate,
     Pricing,
-    Surcharge,
     Rule,
     RuleKind,
     Source,
     SpecSet,
+    Surcharge,
     TaskDef,
     json_type,
 )
