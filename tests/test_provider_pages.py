@@ -399,3 +399,68 @@ def test_every_page_served_with_page_answers_as_its_contract() -> None:
 
             data = eventually(done)
             assert data and data[0]["cost"] == usd, (model_id, fields, data)
+
+
+def test_the_json_schema_agrees_with_the_runtime_on_every_case(family: SpecSet) -> None:
+    """The schema encodings of the new forms (a maximum, conditional sizes, negated
+    conditions) accept and refuse as the validators do. A value rule broken only through
+    a default (the task leaves the parameter out) is the runtime's alone: JSON Schema
+    does not apply defaults."""
+    from jsonschema import Draft202012Validator
+
+    from codegen.emit.json_schema import request_schema
+
+    for model_id, fields, expected in CASES:
+        model = model_of(family, model_id)
+        validator = Draft202012Validator(request_schema(model, family.platform, header=""))
+        t = task(model_id, fields)
+        by_default = {
+            r.id
+            for r in model.rules
+            if r.kind == "valueWhen"
+            and all(k not in str(fields) for k in [r.args["param"].split(".")[-1]])
+        }
+        if {rule for rule, _ in expected} & by_default:
+            continue
+        assert validator.is_valid(t) == (not expected), (model_id, fields)
+
+
+# ── the shipped strategies on every new form ─────────────────────────────────
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model_id", [VISTA, SWAY, HUSH, PIVOT, WANE, VIM, SONNET, RUNE])
+def test_strategies_draw_valid_tasks_and_break_each_rule_alone(
+    family: SpecSet, model_id: str
+) -> None:
+    """Valid tasks stay valid and each rule's violation breaks that rule only: repair and
+    breakers understand values under a condition, maxima, conditional sizes and negated
+    conditions (the provider pages use all of them)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from codegen.emit.tables import model_tables
+    from mockserver.models import module_for
+    from runware_contract import strategies as S
+
+    module = module_for(model_tables(model_of(family, model_id), family.platform))
+    lenient = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+    few = settings(max_examples=15, derandomize=True, database=None, suppress_health_check=lenient)
+
+    @few
+    @given(S.valid_tasks(module))
+    def valid(t: dict[str, Any]) -> None:
+        assert module.CONTRACT.violations(t) == []
+
+    valid()
+    for rule in module.tables.RULES:
+        strategy = S.rule_violations(module, rule["id"])
+        assert not strategy.is_empty, rule["id"]
+
+        @few
+        @given(strategy, st.just(rule["id"]))
+        def broken(t: dict[str, Any], rule_id: str) -> None:
+            found = module.CONTRACT.violations(t)
+            assert found and {v.rule for v in found} == {rule_id}
+
+        broken()

@@ -154,6 +154,10 @@ class SchemaBuilder:
             paths = [p for _, p in rule.referenced_paths()]
             scope = self.tree.array_scope(paths) if paths else ROOT
             kind = CODEGEN_KINDS[rule.kind]
+            if not rule.enforced:  # a curator's resolution: the validators leave it out too
+                note = f"rule {rule.id} is not enforced (see its notes in the spec)"
+                by_scope.setdefault(scope, []).append({"$comment": note})
+                continue
             if not kind.expressible:
                 note = f"rule {rule.id} ({rule.kind}) is enforced by the generated validators only"
                 by_scope.setdefault(scope, []).append({"$comment": note})

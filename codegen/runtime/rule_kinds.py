@@ -1000,9 +1000,16 @@ def _fits(rule: Row, value: Any) -> bool:
 
 
 def _outside(f: Repairer, rule: Row) -> list[Any]:
-    """Values of the rule's parameter (its enum, else its maximum) the rule does not allow."""
+    """Values of the rule's parameter (its enum, both booleans, else its maximum) the rule
+    does not allow."""
     param = f.params[rule["param"]]
-    candidates = param.get("enum") or ([param["maximum"]] if "maximum" in param else [])
+    candidates = param.get("enum") or (
+        [True, False]
+        if param.get("types") == ["boolean"]
+        else [param["maximum"]]
+        if "maximum" in param
+        else []
+    )
     return [v for v in candidates if not _fits(rule, v)]
 
 
