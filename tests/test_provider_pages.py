@@ -47,6 +47,7 @@ def ps(**fields: Any) -> dict[str, Any]:
 Case = tuple[str, dict[str, Any], set[tuple[str, str]]]
 VISTA, SWAY, HUSH, PIVOT = "acme:vista@1", "acme:sway@1", "acme:hush@1", "acme:pivot@1"
 WANE, VIM, SONNET, RUNE = "acme:wane@1", "acme:vim@1", "acme:sonnet@1", "acme:rune@1"
+RUNE2 = "acme:rune@2"
 CASES: list[Case] = [
     # Veo: an exactly-one of three, a list consequence, a value under a condition
     (VISTA, {**size(1920, 1080), "duration": 8}, set()),
@@ -166,6 +167,12 @@ CASES: list[Case] = [
         {**size(1680, 720), "inputs": {"video": VID, "referenceImages": [IMG]}},
         {("video-forbid-reference-images", "inputs.referenceImages")},
     ),
+    (RUNE2, {"positivePrompt": None, "inputs": FRAMES, "duration": 10}, set()),
+    (
+        RUNE2,
+        {"positivePrompt": None},
+        {("frame-images-or-positive-prompt", "inputs.frameImages")},
+    ),
 ]
 
 # (model, the task's own fields, with audio, the price)
@@ -188,6 +195,8 @@ PRICES: list[tuple[str, dict[str, Any], bool | None, float]] = [
     (VIM, {**size(864, 480), "duration": 5}, True, 0.12),
     (VIM, {**size(1280, 720), "duration": 5}, True, 0.26),
     (SONNET, {**size(720, 1280), "duration": 4}, None, 0.4),
+    (RUNE2, {**size(720, 1280), "duration": 10}, None, 0.5),  # "10s": any resolution
+    (RUNE2, {"duration": 1}, None, 0.05),  # no size given: the row needs none
 ]
 
 
@@ -223,7 +232,7 @@ def notes_of(stem: str) -> list[str]:
 
 def test_every_provider_page_imports_and_lints_together(family: SpecSet) -> None:
     ids = {m.id for m in family.models}
-    assert {VISTA, SWAY, HUSH, PIVOT, WANE, VIM, SONNET, RUNE} <= ids
+    assert {VISTA, SWAY, HUSH, PIVOT, WANE, VIM, SONNET, RUNE, RUNE2} <= ids
     for stem in ("acme-vista-1", "acme-sway-1", "acme-wane-1", "acme-sonnet-1"):
         unread = [n for n in notes_of(stem) if "not understood" in n]
         assert unread == [], stem
@@ -358,7 +367,7 @@ def test_the_analysis_finds_what_the_sora_style_page_makes_impossible(family: Sp
             "video-id-forbid-width-height-frame-images",
         )
     }
-    for model_id in (VISTA, SWAY, HUSH, PIVOT, WANE, VIM, RUNE):
+    for model_id in (VISTA, SWAY, HUSH, PIVOT, WANE, VIM, RUNE, RUNE2):
         assert analyse(model_of(family, model_id)) == [], model_id
 
 
@@ -429,7 +438,7 @@ def test_the_json_schema_agrees_with_the_runtime_on_every_case(family: SpecSet) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model_id", [VISTA, SWAY, HUSH, PIVOT, WANE, VIM, SONNET, RUNE])
+@pytest.mark.parametrize("model_id", [VISTA, SWAY, HUSH, PIVOT, WANE, VIM, SONNET, RUNE, RUNE2])
 def test_strategies_draw_valid_tasks_and_break_each_rule_alone(
     family: SpecSet, model_id: str
 ) -> None:

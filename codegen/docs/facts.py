@@ -393,8 +393,8 @@ class Importer:
             if row is None:
                 page.unreadable.add("pricing")
                 continue
-            row = {"resolution": lm["res"], **({"aspectRatio": lm["ratio"]} if lm["ratio"] else {}),
-                   **row}  # fmt: skip
+            row = {**({"resolution": lm["res"]} if lm["res"] else {}),
+                   **({"aspectRatio": lm["ratio"]} if lm["ratio"] else {}), **row}  # fmt: skip
             row.setdefault("audio", None)  # keeps its place; dropped below when no row says
             if lm["rate"]:
                 row["perSecond"] = round(float(pm["usd"]) / float(lm["secs"]), 6)
@@ -477,7 +477,7 @@ class Importer:
         """A row keyed by a resolution (or aspect ratio) no dimension row has can never match
         a task: said with the row's line and the dimension row it probably means."""
         table = self.page.dimensions
-        if not table:
+        if not table or "resolution" not in row:
             return
         read = [(c, d, CONFIG.match(c.text), DIMS.match(d.text)) for c, d in table]
         rows = [(c, d, cm, dm) for c, d, cm, dm in read if cm and dm]
@@ -820,7 +820,7 @@ def _price_label(text: str) -> dict[str, Any] | None:
             out["terms"].append(part)
         else:
             return None
-    return out if out["res"] and out["secs"] else None
+    return out if out["secs"] else None
 
 
 def _types_of(param: Mapping[str, Any]) -> list[str]:

@@ -96,8 +96,9 @@ def dimensions_table(model: ModelSpec) -> Table | None:
 
 def _rate(r: PriceRate) -> Table:
     """A price row with only the conditions it has (the runtime reads absent as "any")."""
-    row: Table = {"resolution": r.resolution}
+    row: Table = {}
     optional = {
+        "resolution": r.resolution,
         "aspectRatio": r.aspect_ratio,
         "audio": r.audio,
         "perSecond": r.per_second,

@@ -516,10 +516,12 @@ def price_of(
     """Cost in USD of one result of ``task`` (defaults already applied), exact to the cent's
     fraction: computed in decimal so 0.112 x 10 is 1.12, not 1.1199999999999999."""
     with_audio = bool(pricing["audioDefault"]) if audio is None else audio
+    resolution: str | None = None  # a row without one ("5s") applies to any resolution
     try:
         resolution = resolution_of(task, dimensions)
     except ValueError as error:
-        raise PriceUnavailable(str(error)) from None
+        if all("resolution" in rate for rate in pricing["rates"]):
+            raise PriceUnavailable(str(error)) from None
     ratio = aspect_ratio_of(task, dimensions)
     for rate in pricing["rates"]:
         if _applies(rate, task, resolution, with_audio) and rate.get("aspectRatio", ratio) == ratio:
@@ -536,7 +538,8 @@ def price_of(
             if provided(get(task, p.split(".")))
         }
     )
-    facts = [resolution, *([ratio] if ratio else []), f"audio={with_audio}"]
+    facts = [resolution or "resolution unknown", *([ratio] if ratio else [])]
+    facts.append(f"audio={with_audio}")
     facts += [f"{p} given" for p in given]
     if "duration" in task:
         facts.append(f"duration={task['duration']}")
@@ -562,13 +565,13 @@ def _surcharges(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Decimal:
 
 
 def _applies(
-    rate: Mapping[str, Any], task: Mapping[str, Any], resolution: str, audio: bool
+    rate: Mapping[str, Any], task: Mapping[str, Any], resolution: str | None, audio: bool
 ) -> bool:
     def given(path: str) -> bool:
         return provided(get(task, path.split(".")))
 
     return (
-        rate["resolution"] == resolution
+        rate.get("resolution", resolution) == resolution
         and rate.get("audio", audio) == audio
         and ("provided" not in rate or any(given(p) for p in rate["provided"]))
         and not any(given(p) for p in rate.get("absent", ()))
@@ -578,10 +581,7 @@ def _applies(
 
 def describe_rate(rate: Mapping[str, Any]) -> str:
     """A price row's conditions in words ("1080p audio inputs.video given")."""
-    parts = [
-        *([str(rate["aspectRatio"])] if "aspectRatio" in rate else []),
-        str(rate["resolution"]),
-    ]
+    parts = [str(rate[k]) for k in ("aspectRatio", "resolution") if k in rate]
     if "seconds" in rate:
         parts.append(f"{rate['seconds']}s clip")
     if "audio" in rate:

@@ -355,6 +355,8 @@ def unpriced_resolutions(model: ModelSpec) -> Iterator[SpecIssue]:
     if model.pricing is None or model.dimensions is None:
         return
     priced = {r.resolution for r in model.pricing.rates}
+    if None in priced:  # a row for any resolution
+        return
     for row in model.dimensions.rows:
         if row.resolution not in priced:
             yield SpecIssue(row.at("resolution"), f"no price for resolution {row.resolution!r}")

@@ -320,7 +320,7 @@ def _rate(n: _Node) -> PriceRate:
     number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip")}
     return PriceRate(
         **n.located(),
-        resolution=d["resolution"],
+        resolution=d.get("resolution"),
         aspect_ratio=d.get("aspectRatio"),
         audio=d.get("audio"),
         per_second=number["perSecond"],

@@ -172,7 +172,7 @@ class PriceRate(Located):
     says (None: either), with at least one ``provided`` path given, none of the ``absent``
     ones, and (a clip price) a duration of ``seconds``."""
 
-    resolution: str = ""
+    resolution: str | None = None  # None: any resolution ("5s")
     aspect_ratio: str | None = None  # the row's aspect ratio ("16:9 · 480p · 5s")
     audio: bool | None = None
     per_second: float | None = None
