@@ -7,7 +7,6 @@ rows say; then every page is served by one mock with ``--page`` and probed over 
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from mockserver.testing import answers_get, running_process
 from runware_contract.runtime import PriceUnavailable, price_of
 from tests.conftest import REPO, SPEC_DIR
 from tests.contracts import contract_for
-from tests.helpers import eventually, free_port
+from tests.helpers import eventually, free_port, spec_with_pages
 
 PAGES = REPO / "tests" / "data" / "pages" / "providers"
 PLATFORM = load_platform(SPEC_DIR)
@@ -209,11 +208,7 @@ def task(model_id: str, fields: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = tmp_path_factory.mktemp("providers") / "spec"
-    shutil.copytree(SPEC_DIR, spec)
-    for page in sorted(PAGES.glob("*.md")):
-        result = import_page(page.read_text(encoding="utf-8"), PLATFORM)
-        (spec / "models" / f"{page.stem}.yaml").write_text(result.text, encoding="utf-8")
-    return spec
+    return spec_with_pages(spec, SPEC_DIR, sorted(PAGES.glob("*.md")))
 
 
 @pytest.fixture(scope="module")
