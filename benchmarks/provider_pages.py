@@ -127,6 +127,14 @@ def main() -> None:
             ratio = f"{mine_s / base_s:6.2f}" if mine_s and base_s else "     -"
             line += f"  {show(total(b)).rjust(11)} {b['rules']:5} {ratio}"
         print(line)
+    if base:  # the pages both checkouts lint, one at a time
+        both = [n for n in mine if n != "all pages" and total(mine[n]) and total(base[n])]
+        a = sum(total(mine[n]) or 0 for n in both)
+        b_ = sum(total(base[n]) or 0 for n in both)
+        print(
+            f"sum of the {len(both)} pages both lint: {a * 1000:.1f} ms against "
+            f"{b_ * 1000:.1f} ms, ratio {a / b_:.2f}"
+        )
 
 
 if __name__ == "__main__":
