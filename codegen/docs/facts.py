@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..runtime.rule_kinds import KINDS
 from ..spec.consistency import self_contradiction
-from ..spec.kinds import SIZE, rule_args, rule_id, slug
+from ..spec.kinds import CODEGEN_KINDS, SIZE, ConstraintRow, rule_args, slug
 from ..spec.model import Platform
 from . import rules as docs_rules
 from .page import FACT_KEYS, DocsPage, Section, unquote
@@ -670,16 +671,9 @@ class Importer:
         domain = [e["value"] for e in param.get("enum", [])]
         if not values or (domain and all(any(_same(d, v) for v in values) for d in domain)):
             return None  # every value the parameter has: no constraint
-        return {
-            "id": f"{slug(path)}-with-{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}",
-            "kind": "valueWhen",
-            "when": when,
-            "param": path,
-            "allowed": values,
-            "message": f"With {label}, {path} must be {' or '.join(written)}.",
-            "source": {"section": docs_rules.SECTION,
-                       "quote": f"{label}: {path} {' '.join(written)}"},
-        }  # fmt: skip
+        kind = next(k for k in CODEGEN_KINDS.values() if k.reads_constraint_rows)
+        source = {"section": docs_rules.SECTION, "quote": f"{label}: {path} {' '.join(written)}"}
+        return kind.from_row(ConstraintRow(path, label, when, values, written, source))
 
     # ── rules in descriptions ──
 
@@ -706,35 +700,23 @@ class Importer:
                     )
                     continue
                 rule = docs_rules.rule_from_sentence(sentence, self.phrasings)
-                if rule is None or rule["kind"] != "exactlyOne" or param["type"] != "object":
+                if rule is None or param["type"] != "object":
                     continue
-                fields = [f"{path}.{op}" for op in rule["params"] if isinstance(op, str)]
-                if len(fields) != 2 or any(f not in by_path for f in fields):
+                kind = CODEGEN_KINDS[rule["kind"]]
+                made = kind.within(path, rule, source={"anchor": section.anchor,
+                                                       "quote": sentence})  # fmt: skip
+                if not made or any(p not in by_path for m in made for _, p in _paths(m)):
                     continue
-                source = {"anchor": section.anchor, "quote": sentence}
-                first, second = fields
-                made_rules: tuple[dict[str, Any], ...] = (
-                    {"id": rule_id([path], "require", [first, second]), "kind": "requires",
-                     "when": {"anyOf": [path]}, "then": {"anyOf": fields},
-                     "message": f"{path} needs {first} or {second}.", "source": source},
-                    {"id": rule_id([first], "forbid", [second]), "kind": "forbids",
-                     "when": {"anyOf": [first]}, "forbid": [second],
-                     "message": f"{second} cannot be used with {first}.", "source": source},
-                )  # fmt: skip
-                for made in made_rules:
-                    made["id"] = _unique(made["id"], taken)
-                    out.append(made)
+                for one in made:
+                    one["id"] = _unique(one["id"], taken)
+                    out.append(one)
         return out
 
     def type_rule_values(self, rules: list[dict[str, Any]], params: list[dict[str, Any]]) -> None:
         """A sentence's values as the parameter's type (`5` of a string parameter is "5")."""
-        by_path = {p["path"]: p for p in params}
+        types = {p["path"]: _types_of(p) for p in params}
         for rule in rules:
-            param = by_path.get(rule.get("param", ""))
-            if rule["kind"] == "valueWhen" and param is not None and "allowed" in rule:
-                types = _types_of(param)
-                rule["allowed"] = [_typed(str(v).lower() if isinstance(v, bool) else str(v),
-                                          types) for v in rule["allowed"]]  # fmt: skip
+            CODEGEN_KINDS[rule["kind"]].typed(rule, types)
 
     def examples(self) -> list[dict[str, Any]]:
         out = []
@@ -821,6 +803,11 @@ def _price_label(text: str) -> dict[str, Any] | None:
         else:
             return None
     return out if out["secs"] else None
+
+
+def _paths(rule: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every (key, path) a rule in spec form names."""
+    return list(KINDS[rule["kind"]].paths(rule_args(rule)))
 
 
 def _types_of(param: Mapping[str, Any]) -> list[str]:

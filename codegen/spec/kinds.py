@@ -113,13 +113,15 @@ class Sentence:
         return {"anyOf": list(self.condition)}
 
 
-def typed_value(text: str) -> Any:
-    """A backticked value as JSON: `true` → True, `7` → 7, `0.5` → 0.5, `480p` → "480p"."""
-    if text in ("true", "false"):
+def typed_value(text: str, types: Sequence[str] | None = None) -> Any:
+    """A backticked value as JSON: `true` → True, `7` → 7, `0.5` → 0.5, `480p` → "480p";
+    with ``types`` (the parameter's), only as one of them (`5` of a string is "5")."""
+    wanted = set(types) if types is not None else {"boolean", "integer", "number"}
+    if "boolean" in wanted and text in ("true", "false"):
         return text == "true"
-    if re.fullmatch(r"-?\d+", text):
+    if wanted & {"integer", "number"} and re.fullmatch(r"-?\d+", text):
         return int(text)
-    if re.fullmatch(r"-?\d+\.\d+", text):
+    if "number" in wanted and re.fullmatch(r"-?\d+\.\d+", text):
         return float(text)
     return text
 
@@ -156,6 +158,20 @@ def split_paths(value: str) -> list[str]:
 Issue = tuple[str, str]  # (spec key the problem is at, message)
 
 
+@dataclass(frozen=True)
+class ConstraintRow:
+    """One row of a constraint table for one parameter: in the configuration ``label``
+    (its condition ``when``), ``param`` takes one of ``values`` (``written`` as the page
+    wrote them)."""
+
+    param: str
+    label: str
+    when: dict[str, Any]
+    values: list[Any]
+    written: list[str]
+    source: dict[str, str]
+
+
 class KindCodegen:
     """Codegen's half of one rule kind. ``expressible = False`` says JSON Schema cannot
     state the rule; the schema then names it in ``$comment`` instead."""
@@ -164,12 +180,33 @@ class KindCodegen:
     expressible: ClassVar[bool] = True
     meta: ClassVar[Schema] = {}  # more meta-schema for a rule of this kind
     reads_sentences: ClassVar[bool] = False  # whether docs phrasings of it become rules
+    # whether a page's constraint table ("Parameter constraints vary based on the
+    # configuration:") states rules of it, one per row and parameter (``from_row``)
+    reads_constraint_rows: ClassVar[bool] = False
+    # whether a sentence of it in an object parameter's description holds inside that
+    # object when it is given (``within``)
+    reads_descriptions: ClassVar[bool] = False
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         raise NotImplementedError
 
     def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
         raise NotImplementedError
+
+    def from_row(self, row: ConstraintRow) -> dict[str, Any]:
+        """The rule one constraint-table row states for one parameter."""
+        raise NotImplementedError
+
+    def within(
+        self, path: str, rule: Mapping[str, Any], source: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """The rules a description sentence's ``rule`` (paths relative to the object
+        ``path``) states inside that object when it is given; [] when it cannot."""
+        raise NotImplementedError
+
+    def typed(self, rule: dict[str, Any], types: Mapping[str, Sequence[str]]) -> None:
+        """Give the rule's values (as a sentence wrote them) the types of the parameters
+        they are values of (``types``: path -> JSON types)."""
 
     def check(
         self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
@@ -181,6 +218,25 @@ class KindCodegen:
 class ExactlyOne(KindCodegen):
     name = "exactlyOne"
     reads_sentences = True
+    reads_descriptions = True
+
+    def within(
+        self, path: str, rule: Mapping[str, Any], source: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Exactly one of two fields of ``path``, when ``path`` is given: a requires of
+        either and a forbids of the second with the first (this kind has no condition)."""
+        fields = [f"{path}.{op}" for op in rule["params"] if isinstance(op, str)]
+        if len(fields) != 2 or len(rule["params"]) != 2:
+            return []
+        first, second = fields
+        return [
+            {"id": rule_id([path], "require", fields), "kind": Requires.name,
+             "when": {"anyOf": [path]}, "then": {"anyOf": fields},
+             "message": f"{path} needs {first} or {second}.", "source": source},
+            {"id": rule_id([first], "forbid", [second]), "kind": Forbids.name,
+             "when": {"anyOf": [first]}, "forbid": [second],
+             "message": f"{second} cannot be used with {first}.", "source": source},
+        ]  # fmt: skip
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         return {"oneOf": [s.any_provided(op, scope) for op in args["params"]]}
@@ -416,6 +472,27 @@ class PromptReferences(KindCodegen):
 class ValueWhen(KindCodegen):
     name = "valueWhen"
     reads_sentences = True
+    reads_constraint_rows = True
+
+    def from_row(self, row: ConstraintRow) -> dict[str, Any]:
+        label = re.sub(r"[^a-z0-9]+", "-", row.label.lower()).strip("-")
+        return {
+            "id": f"{slug(row.param)}-with-{label}",
+            "kind": self.name,
+            "when": row.when,
+            "param": row.param,
+            "allowed": row.values,
+            "message": f"With {row.label}, {row.param} must be {' or '.join(row.written)}.",
+            "source": row.source,
+        }
+
+    def typed(self, rule: dict[str, Any], types: Mapping[str, Sequence[str]]) -> None:
+        wanted = types.get(rule["param"])
+        if wanted is None or "allowed" not in rule:
+            return
+        written = [str(v).lower() if isinstance(v, bool) else str(v) for v in rule["allowed"]]
+        rule["allowed"] = [typed_value(v, wanted) for v in written]
+
     meta: ClassVar[Schema] = {"oneOf": [{"required": ["allowed"]}, {"required": ["maximum"]}]}
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
