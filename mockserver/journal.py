@@ -132,11 +132,11 @@ class Journal:
         after: int = 0,
         status: int | None = None,
         error_code: str | None = None,
-        replies: bool = False,
+        rows: bool = False,
     ) -> list[dict[str, Any]]:
         """The newest ``limit`` entries that match every filter given, newest first (only
-        those after the entry id ``after``); with ``replies``, each with the body of its
-        reply (``reply``: None when not kept)."""
+        those after the entry id ``after``). With ``rows``, each as the dashboard lists it
+        (``row``: no body, its errors' messages; built without copying the body)."""
         with self._lock:
             raws = list(self._raw)
         found: list[dict[str, Any]] = []
@@ -149,15 +149,14 @@ class Journal:
                 or (error_code is not None and error_code not in raw.error_codes)
             ):
                 continue
-            parsed = _parsed(raw.body)
+            parsed = _parsed(raw.body) if raw.ids is None or not rows else None
             kinds, uuids = raw.ids if raw.ids is not None else task_ids(parsed)
             if (task_type is None or task_type in kinds) and (
                 task_uuid is None or task_uuid in uuids
             ):
-                entry = _entry(raw, parsed, kinds, uuids).as_dict()
-                if replies:
-                    entry["reply"] = raw.reply.body() if raw.reply is not None else None
-                found.append(entry)
+                found.append(
+                    row(raw, kinds, uuids) if rows else _entry(raw, parsed, kinds, uuids).as_dict()
+                )
         return found
 
     def find(self, entry_id: int) -> dict[str, Any] | None:
@@ -203,6 +202,26 @@ def _parsed(body: bytes | str | None) -> Any:
 def _items(reply: Any) -> int:
     """How many items (results and errors) a reply holds."""
     return len(reply.data) + len(reply.errors) + len(reply.failures)
+
+
+def row(raw: Raw, kinds: list[str], uuids: list[str]) -> dict[str, Any]:
+    """One request as the dashboard lists it: what an Entry has but the body, and the
+    messages of its errors (when its reply was kept)."""
+    reply = raw.reply
+    return {
+        "id": raw.id,
+        "time": iso_utc(raw.time),
+        "transport": raw.transport,
+        "path": raw.path,
+        "status": raw.status,
+        "task_types": kinds,
+        "task_uuids": uuids,
+        "error_codes": raw.error_codes,
+        "error_messages": [e["message"] for e in reply.all_errors] if reply is not None else [],
+        "duration_ms": round(raw.duration, 3),
+        "size": raw.size,
+        "truncated": raw.size > BODY_KEEP,
+    }
 
 
 def _entry(raw: Raw, parsed: Any, kinds: list[str], uuids: list[str]) -> Entry:

@@ -103,11 +103,15 @@ def test_a_forged_or_expired_session_is_no_session() -> None:
     assert not session.session_valid(config, f"{int(expiry) + 99}.{nonce}.{mac}", now=1001.0)
     assert not session.session_valid(config, f"{expiry}.{nonce}.{'0' * len(mac)}", now=1001.0)
     # another admin key (or a restart with another shared secret) ends every session
-    assert not session.session_valid(MockConfig(admin_key="new", media_secret=config.media_secret), token, now=1001.0)  # noqa: E501
+    assert not session.session_valid(
+        MockConfig(admin_key="new", media_secret=config.media_secret), token, now=1001.0
+    )  # noqa: E501
     assert not session.session_valid(config, "x" * 500) and not session.session_valid(config, "")
 
 
-@pytest.mark.parametrize("path", ["/__admin/ui", "/__admin/ui/static/app.js", "/__admin/ui/api/tasks"])
+@pytest.mark.parametrize(
+    "path", ["/__admin/ui", "/__admin/ui/static/app.js", "/__admin/ui/api/tasks"]
+)
 def test_every_dashboard_answer_has_a_strict_csp(mock: RunningMock, path: str) -> None:
     response = mock.client.get(path, headers=admin(mock))
     assert response.status_code == 200
@@ -129,21 +133,31 @@ def test_requests_filter_and_open_to_body_and_reply(mock: RunningMock) -> None:
     good, bad = new_task(), new_task(duration=-1)
     assert mock.run([good]).status_code == 200
     assert mock.run([bad]).status_code == 400
-    get = lambda **q: mock.client.get("/__admin/ui/api/requests", params=q, headers=admin(mock)).json()  # noqa: E731
+    get = lambda **q: mock.client.get(
+        "/__admin/ui/api/requests", params=q, headers=admin(mock)
+    ).json()  # noqa: E731
     rows = get()["requests"]
     assert [r["status"] for r in rows] == [400, 200]
     assert "request" not in rows[0] and rows[0]["error_messages"]  # the message beside the code
     code = rows[0]["error_codes"][0]
     assert [r["status"] for r in get(status="400")["requests"]] == [400]
     assert [r["status"] for r in get(errorCode=code)["requests"]] == [400]
-    assert [r["task_uuids"] for r in get(taskUUID=good["taskUUID"])["requests"]] == [[good["taskUUID"]]]
+    assert [r["task_uuids"] for r in get(taskUUID=good["taskUUID"])["requests"]] == [
+        [good["taskUUID"]]
+    ]
     assert len(get(taskType="videoInference")["requests"]) == 2
     assert [r["id"] for r in get(after=str(rows[1]["id"]))["requests"]] == [rows[0]["id"]]
-    bad_filter = mock.client.get("/__admin/ui/api/requests", params={"status": "4x"}, headers=admin(mock))
+    bad_filter = mock.client.get(
+        "/__admin/ui/api/requests", params={"status": "4x"}, headers=admin(mock)
+    )
     assert bad_filter.status_code == 400 and bad_filter.json()["errors"][0]["parameter"] == "status"
-    detail = mock.client.get(f"/__admin/ui/api/requests/{rows[1]['id']}", headers=admin(mock)).json()
+    detail = mock.client.get(
+        f"/__admin/ui/api/requests/{rows[1]['id']}", headers=admin(mock)
+    ).json()
     assert detail["request"] == [good]
-    assert detail["reply"] == {"data": [{"taskType": "videoInference", "taskUUID": good["taskUUID"]}]}
+    assert detail["reply"] == {
+        "data": [{"taskType": "videoInference", "taskUUID": good["taskUUID"]}]
+    }
     gone = mock.client.get("/__admin/ui/api/requests/999999", headers=admin(mock))
     assert gone.status_code == 404
 
@@ -185,7 +199,9 @@ def test_tasks_show_state_results_failure_and_deliveries(mock: RunningMock) -> N
     assert gone["results"] == [] and gone["events"][-1]["event"] == "failed"
     deliveries = mock.client.get("/__admin/ui/api/deliveries", headers=admin(mock)).json()
     assert deliveries["attempts"][0]["taskUUID"] == done["taskUUID"]
-    missing = mock.client.get(f"/__admin/ui/api/tasks/{new_task()['taskUUID']}", headers=admin(mock))
+    missing = mock.client.get(
+        f"/__admin/ui/api/tasks/{new_task()['taskUUID']}", headers=admin(mock)
+    )
     assert missing.status_code == 404
     mock.client.post("/__admin/reset", headers=admin(mock))
     assert mock.client.get("/__admin/ui/api/tasks", headers=admin(mock)).json() == {"tasks": []}
@@ -210,10 +226,13 @@ def test_health_shows_lag_store_and_queues(mock: RunningMock) -> None:
     assert set(health["queues"]) >= {"scheduledCompletions", "deliveriesPending", "videoRenders"}
 
 
-def stream_events(mock: RunningMock, headers: dict[str, str], seen: list[str], stop: threading.Event) -> None:
-    with httpx.Client(base_url=mock.client.base_url, timeout=30) as client, client.stream(
-        "GET", "/__admin/ui/events", headers=headers
-    ) as response:
+def stream_events(
+    mock: RunningMock, headers: dict[str, str], seen: list[str], stop: threading.Event
+) -> None:
+    with (
+        httpx.Client(base_url=mock.client.base_url, timeout=30) as client,
+        client.stream("GET", "/__admin/ui/events", headers=headers) as response,
+    ):
         seen.append(f"status {response.status_code}")
         for line in response.iter_lines():
             seen.append(line)
@@ -224,7 +243,9 @@ def stream_events(mock: RunningMock, headers: dict[str, str], seen: list[str], s
 def test_the_live_stream_says_what_changed(mock: RunningMock) -> None:
     seen: list[str] = []
     stop = threading.Event()
-    thread = threading.Thread(target=stream_events, args=(mock, admin(mock), seen, stop), daemon=True)
+    thread = threading.Thread(
+        target=stream_events, args=(mock, admin(mock), seen, stop), daemon=True
+    )
     thread.start()
     assert eventually(lambda: "event: health" in seen, timeout=10)
     before = len(seen)

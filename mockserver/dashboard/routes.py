@@ -47,7 +47,7 @@ STATIC = {
 }
 LOGIN_BYTES = 4096
 NUMBER = re.compile(r"[0-9]{1,9}")
-ROWS = 200  # requests in one answer of the requests view
+ROWS = 500  # requests in one answer of the requests view (the page keeps as many)
 
 
 def _static(name: str) -> bytes:
@@ -187,11 +187,11 @@ class Dashboard:
             status=None if status < 0 else status,
             after=after,
             limit=min(limit, ROWS),
-            replies=True,
+            rows=True,
         )
         return _json(
             {
-                "requests": [views.request_row(e) for e in entries],
+                "requests": entries,
                 "lastId": journal.last_id,
                 "total": len(journal),
             }
@@ -222,10 +222,7 @@ class Dashboard:
         attempts = list(deliverer.attempt_log) if deliverer else []
         outcomes = list(deliverer.outcomes) if deliverer else []
         found = self.board.lifecycle(record, attempts, outcomes)
-        found["requests"] = [
-            views.request_row(e)
-            for e in self.server.journal.query(task_uuid=record.task_uuid, replies=True)
-        ]
+        found["requests"] = self.server.journal.query(task_uuid=record.task_uuid, rows=True)
         return _json(found)
 
     async def deliveries(self, request: Request) -> Response:

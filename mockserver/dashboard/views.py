@@ -14,21 +14,6 @@ from .tasks import outcome
 if TYPE_CHECKING:
     from ..app import MockServer
 
-ROW_FIELDS = (
-    "id", "time", "transport", "path", "status", "task_types", "task_uuids", "error_codes",
-    "duration_ms", "size", "truncated",
-)  # fmt: skip
-
-
-def request_row(entry: dict[str, Any]) -> dict[str, Any]:
-    """A journal entry (with its reply) as a row of the requests view: its body and reply
-    are left for the detail, but the messages of its errors are shown."""
-    row = {k: entry[k] for k in ROW_FIELDS}
-    reply = entry.get("reply")
-    errors = reply.get("errors", []) if isinstance(reply, dict) else []
-    row["error_messages"] = [str(e.get("message", "")) for e in errors if isinstance(e, dict)]
-    return row
-
 
 def model_source(module: ModuleType) -> dict[str, str]:
     """Where a served model came from: the generated package, a --spec file or a --page."""

@@ -7,29 +7,27 @@ installs it). Each test gets a fresh browser profile; screenshots go to ``build/
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.browser.chromium import headless_chromium, missing
 from tests.hostile.harness import ROOT, MockProcess, mock_process
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 ADMIN_KEY = "dashboard-admin-key"
 OTHER_KEY = "another-tenant-key"  # a valid API key that is not the admin key
 SHOTS = ROOT / "build" / "dashboard"
 
 
-def browser_paths() -> tuple[str, str]:
+def need_chromium() -> None:
     """Chromium and its driver: skipped without them, but a failure in CI."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{', '.join(missing)} missing: CI must run the dashboard's browser tests")
-        pytest.skip(f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)")
-    return CHROMIUM, CHROMEDRIVER
+    absent = ", ".join(missing())
+    if absent and os.environ.get("CI"):
+        pytest.fail(f"{absent} missing: CI must run the dashboard's browser tests")
+    if absent:
+        pytest.skip(f"{absent} not installed (apt-get install chromium chromium-driver)")
 
 
 @pytest.fixture(scope="module")
@@ -42,35 +40,7 @@ def dashboard_mock() -> Iterator[MockProcess]:
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
-    chromium, chromedriver = browser_paths()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--autoplay-policy=no-user-gesture-required",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("unhandledPromptBehavior", "ignore")  # an alert stays to be seen
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=chromedriver, log_output=str(tmp_path / "driver.log"))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(30)
-    try:
+def browser(tmp_path: Path) -> Iterator[Any]:
+    need_chromium()
+    with headless_chromium(tmp_path) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(tmp_path / "profile", ignore_errors=True)

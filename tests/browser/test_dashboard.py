@@ -35,9 +35,12 @@ def wait(driver: Any, check: Callable[[], Any], timeout: float = 20) -> Any:
 
 def click(driver: Any, selector: str) -> None:
     """Click the element ``selector`` names as it is now (views re-render their rows)."""
-    wait(driver, lambda: driver.execute_script(
-        "const e = document.querySelector(arguments[0]); if (e) e.click(); return !!e", selector
-    ))
+    wait(
+        driver,
+        lambda: driver.execute_script(
+            "const e = document.querySelector(arguments[0]); if (e) e.click(); return !!e", selector
+        ),
+    )
 
 
 def by_css(driver: Any, selector: str) -> list[Any]:
@@ -102,9 +105,14 @@ def test_login_then_a_post_appears_live_and_opens_to_its_body_and_reply(
     task = new_task()
     assert post(dashboard_mock, task).status_code == 200
     # no reload: the live stream brings the row
-    row = wait(browser, lambda: [
-        r for r in by_css(browser, "#requests-body tr.request-row") if task["taskUUID"] in r.text
-    ])[0]
+    row = wait(
+        browser,
+        lambda: [
+            r
+            for r in by_css(browser, "#requests-body tr.request-row")
+            if task["taskUUID"] in r.text
+        ],
+    )[0]
     assert "rest" in row.text and "200" in row.text and "videoInference" in row.text
     row.click()
     wait(browser, lambda: task["taskUUID"] in text(browser, "request-body"))
@@ -145,9 +153,10 @@ def test_a_scenario_armed_through_the_form_fails_the_next_request(
     assert failed.status_code == 503
     assert failed.json()["errors"][0]["message"] == "armed from the dashboard"
     view(browser, "requests")
-    row = wait(browser, lambda: [
-        r for r in by_css(browser, "#requests-body tr.request-row") if "503" in r.text
-    ])[0]
+    row = wait(
+        browser,
+        lambda: [r for r in by_css(browser, "#requests-body tr.request-row") if "503" in r.text],
+    )[0]
     assert "providerInternalError" in row.text and "armed from the dashboard" in row.text
     assert post(dashboard_mock, new_task()).status_code == 200  # times: 1
     view(browser, "scenarios")
@@ -205,9 +214,14 @@ def test_a_prompt_of_html_stays_text(browser: Any, dashboard_mock: MockProcess) 
         json={"match": {"promptContains": XSS}, "latency": {"fixedMs": 1}},
     )
     assert armed.status_code == 201
-    row = wait(browser, lambda: [
-        r for r in by_css(browser, "#requests-body tr.request-row") if task["taskUUID"] in r.text
-    ])[0]
+    row = wait(
+        browser,
+        lambda: [
+            r
+            for r in by_css(browser, "#requests-body tr.request-row")
+            if task["taskUUID"] in r.text
+        ],
+    )[0]
     row.click()
     wait(browser, lambda: XSS in text(browser, "request-body"))
     view(browser, "scenarios")
@@ -251,7 +265,7 @@ class Attacker:
         page = (
             "<!doctype html><form id=f method=POST enctype=text/plain "
             f'action="{target}/__admin/scenarios">'
-            "<input type=hidden name='{\"respond\":{\"status\":503,\"message\":\"' "
+            '<input type=hidden name=\'{"respond":{"status":503,"message":"\' '
             "value='\"}}'></form><script>document.getElementById('f').submit()</script>"
         ).encode()
 
@@ -304,10 +318,12 @@ def test_a_cross_site_form_post_is_refused(
         "const done = arguments[0];"
         "fetch('/__admin/ui/api/session').then(r => r.json()).then(s => fetch("
         "'/__admin/scenarios', {method: 'POST', headers: {'X-CSRF-Token': s.csrf},"
-        " body: '{\"respond\":{\"status\":503,\"message\":\"=\"}}'})).then(r => done(r.status))"
+        ' body: \'{"respond":{"status":503,"message":"="}}\'})).then(r => done(r.status))'
     )
     assert status == 201
-    assert len(dashboard_mock.client.get("/__admin/scenarios", headers=admin).json()["scenarios"]) == 1
+    assert (
+        len(dashboard_mock.client.get("/__admin/scenarios", headers=admin).json()["scenarios"]) == 1
+    )
     dashboard_mock.client.delete("/__admin/scenarios", headers=admin)
 
 
@@ -317,7 +333,9 @@ def test_models_and_health_views(browser: Any, dashboard_mock: MockProcess) -> N
     import runware_contract as rc
 
     model = rc.MODELS["klingai:kling-video@3-pro"]
-    article = wait(browser, lambda: by_css(browser, 'article.model[data-model="klingai:kling-video@3-pro"]'))[0]
+    article = wait(
+        browser, lambda: by_css(browser, 'article.model[data-model="klingai:kling-video@3-pro"]')
+    )[0]
     assert "source: package" in article.text
     rates = model.tables.PRICING["rates"]
     assert str(rates[0]["perSecond"]) in article.text  # the price rows the validator prices by
