@@ -49,7 +49,11 @@ ADMIN = "bench-admin"
 PROBE = """
 window.__lag = 0;
 let last = performance.now();
-setInterval(() => { const now = performance.now(); window.__lag = Math.max(window.__lag, now - last - 50); last = now; }, 50);
+setInterval(() => {
+  const now = performance.now();
+  window.__lag = Math.max(window.__lag, now - last - 50);
+  last = now;
+}, 50);
 """
 
 

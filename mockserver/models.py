@@ -102,7 +102,7 @@ def load(spec_dirs: Iterable[Path], pages: Iterable[Path]) -> list[ModuleType]:
         except SpecError as exc:
             raise ModelLoadError("\n".join(map(str, exc.issues))) from None
         module = module_for(model_tables(model, platform))
-        module.SOURCE = (kind, name)  # where it came from (the dashboard shows it)
+        module.__dict__["SOURCE"] = (kind, name)  # where it came from (the dashboard shows it)
         modules.append(module)
     return modules
 

@@ -105,7 +105,7 @@ def test_a_forged_or_expired_session_is_no_session() -> None:
     # another admin key (or a restart with another shared secret) ends every session
     assert not session.session_valid(
         MockConfig(admin_key="new", media_secret=config.media_secret), token, now=1001.0
-    )  # noqa: E501
+    )
     assert not session.session_valid(config, "x" * 500) and not session.session_valid(config, "")
 
 
@@ -133,9 +133,10 @@ def test_requests_filter_and_open_to_body_and_reply(mock: RunningMock) -> None:
     good, bad = new_task(), new_task(duration=-1)
     assert mock.run([good]).status_code == 200
     assert mock.run([bad]).status_code == 400
-    get = lambda **q: mock.client.get(
-        "/__admin/ui/api/requests", params=q, headers=admin(mock)
-    ).json()  # noqa: E731
+
+    def get(**q: str) -> Any:
+        return mock.client.get("/__admin/ui/api/requests", params=q, headers=admin(mock)).json()
+
     rows = get()["requests"]
     assert [r["status"] for r in rows] == [400, 200]
     assert "request" not in rows[0] and rows[0]["error_messages"]  # the message beside the code
@@ -171,8 +172,8 @@ def test_a_large_reply_is_not_kept(mock: RunningMock) -> None:
 
 
 def test_tasks_show_state_results_failure_and_deliveries(mock: RunningMock) -> None:
-    mock.client.post("/__admin/scenarios", headers=admin(mock),
-                     json={"match": {"promptContains": "doomed"}, "fail": {"code": "inferenceError"}})  # fmt: skip
+    doomed = {"match": {"promptContains": "doomed"}, "fail": {"code": "inferenceError"}}
+    mock.client.post("/__admin/scenarios", headers=admin(mock), json=doomed)
     with Receiver() as receiver:
         done = new_task(webhookURL=f"{receiver.hook}?token=secret", includeCost=True)
         failed = new_task(positivePrompt="a doomed task")

@@ -77,7 +77,7 @@ class TaskBoard:
         """One task with its lifecycle: accepted, processing, done or failed, deliveries."""
         summary = self.summary(record)
         now = self.clock()
-        events = [{"event": "accepted", "time": self.wall(record.created)}]
+        events: list[dict[str, Any]] = [{"event": "accepted", "time": self.wall(record.created)}]
         events.append({"event": "processing", "time": self.wall(record.created)})
         if summary["state"] == "failed":
             assert record.fail_at is not None
@@ -109,7 +109,9 @@ def outcome(o: Any) -> dict[str, Any]:
 
 def _media(item: dict[str, Any]) -> dict[str, Any]:
     """What the dashboard shows of one result: its media URL, kind and cost."""
-    shown = {k: item[k] for k in ("videoUUID", "imageUUID", "cost", "seed") if k in item}
+    shown: dict[str, Any] = {
+        k: item[k] for k in ("videoUUID", "imageUUID", "cost", "seed") if k in item
+    }
     for key, kind in (("videoURL", "video"), ("imageURL", "image")):
         if isinstance(item.get(key), str):
             shown["url"], shown["kind"] = item[key], kind
