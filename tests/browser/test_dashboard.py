@@ -84,6 +84,12 @@ def view(driver: Any, name: str) -> None:
     wait(driver, lambda: by_css(driver, f"#view-{name}:not([hidden])"))
 
 
+def request_row(driver: Any, task_uuid: str) -> Any:
+    """The requests view's row of ``task_uuid``, once the live stream has brought it."""
+    rows = "#requests-body tr.request-row"
+    return wait(driver, lambda: [r for r in by_css(driver, rows) if task_uuid in r.text])[0]
+
+
 def post(mock: MockProcess, task: dict[str, Any], key: str = KEY) -> httpx.Response:
     return httpx.post(mock.url, json=[task], headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
@@ -105,14 +111,7 @@ def test_login_then_a_post_appears_live_and_opens_to_its_body_and_reply(
     task = new_task()
     assert post(dashboard_mock, task).status_code == 200
     # no reload: the live stream brings the row
-    row = wait(
-        browser,
-        lambda: [
-            r
-            for r in by_css(browser, "#requests-body tr.request-row")
-            if task["taskUUID"] in r.text
-        ],
-    )[0]
+    row = request_row(browser, task["taskUUID"])
     assert "rest" in row.text and "200" in row.text and "videoInference" in row.text
     row.click()
     wait(browser, lambda: task["taskUUID"] in text(browser, "request-body"))
@@ -214,14 +213,7 @@ def test_a_prompt_of_html_stays_text(browser: Any, dashboard_mock: MockProcess) 
         json={"match": {"promptContains": XSS}, "latency": {"fixedMs": 1}},
     )
     assert armed.status_code == 201
-    row = wait(
-        browser,
-        lambda: [
-            r
-            for r in by_css(browser, "#requests-body tr.request-row")
-            if task["taskUUID"] in r.text
-        ],
-    )[0]
+    row = request_row(browser, task["taskUUID"])
     row.click()
     wait(browser, lambda: XSS in text(browser, "request-body"))
     view(browser, "scenarios")
