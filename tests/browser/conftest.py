@@ -32,9 +32,10 @@ def need_chromium() -> None:
 
 @pytest.fixture(scope="module")
 def dashboard_mock() -> Iterator[MockProcess]:
-    """A mock with an admin key, a second tenant's key and 2 s jobs."""
+    """A mock with an admin key, a second tenant's key and 4 s jobs (a task is seen
+    processing before it is done)."""
     with mock_process(
-        "--admin-key", ADMIN_KEY, "--api-key", OTHER_KEY, "--job-seconds", "2"
+        "--admin-key", ADMIN_KEY, "--api-key", OTHER_KEY, "--job-seconds", "4"
     ) as proc:
         yield proc
 

@@ -175,7 +175,7 @@ def test_a_task_finishes_and_its_video_plays(browser: Any, dashboard_mock: MockP
         task = new_task(outputFormat="WEBM", duration=3, webhookURL=receiver.hook, includeCost=True)
         assert post(dashboard_mock, task).status_code == 200
         selector = f'#tasks-body tr.task-row[data-uuid="{task["taskUUID"]}"]'
-        wait(browser, lambda: "processing" in text_of(browser, selector))  # 2 s jobs
+        wait(browser, lambda: "processing" in text_of(browser, selector))  # 4 s jobs
         click(browser, selector)
         wait(browser, lambda: "processing" in text(browser, "task-title"))
         wait(browser, lambda: "done" in text(browser, "task-title"), timeout=30)
