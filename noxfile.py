@@ -117,7 +117,7 @@ MUTATION_RUNS = {
         "tests/test_runtime.py tests/test_boundaries.py tests/test_generated_validators.py "
         "tests/test_rule_kinds.py tests/test_mutation.py",
     ),
-    "engine": (["mockserver/engine.py"], "tests/test_boundaries.py tests/test_mock_rest.py "
+    "engine": (["mockserver/core/engine.py"], "tests/test_boundaries.py tests/test_mock_rest.py "
                "-k 'inprocess or test_boundaries'"),
 }  # fmt: skip
 NEAREST = {"Binary": "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul|Mod_FloorDiv",
@@ -135,7 +135,7 @@ MUTATION_OUTCOMES = ("KILLED", "SURVIVED", "INCOMPETENT")
 @nox.session
 def mutation(session: nox.Session) -> None:
     """Mutation testing (cosmic-ray) of codegen/runtime/{runtime,rule_kinds}.py and
-    mockserver/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
+    mockserver/core/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
     mutant behind), where the generated package's runtime copies are links to the mutated
     sources. Prints killed/survived per run; reports in build/mutation/. Not part of CI."""
     import shutil

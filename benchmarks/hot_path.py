@@ -87,9 +87,9 @@ async def feed(count: int, repeat: int, no_validate: bool) -> list[float]:
     from uvicorn.server import ServerState
 
     import runware_contract as rc
-    from mockserver.app import MockServer
-    from mockserver.config import MockConfig
-    from mockserver.limits import HeaderTimeoutProtocol
+    from mockserver.core.config import MockConfig
+    from mockserver.http.app import MockServer
+    from mockserver.protocols.limits import HeaderTimeoutProtocol
 
     if no_validate:
         rc.validate = lambda task: []

@@ -21,14 +21,15 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
-from . import logs, models
-from .app import MockServer
-from .base_url import parse_public_url
-from .config import MockConfig
+from .base import logs
+from .core import models
+from .core.config import MockConfig
 from .extras import version
-from .limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
+from .http.app import MockServer
+from .http.base_url import parse_public_url
+from .lifecycle.targets import LOOPBACK, Allowlist
+from .protocols.limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
 from .store import check_spec, reachable
-from .targets import LOOPBACK, Allowlist
 
 # (flag, type, MockConfig field, metavar, help): each must be positive
 LIMITS: tuple[tuple[str, type, str, str, str], ...] = (

@@ -26,9 +26,9 @@ import httpx
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from .app import MockServer
-from .config import MockConfig
-from .limits import http_protocol, ws_protocol
+from .core.config import MockConfig
+from .http.app import MockServer
+from .protocols.limits import http_protocol, ws_protocol
 
 RUNWARE_HOST = "api.runware.ai"
 

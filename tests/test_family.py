@@ -336,7 +336,7 @@ def test_strategies_never_draw_what_the_rules_forbid(family: SpecSet) -> None:
     from hypothesis import HealthCheck, given, settings
 
     from codegen.emit.tables import model_tables
-    from mockserver.models import module_for
+    from mockserver.core.models import module_for
     from runware_contract import strategies as S
 
     module = module_for(model_tables(model_of(family, KNOT), family.platform))

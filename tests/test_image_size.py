@@ -9,7 +9,7 @@ import av
 import pytest
 from av.video.codeccontext import VideoCodecContext
 
-from mockserver.image_size import image_size
+from mockserver.media.image_size import image_size
 
 from .hostile.test_image_bombs import png_bomb
 

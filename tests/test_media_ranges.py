@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from mockserver import MockConfig
-from mockserver.byte_ranges import Unsatisfiable, byte_range
+from mockserver.http.byte_ranges import Unsatisfiable, byte_range
 from tests.conftest import MockHandle, start_mock
 from tests.helpers import new_task, png, probe, wait_results
 

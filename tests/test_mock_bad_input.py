@@ -22,9 +22,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
-from mockserver.body import LINGER_IDLE_SECONDS
+from mockserver.core.reply import BadRequest, parse_tasks
+from mockserver.http.body import LINGER_IDLE_SECONDS
 from mockserver.testing import RunningMock, serve
-from mockserver.wire import BadRequest, parse_tasks
 from tests.asgi import Answer, call, runware_error_shape
 from tests.helpers import eventually, new_task
 

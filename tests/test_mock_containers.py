@@ -11,8 +11,8 @@ import pytest
 
 import runware_contract as rc
 from mockserver import MockConfig, MockServer
-from mockserver.containers import CONTAINERS
-from mockserver.engine import RequestContext
+from mockserver.core.engine import RequestContext
+from mockserver.media.containers import CONTAINERS
 from runware_contract import klingai_video_3_0_pro as kling
 
 

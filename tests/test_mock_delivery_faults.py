@@ -11,8 +11,8 @@ import time
 import httpx
 import pytest
 
-from mockserver.delivery import Deliverer
-from mockserver.targets import Allowlist
+from mockserver.lifecycle.delivery import Deliverer
+from mockserver.lifecycle.targets import Allowlist
 from tests.conftest import MockHandle
 from tests.helpers import (
     Receiver,
@@ -103,7 +103,7 @@ async def test_backoff_doubles_between_attempts(monkeypatch: pytest.MonkeyPatch)
         return httpx.Response(502)
 
     deliverer = Deliverer(attempts=4, timeout=1, backoff=0.5, transport=httpx.MockTransport(down))
-    monkeypatch.setattr("mockserver.delivery.asyncio.sleep", no_wait)
+    monkeypatch.setattr("mockserver.lifecycle.delivery.asyncio.sleep", no_wait)
     deliverer.webhook("http://127.0.0.1:9/hook", "t", {"data": []})
     await deliverer.drain()
     await deliverer.close()

@@ -1,6 +1,6 @@
 """``POST /v1`` on a real socket, where the HTTP protocol answers a whole request itself
-(``mockserver/direct.py``) and hands everything else to the ASGI app: both must give the same
-answer, in order, with the same framing."""
+(``mockserver/protocols/direct.py``) and hands everything else to the ASGI app: both must
+give the same answer, in order, with the same framing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from mockserver.config import MockConfig
+from mockserver.core.config import MockConfig
 from mockserver.testing import RunningMock, serve
 from tests.helpers import new_task
 

@@ -21,10 +21,10 @@ import pytest
 from websockets.sync.client import connect
 
 import runware_contract as rc
-from mockserver import logs, request_log
-from mockserver.delivery import Deliverer
-from mockserver.security import mask, redact_url, sign
-from mockserver.targets import Allowlist
+from mockserver.base import logs, request_log
+from mockserver.base.security import mask, redact_url, sign
+from mockserver.lifecycle.delivery import Deliverer
+from mockserver.lifecycle.targets import Allowlist
 from tests.conftest import REPO
 from tests.helpers import eventually, new_task
 

@@ -344,7 +344,7 @@ def test_seed_makes_results_deterministic(mock: MockHandle) -> None:
     task = new_task(taskUUID="5f0c1e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f", duration=4)
     mock.post([task])
     (item,) = wait_results(mock, task["taskUUID"]).json()["data"]
-    from mockserver.ids import IdSource
+    from mockserver.core.ids import IdSource
 
     ids = IdSource(42)
     assert item["videoUUID"] == ids.uuid4(task["taskUUID"], "video", 0)

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from mockserver import MockConfig, MockServer, security
-from mockserver.security import key_matches, sign
-from mockserver.targets import Allowlist, Refused, check
+from mockserver import MockConfig, MockServer
+from mockserver.base import security
+from mockserver.base.security import key_matches, sign
+from mockserver.lifecycle.targets import Allowlist, Refused, check
 from mockserver.testing import serve
 from tests.asgi import call, runware_error_shape
 from tests.conftest import MockHandle

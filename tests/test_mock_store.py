@@ -24,8 +24,8 @@ import pytest
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer, cli
-from mockserver.journal import Journal
-from mockserver.sessions import Session, Sessions
+from mockserver.core.journal import Journal
+from mockserver.core.sessions import Session, Sessions
 from mockserver.store import (
     ImageRecord,
     Limits,

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from mockserver.scheduler import Scheduler
-from mockserver.supervise import BACKOFF_MAX, LagMonitor, backoff, supervised
+from mockserver.lifecycle.scheduler import Scheduler
+from mockserver.lifecycle.supervise import BACKOFF_MAX, LagMonitor, backoff, supervised
 
 pytestmark = pytest.mark.anyio
 

@@ -204,7 +204,7 @@ def test_getresponse_for_unknown_task(ws: Harness) -> None:
 
 
 def test_scenarios_apply_to_websocket_clients(ws: Harness) -> None:
-    from mockserver.scenarios import parse
+    from mockserver.core.scenarios import parse
 
     ws.server.scenarios.add(parse({"respond": {"status": 429, "retryAfter": 2}, "times": 1}, "a"))
     ws.server.scenarios.add(

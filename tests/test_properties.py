@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import runware_contract as rc
 from mockserver import MockConfig
-from mockserver.ids import IdSource
+from mockserver.core.ids import IdSource
 from mockserver.testing import serve
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract import strategies as S

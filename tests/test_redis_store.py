@@ -407,13 +407,13 @@ def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: Redi
     result is pushed exactly once and marked done."""
     import dataclasses
 
-    from mockserver.completion import Completion
-    from mockserver.config import MockConfig
-    from mockserver.delivery import Deliverer
-    from mockserver.media import VideoFiles
-    from mockserver.relay import LocalRelay
-    from mockserver.scheduler import Scheduler
-    from mockserver.sessions import Session, Sessions
+    from mockserver.core.config import MockConfig
+    from mockserver.core.sessions import Session, Sessions
+    from mockserver.lifecycle.completion import Completion
+    from mockserver.lifecycle.delivery import Deliverer
+    from mockserver.lifecycle.relay import LocalRelay
+    from mockserver.lifecycle.scheduler import Scheduler
+    from mockserver.media.rendering import VideoFiles
     from mockserver.store import StoreUnavailable
 
     async def run() -> None:

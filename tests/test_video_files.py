@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from codegen import SpecSet
-from mockserver import media
-from mockserver.containers import CONTAINERS
-from mockserver.media import RenderBusy, VideoFiles
+from mockserver.media import rendering as media
+from mockserver.media.containers import CONTAINERS
+from mockserver.media.rendering import RenderBusy, VideoFiles
 from tests.helpers import frame_rate, probe
 
 

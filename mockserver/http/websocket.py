@@ -13,14 +13,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from runware_contract.runtime import RunwareError
 
-from . import request_log
-from .answer import Exchange
+from ..base import request_log
+from ..core.answer import Exchange
+from ..core.engine import RequestContext
+from ..core.reply import BadRequest, dumps, error, parse_tasks, status_of, throttled
+from ..core.sessions import Session
+from ..protocols.limits import FrameRate
 from .auth import refusal
 from .base_url import base_url
-from .engine import RequestContext
-from .limits import FrameRate
-from .sessions import Session
-from .wire import BadRequest, dumps, error, parse_tasks, status_of, throttled
 
 if TYPE_CHECKING:
     from .app import MockServer

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 
-from . import request_log
+from ..base import request_log
+from ..core.reply import dumps, error
 from .direct import DirectPost
-from .wire import dumps, error
 
 if TYPE_CHECKING:
-    from .rest import Rest
+    from ..http.rest import Rest
 
 
 def raw_error_response(status: str, code: str, message: str) -> bytes:

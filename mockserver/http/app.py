@@ -22,27 +22,27 @@ from starlette.types import Receive, Scope, Send
 
 import runware_contract as rc
 
-from . import request_log
+from ..base import request_log
+from ..base.security import redact_logs
+from ..core.answer import Answering
+from ..core.config import MockConfig
+from ..core.engine import Engine
+from ..core.journal import Journal
+from ..core.reply import http_error, store_failed
+from ..core.scenarios import Scenarios
+from ..core.sessions import Sessions
+from ..lifecycle.completion import Completion
+from ..lifecycle.delivery import Deliverer
+from ..lifecycle.relay import LocalRelay, RedisRelay, Relay
+from ..lifecycle.scheduler import Scheduler
+from ..lifecycle.supervise import LagMonitor, supervised
+from ..lifecycle.targets import Allowlist
+from ..media.rendering import VideoFiles
+from ..store import Limits, StoreUnavailable, open_store
 from .admin import Admin
-from .answer import Answering
-from .completion import Completion
-from .config import MockConfig
-from .delivery import Deliverer
-from .engine import Engine
-from .journal import Journal
-from .media import VideoFiles
 from .media_routes import MediaRoutes
-from .relay import LocalRelay, RedisRelay, Relay
 from .rest import Rest, wrong_method
-from .scenarios import Scenarios
-from .scheduler import Scheduler
-from .security import redact_logs
-from .sessions import Sessions
-from .store import Limits, StoreUnavailable, open_store
-from .supervise import LagMonitor, supervised
-from .targets import Allowlist
 from .websocket import WebSocketTransport
-from .wire import http_error, store_failed
 
 # A process recovering unclaimed completions waits this long past their due time, so that
 # a live worker holding the task's WebSocket session claims (and pushes) it first.
@@ -88,7 +88,7 @@ class MockServer:
         self.sessions = Sessions()  # this process's WebSocket sessions
         self.relay: Relay = LocalRelay(self.sessions)
         if self.store.shared_schedule:  # only the Redis store (imported only when used)
-            from .store.redis import RedisStore
+            from ..store.redis import RedisStore
 
             assert isinstance(self.store, RedisStore)
             self.relay = RedisRelay(

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from ..base.security import signature_valid
+from ..core.reply import JSON, error, not_found, status_of
+from ..media.containers import BY_EXTENSION, CONTAINERS
+from ..media.rendering import RenderBusy
 from .auth import bearer, denied
 from .base_url import base_url
 from .byte_ranges import media_response
-from .containers import BY_EXTENSION, CONTAINERS
-from .media import RenderBusy
-from .security import signature_valid
-from .wire import JSON, error, not_found, status_of
 
 if TYPE_CHECKING:
     from .app import MockServer

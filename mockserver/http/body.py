@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from starlette.types import Receive
 
-from .wire import BadRequest, ClientGone, error
+from ..core.reply import BadRequest, ClientGone, error
 
 # A refused body is read and dropped before the 413 goes out, as nginx's lingering close
 # does: closing a socket with unread data makes the kernel send a reset, which destroys the

@@ -20,13 +20,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .config import MockConfig
-from .containers import CONTAINERS
+from ..core.config import MockConfig
+from ..media.containers import CONTAINERS
+from ..media.rendering import VideoFiles
+from ..store import Store, StoreUnavailable, TaskRecord
 from .delivery import Deliverer
-from .media import VideoFiles
 from .relay import Relay
 from .scheduler import Scheduler
-from .store import Store, StoreUnavailable, TaskRecord
 
 log = logging.getLogger("mockserver")
 COMPLETION_RETRY = 1.0  # seconds before a claim, delivery or finish the store failed is retried

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse, Response
 
-from .wire import error, status_of
+from ..core.reply import error, status_of
 
 # One range: first-last, first- (to the end) or -suffix (the last bytes). At most 18 digits a
 # number (beyond any file the mock serves), so a hostile header cannot make a huge integer.

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 if TYPE_CHECKING:
-    from .rest import Rest
+    from ..http.rest import Rest
 
 log = logging.getLogger("uvicorn.error")
 # Headers that send a request the ASGI way: body framing the app must see through,

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from .sessions import Session, Sessions
-from .store import StoreUnavailable
+from ..core.sessions import Session, Sessions
+from ..store import StoreUnavailable
 from .supervise import cancelled, supervised
 
 log = logging.getLogger("mockserver")

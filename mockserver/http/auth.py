@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
-from .config import MockConfig
-from .wire import error, status_of
+from ..core.config import MockConfig
+from ..core.reply import error, status_of
 
 
 def bearer(headers: Mapping[str, str]) -> str | None:

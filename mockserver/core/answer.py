@@ -12,11 +12,11 @@ from typing import Any, NamedTuple
 
 from runware_contract.runtime import RunwareError
 
-from . import request_log
+from ..base import request_log
 from .engine import Engine, RequestContext
 from .journal import Journal
+from .reply import Reply, error
 from .scenarios import Scenarios
-from .wire import Reply, error
 
 
 class Exchange(NamedTuple):

@@ -11,12 +11,12 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..core.journal import TRANSPORTS
+from ..core.json_problems import json_problem
+from ..core.reply import BadRequest, ClientGone, bad_request_response, error, status_of
+from ..core.scenarios import Scenario, ScenarioError, parse
 from .auth import denied
 from .body import read_body
-from .journal import TRANSPORTS
-from .json_problems import json_problem
-from .scenarios import Scenario, ScenarioError, parse
-from .wire import BadRequest, ClientGone, bad_request_response, error, status_of
 
 if TYPE_CHECKING:
     from .app import MockServer

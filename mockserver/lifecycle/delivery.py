@@ -38,12 +38,12 @@ from typing import Any
 
 import httpx
 
-from .journal import iso_utc
-from .logs import FIELDS
-from .security import redact_url
+from ..base.logs import FIELDS
+from ..base.security import redact_url
+from ..core.journal import iso_utc
+from ..core.reply import dumps
 from .supervise import cancelled, supervised
 from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
-from .wire import dumps
 
 log = logging.getLogger("mockserver.delivery")
 Done = Callable[[], None]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .security import key_matches, owner_tag
+from ..base.security import key_matches, owner_tag
 
 
 @dataclass

@@ -22,7 +22,7 @@ from runware_contract import platform as rc_platform
 from runware_contract.runtime import Contract, Example, PriceUnavailable, price_of
 from runware_contract.typed import as_wire
 
-KIT_SPEC = Path(__file__).resolve().parent.parent / "spec"
+KIT_SPEC = Path(__file__).resolve().parents[2] / "spec"
 
 
 class ModelLoadError(ValueError):

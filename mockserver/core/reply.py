@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 import runware_contract as rc
 from runware_contract.runtime import RunwareError
 
+from ..store import StoreUnavailable
 from .json_problems import json_problem
-from .store import StoreUnavailable
 
 JSON = "application/json"
 log = logging.getLogger("mockserver")

@@ -23,16 +23,16 @@ from typing import Any
 import runware_contract as rc
 from runware_contract.runtime import resolve_positions
 
+from ..base.security import signature_valid, signed_url
+from ..media.containers import CONTAINERS, DEFAULT_CONTAINER, UNSIZED, UNTIMED_SECONDS
+from ..media.image_size import image_size
+from ..store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
 from .config import MockConfig
-from .containers import CONTAINERS, DEFAULT_CONTAINER, UNSIZED, UNTIMED_SECONDS
 from .ids import IdSource
-from .image_size import image_size
 from .replay import ExampleIndex
+from .reply import Reply, error, storage_error
 from .scenarios import Scenarios
-from .security import signature_valid, signed_url
 from .sessions import Session
-from .store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
-from .wire import Reply, error, storage_error
 
 log = logging.getLogger("mockserver")
 

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from .request_log import task_ids
+from ..base.request_log import task_ids
 
 # The transports a request arrives on (``transport`` of an entry; the admin API's filter).
 TRANSPORTS = ("rest", "websocket")

@@ -11,12 +11,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from .answer import Answer, Exchange
+from ..core.answer import Answer, Exchange
+from ..core.engine import RequestContext
+from ..core.reply import (
+    JSON,
+    BadRequest,
+    ClientGone,
+    Reply,
+    dumps,
+    error,
+    parse_tasks,
+    seconds_text,
+)
 from .auth import bearer, refusal
 from .base_url import base_url
 from .body import read_body
-from .engine import RequestContext
-from .wire import JSON, BadRequest, ClientGone, Reply, dumps, error, parse_tasks, seconds_text
 
 if TYPE_CHECKING:
     from .app import MockServer
