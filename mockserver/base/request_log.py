@@ -18,13 +18,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.types import Message, Receive, Scope, Send
 
 from .logs import FIELDS
 from .security import mask
+
+if TYPE_CHECKING:  # types only: the bottom layer needs no web framework
+    from starlette.types import Message, Receive, Scope, Send
 
 log = logging.getLogger("mockserver.request")
 ERROR_BODY_MAX = 64 * 1024  # error bodies read for their codes; larger ones are not parsed
@@ -99,7 +101,7 @@ def error_codes(body: bytes) -> list[str]:
     return [c for c in codes if isinstance(c, str)]
 
 
-ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
+ASGI = Callable[["Scope", "Receive", "Send"], Awaitable[None]]
 
 
 async def http(app: ASGI, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,7 +1,8 @@
-"""What goes over the wire, for every transport: Runware's error entries, replies and their
-status, bounded error lists, JSON encoding, and the task array of a body or frame.
+"""Runware's reply, for every transport: error entries, replies and their status, bounded
+error lists, JSON encoding, and the task array of a body or frame.
 
-One place, so REST, WebSocket, media and admin answer in the same shape.
+One place, so REST, WebSocket, media and admin answer in the same shape. No web framework
+here: the engine uses it, and Starlette's responses of these errors are ``http.responses``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 import runware_contract as rc
 from runware_contract.runtime import RunwareError
@@ -162,38 +160,8 @@ def parse_tasks(raw: bytes | str, max_tasks: int) -> list[Any]:
     return body
 
 
-async def store_failed(request: Request, exc: Exception) -> Response:
-    """A store failure on any Starlette route (media, admin), in Runware's error shape."""
-    assert isinstance(exc, StoreUnavailable)
-    return JSONResponse({"errors": [storage_error(exc)]}, status_code=503)
-
-
 def throttled(why: str) -> RunwareError:
     return error("rateLimitExceeded", f"Too many requests on this connection: {why}.")
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own 404/405 and friends, in Runware's error shape."""
-    assert isinstance(exc, HTTPException)
-    code = {404: "invalidEndpoint", 405: "invalidRequestMethod"}.get(
-        exc.status_code, "invalidRequest"
-    )
-    message = {404: "No such endpoint.", 405: "Method not allowed here."}.get(
-        exc.status_code, str(exc.detail)
-    )
-    return JSONResponse(
-        {"errors": [error(code, message)]}, status_code=exc.status_code, headers=exc.headers
-    )
-
-
-def bad_request_response(exc: BadRequest) -> Response:
-    # 408/413 leave the body unread: the connection cannot carry another request.
-    close = {"connection": "close"} if exc.status in (408, 413) else None
-    return JSONResponse({"errors": [exc.error]}, status_code=exc.status, headers=close)
-
-
-def not_found(message: str) -> Response:
-    return JSONResponse({"errors": [error("taskNotFound", message)]}, status_code=404)
 
 
 def seconds_text(value: float) -> str:

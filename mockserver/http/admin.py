@@ -13,13 +13,14 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.journal import TRANSPORTS
 from ..core.json_problems import json_problem
-from ..core.reply import BadRequest, ClientGone, bad_request_response, error, status_of
+from ..core.reply import BadRequest, ClientGone, error, status_of
 from ..core.scenarios import Scenario, ScenarioError, parse
 from .auth import denied
 from .body import read_body
+from .responses import bad_request_response
 
 if TYPE_CHECKING:
-    from .app import MockServer
+    from .state import ServerState
 
 JOURNAL_LIMIT = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²")
 # Admin bodies are small JSON objects; larger ones get 413 before they are read.
@@ -36,7 +37,7 @@ def _refused(code: str, message: str, parameter: str | None = None) -> Response:
 class Admin:
     """The admin routes of one MockServer."""
 
-    def __init__(self, server: MockServer) -> None:
+    def __init__(self, server: ServerState) -> None:
         self.server = server
         self._scenario_ids = 0
 

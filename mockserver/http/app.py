@@ -28,7 +28,6 @@ from ..core.answer import Answering
 from ..core.config import MockConfig
 from ..core.engine import Engine
 from ..core.journal import Journal
-from ..core.reply import http_error, store_failed
 from ..core.scenarios import Scenarios
 from ..core.sessions import Sessions
 from ..lifecycle.completion import Completion
@@ -41,6 +40,7 @@ from ..media.rendering import VideoFiles
 from ..store import Limits, StoreUnavailable, open_store
 from .admin import Admin
 from .media_routes import MediaRoutes
+from .responses import http_error, store_failed
 from .rest import Rest, wrong_method
 from .websocket import WebSocketTransport
 

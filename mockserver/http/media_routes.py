@@ -12,15 +12,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ..base.security import signature_valid
-from ..core.reply import JSON, error, not_found, status_of
+from ..core.reply import JSON, error, status_of
 from ..media.containers import BY_EXTENSION, CONTAINERS
 from ..media.rendering import RenderBusy
 from .auth import bearer, denied
 from .base_url import base_url
 from .byte_ranges import media_response
+from .responses import not_found
 
 if TYPE_CHECKING:
-    from .app import MockServer
+    from .state import ServerState
 
 VIDEO_PATH = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
@@ -32,7 +33,7 @@ UUID_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 class MediaRoutes:
     """Media, health and OpenAPI of one MockServer."""
 
-    def __init__(self, server: MockServer) -> None:
+    def __init__(self, server: ServerState) -> None:
         self.server = server
 
     async def index(self, request: Request) -> Response:

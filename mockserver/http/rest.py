@@ -28,7 +28,7 @@ from .base_url import base_url
 from .body import read_body
 
 if TYPE_CHECKING:
-    from .app import MockServer
+    from .state import ServerState
 
 T = TypeVar("T")
 PREFER_EXAMPLE = re.compile(r"(?:^|[;,\s])example=\"?(?P<name>[^\";,\s]+)\"?")
@@ -64,7 +64,7 @@ class Rest:
     whole, as a plain call (``answer_now``) that the HTTP protocol makes itself
     (``direct.py``). Both read, parse, authenticate and answer the same way here."""
 
-    def __init__(self, server: MockServer) -> None:
+    def __init__(self, server: ServerState) -> None:
         self.server = server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -23,7 +23,7 @@ from .auth import refusal
 from .base_url import base_url
 
 if TYPE_CHECKING:
-    from .app import MockServer
+    from .state import ServerState
 
 # The close reason (code 4000) of a connection whose session another connection resumed.
 RESUMED_ELSEWHERE = "session resumed by another connection"
@@ -33,7 +33,7 @@ Sender = Callable[[dict[str, Any]], Awaitable[None]]
 class WebSocketTransport:
     """``WebSocket /v1`` of one MockServer."""
 
-    def __init__(self, server: MockServer) -> None:
+    def __init__(self, server: ServerState) -> None:
         self.server = server
 
     async def handle(self, websocket: WebSocket) -> None:

@@ -19,14 +19,34 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-if TYPE_CHECKING:
-    from ..http.rest import Rest
+from ..core.config import MockConfig
 
 log = logging.getLogger("uvicorn.error")
+
+
+class _Configured(Protocol):
+    @property
+    def config(self) -> MockConfig: ...
+
+
+class DirectAnswer(Protocol):
+    """What the protocol calls to answer a whole ``POST /v1`` itself: ``http.rest.Rest``
+    (typed here so this layer never imports the one above it)."""
+
+    @property
+    def server(self) -> _Configured: ...
+
+    def direct_ok(self, headers: dict[str, str]) -> bool: ...
+
+    def answer_now(
+        self, scope: Any, headers: dict[str, str], raw: bytes, started: float
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]: ...
+
+
 # Headers that send a request the ASGI way: body framing the app must see through,
 # a client waiting for 100 Continue, and what uvicorn's proxy-headers middleware rewrites.
 ASGI_ONLY = frozenset(
@@ -42,7 +62,7 @@ class DirectPost(HttpToolsProtocol):
     """uvicorn's httptools protocol, answering a whole ``POST /v1`` itself (see above).
     ``rest`` is the server's; None leaves every request to the ASGI app."""
 
-    rest: Rest | None = None
+    rest: DirectAnswer | None = None
     _held: list[bytes] | None = None  # body parts of a request that may be answered here
     _held_headers: dict[str, str]
     _started = 0.0
@@ -70,7 +90,7 @@ class DirectPost(HttpToolsProtocol):
         if self._held is not None:  # the body is still on its way: the ASGI app reads it
             self._release()
 
-    def _direct(self, rest: Rest) -> bool:
+    def _direct(self, rest: DirectAnswer) -> bool:
         """Whether the request whose headers just ended may be answered here."""
         parser = self.parser
         if self.url != b"/v1" or parser.get_method() != b"POST" or parser.should_upgrade():

@@ -20,17 +20,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 
 from ..base import request_log
 from ..core.reply import dumps, error
-from .direct import DirectPost
-
-if TYPE_CHECKING:
-    from ..http.rest import Rest
+from .direct import DirectAnswer, DirectPost
 
 
 def raw_error_response(status: str, code: str, message: str) -> bytes:
@@ -150,7 +147,9 @@ class HeaderTimeoutProtocol(DirectPost):
             self.transport.close()
 
 
-def http_protocol(header_timeout: float, rest: Rest | None = None) -> type[asyncio.Protocol]:
+def http_protocol(
+    header_timeout: float, rest: DirectAnswer | None = None
+) -> type[asyncio.Protocol]:
     """The protocol class with its own header deadline, answering a whole ``POST /v1`` with
     ``rest`` (``direct.py``), for servers in one process."""
     return type(
