@@ -15,10 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
+import runware_contract as rc
 from codegen.docs.importer import import_page, load_platform
 from codegen.emit import generate
 from codegen.spec.loader import load_specs
-from mockserver.testing import answers_get, running_process
+from mockserver import MockConfig, MockServer
+from mockserver.core import models
+from mockserver.testing import InProcessMock, answers_get, running_process
 from tests.conftest import REPO, SPEC_DIR
 from tests.helpers import free_port
 
@@ -152,9 +155,33 @@ def test_the_plain_mock_reads_no_spec_and_needs_no_codegen() -> None:
     import subprocess
 
     code = (
-        "import sys; from mockserver import models; "
-        "assert models.load([], []) == []; "
+        "import sys; import runware_contract as rc; from mockserver.core import models; "
+        "assert models.load([], []).sources == dict.fromkeys(rc.MODELS, models.PACKAGE); "
         "assert not [m for m in sys.modules if m.split('.')[0] == 'codegen'], 'codegen imported'"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_registry_serves_its_models_without_changing_the_package() -> None:
+    """Models loaded from a page live in the registry given to one server: the package's
+    MODELS (and so ``runware_contract.validate`` and any other server in the process) stay
+    as they were, and the registry says where each model came from."""
+    before = dict(rc.MODELS)
+    registry = models.load([], [PAGES[0]])
+    assert before == rc.MODELS
+    assert registry.sources["acme:drift@1"] == f"--page {PAGES[0]}"
+    assert {registry.sources[m] for m in before} == {models.PACKAGE}
+    task = tasks()[0]
+    assert [e["code"] for e in rc.validate(task)] == ["unsupportedModel"]
+    config = MockConfig(api_keys=frozenset({KEY}), job_seconds=0)
+    headers = {"Authorization": f"Bearer {KEY}"}
+    url = "http://mock.test/v1"
+    with InProcessMock(MockServer(config, registry)) as served:
+        reply = served.handle(httpx.Request("POST", url, json=[task], headers=headers))
+        assert reply.status_code == 200, reply.text
+        assert "acme:drift@1" in served.server.models
+    with InProcessMock(MockServer(config)) as plain:
+        reply = plain.handle(httpx.Request("POST", url, json=[task], headers=headers))
+        assert reply.json()["errors"][0]["code"] == "unsupportedModel"
+    assert before == rc.MODELS

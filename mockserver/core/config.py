@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from ..base.security import key_matches, owner_tag
 
+LOOPBACK = ("127.0.0.0/8", "::1/128")  # where webhooks and uploads may go by default
+
 
 @dataclass
 class MockConfig:
@@ -42,7 +44,7 @@ class MockConfig:
     header_timeout_seconds: float = 10.0  # request headers must arrive within this (socket)
     ws_max_in_flight: int = 64  # task frames one WebSocket may have unanswered
     ws_max_frames_per_second: int = 200  # over this, an error; at twice this, close 1008
-    delivery_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # webhook/upload targets
+    delivery_allow: tuple[str, ...] = LOOPBACK  # webhook/upload targets
     admin_key: str | None = None  # None: any valid API key opens /__admin/
     public_url: str | None = None  # base of handed-out URLs; None: the Host header (checked)
     media_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)

@@ -2,8 +2,8 @@
 
 ``Engine.handle`` takes the parsed task array of one request or frame and returns
 the ``data`` items and ``errors`` to send back. Validation is the generated
-``runware_contract.validate``; results and prices come from the generated model
-modules; nothing here restates a rule of the docs page.
+dispatch (``Registry.validate``) over the server's ``ModelRegistry``; results and prices come
+from its model modules; nothing here restates a rule of the docs page.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ..media.image_size import image_size
 from ..store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
 from .config import MockConfig
 from .ids import IdSource
+from .models import ModelRegistry
 from .replay import ExampleIndex
 from .reply import Reply, error, storage_error
 from .scenarios import Scenarios
@@ -56,12 +57,15 @@ class RequestContext:
 class Engine:
     """The mock's behaviour, independent of the transport."""
 
-    def __init__(self, config: MockConfig, store: Store, scenarios: Scenarios) -> None:
+    def __init__(
+        self, config: MockConfig, store: Store, scenarios: Scenarios, models: ModelRegistry
+    ) -> None:
         self.config = config
         self.store = store
         self.scenarios = scenarios
+        self.models = models
         self.ids = IdSource(config.seed)
-        self.examples = ExampleIndex(rc.MODELS)
+        self.examples = ExampleIndex(models.models)
         self.on_accept: list[Callable[[TaskRecord], None]] = []
         self._owners: dict[str, str] = {}
 
@@ -88,11 +92,12 @@ class Engine:
     async def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
         reply = Reply()
         ctx.owner = ctx.owner or self.owner_of(ctx.api_key)
+        validate = self.models.validate
         for task in tasks:
             if not isinstance(task, dict):
                 reply.errors.append(error("invalidRequestBody", "Each task must be a JSON object."))
                 continue
-            problems = rc.validate(task)
+            problems = validate(task)
             if problems:
                 reply.errors.extend(problems)
                 continue
@@ -125,7 +130,7 @@ class Engine:
 
     async def accept(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         task_uuid = task["taskUUID"]
-        module = rc.model_for(task)
+        module = self.models.model_for(task)
         assert module is not None  # validate() checked the model
         full: dict[str, Any] = module.with_defaults(task)
         now = self.now

@@ -20,14 +20,13 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-import runware_contract as rc
-
 from ..base import request_log
 from ..base.security import redact_logs
 from ..core.answer import Answering
 from ..core.config import MockConfig
 from ..core.engine import Engine
 from ..core.journal import Journal
+from ..core.models import ModelRegistry
 from ..core.scenarios import Scenarios
 from ..core.sessions import Sessions
 from ..lifecycle.completion import Completion
@@ -70,8 +69,12 @@ class _MockApp(Starlette):
 class MockServer:
     """State of one mock instance, and the app over it."""
 
-    def __init__(self, config: MockConfig | None = None) -> None:
+    def __init__(
+        self, config: MockConfig | None = None, models: ModelRegistry | None = None
+    ) -> None:
         given = config or MockConfig()
+        # the models served: the package's unless a registry is given (--spec, --page)
+        self.registry = models if models is not None else ModelRegistry()
         redact_logs()
         self.store = open_store(
             given.store,
@@ -100,7 +103,7 @@ class MockServer:
             )
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
-        self.engine = Engine(self.config, self.store, self.scenarios)
+        self.engine = Engine(self.config, self.store, self.scenarios, self.registry)
         self.answering = Answering(self.engine, self.scenarios, self.journal)
         self.scheduler = Scheduler(self.config.clock)
         self.videos = VideoFiles(self.config.video_cache_bytes, self.config.render_queue)
@@ -141,7 +144,7 @@ class MockServer:
 
     @property
     def models(self) -> list[str]:
-        return sorted(rc.MODELS)
+        return self.registry.names
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:

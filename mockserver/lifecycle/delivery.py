@@ -40,10 +40,11 @@ import httpx
 
 from ..base.logs import FIELDS
 from ..base.security import redact_url
+from ..core.config import LOOPBACK
 from ..core.journal import iso_utc
 from ..core.reply import dumps
 from .supervise import cancelled, supervised
-from .targets import LOOPBACK, Allowlist, Refused, Resolver, Target, check, system_resolve
+from .targets import Allowlist, Refused, Resolver, Target, check, system_resolve
 
 log = logging.getLogger("mockserver.delivery")
 Done = Callable[[], None]

@@ -26,6 +26,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame
 
 from ..base import request_log
+from ..core.config import MockConfig
 from ..core.reply import dumps, error
 from .direct import DirectAnswer, DirectPost
 
@@ -52,7 +53,7 @@ class HeaderTimeoutProtocol(DirectPost):
     Module level so ``--workers`` can hand it to worker processes (they pickle the
     config); each worker sets ``header_timeout`` from its own configuration."""
 
-    header_timeout: float = 10.0
+    header_timeout: float = MockConfig.header_timeout_seconds  # http_protocol sets its own
     _header_timer: asyncio.TimerHandle | None = None
     _header_deadline = 0.0  # loop time by which the next request's headers are due
     _waiting_after: object = None  # the request cycle when armed
@@ -191,7 +192,7 @@ class FrameLimitProtocol(WebSocketsSansIOProtocol):
 
     Module level for ``--workers`` (see ``HeaderTimeoutProtocol``)."""
 
-    max_frames_per_second: int = 200
+    max_frames_per_second: int = MockConfig.ws_max_frames_per_second  # ws_protocol: its own
     _rate: FrameRate | None = None
     _write_blocked = False
     _stall: asyncio.TimerHandle | None = None
