@@ -150,7 +150,7 @@ class HeaderTimeoutProtocol(DirectPost):
 
 def http_protocol(
     header_timeout: float, rest: DirectAnswer | None = None
-) -> type[asyncio.Protocol]:
+) -> type[HeaderTimeoutProtocol]:
     """The protocol class with its own header deadline, answering a whole ``POST /v1`` with
     ``rest`` (``direct.py``), for servers in one process."""
     return type(
@@ -295,7 +295,7 @@ class FrameLimitProtocol(WebSocketsSansIOProtocol):
         self.loop.call_later(LINGER_SECONDS, self.transport.abort)
 
 
-def ws_protocol(max_frames_per_second: int) -> type[asyncio.Protocol]:
+def ws_protocol(max_frames_per_second: int) -> type[FrameLimitProtocol]:
     """The WebSocket protocol class with its own frame limit (for servers in one process)."""
     return type(
         "FrameLimitProtocol",
