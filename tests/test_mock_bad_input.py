@@ -26,6 +26,7 @@ from mockserver.core.reply import BadRequest, parse_tasks
 from mockserver.http.body import LINGER_IDLE_SECONDS
 from mockserver.testing import RunningMock, serve
 from tests.asgi import Answer, call, runware_error_shape
+from tests.conftest import REPO
 from tests.helpers import eventually, new_task
 
 pytestmark = pytest.mark.anyio
@@ -400,13 +401,12 @@ def test_every_error_code_the_mock_sends_is_in_the_spec_catalogue() -> None:
     """The mock's own codes (timeouts, unknown endpoints, signatures) are spec facts too, so
     the generated client classifies them by family like every other code."""
     import re
-    from pathlib import Path
 
     from runware_contract.errors import ERRORS
 
-    source = "\n".join(
-        p.read_text() for p in (Path(__file__).parents[1] / "mockserver").glob("*.py")
-    )
+    files = sorted((REPO / "mockserver").rglob("*.py"))  # every layer's modules
+    assert {"reply.py", "responses.py", "limits.py", "engine.py"} <= {p.name for p in files}
+    source = "\n".join(p.read_text() for p in files)
     used = set(re.findall(r"""error\(\s*["']([A-Za-z]+)["']""", source))
     used |= set(re.findall(r""": "(invalid[A-Za-z]+)"[,}]""", source))  # code tables
     assert used, "no error codes found in the mock's source"
