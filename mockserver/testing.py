@@ -92,7 +92,7 @@ def serve(
     """Serve a fresh mock on ``host`` and a free port until the block ends
     (``overrides`` override uvicorn.Config's options, e.g. ``log_level``)."""
     server = MockServer(config)
-    options = uvicorn_options(server, log_level="warning", lifespan="on", **overrides)
+    options = uvicorn_options(server, **{"log_level": "warning", "lifespan": "on", **overrides})
     uv = uvicorn.Server(uvicorn.Config(server.app, host=host, port=0, **options))
     thread = threading.Thread(target=uv.run, name="runware-mock", daemon=True)
     thread.start()

@@ -30,7 +30,7 @@ from codegen.spec.loader import load_specs, read_model_text
 from codegen.spec.model import Loc, ModelSpec, Parameter
 from codegen.spec.yaml_source import read_yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "tests" / "data" / "pages" / "acme-motion-2.md"
 SLUG = "acme-motion-2"
 PLATFORM = load_platform(REPO / "spec")
