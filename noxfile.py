@@ -87,7 +87,10 @@ def fuzz(session: nox.Session) -> None:
     """The property suite with the long `fuzz` Hypothesis profile (not part of CI)."""
     session.install("-e", ".[test]")
     session.run(
-        "pytest", "tests/test_properties.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"}
+        "pytest",
+        "tests/runtime/test_properties.py",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "fuzz"},
     )
 
 
@@ -117,10 +120,11 @@ def load(session: nox.Session) -> None:
 MUTATION_RUNS = {
     "contract": (
         ["codegen/runtime/runtime.py", "codegen/runtime/rule_kinds.py"],
-        "tests/test_runtime.py tests/test_boundaries.py tests/test_generated_validators.py "
-        "tests/test_rule_kinds.py tests/test_mutation.py",
+        "tests/runtime/test_runtime.py tests/test_boundaries.py "
+        "tests/runtime/test_generated_validators.py tests/codegen/test_rule_kinds.py "
+        "tests/runtime/test_mutation.py",
     ),
-    "engine": (["mockserver/core/engine.py"], "tests/test_boundaries.py tests/test_mock_rest.py "
+    "engine": (["mockserver/core/engine.py"], "tests/test_boundaries.py tests/mock/test_rest.py "
                "-k 'inprocess or test_boundaries'"),
 }  # fmt: skip
 NEAREST = {"Binary": "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul|Mod_FloorDiv",

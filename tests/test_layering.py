@@ -265,3 +265,15 @@ def test_the_engine_needs_no_web_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_tests_are_laid_out_by_subject() -> None:
+    """tests/ by subject, as the code is laid out; each mock test module is named after the
+    module (or store backend) of mockserver/ it tests."""
+    tests = REPO / "tests"
+    assert {"codegen", "runtime", "mock"} <= {p.name for p in tests.iterdir() if p.is_dir()}
+    top = {p.name for p in tests.glob("test_*.py")}
+    assert top == {"test_boundaries.py", "test_dev_script.py", "test_layering.py", "test_readme.py"}
+    names = {p.stem for p in MOCK.rglob("*.py")} | {p.name for p in MOCK.iterdir() if p.is_dir()}
+    for path in sorted((tests / "mock").glob("test_*.py")):
+        assert path.stem.removeprefix("test_") in names, path.name
