@@ -10,8 +10,7 @@ import pytest
 from av.video.codeccontext import VideoCodecContext
 
 from mockserver.media.image_size import image_size
-
-from .hostile.test_image_bombs import png_bomb
+from tests.hostile.test_image_bombs import png_bomb
 
 
 def encoded(codec: str, width: int, height: int, pix_fmt: str) -> bytes:
