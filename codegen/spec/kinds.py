@@ -17,7 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from ruamel.yaml import YAML
 
 from ..runtime.rule_kinds import KINDS as RUNTIME_KINDS
 from ..runtime.rule_kinds import UnknownRuleKind
@@ -29,25 +33,16 @@ if TYPE_CHECKING:
 Schema = dict[str, Any]
 Args = Mapping[str, Any]
 
-# Every spec key a rule kind may take, in the order rule tables list them.
-KEY_ORDER = (
-    "params",
-    "when",
-    "then",
-    "forbid",
-    "target",
-    "maxItems",
-    "minItems",
-    "field",
-    "positions",
-    "automatic",
-    "in",
-    "pattern",
-    "param",
-    "allowed",
-    "default",
-)
 COMMON_KEYS = ("id", "kind", "message", "source", "notes", "enforced")
+
+
+@cache
+def key_order() -> tuple[str, ...]:
+    """Every spec key a rule kind may take, in the order rule tables list them: the rule's
+    properties in ``meta_schema.yaml`` (where each has its type) after ``COMMON_KEYS``."""
+    text = resources.files(__package__).joinpath("meta_schema.yaml").read_text(encoding="utf-8")
+    properties = YAML(typ="safe").load(text)["$defs"]["rule"]["properties"]
+    return tuple(key for key in properties if key not in COMMON_KEYS)
 
 
 def _clause_args(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,10 +61,10 @@ _KEY_FORMS: dict[str, Any] = {
 
 
 def rule_args(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A spec rule's kind-specific keys (plain YAML data) in table form, in ``KEY_ORDER``:
+    """A spec rule's kind-specific keys (plain YAML data) in table form, in ``key_order()``:
     operands as lists, clauses as ``{mode, conditions}``, automatic counts as strings."""
     args: dict[str, Any] = {}
-    for key in KEY_ORDER:
+    for key in key_order():
         if key in data:
             form = _KEY_FORMS.get(key)
             value = data[key]
