@@ -17,8 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..runtime.rule_kinds import KINDS
-from ..spec.consistency import self_contradiction
-from ..spec.kinds import CODEGEN_KINDS, SIZE, ConstraintRow, rule_args, slug
+from ..spec.kinds import (
+    CODEGEN_KINDS,
+    SIZE,
+    ConstraintRow,
+    KindCodegen,
+    codegen_kind,
+    rule_args,
+)
 from ..spec.model import Platform
 from . import rules as docs_rules
 from .page import FACT_KEYS, DocsPage, Section, unquote
@@ -327,9 +333,7 @@ class Importer:
         required outright."""
         conditional: set[str] = set()
         for rule in rules:
-            if rule["kind"] in ("exactlyOne", "atLeastOne"):
-                for op in rule["params"]:
-                    conditional.update([op] if isinstance(op, str) else op)
+            conditional.update(codegen_kind(rule["kind"]).conditional(rule))
         for param in params:
             if param.get("required") and param["path"] in conditional:
                 del param["required"]
@@ -541,37 +545,35 @@ class Importer:
                 rule["id"] = _unique(rule["id"], ids)
                 self._self_contradiction(rule, sentence.line)
                 out.append(rule)
-        # "`a` and `b` must be used together." and a "Paired with" fact are one rule.
-        paired = {frozenset(r["params"]) for r in out if r["kind"] == "together"}
-        for section in self.page.request:
-            fact = section.facts.get("Paired with")
-            if fact is None or section.level != 3:
-                continue
-            pair = [section.name, unquote(fact.text)]
-            if frozenset(pair) in paired:
-                continue
-            paired.add(frozenset(pair))
-            out.append({
-                "id": _unique("-".join(slug(p) for p in pair) + "-together", ids),
-                "kind": "together",
-                "params": pair,
-                "message": f"{pair[0]} and {pair[1]} must be given together.",
-                "source": {"anchor": section.anchor, "quote": f"Paired with: {pair[1]}"},
-            })  # fmt: skip
-        if self.page.dimension_intro and self.page.dimensions:
-            out.append({
-                "id": _unique("supported-dimensions", ids),
-                "kind": "dimensions",
-                "message": "width x height must be one of the supported dimension combinations.",
-                "source": {"section": docs_rules.SECTION, "quote": self.page.dimension_intro.text},
-            })  # fmt: skip
+        # A page table that states a rule, by name: the sentence introducing it, when it has rows.
+        tables = {"dimension table": self.page.dimension_intro if self.page.dimensions else None}
+        for kind in CODEGEN_KINDS.values():
+            if kind.fact is not None:
+                self._fact_rules(kind, kind.fact, out, ids)
+            if kind.table is not None and (intro := tables.get(kind.table)) is not None:
+                rule = kind.from_table({"section": docs_rules.SECTION, "quote": intro.text})
+                out.append(dict(rule, id=_unique(rule["id"], ids)))
         return out
+
+    def _fact_rules(
+        self, kind: KindCodegen, fact: str, out: list[dict[str, Any]], ids: set[str]
+    ) -> None:
+        """The rules parameter facts state ("Paired with: `b`"), added to ``out`` but for those
+        already there: "`a` and `b` must be used together." and the fact are one rule."""
+        for section in self.page.request:
+            line = section.facts.get(fact)
+            if line is None or section.level != 3:
+                continue
+            other = unquote(line.text)
+            source = {"anchor": section.anchor, "quote": f"{fact}: {other}"}
+            rule = kind.from_fact(section.name, other, source)
+            if not any(r["kind"] == kind.name and kind.same(r, rule) for r in out):
+                out.append(dict(rule, id=_unique(rule["id"], ids)))
 
     def _self_contradiction(self, rule: dict[str, Any], line: int) -> None:
         """A rule naming a parameter on both sides refuses every task that gives it: said,
         and imported not enforced until a curator decides what the page means."""
-        args = rule_args(rule)
-        both = self_contradiction(rule["kind"], args)
+        both = codegen_kind(rule["kind"]).both_sides(rule_args(rule))
         if not both:
             return
         names = ", ".join(both)
@@ -702,8 +704,8 @@ class Importer:
                 rule = docs_rules.rule_from_sentence(sentence, self.phrasings)
                 if rule is None or param["type"] != "object":
                     continue
-                kind = CODEGEN_KINDS[rule["kind"]]
-                made = kind.within(path, rule, source={"anchor": section.anchor,
+                kind = codegen_kind(rule["kind"])
+                made = kind.inside_object(path, rule, source={"anchor": section.anchor,
                                                        "quote": sentence})  # fmt: skip
                 if not made or any(p not in by_path for m in made for _, p in _paths(m)):
                     continue
@@ -716,7 +718,7 @@ class Importer:
         """A sentence's values as the parameter's type (`5` of a string parameter is "5")."""
         types = {p["path"]: _types_of(p) for p in params}
         for rule in rules:
-            CODEGEN_KINDS[rule["kind"]].typed(rule, types)
+            codegen_kind(rule["kind"]).typed(rule, types)
 
     def examples(self) -> list[dict[str, Any]]:
         out = []

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.kinds import CODEGEN_KINDS, Sentence, split_paths
+from ..spec.kinds import Sentence, codegen_kind, split_paths
 from ..spec.model import Platform
 
 SECTION = "Compatibility & Validation"
@@ -144,7 +144,7 @@ def rules_from_sentence(sentence: str, known: Sequence[Phrasing]) -> list[dict[s
 def _rule(text: str, quote: str, known: Sequence[Phrasing]) -> dict[str, Any] | None:
     for phrasing in known:
         m = phrasing.regex.match(text)
-        kind = CODEGEN_KINDS[phrasing.kind]
+        kind = codegen_kind(phrasing.kind)
         if m is None or not kind.reads_sentences:
             continue
         scope = f"{m[SCOPE]}." if SCOPE in m.groupdict() else ""

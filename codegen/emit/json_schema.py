@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..spec.kinds import CODEGEN_KINDS
+from ..spec.kinds import codegen_kind
 from ..spec.model import Dimensions, ModelSpec, Parameter, Platform, Rule
 from ..spec.param_tree import ROOT, ParamTree, pascal, relative, singular
 
@@ -153,7 +153,7 @@ class SchemaBuilder:
         for rule in rules:
             paths = [p for _, p in rule.referenced_paths()]
             scope = self.tree.array_scope(paths) if paths else ROOT
-            kind = CODEGEN_KINDS[rule.kind]
+            kind = codegen_kind(rule.kind)
             if not rule.enforced:  # a curator's resolution: the validators leave it out too
                 note = f"rule {rule.id} is not enforced (see its notes in the spec)"
                 by_scope.setdefault(scope, []).append({"$comment": note})

@@ -12,14 +12,13 @@ a rule names is provided only with one of them.
 A backtracking search with three-valued evaluation of each constraint (a clause that is
 already false prunes) answers "is there a task with P?"; for each parameter it cannot
 give, a deletion pass finds a smallest set of rules that still forbids it (each rule of
-the set is needed). A value rule (valueWhen) is modelled by what it leaves the parameter
-while its condition holds: given only if a value it may take is allowed, absent only if
-its default is; conditional sizes none of which is a dimension row leave width and height
-nothing. Kinds that only constrain values otherwise (the dimension table, frame
-positions, prompt references, default rules) never make a parameter impossible. A
-condition may be negated (``not: true``: the path absent, or not that value). A rule
-marked ``enforced: false`` (a curator's resolution, with notes saying why) is left out, as
-the generated validators leave it.
+the set is needed). Each kind adds its own constraints (``constrain`` of its codegen
+half, ``kinds.py``; the arrays it bounds, ``item_bounds``); kinds that only constrain
+values say so (``values_only``: they never make a parameter impossible by themselves). A
+kind without a codegen half, or one that contributes nothing, is an error, never a skip.
+A condition may be negated (``not: true``: the path absent, or not that value).
+A rule marked ``enforced: false`` (a curator's resolution, with notes saying why) is left
+out, as the generated validators leave it.
 """
 
 from __future__ import annotations
@@ -28,12 +27,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .kinds import codegen_kind
 from .model import ModelSpec, Rule
-
-# A constraint reads a partial assignment and says True, False or None (not decided yet).
-Value = Any
-Assignment = dict[str, Value]
-Check = Callable[[Assignment], bool | None]
+from .tristate import Assignment, Check, Value, all_of, any_of, implies
 
 
 @dataclass(frozen=True)
@@ -57,24 +53,8 @@ class Finding:
         return f"{self.parameter} can never be provided: rules {blame}"
 
 
-def _any(values: Sequence[bool | None]) -> bool | None:
-    if any(v is True for v in values):
-        return True
-    return None if any(v is None for v in values) else False
-
-
-def _all(values: Sequence[bool | None]) -> bool | None:
-    if any(v is False for v in values):
-        return False
-    return None if any(v is None for v in values) else True
-
-
 def _negate(a: bool | None) -> bool | None:
     return None if a is None else not a
-
-
-def _implies(a: bool | None, b: bool | None) -> bool | None:
-    return _any([None if a is None else not a, b])
 
 
 class _Problem:
@@ -88,14 +68,12 @@ class _Problem:
         self.domains: dict[str, tuple[Value, ...]] = {}
         self.constraints: list[Constraint] = []
         self.counts: dict[str, int] = {}  # array path -> largest count a rule mentions
-        rules = [r for r in model.rules if r.enforced]
-        for rule in rules:
-            args = rule.args
-            if rule.kind in ("limitItems", "requireItems"):
-                n = args.get("maxItems", args.get("minItems", 0))
-                self.counts[args["target"]] = max(self.counts.get(args["target"], 0), n + 1)
-        for rule in rules:
-            self._rule(rule)
+        rules = [(r, codegen_kind(r.kind)) for r in model.rules if r.enforced]
+        for rule, kind in rules:
+            for target, n in kind.item_bounds(rule.args):
+                self.counts[target] = max(self.counts.get(target, 0), n + 1)
+        for rule, kind in rules:
+            kind.constrain(rule, self)
         self._structure()
 
     # ── variables ──
@@ -126,125 +104,24 @@ class _Problem:
         name = f"{path}={c['equals']!r}"
         self.domains.setdefault(name, (False, True))
         self.constraints.append(
-            Constraint(None, (name, path), lambda a: _implies(a.get(name), self.given(a, path)))
+            Constraint(None, (name, path), lambda a: implies(a.get(name), self.given(a, path)))
         )
         return name, lambda a: a.get(name)
 
     def clause(self, data: Mapping[str, Any]) -> tuple[list[str], Check]:
         parts = [self.cond(c) for c in data["conditions"]]
-        combine = _any if data["mode"] == "anyOf" else _all
+        combine = any_of if data["mode"] == "anyOf" else all_of
         return [v for v, _ in parts], lambda a: combine([f(a) for _, f in parts])
 
-    # ── rules ──
+    # ── constraints ──
 
-    def _rule(self, rule: Rule) -> None:
-        args = rule.args
-        kind = rule.kind
-        add = self._add(rule.id)
-        if kind in ("exactlyOne", "atLeastOne"):
-            ops = [[self.present(p) for p in op] for op in args["params"]]
-            exact = kind == "exactlyOne"
-
-            def one_of(a: Assignment) -> bool | None:
-                states = [_any([self.given(a, p) for p in op]) for op in ops]
-                yes = states.count(True)
-                if exact and yes > 1:
-                    return False
-                if None in states:
-                    return None if yes == 0 or exact else True
-                return yes == 1 if exact else yes >= 1
-
-            add([p for op in ops for p in op], one_of)
-        elif kind == "together":
-            members = [self.present(op[0]) for op in args["params"]]
-
-            def together(a: Assignment) -> bool | None:
-                states = [self.given(a, m) for m in members]
-                if True in states and False in states:
-                    return False
-                return None if None in states else True
-
-            add(members, together)
-        elif kind in ("requires", "forbids", "limitItems", "requireItems"):
-            when_vars, when = self.clause(args["when"])
-            if kind == "requires":
-                then_vars, then = self.clause(args["then"])
-                add([*when_vars, *then_vars], lambda a: _implies(when(a), then(a)))
-            elif kind == "forbids":
-                banned = [self.present(p) for p in args["forbid"]]
-
-                def forbids(a: Assignment) -> bool | None:
-                    none = _all([None if b not in a else not self.given(a, b) for b in banned])
-                    return _implies(when(a), none)
-
-                add([*when_vars, *banned], forbids)
-            else:
-                target = self.present(args["target"])
-                low = kind == "requireItems"
-                n = args["minItems"] if low else args["maxItems"]
-
-                def items(a: Assignment) -> bool | None:
-                    count = a.get(target)
-                    ok = None if count is None else (count >= n if low else count <= n)
-                    return _implies(when(a), ok)
-
-                add([*when_vars, target], items)
-        elif kind == "valueWhen":
-            self._value_when(rule, add)
-        elif kind == "dimensions" and "sizes" in args:
-            self._sizes_when(rule, add)
-
-    def _value_when(self, rule: Rule, add: Callable[[Sequence[str], Check], None]) -> None:
-        """When the condition holds, the parameter is given only if some value it may take
-        is allowed, and absent only if its default (if any) is allowed: in booleans,
-        ``when -> (param ? can_give : absent_ok)``."""
-        args = rule.args
-        param = self.params.get(args["param"])
-        if param is None:
-            return
-        values = [e.value for e in param.enum] if param.enum else None
-
-        def fits(v: Any) -> bool:
-            if "allowed" in args:
-                return any(_same(v, a) for a in args["allowed"])
-            return not isinstance(v, int | float) or isinstance(v, bool) or v <= args["maximum"]
-
-        if param.const is not None:
-            values = [param.const]
-        if values is not None:
-            can_give = any(fits(v) for v in values)
-        elif "maximum" in args:
-            can_give = param.minimum is None or param.minimum <= args["maximum"]
-        else:  # allowed values, checked against the parameter's bounds
-            can_give = any(_within(param, v) for v in args["allowed"])
-        absent_ok = param.default is None or fits(param.default)
-        if can_give and absent_ok:
-            return  # never makes a parameter impossible
-        when_vars, when = self.clause(args["when"])
-        target = self.present(args["param"])
-
-        def value(a: Assignment) -> bool | None:
-            given = self.given(a, target)
-            return None if given is None else (can_give if given else absent_ok)
-
-        add([*when_vars, target], lambda a: _implies(when(a), value(a)))
-
-    def _sizes_when(self, rule: Rule, add: Callable[[Sequence[str], Check], None]) -> None:
-        """Sizes the dimension table lacks leave width and height nothing to take while
-        the condition holds (a spec check reports such sizes too)."""
-        if any(tuple(size) in self.rows for size in rule.args["sizes"]):
-            return
-        when_vars, when = self.clause(rule.args["when"])
-        dims = [self.present(p) for p in self.dims]
-
-        def none(a: Assignment) -> bool | None:
-            return _all([None if d not in a else not self.given(a, d) for d in dims])
-
-        add([*when_vars, *dims], lambda a: _implies(when(a), none(a)))
+    def add(self, rule: str | None, variables: Sequence[str], check: Check) -> None:
+        """A constraint of ``rule`` (None: structure) over ``variables``."""
+        self.constraints.append(Constraint(rule, tuple(variables), check))
 
     def _add(self, rule: str | None) -> Callable[[Sequence[str], Check], None]:
         def add(variables: Sequence[str], check: Check) -> None:
-            self.constraints.append(Constraint(rule, tuple(variables), check))
+            self.add(rule, variables, check)
 
         return add
 
@@ -277,7 +154,7 @@ class _Problem:
 
         def check(a: Assignment) -> bool | None:
             head = True if first is None else self.given(a, first)
-            return _implies(head, _any([self.given(a, o) for o in others]))
+            return implies(head, any_of([self.given(a, o) for o in others]))
 
         return check
 
@@ -346,40 +223,15 @@ def _smallest(problem: _Problem, rules: set[str | None], fixed: Assignment) -> t
     return tuple(sorted(r for r in kept if r is not None))
 
 
-def self_contradiction(kind: str, args: Mapping[str, Any]) -> list[str]:
-    """The parameters a rule names both as its condition and as what it forbids ("`a`
-    cannot be used with `a`"): enforced, such a rule refuses every task that gives them.
-    The importer imports it ``enforced: false`` and lint-spec and import-docs say so."""
-    if kind != "forbids":
-        return []
-    given = [c["path"] for c in args["when"]["conditions"] if not c.get("not")]
-    return [p for p in args["forbid"] if p in given]
-
-
 def self_contradictions(model: ModelSpec) -> Iterator[tuple[Rule, list[str]]]:
-    """Every rule of ``model`` (enforced or not) naming a parameter on both sides."""
+    """Every rule of ``model`` (enforced or not) naming a parameter on both sides ("`a`
+    cannot be used with `a`": its kind's ``both_sides``): enforced, such a rule refuses
+    every task that gives it. The importer imports it ``enforced: false``; lint-spec and
+    import-docs say so."""
     for rule in model.rules:
-        both = self_contradiction(rule.kind, rule.args)
+        both = codegen_kind(rule.kind).both_sides(rule.args)
         if both:
             yield rule, both
-
-
-def _same(a: Any, b: Any) -> bool:
-    return (type(a) is type(b) and a == b) or (
-        isinstance(a, int | float)
-        and isinstance(b, int | float)
-        and not isinstance(a, bool)
-        and not isinstance(b, bool)
-        and a == b
-    )
-
-
-def _within(param: Any, v: Any) -> bool:
-    """Whether a value fits the parameter's numeric bounds (other values: yes)."""
-    if not isinstance(v, int | float) or isinstance(v, bool):
-        return True
-    low, high = param.minimum, param.maximum
-    return (low is None or v >= low) and (high is None or v <= high)
 
 
 def findings_by_model(models: Sequence[ModelSpec]) -> Iterator[tuple[ModelSpec, Finding]]:
