@@ -72,7 +72,9 @@ class MediaRoutes:
         body = {"status": "ok", "models": server.models, "worker": os.getpid()}
         if problem is not None:
             body |= {"status": "unhealthy", "store": problem}
-        return JSONResponse(body | server.lag.as_dict(), status_code=200 if problem is None else 503)
+        return JSONResponse(
+            body | server.lag.as_dict(), status_code=200 if problem is None else 503
+        )
 
     def _owner(self, request: Request, kind: str, name: str) -> str | Response | None:
         """Whose media the request may see: with the signature its URL was handed out with,

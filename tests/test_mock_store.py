@@ -3,7 +3,7 @@ store across a SIGKILL restart and across worker processes (real subprocesses on
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import contextlib
 import dataclasses
 import json
@@ -45,6 +45,7 @@ from tests.helpers import (
     eventually,
     free_port,
     new_task,
+    png,
     record,
     redis_server,
     video,
@@ -92,6 +93,56 @@ async def test_a_taskuuid_is_stored_once_per_owner(store: Store) -> None:
     assert await store.get_video(other, video_uuid(1)) == video(1, forget_at=7.0)
     assert await store.get_video(OWNER, video_uuid(1)) == video(1)
     assert (await store.counts())["tasks"] == 2 and (await store.counts())["videos"] == 2
+
+
+@pytest.mark.anyio
+async def test_the_direct_path_never_drives_a_store_call_that_suspends(store: Store) -> None:
+    """``POST /v1`` answered inside the HTTP protocol (``direct.py``) drives the engine's
+    coroutine with ``rest.completed``, which raises (a 500) if a store call suspends. Each
+    store: one that may suspend (Redis waits on the network, SQLite's writes on their thread)
+    is never given to that path; one that says it never suspends finishes every method, and
+    a whole request of every kind of task, at its first step."""
+    from mockserver.engine import RequestContext
+    from mockserver.rest import completed
+
+    server = MockServer(MockConfig())
+    server.store = server.engine.store = store
+    json_headers = {"content-type": "application/json"}
+    assert server.rest.direct_ok(json_headers) is (not store.suspends)
+    if store.suspends:
+        return
+    task = record(1, webhook=True)
+    assert completed(store.add_task(task, [video(1)]))
+    assert not completed(store.add_task(task, []))
+    assert completed(store.get_task(OWNER, task.task_uuid)) is not None
+    assert completed(store.get_video(OWNER, video_uuid(1))) is not None
+    assert [r.task_uuid for r in completed(store.pending_completions())] == [task.task_uuid]
+    assert completed(store.claim_completion(OWNER, task.task_uuid, "a"))
+    completed(store.finish_completion(OWNER, task.task_uuid))
+    completed(store.add_image(ImageRecord("i1", OWNER, b"x", "image/png", (1, 1))))
+    assert completed(store.get_image("i1", OWNER)) is not None
+    completed(store.sweep(1000.0))
+    assert completed(store.counts())["tasks"] == 0
+    assert completed(store.shared_secret("media", b"s")) == b"s"
+    completed(store.drop_task(OWNER, task.task_uuid))
+    completed(store.reset())
+    ctx = RequestContext(api_key="k", base_url="http://127.0.0.1")
+    uuid = new_task()["taskUUID"]
+    data = base64.b64encode(png(2, 2)).decode()
+    image = {"taskType": "imageUpload", "taskUUID": new_task()["taskUUID"], "image": data}
+    tasks = [
+        {"taskType": "authentication", "apiKey": "k"},
+        {"taskType": "ping", "ping": True},
+        new_task(taskUUID=uuid),
+        new_task(taskUUID=uuid),  # conflictTaskUUID
+        {"taskType": "getResponse", "taskUUID": uuid},
+        {"taskType": "getResponse", "taskUUID": new_task()["taskUUID"]},  # taskNotFound
+        image,
+    ]
+    reply = completed(server.engine.handle(tasks, ctx))
+    codes = [e["code"] for e in reply.errors]
+    assert codes == ["conflictTaskUUID", "taskNotFound"], reply.errors
+    assert len(reply.data) == 5
 
 
 @pytest.mark.anyio

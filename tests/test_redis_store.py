@@ -466,9 +466,13 @@ def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: Redi
             assert len(pushed) == 1
             assert await store.pending_completions() == []
             # Finished: the claim is kept as long as the task (never claimed again).
-            claim_key, task_key = (f"rwm:{kind}:{OWNER}:{task.task_uuid}" for kind in ("claim", "task"))
+            claim_key, task_key = (
+                f"rwm:{kind}:{OWNER}:{task.task_uuid}" for kind in ("claim", "task")
+            )
             assert await store.client.pttl(claim_key) > store.lease_seconds * 1000
-            assert abs(await store.client.pttl(claim_key) - await store.client.pttl(task_key)) < 1000
+            assert (
+                abs(await store.client.pttl(claim_key) - await store.client.pttl(task_key)) < 1000
+            )
         finally:
             await scheduler.stop()
             await completion.deliverer.close()

@@ -67,9 +67,7 @@ def open_store(
     kind, _, rest = spec.partition(":")
     path, _, option = rest.partition("?max_pages=")
     if kind == "sqlite" and path and (not option or option.isdigit()):
-        return SqliteStore(
-            path, limits, timeout=timeout, max_pages=int(option) if option else None
-        )
+        return SqliteStore(path, limits, timeout=timeout, max_pages=int(option) if option else None)
     raise ValueError(f"unknown store {spec!r}: use {STORES}")
 
 

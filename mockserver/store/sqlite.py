@@ -353,9 +353,7 @@ class SqliteStore:
     async def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
         return self._get_video(owner, video_uuid, self._db)
 
-    def _get_video(
-        self, owner: str, video_uuid: str, db: sqlite3.Connection
-    ) -> VideoRecord | None:
+    def _get_video(self, owner: str, video_uuid: str, db: sqlite3.Connection) -> VideoRecord | None:
         row = db.execute(
             "SELECT record FROM videos WHERE owner = ? AND uuid = ?", (owner, video_uuid)
         ).fetchone()
@@ -370,6 +368,7 @@ class SqliteStore:
                 "source_url": record.source_url,
             }
         )
+
         def work(_: sqlite3.Connection) -> None:
             with self._transaction() as db:
                 db.execute(

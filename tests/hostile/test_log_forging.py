@@ -26,7 +26,8 @@ def _raw_post(port: int, path: str, body: str) -> None:
         sock.sendall(
             f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-            f"Connection: close\r\n\r\n".encode() + data
+            f"Connection: close\r\n\r\n".encode()
+            + data
         )
         while sock.recv(65536):
             pass

@@ -4,8 +4,9 @@
 no frame): the mock holds at most its per-address cap of them (64 by default, and never
 more than its descriptor limit less the reserve), refuses the rest at once (429
 ``rateLimitExceeded`` before the handshake), closes the held ones once the authentication
-deadline passes (10 s by default; the close handshake gets 2 s more), and answers ``/health`` within 100 ms throughout, with
-descriptors to spare. Defaults only, so the same attack runs against an older checkout.
+deadline passes (10 s by default; the close handshake gets 2 s more), and answers
+``/health`` within 100 ms throughout, with descriptors to spare. Defaults only, so the
+same attack runs against an older checkout.
 """
 
 from __future__ import annotations
