@@ -95,12 +95,13 @@ class Engine:
 
     async def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
         """The reply to one request's (or frame's) tasks. Their store calls share one
-        deadline (``request_deadline``); once the store failed, the batch's later tasks that
-        need it fail at once with the same error rather than each waiting out the timeout."""
+        deadline (``request_deadline``, moved on after each task the store answered); once the
+        store failed, the batch's later tasks that need it fail at once with the same error
+        rather than each waiting out the timeout."""
         reply = Reply()
         ctx.owner = ctx.owner or self.owner_of(ctx.api_key)
         failed: StoreUnavailable | None = None
-        with request_deadline(self.config.store_timeout_seconds):
+        with request_deadline(self.config.store_timeout_seconds) as answered:
             for task in tasks:
                 if not isinstance(task, dict):
                     reply.errors.append(
@@ -119,6 +120,8 @@ class Engine:
                 except StoreUnavailable as exc:
                     failed = exc
                     reply.errors.append(storage_error(exc, task))
+                else:
+                    answered()
         return reply
 
     async def _dispatch(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:

@@ -3,6 +3,7 @@ store across a SIGKILL restart and across worker processes (real subprocesses on
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import dataclasses
@@ -30,6 +31,7 @@ from mockserver.store import (
     ImageRecord,
     Limits,
     MemoryStore,
+    SqliteStore,
     Store,
     StoreUnavailable,
     TaskRecord,
@@ -546,3 +548,93 @@ def test_the_server_takes_the_stores_secret_into_its_own_copy_of_the_config(
     ):
         assert config.media_secret == own
         assert second.server.config.media_secret == first.server.config.media_secret != own
+
+
+# ── SQLite off the event loop; a damaged file; one deadline per request ─────
+
+
+@pytest.mark.anyio
+async def test_sqlite_writes_wait_for_a_lock_off_the_loop_and_never_commit_late(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the write lock: the write waits on its thread (the loop runs
+    on, reads answer), fails after the store timeout naming the lock, and does not commit
+    once the lock is released."""
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path), timeout=0.5)
+    holder = sqlite3.connect(path, isolation_level=None)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.get_running_loop().create_task(ticker())
+    try:
+        assert await store.add_task(record(1), [])
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="locked by another process"):
+            await store.add_task(record(2), [])
+        waited = time.monotonic() - started
+        assert 0.4 < waited < 2.0, waited
+        assert ticks >= 10, ticks  # the loop was free while the write waited
+        assert await store.get_task(OWNER, record(1).task_uuid) is not None  # reads go on
+        holder.execute("ROLLBACK")
+        await asyncio.sleep(0.2)
+        assert await store.get_task(OWNER, record(2).task_uuid) is None  # refused: not kept
+        assert await store.add_task(record(2), [])
+    finally:
+        beat.cancel()
+        holder.close()
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_a_damaged_sqlite_file_is_reported_and_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path))
+    try:
+        assert await store.add_task(record(1), [])
+        assert store.problem() is None
+        os.truncate(path, 50)
+        store.problem()  # seen once: a checkpoint may show a short file for a moment
+        time.sleep(0.6)
+        problem = store.problem()
+        assert problem is not None and "not an SQLite database" in problem
+        with pytest.raises(StoreUnavailable, match="not an SQLite database"):
+            await store.add_task(record(2), [])
+    finally:
+        await store.close()
+
+
+def test_after_a_store_failure_the_rest_of_the_batch_fails_at_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first task's insert fails: the others of the batch are not tried (each would
+    wait out the timeout on a dead store); they get the same 503, logged once."""
+    from mockserver.engine import RequestContext
+    from mockserver.rest import completed
+
+    server = MockServer(MockConfig())
+    calls = 0
+
+    async def dead(*args: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        raise StoreUnavailable("Redis did not answer")
+
+    monkeypatch.setattr(server.store, "add_task", dead)
+    tasks = [new_task() for _ in range(5)]
+    ping = {"taskType": "ping", "ping": True}
+    ctx = RequestContext(api_key="k", base_url="http://127.0.0.1")
+    with caplog.at_level(logging.WARNING):
+        reply = completed(server.engine.handle([*tasks, ping], ctx))
+    assert calls == 1
+    assert [e["code"] for e in reply.errors] == ["storageUnavailable"] * 5
+    assert [e["taskUUID"] for e in reply.errors] == [t["taskUUID"] for t in tasks]
+    assert "Redis did not answer" in reply.errors[0]["message"]
+    assert reply.data == [{"taskType": "ping", "pong": True}]  # needs no store
+    assert caplog.text.count("storage unavailable") == 1

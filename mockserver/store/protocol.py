@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -133,13 +133,19 @@ _DEADLINE: ContextVar[float] = ContextVar("store_deadline", default=0.0)
 
 
 @contextlib.contextmanager
-def request_deadline(seconds: float) -> Iterator[None]:
-    """Every store call in the block (one request or WebSocket frame, however many tasks it
-    holds) shares one deadline, ``seconds`` from now: a store that stops answering costs the
-    request ``seconds`` once, not once per task."""
+def request_deadline(seconds: float) -> Iterator[Callable[[], None]]:
+    """The store calls in the block (one request or WebSocket frame, however many tasks it
+    holds) must be answered by one deadline, ``seconds`` from now; the function it yields
+    moves the deadline ``seconds`` past now (after a task the store answered: a store that
+    answers, however slowly the request's many tasks go, is not a failure). A store that
+    stops answering costs the request ``seconds`` once, not once per task."""
+
+    def answered() -> None:
+        _DEADLINE.set(time.monotonic() + seconds)
+
     token = _DEADLINE.set(time.monotonic() + seconds)
     try:
-        yield
+        yield answered
     finally:
         _DEADLINE.reset(token)
 
