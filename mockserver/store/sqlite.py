@@ -164,6 +164,7 @@ class SqliteStore:
         self.timeout = timeout
         self.damaged: str | None = None  # set once the file is seen damaged (never unset)
         self._suspect_since: float | None = None  # file_problem() first seen (see problem)
+        self._locked_at = -1e9  # when a write last found the lock held elsewhere (monotonic)
         # Autocommit (isolation_level=None): each statement is its own transaction unless
         # wrapped in BEGIN/COMMIT. Two connections per process: the writer, used only on
         # the writes' thread (the constructor's own statements aside), and the reader, used
@@ -212,9 +213,13 @@ class SqliteStore:
         another process's write lock until then."""
         left = deadline - time.monotonic()
         if left <= 0:
+            behind = "writes waiting for it"
+            if time.monotonic() - self._locked_at < 2 * self.timeout:
+                behind = "a write waiting for the lock another process holds: the database is "
+                behind += "locked by another process"
             raise StoreUnavailable(
                 f"the write waited past the request's store deadline ({self.timeout} s) behind "
-                "others; nothing was written"
+                f"{behind}; nothing was written"
             )
         self._writer.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
         try:
@@ -222,6 +227,7 @@ class SqliteStore:
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
+            self._locked_at = time.monotonic()
             raise StoreUnavailable(
                 f"the database is locked by another process (a write waited {left:.1f} s for "
                 "it); nothing was written"
