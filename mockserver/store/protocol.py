@@ -150,11 +150,17 @@ def request_deadline(seconds: float) -> Iterator[Callable[[], None]]:
         _DEADLINE.reset(token)
 
 
+def request_time_left() -> float | None:
+    """Seconds left before the current request's store deadline; None outside a request."""
+    deadline = _DEADLINE.get()
+    return deadline - time.monotonic() if deadline else None
+
+
 def time_left(default: float) -> float:
     """Seconds left before the current request's store deadline (``default`` outside a
     request: the background loops' calls each get the whole timeout)."""
-    deadline = _DEADLINE.get()
-    return deadline - time.monotonic() if deadline else default
+    left = request_time_left()
+    return default if left is None else left
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from .protocol import (
     TaskRecord,
     VideoRecord,
     merged,
+    request_time_left,
     task_blob,
     task_of,
     time_left,
@@ -230,14 +231,15 @@ FAILURES = (RedisError, OSError, StoreUnavailable)
 
 def _unavailable(method: F) -> F:
     """``method`` in a slot (``Slots``), within the time left of the request's store
-    deadline (``request_deadline``; the whole timeout outside a request), with Redis's
-    failures (and a lost connection's OSError) raised as StoreUnavailable."""
+    deadline (``request_deadline``; outside a request each command has the timeout, as a
+    reset's many commands do), with Redis's failures (and a lost connection's OSError)
+    raised as StoreUnavailable."""
 
     @functools.wraps(method)
     async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        left = time_left(self.timeout)
+        left = request_time_left()
         try:
-            if left <= 0:
+            if left is not None and left <= 0:
                 raise TimeoutError
             async with asyncio.timeout(left), self.slots:
                 return await method(self, *args, **kwargs)
