@@ -105,7 +105,8 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         int,
         "ws_max_unauthenticated_per_client",
         "N",
-        "the same, from one client address (default 64)",
+        "the same, from one client address (default 128: a CI runner or load test may open "
+        "many at once)",
     ),
     (
         "--max-image-pixels",

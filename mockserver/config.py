@@ -46,7 +46,7 @@ class MockConfig:
     ws_max_frames_per_second: int = 200  # over this, an error; at twice this, close 1008
     ws_auth_timeout_seconds: float = 10.0  # a WebSocket must authenticate within this (1008)
     ws_max_unauthenticated: int = 256  # WebSockets open and not authenticated, at most
-    ws_max_unauthenticated_per_client: int = 64  # ... from one client address
+    ws_max_unauthenticated_per_client: int = 128  # ... from one client address
     delivery_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # webhook/upload targets
     admin_key: str | None = None  # None: any valid API key opens /__admin/
     public_url: str | None = None  # base of handed-out URLs; None: the Host header (checked)
