@@ -24,6 +24,7 @@ from ..spec.kinds import (
     KindCodegen,
     codegen_kind,
     rule_args,
+    typed_value,
 )
 from ..spec.model import Platform
 from . import rules as docs_rules
@@ -91,14 +92,7 @@ class Note:
 
 def _typed(text: str, types: Iterable[str]) -> Any:
     """A fact's text as the parameter's JSON type (`95` → 95, `false` → False)."""
-    types = set(types)
-    if "boolean" in types and text in ("true", "false"):
-        return text == "true"
-    if types & {"integer", "number"} and re.fullmatch(r"-?\d+", text):
-        return int(text)
-    if "number" in types and re.fullmatch(r"-?\d+\.\d+", text):
-        return float(text)
-    return text
+    return typed_value(text, list(types))
 
 
 def _number(text: str) -> int | float:
