@@ -200,7 +200,7 @@ def test_respx_router_needs_no_configuration_change(runware_respx: InProcessMock
         assert result.videoURL.startswith("https://api.runware.ai/video/")
         video = httpx.get(result.videoURL)
         assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
-    kinds = [e["task_types"] for e in reversed(runware_respx.server.journal.query())]
+    kinds = [e["taskTypes"] for e in reversed(runware_respx.server.journal.query())]
     assert (
         kinds[0] == ["videoInference"]
         and kinds[1:]
