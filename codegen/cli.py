@@ -31,23 +31,36 @@ def _load(spec_dir: Path) -> SpecSet | None:
 
 
 def _lint_spec(args: argparse.Namespace) -> int:
-    spec = _load(args.spec)
-    if spec is None:
-        return 1
+    """Every error and warning of the spec folder, at once: an error means it cannot be
+    served (exit 1), a warning that it is served with the reason said (exit 0)."""
     from .spec.consistency import analyse
+    from .spec.loader import survey
 
-    for model in spec.models:
+    found = survey(args.spec)
+    lines = [(i.loc, i.line()) for i in found.issues]
+    known = found.spec.platform.capabilities if found.spec else None
+    for model in found.models:
         print(
             f"{model.id}: {len(model.parameters)} parameters, {len(model.response)} response "
             f"fields, {len(model.rules)} rules, {len(model.examples)} examples"
         )
         for cap in model.capabilities:
-            if cap not in spec.platform.capabilities:
-                print(f"{model.loc}: warning: capability {cap!r} is not one the kit knows")
+            if known is not None and cap not in known:
+                lines.append(
+                    (model.loc, f"{model.loc}: warning: capability {cap!r} is not one the kit knows")
+                )
         for finding in analyse(model):
             where = next((r.loc for r in model.rules if r.id in finding.rules), model.loc)
-            print(f"{where}: warning: {finding.message()}")
-    print(f"spec OK: platform and {len(spec.models)} model(s) in {args.spec}")
+            lines.append((where, f"{where}: warning: {finding.message()}"))
+    for _, line in sorted(lines, key=lambda pair: (pair[0].file, pair[0].line, pair[0].column)):
+        print(line, file=sys.stderr if ": error: " in line else sys.stdout)
+    n_errors = len(found.errors)
+    n_warnings = len(lines) - n_errors
+    counts = f"{n_errors} error(s), {n_warnings} warning(s)"
+    if n_errors:
+        print(f"spec has errors: {counts} in {args.spec}", file=sys.stderr)
+        return 1
+    print(f"spec OK: platform and {len(found.models)} model(s) in {args.spec} ({counts})")
     return 0
 
 
