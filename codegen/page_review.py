@@ -2,11 +2,11 @@
 
 ``review`` takes the spec text an import made and says, as page notes: each problem that
 keeps it from being served (an error, from the loader's checks), each warning it is served
-with (incomplete pricing, an example naming a parameter the page lacks), each documented
-example whose request the page's own contract refuses (an unknown path, a bound, a rule:
-validated by the same ``Contract`` the generated package and the mock run), and the
-consistency analysis's findings. ``import-docs``, ``diff``, ``regenerate`` and the mock's
-``--page`` print them; an error stops ``--page``.
+with (incomplete pricing ...), and each documented example whose request the page's own
+contract refuses (an unknown path, a bound, a rule: validated by the same ``Contract`` the
+generated package and the mock run). The consistency analysis's findings are the importer's
+own notes. ``import-docs``, ``regenerate`` and the mock's ``--page`` print them; an error
+stops each of them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .docs.facts import Note
+from .docs.importer import ImportResult
 from .emit.tables import formats_table, model_tables, rule_codes_table
 from .runtime.runtime import Contract
-from .spec.consistency import analyse
-from .spec.loader import NotAModelSpec, SpecError, checked_model_text, read_model_text
+from .spec.loader import NotAModelSpec, SpecError, checked_model_text
 from .spec.model import ModelSpec, Platform
 
 
@@ -36,29 +36,18 @@ def review(text: str, name: str, platform: Platform, lines: dict[str, int]) -> R
     except (SpecError, NotAModelSpec) as exc:
         found = exc.issues if isinstance(exc, SpecError) else []
         errors = [Note("error", 0, f"the imported spec cannot be served: {i}") for i in found]
-        structured = _structured(text, name)
-        warnings = _consistency(structured) if structured is not None else []
-        return Review(None, errors or [Note("error", 0, str(exc))], warnings)
-    warnings = [Note("warning", 0, f"{i.message} (spec: {i.loc})") for i in issues]
+        return Review(None, errors or [Note("error", 0, str(exc))], [])
+    # An example naming what the page lacks is said by the example check below, at its line.
+    warnings = [
+        Note("warning", 0, i.message) for i in issues if not i.message.startswith("example")
+    ]
     warnings += _examples(model, platform, lines)
-    warnings += _consistency(model)
     return Review(model, [], warnings)
 
 
-def _structured(text: str, name: str) -> ModelSpec | None:
-    try:
-        return read_model_text(text, name)
-    except (SpecError, NotAModelSpec):
-        return None
-
-
-def _consistency(model: ModelSpec) -> list[Note]:
-    return [
-        Note("warning", 0, f"contradiction on the page: {f.message()}")
-        if f.rules or f.parameter is not None
-        else Note("warning", 0, f.message())
-        for f in analyse(model)
-    ]
+def of_import(result: ImportResult, name: str, platform: Platform) -> Review:
+    """The review of what ``import_page`` made of a page."""
+    return review(result.text, name, platform, result.example_lines)
 
 
 def _examples(model: ModelSpec, platform: Platform, lines: dict[str, int]) -> list[Note]:

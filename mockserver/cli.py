@@ -203,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=Path,
         metavar="DIR",
-        help="also serve the model spec files in DIR (repeatable)",
+        help="also serve the model spec files in DIR (repeatable); one whose model ID the "
+        "package serves replaces it (the banner says so)",
     )
     parser.add_argument(
         "--page",
@@ -212,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=Path,
         metavar="PAGE.md",
-        help="also serve the model of this docs page, imported in memory (repeatable)",
+        help="also serve the model of this docs page, imported in memory (repeatable); a page "
+        "with errors is refused (exit 2), one with warnings served with a one-line summary, "
+        "one whose model ID the package serves replaces it (the banner says so)",
     )
     parser.add_argument(
         "--max-tasks",
@@ -344,7 +347,7 @@ def banner(args: argparse.Namespace, config: MockConfig, server: MockServer, add
     workers = f", {args.workers} workers" if args.workers > 1 else ""
     return (
         f"Runware mock listening on http://{base}/v1 (WebSocket ws://{base}/v1); accepts {keys}\n"
-        f"models: {', '.join(server.models)}\n"
+        f"models: {', '.join(f'{m} ({models.source_of(m)})' for m in server.models)}\n"
         f"health: http://{base}/health; admin: http://{base}/__admin/ ({admin}); "
         f"store: {store}{workers}; job seconds: {config.job_seconds:g}"
     )
@@ -371,10 +374,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logs.configure(args.log_level, args.log_format)
     try:
-        models.register(models.load(args.spec_dirs, args.pages))
+        brought = models.load(args.spec_dirs, args.pages)
     except (OSError, ValueError) as exc:  # ModelLoadError, unreadable files
         print(f"cannot load the models: {exc}", file=sys.stderr)
         return 2
+    models.register(brought)
+    for line in models.summary(brought):
+        print(line, file=sys.stderr)
     config = _config(args)
     try:
         server = _server(config)  # also creates the SQLite schema once, before any worker

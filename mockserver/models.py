@@ -7,7 +7,9 @@ generated code: codegen's ``model_tables`` gives the tables, the package's ``Con
 compiles them with the package's platform codes. It is then registered in the package's
 one registry (``runware_contract.MODELS``), which ``validate()`` and the engine read, so
 nothing in the engine knows where a model came from. A model ID the package already
-serves is replaced by the one given (the newer page wins).
+serves is replaced by the one given (the newer page wins), and the banner says so. A page
+with errors (a spec that cannot be served) is refused; one with warnings is served, the
+warnings summed up in one line per model.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from runware_contract import platform as rc_platform
 from runware_contract.runtime import Contract, Example, PriceUnavailable, price_of
 from runware_contract.typed import as_wire
 
-KIT_SPEC = Path(__file__).resolve().parent.parent / "spec"
+# The platform spec the package was generated from (shipped in it: an installed wheel has
+# no source tree): models brought at run time are built against the same platform.
+KIT_SPEC = Path(rc.__file__).resolve().parent
 
 
 class ModelLoadError(ValueError):
@@ -73,39 +77,87 @@ def module_for(data: Mapping[str, Any]) -> ModuleType:
 
 def load(spec_dirs: Iterable[Path], pages: Iterable[Path]) -> list[ModuleType]:
     """The models of every ``--spec`` folder and ``--page`` file; ModelLoadError on any
-    problem (each file's problems at file:line). Without either, nothing is read and codegen
-    is not imported: the plain mock needs neither the [codegen] extra nor a spec folder."""
+    problem that keeps one from being served (a page's in one line, a spec file's at
+    file:line). Each module says where it came from (``SOURCE``) and what it is served with
+    (``WARNINGS``: the importer's notes and the review's, for a page; the loader's, for a
+    spec file). Without either flag, nothing is read and codegen is not imported: the plain
+    mock needs neither the [codegen] extra nor a spec folder."""
     spec_dirs, pages = list(spec_dirs), list(pages)
     if not spec_dirs and not pages:
         return []
     from codegen.docs.importer import NotAModelPage, import_page
     from codegen.emit.tables import model_tables
-    from codegen.spec.loader import SpecError, load_model_text, load_platform
+    from codegen.page_review import of_import
+    from codegen.spec.loader import SpecError, checked_model_text, load_platform
     from codegen.spec.yaml_source import read_text
 
     platform = load_platform(KIT_SPEC)
-    texts: list[tuple[str, str]] = []
+    loaded: list[tuple[str, Any, list[str]]] = []  # (source, model, warnings)
     for folder in spec_dirs:
         files = sorted([*folder.glob("*.yaml"), *folder.glob("models/*.yaml")])
         if not files:
             raise ModelLoadError(f"--spec {folder}: no model spec files (*.yaml) found")
-        texts += [(str(f), read_text(f)) for f in files if f.name != "platform.yaml"]
+        for f in (f for f in files if f.name != "platform.yaml"):
+            try:
+                model, issues = checked_model_text(read_text(f), str(f), platform)
+            except SpecError as exc:
+                raise ModelLoadError("\n".join(map(str, exc.issues))) from None
+            loaded.append((f"--spec {f}", model, [i.line() for i in issues]))
     for page in pages:
         try:
-            texts.append((str(page), import_page(read_text(page), platform).text))
+            result = import_page(read_text(page), platform)
         except NotAModelPage as exc:
             raise ModelLoadError(f"--page {page}: {exc}") from None
+        found = of_import(result, f"{page} (imported)", platform)
+        if found.model is None:
+            first, more = found.errors[0].message, len(found.errors) - 1
+            also = f" (and {more} more: python -m codegen import-docs {page} --dry-run)"
+            raise ModelLoadError(f"--page {page}: {first}{also if more else ''}")
+        notes = [n for n in [*result.notes, *found.warnings] if n.level != "change"]
+        # Facts the page states but could not be read weaken the contract: said first.
+        notes.sort(key=lambda n: not any(u.line == n.line for u in result.unreadable))
+        loaded.append((f"--page {page}", found.model, [n.format(str(page)) for n in notes]))
     modules = []
-    for name, text in texts:
-        try:
-            model = load_model_text(text, name, platform)
-        except SpecError as exc:
-            raise ModelLoadError("\n".join(map(str, exc.issues))) from None
-        modules.append(module_for(model_tables(model, platform)))
+    for source, model, warnings in loaded:
+        module = module_for(model_tables(model, platform))
+        module.__dict__.update(SOURCE=source, WARNINGS=warnings)
+        modules.append(module)
     return modules
 
 
-def register(modules: Iterable[ModuleType]) -> None:
-    """Serve ``modules`` through the package's one registry."""
+def register(modules: Iterable[ModuleType]) -> list[str]:
+    """Serve ``modules`` through the package's one registry; the IDs of packaged models
+    they replace (a module's ``REPLACES`` says so too, for the banner)."""
+    replaced = []
     for module in modules:
+        old = rc.MODELS.get(module.MODEL_ID)
+        if old is not None and getattr(old, "SOURCE", None) is None:
+            module.REPLACES = "the packaged model"
+            replaced.append(module.MODEL_ID)
+        elif old is not None:
+            module.REPLACES = old.SOURCE
         rc.MODELS[module.MODEL_ID] = module
+    return replaced
+
+
+def source_of(model_id: str) -> str:
+    """Where a served model comes from, as the banner says it."""
+    module = rc.MODELS[model_id]
+    source = getattr(module, "SOURCE", None)
+    if source is None:
+        return "package"
+    replaces = getattr(module, "REPLACES", None)
+    return f"{source}, replacing {replaces}" if replaces else source
+
+
+def summary(modules: Iterable[ModuleType]) -> list[str]:
+    """One line per model served with warnings: how many, and the first."""
+    lines = []
+    for module in modules:
+        warnings: list[str] = module.WARNINGS
+        if warnings:
+            lines.append(
+                f"{module.SOURCE}: {module.MODEL_ID} served with {len(warnings)} warning(s), "
+                f"first: {warnings[0]}"
+            )
+    return lines

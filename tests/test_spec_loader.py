@@ -320,7 +320,7 @@ def test_lint_spec_command_fails_with_positions(tmp_path: Path) -> None:
     result = run_lint(write_spec(tmp_path, text))
     assert result.returncode == 1
     assert f"tiny.yaml:{line_of(text, 'default: 12')}:" in result.stderr
-    assert "1 problem(s)" in result.stderr
+    assert "1 error(s), 0 warning(s)" in result.stderr
 
 
 def test_the_importer_reads_the_platform_through_the_loader(tmp_path: Path) -> None:

@@ -202,12 +202,20 @@ def checked_model_text(
 
 def load_platform(spec_dir: Path | str) -> Platform:
     """Load and check only ``spec_dir``'s platform file (the importer needs its vocabulary
-    while a model file may still be missing or broken); SpecError lists its problems."""
+    while a model file may still be missing or broken); SpecError lists its problems. The
+    same unchanged file is read once per process (the typed platform is immutable)."""
     path = Path(spec_dir) / PLATFORM_FILE
     if not path.is_file():
         raise SpecError([SpecIssue(Loc(str(path), 1, 1), "platform spec file is missing")])
+    stat = path.stat()
+    return _platform_of(str(path.resolve()), _display(path), stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _platform_of(resolved: str, display: str, mtime_ns: int, size: int) -> Platform:
+    path = Path(resolved)
     try:
-        doc = read_yaml(path, _display(path))
+        doc = read_yaml(path, display)
     except SpecIssue as issue:
         raise SpecError([issue]) from None
     issues = structural_issues(doc, "platform")
@@ -520,4 +528,5 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
         pricing_terms={term: dict(meaning) for term, meaning in d["pricingTerms"].items()},
         capabilities=tuple(d["capabilities"]),
         sha256=sha,
+        text=doc.text,
     )

@@ -6,6 +6,7 @@ locations) and a plain ``dict``/``list`` copy (for validation and typing).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,9 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
 # lines would otherwise make a small file expand to billions of nodes (plain-data copies and
 # validation walk the expansion). A real spec file has a few thousand.
 MAX_EXPANDED_NODES = 200_000
+# An anchor (``&name`` after a space, ``:``, ``-``, ``[``, ``{`` or ``,``): without one a
+# document has no aliases to expand (an alias to no anchor is a YAML error), and is parsed once.
+ANCHOR = re.compile(r"(?:^|[\s:\-\[{,])&[^\s,\[\]{}]")
 
 
 def _expansion_problem(yaml: YAML, text: str, name: str) -> SpecIssue | None:
@@ -157,7 +161,7 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        if "*" in text and (problem := _expansion_problem(yaml, text, name)) is not None:
+        if ANCHOR.search(text) and (problem := _expansion_problem(yaml, text, name)) is not None:
             raise problem
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
