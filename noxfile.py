@@ -20,6 +20,7 @@ nox.options.sessions = [
     "schemathesis",
     "install_client",
     "install_testing",
+    "install_mock",
     "dev_script",
 ]
 nox.options.reuse_existing_virtualenvs = True
@@ -256,6 +257,16 @@ def install_testing(session: nox.Session) -> None:
             "test_fixtures.py",
             *session.posargs,
         )
+
+
+@nox.session(reuse_venv=False)
+def install_mock(session: nox.Session) -> None:
+    """A fresh venv with `pip install .[mock,codegen]` (a built wheel, no source tree in
+    reach): `runware-mock --page PAGE.md` and `--spec DIR` start and serve the model, built
+    against the platform spec the package ships."""
+    session.install(".[mock,codegen]")
+    with _consumer_project(session):
+        session.run("python", "mock_page.py")
 
 
 @nox.session

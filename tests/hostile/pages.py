@@ -6,6 +6,7 @@ importer otherwise reads cleanly; ``benchmarks/docs_loop.py`` times the same inp
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 PAGES = Path(__file__).resolve().parents[1] / "data" / "pages"
@@ -64,6 +65,6 @@ def alias_bomb(levels: int = 9, width: int = 9) -> str:
     names = [chr(ord("a") + i) for i in range(levels)]
     lines = ["specVersion: 1", "kind: model", "id: acme:bomb@1"]
     lines.append(f"{names[0]}: &{names[0]} [{', '.join(['x'] * width)}]")
-    for prev, name in zip(names, names[1:], strict=False):
+    for prev, name in itertools.pairwise(names):
         lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * width)}]")
     return "\n".join(lines) + "\n"
