@@ -114,8 +114,10 @@ def load(spec_dirs: Iterable[Path], pages: Iterable[Path]) -> list[ModuleType]:
             also = f" (and {more} more: python -m codegen import-docs {page} --dry-run)"
             raise ModelLoadError(f"--page {page}: {first}{also if more else ''}")
         notes = [n for n in [*result.notes, *found.warnings] if n.level != "change"]
-        # Facts the page states but could not be read weaken the contract: said first.
-        notes.sort(key=lambda n: not any(u.line == n.line for u in result.unreadable))
+        # What weakens the contract first: facts the page states but could not be read,
+        # then parameters its rules make impossible; the rest after.
+        lost = {u.line for u in result.unreadable}
+        notes.sort(key=lambda n: 0 if n.line in lost else 1 if "can never be" in n.message else 2)
         loaded.append((f"--page {page}", found.model, [n.format(str(page)) for n in notes]))
     modules = []
     for source, model, warnings in loaded:
@@ -132,10 +134,10 @@ def register(modules: Iterable[ModuleType]) -> list[str]:
     for module in modules:
         old = rc.MODELS.get(module.MODEL_ID)
         if old is not None and getattr(old, "SOURCE", None) is None:
-            module.REPLACES = "the packaged model"
+            module.__dict__["REPLACES"] = "the packaged model"
             replaced.append(module.MODEL_ID)
         elif old is not None:
-            module.REPLACES = old.SOURCE
+            module.__dict__["REPLACES"] = old.SOURCE
         rc.MODELS[module.MODEL_ID] = module
     return replaced
 

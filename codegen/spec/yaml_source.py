@@ -161,8 +161,8 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        if ANCHOR.search(text) and (problem := _expansion_problem(yaml, text, name)) is not None:
-            raise problem
+        if ANCHOR.search(text) and (too_big := _expansion_problem(yaml, text, name)) is not None:
+            raise too_big
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -79,7 +80,7 @@ def main() -> None:
     with mock("--page", str(PAGE)) as (url, banner):
         assert f"acme:motion@2 (--page {PAGE})" in banner, banner
         served(url)
-    package = Path(__import__("runware_contract").__file__).parent
+    package = Path(str(resources.files("runware_contract")))
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "models"
         spec.mkdir()
