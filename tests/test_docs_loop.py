@@ -100,35 +100,39 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return status, out, err
 
 
+def dry_run(capsys: pytest.CaptureFixture[str], spec_dir: Path, page: Path) -> str:
+    """What ``import-docs PAGE --dry-run`` says on stderr (it must succeed)."""
+    status, _, err = run(capsys, "import-docs", str(page), "--spec", str(spec_dir), "--dry-run")
+    assert status == 0, err
+    return err
+
+
 # ── import-docs, regenerate, diff: what they write and their exit statuses ──
+
+
+def not_written(capsys: pytest.CaptureFixture[str], spec_dir: Path, page: Path, *flags: str) -> str:
+    """``import-docs PAGE`` stops with exit status 1 and leaves the spec file as it was."""
+    target = spec_dir / "models" / f"{SLUG}.yaml"
+    before = target.read_text(encoding="utf-8")
+    status, _, err = run(capsys, "import-docs", str(page), "--spec", str(spec_dir), *flags)
+    assert (status, target.read_text(encoding="utf-8")) == (1, before), err
+    assert f"{target}: not written" in err
+    return err
 
 
 def test_strict_import_of_a_cut_off_page_writes_nothing(
     spec_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = spec_dir / "models" / f"{SLUG}.yaml"
-    before = target.read_text(encoding="utf-8")
-    page = write(tmp_path, "cut.md", CUT)
-    status, _, err = run(capsys, "import-docs", str(page), "--spec", str(spec_dir), "--strict")
-    assert status == 1
-    assert target.read_text(encoding="utf-8") == before
-    assert f"{target}: not written" in err
+    not_written(capsys, spec_dir, write(tmp_path, "cut.md", CUT), "--strict")
     # a servable edited page under --strict: also nothing written
-    page = write(tmp_path, "edited.md", EDITED)
-    status, _, err = run(capsys, "import-docs", str(page), "--spec", str(spec_dir), "--strict")
-    assert (status, target.read_text(encoding="utf-8")) == (1, before)
-    assert f"{target}: not written: --strict and" in err
+    err = not_written(capsys, spec_dir, write(tmp_path, "edited.md", EDITED), "--strict")
+    assert "not written: --strict and" in err
 
 
 def test_a_cut_off_page_that_cannot_be_served_is_not_written_even_without_strict(
     spec_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = spec_dir / "models" / f"{SLUG}.yaml"
-    before = target.read_text(encoding="utf-8")
-    page = write(tmp_path, "cut.md", CUT)
-    status, _, err = run(capsys, "import-docs", str(page), "--spec", str(spec_dir))
-    assert status == 1
-    assert target.read_text(encoding="utf-8") == before
+    err = not_written(capsys, spec_dir, write(tmp_path, "cut.md", CUT))
     assert "error: the imported spec cannot be served" in err
     assert "'response': [] should be non-empty" in err
 
@@ -201,9 +205,7 @@ def test_an_unreadable_bound_is_a_warning_naming_parameter_and_line_and_its_loss
 def test_import_docs_prints_the_consistency_findings_and_incomplete_pricing(
     spec_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    page = write(tmp_path, "partial.md", PARTIAL_PRICE)
-    status, _, err = run(capsys, "import-docs", str(page), "--spec", str(spec_dir), "--dry-run")
-    assert status == 0, err
+    err = dry_run(capsys, spec_dir, write(tmp_path, "partial.md", PARTIAL_PRICE))
     assert (
         "warning: contradiction on the page: cameraMotion can never be provided: rules "
         "camera-motion-forbid-number-results, camera-motion-require-number-results" in err
@@ -215,8 +217,7 @@ def test_an_example_that_breaks_the_pages_own_parameters_is_a_warning(
     spec_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page = write(tmp_path, "example.md", BAD_EXAMPLE)
-    status, _, err = run(capsys, "import-docs", str(page), "--spec", str(spec_dir), "--dry-run")
-    assert status == 0, err
+    err = dry_run(capsys, spec_dir, page)
     line = line_of(BAD_EXAMPLE, "### Paper Boats")
     said = f"{page}:{line}: warning: example 'Paper Boats' breaks the page's own parameter"
     assert f"{said} duration: duration must be at most 10; got 12." in err
