@@ -1,6 +1,6 @@
 """codegen's sub-packages follow the pipeline, and their imports run one way.
 
-runtime (shipped into generated/) <- spec <- docs, emit <- cli, regenerate, diff. ``docs``
+runtime (shipped into generated/) <- spec <- docs, emit <- cli, regenerate, diff, page_review. ``docs``
 and ``emit`` never import each other, nor another sub-package's private names; ``spec``
 imports neither; ``runtime`` imports nothing of codegen but itself.
 """
@@ -101,6 +101,7 @@ def test_every_module_is_in_a_layer() -> None:
         "_bootstrap.py",
         "cli.py",
         "diff.py",
+        "page_review.py",
         "regenerate.py",
     }
     assert {p.name for p in CODEGEN.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(
