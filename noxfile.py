@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import nox
 
@@ -25,7 +28,7 @@ nox.options.sessions = [
 ]
 nox.options.reuse_existing_virtualenvs = True
 
-SOURCES = ["codegen", "mockserver", "tests", "benchmarks", "noxfile.py"]
+SOURCES = ["codegen", "mockserver", "tests", "benchmarks", "noxfile.py", "setup.py"]
 
 
 @nox.session
@@ -145,8 +148,6 @@ def mutation(session: nox.Session) -> None:
     mockserver/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
     mutant behind), where the generated package's runtime copies are links to the mutated
     sources. Prints killed/survived per run; reports in build/mutation/. Not part of CI."""
-    import shutil
-    from pathlib import Path
 
     session.install("-e", ".[test]", "cosmic-ray==8.7.0")
     here = Path.cwd()
@@ -234,12 +235,32 @@ def _consumer_project(session: nox.Session) -> Iterator[None]:
             yield
 
 
+def _fresh_wheel(session: nox.Session, tmp: Path) -> str:
+    """The kit's wheel, built from a copy of this tree whose build/lib still holds a module
+    the tree no longer has (what an earlier build leaves after a module left generated/):
+    the wheel must hold only what the tree holds (setup.py's build_py starts empty)."""
+    copy = tmp / "tree"
+    skip = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "*cache*", "*.egg-info")
+    shutil.copytree(Path.cwd(), copy, ignore=skip)
+    stale = copy / "build" / "lib" / "runware_contract" / "removed_module.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("raise ImportError('a module left over from an earlier build')\n")
+    session.run("python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp), str(copy))
+    (wheel,) = tmp.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        leftovers = [name for name in archive.namelist() if name.endswith(stale.name)]
+    if leftovers:
+        session.error(f"the wheel holds {leftovers}, which the tree no longer has")
+    return str(wheel)
+
+
 @nox.session(reuse_venv=False)
 def install_client(session: nox.Session) -> None:
     """A fresh venv with the kit alone (`pip install .`, a built wheel): which distributions it
     brings (pydantic, httpx and theirs), the client and validators working, and a one-line
     message naming the extra from everything that needs one (pytest added for the plugin)."""
-    session.install(".")
+    with tempfile.TemporaryDirectory(prefix="runware-wheel-") as tmp:
+        session.install(_fresh_wheel(session, Path(tmp)))
     with _consumer_project(session):
         session.run("python", "installed.py")
         session.install("pytest")

@@ -53,8 +53,10 @@ def _testing(fixture: str) -> ModuleType:
         with needs_extra("testing", f"the {fixture} fixture"):
             from . import testing
     except MissingExtra as missing:
-        pytest.fail(str(missing), pytrace=False)
-    return testing
+        hint = str(missing)
+    else:
+        return testing
+    pytest.fail(hint, pytrace=False)  # outside the except: the hint once, not chained
 
 
 def _config(request: pytest.FixtureRequest) -> MockConfig:
@@ -105,11 +107,30 @@ def runware_mock_shared(runware_mock_shared_config: MockConfig) -> Iterator[Runn
         yield mock
 
 
+def _given(item: pytest.Item) -> bool:
+    """Whether the test is a Hypothesis ``@given`` test that did not suppress the
+    function-scoped fixture health check (then its author knows the fixture is shared by
+    all examples)."""
+    test = getattr(item, "obj", None)
+    if not getattr(test, "is_hypothesis_test", False):
+        return False
+    settings = getattr(test, "_hypothesis_internal_use_settings", None)
+    suppressed = getattr(settings, "suppress_health_check", ())
+    return "function_scoped_fixture" not in {getattr(check, "name", "") for check in suppressed}
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     """Reset the shared mock before each test that uses it (after its fixtures are set up,
     so the first test's setup has started it)."""
     uses = getattr(item, "fixturenames", ())
+    if (per_test := [name for name in _CONFIGURABLE if name in uses]) and _given(item):
+        pytest.fail(
+            f"{', '.join(per_test)} starts a mock per test, and a @given test runs all its "
+            f"examples in one test: use {SHARED} (one mock for the session, reset before "
+            "each test) instead",
+            pytrace=False,
+        )
     configured = item.get_closest_marker(MARKER) is not None
     if configured and SHARED in uses and not any(name in uses for name in _CONFIGURABLE):
         pytest.fail(
@@ -140,6 +161,9 @@ def runware_respx(runware_mock_inprocess: InProcessMock) -> Iterator[InProcessMo
         with needs_extra("testing", "the runware_respx fixture"):
             router = testing.respx_router(runware_mock_inprocess)
     except MissingExtra as missing:
-        pytest.fail(str(missing), pytrace=False)
-    with router:
-        yield runware_mock_inprocess
+        hint = str(missing)
+    else:
+        with router:
+            yield runware_mock_inprocess
+        return
+    pytest.fail(hint, pytrace=False)

@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from runware_contract.runtime import RunwareError
+
 from .answer import Answer, Exchange
 from .auth import bearer, refusal
 from .base_url import base_url
@@ -40,6 +42,20 @@ def json_body(headers: dict[str, str]) -> bool:
     return content_type in (JSON, "", "application/*+json", "text/json")
 
 
+def unsupported_type(headers: dict[str, str]) -> RunwareError:
+    """The 415 entry: which header to send, and the type this request named (cut short:
+    the client's text, echoed back as a JSON string)."""
+    given = headers.get("content-type", "")
+    shown = given if len(given) <= 80 else f"{given[:80]}..."
+    return error(
+        "unsupportedContentType",
+        "Send the tasks as a JSON array with the header 'Content-Type: application/json' "
+        f"(this request's Content-Type was {shown!r}; curl -d sends a form type unless "
+        "told otherwise with -H).",
+        parameter="Content-Type",
+    )
+
+
 def completed(coroutine: Coroutine[Any, Any, T]) -> T:
     """The result of a coroutine that finishes without suspending (RuntimeError if not)."""
     try:
@@ -64,9 +80,7 @@ class Rest:
         headers = header_map(scope["headers"])
         try:
             if not json_body(headers):
-                raise BadRequest(
-                    415, error("unsupportedContentType", "Send the tasks as application/json.")
-                )
+                raise BadRequest(415, unsupported_type(headers))
             raw = await read_body(
                 headers, receive, config.max_body_bytes, config.body_timeout_seconds
             )

@@ -5,6 +5,7 @@ bare interpreter running the command in the clone's `.venv`."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -88,3 +89,19 @@ def test_a_bare_python_runs_codegen_in_the_project_venv() -> None:
     assert missing.returncode == 1  # the interpreter really lacks the dependencies
     result = codegen("--version", python=python)
     assert result.returncode == 0 and result.stdout.startswith("python -m codegen "), result
+
+
+def test_a_bare_python_without_a_venv_says_what_to_install_in_one_line(tmp_path: Path) -> None:
+    python = bare_python()
+    shutil.copytree(REPO / "codegen", tmp_path / "codegen")  # a copy with no .venv beside it
+    result = subprocess.run(
+        [python, "-S", "-m", "codegen", "lint-spec"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("python -m codegen: No module named ")
+    assert line.endswith("pip install 'runware-contract-kit[codegen]')")

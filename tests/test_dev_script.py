@@ -69,6 +69,17 @@ def test_an_unknown_job_says_so_with_the_usage_and_installs_nothing(tmp_path: Pa
     assert not (tmp_path / ".venv").exists()
 
 
+@pytest.mark.parametrize("flag", ["--help", "-h", "help"])
+def test_help_prints_the_usage_with_status_0_and_installs_nothing(
+    tmp_path: Path, flag: str
+) -> None:
+    result = dev(copy_of_dev(tmp_path), flag)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == usage_comment()
+    assert result.stderr == ""
+    assert not (tmp_path / ".venv").exists()
+
+
 def pyvenv_home(folder: Path) -> str:
     cfg = (folder / ".venv" / "pyvenv.cfg").read_text(encoding="utf-8")
     homes = [line.split("=", 1)[1].strip() for line in cfg.splitlines() if line.startswith("home")]

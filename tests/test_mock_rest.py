@@ -151,10 +151,23 @@ def test_task_level_errors(mock: MockHandle, task: Any, code: str, status: int) 
     assert response.json()["errors"][0]["code"] == code
 
 
-def test_wrong_content_type_is_415(mock: MockHandle) -> None:
-    response = mock.client.post("/v1", content=b"[]", headers={"Content-Type": "text/plain"})
+@pytest.mark.parametrize("given", ["application/x-www-form-urlencoded", "text/plain"])
+def test_wrong_content_type_is_415_naming_the_header_to_send(mock: MockHandle, given: str) -> None:
+    """curl -d sends a form type: the answer says which header the mock needs."""
+    response = mock.client.post("/v1", content=b"[]", headers={"Content-Type": given})
     assert response.status_code == 415
-    assert response.json()["errors"][0]["code"] == "unsupportedContentType"
+    (entry,) = response.json()["errors"]
+    assert entry["code"] == "unsupportedContentType"
+    assert entry["parameter"] == "Content-Type"
+    assert "'Content-Type: application/json'" in entry["message"]
+    assert f"was {given!r}" in entry["message"]
+
+
+def test_a_long_content_type_is_cut_in_the_415(mock: MockHandle) -> None:
+    given = "text/" + "x" * 5000
+    response = mock.client.post("/v1", content=b"[]", headers={"Content-Type": given})
+    message = response.json()["errors"][0]["message"]
+    assert response.status_code == 415 and given[:80] in message and len(message) < 400
 
 
 @pytest.mark.runware_mock(max_body_bytes=1000)

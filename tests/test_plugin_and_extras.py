@@ -168,11 +168,49 @@ def test_each_fixture_without_its_extra_fails_naming_it(tmp_path: Path) -> None:
         "def test_inprocess(runware_mock_inprocess):\n    pass\n",
     )
     assert "1 passed, 3 errors" in out and "Traceback" not in out, out
+    errors = out.split("= ERRORS =")[1].split("short test summary")[0]
     for fixture in ("runware_mock", "runware_mock_shared", "runware_mock_inprocess"):
-        assert f"the {fixture} fixture needs uvicorn, from the [testing] extra" in out, out
+        hint = f"the {fixture} fixture needs uvicorn, from the [testing] extra"
+        assert errors.count(hint) == 1, out  # once, not chained to the ImportError
+    assert "No module named" not in errors and "exception occurred" not in errors, out
 
 
 def test_the_respx_fixture_without_respx_names_the_extra(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(without(("respx",)), encoding="utf-8")
     out = run_pytest(tmp_path, "def test_respx(runware_respx):\n    pass\n")
     assert "1 error" in out and "the runware_respx fixture needs respx" in out, out
+    errors = out.split("= ERRORS =")[1].split("short test summary")[0]
+    assert errors.count("the runware_respx fixture needs respx") == 1, out
+
+
+GIVEN_WITH = """
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+@given(st.integers())
+def test_per_test_mock(runware_mock, n):
+    pass
+
+@given(st.integers())
+def test_in_process(runware_respx, n):
+    pass
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=2)
+@given(st.integers())
+def test_suppressed_knowingly(runware_mock_inprocess, n):
+    pass
+
+@given(st.integers())
+def test_shared(runware_mock_shared, n):
+    pass
+"""
+
+
+def test_a_given_test_asking_for_a_per_test_mock_is_told_to_use_the_shared_one(
+    tmp_path: Path,
+) -> None:
+    out = run_pytest(tmp_path, GIVEN_WITH)
+    assert "2 passed, 2 errors" in out, out
+    for names in ("runware_mock starts", "runware_mock_inprocess, runware_respx starts"):
+        assert f"{names} a mock per test" in out, out
+    assert out.count("use runware_mock_shared (one mock for the session") == 2, out
+    assert "FailedHealthCheck" not in out and "function_scoped_fixture" not in out, out
