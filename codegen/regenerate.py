@@ -25,9 +25,10 @@ def run(
     fail_on: str | None,
     allow_breaking: bool = False,
 ) -> int:
-    """Exit status: 0 regenerated; 1 stopped (the imported spec has errors, the diff has ERR
-    changes without ``allow_breaking``, or changes at ``fail_on``), and then the spec folder
-    and the package are left as they were; 2 the page is not a model page (or unreadable)."""
+    """Exit status: 0 regenerated; 1 stopped (the imported spec has errors, the diff against
+    an existing spec has ERR changes without ``allow_breaking``, or changes at ``fail_on``), and
+    then the spec folder and the package are left as they were; 2 the page is not a model page
+    (or unreadable)."""
     try:
         target, existing, result = import_file(page, spec_dir)
     except NotAModelPage as exc:
@@ -69,7 +70,8 @@ def run(
     print(f"== spec changes ({target}) ==")
     sys.stdout.write(render_text(changes))
     print(f"(written to {report.with_suffix('.txt')} and .json)")
-    breaking = any(c.level == "ERR" for c in changes)
+    # A new model has no clients of an old spec to break: its ERR lines are what it adds.
+    breaking = existing is not None and any(c.level == "ERR" for c in changes)
     if breaking:
         print(f"!! BREAKING: {summary(changes)}; clients of the old spec may fail")
     if fails(changes, fail_on):

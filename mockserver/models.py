@@ -115,9 +115,9 @@ def load(spec_dirs: Iterable[Path], pages: Iterable[Path]) -> list[ModuleType]:
             raise ModelLoadError(f"--page {page}: {first}{also if more else ''}")
         notes = [n for n in [*result.notes, *found.warnings] if n.level != "change"]
         # What weakens the contract first: facts the page states but could not be read,
-        # then parameters its rules make impossible; the rest after.
+        # then parameters its rules make impossible, then prices missing; the rest after.
         lost = {u.line for u in result.unreadable}
-        notes.sort(key=lambda n: 0 if n.line in lost else 1 if "can never be" in n.message else 2)
+        notes.sort(key=lambda n: 0 if n.line in lost else _rank(n.message))
         loaded.append((f"--page {page}", found.model, [n.format(str(page)) for n in notes]))
     modules = []
     for source, model, warnings in loaded:
@@ -125,6 +125,13 @@ def load(spec_dirs: Iterable[Path], pages: Iterable[Path]) -> list[ModuleType]:
         module.__dict__.update(SOURCE=source, WARNINGS=warnings)
         modules.append(module)
     return modules
+
+
+def _rank(message: str) -> int:
+    for rank, words in enumerate(("can never be", "analysis gave up", "incomplete pricing"), 1):
+        if words in message:
+            return rank
+    return 4
 
 
 def register(modules: Iterable[ModuleType]) -> list[str]:

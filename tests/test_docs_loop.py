@@ -157,6 +157,13 @@ def test_regenerate_stops_on_breaking_changes_unless_allowed(
     assert status == 0, out
     assert (out_dir / "runware_contract" / "platform.yaml").is_file()
     assert "cameraMotion" not in target.read_text(encoding="utf-8")
+    # a new model: its ERR lines are what it adds, with no clients of an old spec to break
+    target.unlink()
+    shutil.rmtree(out_dir)
+    status, out, err = run(capsys, *args[:1], str(write(tmp_path, "new.md", BASE)), *args[2:])
+    assert status == 0, err
+    assert "ERR   request   taskType: new required parameter" in out
+    assert "!! BREAKING" not in out and (out_dir / "runware_contract").is_dir()
 
 
 def test_a_non_page_is_exit_status_2_in_import_docs_regenerate_and_diff(

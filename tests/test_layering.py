@@ -1,8 +1,8 @@
 """codegen's sub-packages follow the pipeline, and their imports run one way.
 
-runtime (shipped into generated/) <- spec <- docs, emit <- cli, regenerate, diff, page_review. ``docs``
-and ``emit`` never import each other, nor another sub-package's private names; ``spec``
-imports neither; ``runtime`` imports nothing of codegen but itself.
+runtime (shipped into generated/) <- spec <- docs, emit <- cli, regenerate, diff,
+page_review. ``docs`` and ``emit`` never import each other, nor another sub-package's private
+names; ``spec`` imports neither; ``runtime`` imports nothing of codegen but itself.
 """
 
 from __future__ import annotations
