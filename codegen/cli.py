@@ -107,6 +107,15 @@ def _check(args: argparse.Namespace) -> int:
 PAGE_SUFFIXES = (".md", ".markdown")
 
 
+class Unservable(Exception):
+    """A page whose imported spec cannot be served: a finding (exit 1), as in import-docs
+    and regenerate, not an unusable input (exit 2)."""
+
+    def __init__(self, page: Path, issues: Sequence[SpecIssue]) -> None:
+        super().__init__(page)
+        self.page, self.issues = page, issues
+
+
 def _read_specs(
     old: Path, new: Path, spec_dir: Path
 ) -> tuple[ModelSpec, ModelSpec, list[Unreadable]]:
@@ -133,7 +142,10 @@ def _read_specs(
                 raise NotAModelPage(f"{path}: {exc}") from None
             for note in result.notes:  # what the page says that the diff cannot see
                 print(note.format(str(path)), file=sys.stderr)
-            models[i] = read_model_text(result.text, f"{path} (imported)")
+            try:
+                models[i] = read_model_text(result.text, f"{path} (imported)")
+            except SpecError as exc:  # a page, but one whose spec cannot be served
+                raise Unservable(path, exc.issues) from None
             if i == 1:
                 unreadable = result.unreadable
     first, second = models
@@ -195,6 +207,13 @@ def _diff(args: argparse.Namespace) -> int:
 
     try:
         old, new, unreadable = _read_specs(args.old, args.new, args.spec)
+    except Unservable as exc:
+        for issue in exc.issues:
+            print(
+                f"{exc.page}: error: the imported spec cannot be served: {issue}", file=sys.stderr
+            )
+        print("nothing compared", file=sys.stderr)
+        return 1
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -137,6 +137,17 @@ def test_a_cut_off_page_that_cannot_be_served_is_not_written_even_without_strict
     assert "'response': [] should be non-empty" in err
 
 
+def test_diff_of_a_page_that_cannot_be_served_is_a_finding_not_an_input_error(
+    spec_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = write(tmp_path, "cut.md", CUT)
+    spec_file = spec_dir / "models" / f"{SLUG}.yaml"
+    status, out, err = run(capsys, "diff", str(spec_file), str(page), "--spec", str(spec_dir))
+    assert (status, out) == (1, "")  # as import-docs and regenerate say of the same page
+    assert f"{page}: error: the imported spec cannot be served:" in err
+    assert "'response': [] should be non-empty" in err
+
+
 @pytest.mark.slow
 def test_regenerate_stops_on_breaking_changes_unless_allowed(
     spec_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]

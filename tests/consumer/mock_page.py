@@ -9,7 +9,9 @@ The page is ``page.md`` beside this script (``project.py`` copies a page this pr
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,15 +26,8 @@ import httpx
 HERE = Path(__file__).resolve().parent
 PAGE = HERE / "page.md"
 KEY = "consumer-key"
-TASK = {
-    "taskType": "videoInference",
-    "taskUUID": "0b6a8d1e-5c2f-4d3a-9e7b-1f2a3b4c5d6e",
-    "model": "acme:motion@2",
-    "positivePrompt": "Paper boats drifting down a rain gutter",
-    "width": 1280,
-    "height": 720,
-    "duration": 4,
-}
+# The page's own documented example request (valid by the page's parameters).
+TASK = json.loads(re.findall(r"\*\*Request\*\*:\s*```json\n(.*?)\n```", PAGE.read_text(), re.S)[0])
 
 
 @contextlib.contextmanager
