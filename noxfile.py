@@ -94,7 +94,10 @@ def fuzz(session: nox.Session) -> None:
     """The property suite with the long `fuzz` Hypothesis profile (not part of CI)."""
     session.install("-e", ".[test]")
     session.run(
-        "pytest", "tests/test_properties.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"}
+        "pytest",
+        "tests/runtime/test_properties.py",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "fuzz"},
     )
 
 
@@ -124,10 +127,11 @@ def load(session: nox.Session) -> None:
 MUTATION_RUNS = {
     "contract": (
         ["codegen/runtime/runtime.py", "codegen/runtime/rule_kinds.py"],
-        "tests/test_runtime.py tests/test_boundaries.py tests/test_generated_validators.py "
-        "tests/test_rule_kinds.py tests/test_mutation.py",
+        "tests/runtime/test_runtime.py tests/test_boundaries.py "
+        "tests/runtime/test_generated_validators.py tests/codegen/test_rule_kinds.py "
+        "tests/runtime/test_mutation.py",
     ),
-    "engine": (["mockserver/engine.py"], "tests/test_boundaries.py tests/test_mock_rest.py "
+    "engine": (["mockserver/core/engine.py"], "tests/test_boundaries.py tests/mock/test_rest.py "
                "-k 'inprocess or test_boundaries'"),
 }  # fmt: skip
 NEAREST = {"Binary": "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul|Mod_FloorDiv",
@@ -145,7 +149,7 @@ MUTATION_OUTCOMES = ("KILLED", "SURVIVED", "INCOMPETENT")
 @nox.session
 def mutation(session: nox.Session) -> None:
     """Mutation testing (cosmic-ray) of codegen/runtime/{runtime,rule_kinds}.py and
-    mockserver/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
+    mockserver/core/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
     mutant behind), where the generated package's runtime copies are links to the mutated
     sources. Prints killed/survived per run; reports in build/mutation/. Not part of CI."""
 
@@ -238,7 +242,8 @@ def _consumer_project(session: nox.Session) -> Iterator[None]:
 def _fresh_wheel(session: nox.Session, tmp: Path) -> str:
     """The kit's wheel, built from a copy of this tree whose build/lib still holds a module
     the tree no longer has (what an earlier build leaves after a module left generated/):
-    the wheel must hold only what the tree holds (setup.py's build_py starts empty)."""
+    the wheel must hold only what the tree holds (setup.py's build_py starts empty), and the
+    dashboard's static files."""
     copy = tmp / "tree"
     skip = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "*cache*", "*.egg-info")
     shutil.copytree(Path.cwd(), copy, ignore=skip)
@@ -248,9 +253,14 @@ def _fresh_wheel(session: nox.Session, tmp: Path) -> str:
     session.run("python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp), str(copy))
     (wheel,) = tmp.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        leftovers = [name for name in archive.namelist() if name.endswith(stale.name)]
+        names = archive.namelist()
+    leftovers = [name for name in names if name.endswith(stale.name)]
     if leftovers:
         session.error(f"the wheel holds {leftovers}, which the tree no longer has")
+    # the dashboard's page is package data: a wheel without it serves a 500 at /__admin/ui
+    static = [f"mockserver/http/dashboard/static/{n}" for n in ("index.html", "app.js", "app.css")]
+    if missing := [name for name in static if name not in names]:
+        session.error(f"the wheel lacks the dashboard's {missing}")
     return str(wheel)
 
 
