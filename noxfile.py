@@ -23,6 +23,7 @@ nox.options.sessions = [
     "schemathesis",
     "install_client",
     "install_testing",
+    "install_mock",
     "dev_script",
 ]
 nox.options.reuse_existing_virtualenvs = True
@@ -54,16 +55,22 @@ def generate(session: nox.Session) -> None:
 @nox.session
 def regenerate(session: nox.Session) -> None:
     """A changed docs page, end to end: `nox -s regenerate -- PAGE.md [--fail-on LEVEL]
-    [pytest args]`. Imports the page into spec/, prints the classified spec diff (also in
-    build/spec-diff.txt and .json), regenerates generated/, then runs the tests. With
-    --fail-on, changes at that level stop it before generating (the spec is left as it was)."""
+    [--allow-breaking] [pytest args]`. Imports the page into spec/, prints the classified spec
+    diff (also in build/spec-diff.txt and .json), regenerates generated/, then runs the tests.
+    ERR changes stop it before generating unless --allow-breaking; with --fail-on, changes at
+    that level do (the spec is left as it was either way)."""
+    usage = "usage: nox -s regenerate -- PAGE.md [--fail-on LEVEL] [--allow-breaking] [pytest args]"
     if not session.posargs:
-        session.error("usage: nox -s regenerate -- PAGE.md [--fail-on LEVEL] [pytest args]")
+        session.error(usage)
     page, *rest = session.posargs
-    fail_on = rest[:2] if rest[:1] == ["--fail-on"] else []
+    flags: list[str] = []
+    while rest[:1] in (["--fail-on"], ["--allow-breaking"]):
+        taken = rest[:2] if rest[0] == "--fail-on" else rest[:1]
+        flags += taken
+        rest = rest[len(taken) :]
     session.install("-e", ".[test]")
-    session.run("python", "-m", "codegen", "regenerate", page, *fail_on)
-    session.run("pytest", *rest[len(fail_on) :])
+    session.run("python", "-m", "codegen", "regenerate", page, *flags)
+    session.run("pytest", *rest)
 
 
 @nox.session
@@ -287,6 +294,16 @@ def install_testing(session: nox.Session) -> None:
             "test_fixtures.py",
             *session.posargs,
         )
+
+
+@nox.session(reuse_venv=False)
+def install_mock(session: nox.Session) -> None:
+    """A fresh venv with `pip install .[mock,codegen]` (a built wheel, no source tree in
+    reach): `runware-mock --page PAGE.md` and `--spec DIR` start and serve the model, built
+    against the platform spec the package ships."""
+    session.install(".[mock,codegen]")
+    with _consumer_project(session):
+        session.run("python", "mock_page.py")
 
 
 @nox.session

@@ -7,12 +7,15 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .diff import LEVELS
 from .spec.loader import SpecError, load_specs, read_model_text
 from .spec.model import ModelSpec, SpecSet
 from .spec.yaml_source import SpecIssue, read_text
+
+if TYPE_CHECKING:
+    from .docs.facts import Note, Unreadable
 
 DEFAULT_SPEC_DIR = Path("spec")
 DEFAULT_OUT_DIR = Path("generated")
@@ -31,32 +34,48 @@ def _load(spec_dir: Path) -> SpecSet | None:
 
 
 def _lint_spec(args: argparse.Namespace) -> int:
-    spec = _load(args.spec)
-    if spec is None:
-        return 1
-    from .spec.checks import unpriced_resolutions
+    """Every error and warning of the spec folder, at once: an error means it cannot be
+    served (exit 1), a warning that it is served with the reason said (exit 0)."""
     from .spec.consistency import analyse, self_contradictions
+    from .spec.loader import survey
 
-    for model in spec.models:
+    found = survey(args.spec)
+    lines = [(i.loc, i.line()) for i in found.issues]
+    known = found.spec.platform.capabilities if found.spec else None
+    for model in found.models:
         print(
             f"{model.id}: {len(model.parameters)} parameters, {len(model.response)} response "
             f"fields, {len(model.rules)} rules, {len(model.examples)} examples"
         )
         for cap in model.capabilities:
-            if cap not in spec.platform.capabilities:
-                print(f"{model.loc}: warning: capability {cap!r} is not one the kit knows")
+            if known is not None and cap not in known:
+                lines.append(
+                    (
+                        model.loc,
+                        f"{model.loc}: warning: capability {cap!r} is not one the kit knows",
+                    )
+                )
         for finding in analyse(model):
             where = next((r.loc for r in model.rules if r.id in finding.rules), model.loc)
-            print(f"{where}: warning: {finding.message()}")
-        for issue in unpriced_resolutions(model):
-            print(f"{issue.loc}: warning: {issue.message}")
+            lines.append((where, f"{where}: warning: {finding.message()}"))
         for rule, both in self_contradictions(model):
             state = "enforced" if rule.enforced else "not enforced"
-            print(
-                f"{rule.loc}: warning: contradiction: rule {rule.id!r} names "
-                f"{', '.join(both)} on both sides ({state}): {rule.source.quote!r}"
+            lines.append(
+                (
+                    rule.loc,
+                    f"{rule.loc}: warning: contradiction: rule {rule.id!r} names "
+                    f"{', '.join(both)} on both sides ({state}): {rule.source.quote!r}",
+                )
             )
-    print(f"spec OK: platform and {len(spec.models)} model(s) in {args.spec}")
+    for _, line in sorted(lines, key=lambda pair: (pair[0].file, pair[0].line, pair[0].column)):
+        print(line, file=sys.stderr if ": error: " in line else sys.stdout)
+    n_errors = len(found.errors)
+    n_warnings = len(lines) - n_errors
+    counts = f"{n_errors} error(s), {n_warnings} warning(s)"
+    if n_errors:
+        print(f"spec has errors: {counts} in {args.spec}", file=sys.stderr)
+        return 1
+    print(f"spec OK: platform and {len(found.models)} model(s) in {args.spec} ({counts})")
     return 0
 
 
@@ -97,11 +116,23 @@ def _check(args: argparse.Namespace) -> int:
 PAGE_SUFFIXES = (".md", ".markdown")
 
 
-def _read_specs(old: Path, new: Path, spec_dir: Path) -> tuple[ModelSpec, ModelSpec]:
-    """The two sides of a diff as typed model specs. A docs page is imported as
-    ``import-docs`` would: over the other side when that is a spec file (so a spec and the
-    page it was imported from show no changes), on its own when both sides are pages."""
-    from .docs.importer import import_page, load_platform
+class Unservable(Exception):
+    """A page whose imported spec cannot be served: a finding (exit 1), as in import-docs
+    and regenerate, not an unusable input (exit 2)."""
+
+    def __init__(self, page: Path, issues: Sequence[SpecIssue]) -> None:
+        super().__init__(page)
+        self.page, self.issues = page, issues
+
+
+def _read_specs(
+    old: Path, new: Path, spec_dir: Path
+) -> tuple[ModelSpec, ModelSpec, list[Unreadable]]:
+    """The two sides of a diff as typed model specs, and the facts the new side's page
+    states but could not be read. A docs page is imported as ``import-docs`` would: over
+    the other side when that is a spec file (so a spec and the page it was imported from
+    show no changes), on its own when both sides are pages."""
+    from .docs.importer import NotAModelPage, import_page, load_platform
 
     paths = (old, new)
     texts = [read_text(path) for path in paths]
@@ -110,28 +141,54 @@ def _read_specs(old: Path, new: Path, spec_dir: Path) -> tuple[ModelSpec, ModelS
         None if page else read_model_text(text, str(path))
         for path, text, page in zip(paths, texts, pages, strict=True)
     ]
+    unreadable: list[Unreadable] = []
     for i, path in enumerate(paths):
         if pages[i]:
             other = None if pages[1 - i] else texts[1 - i]
-            result = import_page(texts[i], load_platform(spec_dir), other)
+            try:
+                result = import_page(texts[i], load_platform(spec_dir), other)
+            except NotAModelPage as exc:
+                raise NotAModelPage(f"{path}: {exc}") from None
             for note in result.notes:  # what the page says that the diff cannot see
                 print(note.format(str(path)), file=sys.stderr)
-            models[i] = read_model_text(result.text, f"{path} (imported)")
+            try:
+                models[i] = read_model_text(result.text, f"{path} (imported)")
+            except SpecError as exc:  # a page, but one whose spec cannot be served
+                raise Unservable(path, exc.issues) from None
+            if i == 1:
+                unreadable = result.unreadable
     first, second = models
     assert first is not None and second is not None
-    return first, second
+    return first, second, unreadable
 
 
 def _import_docs(args: argparse.Namespace) -> int:
-    from .docs.importer import import_file
+    from .docs.importer import import_file, load_platform
+    from .page_review import of_import
 
     try:
         target, existing, result = import_file(args.page, args.spec, args.output)
+        found = of_import(result, str(target), load_platform(args.spec))
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
-    for note in result.notes:
+    notes = [*result.notes, *found.errors, *found.warnings]
+    for note in notes:
         print(note.format(str(args.page)), file=sys.stderr)
+    problems = [n for n in notes if n.level in ("warning", "conflict", "error")]
+    if found.errors:
+        print(
+            f"{target}: not written: the imported spec cannot be served "
+            f"({len(found.errors)} error(s))",
+            file=sys.stderr,
+        )
+        return 1
+    if args.strict and problems:
+        print(
+            f"{target}: not written: --strict and {_count(problems)}",
+            file=sys.stderr,
+        )
+        return 1
     if not result.changed:
         print(f"{target}: no change")
     elif args.dry_run:
@@ -144,19 +201,32 @@ def _import_docs(args: argparse.Namespace) -> int:
             print(f"cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
             return 2
         print(f"{target}: {'written' if existing is None else 'merged'}")
-    problems = [n for n in result.notes if n.level in ("warning", "conflict")]
-    return 1 if args.strict and problems else 0
+    return 0
+
+
+def _count(notes: Sequence[Note]) -> str:
+    levels = [n.level for n in notes]
+    return ", ".join(
+        f"{levels.count(x)} {x}(s)" for x in ("error", "conflict", "warning") if x in levels
+    )
 
 
 def _diff(args: argparse.Namespace) -> int:
     from .diff import diff, fails, render_json, render_text
 
     try:
-        old, new = _read_specs(args.old, args.new, args.spec)
+        old, new, unreadable = _read_specs(args.old, args.new, args.spec)
+    except Unservable as exc:
+        for issue in exc.issues:
+            print(
+                f"{exc.page}: error: the imported spec cannot be served: {issue}", file=sys.stderr
+            )
+        print("nothing compared", file=sys.stderr)
+        return 1
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
-    changes = diff(old, new)
+    changes = diff(old, new, unreadable)
     sys.stdout.write(render_json(changes) + "\n" if args.format == "json" else render_text(changes))
     return 1 if fails(changes, args.fail_on) else 0
 
@@ -165,7 +235,9 @@ def _regenerate(args: argparse.Namespace) -> int:
     from . import regenerate
 
     try:
-        return regenerate.run(args.page, args.spec, args.out, args.report, args.fail_on)
+        return regenerate.run(
+            args.page, args.spec, args.out, args.report, args.fail_on, args.allow_breaking
+        )
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -243,7 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _spec_option(imp)
     imp.add_argument("--dry-run", action="store_true", help="report, write nothing")
-    imp.add_argument("--strict", action="store_true", help="exit 1 on any warning or conflict")
+    imp.add_argument(
+        "--strict",
+        action="store_true",
+        help="on any warning or conflict write nothing and exit 1",
+    )
     imp.set_defaults(func=_import_docs)
     dif = _command(sub, "diff", "classify the changes between two specs (or docs pages)")
     dif.add_argument("old", type=Path, help="old spec file (.yaml) or docs page (.md)")
@@ -266,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reg.add_argument(
         "--fail-on", type=str.upper, choices=LEVELS, help="stop before generating (any case)"
+    )
+    reg.add_argument(
+        "--allow-breaking",
+        action="store_true",
+        help="regenerate even when the spec diff has ERR changes (default: stop, exit 1)",
     )
     reg.set_defaults(func=_regenerate)
     return parser

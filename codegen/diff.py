@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from .docs.facts import Unreadable
 from .spec.kinds import codegen_kind
 from .spec.model import (
     Dimensions,
@@ -410,8 +411,11 @@ def model_changes(old: ModelSpec, new: ModelSpec) -> Iterable[Change]:
         yield Change("INFO", "model", f"behaviour {key}", "added" if key in b else "removed")
 
 
-def diff(old: ModelSpec | None, new: ModelSpec | None) -> list[Change]:
-    """Every change from ``old`` to ``new``, most severe first (stable within a level)."""
+def diff(
+    old: ModelSpec | None, new: ModelSpec | None, unreadable: Iterable[Unreadable] = ()
+) -> list[Change]:
+    """Every change from ``old`` to ``new``, most severe first (stable within a level).
+    ``unreadable``: facts the page of ``new`` states but the importer could not read."""
     old, new = old or NO_SPEC, new or NO_SPEC
     changes = [
         *model_changes(old, new),
@@ -422,7 +426,48 @@ def diff(old: ModelSpec | None, new: ModelSpec | None) -> list[Change]:
         *pricing_changes(old.pricing, new.pricing),
         *example_changes(old.examples, new.examples),
     ]
+    changes = _unreadable_changes(old, new, changes, unreadable)
     return sorted(changes, key=lambda c: LEVELS.index(c.level))
+
+
+def _field(spec: ModelSpec, path: str) -> tuple[str, Parameter] | None:
+    for direction, entries in (("request", spec.parameters), ("response", spec.response)):
+        for p in entries:
+            if p.path == path:
+                return direction, p
+    return None
+
+
+def _unreadable_changes(
+    old: ModelSpec, new: ModelSpec, changes: list[Change], unreadable: Iterable[Unreadable]
+) -> list[Change]:
+    """A fact the page states but the importer could not read is never a quiet widening:
+    a value lost with it is ERR for what clients send (WARN for what they read), and one
+    the merge kept is a WARN saying the page no longer says it readably."""
+    for u in unreadable:
+        if u.key not in FIELD_RULES:
+            continue
+        value = FIELD_RULES[u.key][0]
+        was, now = _field(old, u.path), _field(new, u.path)
+        before = plain(value(was[1])) if was else None
+        after = plain(value(now[1])) if now else None
+        direction = (now or was or ("request", None))[0]
+        said = f"the page's {u.fact} {u.text!r} (line {u.line}) could not be read"
+        lost = before is not None and (after is None or _j(after) != _j(before))
+        if lost:
+            changes = [
+                c for c in changes
+                if not (c.subject == u.path and _j(c.old) == _j(before) and _j(c.new) == _j(after))
+            ]  # fmt: skip
+            level = "ERR" if direction == "request" else "WARN"
+            changes.append(Change(level, direction, u.path, f"{u.key} {_show(before)} lost: {said}",
+                                  before, after))  # fmt: skip
+        elif before is not None:
+            changes.append(Change("WARN", direction, u.path,
+                                  f"{said}; the spec keeps {u.key} {_show(before)}"))  # fmt: skip
+        else:
+            changes.append(Change("WARN", direction, u.path, f"{said}; no {u.key} in the spec"))
+    return changes
 
 
 def summary(changes: Iterable[Change]) -> str:

@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=Path,
         metavar="DIR",
-        help="also serve the model spec files in DIR (repeatable)",
+        help="also serve the model spec files in DIR (repeatable); one whose model ID the "
+        "package serves replaces it (the banner says so)",
     )
     parser.add_argument(
         "--page",
@@ -256,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=Path,
         metavar="PAGE.md",
-        help="also serve the model of this docs page, imported in memory (repeatable)",
+        help="also serve the model of this docs page, imported in memory (repeatable); a page "
+        "with errors is refused (exit 2), one with warnings served with a one-line summary, "
+        "one whose model ID the package serves replaces it (the banner says so)",
     )
     parser.add_argument(
         "--max-tasks",
@@ -396,7 +399,7 @@ def banner(args: argparse.Namespace, config: MockConfig, server: MockServer, add
     workers = f", {args.workers} workers" if args.workers > 1 else ""
     return (
         f"Runware mock listening on http://{base}/v1 (WebSocket ws://{base}/v1); accepts {keys}\n"
-        f"models: {', '.join(server.models)}\n"
+        f"models: {', '.join(f'{m} ({server.registry.describe(m)})' for m in server.models)}\n"
         f"health: http://{base}/health; admin: http://{base}/__admin/ ({admin}); "
         f"store: {store}{workers}; job seconds: {config.job_seconds:g}"
     )
@@ -441,6 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:  # ModelLoadError, unreadable files
         print(f"cannot load the models: {exc}", file=sys.stderr)
         return 2
+    for line in registry.summary():
+        print(line, file=sys.stderr)
     config = _config(args)
     try:
         server = _server(config, registry)  # also creates the SQLite schema once, before any worker

@@ -87,6 +87,25 @@ class Note:
         return f"{where}: {self.level}: {self.message}"
 
 
+# A page fact and the spec key it states, per the parameter's JSON type.
+FACT_SPEC_KEYS = {"Min": "minimum", "Max": "maximum", "Step": "multipleOf", "Default": "default",
+                  "Type": "type", "Required": "required"}  # fmt: skip
+LENGTH_KEYS = {"string": {"minimum": "minLength", "maximum": "maxLength"},
+               "array": {"minimum": "minItems", "maximum": "maxItems"}}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A parameter fact the page states but the importer could not read: the spec made from
+    the page alone lacks it (``diff`` classifies that loss)."""
+
+    path: str
+    key: str  # the spec key the fact would have set (maximum, maxLength, default, type ...)
+    fact: str  # the page's word for it (Max, Default, Type ...)
+    text: str  # what the page says
+    line: int
+
+
 # ── page facts to spec values ──────────────────────────────────────────────
 
 
@@ -139,6 +158,8 @@ class Importer:
         self.required_lines: dict[str, int] = {}  # path → line of its Required fact
         self.example_names: list[str] = []  # every example the page shows, in order
         self.placeholders: set[str] = set()  # model keys the page did not give (merge keeps ours)
+        self.unreadable: list[Unreadable] = []  # facts stated but not read, in page order
+        self.example_lines: dict[str, int] = {}  # example name -> its heading's page line
 
     def note(
         self, level: str, line: int, message: str, about: tuple[str, str] | None = None
@@ -181,7 +202,9 @@ class Importer:
         literal["type"] = token
         allowed = [v.text for v, _ in section.allowed]
         if json_type is None:
-            self.note("warning", facts["Type"].line, f"{section.name}: unknown type {token!r}")
+            line = facts["Type"].line
+            self.note("warning", line, f"{path}: unknown type {token!r}; imported as string")
+            self.unreadable.append(Unreadable(path, "type", "Type", token, line))
             json_type, literal["unreadable"] = "string", "Type"
         type_: str | list[str] = json_type
         if json_type == "object" and allowed:
@@ -213,9 +236,9 @@ class Importer:
             if name in self.formats:
                 param["format"] = self.formats[name]
             else:
-                self.note(
-                    "warning", facts["Format"].line, f"{section.name}: unknown format {name!r}"
-                )
+                line = facts["Format"].line
+                self.note("warning", line, f"{path}: unknown format {name!r}; none imported")
+                self.unreadable.append(Unreadable(path, "format", "Format", name, line))
         lower, upper = {
             "string": ("minLength", "maxLength"),
             "array": ("minItems", "maxItems"),
@@ -244,9 +267,19 @@ class Importer:
         return None
 
     def _unreadable(self, section: Section, fact: str, literal: dict[str, Any]) -> None:
-        """A fact whose value cannot be read: said, and the merge keeps the spec's entry."""
+        """A fact whose value cannot be read: said with the parameter's path and the line,
+        recorded for the diff, and the merge keeps the spec's entry."""
         text = section.facts[fact]
-        self.note("warning", text.line, f"{section.name}: {fact} {text.text!r} not understood")
+        path = literal["path"]
+        json_type = _type_of(literal.get("type", "string"))[0] or "string"
+        key = FACT_SPEC_KEYS.get(fact, fact)
+        key = LENGTH_KEYS.get(json_type, {}).get(key, key)
+        self.note(
+            "warning",
+            text.line,
+            f"{path}: {fact} {text.text!r} not understood; no {key} imported from it",
+        )
+        self.unreadable.append(Unreadable(path, key, fact, text.text, text.line))
         literal.setdefault("unreadable", fact)
 
     def _nested_in(self, section: Section) -> str | None:
@@ -722,6 +755,7 @@ class Importer:
                 self.note("warning", ex.line, f"example {ex.title!r} appears twice; kept the first")
                 continue
             self.example_names.append(name)  # readable or not: the merge keeps what is not
+            self.example_lines[name] = ex.line
             if not isinstance(ex.request, dict) or not isinstance(ex.response, dict):
                 self.note("warning", ex.line, f"example {ex.title!r} lacks a request or response")
                 continue

@@ -9,17 +9,17 @@ file's layout.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..spec.consistency import analyse
-from ..spec.loader import SpecError, load_model_text, load_platform
+from ..spec.loader import NotAModelSpec, SpecError, load_platform, read_model_text
 from ..spec.model import Platform
 from ..spec.yaml_source import YamlDocument, read_text, read_yaml
-from .facts import Importer, Note
+from .facts import Importer, Note, Unreadable
 from .merge import Merger
 from .page import read_page
 from .yaml_rt import block_node, dump, entry_node, spec_node, yaml_rt
@@ -31,6 +31,8 @@ class ImportResult:
     changed: bool
     notes: list[Note]
     spec: dict[str, Any]  # the page's facts as plain data
+    unreadable: list[Unreadable] = field(default_factory=list)  # facts the page lost
+    example_lines: dict[str, int] = field(default_factory=dict)  # example name -> page line
 
 
 class NotAModelPage(ValueError):
@@ -56,19 +58,25 @@ def import_page(page_text: str, platform: Platform, existing: str | None = None)
         Merger(importer, tree).run(imported)
         text = dump(tree)
         changed = text != existing
-    _analyse(text, platform, importer)
-    return ImportResult(text, changed, importer.notes, imported)
+    _analyse(text, importer)
+    return ImportResult(
+        text, changed, importer.notes, imported, importer.unreadable, importer.example_lines
+    )
 
 
-def _analyse(text: str, platform: Platform, importer: Importer) -> None:
+def _analyse(text: str, importer: Importer) -> None:
     """The consistency analysis of the spec as imported: each parameter the page's rules
-    make impossible is a warning (lint-spec reports the problems of a spec that fails)."""
+    make impossible is a warning. It needs only the spec's structure, so it is said even
+    when the spec has other problems (which the loader's checks report)."""
     try:
-        model = load_model_text(text, "imported spec", platform)
-    except SpecError:
+        model = read_model_text(text, "imported spec")
+    except (SpecError, NotAModelSpec):
         return
     for finding in analyse(model):
-        importer.note("warning", 0, f"contradiction on the page: {finding.message()}")
+        if finding.gave_up_after:
+            importer.note("warning", 0, f"consistency {finding.message()}")
+        else:
+            importer.note("warning", 0, f"contradiction on the page: {finding.message()}")
 
 
 def _spec_nodes(spec: Mapping[str, Any]) -> CommentedMap:
@@ -95,10 +103,14 @@ def import_file(
     page: Path, spec_dir: Path, output: Path | None = None
 ) -> tuple[Path, YamlDocument | None, ImportResult]:
     """Import ``page`` for ``spec_dir``: (target spec file, its current document or None,
-    the result merged into it). Raises OSError/UnicodeError/SpecIssue on unreadable input."""
+    the result merged into it). Raises OSError/UnicodeError/SpecIssue on unreadable input,
+    NotAModelPage (naming the page) for a page that states no model."""
     text = read_text(page)
     platform = load_platform(spec_dir)
-    fresh = import_page(text, platform)
+    try:
+        fresh = import_page(text, platform)
+    except NotAModelPage as exc:
+        raise NotAModelPage(f"{page}: {exc}") from None
     target = output or default_target(spec_dir, fresh.spec)
     existing = read_yaml(target) if target.exists() else None  # a YAML error names the file
     result = fresh if existing is None else import_page(text, platform, existing.text)
@@ -113,6 +125,7 @@ __all__ = [
     "ImportResult",
     "NotAModelPage",
     "Note",
+    "Unreadable",
     "default_target",
     "dump",
     "import_file",

@@ -19,9 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-HEADING = re.compile(r"^(?P<level>#{1,4}) (?P<text>.+?)\s*$")
+# Every pattern runs in time linear in the line (a page is untrusted input): no lazy part
+# followed by an optional run that can split the same characters (`.+?\s*$` is quadratic
+# on a long run of spaces), no unbounded part that can re-scan what another matched.
+HEADING = re.compile(r"^(?P<level>#{1,4}) (?P<text>.*\S)\s*$")
 PARAM_HEADING = re.compile(r"^\[(?P<name>[^\]]+)\]\((?P<url>[^)#\s]*)#(?P<anchor>[a-z0-9-]+)\)$")
-FACT = re.compile(r"^- \*\*(?P<key>[^*]+)\*\*: (?P<value>.+?)\s*$")
+FACT = re.compile(r"^- \*\*(?P<key>[^*]+)\*\*: (?P<value>.*\S)\s*$")
 # The facts a parameter section states in its bullet list, before its description.
 FACT_KEYS = {"Path", "Type", "Required", "Min", "Max", "Step", "Default", "Value", "Format",
              "Paired with"}  # fmt: skip
@@ -32,7 +35,7 @@ LEARN_MORE = re.compile(r"^\*\*Learn more\*\*")
 LINK_ITEM = re.compile(r"^- \[[^\]]+\]\([^)]+\)")
 TABLE_ROW = re.compile(r"^\|(?P<cells>.*)\|\s*$")
 WATCH = re.compile(r"^\[Watch video\]\((?P<url>[^)]+)\)\s*$")
-EXAMPLE_TITLE = re.compile(r"^(?P<title>.+?) \((?P<kind>[^)]+)\)$")
+EXAMPLE_TITLE = re.compile(r"^(?P<title>.+) \((?P<kind>[^()]+)\)$")
 NESTED_IN = re.compile(r"nested inside the \\?`(?P<path>[A-Za-z0-9_.]+)\\?` object")
 
 

@@ -125,6 +125,9 @@ def render(spec: SpecSet, spec_dir_name: str = "spec") -> Output:
     put("__init__.py", "package_init.py.jinja", py_all, models=models)
     put("registry.py", "registry.py.jinja", py_all, models=models)
     files[base + "py.typed"] = ""
+    # The platform spec as it is: the mock builds --page and --spec models against the very
+    # platform the package was generated from, in an installed wheel too (no source tree).
+    files[base + "platform.yaml"] = platform.text
     for name, model in models:
         header = header_lines(spec, spec_dir_name, (model,))
         py_header = "\n".join(f"# {line}".rstrip() for line in header) + "\n"

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..runtime.rule_kinds import KINDS
 from .kinds import codegen_kind
-from .model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
+from .model import DimensionRow, ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
 from .regex_check import backtracking_problem
 from .yaml_source import SpecIssue
 
@@ -37,11 +37,13 @@ _SPEC_KEY = {
 }
 
 
-def check(spec: SpecSet) -> list[SpecIssue]:
+def check(spec: SpecSet, *, ids_checked: bool = False) -> list[SpecIssue]:
+    """Every meaning problem of ``spec`` (errors and warnings); ``ids_checked``: the caller
+    has reported models that claim one ID already (from every file, built or not)."""
     issues = list(check_platform(spec.platform))
     seen_ids: dict[str, ModelSpec] = {}
     for model in spec.models:
-        if model.id in seen_ids:
+        if model.id in seen_ids and not ids_checked:
             first = seen_ids[model.id].loc.file
             issues.append(
                 SpecIssue(
@@ -347,19 +349,21 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
         for path in (*rate.provided, *rate.absent):
             if path not in param_paths:
                 yield SpecIssue(rate.loc, f"price {rate.key!r} names unknown parameter {path!r}")
-
-
-def unpriced_resolutions(model: ModelSpec) -> Iterator[SpecIssue]:
-    """Dimension rows no price row names: a warning (a page may key a price by a label its
-    table does not use, "768p" for 1366x768 "720p"); such a task gets no cost."""
-    if model.pricing is None or model.dimensions is None:
-        return
-    priced = {r.resolution for r in model.pricing.rates}
-    if None in priced:  # a row for any resolution
-        return
-    for row in model.dimensions.rows:
-        if row.resolution not in priced:
-            yield SpecIssue(row.at("resolution"), f"no price for resolution {row.resolution!r}")
+    if model.dimensions is not None:
+        priced = {r.resolution for r in pricing.rates}
+        unpriced: dict[str, DimensionRow] = {}
+        for row in model.dimensions.rows:
+            # a row of no resolution (a price by clip length alone) prices every one
+            if None not in priced and row.resolution not in priced:
+                unpriced.setdefault(row.resolution, row)
+        for resolution, row in unpriced.items():
+            # Served: a task at that resolution gets no cost (the price is unavailable).
+            yield SpecIssue(
+                row.at("resolution"),
+                f"incomplete pricing: no price for resolution {resolution!r} "
+                "(a task at it gets no cost)",
+                "warning",
+            )
         for path in model.dimensions.params:
             if path not in {p.path for p in model.parameters}:
                 yield SpecIssue(
@@ -377,15 +381,19 @@ def check_examples(
         if ex.name in names:
             yield SpecIssue(ex.at("name"), f"example name {ex.name!r} is used twice")
         names.add(ex.name)
+        # A documented example is served as it is (it is the docs' word, not the
+        # contract's): one naming what the spec lacks is a warning, the mock still starts.
         for path in _unknown_keys(ex.request, "", set(params), params):
             yield SpecIssue(
                 ex.at("request"),
                 f"example {ex.name!r}: request names {path!r}, which the spec lacks",
+                "warning",
             )
         for path in _unknown_keys(ex.response, "", response_paths, {}):
             yield SpecIssue(
                 ex.at("response"),
                 f"example {ex.name!r}: response names {path!r}, which the spec lacks",
+                "warning",
             )
 
 

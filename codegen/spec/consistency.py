@@ -45,9 +45,15 @@ class Finding:
 
     parameter: str | None
     rules: tuple[str, ...]
+    gave_up_after: int = 0  # the analysis stopped after this many steps (its findings partial)
 
     def message(self) -> str:
         blame = ", ".join(self.rules)
+        if self.gave_up_after:
+            return (
+                f"analysis gave up after {self.gave_up_after} steps: the rules are too many "
+                "or too entangled to check exactly; the findings are partial"
+            )
         if self.parameter is None:
             return f"the model accepts no task at all: rules {blame} contradict each other"
         return f"{self.parameter} can never be provided: rules {blame}"
@@ -160,32 +166,7 @@ class _Problem:
 
     # ── search ──
 
-    def satisfiable(self, rules: set[str | None], fixed: Assignment) -> bool:
-        active = [c for c in self.constraints if c.rule in rules]
-        order = sorted(self.domains, key=lambda v: -sum(v in c.variables for c in active))
-        watching: dict[str, list[Constraint]] = {v: [] for v in order}
-        for c in active:
-            for v in c.variables:
-                watching.setdefault(v, []).append(c)
-        a: Assignment = {}
-
-        def ok(var: str) -> bool:
-            return all(c.check(a) is not False for c in watching.get(var, ()))
-
-        def search(i: int) -> bool:
-            if i == len(order):
-                return all(c.check(a) is True for c in active)
-            var = order[i]
-            for value in self._values(var, fixed):
-                a[var] = value
-                if ok(var) and search(i + 1):
-                    return True
-                del a[var]
-            return False
-
-        return search(0)
-
-    def _values(self, var: str, fixed: Assignment) -> tuple[Value, ...]:
+    def values(self, var: str, fixed: Assignment) -> tuple[Value, ...]:
         domain = self.domains[var]
         if var not in fixed:
             return domain
@@ -193,32 +174,212 @@ class _Problem:
         return tuple(v for v in domain if bool(v) == want)
 
 
-def analyse(model: ModelSpec) -> list[Finding]:
+# How many values the search may try in one analysis before it gives up (a warning, not a
+# hang): realistic pages need a few hundred; a page built to be hard is stopped here.
+STEP_BUDGET = 100_000
+
+
+class GaveUp(Exception):
+    def __init__(self, steps: int) -> None:
+        super().__init__(f"analysis gave up after {steps} steps")
+        self.steps = steps
+
+
+class _Solver:
+    """Search over one model's problem. What does not change between the many questions one
+    analysis asks is computed once: the variable order (most constrained first) and which
+    constraints read each variable. Each question searches only the variables connected to
+    it through the rules still in play (independent rules never multiply the work), and
+    every assignment propagates: a constraint left with one open variable fixes it when
+    only one of its values can hold, and fails the branch when none can."""
+
+    def __init__(self, problem: _Problem, budget: int) -> None:
+        self.problem = problem
+        self.budget = budget
+        self.steps = 0
+        degree: dict[str, int] = dict.fromkeys(problem.domains, 0)
+        self.watching: dict[str, list[Constraint]] = {v: [] for v in problem.domains}
+        for c in problem.constraints:
+            for v in dict.fromkeys(c.variables):
+                degree[v] = degree.get(v, 0) + 1
+                self.watching.setdefault(v, []).append(c)
+        self.rank = {
+            v: i for i, v in enumerate(sorted(problem.domains, key=lambda v: -degree.get(v, 0)))
+        }
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > self.budget:
+            raise GaveUp(self.budget)
+
+    def components(self, rules: set[str | None], start: Sequence[str]) -> list[list[str]]:
+        """The variables connected to each of ``start`` (all variables when empty) through
+        the constraints of ``rules``, one list per connected group, in search order."""
+        seen: set[str] = set()
+        groups = []
+        for first in start or sorted(self.rank, key=self.rank.__getitem__):
+            if first in seen:
+                continue
+            seen.add(first)
+            group, queue = [first], [first]
+            while queue:
+                for c in self.watching.get(queue.pop(), ()):
+                    if c.rule not in rules:
+                        continue
+                    for v in c.variables:
+                        if v not in seen:
+                            seen.add(v)
+                            group.append(v)
+                            queue.append(v)
+            groups.append(sorted(group, key=self.rank.__getitem__))
+        return groups
+
+    def solve(self, rules: set[str | None], fixed: Assignment) -> Assignment | None:
+        """An assignment of the variables connected to ``fixed`` (to everything, when it is
+        empty) meeting every constraint of ``rules``; None when there is none."""
+        found: Assignment = {}
+        for group in self.components(rules, sorted(fixed)):
+            part = self.solve_group(group, rules, fixed)
+            if part is None:
+                return None
+            found.update(part)
+        return found
+
+    def solve_group(
+        self, order: list[str], rules: set[str | None], fixed: Assignment
+    ) -> Assignment | None:
+        members = set(order)
+        watching = {v: [c for c in self.watching.get(v, ()) if c.rule in rules] for v in order}
+        active = list({id(c): c for v in order for c in watching[v]}.values())
+        domains = {v: self.problem.values(v, fixed) for v in order}
+        a: Assignment = {}
+
+        def propagate(queue: list[Constraint], trail: list[str]) -> bool:
+            while queue:
+                c = queue.pop()
+                state = c.check(a)
+                if state is False:
+                    return False
+                if state is True:
+                    continue
+                free = [v for v in dict.fromkeys(c.variables) if v not in a and v in members]
+                if len(free) != 1:
+                    continue
+                var, fits = free[0], []
+                for value in domains[var]:
+                    self.tick()
+                    a[var] = value
+                    if c.check(a) is not False:
+                        fits.append(value)
+                    del a[var]
+                if not fits:
+                    return False
+                if len(fits) == 1:
+                    a[var] = fits[0]
+                    trail.append(var)
+                    queue.extend(watching[var])
+            return True
+
+        def undo(trail: list[str]) -> None:
+            for v in trail:
+                del a[v]
+            trail.clear()
+
+        def next_open(i: int) -> int:
+            while i < len(order) and order[i] in a:
+                i += 1
+            return i
+
+        base: list[str] = []
+        if not propagate(list(active), base):
+            return None
+        # An explicit stack (deep searches must not hit the recursion limit): each frame
+        # is [its variable's index, the values left to try, what the last try assigned].
+        i = next_open(0)
+        if i == len(order):
+            return dict(a) if all(c.check(a) is True for c in active) else None
+        frames: list[tuple[int, Iterator[Value], list[str]]] = [(i, iter(domains[order[i]]), [])]
+        while frames:
+            index, values, trail = frames[-1]
+            undo(trail)
+            value = next(values, _DONE)
+            if value is _DONE:
+                frames.pop()
+                continue
+            self.tick()
+            var = order[index]
+            a[var] = value
+            trail.append(var)
+            if not propagate(list(watching[var]), trail):
+                continue
+            j = next_open(index + 1)
+            if j == len(order):
+                if all(c.check(a) is True for c in active):
+                    return dict(a)
+                continue
+            frames.append((j, iter(domains[order[j]]), []))
+        return None
+
+
+_DONE = object()
+
+
+def analyse(model: ModelSpec, budget: int = STEP_BUDGET) -> list[Finding]:
     """Every parameter a rule names that no valid task can carry, each with a smallest
-    set of rules responsible; or one finding when the model accepts no task at all."""
+    set of rules responsible; or one finding when the model accepts no task at all. Past
+    ``budget`` search steps it stops: the findings so far and one saying it gave up."""
     problem = _Problem(model)
-    everything: set[str | None] = {c.rule for c in problem.constraints}
-    if not problem.satisfiable(everything, {}):
-        return [Finding(None, _smallest(problem, everything, {}))]
+    solver = _Solver(problem, budget)
     findings: dict[str, Finding] = {}
+    try:
+        _analyse(problem, solver, findings)
+    except GaveUp as exc:
+        return [findings[p] for p in sorted(findings)] + [Finding(None, (), exc.steps)]
+    return [findings[p] for p in sorted(findings)]
+
+
+def _analyse(problem: _Problem, solver: _Solver, findings: dict[str, Finding]) -> None:
+    everything: set[str | None] = {c.rule for c in problem.constraints}
+    for group in solver.components(everything, ()):
+        if solver.solve_group(group, everything, {}) is None:
+            blame = _smallest(solver, everything, {}, group)
+            findings[""] = Finding(None, blame)
+            return
+    possible: set[str] = set()  # parameters some valid task provides
     for path in sorted(v for v in problem.domains if v in problem.params):
+        if path in possible:
+            continue
         fixed = {path: True}
-        if not problem.satisfiable(everything, fixed):
-            findings[path] = Finding(path, _smallest(problem, everything, fixed))
+        found = solver.solve(everything, fixed)
+        if found is None:
+            findings[path] = Finding(path, _smallest(solver, everything, fixed))
+        else:
+            possible.update(v for v, value in found.items() if value and v in problem.params)
     for path in problem.params:  # inside an impossible object, nothing can be given
         parts = path.split(".")
         ancestors = [".".join(parts[:i]) for i in range(1, len(parts))]
         blocked = next((findings[a] for a in ancestors if a in findings), None)
         if blocked is not None and path not in findings:
             findings[path] = Finding(path, blocked.rules)
-    return [findings[p] for p in sorted(findings)]
 
 
-def _smallest(problem: _Problem, rules: set[str | None], fixed: Assignment) -> tuple[str, ...]:
-    """A minimal set of rules that keeps ``fixed`` unsatisfiable (structure always kept)."""
-    kept = set(rules)
-    for rule in sorted(r for r in rules if r is not None):
-        if not problem.satisfiable(kept - {rule}, fixed):
+def _smallest(
+    solver: _Solver, rules: set[str | None], fixed: Assignment, group: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """A minimal set of rules that keeps ``fixed`` unsatisfiable (structure always kept);
+    only rules connected to it (or to ``group``, for a model with no valid task) can be."""
+    start = sorted(fixed) or list(group[:1])
+    (connected,) = solver.components(rules, start)
+    relevant = {c.rule for v in connected for c in solver.watching.get(v, ()) if c.rule in rules}
+    kept = set(relevant)
+    for rule in sorted(r for r in relevant if r is not None):
+        trial = kept - {rule}
+        if fixed:
+            unsat = solver.solve(trial, fixed) is None
+        else:  # a rule left out may split the group: no task if any part has none
+            parts = solver.components(trial, list(group))
+            unsat = any(solver.solve_group(part, trial, {}) is None for part in parts)
+        if unsat:
             kept.discard(rule)
     return tuple(sorted(r for r in kept if r is not None))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -45,7 +46,15 @@ from .model import (
     TaskDef,
     json_type,
 )
-from .yaml_source import PathPart, SpecIssue, YamlDocument, parse_yaml, read_yaml, to_plain
+from .yaml_source import (
+    PathPart,
+    SpecIssue,
+    YamlDocument,
+    errors,
+    parse_yaml,
+    read_yaml,
+    to_plain,
+)
 
 PLATFORM_FILE = "platform.yaml"
 MODELS_DIR = "models"
@@ -82,22 +91,52 @@ def spec_files(spec_dir: Path) -> list[Path]:
     return [spec_dir / PLATFORM_FILE, *models]
 
 
-def load_specs(spec_dir: Path | str) -> SpecSet:
-    """Load and check ``spec_dir``; raise SpecError listing every problem found."""
+@dataclass
+class Survey:
+    """Everything one look at a spec folder found: the spec when it can be served (no
+    errors), every error and warning of every file (``lint-spec`` prints them all at once),
+    and the models that could be built, even beside errors (for the consistency analysis)."""
+
+    spec: SpecSet | None
+    issues: list[SpecIssue] = field(default_factory=list)
+    models: list[ModelSpec] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[SpecIssue]:
+        return errors(self.issues)
+
+
+def survey(spec_dir: Path | str) -> Survey:
+    """Load and check ``spec_dir``, collecting every problem of every file instead of
+    stopping at the first file or pass that fails. Two files claiming one model ID are
+    reported whatever else is wrong with them."""
     spec_dir = Path(spec_dir)
     issues: list[SpecIssue] = []
     platform: Platform | None = None
     models: list[ModelSpec] = []
     platform_path = spec_dir / PLATFORM_FILE
     if not platform_path.is_file():
-        raise SpecError([SpecIssue(Loc(str(platform_path), 1, 1), "platform spec file is missing")])
+        issues.append(SpecIssue(Loc(str(platform_path), 1, 1), "platform spec file is missing"))
+    claimed: dict[str, str] = {}
     for path in spec_files(spec_dir):
+        if not path.is_file():
+            continue
         try:
             doc = read_yaml(path, _display(path))
         except SpecIssue as issue:
             issues.append(issue)
             continue
         expected = "platform" if path == platform_path else "model"
+        model_id = doc.data.get("id") if isinstance(doc.data, dict) else None
+        if expected == "model" and isinstance(model_id, str):
+            if model_id in claimed:
+                issues.append(
+                    SpecIssue(
+                        doc.loc(["id"]),
+                        f"model id {model_id!r} is claimed by {claimed[model_id]} and {doc.file}",
+                    )
+                )
+            claimed.setdefault(model_id, doc.file)
         found = structural_issues(doc, expected)
         if found:
             issues.extend(found)
@@ -108,12 +147,19 @@ def load_specs(spec_dir: Path | str) -> SpecSet:
         else:
             models.append(_build_model(doc, sha))
     if platform is None:
-        raise SpecError(issues)
+        return Survey(None, issues, models)
     spec = SpecSet(platform=platform, models=tuple(models))
-    issues.extend(spec_checks.check(spec))
-    if issues:
-        raise SpecError(issues)
-    return spec
+    issues.extend(spec_checks.check(spec, ids_checked=True))
+    return Survey(None if errors(issues) else spec, issues, models)
+
+
+def load_specs(spec_dir: Path | str) -> SpecSet:
+    """Load and check ``spec_dir``; raise SpecError listing every error found (warnings
+    do not stop it: ``lint-spec`` prints them)."""
+    found = survey(spec_dir)
+    if found.spec is None:
+        raise SpecError(found.errors or found.issues)
+    return found.spec
 
 
 class NotAModelSpec(ValueError):
@@ -140,29 +186,44 @@ def read_model_text(text: str, name: str) -> ModelSpec:
 
 def load_model_text(text: str, name: str, platform: Platform) -> ModelSpec:
     """One model spec from its text, checked beside ``platform`` alone (the importer
-    analyses what it made before anything is written); SpecError lists its problems."""
+    analyses what it made before anything is written); SpecError lists its errors."""
+    return checked_model_text(text, name, platform)[0]
+
+
+def checked_model_text(
+    text: str, name: str, platform: Platform
+) -> tuple[ModelSpec, list[SpecIssue]]:
+    """As ``load_model_text``, with the warnings it is served with."""
     model = read_model_text(text, name)
     issues = list(spec_checks.check(SpecSet(platform=platform, models=(model,))))
-    if issues:
-        raise SpecError(issues)
-    return model
+    if errors(issues):
+        raise SpecError(errors(issues))
+    return model, issues
 
 
 def load_platform(spec_dir: Path | str) -> Platform:
     """Load and check only ``spec_dir``'s platform file (the importer needs its vocabulary
-    while a model file may still be missing or broken); SpecError lists its problems."""
+    while a model file may still be missing or broken); SpecError lists its problems. The
+    same unchanged file is read once per process (the typed platform is immutable)."""
     path = Path(spec_dir) / PLATFORM_FILE
     if not path.is_file():
         raise SpecError([SpecIssue(Loc(str(path), 1, 1), "platform spec file is missing")])
+    stat = path.stat()
+    return _platform_of(str(path.resolve()), _display(path), stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _platform_of(resolved: str, display: str, mtime_ns: int, size: int) -> Platform:
+    path = Path(resolved)
     try:
-        doc = read_yaml(path, _display(path))
+        doc = read_yaml(path, display)
     except SpecIssue as issue:
         raise SpecError([issue]) from None
     issues = structural_issues(doc, "platform")
     if issues:
         raise SpecError(issues)
     platform = _build_platform(doc, hashlib.sha256(doc.text.encode("utf-8")).hexdigest())
-    issues = list(spec_checks.check_platform(platform))
+    issues = errors(list(spec_checks.check_platform(platform)))
     if issues:
         raise SpecError(issues)
     return platform
@@ -479,4 +540,5 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
         pricing_terms={term: dict(meaning) for term, meaning in d["pricingTerms"].items()},
         capabilities=tuple(d["capabilities"]),
         sha256=sha,
+        text=doc.text,
     )

@@ -332,6 +332,7 @@ class Platform(Located):
     pricing_terms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label term
     capabilities: tuple[str, ...] = ()  # the known ones; a model may name others
     sha256: str = ""
+    text: str = field(default="", repr=False, compare=False)  # the file, shipped in the package
 
     def error(self, code: str) -> ErrorCode | None:
         return next((e for e in self.errors if e.code == code), None)

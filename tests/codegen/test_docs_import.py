@@ -819,9 +819,15 @@ def test_cli_regenerate_reports_then_generates(base: ImportResult, tmp_path: Pat
     assert stopped.returncode == 1 and not out.exists()
     assert "!! BREAKING" in stopped.stdout
     assert (spec_dir / "models" / f"{SLUG}.yaml").read_text() == base.text  # left as it was
-    done = run_codegen(
+    refused = run_codegen(
         "regenerate", str(page), "--spec", str(spec_dir), "--out", str(out), "--report", str(report)
-    )
+    )  # an ERR change stops it without --fail-on too
+    assert refused.returncode == 1 and not out.exists()
+    assert "stopped: breaking (ERR) changes" in refused.stderr
+    done = run_codegen(
+        "regenerate", str(page), "--spec", str(spec_dir), "--out", str(out), "--report",
+        str(report), "--allow-breaking",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.index("ERR   request   duration") < done.stdout.index("regenerated")
     assert "lowered 10 → 8" in report.with_suffix(".txt").read_text()
@@ -1089,7 +1095,7 @@ def test_cli_regenerate_leaves_the_spec_alone_when_the_import_is_unusable(
     page.write_text("", encoding="utf-8")
     out = tmp_path / "out"
     stopped = run_codegen("regenerate", str(page), "--spec", str(spec_dir), "--out", str(out))
-    assert stopped.returncode == 1 and not out.exists()
+    assert stopped.returncode == 2 and not out.exists()  # not a page: 2, as in import-docs
     assert "spec left as it was" in stopped.stderr
     assert sorted((spec_dir / "models").iterdir()) == before  # no stray model file
     assert (spec_dir / "models" / f"{SLUG}.yaml").read_text() == base.text

@@ -20,7 +20,10 @@ FILES = (
     ("installed.py", "installed.py"),
     ("client_only.py", "test_client_only.py"),
     ("fixtures_check.py", "test_fixtures.py"),
+    ("mock_page.py", "mock_page.py"),
 )
+# A docs page this project wrote, for mock_page.py (the real pages are not ours to ship).
+PAGE = HERE.parent / "data" / "pages" / "acme-motion-2.md"
 PROPERTY_TEST = "test_readme_property.py"
 
 
@@ -43,6 +46,7 @@ def write_project(dest: Path) -> Path:
     for source, name in FILES:
         shutil.copy(HERE / source, dest / name)
     (dest / PROPERTY_TEST).write_text(python_block(PROPERTY_SECTION), encoding="utf-8")
+    shutil.copy(PAGE, dest / "page.md")
     return dest
 
 
