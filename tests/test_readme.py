@@ -369,3 +369,26 @@ def test_the_usage_block_prints_what_its_comments_say(
     assert len(expected) >= 5, "the block's print lines lost their comments"
     exec(compile(block, "docs/package.md", "exec"), {"__name__": "readme"})
     assert capsys.readouterr().out.splitlines() == expected
+
+
+LINK = re.compile(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)")
+
+
+def anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#{1,6} (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize(
+    "page", [README, REPO / "ARCHITECTURE.md", *sorted((REPO / "docs").glob("*.md"))], ids=str
+)
+def test_links_between_the_docs_resolve(page: Path) -> None:
+    broken = []
+    for target, anchor in LINK.findall(page.read_text(encoding="utf-8")):
+        if target.startswith(("http://", "https://")):
+            continue
+        linked = (page.parent / target).resolve() if target else page
+        if not linked.exists() or (anchor and anchor not in anchors(linked)):
+            broken.append(f"{target}#{anchor}")
+    assert not broken
