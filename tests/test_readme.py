@@ -153,6 +153,7 @@ def mock_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockProce
         yield MockProcess(port, out, err)
 
 
+@pytest.mark.slow  # a real mock process
 def test_curl_submits_and_polls_a_task(mock_backend: MockProcess) -> None:
     script = mock_backend.block(readme_block(MOCK_SECTION, "sh", 1))
     result = subprocess.run(
@@ -171,6 +172,7 @@ def test_curl_submits_and_polls_a_task(mock_backend: MockProcess) -> None:
     assert item["videoURL"].startswith(f"http://localhost:{mock_backend.port}/video/")
 
 
+@pytest.mark.slow  # a real mock process
 def test_what_the_readme_says_about_errors_and_the_form_type(mock_backend: MockProcess) -> None:
     task = {
         "taskType": "videoInference",
@@ -202,6 +204,7 @@ def test_what_the_readme_says_about_errors_and_the_form_type(mock_backend: MockP
     assert status == "415" and "Content-Type: application/json" in body
 
 
+@pytest.mark.slow  # a real mock process
 def test_the_websocket_session_gets_its_result_pushed(
     mock_backend: MockProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -216,6 +219,7 @@ def test_the_websocket_session_gets_its_result_pushed(
     assert item["videoURL"].endswith(".mp4")
 
 
+@pytest.mark.slow  # a real mock process
 def test_the_scenario_fails_matching_tasks(mock_backend: MockProcess) -> None:
     script = mock_backend.block(readme_block(MOCK_SECTION, "sh", 2))
     armed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
@@ -244,6 +248,33 @@ def test_the_scenario_fails_matching_tasks(mock_backend: MockProcess) -> None:
     assert f"taskUUIDs={task_uuid}" in logs and KEY not in logs
     banner = mock_backend.stdout.read_text(encoding="utf-8")
     assert f"listening on http://127.0.0.1:{mock_backend.port}/v1" in banner
+
+
+@pytest.mark.slow  # a real mock process
+def test_the_admin_pages_scenarios_arm_as_written(mock_backend: MockProcess) -> None:
+    """docs/admin.md's block (key `k` there; this mock's key here); reset afterwards, since
+    its 429s and latency would reach every later request."""
+    (block,) = section_blocks("Scenarios", "sh", REPO / "docs" / "admin.md")
+    script = mock_backend.block(block.text).replace("Bearer k'", f"Bearer {KEY}'")
+    armed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+    admin = f"http://127.0.0.1:{mock_backend.port}/__admin"
+    auth = {"Authorization": f"Bearer {KEY}"}
+    try:
+        assert armed.returncode == 0, armed.stderr
+        replies, text = [], armed.stdout
+        while text.strip():
+            reply, end = json.JSONDecoder().raw_decode(text.strip())
+            replies.append(reply)
+            text = text.strip()[end:]
+        assert [sorted(set(r) & {"fail", "respond", "latency"}) for r in replies] == [
+            ["fail"],
+            ["respond"],
+            ["latency"],
+        ]
+        listed = httpx.get(f"{admin}/scenarios", headers=auth).json()
+        assert len(listed["scenarios"]) >= 3
+    finally:
+        httpx.post(f"{admin}/reset", headers=auth).raise_for_status()
 
 
 def test_the_install_line_names_a_path() -> None:
