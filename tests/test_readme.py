@@ -75,6 +75,20 @@ def keyed(all_blocks: list[Block]) -> set[tuple[str, str, int]]:
     return keys
 
 
+def video_task(**changes: object) -> dict[str, object]:
+    """The README's Kling task with a fresh taskUUID, changed by ``changes``."""
+    task: dict[str, object] = {
+        "taskType": "videoInference",
+        "taskUUID": str(uuid.uuid4()),
+        "model": "klingai:kling-video@3-pro",
+        "positivePrompt": "A lighthouse in a storm",
+        "width": 1920,
+        "height": 1080,
+        "duration": 5,
+    }
+    return {**task, **changes}
+
+
 def shell_env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
@@ -174,15 +188,7 @@ def test_curl_submits_and_polls_a_task(mock_backend: MockProcess) -> None:
 
 @pytest.mark.slow  # a real mock process
 def test_what_the_readme_says_about_errors_and_the_form_type(mock_backend: MockProcess) -> None:
-    task = {
-        "taskType": "videoInference",
-        "taskUUID": str(uuid.uuid4()),
-        "model": "klingai:kling-video@3-pro",
-        "positivePrompt": "A lighthouse in a storm",
-        "width": 1920,
-        "height": 1080,
-        "duration": 20,
-    }
+    task = video_task(duration=20)
     refused = mock_backend.post([task])
     (error,) = refused.json()["errors"]
     assert (error["code"], error["message"]) == (
@@ -225,15 +231,7 @@ def test_the_scenario_fails_matching_tasks(mock_backend: MockProcess) -> None:
     armed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
     assert armed.returncode == 0 and json.loads(armed.stdout)["fail"]["code"] == "inferenceError"
     task_uuid = str(uuid.uuid4())
-    volcano = {
-        "taskType": "videoInference",
-        "taskUUID": task_uuid,
-        "model": "klingai:kling-video@3-pro",
-        "positivePrompt": "A volcano at dawn",
-        "width": 1920,
-        "height": 1080,
-        "duration": 5,
-    }
+    volcano = video_task(taskUUID=task_uuid, positivePrompt="A volcano at dawn")
     assert mock_backend.post([volcano]).status_code == 200
     poll = mock_backend.post([{"taskType": "getResponse", "taskUUID": task_uuid}])
     (error,) = poll.json()["errors"]
@@ -363,15 +361,13 @@ def test_the_docs_change_loop_line_by_line(docs_project: Path, tmp_path: Path) -
         cwd=docs_project,
         timeout=60,
     ):
-        task = {
-            "taskType": "videoInference",
-            "taskUUID": str(uuid.uuid4()),
-            "model": "acme:motion@2",
-            "positivePrompt": "Paper boats drifting down a rain gutter",
-            "width": 1280,
-            "height": 720,
-            "duration": 10,
-        }
+        task = video_task(
+            model="acme:motion@2",
+            positivePrompt="Paper boats drifting down a rain gutter",
+            width=1280,
+            height=720,
+            duration=10,
+        )
         answer = httpx.post(
             f"http://127.0.0.1:{port}/v1", json=[task], headers={"Authorization": "Bearer k"}
         )
