@@ -243,7 +243,8 @@ def _consumer_project(session: nox.Session) -> Iterator[None]:
 def _fresh_wheel(session: nox.Session, tmp: Path) -> str:
     """The kit's wheel, built from a copy of this tree whose build/lib still holds a module
     the tree no longer has (what an earlier build leaves after a module left generated/):
-    the wheel must hold only what the tree holds (setup.py's build_py starts empty)."""
+    the wheel must hold only what the tree holds (setup.py's build_py starts empty), and the
+    dashboard's static files."""
     copy = tmp / "tree"
     skip = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "*cache*", "*.egg-info")
     shutil.copytree(Path.cwd(), copy, ignore=skip)
@@ -253,9 +254,14 @@ def _fresh_wheel(session: nox.Session, tmp: Path) -> str:
     session.run("python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp), str(copy))
     (wheel,) = tmp.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        leftovers = [name for name in archive.namelist() if name.endswith(stale.name)]
+        names = archive.namelist()
+    leftovers = [name for name in names if name.endswith(stale.name)]
     if leftovers:
         session.error(f"the wheel holds {leftovers}, which the tree no longer has")
+    # the dashboard's page is package data: a wheel without it serves a 500 at /__admin/ui
+    static = [f"mockserver/dashboard/static/{n}" for n in ("index.html", "app.js", "app.css")]
+    if missing := [name for name in static if name not in names]:
+        session.error(f"the wheel lacks the dashboard's {missing}")
     return str(wheel)
 
 

@@ -1,6 +1,7 @@
 """The admin API under ``/__admin/``: scenarios, the request journal, delivery outcomes and
 reset. Every route takes the admin key (any valid API key when none is set; with one set, a
-valid API key that is not it gets 403). Errors are Runware's shape, with catalogue codes."""
+valid API key that is not it gets 403), or the dashboard's session cookie with its CSRF token
+(``dashboard.session``). Errors are Runware's shape, with catalogue codes."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .auth import denied
 from .body import read_body
+from .dashboard.session import admin_denied
 from .journal import TRANSPORTS
 from .json_problems import json_problem
 from .scenarios import Scenario, ScenarioError, parse
@@ -41,7 +42,7 @@ class Admin:
         self._scenario_ids = 0
 
     def _denied(self, request: Request) -> Response | None:
-        return denied(self.server.config, request, admin=True)
+        return admin_denied(self.server.config, request)
 
     async def _json(self, request: Request) -> Any:
         """An admin body parsed as strict JSON, read under ADMIN_BODY_BYTES and the body

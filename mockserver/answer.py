@@ -85,6 +85,7 @@ class Answering:
             started=exchange.started,
             size=len(raw),
             body=raw,
+            reply=reply,
         )
         method = "POST" if exchange.transport == "rest" else "FRAME"
         request_log.line(exchange.transport, method, exchange.path, status, exchange.started,

@@ -27,6 +27,7 @@ from .admin import Admin
 from .answer import Answering
 from .completion import Completion
 from .config import MockConfig
+from .dashboard import Dashboard
 from .delivery import Deliverer
 from .engine import Engine
 from .journal import Journal
@@ -110,6 +111,7 @@ class MockServer:
         self.lag = LagMonitor()
         self.engine.on_accept.append(self.completion.schedule)
         media, admin = MediaRoutes(self), Admin(self)
+        self.dashboard = Dashboard(self)
         self.rest = Rest(self)  # POST /v1, also answered by the HTTP protocol (direct.py)
         self.app = _MockApp(
             fast_post=self.rest,
@@ -128,6 +130,7 @@ class MockServer:
                 Route("/__admin/requests", admin.requests, methods=["GET", "DELETE"]),
                 Route("/__admin/deliveries", admin.deliveries, methods=["GET"]),
                 Route("/__admin/reset", admin.reset, methods=["POST"]),
+                *self.dashboard.routes(),
             ],
             lifespan=self.lifespan,
             exception_handlers={HTTPException: http_error, StoreUnavailable: store_failed},
@@ -204,6 +207,7 @@ class MockServer:
         self.scenarios.reset()
         self.journal.clear()
         self.scheduler.clear()
+        self.dashboard.board.clear()
 
 
 def create_app(config: MockConfig | None = None) -> Starlette:

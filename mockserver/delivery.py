@@ -131,6 +131,10 @@ class Deliverer:
         self.dropped = 0
         self._drop_logged = 0.0
         self.outcomes: deque[Outcome] = deque(maxlen=1000)
+        # every attempt (the last 1000), for the dashboard: kind, redacted URL, task, attempt,
+        # status, verdict (ok, retry, failed, refused), reason, retry wait, time
+        self.attempt_log: deque[dict[str, Any]] = deque(maxlen=1000)
+        self.attempts_made = 0
 
     @property
     def pending(self) -> int:
@@ -213,6 +217,7 @@ class Deliverer:
             elif not host.active:
                 del self._hosts[delivery.host]
         self._log(delivery, verdict, started)
+        self._note(delivery, verdict, started)
         if verdict == "refused":
             verdict = "failed"
         if verdict == "retry":
@@ -292,6 +297,26 @@ class Deliverer:
             delivery.kind, delivery.method, url, delivery.task_uuid, tries, what, ms,
             extra={FIELDS: fields},
         )  # fmt: skip
+
+    def _note(self, delivery: Delivery, verdict: str, started: float) -> None:
+        """Keep one attempt (or refusal) in ``attempt_log``."""
+        self.attempts_made += 1
+        self.attempt_log.append(
+            {
+                "kind": delivery.kind,
+                "method": delivery.method,
+                "url": redact_url(delivery.url),
+                "taskUUID": delivery.task_uuid,
+                "attempt": delivery.attempt,
+                "attempts": self.attempts,
+                "status": delivery.status,
+                "outcome": verdict,
+                "reason": None if verdict == "ok" else delivery.reason,
+                "retryIn": self._wait(delivery) if verdict == "retry" else None,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "time": iso_utc(time.time()),
+            }
+        )
 
     def _wait(self, delivery: Delivery) -> float:
         """The backoff before the attempt after ``delivery.attempt``."""

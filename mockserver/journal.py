@@ -28,6 +28,8 @@ from .request_log import task_ids
 TRANSPORTS = ("rest", "websocket")
 # A body longer than this is journalled as its size only (``request`` is null, ``truncated``).
 BODY_KEEP = 64 * 1024
+# A reply of more items (data and errors) than this is not kept (the dashboard says so).
+REPLY_ITEMS_KEEP = 16
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Raw(NamedTuple):
     error_codes: list[str]
     duration: float
     size: int
+    reply: Any  # the wire.Reply answered (its body is built when shown), or None
 
 
 class Journal:
@@ -73,6 +76,7 @@ class Journal:
         self._lock = threading.Lock()
         self.max_bytes = max_bytes
         self._bytes = 0  # body bytes of the entries held
+        self.last_id = 0  # the id of the latest entry (the dashboard's live view polls it)
 
     def record(
         self,
@@ -85,9 +89,11 @@ class Journal:
         started: float,
         size: int = 0,
         body: bytes | str | None = None,
+        reply: Any = None,
     ) -> None:
         """Keep one request: ``tasks`` is its parsed body (read here, not kept), ``body`` the
-        body as received and ``size`` its length in bytes."""
+        body as received and ``size`` its length in bytes; ``reply`` (a ``wire.Reply``) is
+        kept by reference when it has at most REPLY_ITEMS_KEEP items."""
         duration = (time.perf_counter() - started) * 1000
         kept = body if body is not None and len(body) <= BODY_KEEP else None
         # A body kept and parsed gives its task ids again when queried; otherwise they are
@@ -104,12 +110,14 @@ class Journal:
             list(error_codes),
             duration,
             size,
+            reply if reply is not None and _items(reply) <= REPLY_ITEMS_KEEP else None,
         )
         with self._lock:
             raws = self._raw
             if len(raws) == raws.maxlen:
                 self._bytes -= raws[0].size
             raws.append(raw)
+            self.last_id = raw.id
             self._bytes += size
             while self._bytes > self.max_bytes and len(raws) > 1:
                 self._bytes -= raws.popleft().size
@@ -121,22 +129,53 @@ class Journal:
         task_uuid: str | None = None,
         transport: str | None = None,
         limit: int = 100,
+        after: int = 0,
+        status: int | None = None,
+        error_code: str | None = None,
+        rows: bool = False,
     ) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries that match every filter given, newest first (only
+        those after the entry id ``after``). With ``rows``, each as the dashboard lists it
+        (``row``: no body, its errors' messages; built without copying the body)."""
         with self._lock:
             raws = list(self._raw)
         found: list[dict[str, Any]] = []
         for raw in reversed(raws):
-            if len(found) >= limit:
+            if len(found) >= limit or raw.id <= after:
                 break
-            if transport is not None and raw.transport != transport:
+            if (
+                (transport is not None and raw.transport != transport)
+                or (status is not None and raw.status != status)
+                or (error_code is not None and error_code not in raw.error_codes)
+            ):
                 continue
-            parsed = _parsed(raw.body)
+            parsed = _parsed(raw.body) if raw.ids is None or not rows else None
             kinds, uuids = raw.ids if raw.ids is not None else task_ids(parsed)
             if (task_type is None or task_type in kinds) and (
                 task_uuid is None or task_uuid in uuids
             ):
-                found.append(_entry(raw, parsed, kinds, uuids).as_dict())
+                found.append(
+                    row(raw, kinds, uuids) if rows else _entry(raw, parsed, kinds, uuids).as_dict()
+                )
         return found
+
+    def find(self, entry_id: int) -> dict[str, Any] | None:
+        """The entry ``entry_id`` with the body of its reply (``reply``: None when not
+        kept), if the journal still holds it."""
+        with self._lock:
+            raws = list(self._raw)
+        for raw in raws:
+            if raw.id == entry_id:
+                parsed = _parsed(raw.body)
+                kinds, uuids = raw.ids if raw.ids is not None else task_ids(parsed)
+                entry = _entry(raw, parsed, kinds, uuids).as_dict()
+                entry["reply"] = raw.reply.body() if raw.reply is not None else None
+                return entry
+        return None
+
+    @property
+    def bytes_held(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -160,8 +199,33 @@ def _parsed(body: bytes | str | None) -> Any:
         return _UNPARSED
 
 
+def _items(reply: Any) -> int:
+    """How many items (results and errors) a reply holds."""
+    return len(reply.data) + len(reply.errors) + len(reply.failures)
+
+
+def row(raw: Raw, kinds: list[str], uuids: list[str]) -> dict[str, Any]:
+    """One request as the dashboard lists it: what an Entry has but the body, and the
+    messages of its errors (when its reply was kept)."""
+    reply = raw.reply
+    return {
+        "id": raw.id,
+        "time": iso_utc(raw.time),
+        "transport": raw.transport,
+        "path": raw.path,
+        "status": raw.status,
+        "task_types": kinds,
+        "task_uuids": uuids,
+        "error_codes": raw.error_codes,
+        "error_messages": [e["message"] for e in reply.all_errors] if reply is not None else [],
+        "duration_ms": round(raw.duration, 3),
+        "size": raw.size,
+        "truncated": raw.size > BODY_KEEP,
+    }
+
+
 def _entry(raw: Raw, parsed: Any, kinds: list[str], uuids: list[str]) -> Entry:
-    entry_id, when, transport, path, status, _, _, codes, duration, size = raw
+    entry_id, when, transport, path, status, _, _, codes, duration, size, _ = raw
     request = None if parsed is _UNPARSED else _redact(parsed)
     return Entry(
         id=entry_id,

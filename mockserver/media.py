@@ -88,6 +88,11 @@ class VideoFiles:
         self._seconds = 1.0  # a render's recent duration (for Retry-After)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="render")
 
+    @property
+    def rendering(self) -> int:
+        """Distinct files being rendered or waiting to be (the dashboard's queue depth)."""
+        return len(self._pending)
+
     async def get(
         self, container: str, width: int, height: int, seconds: int, *, wait: bool = False
     ) -> bytes:

@@ -84,24 +84,26 @@ def load(spec_dirs: Iterable[Path], pages: Iterable[Path]) -> list[ModuleType]:
     from codegen.spec.yaml_source import read_text
 
     platform = load_platform(KIT_SPEC)
-    texts: list[tuple[str, str]] = []
+    texts: list[tuple[str, str, str]] = []  # (source kind, file, spec text)
     for folder in spec_dirs:
         files = sorted([*folder.glob("*.yaml"), *folder.glob("models/*.yaml")])
         if not files:
             raise ModelLoadError(f"--spec {folder}: no model spec files (*.yaml) found")
-        texts += [(str(f), read_text(f)) for f in files if f.name != "platform.yaml"]
+        texts += [("spec", str(f), read_text(f)) for f in files if f.name != "platform.yaml"]
     for page in pages:
         try:
-            texts.append((str(page), import_page(read_text(page), platform).text))
+            texts.append(("page", str(page), import_page(read_text(page), platform).text))
         except NotAModelPage as exc:
             raise ModelLoadError(f"--page {page}: {exc}") from None
     modules = []
-    for name, text in texts:
+    for kind, name, text in texts:
         try:
             model = load_model_text(text, name, platform)
         except SpecError as exc:
             raise ModelLoadError("\n".join(map(str, exc.issues))) from None
-        modules.append(module_for(model_tables(model, platform)))
+        module = module_for(model_tables(model, platform))
+        module.__dict__["SOURCE"] = (kind, name)  # where it came from (the dashboard shows it)
+        modules.append(module)
     return modules
 
 

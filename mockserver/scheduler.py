@@ -31,6 +31,10 @@ class Scheduler:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
+    def __len__(self) -> int:
+        """Callbacks waiting for their time (the dashboard's queue depth)."""
+        return len(self._heap)
+
     def at(self, due: float, callback: Callback) -> None:
         entry = (due, next(self._counter), callback)
         heapq.heappush(self._heap, entry)

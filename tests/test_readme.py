@@ -244,6 +244,8 @@ def test_the_scenario_fails_matching_tasks(mock_backend: MockProcess) -> None:
     assert task_uuid in journal.text
     logs = mock_backend.stderr.read_text(encoding="utf-8")
     assert f"taskUUIDs={task_uuid}" in logs and KEY not in logs
+    dashboard = httpx.get(f"http://localhost:{mock_backend.port}/__admin/ui")
+    assert dashboard.status_code == 200 and "text/html" in dashboard.headers["content-type"]
     banner = mock_backend.stdout.read_text(encoding="utf-8")
     assert f"listening on http://127.0.0.1:{mock_backend.port}/v1" in banner
 
