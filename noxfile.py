@@ -89,7 +89,10 @@ def fuzz(session: nox.Session) -> None:
     """The property suite with the long `fuzz` Hypothesis profile (not part of CI)."""
     session.install("-e", ".[test]")
     session.run(
-        "pytest", "tests/test_properties.py", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"}
+        "pytest",
+        "tests/runtime/test_properties.py",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "fuzz"},
     )
 
 
@@ -119,10 +122,11 @@ def load(session: nox.Session) -> None:
 MUTATION_RUNS = {
     "contract": (
         ["codegen/runtime/runtime.py", "codegen/runtime/rule_kinds.py"],
-        "tests/test_runtime.py tests/test_boundaries.py tests/test_generated_validators.py "
-        "tests/test_rule_kinds.py tests/test_mutation.py",
+        "tests/runtime/test_runtime.py tests/test_boundaries.py "
+        "tests/runtime/test_generated_validators.py tests/codegen/test_rule_kinds.py "
+        "tests/runtime/test_mutation.py",
     ),
-    "engine": (["mockserver/engine.py"], "tests/test_boundaries.py tests/test_mock_rest.py "
+    "engine": (["mockserver/core/engine.py"], "tests/test_boundaries.py tests/mock/test_rest.py "
                "-k 'inprocess or test_boundaries'"),
 }  # fmt: skip
 NEAREST = {"Binary": "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul|Mod_FloorDiv",
@@ -140,7 +144,7 @@ MUTATION_OUTCOMES = ("KILLED", "SURVIVED", "INCOMPETENT")
 @nox.session
 def mutation(session: nox.Session) -> None:
     """Mutation testing (cosmic-ray) of codegen/runtime/{runtime,rule_kinds}.py and
-    mockserver/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
+    mockserver/core/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
     mutant behind), where the generated package's runtime copies are links to the mutated
     sources. Prints killed/survived per run; reports in build/mutation/. Not part of CI."""
 
@@ -259,7 +263,7 @@ def _fresh_wheel(session: nox.Session, tmp: Path) -> str:
     if leftovers:
         session.error(f"the wheel holds {leftovers}, which the tree no longer has")
     # the dashboard's page is package data: a wheel without it serves a 500 at /__admin/ui
-    static = [f"mockserver/dashboard/static/{n}" for n in ("index.html", "app.js", "app.css")]
+    static = [f"mockserver/http/dashboard/static/{n}" for n in ("index.html", "app.js", "app.css")]
     if missing := [name for name in static if name not in names]:
         session.error(f"the wheel lacks the dashboard's {missing}")
     return str(wheel)

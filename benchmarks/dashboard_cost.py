@@ -288,10 +288,10 @@ def dashboard_cpu(task: dict[str, Any], ticks: int = 400) -> dict[str, float]:
     at a time), through the ASGI app as a request arrives. Four ticks a second."""
     import orjson
 
-    from mockserver.app import MockServer
-    from mockserver.config import MockConfig
-    from mockserver.dashboard.live import TICK, counters
-    from mockserver.wire import Reply
+    from mockserver.core.config import MockConfig
+    from mockserver.core.reply import Reply
+    from mockserver.http.app import MockServer
+    from mockserver.http.dashboard.live import TICK, counters
 
     server = MockServer(MockConfig(api_keys=frozenset({KEY}), admin_key=ADMIN))
     journal = server.journal

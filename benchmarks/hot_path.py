@@ -87,17 +87,25 @@ async def feed(count: int, repeat: int, no_validate: bool) -> list[float]:
     from uvicorn.server import ServerState
 
     import runware_contract as rc
-    from mockserver.app import MockServer
-    from mockserver.config import MockConfig
-    from mockserver.limits import HeaderTimeoutProtocol
+
+    try:  # mockserver/ by role; a baseline checkout may have the flat layout before it
+        from mockserver.core.config import MockConfig
+        from mockserver.http.app import MockServer
+        from mockserver.protocols.limits import http_protocol
+    except ImportError:
+        from mockserver.app import MockServer  # type: ignore[import-not-found, no-redef]
+        from mockserver.config import MockConfig  # type: ignore[import-not-found, no-redef]
+        from mockserver.limits import http_protocol  # type: ignore[import-not-found, no-redef]
 
     if no_validate:
-        rc.validate = lambda task: []
+        rc.validate = lambda task: []  # a checkout whose engine calls the package's validate
     server = MockServer(MockConfig(api_keys=frozenset({KEY}), seed=1))
-    HeaderTimeoutProtocol.rest = server.rest
-    config = uvicorn.Config(server.app, http=HeaderTimeoutProtocol, lifespan="off")
+    if no_validate and hasattr(server, "registry"):
+        server.registry.validate = lambda task: []  # type: ignore[method-assign]
+    protocol_class = http_protocol(server.config.header_timeout_seconds, server.rest)
+    config = uvicorn.Config(server.app, http=protocol_class, lifespan="off")
     config.load()
-    protocol = HeaderTimeoutProtocol(
+    protocol = protocol_class(
         config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop()
     )
     transport = Transport()

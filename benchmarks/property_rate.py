@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import runware_contract as rc  # noqa: E402
 from mockserver import MockConfig, MockServer  # noqa: E402
-from mockserver.ids import IdSource  # noqa: E402
+from mockserver.core.ids import IdSource  # noqa: E402
 from mockserver.testing import InProcessMock  # noqa: E402
 from runware_contract import klingai_video_3_0_pro as kling  # noqa: E402
 from runware_contract import strategies as S  # noqa: E402

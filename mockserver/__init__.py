@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from .extras import MissingExtra, needs_extra, rerun_in_project_venv
 
 if TYPE_CHECKING:
-    from .app import MockServer, create_app
-    from .config import MockConfig
+    from .core.config import MockConfig
+    from .http.app import MockServer, create_app
 
 __all__ = ["MockConfig", "MockServer", "create_app", "main"]
 
-_LAZY = {"MockServer": ".app", "create_app": ".app", "MockConfig": ".config"}
+_LAZY = {"MockServer": ".http.app", "create_app": ".http.app", "MockConfig": ".core.config"}
 
 
 def __getattr__(name: str) -> Any:

@@ -18,19 +18,20 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import uvicorn
-from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
-from . import logs, models
-from .app import MockServer
-from .base_url import parse_public_url
-from .config import MockConfig
+from .base import logs
+from .core import models
+from .core.config import LOOPBACK, MockConfig
 from .extras import version
-from .limits import FrameLimitProtocol, HeaderTimeoutProtocol, http_protocol, ws_protocol
+from .http.app import MockServer
+from .http.base_url import parse_public_url
+from .lifecycle.targets import Allowlist
+from .serving import shared_options, uvicorn_options
 from .store import check_spec, reachable
-from .targets import LOOPBACK, Allowlist
 
-# (flag, type, MockConfig field, metavar, help): each must be positive
+# (flag, type, MockConfig field, metavar, help): each must be positive; {default} in the help
+# is MockConfig's default (the one place it is stated)
 LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
     (
         "--max-results",
@@ -38,14 +39,14 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "max_results",
         "N",
         "results (numberResults summed over tasks) the memory store keeps, oldest task "
-        "first out (default 200000, about 210 MiB with --max-tasks at its default)",
+        "first out (default {default}, about 210 MiB with --max-tasks at its default)",
     ),
     (
         "--max-body-bytes",
         int,
         "max_body_bytes",
         "N",
-        "larger request bodies get 413, larger WebSocket frames close 1009 (default 10 MiB)",
+        "larger request bodies get 413, larger WebSocket frames close 1009 (default {default})",
     ),
     (
         "--max-tasks-per-request",
@@ -53,28 +54,28 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "max_tasks_per_request",
         "N",
         "tasks in one request body or WebSocket frame; more get one tooManyTasks error "
-        "(default 100)",
+        "(default {default})",
     ),
     (
         "--body-timeout",
         float,
         "body_timeout_seconds",
         "S",
-        "a request body must arrive within S seconds, else 408 (default 10)",
+        "a request body must arrive within S seconds, else 408 (default {default})",
     ),
     (
         "--header-timeout",
         float,
         "header_timeout_seconds",
         "S",
-        "request headers must arrive within S seconds, else 408 and close (default 10)",
+        "request headers must arrive within S seconds, else 408 and close (default {default})",
     ),
     (
         "--ws-max-in-flight",
         int,
         "ws_max_in_flight",
         "N",
-        "unanswered task frames per WebSocket before rateLimitExceeded (default 64)",
+        "unanswered task frames per WebSocket before rateLimitExceeded (default {default})",
     ),
     (
         "--ws-max-frames-per-second",
@@ -82,7 +83,7 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "ws_max_frames_per_second",
         "N",
         "WebSocket frames per second (pings and pongs too) before rateLimitExceeded; twice "
-        "that closes 1008 (default 200)",
+        "that closes 1008 (default {default})",
     ),
     (
         "--max-image-pixels",
@@ -90,14 +91,14 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "max_image_pixels",
         "N",
         "imageUpload refuses images of more pixels, read from the header "
-        "(maxImagePixelsExceeded; default 67108864, 8192x8192)",
+        "(maxImagePixelsExceeded; default {default})",
     ),
     (
         "--video-cache-bytes",
         int,
         "video_cache_bytes",
         "N",
-        "rendered video files kept in memory, least recently used out first (default 64 MiB)",
+        "rendered video files kept in memory, least recently used out first (default {default})",
     ),
 )
 
@@ -110,6 +111,16 @@ examples:
   python -m mockserver --log-format json --log-level warning
   python -m mockserver --store sqlite:mock.db --workers 4
 """
+
+
+MIB = 1024 * 1024
+
+
+def shown(field: str, value: float) -> str:
+    """A default as the help text shows it: byte sizes in MiB when whole, numbers plain."""
+    if field.endswith("_bytes") and value % MIB == 0:
+        return f"{value // MIB:g} MiB"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -149,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--job-seconds",
         type=float,
-        default=3.0,
+        default=MockConfig.job_seconds,
         metavar="S",
-        help="how long a video task stays processing (default 3)",
+        help=f"how long a video task stays processing (default {MockConfig.job_seconds:g})",
     )
     parser.add_argument(
         "--seed",
@@ -175,13 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--journal-size",
         type=int,
-        default=1000,
+        default=MockConfig.journal_size,
         metavar="N",
-        help="requests kept in the journal at /__admin/requests (default 1000)",
+        help="requests kept in the journal at /__admin/requests "
+        f"(default {MockConfig.journal_size})",
     )
     parser.add_argument(
         "--store",
-        default="memory",
+        default=MockConfig.store,
         metavar="memory|sqlite:PATH|redis://HOST:PORT/DB",
         help="where tasks live: in memory (default); in an SQLite file that keeps them "
         "across restarts and shares them between --workers (sqlite:PATH?max_pages=N caps "
@@ -217,9 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-tasks",
         type=int,
-        default=100_000,
+        default=MockConfig.max_tasks,
         metavar="N",
-        help="tasks kept at most, the oldest forgotten first (default 100000)",
+        help=f"tasks kept at most, the oldest forgotten first (default {MockConfig.max_tasks})",
     )
     limits = parser.add_argument_group("limits and security")
     for flag, kind, dest, metavar, text in LIMITS:
@@ -229,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
             dest=dest,
             default=getattr(MockConfig, dest),
             metavar=metavar,
-            help=text,
+            help=text.format(default=shown(dest, getattr(MockConfig, dest))),
         )
     limits.add_argument(
         "--delivery-allow",
@@ -310,25 +322,33 @@ def redacted(spec: str) -> str:
     return re.sub(r"//[^@/]*@", "//***@", spec)
 
 
-def _server(config: MockConfig) -> MockServer:
-    server = MockServer(config)
+def _server(config: MockConfig, registry: models.ModelRegistry) -> MockServer:
+    server = MockServer(config, registry)
     # A server process holds many long-lived, acyclic task records: collect cycles less
     # often (measured: about 7% more requests per second under load).
     gc.set_threshold(100_000, 50, 100)
     return server
 
 
-def worker_app() -> ASGIApp:
-    """The app of one --workers process (uvicorn imports this factory in each)."""
+def worker_server() -> MockServer:
+    """The server of one --workers process, from the command line the parent left in
+    ``WORKER_ARGS``."""
     args = build_parser().parse_args(json.loads(os.environ[WORKER_ARGS]))
     logs.configure(args.log_level, args.log_format)
-    models.register(models.load(args.spec_dirs, args.pages))
-    config = _config(args)
-    HeaderTimeoutProtocol.header_timeout = config.header_timeout_seconds  # this process's class
-    FrameLimitProtocol.max_frames_per_second = config.ws_max_frames_per_second
-    server = _server(config)
-    HeaderTimeoutProtocol.rest = server.rest
-    return server.app
+    return _server(_config(args), models.load(args.spec_dirs, args.pages))
+
+
+class WorkerConfig(uvicorn.Config):
+    """The uvicorn config a --workers parent pickles into each worker: there, ``load`` builds
+    the worker's own server and takes its app and protocol classes from ``uvicorn_options``,
+    as a single process does (nothing is set on a class)."""
+
+    def load(self) -> None:
+        server = worker_server()
+        self.app, self.factory = server.app, False
+        for name, value in uvicorn_options(server).items():
+            setattr(self, name, value)
+        super().load()
 
 
 def banner(args: argparse.Namespace, config: MockConfig, server: MockServer, address: Any) -> str:
@@ -371,13 +391,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logs.configure(args.log_level, args.log_format)
     try:
-        models.register(models.load(args.spec_dirs, args.pages))
+        registry = models.load(args.spec_dirs, args.pages)
     except (OSError, ValueError) as exc:  # ModelLoadError, unreadable files
         print(f"cannot load the models: {exc}", file=sys.stderr)
         return 2
     config = _config(args)
     try:
-        server = _server(config)  # also creates the SQLite schema once, before any worker
+        server = _server(config, registry)  # also creates the SQLite schema once, before any worker
         unreachable = asyncio.run(reachable(args.store))
     except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"cannot open the store: {exc}", file=sys.stderr)
@@ -390,18 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "port": args.port,
         "log_level": args.log_level,
         "log_config": None,  # logs.configure's one handler and format, uvicorn's loggers too
-        "access_log": False,  # replaced by request_log's lines
-        "ws_ping_interval": None,
-        "ws_max_size": config.max_body_bytes,
     }
     if args.workers == 1:
         uv = _Announcing(
-            uvicorn.Config(
-                server.app,
-                http=http_protocol(config.header_timeout_seconds, server.rest),
-                ws=ws_protocol(config.ws_max_frames_per_second),
-                **options,
-            ),
+            uvicorn.Config(server.app, **uvicorn_options(server, **options)),
             lambda address: banner(args, config, server, address),
         )
         with contextlib.suppress(KeyboardInterrupt, SystemExit):  # SystemExit: cannot bind
@@ -409,13 +421,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if uv.started else 2  # not started: uvicorn logged why (a port in use)
     asyncio.run(server.store.close())
     os.environ[WORKER_ARGS] = json.dumps(list(sys.argv[1:] if argv is None else argv))
-    multi = uvicorn.Config(
-        "mockserver.cli:worker_app",
-        factory=True,
+    multi = WorkerConfig(
+        "mockserver.cli:worker_server",  # each worker's load() builds its server
         workers=args.workers,
-        # workers unpickle these by name
-        http=HeaderTimeoutProtocol,
-        ws=FrameLimitProtocol,
+        **shared_options(config),
         **options,
     )
     sock = multi.bind_socket()

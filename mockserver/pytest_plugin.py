@@ -31,7 +31,7 @@ import pytest
 from .extras import MissingExtra, needs_extra
 
 if TYPE_CHECKING:
-    from .config import MockConfig
+    from .core.config import MockConfig
     from .testing import InProcessMock, RunningMock
 
 DEFAULT_JOB_SECONDS = 0.2
@@ -60,7 +60,7 @@ def _testing(fixture: str) -> ModuleType:
 
 
 def _config(request: pytest.FixtureRequest) -> MockConfig:
-    from .config import MockConfig
+    from .core.config import MockConfig
 
     settings: dict[str, Any] = {"job_seconds": DEFAULT_JOB_SECONDS}
     marker = request.node.get_closest_marker(MARKER)
@@ -95,7 +95,7 @@ def runware_mock(request: pytest.FixtureRequest) -> Iterator[RunningMock]:
 def runware_mock_shared_config() -> MockConfig:
     """The settings of ``runware_mock_shared`` (override this fixture to change them)."""
     _testing(SHARED)
-    from .config import MockConfig
+    from .core.config import MockConfig
 
     return MockConfig(job_seconds=DEFAULT_JOB_SECONDS)
 
@@ -148,7 +148,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 @pytest.fixture
 def runware_mock_inprocess(request: pytest.FixtureRequest) -> Iterator[InProcessMock]:
     testing = _testing("runware_mock_inprocess")
-    from .app import MockServer
+    from .http.app import MockServer
 
     with testing.InProcessMock(MockServer(_config(request))) as mock:
         yield mock

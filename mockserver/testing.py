@@ -26,9 +26,9 @@ import httpx
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from .app import MockServer
-from .config import MockConfig
-from .limits import http_protocol, ws_protocol
+from .core.config import MockConfig
+from .http.app import MockServer
+from .serving import uvicorn_options
 
 RUNWARE_HOST = "api.runware.ai"
 
@@ -87,21 +87,12 @@ def serve(
     *,
     api_key: str = "test-key",
     host: str = "127.0.0.1",
-    **uvicorn_options: Any,
+    **overrides: Any,
 ) -> Iterator[RunningMock]:
     """Serve a fresh mock on ``host`` and a free port until the block ends
-    (``uvicorn_options`` override uvicorn.Config's, e.g. ``log_level``)."""
+    (``overrides`` override uvicorn.Config's options, e.g. ``log_level``)."""
     server = MockServer(config)
-    options: dict[str, Any] = {
-        "log_level": "warning",
-        "http": http_protocol(server.config.header_timeout_seconds, server.rest),
-        "ws": ws_protocol(server.config.ws_max_frames_per_second),
-        "ws_max_size": server.config.max_body_bytes,
-        "ws_ping_interval": None,
-        "lifespan": "on",
-        "access_log": False,  # request_log's lines replace uvicorn's (direct.py writes none)
-        **uvicorn_options,
-    }
+    options = uvicorn_options(server, **{"log_level": "warning", "lifespan": "on", **overrides})
     uv = uvicorn.Server(uvicorn.Config(server.app, host=host, port=0, **options))
     thread = threading.Thread(target=uv.run, name="runware-mock", daemon=True)
     thread.start()

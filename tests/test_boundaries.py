@@ -16,9 +16,9 @@ import pytest
 
 import runware_contract as rc
 from mockserver import MockConfig, MockServer
-from mockserver.engine import RequestContext
+from mockserver.core.engine import RequestContext
+from mockserver.core.reply import error
 from mockserver.store import MemoryStore, TaskRecord, VideoRecord
-from mockserver.wire import error
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.platform import CONSTRAINT_CODES, RULE_CODES
 from runware_contract.runtime import VIOLATIONS_MAX, Contract, PriceUnavailable, price_of

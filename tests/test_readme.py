@@ -421,3 +421,14 @@ def test_links_between_the_docs_resolve(page: Path) -> None:
         if not linked.exists() or (anchor and anchor not in anchors(linked)):
             broken.append(f"{target}#{anchor}")
     assert not broken
+
+
+QUOTED_PATH = re.compile(r"`((?:tests|mockserver|codegen|benchmarks|spec|generated)/[\w./-]*\.\w+)")
+
+
+@pytest.mark.parametrize(
+    "page", [README, REPO / "ARCHITECTURE.md", *sorted((REPO / "docs").glob("*.md"))], ids=str
+)
+def test_the_files_the_docs_name_exist(page: Path) -> None:
+    named = set(QUOTED_PATH.findall(page.read_text(encoding="utf-8")))
+    assert sorted(path for path in named if not (REPO / path).exists()) == []

@@ -18,73 +18,90 @@ from .platform import CONSTRAINT_CODES, TASKS
 from .runtime import RunwareError, Violation
 from .typed import as_wire
 
-__all__ = ["MODELS", "model_for", "validate"]
-
-# Served models by id.
-MODELS: dict[str, ModuleType] = {
-    klingai_video_3_0_pro.MODEL_ID: klingai_video_3_0_pro,
-}
-# The task types the models are for.
-MODEL_TASKS = frozenset(m.TASK_TYPE for m in MODELS.values())
+__all__ = ["MODELS", "Registry", "model_for", "validate"]
 
 
-def model_for(task: Any) -> ModuleType | None:
-    """The model module a task names, if this package has it."""
-    model = task.get("model") if isinstance(task, dict) else None
-    return MODELS.get(model) if isinstance(model, str) else None
+class Registry:
+    """Model modules by id, and ``validate`` dispatching a task to its model (or to a
+    platform task). The package's own is ``PACKAGE`` (over ``MODELS``); a server that serves
+    more models (the mock's ``--spec`` and ``--page``) makes its own instead of changing it."""
+
+    def __init__(self, models: dict[str, ModuleType]) -> None:
+        self.models = models
+        # The task types the models are for.
+        self.tasks = frozenset(m.TASK_TYPE for m in models.values())
+
+    def model_for(self, task: Any) -> ModuleType | None:
+        """The model module a task names, if this registry has it."""
+        model = task.get("model") if isinstance(task, dict) else None
+        return self.models.get(model) if isinstance(model, str) else None
+
+    def validate(self, task: Any) -> list[RunwareError]:
+        """Every violation of one raw task of any kind this registry knows, as Runware errors."""
+        task = as_wire(task)
+        if not isinstance(task, dict):
+            return [_error(task, "invalidRequestBody", "A task must be a JSON object.", None)]
+        task_type = task.get("taskType")
+        if "taskType" not in task:
+            return [
+                _error(
+                    task,
+                    CONSTRAINT_CODES["required"],
+                    "Missing required parameter 'taskType'.",
+                    "taskType",
+                )
+            ]
+        if not isinstance(task_type, str):
+            return [
+                _error(
+                    task, "invalidTaskType", "taskType must be a string naming a task.", "taskType"
+                )
+            ]
+        if task_type in TASKS:
+            return TASKS[task_type].validate(task)
+        if task_type not in self.tasks:
+            known = ", ".join(sorted({*TASKS, *self.tasks}))
+            return [
+                _error(
+                    task,
+                    "invalidTaskType",
+                    f"Unknown taskType {task_type!r}; known: {known}.",
+                    "taskType",
+                )
+            ]
+        if "model" not in task:
+            return [
+                _error(
+                    task,
+                    CONSTRAINT_CODES["required"],
+                    "Missing required parameter 'model'.",
+                    "model",
+                )
+            ]
+        module = self.model_for(task)
+        if module is None or task_type != module.TASK_TYPE:
+            served = ", ".join(m for m, mod in self.models.items() if task_type == mod.TASK_TYPE)
+            return [
+                _error(
+                    task,
+                    "unsupportedModel",
+                    f"Model {task.get('model')!r} is not served for {task_type}; served: {served}.",
+                    "model",
+                )
+            ]
+        errors: list[RunwareError] = module.CONTRACT.validate(task)  # task is wire data already
+        return errors
 
 
 def _error(task: Any, code: str, message: str, parameter: str | None) -> RunwareError:
     return Violation(code, message, parameter or "", "dispatch").as_error(task)
 
 
-def validate(task: Any) -> list[RunwareError]:
-    """Every violation of one raw task of any kind this package knows, as Runware errors."""
-    task = as_wire(task)
-    if not isinstance(task, dict):
-        return [_error(task, "invalidRequestBody", "A task must be a JSON object.", None)]
-    task_type = task.get("taskType")
-    if "taskType" not in task:
-        return [
-            _error(
-                task,
-                CONSTRAINT_CODES["required"],
-                "Missing required parameter 'taskType'.",
-                "taskType",
-            )
-        ]
-    if not isinstance(task_type, str):
-        return [
-            _error(task, "invalidTaskType", "taskType must be a string naming a task.", "taskType")
-        ]
-    if task_type in TASKS:
-        return TASKS[task_type].validate(task)
-    if task_type not in MODEL_TASKS:
-        known = ", ".join(sorted({*TASKS, *MODEL_TASKS}))
-        return [
-            _error(
-                task,
-                "invalidTaskType",
-                f"Unknown taskType {task_type!r}; known: {known}.",
-                "taskType",
-            )
-        ]
-    if "model" not in task:
-        return [
-            _error(
-                task, CONSTRAINT_CODES["required"], "Missing required parameter 'model'.", "model"
-            )
-        ]
-    module = model_for(task)
-    if module is None or task_type != module.TASK_TYPE:
-        served = ", ".join(m for m, mod in MODELS.items() if task_type == mod.TASK_TYPE)
-        return [
-            _error(
-                task,
-                "unsupportedModel",
-                f"Model {task.get('model')!r} is not served for {task_type}; served: {served}.",
-                "model",
-            )
-        ]
-    errors: list[RunwareError] = module.CONTRACT.validate(task)  # task is wire data already
-    return errors
+# Served models by id.
+MODELS: dict[str, ModuleType] = {
+    klingai_video_3_0_pro.MODEL_ID: klingai_video_3_0_pro,
+}
+PACKAGE = Registry(MODELS)
+MODEL_TASKS = PACKAGE.tasks
+model_for = PACKAGE.model_for
+validate = PACKAGE.validate

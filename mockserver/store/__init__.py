@@ -9,15 +9,7 @@ import urllib.parse
 from collections.abc import Callable
 
 from .memory import MemoryStore
-from .protocol import (
-    ImageRecord,
-    Limits,
-    Store,
-    StoreUnavailable,
-    TaskRecord,
-    VideoRecord,
-    merged,
-)
+from .protocol import ImageRecord, Limits, Store, StoreUnavailable, TaskRecord, VideoRecord, merged
 from .sqlite import SqliteStore
 
 __all__ = [

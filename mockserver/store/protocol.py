@@ -150,7 +150,7 @@ class Store(Protocol):
     shared_schedule: bool
     # True when a method's coroutine may really suspend (Redis waits on the network); False
     # when each finishes at its first step, which lets the HTTP protocol answer POST /v1
-    # without the event loop (mockserver/direct.py).
+    # without the event loop (mockserver/protocols/direct.py).
     suspends: bool
 
     async def open(self) -> None:

@@ -5,16 +5,16 @@
 #   spec/models/klingai-video-3-0-pro.yaml
 #     457fd51c92cb9256d84ca3e277b888520b977d28ba1c3485bde81e8cce6d8d2d
 
-"""The compiled contract of Kling VIDEO 3.0 Pro: validation, defaults and pricing."""
+"""The compiled contract of Kling VIDEO 3.0 Pro: validation, defaults and pricing.
+
+Made from ``tables`` by ``model.compile_model``, the one factory of model modules (the
+mock's run-time models are made by it too)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from ..model import compile_model
 from ..platform import CONSTRAINT_CODES, FORMATS, RULE_CODES
-from ..runtime import Contract, PriceUnavailable, RunwareError, price_of
-from ..typed import ContractModel, as_wire
+from ..typed import ContractModel
 from . import tables
 
 __all__ = [
@@ -27,54 +27,17 @@ __all__ = [
     "with_defaults",
 ]
 
-_FORMATS = {name: (rx, text) for name, (rx, text) in FORMATS.items()}
+_MODEL = compile_model(tables, FORMATS, CONSTRAINT_CODES, RULE_CODES)
 
-CONTRACT = Contract(
-    task_label=f"{tables.MODEL_NAME} ({tables.MODEL_ID})",
-    docs=tables.DOCS,
-    parameters=tables.PARAMETERS,
-    rules=tables.RULES,
-    formats=_FORMATS,
-    constraint_codes=CONSTRAINT_CODES,
-    rule_codes=RULE_CODES,
-    dimensions=tables.DIMENSIONS,
-)
-
-RESULT_CONTRACT = Contract(
-    task_label=f"a {tables.TASK_TYPE} result",
-    docs=tables.DOCS,
-    parameters=tables.RESPONSE_FIELDS,
-    formats=_FORMATS,
-    constraint_codes=CONSTRAINT_CODES,
-    rule_codes=RULE_CODES,
-)
+CONTRACT = _MODEL.contract
+RESULT_CONTRACT = _MODEL.result_contract
+validate = _MODEL.validate
+validate_result = _MODEL.validate_result
+with_defaults = _MODEL.with_defaults
+price = _MODEL.price
 
 
 class RequestBase(ContractModel):
     """Base of the generated request model: runs CONTRACT on the raw input."""
 
     __contract__ = CONTRACT
-
-
-def validate(task: Any) -> list[RunwareError]:
-    """Every violation of a raw task (a dict as sent on the wire), as Runware errors."""
-    return CONTRACT.validate(as_wire(task))
-
-
-def validate_result(item: Any) -> list[RunwareError]:
-    """Every way a finished result item departs from the documented response fields."""
-    return RESULT_CONTRACT.validate(as_wire(item))
-
-
-def with_defaults(task: Any) -> dict[str, Any]:
-    """A copy of a valid task with every documented default filled in."""
-    return CONTRACT.with_defaults(as_wire(task))
-
-
-def price(task: Mapping[str, Any] | Any, *, audio: bool | None = None) -> float:
-    """Cost in USD of one result of ``task`` (the first row of the spec's price table whose
-    conditions the task meets); ``PriceUnavailable`` when the model has no pricing or no
-    row matches."""
-    if tables.PRICING is None:
-        raise PriceUnavailable(f"{tables.MODEL_ID} has no pricing")
-    return price_of(with_defaults(task), tables.PRICING, tables.DIMENSIONS, audio=audio)

@@ -1,0 +1,395 @@
+"""Task handling shared by REST and WebSocket: validate, accept, answer polls.
+
+``Engine.handle`` takes the parsed task array of one request or frame and returns
+the ``data`` items and ``errors`` to send back. Validation is the generated
+dispatch (``Registry.validate``) over the server's ``ModelRegistry``; results and prices come
+from its model modules; nothing here restates a rule of the docs page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+import math
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import runware_contract as rc
+from runware_contract.runtime import resolve_positions
+
+from ..base.security import signature_valid, signed_url
+from ..media.containers import CONTAINERS, DEFAULT_CONTAINER, UNSIZED, UNTIMED_SECONDS
+from ..media.image_size import image_size
+from ..store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
+from .config import MockConfig
+from .ids import IdSource
+from .models import ModelRegistry
+from .replay import ExampleIndex
+from .reply import Reply, error, storage_error
+from .scenarios import Scenarios
+from .sessions import Session
+
+log = logging.getLogger("mockserver")
+
+OWNERS_KEPT, KEY_KEPT_MAX = 1024, 256  # API keys whose owner tag Engine.owner_of remembers
+PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
+DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
+SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Who is asking, and how to build URLs back to this server."""
+
+    api_key: str
+    base_url: str
+    session: Session | None = None
+    prefer_example: str | None = None
+    owner: str = ""  # the key's owner tag (set by Engine.handle)
+
+
+class Engine:
+    """The mock's behaviour, independent of the transport."""
+
+    def __init__(
+        self, config: MockConfig, store: Store, scenarios: Scenarios, models: ModelRegistry
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.scenarios = scenarios
+        self.models = models
+        self.ids = IdSource(config.seed)
+        self.examples = ExampleIndex(models.models)
+        self.on_accept: list[Callable[[TaskRecord], None]] = []
+        self._owners: dict[str, str] = {}
+
+    def owner_of(self, key: str) -> str:
+        """``key``'s owner tag, computed once per key (an HMAC: a cost on every request), and
+        one string object per owner (less memory per kept task). At most OWNERS_KEPT keys of
+        at most KEY_KEPT_MAX characters are remembered: with any key accepted, a client cannot
+        grow the table."""
+        owner = self._owners.get(key)
+        if owner is None:
+            owner = sys.intern(self.config.owner_of(key))
+            if len(key) <= KEY_KEPT_MAX:
+                if len(self._owners) >= OWNERS_KEPT:
+                    self._owners.clear()
+                self._owners[key] = owner
+        return owner
+
+    @property
+    def now(self) -> float:
+        return self.config.clock()
+
+    # ── entry point ─────────────────────────────────────────────────────────
+
+    async def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
+        reply = Reply()
+        ctx.owner = ctx.owner or self.owner_of(ctx.api_key)
+        validate = self.models.validate
+        for task in tasks:
+            if not isinstance(task, dict):
+                reply.errors.append(error("invalidRequestBody", "Each task must be a JSON object."))
+                continue
+            problems = validate(task)
+            if problems:
+                reply.errors.extend(problems)
+                continue
+            try:
+                await self._dispatch(task, ctx, reply)
+            except StoreUnavailable as exc:  # this task only: the others of a batch go on
+                reply.errors.append(storage_error(exc, task))
+        return reply
+
+    async def _dispatch(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        task_type = task["taskType"]
+        if task_type == "authentication":
+            reply.data.append(self.authentication_item(ctx))
+        elif task_type == "ping":
+            reply.data.append({"taskType": "ping", "pong": True})
+        elif task_type == "getResponse":
+            await self.poll(task, ctx, reply)
+        elif task_type == "imageUpload":
+            await self.upload(task, ctx, reply)
+        else:
+            await self.accept(task, ctx, reply)
+
+    def authentication_item(self, ctx: RequestContext) -> dict[str, Any]:
+        session_id = (
+            ctx.session.session_id if ctx.session else self.ids.uuid4("rest-session", self.now)
+        )
+        return {"taskType": "authentication", "connectionSessionUUID": session_id}
+
+    # ── async inference tasks ───────────────────────────────────────────────
+
+    async def accept(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        task_uuid = task["taskUUID"]
+        module = self.models.model_for(task)
+        assert module is not None  # validate() checked the model
+        full: dict[str, Any] = module.with_defaults(task)
+        now = self.now
+        ready_at = now + self.config.job_seconds
+        record = TaskRecord(  # positional: a third of the keyword call's time
+            task_uuid,
+            # One string object for every record of a validated enum value (each request's
+            # parse makes new ones): less memory per kept task.
+            sys.intern(task["taskType"]),  # task_type
+            ctx.owner,
+            now,  # created
+            ready_at,
+            "[]",  # results_json: set_results below
+            ready_at + self.config.task_ttl_seconds,  # expires_at
+            full.get("webhookURL"),
+            full.get("uploadEndpoint"),
+            ctx.session.session_id if ctx.session else None,
+        )
+        example = self.examples.match(full)
+        if ctx.prefer_example is not None:
+            example = self.examples.by_name(ctx.prefer_example)
+        answer_now = ctx.prefer_example is not None and example is not None
+        if answer_now:
+            record.ready_at = now  # Prism-style: the named example answers at once
+        failure = self.scenarios.failure_for(task)
+        if failure is not None:
+            code, message, after = failure
+            record.failure = error(code, message, task=task)
+            record.fail_at = now + after
+            record.ready_at = max(record.ready_at, record.fail_at)
+        items, videos = await self.results(record, full, module, ctx, example)
+        record.set_results(items)
+        # The store's insert is the one uniqueness check (atomic across worker processes).
+        if not await self.store.add_task(record, videos):
+            reply.errors.append(
+                error(
+                    "conflictTaskUUID",
+                    f"taskUUID {task_uuid} was already used by another task.",
+                    parameter="taskUUID",
+                    task=task,
+                )
+            )
+            return
+        if answer_now:
+            reply.data.extend(items)
+        else:
+            reply.data.append({"taskType": record.task_type, "taskUUID": task_uuid})
+        for hook in self.on_accept:
+            hook(record)
+
+    async def results(
+        self,
+        record: TaskRecord,
+        full: dict[str, Any],
+        module: ModuleType,
+        ctx: RequestContext,
+        example: rc.Example | None,
+    ) -> tuple[list[dict[str, Any]], list[VideoRecord]]:
+        """The finished items of ``full`` (the task with defaults), and the videos they name."""
+        if example is not None and example.request.get("taskUUID") == record.task_uuid:
+            return [{**example.response, "status": "success"}], []  # the documented answer
+
+        width, height = self.requested_size(full, module) or await self.output_size(
+            full, module, ctx.owner
+        )
+        # ``full`` has the model's defaults; the fallbacks are for a model that declares no
+        # such parameter (the mock's choice, not a spec fact).
+        container = sys.intern(full.get("outputFormat", DEFAULT_CONTAINER))
+        seconds = int(full.get("duration", UNTIMED_SECONDS))
+        ttl = full.get("ttl")
+        items = []
+        videos = []
+        for index in range(int(full.get("numberResults", 1))):  # undeclared: one result
+            if example is not None:
+                video_uuid = example.response["videoUUID"]
+            else:
+                video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
+            expires_at = record.ready_at + ttl if isinstance(ttl, int) else None
+            forget_at = max(record.expires_at, expires_at or 0.0)
+            videos.append(  # positional: a third of the keyword call's time
+                VideoRecord(
+                    video_uuid, container, width, height, seconds, record.ready_at, expires_at,
+                    forget_at,
+                )
+            )  # fmt: skip
+            item: dict[str, Any] = {
+                "taskType": record.task_type,
+                "taskUUID": record.task_uuid,
+                "status": "success",
+                "videoUUID": video_uuid,
+                # The owner is part of the path: two keys' videos may share a videoUUID (a
+                # documented example's), never a file.
+                "videoURL": signed_url(
+                    self.config.media_secret,
+                    ctx.base_url,
+                    "video",
+                    f"{ctx.owner}/{video_uuid}.{CONTAINERS[container].extension}",
+                ),
+                "seed": self.ids.integer(record.task_uuid, "seed", index),
+                "NSFWContent": False,
+            }
+            if example is not None and "cost" in example.response:
+                item["cost"] = example.response["cost"]
+            elif full.get("includeCost"):
+                # no price row applies (or no pricing): no cost rather than a guess
+                with contextlib.suppress(rc.PriceUnavailable):
+                    item["cost"] = module.price(full)
+            items.append(item)
+        return items, videos
+
+    def requested_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int] | None:
+        """The task's own width x height, when it gives both (without a coroutine: the usual
+        case, on every accepted task)."""
+        dims = module.tables.DIMENSIONS
+        first_param, second_param = dims["params"] if dims else ("width", "height")
+        first, second = task.get(first_param), task.get(second_param)
+        if isinstance(first, int) and isinstance(second, int):
+            return int(first), int(second)
+        return None
+
+    async def output_size(
+        self, task: dict[str, Any], module: ModuleType, owner: str
+    ) -> tuple[int, int]:
+        """The size of a task that names none (``requested_size`` is None): for
+        image-to-video, the supported size whose aspect is closest to the first frame's (when
+        its size can be read), else the first row."""
+        dims = module.tables.DIMENSIONS
+        rows = dims["rows"] if dims else [dict(zip(("width", "height"), UNSIZED, strict=True))]
+        size = await self.first_frame_size(task, module, owner)
+        if size is None:
+            return int(rows[0]["width"]), int(rows[0]["height"])
+        aspect = math.log(size[0] / size[1])
+        best = min(rows, key=lambda r: abs(math.log(r["width"] / r["height"]) - aspect))
+        return int(best["width"]), int(best["height"])
+
+    async def first_frame_size(
+        self, task: dict[str, Any], module: ModuleType, owner: str
+    ) -> tuple[int, int] | None:
+        for rule in module.tables.RULES:
+            if rule["kind"] != "framePositions":
+                continue
+            items: Any = task
+            for part in rule["target"].split("."):
+                items = items.get(part) if isinstance(items, dict) else None
+            if not isinstance(items, list) or not items:
+                return None
+            positions = resolve_positions(items, rule)
+            first_name = next(iter(rule["positions"]))
+            for item, position in zip(items, positions, strict=True):
+                if position == first_name and isinstance(item, dict):
+                    return await self.image_size(item.get("image"), owner)
+        return None
+
+    async def image_size(self, reference: Any, owner: str) -> tuple[int, int] | None:
+        """Pixel size of an image reference the mock can see: the owner's uploaded UUID, one of
+        its own image URLs, a data URI or raw base64. Other URLs are not fetched."""
+        if not isinstance(reference, str):
+            return None
+        upload = await self.uploaded(reference, owner)
+        if upload is not None:
+            return upload.size
+        data, _ = decode_image(reference)
+        return image_size(data) if data else None
+
+    async def uploaded(self, reference: str, owner: str) -> ImageRecord | None:
+        """The upload a reference names: by its UUID (or unsigned URL) if ``owner`` made it; by
+        a signed imageURL of this mock whoever made it (the signature is a capability)."""
+        signed = SIGNED_IMAGE.search(reference)
+        if signed and signature_valid(
+            self.config.media_secret, "image", signed["uuid"], signed["sig"]
+        ):
+            return await self.store.get_image(signed["uuid"], None)
+        return await self.store.get_image(reference.rsplit("/", 1)[-1], owner)
+
+    # ── polling ─────────────────────────────────────────────────────────────
+
+    async def poll(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        record = await self.store.get_task(ctx.owner, task["taskUUID"])
+        now = self.now
+        if record is not None and record.expires_at <= now:
+            await self.store.drop_task(ctx.owner, record.task_uuid)
+            record = None
+        if record is None:
+            reply.errors.append(
+                error(
+                    "taskNotFound",
+                    f"No task with taskUUID {task['taskUUID']} (unknown or expired).",
+                    parameter="taskUUID",
+                    task=task,
+                )
+            )
+            return
+        reply.data.extend(self.items(record, now, reply))
+
+    def items(self, record: TaskRecord, now: float, reply: Reply) -> list[dict[str, Any]]:
+        """What a poll sees: all N processing, or all N finished; a failure is an error."""
+        if record.failed(now):
+            assert record.failure is not None
+            reply.failures.append(record.failure)
+            return []
+        if not record.done(now):
+            # Each processing item names the video it will become: runware 0.5.24 waits for
+            # items with a videoUUID, and counts only status "success" as finished.
+            progress = record.progress(now)
+            return [
+                {
+                    "taskType": record.task_type,
+                    "taskUUID": record.task_uuid,
+                    "status": "processing",
+                    "progress": progress,
+                    "videoUUID": item["videoUUID"],
+                }
+                for item in record.results
+            ]
+        return record.results
+
+    # ── uploads ─────────────────────────────────────────────────────────────
+
+    async def upload(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
+        image_uuid = self.ids.uuid4(task["taskUUID"], "image", self.now, ctx.owner)
+        reference = task["image"]
+        existing = await self.uploaded(reference, ctx.owner)
+        data, content_type = decode_image(reference)
+        size = image_size(data) if data else (existing.size if existing else None)
+        cap = self.config.max_image_pixels
+        if size is not None and size[0] * size[1] > cap:
+            message = f"The image is {size[0]}x{size[1]} pixels; at most {cap} pixels are accepted."
+            reply.errors.append(
+                error("maxImagePixelsExceeded", message, parameter="image", task=task)
+            )
+            return
+        record = ImageRecord(
+            image_uuid=image_uuid,
+            owner=ctx.owner,
+            data=data if data is not None else (existing.data if existing else None),
+            content_type=content_type or (existing.content_type if existing else None),
+            size=size,
+            source_url=reference if reference.startswith(("http://", "https://")) else None,
+        )
+        await self.store.add_image(record)
+        url = record.source_url if record.data is None and record.source_url else None
+        reply.data.append(
+            {
+                "taskType": "imageUpload",
+                "taskUUID": task["taskUUID"],
+                "imageUUID": image_uuid,
+                "imageURL": url
+                or signed_url(self.config.media_secret, ctx.base_url, "image", image_uuid),
+            }
+        )
+
+
+def decode_image(reference: str) -> tuple[bytes | None, str | None]:
+    """Bytes (and content type) of a data URI or raw base64 image; (None, None) otherwise."""
+    match = DATA_URI.fullmatch(reference)
+    payload, content_type = (match["data"], match["type"]) if match else (reference, None)
+    if match is None and (reference.startswith(("http://", "https://")) or len(reference) < 16):
+        return None, None
+    try:
+        return base64.b64decode(payload, validate=True), content_type
+    except (binascii.Error, ValueError):
+        return None, None

@@ -1,0 +1,151 @@
+"""Completion fan-out: when a task is due, its push, webhook deliveries and upload.
+
+The store's ``claim_completion`` decides who completes a task. Memory and SQLite: one claim,
+final, so completion happens at most once (a crash between claim and delivery loses it).
+Redis: the claim is a lease; the claimer marks the task done (``finish_completion``) once
+every delivery has an outcome, and a lease that expires unfinished (its holder died) is
+claimed again by another process: at least once, exactly once when nothing dies. A store
+failure never drops a completion: a claim that raised is asked again after
+``COMPLETION_RETRY`` seconds by the same claimant (so a claim Redis ran whose answer was
+lost is still ours), a delivery that raised before sending anything (the push's publish,
+reading a video to upload) is tried again while the claim is held, and a finish that raised
+is tried again (``FINISH_TRIES`` times; then the lease expires and it is delivered again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..core.config import MockConfig
+from ..media.containers import CONTAINERS
+from ..media.rendering import VideoFiles
+from ..store import Store, StoreUnavailable, TaskRecord
+from .delivery import Deliverer
+from .relay import Relay
+from .scheduler import Scheduler
+
+log = logging.getLogger("mockserver")
+COMPLETION_RETRY = 1.0  # seconds before a claim, delivery or finish the store failed is retried
+FINISH_TRIES = 10  # a finish that keeps failing: the lease expires, delivered again
+
+
+class Completion:
+    """Schedules each accepted task's completion and performs it when due."""
+
+    def __init__(
+        self,
+        config: MockConfig,
+        store: Store,
+        scheduler: Scheduler,
+        relay: Relay,
+        videos: VideoFiles,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.scheduler = scheduler
+        self.relay = relay
+        self.videos = videos
+        self.deliverer: Deliverer | None = None  # while the app runs (its lifespan)
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    def schedule(self, record: TaskRecord, grace: float = 0.0) -> None:
+        if record.wants_completion:
+            self.scheduler.at(record.due + grace, lambda: self.complete(record))
+
+    async def complete(self, record: TaskRecord, claimant: str | None = None) -> None:
+        claimant = claimant or uuid.uuid4().hex  # this attempt, kept across its retries
+        try:
+            claimed = await self.store.claim_completion(record.owner, record.task_uuid, claimant)
+        except StoreUnavailable as exc:  # unknown whether it was claimed: the same claimant asks
+            self._again(record, "claiming", exc, lambda: self.complete(record, claimant))
+            return
+        if not claimed:
+            return  # gone, held or completed already (by another process, or before a restart)
+        await self._deliver_claimed(record)
+
+    async def _deliver_claimed(self, record: TaskRecord) -> None:
+        """Deliver a claimed task; a store failure (before anything was sent: the push's
+        publish, or reading a video to upload) is tried again while the claim is held."""
+        try:
+            await self._deliver(record)
+        except StoreUnavailable as exc:
+            self._again(record, "delivering", exc, lambda: self._deliver_claimed(record))
+
+    def _again(
+        self, record: TaskRecord, doing: str, exc: StoreUnavailable, retry: Callable[[], Any]
+    ) -> None:
+        log.warning("storage unavailable %s task %s (again in %s s): %s",
+                    doing, record.task_uuid, COMPLETION_RETRY, exc)  # fmt: skip
+        self.scheduler.at(self.config.clock() + COMPLETION_RETRY, retry)
+
+    async def _deliver(self, record: TaskRecord) -> None:
+        results = record.results
+        body: dict[str, Any] = (
+            {"errors": [record.failure]} if record.failure is not None else {"data": results}
+        )
+        deliverer = self.deliverer
+        uploads: list[tuple[Callable[[], Awaitable[bytes]], str]] = []
+        if deliverer is not None and record.upload_endpoint and record.failure is None:
+            for item in results:  # read before anything is sent: a retry repeats nothing
+                video = await self.store.get_video(record.owner, item["videoUUID"])
+                if video is not None:
+                    content = self._video_bytes_of(record.owner, video.video_uuid)
+                    uploads.append((content, CONTAINERS[video.container].media_type))
+        if record.session_id:
+            await self.relay.push(record.session_id, body)
+        if deliverer is None:
+            return
+        hooks: list[dict[str, Any]] = []
+        if record.webhook_url:
+            hooks = [body] if record.failure is not None else [{"data": [i]} for i in results]
+        count = len(hooks) + len(uploads)
+        done = self._when_all_done(record, count) if self.store.shared_schedule else None
+        for hook in hooks:
+            assert record.webhook_url is not None
+            deliverer.webhook(record.webhook_url, record.task_uuid, hook, done)
+        for content, media_type in uploads:
+            assert record.upload_endpoint is not None
+            deliverer.upload(record.upload_endpoint, record.task_uuid, content, media_type, done)
+
+    def _when_all_done(self, record: TaskRecord, count: int) -> Callable[[], None] | None:
+        """A callback for each of ``count`` deliveries; the last marks the task done (at once
+        when there are none)."""
+        left = count
+
+        def one() -> None:
+            nonlocal left
+            left -= 1
+            if left <= 0:
+                task = asyncio.get_running_loop().create_task(self._finish(record))
+                self._finishing.add(task)
+                task.add_done_callback(self._finishing.discard)
+
+        if count == 0:
+            one()
+            return None
+        return one
+
+    async def _finish(self, record: TaskRecord, tries: int = FINISH_TRIES) -> None:
+        try:
+            await self.store.finish_completion(record.owner, record.task_uuid)
+        except StoreUnavailable as exc:  # again; past the lease it is delivered again
+            if tries > 1:
+                self._again(record, "finishing", exc, lambda: self._finish(record, tries - 1))
+            else:
+                log.warning("storage unavailable finishing task %s: %s", record.task_uuid, exc)
+
+    def _video_bytes_of(self, owner: str, video_uuid: str) -> Callable[[], Awaitable[bytes]]:
+        async def content() -> bytes:
+            video = await self.store.get_video(owner, video_uuid)
+            if video is None:
+                raise LookupError(f"video {video_uuid} was forgotten before its upload")
+            # A background upload waits its turn rather than failing.
+            return await self.videos.get(
+                video.container, video.width, video.height, video.seconds, wait=True
+            )
+
+        return content

@@ -1,0 +1,489 @@
+"""The stores: one contract for memory and SQLite, caps that keep memory bounded, and the SQLite
+store across a SIGKILL restart and across worker processes (real subprocesses on loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from websockets.sync.client import connect
+
+from mockserver import MockConfig, MockServer, cli
+from mockserver.core.journal import Journal
+from mockserver.core.sessions import Session, Sessions
+from mockserver.store import (
+    ImageRecord,
+    Limits,
+    MemoryStore,
+    Store,
+    StoreUnavailable,
+    TaskRecord,
+    open_store,
+)
+from mockserver.testing import InProcessMock, answers_get, running_process
+from runware_contract import klingai_video_3_0_pro as kling
+from tests.conftest import REPO, MockHandle
+from tests.helpers import (
+    OWNER,
+    Receiver,
+    assert_accepted_once,
+    eventually,
+    free_port,
+    new_task,
+    record,
+    redis_server,
+    video,
+    video_uuid,
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each store, its clock at 0 (the records' times are small numbers)."""
+    with contextlib.ExitStack() as stack:
+        spec = {"memory": "memory", "sqlite": f"sqlite:{tmp_path / 'mock.db'}"}.get(
+            request.param
+        ) or stack.enter_context(redis_server(tmp_path)).url
+        limits = Limits(max_tasks=5, max_images=3, max_image_bytes=1000)
+        opened = open_store(spec, limits, clock=lambda: 0.0)
+        await opened.open()
+        yield opened
+        await opened.close()
+
+
+# ── one contract, two stores ────────────────────────────────────────────────
+
+
+@pytest.mark.anyio
+async def test_a_taskuuid_is_stored_once_per_owner(store: Store) -> None:
+    assert await store.add_task(record(1), [video(1)])
+    clash = record(1)
+    clash.expires_at = 5.0
+    assert not await store.add_task(clash, [])
+    kept = await store.get_task(OWNER, record(1).task_uuid)
+    assert kept is not None and kept.expires_at == 100.0 and kept.results == record(1).results
+    assert await store.get_video(OWNER, video_uuid(1)) == video(1)
+    assert await store.get_task(OWNER, "00000000-0000-4000-8000-999999999999") is None
+    other = "f" * 32
+    assert await store.get_task(other, record(1).task_uuid) is None  # not another owner's
+    assert await store.get_video(other, video_uuid(1)) is None
+    assert not await store.claim_completion(other, record(1).task_uuid, "a")
+    assert await store.add_task(record(1, owner=other), [video(1, forget_at=7.0)])  # its own
+    assert await store.get_video(other, video_uuid(1)) == video(1, forget_at=7.0)
+    assert await store.get_video(OWNER, video_uuid(1)) == video(1)
+    assert (await store.counts())["tasks"] == 2 and (await store.counts())["videos"] == 2
+
+
+@pytest.mark.anyio
+async def test_one_video_named_by_two_tasks_of_an_owner_is_served_for_both(store: Store) -> None:
+    """A documented example's videoUUID: ready from the first task, kept until the last."""
+    early = dataclasses.replace(video(1, forget_at=50.0), ready_at=1.0, expires_at=40.0)
+    late = dataclasses.replace(video(1, forget_at=90.0), ready_at=5.0, expires_at=80.0)
+    await store.add_task(record(1), [early])
+    await store.add_task(record(2), [late])
+    served = await store.get_video(OWNER, video_uuid(1))
+    assert served == dataclasses.replace(late, ready_at=1.0)
+
+
+@pytest.mark.anyio
+async def test_uploads_are_found_only_by_their_owner_or_a_signature(store: Store) -> None:
+    image = ImageRecord("22222222-0000-4000-8000-000000000001", OWNER, b"png", "image/png", (1, 1))
+    await store.add_image(image)
+    assert await store.get_image(image.image_uuid, OWNER) == image
+    assert await store.get_image(image.image_uuid, "f" * 32) is None
+    assert await store.get_image(image.image_uuid, None) == image  # a signed URL's holder
+
+
+@pytest.mark.anyio
+async def test_completion_is_claimed_once(store: Store) -> None:
+    await store.add_task(record(1, webhook=True), [])
+    await store.add_task(record(2), [])  # nothing to deliver: never pending
+    assert [r.task_uuid for r in await store.pending_completions()] == [record(1).task_uuid]
+    assert await store.claim_completion(OWNER, record(1).task_uuid, "a")
+    assert not await store.claim_completion(OWNER, record(1).task_uuid, "b")
+    assert await store.pending_completions() == []
+    assert not await store.claim_completion(OWNER, "00000000-0000-4000-8000-999999999999", "a")
+
+
+@pytest.mark.anyio
+async def test_oldest_tasks_and_their_videos_go_first_past_the_cap(store: Store) -> None:
+    for n in range(12):
+        await store.add_task(record(n), [video(n)])
+    await store.sweep(now=0.0)
+    assert (await store.counts())["tasks"] == 5 and (await store.counts())["videos"] == 5
+    assert (
+        await store.get_task(OWNER, record(6).task_uuid) is None
+        and await store.get_video(OWNER, video_uuid(6)) is None
+    )
+    assert await store.get_task(OWNER, record(7).task_uuid) is not None
+    assert await store.get_video(OWNER, video_uuid(11)) is not None
+
+
+@pytest.mark.anyio
+async def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
+    await store.add_task(record(1, expires_at=10.0), [video(1, forget_at=10.0)])
+    await store.add_task(record(2, expires_at=10.0), [video(2, forget_at=30.0)])  # a longer ttl
+    await store.add_task(record(3, expires_at=50.0), [video(3, forget_at=50.0)])
+    await store.sweep(now=20.0)
+    assert (
+        await store.get_task(OWNER, record(1).task_uuid) is None
+        and await store.get_video(OWNER, video_uuid(1)) is None
+    )
+    assert await store.get_task(OWNER, record(2).task_uuid) is None and await store.get_video(
+        OWNER, video_uuid(2)
+    )
+    assert await store.get_task(OWNER, record(3).task_uuid) is not None
+    assert await store.counts() == {"tasks": 1, "videos": 2, "images": 0}
+
+
+def test_detached_sessions_are_swept_per_process() -> None:
+    sessions = Sessions()
+    sessions["gone"] = Session("gone", "k", detached_at=-100.0)
+    sessions["resumable"] = Session("resumable", "k", detached_at=0.0)
+    sessions["attached"] = Session("attached", "k", send=print, detached_at=None)
+    sessions.sweep(now=20.0, keep=60)
+    assert sorted(sessions) == ["attached", "resumable"]
+
+
+@pytest.mark.anyio
+async def test_images_are_capped_by_count_and_bytes(store: Store) -> None:
+    def image(n: int, size: int) -> ImageRecord:
+        return ImageRecord(
+            f"22222222-0000-4000-8000-{n:012d}", OWNER, b"x" * size, "image/png", (8, 8)
+        )
+
+    for n in range(6):
+        await store.add_image(image(n, 10))
+    await store.sweep(now=0.0)
+    assert (await store.counts())["images"] == 3 and await store.get_image(
+        image(2, 0).image_uuid, OWNER
+    ) is None
+    assert await store.get_image(image(5, 10).image_uuid, OWNER) == image(5, 10)
+    await store.add_image(image(6, 600))
+    await store.add_image(image(7, 600))  # 1200 bytes with the one before: over the byte cap
+    await store.sweep(now=0.0)
+    assert await store.get_image(image(7, 0).image_uuid, OWNER) is not None
+    assert await store.get_image(image(6, 0).image_uuid, OWNER) is None
+
+
+def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
+    session = Session("s", "k", buffer_max=3)
+    for n in range(10):
+        session.keep({"data": [n]})
+    assert session.buffer == [{"data": [7]}, {"data": [8]}, {"data": [9]}]
+    journal = Journal(4)
+    for _ in range(10):
+        journal.record(
+            transport="rest", path="/v1", status=200, tasks=[], error_codes=[], started=0.0
+        )
+    assert len(journal) == 4
+    weighed = Journal(100, max_bytes=1000)
+    held = []
+    for size in (400, 400, 400, 5000, 10, 10):
+        weighed.record(
+            transport="rest",
+            path="/v1",
+            status=200,
+            tasks=[],
+            error_codes=[],
+            started=0.0,
+            size=size,
+        )
+        held.append(len(weighed))
+    assert held == [1, 2, 2, 1, 1, 2]  # an oversized newest request is kept alone
+
+
+@pytest.mark.anyio
+async def test_memory_store_keeps_no_more_than_max_tasks_on_the_hot_path() -> None:
+    store = MemoryStore(Limits(max_tasks=100))
+    for n in range(1000):
+        assert await store.add_task(record(n), [video(n)])
+    assert len(store.tasks) == 100 and len(store.videos) == 100  # no sweep needed
+    assert next(iter(store.tasks)) == (OWNER, record(900).task_uuid)
+
+
+def test_a_store_file_from_before_owners_is_refused_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "old.db"
+    with contextlib.closing(sqlite3.connect(path)) as old:  # the layout before owners
+        old.execute(
+            "CREATE TABLE tasks (uuid TEXT PRIMARY KEY, expires_at REAL NOT NULL, "
+            "wants INTEGER NOT NULL, claimed INTEGER NOT NULL DEFAULT 0, record BLOB NOT NULL)"
+        )
+    with pytest.raises(ValueError, match="older mock"):
+        open_store(f"sqlite:{path}")
+    assert cli.main(["--store", f"sqlite:{path}"]) == 2
+    assert "older mock" in capsys.readouterr().err
+    with contextlib.closing(sqlite3.connect(path)) as newer:
+        newer.execute("DROP TABLE tasks")
+        newer.execute("PRAGMA user_version = 99")
+    with pytest.raises(ValueError, match="newer mock"):
+        open_store(f"sqlite:{path}")
+
+
+def test_unknown_store_is_refused() -> None:
+    for spec in ("redis://x", "sqlite:", "disk"):
+        with pytest.raises(ValueError):
+            open_store(spec)
+
+
+# ── real processes on one SQLite file ───────────────────────────────────────
+
+
+@contextlib.contextmanager
+def server(
+    db: Path, *flags: str, port: int | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``python -m mockserver --store sqlite:DB`` on a loopback port, until healthy."""
+    port = port or free_port()
+    store = ["--store", f"sqlite:{db}", "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "mockserver", "--port", str(port), *store, *flags]
+    base = f"http://127.0.0.1:{port}"
+    with running_process(cmd, answers_get(f"{base}/health"), cwd=REPO) as process:
+        yield process, base
+
+
+def poll(client: httpx.Client, task_uuid: str) -> httpx.Response:
+    return client.post("/v1", json=[{"taskType": "getResponse", "taskUUID": task_uuid}])
+
+
+def done(polled: httpx.Response) -> list[dict[str, Any]] | None:
+    """A poll's items once the first has succeeded."""
+    items: list[dict[str, Any]] = polled.json()["data"]
+    return items if items[0]["status"] == "success" else None
+
+
+@pytest.mark.slow
+def test_tasks_acknowledged_before_a_sigkill_complete_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "mock.db"
+    headers = {"Authorization": "Bearer k"}
+    with Receiver() as hook:
+        plain = new_task(duration=3, includeCost=True, numberResults=2)
+        hooked = new_task(duration=3, webhookURL=f"{hook.url}/done")
+        port = free_port()  # the restarted server listens where the videoURLs point
+        with server(db, "--job-seconds", "3", port=port) as (process, base):
+            with httpx.Client(base_url=base, headers=headers) as client:
+                assert client.post("/v1", json=[plain, hooked]).status_code == 200
+                before = poll(client, plain["taskUUID"]).json()["data"]
+            assert {i["status"] for i in before} == {"processing"}
+            os.kill(process.pid, signal.SIGKILL)  # no shutdown: only what was committed
+            process.wait(timeout=10)
+        assert hook.received == []
+        with (
+            server(db, "--job-seconds", "3", port=port) as (_, base),
+            httpx.Client(base_url=base, headers=headers) as client,
+        ):
+            after = eventually(lambda: done(poll(client, plain["taskUUID"])), 15)
+            assert after, poll(client, plain["taskUUID"]).json()
+            assert [i["videoUUID"] for i in after] == [i["videoUUID"] for i in before]
+            assert {i["cost"] for i in after} == {kling.price(kling.with_defaults(plain))}
+            video = client.get(after[0]["videoURL"])
+            assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+            # Signed by the process that accepted the task, valid after the restart (no key).
+            assert httpx.get(after[0]["videoURL"]).status_code == 200
+            (delivered,) = hook.wait_for(1)
+            body = json.loads(delivered.body)
+            assert body["data"][0]["taskUUID"] == hooked["taskUUID"]
+            assert client.post("/v1", json=[plain]).json()["errors"][0]["code"] == (
+                "conflictTaskUUID"
+            )
+        time.sleep(0.3)
+        assert len(hook.received) == 1  # delivered once, not again by the second restart
+
+
+def pinned_clients(base: str, workers: int) -> list[httpx.Client]:
+    """One keep-alive client per worker process (a connection stays with the worker that
+    accepted it; /health names the process)."""
+    by_worker: dict[int, httpx.Client] = {}
+    spare: list[httpx.Client] = []
+    for _ in range(200):
+        client = httpx.Client(base_url=base, headers={"Authorization": "Bearer k"})
+        worker = client.get("/health").json()["worker"]
+        if worker in by_worker:
+            spare.append(client)  # held open, so the next connection is a new accept
+        else:
+            by_worker[worker] = client
+        if len(by_worker) == workers:
+            break
+    for client in spare:
+        client.close()
+    assert len(by_worker) == workers, "connections never reached every worker"
+    return list(by_worker.values())
+
+
+@pytest.mark.slow
+def test_workers_share_tasks_and_a_reused_taskuuid_conflicts(tmp_path: Path) -> None:
+    with server(tmp_path / "mock.db", "--workers", "2", "--job-seconds", "0.5") as (_, base):
+        one, two = pinned_clients(base, 2)
+        try:
+            task = new_task(duration=3)
+            assert one.post("/v1", json=[task]).status_code == 200
+            items = eventually(lambda: done(poll(two, task["taskUUID"])), 15)
+            assert items, poll(two, task["taskUUID"]).json()
+            assert two.get(items[0]["videoURL"]).status_code == 200
+            # The signature verifies in whichever worker answers a plain download.
+            assert (
+                httpx.get(items[0]["videoURL"], headers={"Connection": "close"}).status_code == 200
+            )
+            assert two.post("/v1", json=[task]).json()["errors"][0]["code"] == "conflictTaskUUID"
+            # The same taskUUIDs sent to both workers at once: each is accepted exactly once.
+            assert_accepted_once((one, two), [new_task(duration=3) for _ in range(30)])
+
+            # A WebSocket session is the worker's that holds the connection: it gets the push.
+            with connect(base.replace("http", "ws") + "/v1") as ws:
+                ws.send(json.dumps([{"taskType": "authentication", "apiKey": "k"}]))
+                json.loads(ws.recv(timeout=10))
+                pushed = new_task(duration=3)
+                ws.send(json.dumps([pushed]))
+                frames = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+            assert frames[1]["data"][0]["status"] == "success"
+            assert frames[1]["data"][0]["taskUUID"] == pushed["taskUUID"]
+        finally:
+            one.close()
+            two.close()
+
+
+@pytest.mark.anyio
+async def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Path) -> None:
+    first = open_store(f"sqlite:{tmp_path / 'shared.db'}")
+    second = open_store(f"sqlite:{tmp_path / 'shared.db'}")
+    try:
+        assert await first.add_task(record(1, webhook=True), [video(1)])
+        assert not await second.add_task(record(1), [])
+        assert await second.get_video(OWNER, video_uuid(1)) == video(1)
+        assert await second.claim_completion(OWNER, record(1).task_uuid, "a")
+        assert not await first.claim_completion(OWNER, record(1).task_uuid, "b")
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.runware_mock(sweep_seconds=0.1, task_ttl_seconds=1.0)
+def test_background_loops_survive_store_failures(
+    socket_mock: MockHandle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store fails the first claims and sweeps (a full disk): each failure is logged, the
+    completion is tried again, and both loops go on: every webhook arrives, expiry works."""
+    store = socket_mock.server.store
+    failing = {"claim_completion": 2, "sweep": 3}
+
+    def flaky(name: str) -> Any:
+        real = getattr(store, name)
+
+        async def call(*args: Any) -> Any:
+            if failing[name]:
+                failing[name] -= 1
+                raise StoreUnavailable("database or disk is full")
+            return await real(*args)
+
+        return call
+
+    for name in failing:
+        monkeypatch.setattr(store, name, flaky(name))
+    with caplog.at_level(logging.WARNING), Receiver() as hooks:
+        tasks = [new_task(webhookURL=f"{hooks.url}/hook") for _ in range(4)]
+        for task in tasks:
+            assert socket_mock.post([task]).status_code == 200
+        settled = eventually(
+            lambda: len(hooks.received) >= 4 and not asyncio.run(store.counts())["tasks"], 15
+        )
+        assert settled, (len(hooks.received), asyncio.run(store.counts()))
+    assert failing == {"claim_completion": 0, "sweep": 0}
+    got = sorted(json.loads(r.body)["data"][0]["taskUUID"] for r in hooks.received)
+    assert got == sorted(t["taskUUID"] for t in tasks)  # the failed claims were retried
+    text = caplog.text
+    assert text.count("storage unavailable claiming task") == 2
+    assert text.count("sweep: storage unavailable") == 3  # one line each, no traceback
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("counted", [True, False], ids=["set_results", "results_json"])
+async def test_memory_store_bounds_results_not_only_tasks(counted: bool) -> None:
+    """Memory grows with results (a task of 20 costs about eight of 1): at most max_results
+    are held, oldest task first out, and dropping or expiring tasks gives them back. The
+    count is the same whether the record says it (the engine's set_results) or not."""
+    store = MemoryStore(Limits(max_tasks=1000, max_results=100))
+
+    def big(n: int) -> TaskRecord:
+        task = record(n, expires_at=50.0 if n % 2 else 100.0)
+        items = [{"taskUUID": task.task_uuid, "videoUUID": video_uuid(n * 100 + i)}
+                 for i in range(20)]  # fmt: skip
+        if counted:
+            task.set_results(items)
+        else:
+            task.results_json = orjson.dumps(items).decode()
+        return task
+
+    for n in range(50):
+        assert await store.add_task(big(n), [video(n * 100 + i) for i in range(20)])
+        assert store.results <= 100 and len(store.videos) <= 100
+    assert len(store.tasks) == 5 and store.results == 100
+    oldest = big(45)
+    assert next(iter(store.tasks)) == (oldest.owner, oldest.task_uuid)
+    await store.drop_task(oldest.owner, oldest.task_uuid)
+    assert store.results == 80
+    await store.sweep(60.0)  # 47 and 49 expire
+    assert len(store.tasks) == 2 and store.results == 40
+    for n in range(50, 70):
+        await store.add_task(record(n), [video(n)])  # small ones: more of them fit
+    assert len(store.tasks) == 22 and store.results == 60
+
+
+def test_a_store_failure_fails_only_its_task(
+    mock: MockHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write the store refuses is a 503 storageUnavailable for that task, in Runware's
+    shape; the other tasks of the batch are still accepted."""
+    store = mock.server.store
+    real = store.add_task
+
+    async def add_task(record: TaskRecord, videos: Any) -> bool:
+        if record.task_uuid == doomed["taskUUID"]:
+            raise StoreUnavailable("database or disk is full")
+        return await real(record, videos)
+
+    monkeypatch.setattr(store, "add_task", add_task)
+    fine, doomed = new_task(), new_task()
+    both = mock.post([fine, doomed])
+    assert both.status_code == 200
+    assert [d["taskUUID"] for d in both.json()["data"]] == [fine["taskUUID"]]
+    (failure,) = both.json()["errors"]
+    assert failure["code"] == "storageUnavailable" and failure["taskUUID"] == doomed["taskUUID"]
+    alone = mock.post([doomed])
+    assert alone.status_code == 503 and alone.json()["errors"][0]["code"] == "storageUnavailable"
+
+
+def test_the_server_takes_the_stores_secret_into_its_own_copy_of_the_config(
+    tmp_path: Path,
+) -> None:
+    """Workers over one file sign media alike, and the caller's config is left as it was."""
+    spec = f"sqlite:{tmp_path / 'mock.db'}"
+    config = MockConfig(store=spec)
+    own = config.media_secret
+    with (
+        InProcessMock(MockServer(MockConfig(store=spec))) as first,
+        InProcessMock(MockServer(config)) as second,
+    ):
+        assert config.media_secret == own
+        assert second.server.config.media_secret == first.server.config.media_secret != own

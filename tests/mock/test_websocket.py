@@ -1,0 +1,244 @@
+"""The mock over WebSocket, each test in-process (Starlette's TestClient) and over a socket."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from websockets.sync.client import connect
+
+from mockserver import MockConfig, MockServer
+from mockserver.testing import serve
+from tests.helpers import eventually, new_task
+
+KEY = "ws-key"
+
+
+class Conn:
+    """One WebSocket connection, the same API in both modes."""
+
+    def __init__(self, send: Any, send_bytes: Any, recv: Any) -> None:
+        self._send, self.send_bytes, self._recv = send, send_bytes, recv
+
+    def send(self, body: Any) -> None:
+        self._send(body if isinstance(body, str) else json.dumps(body))
+
+    def recv(self) -> dict[str, Any]:
+        message = self._recv()
+        assert isinstance(message, dict), message
+        return message
+
+    def auth(self, key: str = KEY, session: str | None = None) -> str:
+        task: dict[str, Any] = {"taskType": "authentication", "apiKey": key}
+        if session:
+            task["connectionSessionUUID"] = session
+        self.send([task])
+        reply = self.recv()
+        (item,) = reply["data"]
+        assert item["taskType"] == "authentication"
+        return str(item["connectionSessionUUID"])
+
+
+class Harness:
+    def __init__(self, mode: str, config: MockConfig) -> None:
+        self.mode = mode
+        self.config = config
+        self._stack = contextlib.ExitStack()
+        if mode == "inprocess":
+            self.server = MockServer(config)
+            self._client = self._stack.enter_context(TestClient(self.server.app))
+        else:
+            running = self._stack.enter_context(serve(config))
+            self.server = running.server
+            self._url = running.ws_url
+
+    @contextlib.contextmanager
+    def connect(self, query: str = "") -> Iterator[Conn]:
+        if self.mode == "inprocess":
+            with self._client.websocket_connect("/v1" + query) as ws:
+                yield Conn(ws.send_text, ws.send_bytes, lambda: json.loads(ws.receive_text()))
+        else:
+            with connect(self._url + query, open_timeout=5) as sock:
+                yield Conn(sock.send, sock.send, lambda: json.loads(sock.recv(timeout=10)))
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(params=["inprocess", "socket"])
+def ws(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    marker = request.node.get_closest_marker("runware_mock")
+    settings: dict[str, Any] = {"job_seconds": 0.3, "seed": 3}
+    settings.update(marker.kwargs if marker else {})
+    harness = Harness(request.param, MockConfig(**settings))
+    try:
+        yield harness
+    finally:
+        harness.close()
+
+
+def test_authentication_reply(ws: Harness) -> None:
+    with ws.connect() as conn:
+        session = conn.auth()
+        uuid.UUID(session)
+
+
+def test_query_string_on_the_path(ws: Harness) -> None:
+    with ws.connect("?sdk=js&version=1.3.2") as conn:
+        conn.auth()
+
+
+@pytest.mark.runware_mock(api_keys=frozenset({KEY}))
+def test_bad_key_error_names_authentication(ws: Harness) -> None:
+    with ws.connect() as conn:
+        conn.send([{"taskType": "authentication", "apiKey": "wrong"}])
+        (err,) = conn.recv()["errors"]
+        assert err["code"] == "invalidApiKey" and err["taskType"] == "authentication"
+        assert err["parameter"] == "apiKey"
+        conn.auth()  # the connection stays usable
+
+
+def test_tasks_before_authentication_are_refused(ws: Harness) -> None:
+    with ws.connect() as conn:
+        conn.send([new_task()])
+        (err,) = conn.recv()["errors"]
+        assert err["code"] == "missingApiKey" and err["taskType"] == "authentication"
+
+
+def test_ping_pong_before_and_after_authentication(ws: Harness) -> None:
+    with ws.connect() as conn:
+        conn.send([{"taskType": "ping", "ping": True}])
+        assert conn.recv() == {"data": [{"taskType": "ping", "pong": True}]}
+        conn.auth()
+        conn.send([{"taskType": "ping", "ping": True}])
+        assert conn.recv() == {"data": [{"taskType": "ping", "pong": True}]}
+
+
+def test_lifecycle_with_polls_and_pushed_results(ws: Harness) -> None:
+    task = new_task(numberResults=2, includeCost=True)
+    with ws.connect() as conn:
+        conn.auth()
+        conn.send([task])
+        assert conn.recv() == {
+            "data": [{"taskType": "videoInference", "taskUUID": task["taskUUID"]}]
+        }
+        conn.send([{"taskType": "getResponse", "taskUUID": task["taskUUID"]}])
+        processing = conn.recv()["data"]
+        assert [i["status"] for i in processing] == ["processing", "processing"]
+        pushed = conn.recv()  # unsolicited, once the job time has passed
+        assert [i["status"] for i in pushed["data"]] == ["success", "success"]
+        assert len({i["videoUUID"] for i in pushed["data"]}) == 2
+        assert all(i["cost"] == 1.12 for i in pushed["data"])
+        conn.send([{"taskType": "getResponse", "taskUUID": task["taskUUID"]}])
+        assert conn.recv() == pushed
+
+
+def test_errors_come_alone_in_their_frame(ws: Harness) -> None:
+    good, bad = new_task(), new_task(duration=1, outputQuality=100)
+    with ws.connect() as conn:
+        conn.auth()
+        conn.send([good, bad])
+        first, second = conn.recv(), conn.recv()
+        assert set(first) == {"data"} and set(second) == {"errors"}
+        assert {(e["code"], e["parameter"], e["taskUUID"]) for e in second["errors"]} == {
+            ("valueTooSmall", "duration", bad["taskUUID"]),
+            ("valueTooLarge", "outputQuality", bad["taskUUID"]),
+        }
+
+
+def test_bad_frames_get_errors_and_the_connection_stays(ws: Harness) -> None:
+    with ws.connect() as conn:
+        conn.auth()
+        for frame in ("not json", '{"taskType": "ping"}', "[]", "[NaN]"):
+            conn.send(frame)
+            assert conn.recv()["errors"][0]["code"] in ("invalidRequestBody", "invalidEmptyRequest")
+        conn.send_bytes(b"\x00\x01")
+        assert conn.recv()["errors"][0]["code"] == "invalidRequestBody"
+        conn.send([{"taskType": "ping", "ping": True}])
+        assert conn.recv()["data"][0]["pong"] is True
+
+
+def detached_with_a_finished_task(ws: Harness) -> tuple[str, dict[str, Any]]:
+    """A session whose task finished while no connection was attached, and that task."""
+    task = new_task()
+    with ws.connect() as conn:
+        session = conn.auth()
+        conn.send([task])
+        conn.recv()  # ack
+    # the job finishes while no connection is attached: its frame waits in the session
+    assert eventually(lambda: ws.server.sessions[session].buffer, 10)
+    return session, task
+
+
+def test_results_buffered_for_a_resumed_session(ws: Harness) -> None:
+    session, task = detached_with_a_finished_task(ws)
+    with ws.connect() as conn:
+        assert conn.auth(session=session) == session
+        (item,) = conn.recv()["data"]
+        assert item["taskUUID"] == task["taskUUID"] and item["status"] == "success"
+
+
+def test_conflict_on_resend(ws: Harness) -> None:
+    task = new_task()
+    with ws.connect() as conn:
+        conn.auth()
+        conn.send([task])
+        conn.recv()
+        conn.send([task])
+        (err,) = conn.recv()["errors"]
+        assert err["code"] == "conflictTaskUUID" and err["taskUUID"] == task["taskUUID"]
+
+
+def test_getresponse_for_unknown_task(ws: Harness) -> None:
+    with ws.connect() as conn:
+        conn.auth()
+        missing = str(uuid.uuid4())
+        conn.send([{"taskType": "getResponse", "taskUUID": missing}])
+        (err,) = conn.recv()["errors"]
+        assert err["code"] == "taskNotFound" and err["taskUUID"] == missing
+
+
+def test_scenarios_apply_to_websocket_clients(ws: Harness) -> None:
+    from mockserver.core.scenarios import parse
+
+    ws.server.scenarios.add(parse({"respond": {"status": 429, "retryAfter": 2}, "times": 1}, "a"))
+    ws.server.scenarios.add(
+        parse(
+            {
+                "match": {"promptContains": "doom"},
+                "fail": {"code": "inferenceError", "afterSeconds": 0},
+            },
+            "b",
+        )
+    )
+    limited, doomed = new_task(), new_task(positivePrompt="doom and gloom")
+    with ws.connect() as conn:
+        conn.auth()
+        conn.send([limited])
+        (err,) = conn.recv()["errors"]
+        assert (err["code"], err["taskUUID"]) == ("rateLimitExceeded", limited["taskUUID"])
+        conn.send([doomed])
+        assert conn.recv()["data"][0]["taskUUID"] == doomed["taskUUID"]
+        pushed = conn.recv()  # the failure is pushed like a result would be
+        assert pushed["errors"][0]["code"] == "inferenceError"
+        assert pushed["errors"][0]["taskUUID"] == doomed["taskUUID"]
+
+
+@pytest.mark.runware_mock(api_keys=frozenset({KEY, "other-key"}))
+def test_a_session_resumed_with_another_key_is_a_new_session(ws: Harness) -> None:
+    """A session (and the results buffered for it) belongs to its key: another valid key
+    naming its connectionSessionUUID gets a fresh session and none of those results."""
+    session, task = detached_with_a_finished_task(ws)
+    with ws.connect() as conn:
+        assert conn.auth(key="other-key", session=session) != session
+        conn.send([{"taskType": "ping", "ping": True}])
+        assert conn.recv()["data"] == [{"taskType": "ping", "pong": True}]  # nothing before it
+    with ws.connect() as conn:
+        assert conn.auth(session=session) == session  # its own key still resumes it
+        (item,) = conn.recv()["data"]
+        assert item["taskUUID"] == task["taskUUID"]
