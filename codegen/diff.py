@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from .spec.kinds import codegen_kind
 from .spec.model import (
     Dimensions,
     Example,
@@ -295,16 +296,18 @@ def rule_changes(old: Iterable[Rule], new: Iterable[Rule]) -> Iterable[Change]:
 
 
 def _rule_changed(rule_id: str, old: Rule, new: Rule) -> Change:
-    """A rule that says something else: an item limit moved is a bound; anything else may break."""
+    """A rule that says something else: an upper bound moved (its kind's ``upper_bound``,
+    such as an item limit) is a bound; anything else may break."""
 
     def but(rule: Rule, **changes: Any) -> str:
         return _rule_core(replace(rule, args={**rule.args, **changes}))
 
-    limits = [r.args.get("maxItems") for r in (old, new)]
-    same_but_limit = but(old, maxItems=0) == but(new, maxItems=0)
-    if old.kind == new.kind == "limitItems" and None not in limits and same_but_limit:
-        level, words = _upper_bound(*limits)
-        return Change(level, "request", rule_id, f"item limit {words}", *limits)
+    bound = codegen_kind(new.kind).upper_bound if old.kind == new.kind else None
+    if bound is not None:
+        limits = [r.args.get(bound.key) for r in (old, new)]
+        if None not in limits and but(old, **{bound.key: 0}) == but(new, **{bound.key: 0}):
+            level, words = _upper_bound(*limits)
+            return Change(level, "request", rule_id, f"{bound.label} {words}", *limits)
     if old.enforced != new.enforced and _rule_core(replace(old, enforced=True)) == _rule_core(
         replace(new, enforced=True)
     ):  # a curator's resolution of a contradiction: fewer tasks refused, or more

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.kinds import slug
+from ..spec.kinds import CODEGEN_KINDS, KindCodegen, codegen_kind
 from ..spec.model import Platform
 from . import rules as docs_rules
 from .page import FACT_KEYS, DocsPage, Section, unquote
@@ -314,9 +314,7 @@ class Importer:
         required outright."""
         conditional: set[str] = set()
         for rule in rules:
-            if rule["kind"] in ("exactlyOne", "atLeastOne"):
-                for op in rule["params"]:
-                    conditional.update([op] if isinstance(op, str) else op)
+            conditional.update(codegen_kind(rule["kind"]).conditional(rule))
         for param in params:
             if param.get("required") and param["path"] in conditional:
                 del param["required"]
@@ -462,31 +460,30 @@ class Importer:
                 continue
             rule["id"] = _unique(rule["id"], ids)
             out.append(rule)
-        # "`a` and `b` must be used together." and a "Paired with" fact are one rule.
-        paired = {frozenset(r["params"]) for r in out if r["kind"] == "together"}
-        for section in self.page.request:
-            fact = section.facts.get("Paired with")
-            if fact is None or section.level != 3:
-                continue
-            pair = [section.name, unquote(fact.text)]
-            if frozenset(pair) in paired:
-                continue
-            paired.add(frozenset(pair))
-            out.append({
-                "id": _unique("-".join(slug(p) for p in pair) + "-together", ids),
-                "kind": "together",
-                "params": pair,
-                "message": f"{pair[0]} and {pair[1]} must be given together.",
-                "source": {"anchor": section.anchor, "quote": f"Paired with: {pair[1]}"},
-            })  # fmt: skip
-        if self.page.dimension_intro and self.page.dimensions:
-            out.append({
-                "id": _unique("supported-dimensions", ids),
-                "kind": "dimensions",
-                "message": "width x height must be one of the supported dimension combinations.",
-                "source": {"section": docs_rules.SECTION, "quote": self.page.dimension_intro.text},
-            })  # fmt: skip
+        # A page table that states a rule, by name: the sentence introducing it, when it has rows.
+        tables = {"dimension table": self.page.dimension_intro if self.page.dimensions else None}
+        for kind in CODEGEN_KINDS.values():
+            if kind.fact is not None:
+                self._fact_rules(kind, kind.fact, out, ids)
+            if kind.table is not None and (intro := tables.get(kind.table)) is not None:
+                rule = kind.from_table({"section": docs_rules.SECTION, "quote": intro.text})
+                out.append(dict(rule, id=_unique(rule["id"], ids)))
         return out
+
+    def _fact_rules(
+        self, kind: KindCodegen, fact: str, out: list[dict[str, Any]], ids: set[str]
+    ) -> None:
+        """The rules parameter facts state ("Paired with: `b`"), added to ``out`` but for those
+        already there: "`a` and `b` must be used together." and the fact are one rule."""
+        for section in self.page.request:
+            line = section.facts.get(fact)
+            if line is None or section.level != 3:
+                continue
+            other = unquote(line.text)
+            source = {"anchor": section.anchor, "quote": f"{fact}: {other}"}
+            rule = kind.from_fact(section.name, other, source)
+            if not any(r["kind"] == kind.name and kind.same(r, rule) for r in out):
+                out.append(dict(rule, id=_unique(rule["id"], ids)))
 
     def examples(self) -> list[dict[str, Any]]:
         out = []

@@ -15,6 +15,8 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from ..runtime.rule_kinds import KINDS
+from ..spec.kinds import codegen_kind
 from ..spec.model import RATE_KEYS
 from . import rules as docs_rules
 from .facts import RULE_HINT, STATED, Importer, _type_of, _unique
@@ -336,10 +338,12 @@ class Merger:
                     )
                 continue
             cur = by_quote.get(rule["source"]["quote"])
-            if cur is None and rule["kind"] == "dimensions":
-                cur = next((r for r in page_rules if r["kind"] == "dimensions"), None)
-            if cur is None and rule["kind"] == "limitItems":
-                cur = self._relimit([r for r in page_rules if id(r) not in matched], rule)
+            kind = codegen_kind(rule["kind"])
+            if cur is None and kind.table is not None:  # the model's one rule of the kind
+                cur = next((r for r in page_rules if r["kind"] == kind.name), None)
+            if cur is None and kind.upper_bound is not None:
+                unmatched = [r for r in page_rules if id(r) not in matched]
+                cur = self._relimit(unmatched, rule, kind.upper_bound.key)
             if cur is not None:
                 matched.add(id(cur))
                 last = max(last, next(i for i, r in enumerate(seq) if r is cur))
@@ -355,20 +359,21 @@ class Merger:
                 self.change(0, f"rule {cur['id']} removed: its sentence is no longer on the page")
                 remove_item(seq, cur)
 
-    def _relimit(self, candidates: list[CommentedMap], rule: Mapping[str, Any]) -> Any:
-        """The spec's limit rule on the same parameters as ``rule``, its limit set to the page's
-        (the rule keeps its id and notes); None if there is none."""
-        keys = ("kind", "when", "target")
+    def _relimit(self, candidates: list[CommentedMap], rule: Mapping[str, Any], bound: str) -> Any:
+        """The spec's rule saying what ``rule`` says but for the ``bound`` (an upper bound, such
+        as an item limit), the bound set to the page's (the rule keeps its id and notes);
+        None if there is none."""
+        keys = ["kind", *(k for k in KINDS[rule["kind"]].keys if k != bound)]
         cur = next((r for r in candidates if all(same(r.get(k), rule[k]) for k in keys)), None)
         if cur is None:
             return None
-        self.change(0, f"rule {cur['id']} maxItems: {cur['maxItems']} → {rule['maxItems']}")
+        self.change(0, f"rule {cur['id']} {bound}: {cur[bound]} → {rule[bound]}")
         stated = docs_rules.rule_from_sentence(cur["source"]["quote"], self.imp.phrasings)
         if stated is not None and cur.get("message") == stated["message"]:
             cur["message"] = rule["message"]
         else:
             self.imp.note("conflict", 0, f"rule {cur['id']}: review its message for the new limit")
-        cur["maxItems"] = rule["maxItems"]
+        cur[bound] = rule[bound]
         return cur
 
     def examples(self, new: list[dict[str, Any]]) -> None:

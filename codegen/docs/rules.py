@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.kinds import CODEGEN_KINDS, Sentence, split_paths
+from ..spec.kinds import Sentence, codegen_kind, split_paths
 from ..spec.model import Platform
 
 SECTION = "Compatibility & Validation"
@@ -109,7 +109,7 @@ def rule_from_sentence(sentence: str, known: Sequence[Phrasing]) -> dict[str, An
     Each kind builds its own rule from what the phrasing captured (``kinds.py``)."""
     for phrasing in known:
         m = phrasing.regex.match(sentence)
-        kind = CODEGEN_KINDS[phrasing.kind]
+        kind = codegen_kind(phrasing.kind)
         if m is None or not kind.reads_sentences:
             continue
         scope = f"{m[SCOPE]}." if SCOPE in m.groupdict() else ""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..spec.kinds import CODEGEN_KINDS
+from ..spec.kinds import codegen_kind
 from ..spec.model import Dimensions, ModelSpec, Parameter, Platform, Rule
 from ..spec.param_tree import ROOT, ParamTree, pascal, relative, singular
 
@@ -151,7 +151,7 @@ class SchemaBuilder:
         for rule in rules:
             paths = [p for _, p in rule.referenced_paths()]
             scope = self.tree.array_scope(paths) if paths else ROOT
-            kind = CODEGEN_KINDS[rule.kind]
+            kind = codegen_kind(rule.kind)
             if not kind.expressible:
                 note = f"rule {rule.id} ({rule.kind}) is enforced by the generated validators only"
                 by_scope.setdefault(scope, []).append({"$comment": note})

@@ -1,5 +1,5 @@
 # Source of runware_contract/rule_kinds.py (copied by `python -m codegen generate`).
-"""Every rule kind of the spec vocabulary, one class each, in ``KINDS``.
+"""Every rule kind of the spec vocabulary, one class each, registered in ``KINDS``.
 
 A kind holds all the generated package needs of it: the spec keys it takes, the check
 it compiles a rule table entry into (which reports each way it breaks under an
@@ -8,10 +8,12 @@ the strategies repair a task that breaks it and how they break it on purpose. Re
 and breakers read conditions with the same ``Clause`` the check uses, so all three
 agree on when a rule applies (type-exact: ``True`` never equals ``1``).
 
-The code generator reads ``KINDS`` too: the meta-schema's list of kinds and each kind's
-keys come from here (``codegen/spec/kinds.py`` adds what only codegen needs: the JSON
-Schema encoding, the docs phrasing reader, spec checks). ``Contract`` refuses a rule of
-a kind not in ``KINDS``, so a package whose tables name an unknown kind fails on import.
+A class registers itself by naming its kind (``name``): defining it is all it takes, there
+is no list to keep. The code generator reads ``KINDS`` too: the meta-schema's list of
+kinds and each kind's keys come from here (``codegen/spec/kinds.py`` adds what only
+codegen needs: the JSON Schema encoding, the docs phrasing reader, spec checks, the
+consistency constraints). ``Contract`` refuses a rule of a kind not in ``KINDS``, so a
+package whose tables name an unknown kind fails on import.
 
 Repair and breakers run inside Hypothesis strategies; they reach Hypothesis only
 through the ``Repairer`` they are given, so importing the runtime never needs it.
@@ -225,16 +227,28 @@ class Repairer(Protocol):
 # ── the kinds ───────────────────────────────────────────────────────────────
 
 
+KINDS: dict[str, RuleKind] = {}  # kind name -> its one instance, in definition order
+
+
 class RuleKind:
     """Base of every kind. ``keys``: the spec keys a rule of the kind takes (all
     required); ``outcomes``: the ways it breaks (none: it never reports, like
-    ``defaultWhen``)."""
+    ``defaultWhen``). A subclass that sets ``name`` is registered in ``KINDS``."""
 
     name: ClassVar[str]
     keys: ClassVar[tuple[str, ...]]
     outcomes: ClassVar[tuple[str, ...]]
     # When repair keeps undoing what the rule's consequence adds, make its condition false.
     stubborn_drops_condition: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return  # a shared base of several kinds, not a kind
+        if name in KINDS:
+            raise TypeError(f"rule kind {name!r} is defined twice ({type(KINDS[name]).__name__})")
+        KINDS[name] = cls()
 
     def paths(self, rule: Row) -> Iterator[tuple[str, str]]:
         """Every parameter path the rule names, with the key it is written under."""
@@ -1034,25 +1048,6 @@ class DefaultWhen(RuleKind):
         locked: Locks,
     ) -> bool:
         return False  # never broken
-
-
-KINDS: dict[str, RuleKind] = {
-    kind.name: kind
-    for kind in (
-        ExactlyOne(),
-        AtLeastOne(),
-        Requires(),
-        Forbids(),
-        LimitItems(),
-        RequireItems(),
-        Together(),
-        DimensionsKind(),
-        FramePositions(),
-        PromptReferences(),
-        ValueWhen(),
-        DefaultWhen(),
-    )
-}
 
 
 def kind_of(rule: Row) -> RuleKind:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..runtime.rule_kinds import KINDS
-from .kinds import CODEGEN_KINDS
+from .kinds import codegen_kind
 from .model import ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
 from .regex_check import backtracking_problem
 from .yaml_source import SpecIssue
@@ -274,7 +274,7 @@ def _check_rule_kind(
     rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
 ) -> Iterator[SpecIssue]:
     args = rule.args
-    for key, message in CODEGEN_KINDS[rule.kind].check(rule, model, params):
+    for key, message in codegen_kind(rule.kind).check(rule, model, params):
         yield SpecIssue(rule.at(key), message)
     target = params.get(args["target"]) if "target" in args else None
     if target is not None and target.types != ("array",):

@@ -12,10 +12,12 @@ a rule names is provided only with one of them.
 A backtracking search with three-valued evaluation of each constraint (a clause that is
 already false prunes) answers "is there a task with P?"; for each parameter it cannot
 give, a deletion pass finds a smallest set of rules that still forbids it (each rule of
-the set is needed). Kinds that only constrain values (dimensions, frame positions,
-prompt references, value and default rules) are not modelled: they never make a
-parameter impossible by themselves. A rule marked ``enforced: false`` (a curator's
-resolution, with notes saying why) is left out, as the generated validators leave it.
+the set is needed). Each kind adds its own constraints (``constrain`` of its codegen
+half, ``kinds.py``; the arrays it bounds, ``item_bounds``); kinds that only constrain
+values say so (``values_only``: they never make a parameter impossible by themselves). A
+kind without a codegen half, or one that contributes nothing, is an error, never a skip.
+A rule marked ``enforced: false`` (a curator's resolution, with notes saying why) is left
+out, as the generated validators leave it.
 """
 
 from __future__ import annotations
@@ -24,12 +26,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .model import ModelSpec, Rule
-
-# A constraint reads a partial assignment and says True, False or None (not decided yet).
-Value = Any
-Assignment = dict[str, Value]
-Check = Callable[[Assignment], bool | None]
+from .kinds import codegen_kind
+from .model import ModelSpec
+from .tristate import Assignment, Check, Value, all_of, any_of, implies
 
 
 @dataclass(frozen=True)
@@ -53,22 +52,6 @@ class Finding:
         return f"{self.parameter} can never be provided: rules {blame}"
 
 
-def _any(values: Sequence[bool | None]) -> bool | None:
-    if any(v is True for v in values):
-        return True
-    return None if any(v is None for v in values) else False
-
-
-def _all(values: Sequence[bool | None]) -> bool | None:
-    if any(v is False for v in values):
-        return False
-    return None if any(v is None for v in values) else True
-
-
-def _implies(a: bool | None, b: bool | None) -> bool | None:
-    return _any([None if a is None else not a, b])
-
-
 class _Problem:
     """The variables and constraints of one model."""
 
@@ -77,14 +60,12 @@ class _Problem:
         self.domains: dict[str, tuple[Value, ...]] = {}
         self.constraints: list[Constraint] = []
         self.counts: dict[str, int] = {}  # array path -> largest count a rule mentions
-        rules = [r for r in model.rules if r.enforced]
-        for rule in rules:
-            args = rule.args
-            if rule.kind in ("limitItems", "requireItems"):
-                n = args.get("maxItems", args.get("minItems", 0))
-                self.counts[args["target"]] = max(self.counts.get(args["target"], 0), n + 1)
-        for rule in rules:
-            self._rule(rule)
+        rules = [(r, codegen_kind(r.kind)) for r in model.rules if r.enforced]
+        for rule, kind in rules:
+            for target, n in kind.item_bounds(rule.args):
+                self.counts[target] = max(self.counts.get(target, 0), n + 1)
+        for rule, kind in rules:
+            kind.constrain(rule, self)
         self._structure()
 
     # ── variables ──
@@ -109,73 +90,24 @@ class _Problem:
         name = f"{path}={c['equals']!r}"
         self.domains.setdefault(name, (False, True))
         self.constraints.append(
-            Constraint(None, (name, path), lambda a: _implies(a.get(name), self.given(a, path)))
+            Constraint(None, (name, path), lambda a: implies(a.get(name), self.given(a, path)))
         )
         return name, lambda a: a.get(name)
 
     def clause(self, data: Mapping[str, Any]) -> tuple[list[str], Check]:
         parts = [self.cond(c) for c in data["conditions"]]
-        combine = _any if data["mode"] == "anyOf" else _all
+        combine = any_of if data["mode"] == "anyOf" else all_of
         return [v for v, _ in parts], lambda a: combine([f(a) for _, f in parts])
 
-    # ── rules ──
+    # ── constraints ──
 
-    def _rule(self, rule: Rule) -> None:
-        args = rule.args
-        kind = rule.kind
-        add = self._add(rule.id)
-        if kind in ("exactlyOne", "atLeastOne"):
-            ops = [[self.present(p) for p in op] for op in args["params"]]
-            exact = kind == "exactlyOne"
-
-            def one_of(a: Assignment) -> bool | None:
-                states = [_any([self.given(a, p) for p in op]) for op in ops]
-                yes = states.count(True)
-                if exact and yes > 1:
-                    return False
-                if None in states:
-                    return None if yes == 0 or exact else True
-                return yes == 1 if exact else yes >= 1
-
-            add([p for op in ops for p in op], one_of)
-        elif kind == "together":
-            members = [self.present(op[0]) for op in args["params"]]
-
-            def together(a: Assignment) -> bool | None:
-                states = [self.given(a, m) for m in members]
-                if True in states and False in states:
-                    return False
-                return None if None in states else True
-
-            add(members, together)
-        elif kind in ("requires", "forbids", "limitItems", "requireItems"):
-            when_vars, when = self.clause(args["when"])
-            if kind == "requires":
-                then_vars, then = self.clause(args["then"])
-                add([*when_vars, *then_vars], lambda a: _implies(when(a), then(a)))
-            elif kind == "forbids":
-                banned = [self.present(p) for p in args["forbid"]]
-
-                def forbids(a: Assignment) -> bool | None:
-                    none = _all([None if b not in a else not self.given(a, b) for b in banned])
-                    return _implies(when(a), none)
-
-                add([*when_vars, *banned], forbids)
-            else:
-                target = self.present(args["target"])
-                low = kind == "requireItems"
-                n = args["minItems"] if low else args["maxItems"]
-
-                def items(a: Assignment) -> bool | None:
-                    count = a.get(target)
-                    ok = None if count is None else (count >= n if low else count <= n)
-                    return _implies(when(a), ok)
-
-                add([*when_vars, target], items)
+    def add(self, rule: str | None, variables: Sequence[str], check: Check) -> None:
+        """A constraint of ``rule`` (None: structure) over ``variables``."""
+        self.constraints.append(Constraint(rule, tuple(variables), check))
 
     def _add(self, rule: str | None) -> Callable[[Sequence[str], Check], None]:
         def add(variables: Sequence[str], check: Check) -> None:
-            self.constraints.append(Constraint(rule, tuple(variables), check))
+            self.add(rule, variables, check)
 
         return add
 
@@ -208,7 +140,7 @@ class _Problem:
 
         def check(a: Assignment) -> bool | None:
             head = True if first is None else self.given(a, first)
-            return _implies(head, _any([self.given(a, o) for o in others]))
+            return implies(head, any_of([self.given(a, o) for o in others]))
 
         return check
 

@@ -3,10 +3,13 @@
 ``codegen/runtime/rule_kinds.py`` is the registry: one class per kind with its spec keys,
 its check, its repair and its breaker; it ships in the generated package. This module
 adds, per kind, what only codegen needs, in one class each: extra meta-schema for its
-rules, its JSON Schema encoding (or the explicit ``INEXPRESSIBLE``), how a docs sentence
-of one of its phrasings becomes a rule, and the spec checks only it has. A test proves
-both registries name the same kinds. The spec's keys become a rule's ``args`` here
-(``rule_args``), in the plain form the rule tables carry and the runtime compiles.
+rules, its JSON Schema encoding (or ``expressible = False``), how a docs sentence
+of one of its phrasings (or a fact or table of the page) becomes a rule, the spec checks
+only it has, how the differ and the merge treat a moved bound, and its constraints in the
+consistency analysis. A class registers itself in ``CODEGEN_KINDS`` by naming a kind of
+the runtime's registry; a test proves both registries name the same kinds. The spec's
+keys become a rule's ``args`` here (``rule_args``), in the plain form the rule tables
+carry and the runtime compiles.
 """
 
 from __future__ import annotations
@@ -14,9 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from ruamel.yaml import YAML
+
 from ..runtime.rule_kinds import KINDS as RUNTIME_KINDS
+from ..runtime.rule_kinds import UnknownRuleKind
+from .tristate import Assignment, Check, all_of, any_of, implies
 
 if TYPE_CHECKING:
     from .model import Dimensions, ModelSpec, Parameter, Rule
@@ -24,25 +33,16 @@ if TYPE_CHECKING:
 Schema = dict[str, Any]
 Args = Mapping[str, Any]
 
-# Every spec key a rule kind may take, in the order rule tables list them.
-KEY_ORDER = (
-    "params",
-    "when",
-    "then",
-    "forbid",
-    "target",
-    "maxItems",
-    "minItems",
-    "field",
-    "positions",
-    "automatic",
-    "in",
-    "pattern",
-    "param",
-    "allowed",
-    "default",
-)
 COMMON_KEYS = ("id", "kind", "message", "source", "notes", "enforced")
+
+
+@cache
+def key_order() -> tuple[str, ...]:
+    """Every spec key a rule kind may take, in the order rule tables list them: the rule's
+    properties in ``meta_schema.yaml`` (where each has its type) after ``COMMON_KEYS``."""
+    text = resources.files(__package__).joinpath("meta_schema.yaml").read_text(encoding="utf-8")
+    properties = YAML(typ="safe").load(text)["$defs"]["rule"]["properties"]
+    return tuple(key for key in properties if key not in COMMON_KEYS)
 
 
 def _clause_args(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,10 +61,10 @@ _KEY_FORMS: dict[str, Any] = {
 
 
 def rule_args(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A spec rule's kind-specific keys (plain YAML data) in table form, in ``KEY_ORDER``:
+    """A spec rule's kind-specific keys (plain YAML data) in table form, in ``key_order()``:
     operands as lists, clauses as ``{mode, conditions}``, automatic counts as strings."""
     args: dict[str, Any] = {}
-    for key in KEY_ORDER:
+    for key in key_order():
         if key in data:
             form = _KEY_FORMS.get(key)
             value = data[key]
@@ -124,20 +124,83 @@ def split_paths(value: str) -> list[str]:
 Issue = tuple[str, str]  # (spec key the problem is at, message)
 
 
+class Encoding(Protocol):
+    """The consistency analysis' pieces a kind's constraints are made of
+    (``consistency.py``): variables are parameter paths (provided or not; an item count
+    for an array some kind's ``item_bounds`` names) and conditions on values."""
+
+    def present(self, path: str) -> str: ...
+    def given(self, a: Assignment, variable: str) -> bool | None: ...
+    def clause(self, data: Mapping[str, Any]) -> tuple[list[str], Check]: ...
+    def add(self, rule: str | None, variables: Sequence[str], check: Check) -> None: ...
+
+
+class MissingContribution(NotImplementedError):
+    """A kind's codegen half says nothing of its rules to the consistency analysis."""
+
+
+@dataclass(frozen=True)
+class UpperBound:
+    """A key of a kind holding an upper bound a page may move while the rule stays the
+    same rule (matched by its other keys): the merge updates it in place, the differ
+    classifies the move as a bound (``label``, then "raised 3 → 4")."""
+
+    key: str
+    label: str
+
+
+CODEGEN_KINDS: dict[str, KindCodegen] = {}  # kind name -> codegen's half, in definition order
+
+
 class KindCodegen:
-    """Codegen's half of one rule kind. ``expressible = False`` says JSON Schema cannot
-    state the rule; the schema then names it in ``$comment`` instead."""
+    """Codegen's half of one rule kind; a subclass that sets ``name`` (a kind of the
+    runtime's ``KINDS``) is registered in ``CODEGEN_KINDS``. ``expressible = False`` says
+    JSON Schema cannot state the rule; the schema then names it in ``$comment`` instead."""
 
     name: ClassVar[str]
     expressible: ClassVar[bool] = True
     meta: ClassVar[Schema] = {}  # more meta-schema for a rule of this kind
     reads_sentences: ClassVar[bool] = False  # whether docs phrasings of it become rules
+    fact: ClassVar[str | None] = None  # a parameter fact of a page stating a rule of it
+    table: ClassVar[str | None] = None  # the page table stating the model's one rule of it
+    # ("dimension table"); the merge matches a page's rule of it to the spec's by kind
+    upper_bound: ClassVar[UpperBound | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return  # a shared base of several kinds, not a kind
+        if name not in RUNTIME_KINDS:
+            raise TypeError(
+                f"{cls.__name__}: no rule kind {name!r} in codegen/runtime/rule_kinds.py"
+            )
+        if name in CODEGEN_KINDS:
+            raise TypeError(f"rule kind {name!r} has two codegen halves")
+        CODEGEN_KINDS[name] = cls()
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         raise NotImplementedError
 
     def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
         raise NotImplementedError
+
+    def from_fact(self, path: str, other: str, source: dict[str, str]) -> dict[str, Any]:
+        """The rule a ``fact`` line of parameter ``path`` naming ``other`` states."""
+        raise NotImplementedError
+
+    def from_table(self, source: dict[str, str]) -> dict[str, Any]:
+        """The rule the page's ``table`` states."""
+        raise NotImplementedError
+
+    def same(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+        """Whether two rules of this kind (spec form) state the same thing."""
+        return rule_args(a) == rule_args(b)
+
+    def conditional(self, rule: Mapping[str, Any]) -> Iterator[str]:
+        """Parameters a rule of this kind (spec form) makes conditional: a page calling one
+        of them required contradicts it."""
+        return iter(())
 
     def check(
         self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
@@ -145,44 +208,96 @@ class KindCodegen:
         """Spec checks only this kind has (shared keys are checked in checks.py)."""
         return iter(())
 
+    def item_bounds(self, args: Args) -> Iterator[tuple[str, int]]:
+        """Arrays whose item count a rule of this kind bounds, with the bound: the
+        consistency analysis counts their items up to one past the largest."""
+        return iter(())
 
-class ExactlyOne(KindCodegen):
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        """Add the rule's constraints to the consistency analysis. Every kind says what
+        its rules contribute (``constrain = values_only`` when nothing)."""
+        raise MissingContribution(
+            f"rule {rule.id!r}: kind {rule.kind!r} contributes nothing to the consistency "
+            "analysis; give its class in codegen/spec/kinds.py a constrain method "
+            "(constrain = values_only if it only constrains values)"
+        )
+
+
+def values_only(kind: KindCodegen, rule: Rule, p: Encoding) -> None:
+    """The consistency contribution of a kind that only constrains values (sizes,
+    positions, references, allowed or default values): none, since such a rule never makes
+    a parameter impossible by itself."""
+
+
+def codegen_kind(name: str) -> KindCodegen:
+    """Codegen's half of a kind; ``UnknownRuleKind`` when there is none."""
+    found = CODEGEN_KINDS.get(name)
+    if found is None:
+        raise UnknownRuleKind(
+            f"rule kind {name!r} has no codegen half in codegen/spec/kinds.py "
+            f"(it has {', '.join(CODEGEN_KINDS)})"
+        )
+    return found
+
+
+class _Operands(KindCodegen):
+    """Exactly one (``exact``) or at least one of the operands is provided."""
+
+    reads_sentences = True
+    exact: ClassVar[bool]
+    how: ClassVar[str]  # the message's words
+
+    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
+        return {
+            "oneOf" if self.exact else "anyOf": [s.any_provided(op, scope) for op in args["params"]]
+        }
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        """A rule over the sentence's operands (groups kept)."""
+        ops = sentence.operands
+        flat = [split_paths(o if isinstance(o, str) else "/".join(o)) for o in ops]
+        names = [o if isinstance(o, str) else " and ".join(o) for o in ops]
+        parts: list[Sequence[str] | str] = [flat[0]]
+        for op in flat[1:]:
+            parts += ["or", op]
+        return {
+            "id": rule_id(*parts),
+            "kind": self.name,
+            "params": ops,
+            "message": f"Give {self.how} of {words(names, 'or')}.",
+            "source": sentence.source,
+        }
+
+    def conditional(self, rule: Mapping[str, Any]) -> Iterator[str]:
+        for op in rule["params"]:
+            yield from [op] if isinstance(op, str) else op
+
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        ops = [[p.present(path) for path in op] for op in rule.args["params"]]
+        exact = self.exact
+
+        def one_of(a: Assignment) -> bool | None:
+            states = [any_of([p.given(a, v) for v in op]) for op in ops]
+            yes = states.count(True)
+            if exact and yes > 1:
+                return False
+            if None in states:
+                return None if yes == 0 or exact else True
+            return yes == 1 if exact else yes >= 1
+
+        p.add(rule.id, [v for op in ops for v in op], one_of)
+
+
+class ExactlyOne(_Operands):
     name = "exactlyOne"
-    reads_sentences = True
-
-    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
-        return {"oneOf": [s.any_provided(op, scope) for op in args["params"]]}
-
-    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
-        return _one_of(self.name, sentence, "exactly one")
+    exact = True
+    how = "exactly one"
 
 
-def _one_of(kind: str, sentence: Sentence, how: str) -> dict[str, Any]:
-    """An exactly-one or at-least-one rule over the sentence's operands (groups kept)."""
-    ops = sentence.operands
-    flat = [split_paths(o if isinstance(o, str) else "/".join(o)) for o in ops]
-    names = [o if isinstance(o, str) else " and ".join(o) for o in ops]
-    parts: list[Sequence[str] | str] = [flat[0]]
-    for op in flat[1:]:
-        parts += ["or", op]
-    return {
-        "id": rule_id(*parts),
-        "kind": kind,
-        "params": ops,
-        "message": f"Give {how} of {words(names, 'or')}.",
-        "source": sentence.source,
-    }
-
-
-class AtLeastOne(KindCodegen):
+class AtLeastOne(_Operands):
     name = "atLeastOne"
-    reads_sentences = True
-
-    def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
-        return {"anyOf": [s.any_provided(op, scope) for op in args["params"]]}
-
-    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
-        return _one_of(self.name, sentence, "at least one")
+    exact = False
+    how = "at least one"
 
 
 class Requires(KindCodegen):
@@ -206,6 +321,11 @@ class Requires(KindCodegen):
             "source": sentence.source,
         }
 
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        when_vars, when = p.clause(rule.args["when"])
+        then_vars, then = p.clause(rule.args["then"])
+        p.add(rule.id, [*when_vars, *then_vars], lambda a: implies(when(a), then(a)))
+
 
 class Forbids(KindCodegen):
     name = "forbids"
@@ -228,10 +348,49 @@ class Forbids(KindCodegen):
             "source": sentence.source,
         }
 
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        when_vars, when = p.clause(rule.args["when"])
+        banned = [p.present(path) for path in rule.args["forbid"]]
 
-class LimitItems(KindCodegen):
-    name = "limitItems"
+        def forbids(a: Assignment) -> bool | None:
+            none = all_of([None if b not in a else not p.given(a, b) for b in banned])
+            return implies(when(a), none)
+
+        p.add(rule.id, [*when_vars, *banned], forbids)
+
+
+class _ItemCount(KindCodegen):
+    """When the ``when`` clause holds, the target array's item count is within ``bound``
+    (absent counts as none)."""
+
     reads_sentences = True
+    bound: ClassVar[str]  # the key of the bound
+
+    def within(self, count: int, bound: int) -> bool:
+        raise NotImplementedError
+
+    def item_bounds(self, args: Args) -> Iterator[tuple[str, int]]:
+        yield args["target"], args[self.bound]
+
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        when_vars, when = p.clause(rule.args["when"])
+        target = p.present(rule.args["target"])
+        bound = rule.args[self.bound]
+
+        def items(a: Assignment) -> bool | None:
+            count = a.get(target)
+            return implies(when(a), None if count is None else self.within(count, bound))
+
+        p.add(rule.id, [*when_vars, target], items)
+
+
+class LimitItems(_ItemCount):
+    name = "limitItems"
+    bound = "maxItems"
+    upper_bound = UpperBound("maxItems", "item limit")
+
+    def within(self, count: int, bound: int) -> bool:
+        return count <= bound
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         limit = s.nest(s.relative(args["target"], scope), {"maxItems": args["maxItems"]})
@@ -250,9 +409,12 @@ class LimitItems(KindCodegen):
         }
 
 
-class RequireItems(KindCodegen):
+class RequireItems(_ItemCount):
     name = "requireItems"
-    reads_sentences = True
+    bound = "minItems"
+
+    def within(self, count: int, bound: int) -> bool:
+        return count >= bound
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         least = s.nest(
@@ -277,6 +439,7 @@ class RequireItems(KindCodegen):
 class Together(KindCodegen):
     name = "together"
     reads_sentences = True
+    fact = "Paired with"  # a parameter's "Paired with: `other`" line
     meta: ClassVar[Schema] = {"properties": {"params": {"items": {"$ref": "#/$defs/path"}}}}
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
@@ -287,20 +450,49 @@ class Together(KindCodegen):
         return {"anyOf": [every, {"not": s.any_provided(names, "")}]}
 
     def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
-        both = sentence.condition + sentence.consequence
+        return self._rule(sentence.condition + sentence.consequence, sentence.source)
+
+    def from_fact(self, path: str, other: str, source: dict[str, str]) -> dict[str, Any]:
+        return self._rule([path, other], source)
+
+    def _rule(self, both: list[str], source: dict[str, str]) -> dict[str, Any]:
         return {
             "id": rule_id(both, "together"),
             "kind": self.name,
             "params": both,
             "message": f"{words(both, 'and')} must be given together.",
-            "source": sentence.source,
+            "source": source,
         }
+
+    def same(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+        return frozenset(a["params"]) == frozenset(b["params"])
+
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        members = [p.present(op[0]) for op in rule.args["params"]]
+
+        def together(a: Assignment) -> bool | None:
+            states = [p.given(a, m) for m in members]
+            if True in states and False in states:
+                return False
+            return None if None in states else True
+
+        p.add(rule.id, members, together)
 
 
 class DimensionsKind(KindCodegen):
     """Read from the page's dimension table (docs/facts.py), not from a sentence."""
 
     name = "dimensions"
+    table = "dimension table"
+    constrain = values_only
+
+    def from_table(self, source: dict[str, str]) -> dict[str, Any]:
+        return {
+            "id": "supported-dimensions",
+            "kind": self.name,
+            "message": "width x height must be one of the supported dimension combinations.",
+            "source": source,
+        }
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         assert s.dimensions is not None  # check() requires the table
@@ -320,6 +512,7 @@ class DimensionsKind(KindCodegen):
 
 class FramePositions(KindCodegen):
     name = "framePositions"
+    constrain = values_only
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         field = args["field"]
@@ -351,10 +544,12 @@ class FramePositions(KindCodegen):
 class PromptReferences(KindCodegen):
     name = "promptReferences"
     expressible = False  # "every number in this text is at most the array's length"
+    constrain = values_only
 
 
 class ValueWhen(KindCodegen):
     name = "valueWhen"
+    constrain = values_only
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         allowed = s.nest(s.relative(args["param"], scope), {"enum": list(args["allowed"])})
@@ -364,25 +559,7 @@ class ValueWhen(KindCodegen):
 class DefaultWhen(KindCodegen):
     name = "defaultWhen"
     expressible = False  # not a check: a conditional default
-
-
-CODEGEN_KINDS: dict[str, KindCodegen] = {
-    kind.name: kind
-    for kind in (
-        ExactlyOne(),
-        AtLeastOne(),
-        Requires(),
-        Forbids(),
-        LimitItems(),
-        RequireItems(),
-        Together(),
-        DimensionsKind(),
-        FramePositions(),
-        PromptReferences(),
-        ValueWhen(),
-        DefaultWhen(),
-    )
-}
+    constrain = values_only
 
 
 def rule_meta_schema() -> list[Schema]:
@@ -392,6 +569,6 @@ def rule_meta_schema() -> list[Schema]:
         then: Schema = {"propertyNames": {"enum": [*COMMON_KEYS, *kind.keys]}}
         if kind.keys:
             then = {"required": list(kind.keys), **then}
-        then.update(CODEGEN_KINDS[name].meta)
+        then.update(codegen_kind(name).meta)
         clauses.append({"if": {"properties": {"kind": {"const": name}}}, "then": then})
     return clauses

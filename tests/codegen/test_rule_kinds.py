@@ -1,14 +1,17 @@
 """The rule-kind registry: every kind is complete, and an unknown kind fails loudly.
 
 Each kind of ``codegen/runtime/rule_kinds.py`` (the runtime half: keys, check, repair,
-breaker) must have its codegen half (``codegen/kinds.py``), its platform entry, a rule in
-the tiny test spec, a JSON Schema encoding or an explicit "inexpressible", phrasings the
-importer reads (or none, said so), and a breaker whose task a mutant without the rule
-accepts.
+breaker) must have its codegen half (``codegen/spec/kinds.py``), its platform entry, a rule
+in the tiny test spec, a JSON Schema encoding or an explicit "inexpressible", phrasings the
+importer reads (or none, said so), its constraints in the consistency analysis (or an
+explicit ``values_only``), and a breaker whose task a mutant without the rule accepts. Both
+halves register themselves by defining a class: no list names the kinds.
 """
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -28,7 +31,17 @@ from codegen.docs.rules import compile_phrasing, rule_from_sentence
 from codegen.emit import tables
 from codegen.emit.json_schema import request_schema
 from codegen.runtime.rule_kinds import KINDS, RuleKind
-from codegen.spec.kinds import CODEGEN_KINDS, COMMON_KEYS, KEY_ORDER, rule_args
+from codegen.runtime.rule_kinds import UnknownRuleKind as CodegenUnknownRuleKind
+from codegen.spec.consistency import _Problem, analyse
+from codegen.spec.kinds import (
+    CODEGEN_KINDS,
+    COMMON_KEYS,
+    KindCodegen,
+    MissingContribution,
+    key_order,
+    rule_args,
+    values_only,
+)
 from codegen.spec.loader import meta_schema
 from runware_contract import strategies as S
 from runware_contract.rule_kinds import UnknownRuleKind
@@ -90,18 +103,58 @@ def rule_of(tiny: ModuleType, kind: str) -> dict[str, Any]:
 
 
 def test_both_halves_and_the_platform_name_the_same_kinds(spec: SpecSet) -> None:
-    assert list(CODEGEN_KINDS) == list(KINDS)
-    assert list(spec.platform.rule_kinds) == list(KINDS)
+    assert set(CODEGEN_KINDS) == set(KINDS)
+    assert set(spec.platform.rule_kinds) == set(KINDS)
     for name, kind in KINDS.items():
         assert kind.name == name and CODEGEN_KINDS[name].name == name
         assert set(spec.platform.rule_kinds[name].codes) == set(kind.outcomes), name
 
 
+def test_a_kind_registers_itself_once_and_only_for_a_runtime_kind() -> None:
+    """Defining a class is all it takes; a second class of the same kind, or a codegen half
+    of a kind the runtime lacks, fails where it is defined."""
+    runtime, codegen = dict(KINDS), dict(CODEGEN_KINDS)
+    try:
+
+        class Throwaway(RuleKind):
+            name = "throwaway"
+            keys = ()
+            outcomes = ()
+
+        class ThrowawayCodegen(KindCodegen):
+            name = "throwaway"
+            constrain = values_only
+
+        assert isinstance(KINDS["throwaway"], Throwaway)
+        assert isinstance(CODEGEN_KINDS["throwaway"], ThrowawayCodegen)
+        with pytest.raises(TypeError, match="'throwaway' is defined twice"):
+
+            class Again(RuleKind):
+                name = "throwaway"
+
+        with pytest.raises(TypeError, match="two codegen halves"):
+
+            class AgainCodegen(KindCodegen):
+                name = "throwaway"
+
+        with pytest.raises(TypeError, match="no rule kind 'nowhere'"):
+
+            class Orphan(KindCodegen):
+                name = "nowhere"
+
+        assert "nowhere" not in CODEGEN_KINDS
+    finally:
+        KINDS.clear()
+        KINDS.update(runtime)
+        CODEGEN_KINDS.clear()
+        CODEGEN_KINDS.update(codegen)
+
+
 def test_every_key_of_every_kind_has_a_type_in_the_meta_schema() -> None:
     rule = meta_schema()["$defs"]["rule"]
-    assert set(rule["properties"]) == {*COMMON_KEYS, *KEY_ORDER}
+    assert set(rule["properties"]) == {*COMMON_KEYS, *key_order()}
     for kind in KINDS.values():
-        assert set(kind.keys) <= set(KEY_ORDER), kind.name
+        assert set(kind.keys) <= set(key_order()), kind.name
     assert meta_schema()["$defs"]["ruleKind"] == {"enum": list(KINDS)}
 
 
@@ -178,6 +231,73 @@ def test_every_phrasing_reads_back_as_a_rule_of_its_kind(spec: SpecSet, name: st
         errors = [e.message for e in validator.iter_errors(rule)]
         assert errors == [], (text, errors)
         assert KINDS[name].keys == tuple(rule_args(rule)), text
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_kind_contributes_to_the_consistency_analysis(tiny_spec: SpecSet, name: str) -> None:
+    """Each kind says what its rules add to the analysis: its own ``constrain`` (constraints
+    naming the rule) or, for a kind that only constrains values, ``values_only``."""
+    kind = CODEGEN_KINDS[name]
+    constrain = type(kind).constrain
+    assert constrain is not KindCodegen.constrain, f"{name} has no consistency contribution"
+    model = tiny_spec.models[0]
+    only = dataclasses.replace(model, rules=tuple(r for r in model.rules if r.kind == name))
+    assert only.rules, name
+    problem = _Problem(only)
+    added = {c.rule for c in problem.constraints} - {None}
+    if constrain is values_only:
+        assert added == set()
+    else:
+        assert added == {r.id for r in only.rules}
+        for target, _ in kind.item_bounds(only.rules[0].args):
+            assert problem.domains[target][-1] > 1, (name, target)  # an item count
+    assert analyse(only) == []  # the tiny model is consistent
+
+
+def test_a_kind_without_a_consistency_contribution_fails_the_analysis(
+    tiny_spec: SpecSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a skip: a kind whose codegen half says nothing of its rules, or that has no
+    codegen half at all, stops the analysis with its name."""
+
+    class Silent(KindCodegen):  # no ``name``: not registered
+        pass
+
+    model = tiny_spec.models[0]
+    monkeypatch.setitem(CODEGEN_KINDS, "forbids", Silent())
+    with pytest.raises(MissingContribution, match="kind 'forbids' contributes nothing"):
+        analyse(model)
+    monkeypatch.delitem(CODEGEN_KINDS, "forbids")
+    with pytest.raises(CodegenUnknownRuleKind, match="'forbids' has no codegen half"):
+        analyse(model)
+
+
+KIND_BLIND = ("codegen/docs/facts.py", "codegen/docs/merge.py", "codegen/diff.py")
+
+
+@pytest.mark.parametrize("path", KIND_BLIND)
+def test_the_importer_merge_and_differ_name_no_kind(path: str) -> None:
+    """They ask the registry what a kind does (``kind.fact``, ``kind.table``,
+    ``kind.upper_bound``, ``kind.conditional``) rather than compare kind names."""
+    tree = ast.parse((REPO / path).read_text())
+
+    def constants(node: ast.AST) -> list[object]:
+        if isinstance(node, ast.Constant):
+            return [node.value]
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return [c for e in node.elts for c in constants(e)]
+        return []
+
+    named: list[tuple[int, object]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for side in [node.left, *node.comparators]:
+                named += [(node.lineno, c) for c in constants(side) if c in KINDS]
+        elif isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if k is not None and constants(k) == ["kind"]:
+                    named += [(node.lineno, c) for c in constants(v) if c in KINDS]
+    assert named == [], f"{path} names rule kinds: {named}"
 
 
 def test_a_rule_of_an_unknown_kind_fails_the_contract(tiny: ModuleType, tiny_spec: SpecSet) -> None:
