@@ -86,12 +86,44 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "that closes 1008 (default {default})",
     ),
     (
+        "--ws-auth-timeout",
+        float,
+        "ws_auth_timeout_seconds",
+        "S",
+        "a WebSocket must send its authentication frame within S seconds of opening, else "
+        "it is closed 1008 (default 10)",
+    ),
+    (
+        "--ws-max-unauthenticated",
+        int,
+        "ws_max_unauthenticated",
+        "N",
+        "WebSockets open but not authenticated yet, at most; more are refused at once with "
+        "429 (default 256, and never more than the descriptor limit less a quarter of it)",
+    ),
+    (
+        "--ws-max-unauthenticated-per-client",
+        int,
+        "ws_max_unauthenticated_per_client",
+        "N",
+        "the same, from one client address (default 128: a CI runner or load test may open "
+        "many at once)",
+    ),
+    (
         "--max-image-pixels",
         int,
         "max_image_pixels",
         "N",
         "imageUpload refuses images of more pixels, read from the header "
         "(maxImagePixelsExceeded; default {default})",
+    ),
+    (
+        "--store-timeout",
+        float,
+        "store_timeout_seconds",
+        "S",
+        "how long one request's store calls (SQLite, Redis) may take together; then 503 "
+        "storageUnavailable, and nothing of the request's refused tasks is kept (default 2)",
     ),
     (
         "--video-cache-bytes",

@@ -10,6 +10,12 @@ UTC, milliseconds), ``level``, ``logger``, ``message``, then the event's own fie
 (``event`` names its kind: ``request``, ``delivery``, ``startup``; see ``request_log`` and
 ``delivery``) and ``exception`` when there is a traceback.
 
+Text lines cannot be forged: control characters in a message (a taskUUID holding
+``\n<fake line>``, a taskType with CRLF, a path with ``%0A``, ANSI escape sequences) are
+written escaped (``\n``, ``\r``, ``\x1b``), so every record is one line and a terminal
+shows what was sent, never what it asks for; only a traceback keeps its own line breaks.
+(JSON lines escape them already.)
+
 A record carries its structured fields in ``extra={"fields": {...}}``: the text format
 shows only the message (built to say the same), the JSON format adds the fields.
 """
@@ -40,11 +46,24 @@ def _timestamp(record: logging.LogRecord) -> str:
     return f"{_second[1]}.{int(record.msecs):03d}Z"
 
 
+# C0 controls, DEL and C1 controls (CSI is U+009B), and the Unicode line and paragraph
+# separators some viewers break lines at: written as Python escapes.
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
+
+
+def escaped(text: str) -> str:
+    """``text`` with its control characters escaped (unchanged, and fast, when it has none)."""
+    if text.isprintable():
+        return text
+    return text.translate(_CONTROLS)
+
+
 class TextFormatter(logging.Formatter):
     """``2026-01-02T03:04:05.678Z INFO mockserver.request: rest POST /v1 200 1.2 ms ...``"""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"
+        message = escaped(record.getMessage())
+        line = f"{_timestamp(record)} {record.levelname} {record.name}: {message}"
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

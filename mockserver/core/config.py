@@ -38,12 +38,17 @@ class MockConfig:
     video_cache_bytes: int = 64 * 1024 * 1024  # rendered video files kept (LRU)
     render_queue: int = 4  # video renders waiting beside the one running; more get 503
     sweep_seconds: float = 5.0  # how often expired and over-cap tasks are forgotten
+    # how long one request's store calls may take together (SQLite and Redis), else 503
+    store_timeout_seconds: float = 2.0
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     # hardening: limits on what one client can hold, and who may be reached or administer
     body_timeout_seconds: float = 10.0  # a request body must arrive within this (408)
     header_timeout_seconds: float = 10.0  # request headers must arrive within this (socket)
     ws_max_in_flight: int = 64  # task frames one WebSocket may have unanswered
     ws_max_frames_per_second: int = 200  # over this, an error; at twice this, close 1008
+    ws_auth_timeout_seconds: float = 10.0  # a WebSocket must authenticate within this (1008)
+    ws_max_unauthenticated: int = 256  # WebSockets open and not authenticated, at most
+    ws_max_unauthenticated_per_client: int = 128  # ... from one client address
     delivery_allow: tuple[str, ...] = LOOPBACK  # webhook/upload targets
     admin_key: str | None = None  # None: any valid API key opens /__admin/
     public_url: str | None = None  # base of handed-out URLs; None: the Host header (checked)

@@ -26,7 +26,14 @@ from runware_contract.runtime import resolve_positions
 from ..base.security import signature_valid, signed_url
 from ..media.containers import CONTAINERS, DEFAULT_CONTAINER, UNSIZED, UNTIMED_SECONDS
 from ..media.image_size import image_size
-from ..store import ImageRecord, Store, StoreUnavailable, TaskRecord, VideoRecord
+from ..store import (
+    ImageRecord,
+    Store,
+    StoreUnavailable,
+    TaskRecord,
+    VideoRecord,
+    request_deadline,
+)
 from .config import MockConfig
 from .ids import IdSource
 from .models import ModelRegistry
@@ -39,6 +46,7 @@ log = logging.getLogger("mockserver")
 
 OWNERS_KEPT, KEY_KEPT_MAX = 1024, 256  # API keys whose owner tag Engine.owner_of remembers
 PLATFORM_TASKS = ("authentication", "ping", "getResponse", "imageUpload")
+STORELESS_TASKS = ("authentication", "ping")  # answered without the store
 DATA_URI = re.compile(r"data:(?P<type>[^;,]+)(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
 SIGNED_IMAGE = re.compile(r"/image/(?P<sig>[0-9a-f]{32})/(?P<uuid>[0-9a-f-]{36})$")
 
@@ -90,21 +98,35 @@ class Engine:
     # ── entry point ─────────────────────────────────────────────────────────
 
     async def handle(self, tasks: list[Any], ctx: RequestContext) -> Reply:
+        """The reply to one request's (or frame's) tasks. Their store calls share one
+        deadline (``request_deadline``, moved on after each task the store answered); once the
+        store failed, the batch's later tasks that need it fail at once with the same error
+        rather than each waiting out the timeout."""
         reply = Reply()
         ctx.owner = ctx.owner or self.owner_of(ctx.api_key)
         validate = self.models.validate
-        for task in tasks:
-            if not isinstance(task, dict):
-                reply.errors.append(error("invalidRequestBody", "Each task must be a JSON object."))
-                continue
-            problems = validate(task)
-            if problems:
-                reply.errors.extend(problems)
-                continue
-            try:
-                await self._dispatch(task, ctx, reply)
-            except StoreUnavailable as exc:  # this task only: the others of a batch go on
-                reply.errors.append(storage_error(exc, task))
+        failed: StoreUnavailable | None = None
+        with request_deadline(self.config.store_timeout_seconds) as answered:
+            for task in tasks:
+                if not isinstance(task, dict):
+                    reply.errors.append(
+                        error("invalidRequestBody", "Each task must be a JSON object.")
+                    )
+                    continue
+                problems = validate(task)
+                if problems:
+                    reply.errors.extend(problems)
+                    continue
+                if failed is not None and task["taskType"] not in STORELESS_TASKS:
+                    reply.errors.append(storage_error(failed, task, logged=False))
+                    continue
+                try:
+                    await self._dispatch(task, ctx, reply)
+                except StoreUnavailable as exc:
+                    failed = exc
+                    reply.errors.append(storage_error(exc, task))
+                else:
+                    answered()
         return reply
 
     async def _dispatch(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:

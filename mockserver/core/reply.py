@@ -77,13 +77,17 @@ class Reply:
         return body
 
 
-def storage_error(exc: StoreUnavailable, task: Mapping[str, Any] | None = None) -> RunwareError:
-    """The 503 for a store failure, logged: one line per failure."""
-    log.warning("storage unavailable: %s", exc)
+def storage_error(
+    exc: StoreUnavailable, task: Mapping[str, Any] | None = None, *, logged: bool = True
+) -> RunwareError:
+    """The 503 for a store failure, logged (one line per failure; ``logged=False`` for the
+    batch's later tasks refused for the same failure)."""
+    if logged:
+        log.warning("storage unavailable: %s", exc)
     return error(
         "storageUnavailable",
-        "The task store cannot be read or written right now; nothing of this task was kept. "
-        "Try again.",
+        f"The task store cannot be read or written right now ({exc}); nothing of this task "
+        "was kept. Try again.",
         task=task,
     )
 

@@ -33,7 +33,7 @@ from ..lifecycle.completion import Completion
 from ..lifecycle.delivery import Deliverer
 from ..lifecycle.relay import LocalRelay, RedisRelay, Relay
 from ..lifecycle.scheduler import Scheduler
-from ..lifecycle.supervise import LagMonitor, supervised
+from ..lifecycle.supervise import LagMonitor, Repeated, backoff, supervised
 from ..lifecycle.targets import Allowlist
 from ..media.rendering import VideoFiles
 from ..store import Limits, StoreUnavailable, open_store
@@ -85,6 +85,7 @@ class MockServer:
                 max_images=given.max_images,
             ),
             clock=given.clock,
+            timeout=given.store_timeout_seconds,
         )
         # This server's own copy of the config (the caller's is left as it was): the
         # lifespan puts the store's shared secret in it.
@@ -92,7 +93,7 @@ class MockServer:
         self.sessions = Sessions()  # this process's WebSocket sessions
         self.relay: Relay = LocalRelay(self.sessions)
         if self.store.shared_schedule:  # only the Redis store (imported only when used)
-            from ..store.redis import RedisStore
+            from ..store.redis import FAILURES, RedisStore
 
             assert isinstance(self.store, RedisStore)
             self.relay = RedisRelay(
@@ -101,6 +102,7 @@ class MockServer:
                 self.config.session_buffer_seconds,
                 self.config.session_buffer_max,
                 self.store.slots,
+                FAILURES,
             )
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
@@ -112,6 +114,8 @@ class MockServer:
             self.config, self.store, self.scheduler, self.relay, self.videos
         )
         self.lag = LagMonitor()
+        self._poll_failures = 0
+        self._poll_log = Repeated(log, 10.0)
         self.engine.on_accept.append(self.completion.schedule)
         media, admin = MediaRoutes(self), Admin(self)
         self.dashboard = Dashboard(self)
@@ -192,16 +196,19 @@ class MockServer:
 
     async def _poll_due(self) -> None:
         """The shared schedule: completions due (past the accepting process's own timer, or
-        an expired lease) are claimed here too, so a task whose process died completes."""
+        an expired lease) are claimed here too, so a task whose process died completes.
+        While the store fails, the poll backs off and logs once per interval."""
         await asyncio.sleep(DUE_POLL_SECONDS)
         try:
             due = await self.store.pending_completions(self.config.clock() - RECOVERY_GRACE)
         except StoreUnavailable as exc:
-            log.warning("due completions: storage unavailable: %s", exc)
-            await asyncio.sleep(1.0)
+            self._poll_failures += 1
+            self._poll_log.warning("due completions: storage unavailable: %s", exc)
+            await asyncio.sleep(backoff(self._poll_failures))
             return
+        self._poll_failures = 0
         for record in due:
-            self.completion.schedule(record)
+            self.completion.schedule(record)  # (not again if this process has it already)
 
     async def reset(self) -> None:
         """Forget every task, session, scenario, journal entry and pending completion."""

@@ -66,9 +66,15 @@ class MediaRoutes:
     async def health(self, request: Request) -> Response:
         # The process id tells --workers processes apart (tests pin a connection to each).
         # loopLagMs: the longest the event loop was blocked lately (supervise.LagMonitor).
+        # A store known to be broken (a damaged SQLite file) makes the server unhealthy: 503,
+        # with the reason under "store" (its writes answer 503 too).
         server = self.server
+        problem = server.store.problem()
+        body = {"status": "ok", "models": server.models, "worker": os.getpid()}
+        if problem is not None:
+            body |= {"status": "unhealthy", "store": problem}
         return JSONResponse(
-            {"status": "ok", "models": server.models, "worker": os.getpid(), **server.lag.as_dict()}
+            body | server.lag.as_dict(), status_code=200 if problem is None else 503
         )
 
     def _owner(self, request: Request, kind: str, name: str) -> str | Response | None:

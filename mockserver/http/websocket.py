@@ -1,14 +1,26 @@
 """WebSocket on ``/v1``: authenticate (or resume a session), then task frames answered
-concurrently, bounded per connection in frame rate and frames in flight."""
+concurrently, bounded per connection in frame rate and frames in flight.
+
+A connection not yet authenticated is cheap to open and holds a descriptor, so it is
+bounded apart: it must authenticate within ``ws_auth_timeout_seconds`` of opening (else it
+is closed 1008), and at most ``ws_max_unauthenticated`` such connections are open at once,
+``ws_max_unauthenticated_per_client`` from one client address; past either cap an upgrade
+is refused at once (HTTP 429 ``rateLimitExceeded`` with Retry-After, before the handshake).
+The total cap is also kept below the process's descriptor limit (``RLIMIT_NOFILE``) less a
+reserve (a quarter of it, at least ``FD_RESERVE_MIN``) for ``/health``, REST and
+authenticated connections, so unauthenticated upgrades can never take the last descriptors."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from runware_contract.runtime import RunwareError
@@ -30,15 +42,85 @@ RESUMED_ELSEWHERE = "session resumed by another connection"
 Sender = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+FD_RESERVE_MIN = 64  # descriptors kept from unauthenticated WebSockets, at the least
+
+
+def unauthenticated_cap(configured: int) -> int:
+    """``configured``, or less: what the descriptor limit leaves after the reserve."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return configured
+    return max(1, min(configured, soft - max(FD_RESERVE_MIN, soft // 4)))
+
+
+class Unauthenticated:
+    """The open connections that have not authenticated yet, in total and by address."""
+
+    def __init__(self, most: int, most_per_client: int) -> None:
+        self.most = unauthenticated_cap(most)
+        self.most_per_client = most_per_client
+        self.by_client: Counter[str] = Counter()
+        self.total = 0
+
+    def enter(self, client: str) -> str | None:
+        """Count a new connection from ``client``; the cap it is over (None: admitted)."""
+        if self.total >= self.most:
+            return f"{self.most} unauthenticated WebSocket connections are open"
+        if self.by_client[client] >= self.most_per_client:
+            return f"{self.most_per_client} unauthenticated WebSocket connections from one address"
+        self.total += 1
+        self.by_client[client] += 1
+        return None
+
+    def leave(self, client: str) -> None:
+        self.total -= 1
+        self.by_client[client] -= 1
+        if self.by_client[client] <= 0:
+            del self.by_client[client]
+
+
 class WebSocketTransport:
     """``WebSocket /v1`` of one MockServer."""
 
     def __init__(self, server: ServerState) -> None:
         self.server = server
+        config = server.config
+        self.unauthenticated = Unauthenticated(
+            config.ws_max_unauthenticated, config.ws_max_unauthenticated_per_client
+        )
 
     async def handle(self, websocket: WebSocket) -> None:
+        client = websocket.client.host if websocket.client else "-"
+        over = self.unauthenticated.enter(client)
+        if over is not None:
+            await self._refuse(websocket, over)
+            return
+        counted = True
+
+        def authenticated() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self.unauthenticated.leave(client)
+
+        try:
+            await self._handle(websocket, authenticated)
+        finally:
+            authenticated()  # (or gone)
+
+    async def _refuse(self, websocket: WebSocket, over: str) -> None:
+        """Refuse an upgrade before the handshake: 429, Runware's error shape."""
+        started = time.perf_counter()
+        err = throttled(over)
+        await websocket.send_denial_response(
+            JSONResponse({"errors": [err]}, status_code=429, headers={"Retry-After": "1"})
+        )
+        request_log.line("websocket", "GET", "/v1", 429, started, error_codes=[err["code"]])
+
+    async def _handle(self, websocket: WebSocket, authenticated: Callable[[], None]) -> None:
         config = self.server.config
         await websocket.accept()
+        auth_by = time.monotonic() + config.ws_auth_timeout_seconds
         lock = asyncio.Lock()
         session: Session | None = None
         pending: set[asyncio.Task[None]] = set()
@@ -65,12 +147,17 @@ class WebSocketTransport:
 
         try:
             while True:
+                wait = config.session_buffer_seconds
+                if session is None:  # the authentication frame is due by auth_by
+                    wait = auth_by - time.monotonic()
                 try:
-                    message = await asyncio.wait_for(
-                        websocket.receive(), timeout=config.session_buffer_seconds
-                    )
+                    message = await asyncio.wait_for(websocket.receive(), timeout=max(0, wait))
                 except TimeoutError:
-                    await websocket.close(code=1000, reason="idle")
+                    if session is None:
+                        reason = f"authenticate within {config.ws_auth_timeout_seconds:g} s"
+                        await websocket.close(code=1008, reason=reason)
+                    else:
+                        await websocket.close(code=1000, reason="idle")
                     break
                 if message["type"] == "websocket.disconnect":
                     break
@@ -97,6 +184,8 @@ class WebSocketTransport:
                     session, tasks = await self._authenticate(
                         tasks, send, refuse, started, websocket, token, evict
                     )
+                    if session is not None:
+                        authenticated()
                     if not tasks:
                         continue
                 if session is None:

@@ -5,17 +5,23 @@ final, so completion happens at most once (a crash between claim and delivery lo
 Redis: the claim is a lease; the claimer marks the task done (``finish_completion``) once
 every delivery has an outcome, and a lease that expires unfinished (its holder died) is
 claimed again by another process: at least once, exactly once when nothing dies. A store
-failure never drops a completion: a claim that raised is asked again after
-``COMPLETION_RETRY`` seconds by the same claimant (so a claim Redis ran whose answer was
-lost is still ours), a delivery that raised before sending anything (the push's publish,
-reading a video to upload) is tried again while the claim is held, and a finish that raised
-is tried again (``FINISH_TRIES`` times; then the lease expires and it is delivered again).
+failure never drops a completion: a claim that raised is asked again by the same claimant
+(so a claim Redis ran whose answer was lost is still ours), a delivery that raised before
+sending anything (the push's publish, reading a video to upload) is tried again while the
+claim is held, and a finish that raised is tried again until it is recorded (a finish
+allocates nothing in Redis, so even a Redis at maxmemory records it before the lease runs
+out). Each retry waits longer (``COMPLETION_RETRY`` doubling to ``COMPLETION_RETRY_MAX``,
+with jitter, so thousands of waiting tasks do not retry in step), and the failures are
+logged at most once per ``LOG_INTERVAL`` with a count: a store away for minutes costs a
+line every few seconds, not one per task per second. With a shared schedule (Redis), a task
+this process is already completing (or retrying) is not taken again from the due set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,10 +33,12 @@ from ..store import Store, StoreUnavailable, TaskRecord
 from .delivery import Deliverer
 from .relay import Relay
 from .scheduler import Scheduler
+from .supervise import Repeated
 
 log = logging.getLogger("mockserver")
 COMPLETION_RETRY = 1.0  # seconds before a claim, delivery or finish the store failed is retried
-FINISH_TRIES = 10  # a finish that keeps failing: the lease expires, delivered again
+COMPLETION_RETRY_MAX = 8.0  # the longest wait between two retries of one task
+LOG_INTERVAL = 5.0  # failures of the completion loop: one line per interval at most
 
 
 class Completion:
@@ -51,36 +59,64 @@ class Completion:
         self.videos = videos
         self.deliverer: Deliverer | None = None  # while the app runs (its lifespan)
         self._finishing: set[asyncio.Task[None]] = set()
+        # Shared schedule: the tasks this process is completing or retrying (the due poll
+        # would otherwise add another attempt at each of them every poll).
+        self._active: set[tuple[str, str]] = set()
+        self._failures = Repeated(log, LOG_INTERVAL)
 
     def schedule(self, record: TaskRecord, grace: float = 0.0) -> None:
-        if record.wants_completion:
-            self.scheduler.at(record.due + grace, lambda: self.complete(record))
+        if not record.wants_completion:
+            return
+        if self.store.shared_schedule:
+            key = (record.owner, record.task_uuid)
+            if key in self._active:
+                return
+            self._active.add(key)
+        self.scheduler.at(record.due + grace, lambda: self.complete(record))
 
-    async def complete(self, record: TaskRecord, claimant: str | None = None) -> None:
+    def _done(self, record: TaskRecord) -> None:
+        """This process's attempt at ``record`` has ended (delivered, or not ours)."""
+        self._active.discard((record.owner, record.task_uuid))
+
+    async def complete(
+        self, record: TaskRecord, claimant: str | None = None, failures: int = 0
+    ) -> None:
         claimant = claimant or uuid.uuid4().hex  # this attempt, kept across its retries
         try:
             claimed = await self.store.claim_completion(record.owner, record.task_uuid, claimant)
         except StoreUnavailable as exc:  # unknown whether it was claimed: the same claimant asks
-            self._again(record, "claiming", exc, lambda: self.complete(record, claimant))
+            self._again(record, "claiming", exc, failures,
+                        lambda: self.complete(record, claimant, failures + 1))  # fmt: skip
             return
         if not claimed:
+            self._done(record)
             return  # gone, held or completed already (by another process, or before a restart)
         await self._deliver_claimed(record)
 
-    async def _deliver_claimed(self, record: TaskRecord) -> None:
+    async def _deliver_claimed(self, record: TaskRecord, failures: int = 0) -> None:
         """Deliver a claimed task; a store failure (before anything was sent: the push's
         publish, or reading a video to upload) is tried again while the claim is held."""
         try:
             await self._deliver(record)
         except StoreUnavailable as exc:
-            self._again(record, "delivering", exc, lambda: self._deliver_claimed(record))
+            self._again(record, "delivering", exc, failures,
+                        lambda: self._deliver_claimed(record, failures + 1))  # fmt: skip
+            return
+        if not self.store.shared_schedule:
+            self._done(record)  # (shared: once finished, see _finish)
 
     def _again(
-        self, record: TaskRecord, doing: str, exc: StoreUnavailable, retry: Callable[[], Any]
+        self,
+        record: TaskRecord,
+        doing: str,
+        exc: StoreUnavailable,
+        failures: int,
+        retry: Callable[[], Any],
     ) -> None:
-        log.warning("storage unavailable %s task %s (again in %s s): %s",
-                    doing, record.task_uuid, COMPLETION_RETRY, exc)  # fmt: skip
-        self.scheduler.at(self.config.clock() + COMPLETION_RETRY, retry)
+        wait = retry_after(failures)
+        self._failures.warning("storage unavailable %s task %s (again in %.1f s): %s",
+                               doing, record.task_uuid, wait, exc)  # fmt: skip
+        self.scheduler.at(self.config.clock() + wait, retry)
 
     async def _deliver(self, record: TaskRecord) -> None:
         results = record.results
@@ -129,14 +165,14 @@ class Completion:
             return None
         return one
 
-    async def _finish(self, record: TaskRecord, tries: int = FINISH_TRIES) -> None:
+    async def _finish(self, record: TaskRecord, failures: int = 0) -> None:
         try:
             await self.store.finish_completion(record.owner, record.task_uuid)
-        except StoreUnavailable as exc:  # again; past the lease it is delivered again
-            if tries > 1:
-                self._again(record, "finishing", exc, lambda: self._finish(record, tries - 1))
-            else:
-                log.warning("storage unavailable finishing task %s: %s", record.task_uuid, exc)
+        except StoreUnavailable as exc:  # again, until it is recorded (or the task is gone)
+            self._again(record, "finishing", exc, failures,
+                        lambda: self._finish(record, failures + 1))  # fmt: skip
+            return
+        self._done(record)
 
     def _video_bytes_of(self, owner: str, video_uuid: str) -> Callable[[], Awaitable[bytes]]:
         async def content() -> bytes:
@@ -149,3 +185,10 @@ class Completion:
             )
 
         return content
+
+
+def retry_after(failures: int) -> float:
+    """Seconds before the next try after ``failures`` earlier failures in a row: doubling
+    from COMPLETION_RETRY to COMPLETION_RETRY_MAX, each within +-25% (jitter)."""
+    wait = min(COMPLETION_RETRY_MAX, COMPLETION_RETRY * 2.0**failures)
+    return wait * random.uniform(0.75, 1.25)

@@ -24,7 +24,7 @@ import orjson
 
 from ..core.sessions import Session, Sessions
 from ..store import StoreUnavailable
-from .supervise import cancelled, supervised
+from .supervise import Repeated, backoff, cancelled, supervised
 
 log = logging.getLogger("mockserver")
 ATTACHED_SECONDS = 24 * 3600.0  # a session record's TTL while connected (its host may die)
@@ -89,8 +89,14 @@ class RedisRelay:
         keep_seconds: float,
         buffer_max: int,
         slots: contextlib.AbstractAsyncContextManager[Any],
+        failures: tuple[type[BaseException], ...] = (StoreUnavailable,),
     ) -> None:
         self.client = client
+        # What Redis and its connection raise (store.redis.FAILURES): the only errors caught
+        # here; anything else is a bug, logged with its traceback by the supervised loop.
+        self.failures = failures
+        self._away = Repeated(log, 10.0)
+        self._away_count = 0
         self.slots = slots  # the store's: its commands count against the same connections
         self.sessions = sessions
         self.keep_ms = max(1, int(keep_seconds * 1000))
@@ -110,15 +116,18 @@ class RedisRelay:
     async def stop(self) -> None:
         if self._loop is not None:
             await cancelled(self._loop)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*self.failures):
             await self.pubsub.aclose()
 
     async def _step(self) -> None:
         try:
             await self._receive()
-        except Exception as exc:  # Redis away: one line, then again (it resubscribes)
-            log.warning("session relay: %s: %s", type(exc).__name__, exc)
-            await asyncio.sleep(1.0)
+        except self.failures as exc:  # Redis away: a line per interval, then again (it
+            self._away_count += 1  # resubscribes), waiting longer while it stays away
+            self._away.warning("session relay: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(backoff(self._away_count))
+            return
+        self._away_count = 0
 
     async def _receive(self) -> None:
         if not self.pubsub.subscribed:  # a channel of its own keeps the connection open
@@ -158,7 +167,7 @@ class RedisRelay:
             async with self.slots:
                 if not await self.client.publish(self.channel(session_id), message):
                     await self._keep(session_id, body)
-        except Exception as exc:  # RedisError, OSError: the completion is not finished
+        except self.failures as exc:  # the completion is not finished: it is tried again
             raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
 
     async def _keep(self, session_id: str, body: dict[str, Any]) -> None:
@@ -173,7 +182,7 @@ class RedisRelay:
         try:
             async with self.slots:
                 stored = await self.client.get(f"rwm:session:{session_id}")
-        except Exception as exc:  # Redis away: a new session, as for an unknown one
+        except self.failures as exc:  # Redis away: a new session, as for an unknown one
             log.warning("cannot look up session %s: %s", session_id, exc)
             return False
         return stored is not None and stored.decode() == owner
@@ -192,7 +201,7 @@ class RedisRelay:
                 pipe.lrange(key, 0, -1)
                 pipe.delete(key)
                 _, frames, _ = await pipe.execute()
-        except Exception as exc:  # Redis away: this host's pushes still reach it
+        except self.failures as exc:  # Redis away: this host's pushes still reach it
             log.warning("cannot attach session %s in Redis: %s", session_id, exc)
             return kept
         return kept + [orjson.loads(frame) for frame in frames]
@@ -203,5 +212,5 @@ class RedisRelay:
             await self.pubsub.unsubscribe(self.channel(session_id))
             async with self.slots:
                 await self.client.pexpire(f"rwm:session:{session_id}", self.keep_ms)
-        except Exception as exc:  # the record expires a day after it was attached
+        except self.failures as exc:  # the record expires a day after it was attached
             log.warning("cannot detach session %s in Redis: %s", session_id, exc)

@@ -7,6 +7,10 @@ cancellation ends it. Every long-lived loop of the server (the scheduler, the sw
 delivery senders, the lag monitor) is one, so a full disk or a bug in one callback costs a
 log line and a retry, never the loop.
 
+``Repeated`` logs a failure that repeats (a store that stays away, retried by many tasks) at
+most once per interval, with how many it left out, so a long outage costs a line every few
+seconds, not one per attempt.
+
 ``LagMonitor`` measures how late the event loop wakes a task that asked to sleep
 ``interval``: the lateness is time some callback held the loop. The worst since start and
 over the last completed window are exposed on ``GET /health``; past ``warn_ms`` it logs.
@@ -47,6 +51,34 @@ async def run_supervised(name: str, step: Step) -> None:
             log.exception("background loop %r failed (%d in a row); again in %.1f s",
                           name, failures, wait)  # fmt: skip
             await asyncio.sleep(wait)
+
+
+class Repeated:
+    """A warning that may repeat many times a second: the first is logged at once, the rest
+    at most once per ``interval``, each saying how many were left out since the last."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.interval = interval
+        self.clock = clock
+        self.left_out = 0
+        self._next = 0.0
+
+    def warning(self, message: str, *args: object) -> None:
+        now = self.clock()
+        if now < self._next:
+            self.left_out += 1
+            return
+        if self.left_out:
+            message += f" (and {self.left_out} more like it in the last {self.interval:g} s)"
+        self.logger.warning(message, *args)
+        self.left_out = 0
+        self._next = now + self.interval
 
 
 def supervised(name: str, step: Step) -> asyncio.Task[None]:

@@ -201,6 +201,10 @@ class FrameLimitProtocol(WebSocketsSansIOProtocol):
         super().connection_made(transport)
         self._rate = FrameRate()
         self._lingering = False
+        # After the server's close frame the peer has this long to answer it before the
+        # connection is cut (uvicorn waits 10 s: a peer that never reads, say one that
+        # never authenticated, would hold its descriptor that much longer).
+        self.close_timeout = LINGER_SECONDS
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:

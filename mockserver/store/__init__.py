@@ -9,10 +9,21 @@ import urllib.parse
 from collections.abc import Callable
 
 from .memory import MemoryStore
-from .protocol import ImageRecord, Limits, Store, StoreUnavailable, TaskRecord, VideoRecord, merged
+from .protocol import (
+    STORE_TIMEOUT,
+    ImageRecord,
+    Limits,
+    Store,
+    StoreUnavailable,
+    TaskRecord,
+    VideoRecord,
+    merged,
+    request_deadline,
+)
 from .sqlite import SqliteStore
 
 __all__ = [
+    "STORE_TIMEOUT",
     "ImageRecord",
     "Limits",
     "MemoryStore",
@@ -25,6 +36,7 @@ __all__ = [
     "merged",
     "open_store",
     "reachable",
+    "request_deadline",
 ]
 
 
@@ -32,7 +44,10 @@ STORES = "memory, sqlite:PATH[?max_pages=N] or redis://[:password@]HOST:PORT/DB[
 
 
 def open_store(
-    spec: str, limits: Limits | None = None, clock: Callable[[], float] = time.time
+    spec: str,
+    limits: Limits | None = None,
+    clock: Callable[[], float] = time.time,
+    timeout: float = STORE_TIMEOUT,
 ) -> Store:
     """``memory``, ``sqlite:PATH[?max_pages=N]`` or ``redis://...`` (``rediss://`` for TLS);
     ValueError for anything else.
@@ -40,18 +55,19 @@ def open_store(
     ``max_pages`` caps the database file at N pages (SQLite's ``max_page_count``): a disk
     that fills up, on demand, for tests of what the server does then. ``lease=S`` is how
     long a Redis claim on a completion lasts before another process may take it (default
-    30). ``clock`` is the server's: the Redis store computes TTLs from it."""
+    30). ``clock`` is the server's: the Redis store computes TTLs from it. ``timeout``: how
+    long a store call may take, and one request's store calls together (``--store-timeout``)."""
     if spec == "memory":
         return MemoryStore(limits)
     if spec.startswith(("redis://", "rediss://")):
         url, lease = _redis_spec(spec)
         from .redis import RedisStore  # imports redis only when it is used
 
-        return RedisStore(url, limits, clock=clock, lease_seconds=lease)
+        return RedisStore(url, limits, clock=clock, lease_seconds=lease, timeout=timeout)
     kind, _, rest = spec.partition(":")
     path, _, option = rest.partition("?max_pages=")
     if kind == "sqlite" and path and (not option or option.isdigit()):
-        return SqliteStore(path, limits, max_pages=int(option) if option else None)
+        return SqliteStore(path, limits, timeout=timeout, max_pages=int(option) if option else None)
     raise ValueError(f"unknown store {spec!r}: use {STORES}")
 
 

@@ -24,6 +24,9 @@ class MemoryStore:
 
     suspends = False  # see Store.suspends
 
+    def problem(self) -> str | None:
+        return None  # memory cannot fail short of the process
+
     async def open(self) -> None:
         pass
 

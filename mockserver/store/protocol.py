@@ -24,8 +24,11 @@ uploaded images are capped by count and total bytes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -118,8 +121,46 @@ class ImageRecord:
 
 
 class StoreUnavailable(Exception):
-    """The store could not read or write (disk full, I/O error, a lock held too long);
-    answered as 503 ``storageUnavailable``. Nothing of the failed write was kept."""
+    """The store could not read or write (disk full, I/O error, a lock held too long, the
+    request's store deadline passed); answered as 503 ``storageUnavailable``. Nothing of the
+    failed write was kept, nor will be: a write the store runs later (Redis running a script
+    queued while it was frozen) checks the deadline and refuses (see ``request_deadline``)."""
+
+
+STORE_TIMEOUT = 2.0  # seconds one request may spend on store calls (--store-timeout)
+# time.monotonic() by which the current request's store calls must be done; 0: no request
+_DEADLINE: ContextVar[float] = ContextVar("store_deadline", default=0.0)
+
+
+@contextlib.contextmanager
+def request_deadline(seconds: float) -> Iterator[Callable[[], None]]:
+    """The store calls in the block (one request or WebSocket frame, however many tasks it
+    holds) must be answered by one deadline, ``seconds`` from now; the function it yields
+    moves the deadline ``seconds`` past now (after a task the store answered: a store that
+    answers, however slowly the request's many tasks go, is not a failure). A store that
+    stops answering costs the request ``seconds`` once, not once per task."""
+
+    def answered() -> None:
+        _DEADLINE.set(time.monotonic() + seconds)
+
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield answered
+    finally:
+        _DEADLINE.reset(token)
+
+
+def request_time_left() -> float | None:
+    """Seconds left before the current request's store deadline; None outside a request."""
+    deadline = _DEADLINE.get()
+    return deadline - time.monotonic() if deadline else None
+
+
+def time_left(default: float) -> float:
+    """Seconds left before the current request's store deadline (``default`` outside a
+    request: the background loops' calls each get the whole timeout)."""
+    left = request_time_left()
+    return default if left is None else left
 
 
 @dataclass(frozen=True)
@@ -152,6 +193,10 @@ class Store(Protocol):
     # when each finishes at its first step, which lets the HTTP protocol answer POST /v1
     # without the event loop (mockserver/protocols/direct.py).
     suspends: bool
+
+    def problem(self) -> str | None:
+        """What is wrong with the store now, without waiting on it (None: nothing known):
+        ``GET /health`` reports it, and a store with a problem refuses writes."""
 
     async def open(self) -> None:
         """Connect and check the store (a store that cannot be reached raises

@@ -37,14 +37,17 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from .protocol import (
+    STORE_TIMEOUT,
     ImageRecord,
     Limits,
     StoreUnavailable,
     TaskRecord,
     VideoRecord,
     merged,
+    request_time_left,
     task_blob,
     task_of,
+    time_left,
     video_blob,
     video_of,
 )
@@ -55,6 +58,9 @@ IMAGE_BYTES, IMAGE_SIZES = P + "image-bytes", P + "image-sizes"
 MAX_CONNECTIONS = 64  # Redis commands in flight per process (see Slots)
 LEASE_SECONDS = 30.0  # a claim's lease: longer than a completion's deliveries usually take
 IMAGE_TTL_SECONDS = 24 * 3600.0
+# A write must start in Redis this long before the request's deadline, or it refuses: room
+# for its answer to come back before the client gives up (see ADD_TASK).
+DEADLINE_GRACE = 0.5
 
 # Deletes one task (member "owner:uuid") with its claim and the videos its results name.
 _FORGET = """
@@ -76,22 +82,28 @@ local function forget(member)
 end
 """
 # KEYS: task key, then each video key. ARGV: member, record, ttl ms, expiry score, due score
-# ('' for none), max tasks, then per video: the value read before ('' for none), the merged
-# value, its ttl ms, its forget score. 1: stored; 0: the taskUUID is taken; -1: a video
-# changed since it was read (read again and retry).
+# ('' for none), max tasks, the deadline (Redis's clock, ms), then per video: the value read
+# before ('' for none), the merged value, its ttl ms, its forget score. 1: stored; 0: the
+# taskUUID is taken; -1: a video changed since it was read (read again and retry); -2: Redis
+# runs it past the deadline (it was frozen or busy): the client has answered 503 by now, so
+# nothing is stored.
 ADD_TASK = (
     _FORGET
     + """
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[7]) then
+  return -2
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 2, #KEYS do
   local before = redis.call('GET', KEYS[i]) or ''
-  if before ~= ARGV[7 + (i - 2) * 4] then return -1 end
+  if before ~= ARGV[8 + (i - 2) * 4] then return -1 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', 'rwm:tasks', ARGV[4], ARGV[1])
 if ARGV[5] ~= '' then redis.call('ZADD', 'rwm:due', ARGV[5], ARGV[1]) end
 for i = 2, #KEYS do
-  local at = 7 + (i - 2) * 4
+  local at = 8 + (i - 2) * 4
   redis.call('SET', KEYS[i], ARGV[at + 1], 'PX', ARGV[at + 2])
   redis.call('ZADD', 'rwm:videos', ARGV[at + 3], string.sub(KEYS[i], 11))
 end
@@ -118,10 +130,15 @@ end
 redis.call('ZADD', 'rwm:due', 'XX', ARGV[4], ARGV[1])
 return 1
 """
-# KEYS: task, claim. ARGV: member.
+# KEYS: task, claim. ARGV: member. The claim is kept until the task expires (never claimed
+# again); PEXPIRE and ZREM allocate nothing, so a Redis at maxmemory (noeviction, where SET
+# is refused) still records a finish: otherwise the lease would expire and the task be
+# delivered twice. Only a claim whose lease expired already needs SET.
 FINISH = """
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then redis.call('SET', KEYS[2], 'done', 'PX', ttl) end
+if ttl > 0 and redis.call('PEXPIRE', KEYS[2], ttl) == 0 then
+  redis.call('SET', KEYS[2], 'done', 'PX', ttl)
+end
 redis.call('ZREM', 'rwm:due', ARGV[1])
 """
 DROP = _FORGET + "forget(ARGV[1])"
@@ -207,15 +224,29 @@ class Slots:
         self._free.release()
 
 
+# Errors of Redis and of the connection to it: what the store and the relay catch (and
+# nothing else: a bug is a bug, logged with its traceback, not "Redis away").
+FAILURES = (RedisError, OSError, StoreUnavailable)
+
+
 def _unavailable(method: F) -> F:
-    """``method`` in a slot (``Slots``), with Redis's failures (and a lost connection's
-    OSError) raised as StoreUnavailable."""
+    """``method`` in a slot (``Slots``), within the time left of the request's store
+    deadline (``request_deadline``; outside a request each command has the timeout, as a
+    reset's many commands do), with Redis's failures (and a lost connection's OSError)
+    raised as StoreUnavailable."""
 
     @functools.wraps(method)
     async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        left = request_time_left()
         try:
-            async with self.slots:
+            if left is not None and left <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(left), self.slots:
                 return await method(self, *args, **kwargs)
+        except TimeoutError:  # asyncio's, or the socket's (an OSError: first)
+            raise StoreUnavailable(
+                f"Redis did not answer within the request's store deadline ({self.timeout} s)"
+            ) from None
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
 
@@ -254,13 +285,15 @@ class RedisStore:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = LEASE_SECONDS,
         image_ttl_seconds: float = IMAGE_TTL_SECONDS,
-        timeout: float = 2.0,
+        timeout: float = STORE_TIMEOUT,
     ) -> None:
         self.url = url
         self.limits = limits or Limits()
         self.clock = clock
         self.lease_seconds = lease_seconds
         self.image_ttl_seconds = image_ttl_seconds
+        self.timeout = timeout
+        self.clock_offset = 0.0  # Redis's clock minus ours (seconds), measured on open and sweep
         # One attempt per command: a lost Redis answers 503 at once rather than after retries.
         # Every command (the store's and the relay's) runs in one of MAX_CONNECTIONS slots; the
         # pool has room for them and the relay's subscription.
@@ -282,8 +315,25 @@ class RedisStore:
         self._add_image = self.client.register_script(ADD_IMAGE)
         self._sweep = self.client.register_script(SWEEP)
 
+    def problem(self) -> str | None:
+        return None  # known only by asking: each call answers 503 when Redis does not
+
     async def open(self) -> None:
         await self.client.ping()
+        await self._measure_clock()
+
+    async def _measure_clock(self) -> None:
+        """How far Redis's clock is from ours: a write's deadline is given in Redis's."""
+        before = time.time()
+        seconds, micros = await self.client.time()
+        self.clock_offset = seconds + micros / 1e6 - (before + time.time()) / 2
+
+    def _deadline_ms(self) -> int:
+        """When a write must have started, in Redis's clock (ms): the request's deadline less
+        the grace its answer needs to arrive in time (see ADD_TASK)."""
+        left = time_left(self.timeout)
+        start_by = left - min(DEADLINE_GRACE, left / 2)
+        return int((time.time() + self.clock_offset + start_by) * 1000)
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         key = f"{P}secret:{name}"
@@ -312,12 +362,15 @@ class RedisStore:
                 record.expires_at,
                 record.due if record.wants_completion else "",
                 self.limits.max_tasks,
+                self._deadline_ms(),
             ]
             for old, new in zip(before, videos, strict=True):
                 video = merged(video_of(old) if old else None, new)
                 forget = video.forget_at if video.forget_at != float("inf") else record.expires_at
                 args += [old or b"", video_blob(video), _ms(forget - now), forget]
             outcome = await self._add_task(keys=[f"{P}task:{member}", *video_keys], args=args)
+            if outcome == -2:
+                raise StoreUnavailable("Redis ran the write past the request's deadline: refused")
             if outcome != -1:
                 return bool(outcome)
         raise StoreUnavailable("a video record kept changing while the task was stored")
@@ -414,6 +467,7 @@ class RedisStore:
 
     async def sweep(self, now: float) -> None:
         await self._sweep(keys=[], args=[now, now - self.image_ttl_seconds])
+        await self._measure_clock()
 
     async def counts(self) -> dict[str, int]:
         """Tasks and videos not expired by ``now``, images held."""

@@ -10,7 +10,22 @@ wall clock with this store, so they stay meaningful across restarts). ``PRAGMA u
 is the layout's version: a file of the layout before owners (keyed by taskUUID alone,
 holding API keys) is refused with a message rather than misread.
 
-Failures (a full disk, an I/O error, a lock held past the busy timeout) never leave a
+The event loop never waits on a lock. Reads run on it, on a connection of their own (WAL:
+a reader never waits for a writer, in this process or another; a busy database costs a read
+at most ``READ_BUSY_MS``). Writes run on one thread of their own, on another connection,
+each within the time left of the request's store deadline (``request_deadline``: the store
+timeout, 2 s by default): another process holding the write lock (``BEGIN IMMEDIATE`` in the
+sqlite3 shell, a backup) makes writes wait at most that long and then fail with 503
+``storageUnavailable`` naming the lock, while ``/health``, reads and everything else go on.
+A write is refused before it starts once its deadline passed, and the coroutine always waits
+for the thread's real outcome, so a refused write never commits later.
+
+A file damaged under a running mock (truncated, overwritten) is noticed: its header is read
+on every ``problem()`` (``GET /health``, each sweep) and SQLite's own corruption errors mark
+it; from then on ``/health`` reports the store unhealthy and writes answer 503 rather than
+accept tasks that could not survive a restart.
+
+Failures (a full disk, an I/O error, a lock held past the deadline) never leave a
 transaction open: every write runs in ``_transaction``, rolled back when any statement or
 the COMMIT fails, and every method raises them as ``StoreUnavailable``, which the app
 answers as a 503 ``storageUnavailable`` in Runware's error shape.
@@ -18,16 +33,21 @@ answers as a 503 ``storageUnavailable`` in Runware's error shape.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import inspect
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import orjson
 
 from .protocol import (
+    STORE_TIMEOUT,
     ImageRecord,
     Limits,
     StoreUnavailable,
@@ -37,6 +57,7 @@ from .protocol import (
     merged,
     task_blob,
     task_of,
+    time_left,
     video_blob,
     video_of,
 )
@@ -77,20 +98,49 @@ PRAGMA user_version = {VERSION};
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+READ_BUSY_MS = 20  # the longest a read on the event loop waits for a busy database
+MAGIC = b"SQLite format 3\x00"
+# SQLite's result codes of a damaged file: the database is marked unhealthy for good.
+DAMAGED = {11: "malformed", 26: "not a database"}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
 def _unavailable(method: F) -> F:
     """``method`` with SQLite's failures raised as StoreUnavailable (a lost taskUUID race,
-    IntegrityError, is an answer, handled where it happens)."""
+    IntegrityError, is an answer, handled where it happens); a damaged file is remembered."""
 
     @functools.wraps(method)
-    async def guarded(*args: Any, **kwargs: Any) -> Any:
+    async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await method(*args, **kwargs)
+            return await method(self, *args, **kwargs)
         except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in DAMAGED:
+                self.damaged = f"the database file is damaged: {exc}"
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     return guarded  # type: ignore[return-value]
+
+
+def file_problem(path: str) -> str | None:
+    """What is wrong with the database file as its header shows (None: nothing): gone, not
+    an SQLite file, or shorter than the pages its header counts (truncated)."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(100)
+            size = os.fstat(file.fileno()).st_size
+    except FileNotFoundError:
+        return "the database file is gone"
+    except OSError as exc:
+        return f"the database file cannot be read: {exc}"
+    if len(header) < 100 or not header.startswith(MAGIC):
+        return f"the database file is not an SQLite database any more ({size} bytes)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counted = header[24:28] == header[92:96]  # the page count is valid (SQLite >= 3.7)
+    if counted and size < pages * page_size:
+        return f"the database file is truncated: {size} bytes of {pages * page_size}"
+    return None
 
 
 def _guarded(cls: type[Any]) -> type[Any]:
@@ -106,28 +156,88 @@ class SqliteStore:
         self,
         path: str,
         limits: Limits | None = None,
-        timeout: float = 10.0,
+        timeout: float = STORE_TIMEOUT,
         max_pages: int | None = None,
     ) -> None:
         self.path = path
         self.limits = limits or Limits()
+        self.timeout = timeout
+        self.damaged: str | None = None  # set once the file is seen damaged (never unset)
+        self._suspect_since: float | None = None  # file_problem() first seen (see problem)
+        self._locked_at = -1e9  # when a write last found the lock held elsewhere (monotonic)
         # Autocommit (isolation_level=None): each statement is its own transaction unless
-        # wrapped in BEGIN/COMMIT. One connection per process, used from its event loop.
-        self._db = sqlite3.connect(
-            path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across process crashes
+        # wrapped in BEGIN/COMMIT. Two connections per process: the writer, used only on
+        # the writes' thread (the constructor's own statements aside), and the reader, used
+        # only on the event loop.
+        self._writer = self._connect(timeout)
+        self._writer.execute("PRAGMA journal_mode = WAL")
+        self._writer.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes
+        self._db = self._writer  # _check_layout and the schema: before the threads start
         self._check_layout()
-        self._db.executescript(SCHEMA)
+        self._writer.executescript(SCHEMA)
         if max_pages is not None:  # after the schema, so the tables always fit
-            self._db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+            self._writer.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+        self._db = self._connect(READ_BUSY_MS / 1000)
+        self._writes = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes")
+
+    def _connect(self, busy: float) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=busy, isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
+        return db
+
+    def problem(self) -> str | None:
+        """The file's damage, if seen: by SQLite, or by its header here (twice, half a
+        second apart: a checkpoint of another process may show a short file for a moment)."""
+        if self.damaged is None:
+            found = file_problem(self.path)
+            now = time.monotonic()
+            if found is None:
+                self._suspect_since = None
+            elif self._suspect_since is None:
+                self._suspect_since = now
+            elif now - self._suspect_since >= 0.5:
+                self.damaged = found
+        return self.damaged
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(writer)`` on the writes' thread, within the time left of the request's
+        store deadline; this coroutine waits for its outcome, whatever it is."""
+        if self.damaged is not None:
+            raise StoreUnavailable(f"{self.damaged}; nothing is written to it")
+        deadline = time.monotonic() + time_left(self.timeout)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writes, self._written, work, deadline)
+
+    def _written(self, work: Callable[[sqlite3.Connection], T], deadline: float) -> T:
+        """On the writes' thread: ``work`` if it can start before ``deadline``, waiting for
+        another process's write lock until then."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            behind = "writes waiting for it"
+            if time.monotonic() - self._locked_at < 2 * self.timeout:
+                behind = "a write waiting for the lock another process holds: the database is "
+                behind += "locked by another process"
+            raise StoreUnavailable(
+                f"the write waited past the request's store deadline ({self.timeout} s) behind "
+                f"{behind}; nothing was written"
+            )
+        self._writer.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+        try:
+            return work(self._writer)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            self._locked_at = time.monotonic()
+            raise StoreUnavailable(
+                f"the database is locked by another process (a write waited {left:.1f} s for "
+                "it); nothing was written"
+            ) from exc
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back if a statement or the COMMIT fails."""
-        db = self._db
+        """BEGIN IMMEDIATE ... COMMIT on the writer (on the writes' thread), rolled back if a
+        statement or the COMMIT fails."""
+        db = self._writer
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -153,23 +263,29 @@ class SqliteStore:
 
     shared_schedule = False  # recovery at startup only (pending_completions)
 
-    suspends = False  # see Store.suspends
+    suspends = True  # writes wait on their thread (see Store.suspends)
 
     async def open(self) -> None:
         pass  # opened in the constructor: the CLI creates the schema before any worker
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed)
-            )
-        row = self._db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
-        return bytes(row[0])
+        def work(writer: sqlite3.Connection) -> bytes:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed)
+                )
+            row = writer.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+            return bytes(row[0])
+
+        return await self._write(work)
 
     # ── tasks ───────────────────────────────────────────────────────────────
 
     async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         blob = task_blob(record)
+        return await self._write(lambda _: self._add_task(record, blob, videos))
+
+    def _add_task(self, record: TaskRecord, blob: bytes, videos: Sequence[VideoRecord]) -> bool:
         try:
             with self._transaction() as db:
                 db.execute(
@@ -185,7 +301,7 @@ class SqliteStore:
                 )
                 rows = []
                 for new in videos:
-                    video = merged(self._get_video(record.owner, new.video_uuid), new)
+                    video = merged(self._get_video(record.owner, new.video_uuid, db), new)
                     forget = finite(video.forget_at)
                     rows.append(
                         (
@@ -212,16 +328,22 @@ class SqliteStore:
         return _task(row) if row else None
 
     async def drop_task(self, owner: str, task_uuid: str) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
+        def work(_: sqlite3.Connection) -> None:
+            with self._transaction() as db:
+                db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
+
+        await self._write(work)
 
     async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
-        with self._transaction() as db:
-            cursor = db.execute(
-                "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
-                (owner, task_uuid),
-            )
-        return cursor.rowcount == 1
+        def work(_: sqlite3.Connection) -> bool:
+            with self._transaction() as db:
+                cursor = db.execute(
+                    "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
+                    (owner, task_uuid),
+                )
+            return cursor.rowcount == 1
+
+        return await self._write(work)
 
     async def pending_completions(self, due_before: float = float("inf")) -> list[TaskRecord]:
         rows = self._db.execute(
@@ -235,10 +357,10 @@ class SqliteStore:
     # ── media ───────────────────────────────────────────────────────────────
 
     async def get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
-        return self._get_video(owner, video_uuid)
+        return self._get_video(owner, video_uuid, self._db)
 
-    def _get_video(self, owner: str, video_uuid: str) -> VideoRecord | None:
-        row = self._db.execute(
+    def _get_video(self, owner: str, video_uuid: str, db: sqlite3.Connection) -> VideoRecord | None:
+        row = db.execute(
             "SELECT record FROM videos WHERE owner = ? AND uuid = ?", (owner, video_uuid)
         ).fetchone()
         return video_of(row[0]) if row is not None else None
@@ -252,12 +374,16 @@ class SqliteStore:
                 "source_url": record.source_url,
             }
         )
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO images (uuid, owner, bytes, data, record) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (record.image_uuid, record.owner, len(record.data or b""), record.data, meta),
-            )
+
+        def work(_: sqlite3.Connection) -> None:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO images (uuid, owner, bytes, data, record) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (record.image_uuid, record.owner, len(record.data or b""), record.data, meta),
+                )
+
+        await self._write(work)
 
     async def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
         row = self._db.execute(
@@ -279,6 +405,11 @@ class SqliteStore:
     # ── bounds ──────────────────────────────────────────────────────────────
 
     async def sweep(self, now: float) -> None:
+        if (damaged := self.problem()) is not None:
+            raise StoreUnavailable(damaged)
+        await self._write(lambda _: self._sweep(now))
+
+    def _sweep(self, now: float) -> None:
         limits = self.limits
         with self._transaction() as db:
             db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
@@ -313,12 +444,17 @@ class SqliteStore:
         }
 
     async def reset(self) -> None:
-        with self._transaction() as db:
-            for table in ("tasks", "videos", "images"):
-                db.execute(f"DELETE FROM {table}")
+        def work(_: sqlite3.Connection) -> None:
+            with self._transaction() as db:
+                for table in ("tasks", "videos", "images"):
+                    db.execute(f"DELETE FROM {table}")
+
+        await self._write(work)
 
     async def close(self) -> None:
+        self._writes.shutdown(wait=True)
         self._db.close()
+        self._writer.close()
 
 
 def _task(row: tuple[bytes, int]) -> TaskRecord:

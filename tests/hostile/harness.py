@@ -39,6 +39,21 @@ AGAINST: dict[str, Path] = {"checkout": ROOT}
 KEY = "hostile-key"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time ``pid`` has used so far (0 once it is gone)."""
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def open_fds(pid: int) -> int:
+    """How many descriptors ``pid`` holds open."""
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    return 0
+
+
 def rss_mib(pid: int) -> float:
     """VmRSS of ``pid`` and its children (``--workers``), in MiB; 0 once it is gone."""
     total = 0.0
@@ -83,12 +98,20 @@ class MockProcess:
 
 @contextlib.contextmanager
 def mock_process(
-    *flags: str, api_key: str = KEY, timeout: float = 30.0, log: Path | None = None
+    *flags: str,
+    api_key: str = KEY,
+    timeout: float = 30.0,
+    log: Path | None = None,
+    log_level: str = "warning",
+    nofile: int | None = None,
 ) -> Iterator[MockProcess]:
     """``python -m mockserver --port P --api-key KEY *flags`` until the block ends; its
-    log (stderr) goes to the file ``log`` if given."""
+    log (stderr) goes to the file ``log`` if given; ``nofile`` limits its descriptors
+    (RLIMIT_NOFILE, set by ``prlimit`` before the mock starts)."""
     port = free_port()
+    limit = ["prlimit", f"--nofile={nofile}:{nofile}", "--"] if nofile else []
     cmd = [
+        *limit,
         sys.executable,
         "-m",
         "mockserver",
@@ -97,7 +120,7 @@ def mock_process(
         "--api-key",
         api_key,
         "--log-level",
-        "warning",
+        log_level,
         *flags,
     ]
     checkout = AGAINST["checkout"]
@@ -244,6 +267,6 @@ def statuses(codes: list[int]) -> dict[str, int]:
 
 
 __all__ = [
-    "EFFECTS", "KEY", "Effect", "MockProcess", "Watch",
-    "mock_process", "report", "rss_mib", "statuses", "table", "write_json",
+    "EFFECTS", "KEY", "Effect", "MockProcess", "Watch", "cpu_seconds", "mock_process",
+    "open_fds", "report", "rss_mib", "statuses", "table", "write_json",
 ]  # fmt: skip

@@ -321,3 +321,40 @@ def test_each_delivery_attempt_is_one_line(caplog: pytest.LogCaptureFixture) -> 
     assert "t0k" not in ok.getMessage() and ok.fields["url"].endswith("?[redacted]")  # type: ignore[attr-defined]
     refused = found["task-2", "refused"].getMessage()
     assert "refused, not contacted: 192.0.2.1 resolves to 192.0.2.1, outside" in refused
+
+
+def test_text_lines_escape_control_characters_a_client_sent() -> None:
+    """A taskUUID with a newline, a taskType with CRLF, ANSI and C1 escapes: one line, with
+    the characters written as escapes; a traceback keeps its own line breaks."""
+    forged = "x\n2026-01-01T00:00:00.000Z INFO mockserver.request: forged\r\x1b[31m\x9b0m\u2028"
+    line = logs.TextFormatter().format(record("rest POST /v1 400 taskUUIDs=%s", forged))
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line and "\x9b" not in line
+    assert line.endswith("taskUUIDs=x\\n2026-01-01T00:00:00.000Z INFO mockserver.request: "
+                         "forged\\r\\x1b[31m\\x9b0m\\u2028")  # fmt: skip
+    assert logs.escaped("plain ünïcode text") == "plain ünïcode text"
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = record("failed")
+        failed.exc_info = sys.exc_info()
+    assert "\nTraceback" in logs.TextFormatter().format(failed)
+
+
+def test_a_repeated_warning_is_logged_once_per_interval_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mockserver.lifecycle.supervise import Repeated
+
+    now = [0.0]
+    repeated = Repeated(logging.getLogger("mockserver.test"), interval=10.0, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING):
+        for second in range(25):  # 25 failures a second for 25 s
+            now[0] = float(second)
+            for _ in range(25):
+                repeated.warning("storage unavailable claiming task %s", "t")
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "storage unavailable claiming task t",
+        "storage unavailable claiming task t (and 249 more like it in the last 10 s)",
+        "storage unavailable claiming task t (and 249 more like it in the last 10 s)",
+    ]

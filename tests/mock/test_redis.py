@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from mockserver.store import open_store
+from mockserver.store import StoreUnavailable, open_store
 from mockserver.store.redis import RedisStore
 from mockserver.testing import answers_get, running_process
 from tests.conftest import REPO
@@ -465,11 +466,49 @@ def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: Redi
             assert failures == {"claim": 0, "push": 0}
             assert len(pushed) == 1
             assert await store.pending_completions() == []
-            assert await store.client.get(f"rwm:claim:{OWNER}:{task.task_uuid}") == b"done"
+            # Finished: the claim is kept as long as the task (never claimed again).
+            claim_key, task_key = (
+                f"rwm:{kind}:{OWNER}:{task.task_uuid}" for kind in ("claim", "task")
+            )
+            assert await store.client.pttl(claim_key) > store.lease_seconds * 1000
+            assert (
+                abs(await store.client.pttl(claim_key) - await store.client.pttl(task_key)) < 1000
+            )
         finally:
             await scheduler.stop()
             await completion.deliverer.close()
             videos.close()
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_finish_is_recorded_on_a_redis_out_of_memory(redis: RedisServer) -> None:
+    """Redis at maxmemory (noeviction) refuses SET: the finish allocates nothing, so it is
+    recorded, and the task is not claimed again when the lease would have run out (before,
+    the finish failed, the lease expired and the webhook went out twice)."""
+
+    async def run() -> None:
+        store = open_store(f"{redis.url}?lease=0.5", clock=time.time)
+        assert isinstance(store, RedisStore)
+        await store.open()
+        now = time.time()
+        task = dataclasses.replace(
+            record(1, webhook=True), created=now, ready_at=now, expires_at=now + 60
+        )
+        try:
+            assert await store.add_task(task, [])
+            assert await store.claim_completion(OWNER, task.task_uuid, "first")
+            await store.client.config_set("maxmemory", 1)
+            with pytest.raises(StoreUnavailable, match="OutOfMemoryError"):
+                await store.claim_completion(OWNER, task.task_uuid, "x")  # SET refused
+            await store.finish_completion(OWNER, task.task_uuid)  # recorded all the same
+            await asyncio.sleep(0.8)  # past the lease
+            assert await store.pending_completions() == []
+            await store.client.config_set("maxmemory", 0)  # memory freed
+            assert not await store.claim_completion(OWNER, task.task_uuid, "second")
+        finally:
+            await store.client.config_set("maxmemory", 0)
             await store.close()
 
     asyncio.run(run())

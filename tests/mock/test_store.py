@@ -4,6 +4,7 @@ store across a SIGKILL restart and across worker processes (real subprocesses on
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import json
@@ -30,6 +31,7 @@ from mockserver.store import (
     ImageRecord,
     Limits,
     MemoryStore,
+    SqliteStore,
     Store,
     StoreUnavailable,
     TaskRecord,
@@ -45,6 +47,7 @@ from tests.helpers import (
     eventually,
     free_port,
     new_task,
+    png,
     record,
     redis_server,
     video,
@@ -92,6 +95,56 @@ async def test_a_taskuuid_is_stored_once_per_owner(store: Store) -> None:
     assert await store.get_video(other, video_uuid(1)) == video(1, forget_at=7.0)
     assert await store.get_video(OWNER, video_uuid(1)) == video(1)
     assert (await store.counts())["tasks"] == 2 and (await store.counts())["videos"] == 2
+
+
+@pytest.mark.anyio
+async def test_the_direct_path_never_drives_a_store_call_that_suspends(store: Store) -> None:
+    """``POST /v1`` answered inside the HTTP protocol (``direct.py``) drives the engine's
+    coroutine with ``rest.completed``, which raises (a 500) if a store call suspends. Each
+    store: one that may suspend (Redis waits on the network, SQLite's writes on their thread)
+    is never given to that path; one that says it never suspends finishes every method, and
+    a whole request of every kind of task, at its first step."""
+    from mockserver.core.engine import RequestContext
+    from mockserver.http.rest import completed
+
+    server = MockServer(MockConfig())
+    server.store = server.engine.store = store
+    json_headers = {"content-type": "application/json"}
+    assert server.rest.direct_ok(json_headers) is (not store.suspends)
+    if store.suspends:
+        return
+    task = record(1, webhook=True)
+    assert completed(store.add_task(task, [video(1)]))
+    assert not completed(store.add_task(task, []))
+    assert completed(store.get_task(OWNER, task.task_uuid)) is not None
+    assert completed(store.get_video(OWNER, video_uuid(1))) is not None
+    assert [r.task_uuid for r in completed(store.pending_completions())] == [task.task_uuid]
+    assert completed(store.claim_completion(OWNER, task.task_uuid, "a"))
+    completed(store.finish_completion(OWNER, task.task_uuid))
+    completed(store.add_image(ImageRecord("i1", OWNER, b"x", "image/png", (1, 1))))
+    assert completed(store.get_image("i1", OWNER)) is not None
+    completed(store.sweep(1000.0))
+    assert completed(store.counts())["tasks"] == 0
+    assert completed(store.shared_secret("media", b"s")) == b"s"
+    completed(store.drop_task(OWNER, task.task_uuid))
+    completed(store.reset())
+    ctx = RequestContext(api_key="k", base_url="http://127.0.0.1")
+    uuid = new_task()["taskUUID"]
+    data = base64.b64encode(png(2, 2)).decode()
+    image = {"taskType": "imageUpload", "taskUUID": new_task()["taskUUID"], "image": data}
+    tasks = [
+        {"taskType": "authentication", "apiKey": "k"},
+        {"taskType": "ping", "ping": True},
+        new_task(taskUUID=uuid),
+        new_task(taskUUID=uuid),  # conflictTaskUUID
+        {"taskType": "getResponse", "taskUUID": uuid},
+        {"taskType": "getResponse", "taskUUID": new_task()["taskUUID"]},  # taskNotFound
+        image,
+    ]
+    reply = completed(server.engine.handle(tasks, ctx))
+    codes = [e["code"] for e in reply.errors]
+    assert codes == ["conflictTaskUUID", "taskNotFound"], reply.errors
+    assert len(reply.data) == 5
 
 
 @pytest.mark.anyio
@@ -379,14 +432,19 @@ async def test_a_store_file_is_shared_by_two_stores_in_one_process(tmp_path: Pat
         await second.close()
 
 
-@pytest.mark.runware_mock(sweep_seconds=0.1, task_ttl_seconds=1.0)
+@pytest.mark.runware_mock(sweep_seconds=0.1)
 def test_background_loops_survive_store_failures(
     socket_mock: MockHandle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The store fails the first claims and sweeps (a full disk): each failure is logged, the
-    completion is tried again, and both loops go on: every webhook arrives, expiry works."""
+    """The store fails the first claims and sweeps (a full disk): the failures are logged
+    (the repeats of one kind once per interval, with their count), the completion is tried
+    again, and both loops go on: every webhook arrives, and the sweep runs again.
+
+    (The tasks keep the default TTL: a TTL as short as the claim's retry raced it, and a task
+    that expired before its retry never delivered, under load.)"""
     store = socket_mock.server.store
     failing = {"claim_completion": 2, "sweep": 3}
+    succeeded = {"claim_completion": 0, "sweep": 0}
 
     def flaky(name: str) -> Any:
         real = getattr(store, name)
@@ -395,7 +453,9 @@ def test_background_loops_survive_store_failures(
             if failing[name]:
                 failing[name] -= 1
                 raise StoreUnavailable("database or disk is full")
-            return await real(*args)
+            result = await real(*args)
+            succeeded[name] += 1
+            return result
 
         return call
 
@@ -405,16 +465,17 @@ def test_background_loops_survive_store_failures(
         tasks = [new_task(webhookURL=f"{hooks.url}/hook") for _ in range(4)]
         for task in tasks:
             assert socket_mock.post([task]).status_code == 200
-        settled = eventually(
-            lambda: len(hooks.received) >= 4 and not asyncio.run(store.counts())["tasks"], 15
-        )
-        assert settled, (len(hooks.received), asyncio.run(store.counts()))
+        settled = eventually(lambda: len(hooks.received) >= 4 and succeeded["sweep"] >= 1, 30)
+        assert settled, (len(hooks.received), succeeded)
     assert failing == {"claim_completion": 0, "sweep": 0}
     got = sorted(json.loads(r.body)["data"][0]["taskUUID"] for r in hooks.received)
     assert got == sorted(t["taskUUID"] for t in tasks)  # the failed claims were retried
+    assert succeeded["claim_completion"] == 4  # each task claimed once, after its failure
     text = caplog.text
-    assert text.count("storage unavailable claiming task") == 2
+    # Two claims failed within one interval: one line (the second is counted in the next).
+    assert text.count("storage unavailable claiming task") == 1, text
     assert text.count("sweep: storage unavailable") == 3  # one line each, no traceback
+    assert "Traceback" not in text
 
 
 @pytest.mark.anyio
@@ -487,3 +548,93 @@ def test_the_server_takes_the_stores_secret_into_its_own_copy_of_the_config(
     ):
         assert config.media_secret == own
         assert second.server.config.media_secret == first.server.config.media_secret != own
+
+
+# ── SQLite off the event loop; a damaged file; one deadline per request ─────
+
+
+@pytest.mark.anyio
+async def test_sqlite_writes_wait_for_a_lock_off_the_loop_and_never_commit_late(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the write lock: the write waits on its thread (the loop runs
+    on, reads answer), fails after the store timeout naming the lock, and does not commit
+    once the lock is released."""
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path), timeout=0.5)
+    holder = sqlite3.connect(path, isolation_level=None)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.get_running_loop().create_task(ticker())
+    try:
+        assert await store.add_task(record(1), [])
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="locked by another process"):
+            await store.add_task(record(2), [])
+        waited = time.monotonic() - started
+        assert 0.4 < waited < 2.0, waited
+        assert ticks >= 10, ticks  # the loop was free while the write waited
+        assert await store.get_task(OWNER, record(1).task_uuid) is not None  # reads go on
+        holder.execute("ROLLBACK")
+        await asyncio.sleep(0.2)
+        assert await store.get_task(OWNER, record(2).task_uuid) is None  # refused: not kept
+        assert await store.add_task(record(2), [])
+    finally:
+        beat.cancel()
+        holder.close()
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_a_damaged_sqlite_file_is_reported_and_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path))
+    try:
+        assert await store.add_task(record(1), [])
+        assert store.problem() is None
+        os.truncate(path, 50)
+        store.problem()  # seen once: a checkpoint may show a short file for a moment
+        time.sleep(0.6)
+        problem = store.problem()
+        assert problem is not None and "not an SQLite database" in problem
+        with pytest.raises(StoreUnavailable, match="not an SQLite database"):
+            await store.add_task(record(2), [])
+    finally:
+        await store.close()
+
+
+def test_after_a_store_failure_the_rest_of_the_batch_fails_at_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first task's insert fails: the others of the batch are not tried (each would
+    wait out the timeout on a dead store); they get the same 503, logged once."""
+    from mockserver.core.engine import RequestContext
+    from mockserver.http.rest import completed
+
+    server = MockServer(MockConfig())
+    calls = 0
+
+    async def dead(*args: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        raise StoreUnavailable("Redis did not answer")
+
+    monkeypatch.setattr(server.store, "add_task", dead)
+    tasks = [new_task() for _ in range(5)]
+    ping = {"taskType": "ping", "ping": True}
+    ctx = RequestContext(api_key="k", base_url="http://127.0.0.1")
+    with caplog.at_level(logging.WARNING):
+        reply = completed(server.engine.handle([*tasks, ping], ctx))
+    assert calls == 1
+    assert [e["code"] for e in reply.errors] == ["storageUnavailable"] * 5
+    assert [e["taskUUID"] for e in reply.errors] == [t["taskUUID"] for t in tasks]
+    assert "Redis did not answer" in reply.errors[0]["message"]
+    assert reply.data == [{"taskType": "ping", "pong": True}]  # needs no store
+    assert caplog.text.count("storage unavailable") == 1

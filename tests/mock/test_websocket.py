@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
+from mockserver.http.websocket import Unauthenticated
 from mockserver.testing import serve
 from tests.helpers import eventually, new_task
 
@@ -242,3 +245,47 @@ def test_a_session_resumed_with_another_key_is_a_new_session(ws: Harness) -> Non
         assert conn.auth(session=session) == session  # its own key still resumes it
         (item,) = conn.recv()["data"]
         assert item["taskUUID"] == task["taskUUID"]
+
+
+@pytest.mark.runware_mock(ws_auth_timeout_seconds=0.5)
+def test_a_connection_that_does_not_authenticate_in_time_is_closed(ws: Harness) -> None:
+    """Pings do not count as authentication: the deadline runs from the connection's start."""
+    if ws.mode == "inprocess":
+        pytest.skip("the close code is read from a real socket")
+    with connect(ws._url, open_timeout=5) as sock:
+        sock.send(json.dumps([{"taskType": "ping", "ping": True}]))
+        assert json.loads(sock.recv(timeout=5))["data"][0]["pong"] is True
+        with pytest.raises(ConnectionClosed) as closed:
+            sock.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert "authenticate within 0.5 s" in closed.value.rcvd.reason
+    with connect(ws._url, open_timeout=5) as sock:  # an authenticated one stays
+        sock.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+        sock.recv(timeout=5)
+        time.sleep(1.0)
+        sock.send(json.dumps([{"taskType": "ping", "ping": True}]))
+        assert json.loads(sock.recv(timeout=5))["data"][0]["pong"] is True
+
+
+@pytest.mark.runware_mock(ws_max_unauthenticated=3, ws_max_unauthenticated_per_client=2)
+def test_unauthenticated_connections_are_capped_per_address_and_in_total(ws: Harness) -> None:
+    """Past the per-address cap an upgrade is refused at once with 429 in Runware's shape;
+    authenticating frees a place. (Every test client is 127.0.0.1: the total cap is checked
+    at the counter.)"""
+    if ws.mode == "inprocess":
+        pytest.skip("the refusal is an HTTP answer to a real upgrade")
+    with connect(ws._url, open_timeout=5) as first, connect(ws._url, open_timeout=5):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(ws._url, open_timeout=5)
+        response = refused.value.response
+        assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+        assert json.loads(response.body)["errors"][0]["code"] == "rateLimitExceeded"
+        first.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+        first.recv(timeout=5)
+        with connect(ws._url, open_timeout=5):  # the authenticated one left the count
+            pass
+    gate = Unauthenticated(3, 2)
+    assert [gate.enter(a) for a in ("a", "a", "b")] == [None, None, None]
+    assert gate.enter("a") is not None and gate.enter("c") is not None  # per address; total
+    gate.leave("a")
+    assert gate.enter("c") is None
