@@ -402,6 +402,20 @@ def banner(args: argparse.Namespace, config: MockConfig, server: MockServer, add
     )
 
 
+def listening(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before uvicorn starts (as uvicorn binds it), so that an
+    address in use is one line from ``main`` rather than uvicorn's log lines and exit."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)  # --workers processes serve it too
+    return sock
+
+
 class _Announcing(uvicorn.Server):
     """uvicorn's server, printing the banner once it listens (the socket bound, the app
     started), with the address the socket really has."""
@@ -443,14 +457,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "log_level": args.log_level,
         "log_config": None,  # logs.configure's one handler and format, uvicorn's loggers too
     }
+    try:
+        sock = listening(args.host, args.port)
+    except OSError as exc:  # a port in use, an address not this machine's
+        print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        asyncio.run(server.store.close())
+        return 2
     if args.workers == 1:
         uv = _Announcing(
             uvicorn.Config(server.app, **uvicorn_options(server, **options)),
             lambda address: banner(args, config, server, address),
         )
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):  # SystemExit: cannot bind
-            uv.run()
-        return 0 if uv.started else 2  # not started: uvicorn logged why (a port in use)
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            uv.run(sockets=[sock])
+        return 0 if uv.started else 2  # not started: uvicorn logged why
     asyncio.run(server.store.close())
     os.environ[WORKER_ARGS] = json.dumps(list(sys.argv[1:] if argv is None else argv))
     multi = WorkerConfig(
@@ -459,7 +479,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         **shared_options(config),
         **options,
     )
-    sock = multi.bind_socket()
     print(banner(args, config, server, sock.getsockname()), flush=True)
     Multiprocess(multi, sockets=[sock]).run()
     return 0

@@ -237,11 +237,12 @@ def test_the_scenario_fails_matching_tasks(mock_backend: MockProcess) -> None:
     (error,) = poll.json()["errors"]
     assert (error["code"], error["taskUUID"]) == ("inferenceError", task_uuid)
     # where to look next: the journal under /__admin/, a log line per request without the key
-    journal = httpx.get(
-        f"http://127.0.0.1:{mock_backend.port}/__admin/requests",
-        headers={"Authorization": f"Bearer {KEY}"},
-    )
+    auth = {"Authorization": f"Bearer {KEY}"}
+    journal = httpx.get(f"http://127.0.0.1:{mock_backend.port}/__admin/requests", headers=auth)
     assert task_uuid in journal.text
+    index = httpx.get(f"http://127.0.0.1:{mock_backend.port}/__admin/", headers=auth)
+    assert index.status_code == 200
+    assert all(f"/__admin/{name}" in index.text for name in ("scenarios", "requests", "reset"))
     logs = mock_backend.stderr.read_text(encoding="utf-8")
     assert f"taskUUIDs={task_uuid}" in logs and KEY not in logs
     dashboard = httpx.get(f"http://localhost:{mock_backend.port}/__admin/ui")

@@ -16,13 +16,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
 from ..base.request_log import task_ids
+from ..base.security import redact_url
 
 # The transports a request arrives on (``transport`` of an entry; the admin API's filter).
 TRANSPORTS = ("rest", "websocket")
@@ -48,7 +49,21 @@ class Entry:
     truncated: bool  # the body was over BODY_KEEP bytes and is not kept
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The entry as the admin API lists it (camelCase, as the wire format and the logs)."""
+        return {
+            "id": self.id,
+            "time": self.time,
+            "transport": self.transport,
+            "path": self.path,
+            "status": self.status,
+            "taskTypes": self.task_types,
+            "taskUUIDs": self.task_uuids,
+            "errorCodes": self.error_codes,
+            "durationMs": self.duration_ms,
+            "request": self.request,
+            "size": self.size,
+            "truncated": self.truncated,
+        }
 
 
 class Raw(NamedTuple):
@@ -214,11 +229,11 @@ def row(raw: Raw, kinds: list[str], uuids: list[str]) -> dict[str, Any]:
         "transport": raw.transport,
         "path": raw.path,
         "status": raw.status,
-        "task_types": kinds,
-        "task_uuids": uuids,
-        "error_codes": raw.error_codes,
-        "error_messages": [e["message"] for e in reply.all_errors] if reply is not None else [],
-        "duration_ms": round(raw.duration, 3),
+        "taskTypes": kinds,
+        "taskUUIDs": uuids,
+        "errorCodes": raw.error_codes,
+        "errorMessages": [e["message"] for e in reply.all_errors] if reply is not None else [],
+        "durationMs": round(raw.duration, 3),
         "size": raw.size,
         "truncated": raw.size > BODY_KEEP,
     }
@@ -249,8 +264,19 @@ def iso_utc(seconds: float) -> str:
     return text.removesuffix("+00:00") + "Z"
 
 
+DELIVERY_URLS = ("webhookURL", "uploadEndpoint")
+
+
 def _redact(tasks: Any) -> Any:
-    """The body without API keys (authentication tasks carry one)."""
+    """The body without API keys (authentication tasks carry one), and with delivery URLs
+    as the logs show them (no query, where tokens and presigned signatures are, nor
+    credentials)."""
     if not isinstance(tasks, list):
         return tasks
-    return [{**t, "apiKey": "***"} if isinstance(t, dict) and "apiKey" in t else t for t in tasks]
+    return [_redact_task(t) if isinstance(t, dict) else t for t in tasks]
+
+
+def _redact_task(task: dict[str, Any]) -> dict[str, Any]:
+    hidden = {"apiKey": "***"} if "apiKey" in task else {}
+    hidden |= {k: redact_url(task[k]) for k in DELIVERY_URLS if isinstance(task.get(k), str)}
+    return {**task, **hidden} if hidden else task

@@ -1,7 +1,8 @@
-"""The admin API under ``/__admin/``: scenarios, the request journal, delivery outcomes and
-reset. Every route takes the admin key (any valid API key when none is set; with one set, a
-valid API key that is not it gets 403), or the dashboard's session cookie with its CSRF token
-(``dashboard.session``). Errors are Runware's shape, with catalogue codes."""
+"""The admin API under ``/__admin/``: its index, scenarios, the request journal, delivery
+outcomes and reset. Every route takes the admin key (any valid API key when none is set;
+with one set, a valid API key that is not it gets 403), or the dashboard's session cookie
+with its CSRF token (``dashboard.session``). Errors are Runware's shape, with catalogue
+codes; JSON keys are camelCase, as Runware's wire format, the query parameters and the logs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from ..core.journal import TRANSPORTS
 from ..core.json_problems import json_problem
@@ -22,6 +24,23 @@ from .responses import bad_request_response
 
 if TYPE_CHECKING:
     from .state import ServerState
+
+# The admin API, one row an endpoint: path, methods, Admin's handler (None: served by
+# another module), what it does. The routes and the index (GET /__admin/) both read it.
+ENDPOINTS: tuple[tuple[str, tuple[str, ...], str | None, str], ...] = (
+    ("/__admin/", ("GET",), "index", "this list"),
+    ("/__admin/scenarios", ("GET", "POST", "DELETE"), "scenarios",
+     "armed scenarios: list them, arm one (a JSON object), remove all"),
+    ("/__admin/scenarios/{id}", ("DELETE",), "scenario", "remove one armed scenario"),
+    ("/__admin/requests", ("GET", "DELETE"), "requests",
+     "the request journal, newest first (query: limit, taskType, taskUUID, transport); "
+     "clear it"),
+    ("/__admin/deliveries", ("GET",), "deliveries",
+     "webhook and upload outcomes (URLs without their query or credentials)"),
+    ("/__admin/reset", ("POST",), "reset",
+     "forget tasks, scenarios, the journal and pending results"),
+    ("/__admin/ui", ("GET",), None, "the dashboard, a page for a browser"),
+)  # fmt: skip
 
 JOURNAL_LIMIT = re.compile(r"[0-9]{1,7}")  # ASCII digits only (str.isdigit takes "²")
 # Admin bodies are small JSON objects; larger ones get 413 before they are read.
@@ -42,8 +61,26 @@ class Admin:
         self.server = server
         self._scenario_ids = 0
 
+    def routes(self) -> list[Route]:
+        """Every endpoint of ENDPOINTS this class serves (``/__admin`` too, for the index)."""
+        routes = [
+            Route(path, getattr(self, handler), methods=list(methods))
+            for path, methods, handler, _ in ENDPOINTS
+            if handler is not None
+        ]
+        return [*routes, Route("/__admin", self.index, methods=["GET"])]
+
     def _denied(self, request: Request) -> Response | None:
         return admin_denied(self.server.config, request)
+
+    async def index(self, request: Request) -> Response:
+        if (refused := self._denied(request)) is not None:
+            return refused
+        endpoints = [
+            {"path": path, "methods": list(methods), "description": what}
+            for path, methods, _, what in ENDPOINTS
+        ]
+        return JSONResponse({"endpoints": endpoints})
 
     async def _json(self, request: Request) -> Any:
         """An admin body parsed as strict JSON, read under ADMIN_BODY_BYTES and the body

@@ -33,7 +33,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -62,8 +62,18 @@ class Outcome:
     reason: str | None = None  # why it failed, when it did
 
     def as_dict(self) -> dict[str, Any]:
-        """The outcome as the admin API lists it (``finished`` in ISO 8601, as the journal)."""
-        return {**asdict(self), "finished": iso_utc(self.finished)}
+        """The outcome as the admin API lists it: camelCase, ``finished`` in ISO 8601 (as the
+        journal), the URL as the logs show it (no query or credentials)."""
+        return {
+            "kind": self.kind,
+            "url": redact_url(self.url),
+            "taskUUID": self.task_uuid,
+            "attempts": self.attempts,
+            "status": self.status,
+            "ok": self.ok,
+            "finished": iso_utc(self.finished),
+            "reason": self.reason,
+        }
 
 
 @dataclass(eq=False)

@@ -32,6 +32,50 @@ def test_admin_needs_a_key(mock: MockHandle) -> None:
         assert response.json()["errors"][0]["code"] == "missingApiKey"
 
 
+def test_the_index_lists_every_endpoint_and_each_is_served(mock: MockHandle) -> None:
+    """GET /__admin/ (the URL the banner prints) lists the admin API; with no key, 401."""
+    refused = mock.client.get("/__admin/", headers={"Authorization": ""})
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["code"] == "missingApiKey"
+    for path in ("/__admin/", "/__admin"):
+        listed = mock.client.get(path)
+        assert listed.status_code == 200, path
+        endpoints = listed.json()["endpoints"]
+    paths = {e["path"]: e["methods"] for e in endpoints}
+    assert {"/__admin/scenarios", "/__admin/requests", "/__admin/deliveries"} <= set(paths)
+    assert paths["/__admin/reset"] == ["POST"] and "/__admin/ui" in paths
+    for path, methods in paths.items():
+        if "GET" in methods and "{" not in path:
+            assert mock.client.get(path).status_code == 200, path
+    assert all(e["description"] for e in endpoints)
+
+
+def test_admin_json_is_camel_case_and_hides_delivery_secrets(mock: MockHandle) -> None:
+    """The journal and the deliveries speak the wire format's camelCase; a webhook URL's
+    token and an upload URL's credentials are cut as the logs cut them, in both."""
+    with Receiver() as hook:
+        task = new_task(webhookURL=f"{hook.url}/hook?token=s3cret-token")
+        upload = new_task(uploadEndpoint=f"http://user:pa55@{hook.url[7:]}/put?sig=s1gnature")
+        mock.post([task, upload])
+        hook.wait_for(2)
+        found = wait_outcomes(mock, 2, timeout=10)
+    entry = mock.client.get("/__admin/requests").json()["requests"][0]
+    assert {"taskTypes", "taskUUIDs", "errorCodes", "durationMs"} <= set(entry)
+    assert not [key for key in entry if "_" in key]
+    kept = {t["taskUUID"]: t for t in entry["request"]}
+    assert kept[task["taskUUID"]]["webhookURL"] == f"{hook.url}/hook?[redacted]"
+    assert (
+        kept[upload["taskUUID"]]["uploadEndpoint"]
+        == f"http://[redacted]@{hook.url[7:]}/put?[redacted]"
+    )
+    for outcome in found:
+        assert set(outcome) == {
+            "kind", "url", "taskUUID", "attempts", "status", "ok", "finished", "reason"
+        }  # fmt: skip
+    text = json.dumps(found) + json.dumps(entry)
+    assert "s3cret-token" not in text and "pa55" not in text and "s1gnature" not in text
+
+
 def test_failure_scenario_by_prompt(mock: MockHandle) -> None:
     armed = mock.client.post(
         "/__admin/scenarios",
@@ -93,7 +137,7 @@ def test_latency_does_not_block_other_requests(mock: MockHandle) -> None:
         assert slow.result().status_code == 200
     # The order is the point: the fast request finished while the slow one was held.
     entries = mock.client.get("/__admin/requests", params={"limit": 2}).json()["requests"]
-    assert max(e["duration_ms"] for e in entries) >= 2900  # timers may fire a hair early
+    assert max(e["durationMs"] for e in entries) >= 2900  # timers may fire a hair early
 
 
 @pytest.mark.parametrize(
@@ -244,7 +288,7 @@ def test_journal_is_bounded_and_queryable(mock: MockHandle) -> None:
         mock.post([task])
     journal = mock.client.get("/__admin/requests").json()
     assert journal["total"] == 3
-    assert [e["task_uuids"] for e in journal["requests"]] == [[t["taskUUID"]] for t in tasks[:1:-1]]
+    assert [e["taskUUIDs"] for e in journal["requests"]] == [[t["taskUUID"]] for t in tasks[:1:-1]]
     one = mock.client.get("/__admin/requests", params={"taskUUID": tasks[-1]["taskUUID"]}).json()
     assert len(one["requests"]) == 1 and one["requests"][0]["status"] == 200
     assert mock.client.delete("/__admin/requests").status_code == 204
@@ -261,7 +305,7 @@ def test_journal_entry_lists_every_task_of_a_frame(socket_mock: MockHandle) -> N
         ws.recv()
     query = {"transport": "websocket", "taskType": "authentication"}
     (entry,) = socket_mock.client.get("/__admin/requests", params=query).json()["requests"]
-    assert entry["task_types"] == ["authentication", "ping"]
+    assert entry["taskTypes"] == ["authentication", "ping"]
     assert entry["request"][0]["apiKey"] == "***"
 
 

@@ -139,11 +139,11 @@ def test_requests_filter_and_open_to_body_and_reply(mock: RunningMock) -> None:
 
     rows = get()["requests"]
     assert [r["status"] for r in rows] == [400, 200]
-    assert "request" not in rows[0] and rows[0]["error_messages"]  # the message beside the code
-    code = rows[0]["error_codes"][0]
+    assert "request" not in rows[0] and rows[0]["errorMessages"]  # the message beside the code
+    code = rows[0]["errorCodes"][0]
     assert [r["status"] for r in get(status="400")["requests"]] == [400]
     assert [r["status"] for r in get(errorCode=code)["requests"]] == [400]
-    assert [r["task_uuids"] for r in get(taskUUID=good["taskUUID"])["requests"]] == [
+    assert [r["taskUUIDs"] for r in get(taskUUID=good["taskUUID"])["requests"]] == [
         [good["taskUUID"]]
     ]
     assert len(get(taskType="videoInference")["requests"]) == 2

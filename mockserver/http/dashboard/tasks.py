@@ -98,13 +98,8 @@ class TaskBoard:
             ),
             "webSocketSession": record.session_id is not None,
             "attempts": [a for a in attempts if a["taskUUID"] == uuid],
-            "outcomes": [outcome(o) for o in outcomes if o.task_uuid == uuid],
+            "outcomes": [o.as_dict() for o in outcomes if o.task_uuid == uuid],
         }
-
-
-def outcome(o: Any) -> dict[str, Any]:
-    """A delivery outcome as the dashboard shows it (its URL redacted)."""
-    return {**o.as_dict(), "url": redact_url(o.url)}
 
 
 def _media(item: dict[str, Any]) -> dict[str, Any]:

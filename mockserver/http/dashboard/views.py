@@ -7,8 +7,6 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .tasks import outcome
-
 if TYPE_CHECKING:
     from ...core.models import Source
     from ..state import ServerState
@@ -47,7 +45,7 @@ def deliveries(server: ServerState) -> dict[str, Any]:
         return {"attempts": [], "outcomes": [], "pending": 0, "dropped": 0}
     return {
         "attempts": list(reversed(deliverer.attempt_log)),
-        "outcomes": [outcome(o) for o in reversed(deliverer.outcomes)],
+        "outcomes": [o.as_dict() for o in reversed(deliverer.outcomes)],
         "pending": deliverer.pending,
         "dropped": deliverer.dropped,
     }

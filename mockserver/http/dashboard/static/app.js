@@ -146,15 +146,15 @@ async function fetchRequests() {
 }
 
 function requestRow(r) {
-  const errors = r.error_codes.map((code, i) => {
-    const message = r.error_messages[i];
+  const errors = r.errorCodes.map((code, i) => {
+    const message = r.errorMessages[i];
     return el("div", { class: "err" }, el("b", {}, code), message ? ` ${message}` : "");
   });
   const row = el("tr", { class: `request-row ${r.status >= 400 ? "bad" : "good"}`, "data-id": r.id },
     el("td", {}, r.id), el("td", {}, shortTime(r.time)), el("td", {}, r.transport),
-    el("td", { class: "status" }, r.status), el("td", {}, r.task_types.join(", ")),
-    el("td", { class: "uuid" }, r.task_uuids.join(" ")), el("td", {}, ...errors),
-    el("td", { class: "num" }, r.duration_ms.toFixed(1)));
+    el("td", { class: "status" }, r.status), el("td", {}, r.taskTypes.join(", ")),
+    el("td", { class: "uuid" }, r.taskUUIDs.join(" ")), el("td", {}, ...errors),
+    el("td", { class: "num" }, r.durationMs.toFixed(1)));
   row.addEventListener("click", () => openRequest(r.id));
   return row;
 }
@@ -227,7 +227,7 @@ async function fetchTask() {
   if (!body.attempts.length && !body.outcomes.length) deliveries.append(el("li", { class: "muted" }, body.webhookURL || body.uploadEndpoint ? "pending" : "none asked for"));
   const requests = $("task-requests");
   clear(requests);
-  for (const r of body.requests) requests.append(el("li", {}, `#${r.id} ${shortTime(r.time)} ${r.transport} ${r.status} ${r.error_codes.join(" ")}`));
+  for (const r of body.requests) requests.append(el("li", {}, `#${r.id} ${shortTime(r.time)} ${r.transport} ${r.status} ${r.errorCodes.join(" ")}`));
 }
 
 // --- deliveries ------------------------------------------------------------------------
@@ -244,7 +244,7 @@ async function fetchDeliveries() {
   const outcomes = $("outcomes-body");
   clear(outcomes);
   for (const o of body.outcomes.slice(0, MAX_ROWS)) outcomes.append(el("tr", { class: o.ok ? "good" : "bad" },
-    el("td", {}, shortTime(o.finished)), el("td", {}, o.kind), el("td", { class: "url" }, o.url), el("td", { class: "uuid" }, o.task_uuid),
+    el("td", {}, shortTime(o.finished)), el("td", {}, o.kind), el("td", { class: "url" }, o.url), el("td", { class: "uuid" }, o.taskUUID),
     el("td", {}, o.attempts), el("td", {}, o.status ?? ""), el("td", {}, o.ok ? "yes" : "no"), el("td", {}, o.reason ?? "")));
 }
 
