@@ -34,7 +34,8 @@ def _lint_spec(args: argparse.Namespace) -> int:
     spec = _load(args.spec)
     if spec is None:
         return 1
-    from .spec.consistency import analyse
+    from .spec.checks import unpriced_resolutions
+    from .spec.consistency import analyse, self_contradictions
 
     for model in spec.models:
         print(
@@ -47,6 +48,14 @@ def _lint_spec(args: argparse.Namespace) -> int:
         for finding in analyse(model):
             where = next((r.loc for r in model.rules if r.id in finding.rules), model.loc)
             print(f"{where}: warning: {finding.message()}")
+        for issue in unpriced_resolutions(model):
+            print(f"{issue.loc}: warning: {issue.message}")
+        for rule, both in self_contradictions(model):
+            state = "enforced" if rule.enforced else "not enforced"
+            print(
+                f"{rule.loc}: warning: contradiction: rule {rule.id!r} names "
+                f"{', '.join(both)} on both sides ({state}): {rule.source.quote!r}"
+            )
     print(f"spec OK: platform and {len(spec.models)} model(s) in {args.spec}")
     return 0
 

@@ -373,3 +373,16 @@ def assert_accepted_once(
         pair = replies[2 * index : 2 * index + 2]
         assert sorted("data" in r for r in pair) == [False, True], pair
         assert [e["code"] for r in pair for e in r.get("errors", [])] == ["conflictTaskUUID"]
+
+
+def spec_with_pages(spec_dir: Path, source: Path, pages: list[Path]) -> Path:
+    """``spec_dir``: a copy of the spec folder ``source`` with each docs page imported into
+    ``models/<page stem>.yaml`` (the family tests' one spec of many models)."""
+    from codegen.docs.importer import import_page, load_platform
+
+    shutil.copytree(source, spec_dir)
+    platform = load_platform(source)
+    for page in pages:
+        result = import_page(page.read_text(encoding="utf-8"), platform)
+        (spec_dir / "models" / f"{page.stem}.yaml").write_text(result.text, encoding="utf-8")
+    return spec_dir

@@ -16,7 +16,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.kinds import CODEGEN_KINDS, KindCodegen, codegen_kind
+from ..runtime.rule_kinds import KINDS
+from ..spec.kinds import (
+    CODEGEN_KINDS,
+    SIZE,
+    ConstraintRow,
+    KindCodegen,
+    codegen_kind,
+    rule_args,
+    typed_value,
+)
 from ..spec.model import Platform
 from . import rules as docs_rules
 from .page import FACT_KEYS, DocsPage, Section, unquote
@@ -31,15 +40,26 @@ SCALAR_TYPES = {"string", "integer", "number", "boolean", "object"}
 PAGE_TYPES = {"float": "number", "int": "integer", "bool": "boolean"}
 ARRAY_OF = re.compile(r"^array of (?P<items>[a-z]+?)s?(?: \(\d+ propert(?:y|ies)\))?$")
 OBJECT_OF = re.compile(r"^object(?: \(\d+ propert(?:y|ies)\))?$")
-# "720p · 1s · (no audio)": a rate (the price over the seconds); "720p · 8s" and
-# "720p · 8s (with audio)": the price of a clip of that length.
-PRICE_LABEL = re.compile(
-    r"^(?P<res>\S+) · (?P<secs>\d+(?:\.\d+)?)s"
-    r"(?:(?P<rate> · )\((?P<terms>[^()]+)\)|(?: \((?P<clip>[^()]+)\))?)$"
+# A price label is parts joined by " · " (or " . "): a resolution ("720p", "4K"), a clip
+# length ("8s", "2 seconds", with its terms in parentheses: "8s (with audio)"), maybe an
+# aspect ratio ("16:9") and bare terms ("No audio", "R2V"). A part "(no audio)" of its own
+# after a "1s" makes the row a rate (the price over the seconds); else it is a clip price.
+PRICE_PARTS = re.compile(r"\s+[·.]\s+")
+PRICE_RES = re.compile(r"^\d+(?:p|K)$")
+PRICE_RATIO = re.compile(r"^~?(?P<ratio>\d+:\d+)$")
+PRICE_SECS = re.compile(
+    r"^(?P<secs>\d+(?:\.\d+)?)\s*(?:s|sec|seconds?)(?: \((?P<terms>[^()]+)\))?$"
 )
+PRICE_RATE_TERMS = re.compile(r"^\((?P<terms>[^()]+)\)$")
 PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
-DIMS = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)$")
-CONFIG = re.compile(r"^(?P<res>\S+) \((?P<ar>\d+:\d+)\)$")
+# Prose surcharges; what "when ..." and "... seconds" mean is the platform's pricingTerms.
+SURCHARGE = re.compile(
+    r"\$(?P<usd>\d+(?:\.\d+)?)/s applied on top of base pricing when (?P<term>[^.;,]+)"
+)
+ONLY_APPLIES = re.compile(r"^Only applies when `[^`]+` is `[^`]+`\.?$")
+SAME_RATE = re.compile(r"(?P<term>[A-Za-z][\w ]*?) seconds are charged at the same rate")
+DIMS = SIZE  # 1280x720, or with the multiplication sign
+CONFIG = re.compile(r"^(?P<res>\S+) \(~?(?P<ar>\d+:\d+)\)$")  # "~16:9": approximately
 # Sentences in descriptions that read like a constraint; each must be captured by the
 # spec (a rule's or behaviour's quote, or a note) or the importer says so.
 RULE_HINT = re.compile(
@@ -72,14 +92,7 @@ class Note:
 
 def _typed(text: str, types: Iterable[str]) -> Any:
     """A fact's text as the parameter's JSON type (`95` → 95, `false` → False)."""
-    types = set(types)
-    if "boolean" in types and text in ("true", "false"):
-        return text == "true"
-    if types & {"integer", "number"} and re.fullmatch(r"-?\d+", text):
-        return int(text)
-    if "number" in types and re.fullmatch(r"-?\d+\.\d+", text):
-        return float(text)
-    return text
+    return typed_value(text, list(types))
 
 
 def _number(text: str) -> int | float:
@@ -368,26 +381,29 @@ class Importer:
         page = self.page
         rates = []
         for label, price in page.prices:
-            lm, pm = PRICE_LABEL.match(label.text), PRICE.match(price.text)
+            lm, pm = _price_label(label.text), PRICE.match(price.text)
             if lm is None or pm is None:
                 self.note(
                     "warning", label.line, f"price not understood: {label.text}: {price.text}"
                 )
                 page.unreadable.add("pricing")
                 continue
-            row = self._price_terms(lm["terms"] or lm["clip"] or "", label.line)
+            row = self._price_terms(" + ".join(lm["terms"]), label.line)
             if row is None:
                 page.unreadable.add("pricing")
                 continue
-            row = {"resolution": lm["res"], **row}
+            row = {**({"resolution": lm["res"]} if lm["res"] else {}),
+                   **({"aspectRatio": lm["ratio"]} if lm["ratio"] else {}), **row}  # fmt: skip
             row.setdefault("audio", None)  # keeps its place; dropped below when no row says
             if lm["rate"]:
                 row["perSecond"] = round(float(pm["usd"]) / float(lm["secs"]), 6)
             else:
                 row |= {"perClip": _number(pm["usd"]), "seconds": _number(lm["secs"])}
             rates.append(row | {"quote": label.text})
+            self._unmatched_price(rates[-1], label.line)
         if not rates:
             return None
+        _tagged_siblings(rates)
         # "720p · 8s" beside "720p · 8s (with audio)" is the price without audio
         stated = any(r["audio"] is not None for r in rates)
         rates = [
@@ -400,6 +416,8 @@ class Importer:
         if page.pricing_quote:
             out["quote"] = page.pricing_quote.text
         out["rates"] = rates
+        if surcharges := self.surcharges():
+            out["surcharges"] = surcharges
         out["audioDefault"] = False
         return out
 
@@ -410,6 +428,8 @@ class Importer:
         row: dict[str, Any] = {}
         for term in (t.strip() for t in text.split("+") if t.strip()):
             meaning = self.platform.pricing_terms.get(term)
+            if meaning is None:
+                meaning = self.platform.pricing_terms.get(term.lower())
             if meaning is None:
                 self.note("warning", line, f"price term not understood: {term!r}")
                 return None
@@ -424,6 +444,63 @@ class Importer:
                     return None
                 row[key] = paths
         return row
+
+    def surcharges(self) -> list[dict[str, Any]]:
+        """Surcharges the pricing prose states; a prose line after the first that states
+        none is a warning (and the merge keeps the spec's pricing)."""
+        page, out = self.page, list[dict[str, Any]]()
+        lines = [*([page.pricing_quote] if page.pricing_quote else []), *page.pricing_prose]
+        for text in lines:
+            found = [
+                (m, {"perSecond": _number(m["usd"])}) for m in SURCHARGE.finditer(text.text)
+            ] + [(m, {"sameRate": True}) for m in SAME_RATE.finditer(text.text)]
+            for m, amount in found:
+                paths = self._term_paths(m["term"].strip(), text.line)
+                if paths is not None:
+                    out.append({**amount, "provided": paths, "quote": m[0]})
+            if not found and text is not page.pricing_quote:
+                self.note("warning", text.line, f"pricing line not understood: {text.text[:60]!r}")
+                page.unreadable.add("pricing")
+        return out
+
+    def _term_paths(self, term: str, line: int) -> list[str] | None:
+        meaning = self.platform.pricing_terms.get(term)
+        known = {self._path_of(s) for s in self.page.request}
+        paths = [p for p in (meaning or {}).get("provided", []) if p in known]
+        if not paths:
+            self.note("warning", line, f"price surcharge term not understood: {term!r}")
+            return None
+        return paths
+
+    def _unmatched_price(self, row: Mapping[str, Any], line: int) -> None:
+        """A row keyed by a resolution (or aspect ratio) no dimension row has can never match
+        a task: said with the row's line and the dimension row it probably means."""
+        table = self.page.dimensions
+        if not table or "resolution" not in row:
+            return
+        read = [(c, d, CONFIG.match(c.text), DIMS.match(d.text)) for c, d in table]
+        rows = [(c, d, cm, dm) for c, d, cm, dm in read if cm and dm]
+        if not rows or any(
+            cm["res"] == row["resolution"] and row.get("aspectRatio") in (None, cm["ar"])
+            for _, _, cm, _ in rows
+        ):
+            return
+        number = re.match(r"\d+", row["resolution"])
+        near = [
+            (c, d) for c, d, _, dm in rows
+            if number and int(number[0]) in (int(dm["w"]), int(dm["h"]))
+        ]  # fmt: skip
+        where = (
+            f"; line {near[0][1].line} calls {near[0][1].text} {near[0][0].text}" if near else ""
+        )
+        self.note(
+            "warning",
+            line,
+            f"price row {row['quote']!r} can never "
+            f"match a task: no dimension row is {row['resolution']}"
+            f"{' ' + row['aspectRatio'] if row.get('aspectRatio') else ''}{where}; "
+            "kept with its label",
+        )
 
     def _path_of(self, section: Section) -> str:
         if "Path" in section.facts:
@@ -450,16 +527,18 @@ class Importer:
         out: list[dict[str, Any]] = []
         ids: set[str] = set()
         for sentence in self.page.compatibility:
-            rule = docs_rules.rule_from_sentence(sentence.text, self.phrasings)
-            if rule is None:
+            found = docs_rules.rules_from_sentence(sentence.text, self.phrasings)
+            if not found:
                 self.note(
                     "warning",
                     sentence.line,
                     f"validation sentence not understood (no phrasing fits): {sentence.text!r}",
                 )
                 continue
-            rule["id"] = _unique(rule["id"], ids)
-            out.append(rule)
+            for rule in found:
+                rule["id"] = _unique(rule["id"], ids)
+                self._self_contradiction(rule, sentence.line)
+                out.append(rule)
         # A page table that states a rule, by name: the sentence introducing it, when it has rows.
         tables = {"dimension table": self.page.dimension_intro if self.page.dimensions else None}
         for kind in CODEGEN_KINDS.values():
@@ -484,6 +563,156 @@ class Importer:
             rule = kind.from_fact(section.name, other, source)
             if not any(r["kind"] == kind.name and kind.same(r, rule) for r in out):
                 out.append(dict(rule, id=_unique(rule["id"], ids)))
+
+    def _self_contradiction(self, rule: dict[str, Any], line: int) -> None:
+        """A rule naming a parameter on both sides refuses every task that gives it: said,
+        and imported not enforced until a curator decides what the page means."""
+        both = codegen_kind(rule["kind"]).both_sides(rule_args(rule))
+        if not both:
+            return
+        names = ", ".join(both)
+        rule["enforced"] = False
+        rule["notes"] = [
+            f"The page names {names} on both sides of this rule, which would refuse every "
+            "task that gives it; not enforced until a curator decides what the page means."
+        ]
+        self.note(
+            "warning",
+            line,
+            f"contradiction on the page: rule {rule['id']!r} names {names} on both sides: "
+            f"{rule['source']['quote']!r}; imported with enforced: false",
+        )
+
+    # ── constraint tables ──
+
+    def constraint_rules(
+        self, params: list[dict[str, Any]], taken: set[str]
+    ) -> list[dict[str, Any]]:
+        """The rows of each "Parameter constraints vary based on the configuration:" table
+        as valueWhen rules: in the configuration a row names, each parameter of the header
+        takes one of the values the row lists. An ``Other`` row holds where no row above
+        does; a row allowing every value a parameter has makes no rule."""
+        by_path = {p["path"]: p for p in params}
+        out: list[dict[str, Any]] = []
+        for table in self.page.constraints:
+            if len(table.header) < 2 or not table.rows:
+                self.note("warning", table.intro.line, "constraint table not understood")
+                continue
+            key = table.header[0]
+            key_path = None if key == "Dimensions" else self._param_named(key, by_path)
+            cols = [self._param_named(h, by_path) for h in table.header[1:]]
+            if (key != "Dimensions" and key_path is None) or None in cols:
+                found = [key_path or key == "Dimensions", *cols]
+                unknown = [h for h, c in zip(table.header, found, strict=True) if not c]
+                what = f"constraint table names no parameter of the page: {unknown[0]!r}"
+                self.note("warning", table.intro.line, what)
+                continue
+            conds: list[list[dict[str, Any]]] = []  # each row's condition (allOf)
+            for line, cells in table.rows:
+                label = cells[0].strip("`").strip()
+                when = self._row_condition(label, key_path, conds, by_path)
+                if when is None:
+                    self.note("warning", line, f"constraint row not understood: {label!r}")
+                    continue
+                for path, cell in zip(cols, cells[1:], strict=False):
+                    assert path is not None
+                    rule = self._row_rule(path, label, when, cell, by_path[path], line)
+                    if rule is not None:
+                        rule["id"] = _unique(rule["id"], taken)
+                        out.append(rule)
+        return out
+
+    def _param_named(self, name: str, by_path: Mapping[str, Any]) -> str | None:
+        if name in by_path:
+            return name
+        ends = [p for p in by_path if p.endswith("." + name)]
+        return ends[0] if len(ends) == 1 else None
+
+    def _row_condition(
+        self,
+        label: str,
+        key_path: str | None,
+        conds: list[list[dict[str, Any]]],
+        by_path: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        if label == "Other":  # none of the rows above: each row's negation, all of them
+            if len(conds) == 1:
+                return {"anyOf": [c | {"not": True} for c in conds[0]]}
+            if all(len(c) == 1 for c in conds):
+                return {"allOf": [c[0] | {"not": True} for c in conds]}
+            return None
+        if key_path is None:
+            size = DIMS.match(label)
+            if size is None:
+                return None
+            row = [{"path": "width", "equals": int(size["w"])},
+                   {"path": "height", "equals": int(size["h"])}]  # fmt: skip
+        else:
+            types = _types_of(by_path[key_path])
+            row = [{"path": key_path, "equals": _typed(label, types)}]
+        conds.append(row)
+        return {"allOf": row}
+
+    def _row_rule(
+        self,
+        path: str,
+        label: str,
+        when: dict[str, Any],
+        cell: str,
+        param: Mapping[str, Any],
+        line: int,
+    ) -> dict[str, Any] | None:
+        written = re.findall(r"`([^`]+)`", cell) or [cell.strip()]
+        values = [_typed(v, _types_of(param)) for v in written if v]
+        domain = [e["value"] for e in param.get("enum", [])]
+        if not values or (domain and all(any(_same(d, v) for v in values) for d in domain)):
+            return None  # every value the parameter has: no constraint
+        kind = next(k for k in CODEGEN_KINDS.values() if k.reads_constraint_rows)
+        source = {"section": docs_rules.SECTION, "quote": f"{label}: {path} {' '.join(written)}"}
+        return kind.from_row(ConstraintRow(path, label, when, values, written, source))
+
+    # ── rules in descriptions ──
+
+    def description_rules(
+        self, params: list[dict[str, Any]], taken: set[str]
+    ) -> list[dict[str, Any]]:
+        """Rules a parameter's description states unambiguously. An either-or of an object's
+        fields ("You must provide either `text` or `image` content for the watermark, but
+        not both.") holds inside the object when it is given: a requires of any one and a
+        forbids of the others. "Only applies when `a` is `v`." is no validation rule (the
+        parameter is accepted and ignored otherwise): a note on the parameter says so."""
+        by_path = {p["path"]: p for p in params}
+        out: list[dict[str, Any]] = []
+        for section in self.page.request:
+            path = self._path_of(section)
+            param = by_path.get(path)
+            if param is None:
+                continue
+            for sentence in re.split(r"(?<=[.!?])\s+", section.description()):
+                if ONLY_APPLIES.match(sentence):
+                    param.setdefault("notes", []).append(
+                        f"{sentence} Not a validation rule: the parameter is accepted "
+                        "otherwise and has no effect."
+                    )
+                    continue
+                rule = docs_rules.rule_from_sentence(sentence, self.phrasings)
+                if rule is None or param["type"] != "object":
+                    continue
+                kind = codegen_kind(rule["kind"])
+                made = kind.inside_object(path, rule, source={"anchor": section.anchor,
+                                                       "quote": sentence})  # fmt: skip
+                if not made or any(p not in by_path for m in made for _, p in _paths(m)):
+                    continue
+                for one in made:
+                    one["id"] = _unique(one["id"], taken)
+                    out.append(one)
+        return out
+
+    def type_rule_values(self, rules: list[dict[str, Any]], params: list[dict[str, Any]]) -> None:
+        """A sentence's values as the parameter's type (`5` of a string parameter is "5")."""
+        types = {p["path"]: _types_of(p) for p in params}
+        for rule in rules:
+            codegen_kind(rule["kind"]).typed(rule, types)
 
     def examples(self) -> list[dict[str, Any]]:
         out = []
@@ -511,6 +740,9 @@ class Importer:
         facts = self.facts()
         rules = self.rules()
         params = self.parameters(self.page.request, request=True)
+        self.type_rule_values(rules, params)
+        rules += self.constraint_rules(params, {r["id"] for r in rules})
+        rules += self.description_rules(params, {r["id"] for r in rules})
         self._reconcile_required(params, rules)
         task_type = next((p.get("const") for p in params if p["path"] == "taskType"), None)
         spec: dict[str, Any] = {"specVersion": 1, "kind": "model", "id": facts["id"]}
@@ -529,6 +761,58 @@ class Importer:
         spec["rules"] = rules
         spec["examples"] = self.examples()
         return spec
+
+
+def _tagged_siblings(rates: list[dict[str, Any]]) -> None:
+    """ "720p · 5s" beside "720p · 5s · R2V" is the price without that mode: the untagged
+    row gets the tagged one's paths as ``absent`` (else it would match both kinds of task)."""
+    for row in rates:
+        if "provided" in row or "absent" in row:
+            continue
+        same = [
+            r for r in rates
+            if "provided" in r and all(r.get(k) == row.get(k)
+                                       for k in ("resolution", "aspectRatio", "seconds"))
+        ]  # fmt: skip
+        paths = sorted({p for r in same for p in r["provided"]})
+        if paths:
+            row["absent"] = paths
+
+
+def _price_label(text: str) -> dict[str, Any] | None:
+    """A price label's parts: resolution, aspect ratio, seconds, terms and whether it is a
+    rate; None when a part is not one of those (or the resolution or length is missing)."""
+    out: dict[str, Any] = {"res": None, "ratio": None, "secs": None, "terms": [], "rate": False}
+    for part in PRICE_PARTS.split(text.strip()):
+        if PRICE_RES.match(part) and out["res"] is None:
+            out["res"] = part
+        elif (ratio := PRICE_RATIO.match(part)) and out["ratio"] is None:
+            out["ratio"] = ratio["ratio"]
+        elif (secs := PRICE_SECS.match(part)) and out["secs"] is None:
+            out["secs"] = secs["secs"]
+            out["terms"] += [t for t in (secs["terms"] or "").split("+") if t.strip()]
+        elif (rate := PRICE_RATE_TERMS.match(part)) and out["secs"] is not None:
+            out["rate"] = True
+            out["terms"] += rate["terms"].split("+")
+        elif re.fullmatch(r"[A-Za-z][\w ]*", part):
+            out["terms"].append(part)
+        else:
+            return None
+    return out if out["secs"] else None
+
+
+def _paths(rule: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every (key, path) a rule in spec form names."""
+    return list(KINDS[rule["kind"]].paths(rule_args(rule)))
+
+
+def _types_of(param: Mapping[str, Any]) -> list[str]:
+    type_ = param["type"]
+    return list(type_) if isinstance(type_, list) else [type_]
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def _text(value: Any) -> str:

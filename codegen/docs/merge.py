@@ -96,6 +96,13 @@ class Merger:
             self.change(0, f"pricing quote: {cur.get('quote')!r} → {new['quote']!r}")
             place(cur, "quote", new["quote"])
         self.rows(cur, "rates", new["rates"], RATE_KEYS, "price")
+        surcharges = new.get("surcharges")
+        if as_data(cur.get("surcharges")) != surcharges:
+            self.change(0, f"pricing surcharges: {surcharges or 'none'}")
+            if surcharges:
+                place(cur, "surcharges", spec_node(surcharges))
+            else:
+                delete_key(cur, "surcharges")
 
     def dimensions(self, new: Mapping[str, Any] | None) -> None:
         cur = self.tree.get("dimensions")

@@ -102,6 +102,17 @@ class Example:
 
 
 @dataclass
+class ConstraintTable:
+    """ "Parameter constraints vary based on the configuration:" and its table: the first
+    column says which configuration (``Dimensions`` or a parameter), the others the values
+    each parameter may take in it (cells as written, values backticked)."""
+
+    intro: Text
+    header: list[str] = field(default_factory=list)
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, cells)
+
+
+@dataclass
 class DocsPage:
     """Everything read from one page, each part with its line."""
 
@@ -109,10 +120,12 @@ class DocsPage:
     title: Text | None = None
     facts: dict[str, Text] = field(default_factory=dict)
     pricing_quote: Text | None = None
+    pricing_prose: list[Text] = field(default_factory=list)  # prose lines after the quote
     prices: list[tuple[Text, Text]] = field(default_factory=list)  # (label, price)
     compatibility: list[Text] = field(default_factory=list)  # one per sentence block
     dimension_intro: Text | None = None
     dimensions: list[tuple[Text, Text]] = field(default_factory=list)  # (configuration, WxH)
+    constraints: list[ConstraintTable] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     request: list[Section] = field(default_factory=list)
     response: list[Section] = field(default_factory=list)
@@ -283,16 +296,37 @@ def _pricing(page: DocsPage, lines: _Lines) -> None:
     for number, line in _blocks(lines):
         if m := FACT.match(line):
             page.prices.append((Text(number, m["key"]), Text(number, unquote(m["value"]))))
-        elif page.pricing_quote is None and not line.startswith(("-", "|", "```", "#")):
-            page.pricing_quote = Text(number, line.strip())
+        elif not line.startswith(("-", "|", "```", "#")):
+            if page.pricing_quote is None:
+                page.pricing_quote = Text(number, line.strip())
+            else:  # the importer reads surcharges in it, or says it could not
+                page.pricing_prose.append(Text(number, line.strip()))
         else:
             page.warn(number, f"pricing line not understood: {line[:60]!r}")
             page.unreadable.add("pricing")
 
 
+CONSTRAINTS_INTRO = "Parameter constraints vary based on the configuration:"
+
+
 def _compatibility(page: DocsPage, lines: _Lines) -> None:
+    table: ConstraintTable | None = None  # the constraint table being read
     for number, line in _blocks(lines):
         if line.strip() == "---":
+            table = None
+            continue
+        if line.strip() == CONSTRAINTS_INTRO:
+            table = ConstraintTable(Text(number, line.strip()))
+            page.constraints.append(table)
+            continue
+        if table is not None and (m := TABLE_ROW.match(line)):
+            cells = [c.strip() for c in m["cells"].split("|")]
+            if set("".join(cells)) <= set("-: "):
+                continue
+            if not table.header:
+                table.header = [unquote(c) for c in cells]
+            else:
+                table.rows.append((number, cells))
             continue
         if m := TABLE_ROW.match(line):
             cells = [unquote(c.strip()) for c in m["cells"].split("|")]

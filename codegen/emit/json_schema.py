@@ -123,8 +123,10 @@ class SchemaBuilder:
     def condition(self, cond: Mapping[str, Any], scope: str) -> Schema:
         rel = relative(cond["path"], scope)
         if "equals" not in cond:
-            return self.provided(rel)
-        return self.nest(rel, {"const": cond["equals"]}, require=True)
+            positive = self.provided(rel)
+        else:
+            positive = self.nest(rel, {"const": cond["equals"]}, require=True)
+        return {"not": positive} if cond.get("not") else positive
 
     def clause(self, clause: Mapping[str, Any], scope: str) -> Schema:
         parts = [self.condition(c, scope) for c in clause["conditions"]]
@@ -152,6 +154,10 @@ class SchemaBuilder:
             paths = [p for _, p in rule.referenced_paths()]
             scope = self.tree.array_scope(paths) if paths else ROOT
             kind = codegen_kind(rule.kind)
+            if not rule.enforced:  # a curator's resolution: the validators leave it out too
+                note = f"rule {rule.id} is not enforced (see its notes in the spec)"
+                by_scope.setdefault(scope, []).append({"$comment": note})
+                continue
             if not kind.expressible:
                 note = f"rule {rule.id} ({rule.kind}) is enforced by the generated validators only"
                 by_scope.setdefault(scope, []).append({"$comment": note})

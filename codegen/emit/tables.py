@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..spec.consistency import analyse
-from ..spec.model import ModelSpec, Parameter, Platform, PriceRate, Rule
+from ..spec.model import ModelSpec, Parameter, Platform, PriceRate, Rule, Surcharge
 from ..spec.param_tree import ParamTree
 from .json_schema import format_regex
 
@@ -81,10 +81,14 @@ def errors_table(platform: Platform) -> Table:
 def dimensions_table(model: ModelSpec) -> Table | None:
     if model.dimensions is None:
         return None
+    # the rows' aspect ratios only where a price row is keyed by one
+    rates = model.pricing.rates if model.pricing else ()
+    priced_by_ratio = any(r.aspect_ratio for r in rates)
     return {
         "params": list(model.dimensions.params),
         "rows": [
             {"label": r.label, "resolution": r.resolution, "width": r.width, "height": r.height}
+            | ({"aspectRatio": r.aspect_ratio} if r.aspect_ratio and priced_by_ratio else {})
             for r in model.dimensions.rows
         ],
     }
@@ -92,8 +96,10 @@ def dimensions_table(model: ModelSpec) -> Table | None:
 
 def _rate(r: PriceRate) -> Table:
     """A price row with only the conditions it has (the runtime reads absent as "any")."""
-    row: Table = {"resolution": r.resolution}
+    row: Table = {}
     optional = {
+        "resolution": r.resolution,
+        "aspectRatio": r.aspect_ratio,
         "audio": r.audio,
         "perSecond": r.per_second,
         "perClip": r.per_clip,
@@ -115,7 +121,18 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
         **({"unitParameter": counted} if counted else {}),
         "audioDefault": model.pricing.audio_default,
         "rates": [_rate(r) for r in model.pricing.rates],
-    }
+        **({"surcharges": [_surcharge(s) for s in model.pricing.surcharges]}
+           if model.pricing.surcharges else {}),
+    }  # fmt: skip
+
+
+def _surcharge(s: Surcharge) -> Table:
+    row: Table = {"provided": list(s.provided)}
+    if s.per_second is not None:
+        row["perSecond"] = s.per_second
+    if s.same_rate:
+        row["sameRate"] = True
+    return row
 
 
 def model_tables(model: ModelSpec, platform: Platform) -> Table:

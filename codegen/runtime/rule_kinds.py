@@ -78,9 +78,16 @@ def relative(path: str, scope: str) -> str:
 class _Cond:
     parts: tuple[str, ...]
     equals: Any = MISSING
+    negated: bool = False  # ``not: true``: the condition is that the path is not (so) given
 
     def test(self) -> Callable[[dict[str, Any]], bool]:
         """Whether the condition holds in an object, compiled (the ``equals`` key once)."""
+        positive = self._positive()
+        if not self.negated:
+            return positive
+        return lambda obj: not positive(obj)
+
+    def _positive(self) -> Callable[[dict[str, Any]], bool]:
         given = presence(self.parts)
         if self.equals is MISSING:
             return given
@@ -122,7 +129,11 @@ class Clause:
     @classmethod
     def of(cls, data: Row, scope: str = "") -> Clause:
         conds = tuple(
-            _Cond(tuple(relative(c["path"], scope).split(".")), c.get("equals", MISSING))
+            _Cond(
+                tuple(relative(c["path"], scope).split(".")),
+                c.get("equals", MISSING),
+                bool(c.get("not", False)),
+            )
             for c in data["conditions"]
         )
         return cls(data["mode"], conds)
@@ -237,6 +248,8 @@ class RuleKind:
 
     name: ClassVar[str]
     keys: ClassVar[tuple[str, ...]]
+    # Keys a form of the kind may add (codegen's meta-schema says which combinations).
+    optional: ClassVar[tuple[str, ...]] = ()
     outcomes: ClassVar[tuple[str, ...]]
     # When repair keeps undoing what the rule's consequence adds, make its condition false.
     stubborn_drops_condition: ClassVar[bool] = False
@@ -665,19 +678,34 @@ class Together(RuleKind):
 
 
 class DimensionsKind(RuleKind):
+    """The width x height pair is one of the model's dimension rows; the conditional form
+    (``when`` and ``sizes``: "When `a` is provided, ... dimensions are limited to ...")
+    narrows it to ``sizes`` while its condition holds."""
+
     name = "dimensions"
     keys = ()
+    optional = ("when", "sizes")
     outcomes = ("unsupported",)
 
     def compile(self, b: Bound) -> RuleCheck:
         dims = b.contract.dimensions
         first, second = dims["params"]
-        pairs = {(row["width"], row["height"]) for row in dims["rows"]}
+        if "sizes" in b.rule:
+            pairs = {(w, h) for w, h in b.rule["sizes"]}
+            holds = b.clause(b.rule["when"]).holds
+        else:
+            pairs = {(row["width"], row["height"]) for row in dims["rows"]}
+            holds = _always
         allowed = ", ".join(f"{w}x{h}" for w, h in sorted(pairs))
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
             w, h = obj.get(first), obj.get(second)
-            if json_type(w) == "integer" and json_type(h) == "integer" and (w, h) not in pairs:
+            if (
+                json_type(w) == "integer"
+                and json_type(h) == "integer"
+                and (w, h) not in pairs
+                and holds(obj)
+            ):
                 detail = f"got {w}x{h}; supported: {allowed}"
                 out.append(b.violation("unsupported", prefix + first, detail))
 
@@ -697,6 +725,13 @@ class DimensionsKind(RuleKind):
             return False
         first, second = f.dims
         size = (obj.get(first), obj.get(second))
+        if "sizes" in rule:
+            if None in size or size in _sizes(rule) or not _holds(rule, obj, scope):
+                return False
+            f.guard(prefix, first, scope, locked)
+            f.guard(prefix, second, scope, locked)
+            obj[first], obj[second] = f.pick(draw, sorted(_sizes(rule)))
+            return True
         if None not in size and size not in f.sizes:
             f.guard(prefix, first, scope, locked)
             f.guard(prefix, second, scope, locked)
@@ -705,10 +740,18 @@ class DimensionsKind(RuleKind):
             return True
         return False
 
+    def breakable(self, f: Repairer, rule: Row) -> bool:
+        return "sizes" not in rule or bool(f.sizes - _sizes(rule))
+
     def break_(
         self, f: Repairer, draw: Draw, rule: Row, task: dict[str, Any], locked: Locks
     ) -> None:
         first, second = f.dims
+        if "sizes" in rule:  # a row of the table the condition leaves out
+            f.make_hold(draw, rule["when"], task, locked)
+            task[first], task[second] = f.pick(draw, sorted(f.sizes - _sizes(rule)))
+            locked.update((first, second))
+            return
         widths = sorted({w for w, _ in f.sizes})
         heights = sorted({h for _, h in f.sizes})
         unsupported = [
@@ -716,6 +759,14 @@ class DimensionsKind(RuleKind):
         ]
         task[first], task[second] = f.pick(draw, unsupported)
         locked.update((first, second))
+
+
+def _always(obj: dict[str, Any]) -> bool:
+    return True
+
+
+def _sizes(rule: Row) -> set[tuple[Any, ...]]:
+    return {(w, h) for w, h in rule["sizes"]}
 
 
 def position_aliases(rule: Row) -> dict[tuple[str, Any], str]:
@@ -954,15 +1005,44 @@ class PromptReferences(RuleKind):
         return seed
 
 
+def _fits(rule: Row, value: Any) -> bool:
+    """Whether a value meets a valueWhen rule: one of ``allowed``, or a number at most
+    ``maximum`` (a value of another type is the field checks' business)."""
+    if "allowed" in rule:
+        return key(value) in {key(v) for v in rule["allowed"]}
+    return json_type(value) not in ("integer", "number") or value <= rule["maximum"]
+
+
 def _outside(f: Repairer, rule: Row) -> list[Any]:
-    """Allowed values of the rule's parameter that the rule does not allow."""
-    allowed = {key(v) for v in rule["allowed"]}
-    return [v for v in f.params[rule["param"]].get("enum", []) if key(v) not in allowed]
+    """Values of the rule's parameter (its enum, both booleans, else its maximum) the rule
+    does not allow."""
+    param = f.params[rule["param"]]
+    candidates = param.get("enum") or (
+        [True, False]
+        if param.get("types") == ["boolean"]
+        else [param["maximum"]]
+        if "maximum" in param
+        else []
+    )
+    return [v for v in candidates if not _fits(rule, v)]
+
+
+def _inside(f: Repairer, rule: Row) -> Any:
+    """A value of the parameter the rule allows (the largest one under a maximum)."""
+    if "allowed" in rule:
+        return rule["allowed"][0]
+    fitting = [v for v in f.params[rule["param"]].get("enum", []) if _fits(rule, v)]
+    return max(fitting) if fitting else rule["maximum"]
 
 
 class ValueWhen(RuleKind):
+    """When the condition holds, the parameter's effective value (default applied) is one
+    of ``allowed`` ("`duration` must be `7`") or, in the other form, at most ``maximum``
+    ("`duration` must be at most `10`")."""
+
     name = "valueWhen"
-    keys = ("when", "param", "allowed")
+    keys = ("when", "param")
+    optional = ("allowed", "maximum")
     outcomes = ("notAllowed",)
 
     def compile(self, b: Bound) -> RuleCheck:
@@ -970,7 +1050,17 @@ class ValueWhen(RuleKind):
         param = b.rule["param"]
         rel, parts = b.at(param)
         default = b.contract.defaults.get(param, MISSING)
-        allowed = {key(v) for v in b.rule["allowed"]}
+        rule = b.rule
+        if "allowed" in rule:
+            allowed = {key(v) for v in rule["allowed"]}
+
+            def fits(value: Any) -> bool:
+                return key(value) in allowed
+
+        else:
+
+            def fits(value: Any) -> bool:
+                return _fits(rule, value)
 
         holds = when.holds
 
@@ -979,7 +1069,7 @@ class ValueWhen(RuleKind):
                 return
             value = get(obj, parts)
             value = default if value is MISSING else value
-            if value is not MISSING and key(value) not in allowed:
+            if value is not MISSING and not fits(value):
                 out.append(b.violation("notAllowed", prefix + rel, f"{rel} is {fmt(value)}"))
 
         return check
@@ -1000,9 +1090,9 @@ class ValueWhen(RuleKind):
         value = get(obj, parts)
         if value is MISSING:
             value = f.params[rule["param"]].get("default", MISSING)
-        if value is not MISSING and key(value) not in {key(v) for v in rule["allowed"]}:
+        if value is not MISSING and not _fits(rule, value):
             f.guard(prefix, rule["param"], scope, locked)
-            put(obj, parts, rule["allowed"][0])
+            put(obj, parts, _inside(f, rule))
             return True
         return False
 

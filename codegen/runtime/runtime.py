@@ -477,6 +477,19 @@ def resolution_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None)
     raise ValueError("the task's resolution cannot be told from its width and height")
 
 
+def aspect_ratio_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None) -> str | None:
+    """The aspect ratio of the task's dimension row, where the table carries one (the
+    generated tables do where a price row is keyed by it); None otherwise."""
+    if not dimensions:
+        return None
+    first, second = dimensions["params"]
+    size = (task.get(first), task.get(second))
+    for row in dimensions["rows"]:
+        if (row["width"], row["height"]) == size and "aspectRatio" in row:
+            return str(row["aspectRatio"])
+    return None
+
+
 class PriceUnavailable(ValueError):
     """No price applies: the model has no pricing, or no price row matches the task
     (the message names what the task is and the rows there are). Never a guessed number."""
@@ -503,15 +516,20 @@ def price_of(
     """Cost in USD of one result of ``task`` (defaults already applied), exact to the cent's
     fraction: computed in decimal so 0.112 x 10 is 1.12, not 1.1199999999999999."""
     with_audio = bool(pricing["audioDefault"]) if audio is None else audio
+    resolution: str | None = None  # a row without one ("5s") applies to any resolution
     try:
         resolution = resolution_of(task, dimensions)
     except ValueError as error:
-        raise PriceUnavailable(str(error)) from None
+        if all("resolution" in rate for rate in pricing["rates"]):
+            raise PriceUnavailable(str(error)) from None
+    ratio = aspect_ratio_of(task, dimensions)
     for rate in pricing["rates"]:
-        if _applies(rate, task, resolution, with_audio):
+        if _applies(rate, task, resolution, with_audio) and rate.get("aspectRatio", ratio) == ratio:
             if "perClip" in rate:
-                return float(Decimal(str(rate["perClip"])))
-            return float(Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing)))
+                base = Decimal(str(rate["perClip"]))
+            else:
+                base = Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing))
+            return float(base + _surcharges(task, pricing))
     given = sorted(
         {
             p
@@ -520,21 +538,40 @@ def price_of(
             if provided(get(task, p.split(".")))
         }
     )
-    facts = [resolution, f"audio={with_audio}", *(f"{p} given" for p in given)]
+    facts = [resolution or "resolution unknown", *([ratio] if ratio else [])]
+    facts.append(f"audio={with_audio}")
+    facts += [f"{p} given" for p in given]
     if "duration" in task:
         facts.append(f"duration={task['duration']}")
     rows = "; ".join(describe_rate(r) for r in pricing["rates"])
     raise PriceUnavailable(f"no price row matches the task ({', '.join(facts)}); rows: {rows}")
 
 
+def _surcharges(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Decimal:
+    """What the prose surcharges add: a rate per second of the output where one applies.
+    One that counts the input video's seconds cannot be priced from the task (it does not
+    state them): PriceUnavailable says so rather than a price too low."""
+    extra = Decimal(0)
+    for surcharge in pricing.get("surcharges", ()):
+        if not any(provided(get(task, p.split("."))) for p in surcharge["provided"]):
+            continue
+        if surcharge.get("sameRate"):
+            raise PriceUnavailable(
+                f"the price also counts the seconds of {' or '.join(surcharge['provided'])} "
+                "at the same rate, which the task does not state"
+            )
+        extra += Decimal(str(surcharge["perSecond"])) * Decimal(_units(task, pricing))
+    return extra
+
+
 def _applies(
-    rate: Mapping[str, Any], task: Mapping[str, Any], resolution: str, audio: bool
+    rate: Mapping[str, Any], task: Mapping[str, Any], resolution: str | None, audio: bool
 ) -> bool:
     def given(path: str) -> bool:
         return provided(get(task, path.split(".")))
 
     return (
-        rate["resolution"] == resolution
+        rate.get("resolution", resolution) == resolution
         and rate.get("audio", audio) == audio
         and ("provided" not in rate or any(given(p) for p in rate["provided"]))
         and not any(given(p) for p in rate.get("absent", ()))
@@ -544,7 +581,7 @@ def _applies(
 
 def describe_rate(rate: Mapping[str, Any]) -> str:
     """A price row's conditions in words ("1080p audio inputs.video given")."""
-    parts = [str(rate["resolution"])]
+    parts = [str(rate[k]) for k in ("aspectRatio", "resolution") if k in rate]
     if "seconds" in rate:
         parts.append(f"{rate['seconds']}s clip")
     if "audio" in rate:

@@ -620,7 +620,9 @@ class Factory:
         conditions = clause["conditions"]
         chosen = [_pick(draw, conditions)] if clause["mode"] == "anyOf" else conditions
         for cond in chosen:
-            if "equals" in cond:
+            if cond.get("not"):  # absent (or not that value): leave it out
+                self.lock_remove(task, cond["path"], locked)
+            elif "equals" in cond:
                 wire = self.ensure(draw, task, cond["path"])
                 put(task, wire.split("."), cond["equals"])
                 locked.add(wire)

@@ -347,11 +347,19 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
         for path in (*rate.provided, *rate.absent):
             if path not in param_paths:
                 yield SpecIssue(rate.loc, f"price {rate.key!r} names unknown parameter {path!r}")
-    if model.dimensions is not None:
-        priced = {r.resolution for r in pricing.rates}
-        for row in model.dimensions.rows:
-            if row.resolution not in priced:
-                yield SpecIssue(row.at("resolution"), f"no price for resolution {row.resolution!r}")
+
+
+def unpriced_resolutions(model: ModelSpec) -> Iterator[SpecIssue]:
+    """Dimension rows no price row names: a warning (a page may key a price by a label its
+    table does not use, "768p" for 1366x768 "720p"); such a task gets no cost."""
+    if model.pricing is None or model.dimensions is None:
+        return
+    priced = {r.resolution for r in model.pricing.rates}
+    if None in priced:  # a row for any resolution
+        return
+    for row in model.dimensions.rows:
+        if row.resolution not in priced:
+            yield SpecIssue(row.at("resolution"), f"no price for resolution {row.resolution!r}")
         for path in model.dimensions.params:
             if path not in {p.path for p in model.parameters}:
                 yield SpecIssue(

@@ -16,6 +16,7 @@ the set is needed). Each kind adds its own constraints (``constrain`` of its cod
 half, ``kinds.py``; the arrays it bounds, ``item_bounds``); kinds that only constrain
 values say so (``values_only``: they never make a parameter impossible by themselves). A
 kind without a codegen half, or one that contributes nothing, is an error, never a skip.
+A condition may be negated (``not: true``: the path absent, or not that value).
 A rule marked ``enforced: false`` (a curator's resolution, with notes saying why) is left
 out, as the generated validators leave it.
 """
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .kinds import codegen_kind
-from .model import ModelSpec
+from .model import ModelSpec, Rule
 from .tristate import Assignment, Check, Value, all_of, any_of, implies
 
 
@@ -52,11 +53,18 @@ class Finding:
         return f"{self.parameter} can never be provided: rules {blame}"
 
 
+def _negate(a: bool | None) -> bool | None:
+    return None if a is None else not a
+
+
 class _Problem:
     """The variables and constraints of one model."""
 
     def __init__(self, model: ModelSpec) -> None:
         self.params = {p.path: p for p in model.parameters}
+        dims = model.dimensions
+        self.dims: tuple[str, ...] = tuple(dims.params) if dims else ()
+        self.rows = {(r.width, r.height) for r in dims.rows} if dims else set()
         self.domains: dict[str, tuple[Value, ...]] = {}
         self.constraints: list[Constraint] = []
         self.counts: dict[str, int] = {}  # array path -> largest count a rule mentions
@@ -84,6 +92,12 @@ class _Problem:
         return bool(a[path])  # a count of 0 is not provided
 
     def cond(self, c: Mapping[str, Any]) -> tuple[str, Callable[[Assignment], bool | None]]:
+        name, test = self._positive(c)
+        if not c.get("not"):
+            return name, test
+        return name, lambda a: _negate(test(a))
+
+    def _positive(self, c: Mapping[str, Any]) -> tuple[str, Callable[[Assignment], bool | None]]:
         path = self.present(c["path"])
         if "equals" not in c:
             return path, lambda a: self.given(a, path)
@@ -207,6 +221,17 @@ def _smallest(problem: _Problem, rules: set[str | None], fixed: Assignment) -> t
         if not problem.satisfiable(kept - {rule}, fixed):
             kept.discard(rule)
     return tuple(sorted(r for r in kept if r is not None))
+
+
+def self_contradictions(model: ModelSpec) -> Iterator[tuple[Rule, list[str]]]:
+    """Every rule of ``model`` (enforced or not) naming a parameter on both sides ("`a`
+    cannot be used with `a`": its kind's ``both_sides``): enforced, such a rule refuses
+    every task that gives it. The importer imports it ``enforced: false``; lint-spec and
+    import-docs say so."""
+    for rule in model.rules:
+        both = codegen_kind(rule.kind).both_sides(rule.args)
+        if both:
+            yield rule, both
 
 
 def findings_by_model(models: Sequence[ModelSpec]) -> Iterator[tuple[ModelSpec, Finding]]:

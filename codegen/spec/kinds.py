@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -57,6 +57,7 @@ _KEY_FORMS: dict[str, Any] = {
     "then": _clause_args,
     "positions": lambda v: {k: list(vs) for k, vs in v.items()},
     "automatic": lambda v: {str(k): list(v[k]) for k in sorted(v, key=int)},
+    "sizes": lambda v: [list(pair) for pair in v],
 }
 
 
@@ -99,6 +100,37 @@ class Sentence:
     number: int | None
     any_consequence: bool
     source: dict[str, str]
+    values: list[str] = field(default_factory=list)  # backticked values (`V`), as written
+    negated: bool = False  # "is not provided": the condition is the paths' absence
+    phrasing: str = ""  # the phrasing that matched (a kind with several forms reads it)
+
+    def when(self) -> dict[str, Any]:
+        """The condition clause: any of the paths given (or, negated, not given)."""
+        if self.negated:
+            return {"anyOf": [{"path": p, "not": True} for p in self.condition]}
+        return {"anyOf": list(self.condition)}
+
+
+def typed_value(text: str, types: Sequence[str] | None = None) -> Any:
+    """A backticked value as JSON: `true` → True, `7` → 7, `0.5` → 0.5, `480p` → "480p";
+    with ``types`` (the parameter's), only as one of them (`5` of a string is "5")."""
+    wanted = set(types) if types is not None else {"boolean", "integer", "number"}
+    if "boolean" in wanted and text in ("true", "false"):
+        return text == "true"
+    if wanted & {"integer", "number"} and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if "number" in wanted and re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    return text
+
+
+SIZE = re.compile(r"^(?P<w>\d+)\s*[x\u00d7]\s*(?P<h>\d+)$")
+
+
+def size_of(text: str) -> tuple[int, int] | None:
+    """``1280x720``, or with the multiplication sign (U+00D7) pages use in sentences."""
+    m = SIZE.match(text.strip())
+    return (int(m["w"]), int(m["h"])) if m else None
 
 
 def slug(path: str) -> str:
@@ -124,10 +156,31 @@ def split_paths(value: str) -> list[str]:
 Issue = tuple[str, str]  # (spec key the problem is at, message)
 
 
+@dataclass(frozen=True)
+class ConstraintRow:
+    """One row of a constraint table for one parameter: in the configuration ``label``
+    (its condition ``when``), ``param`` takes one of ``values`` (``written`` as the page
+    wrote them)."""
+
+    param: str
+    label: str
+    when: dict[str, Any]
+    values: list[Any]
+    written: list[str]
+    source: dict[str, str]
+
+
 class Encoding(Protocol):
     """The consistency analysis' pieces a kind's constraints are made of
     (``consistency.py``): variables are parameter paths (provided or not; an item count
     for an array some kind's ``item_bounds`` names) and conditions on values."""
+
+    @property
+    def params(self) -> Mapping[str, Parameter]: ...  # the model's parameters by path
+    @property
+    def dims(self) -> tuple[str, ...]: ...  # the dimension table's two parameters, or none
+    @property
+    def rows(self) -> set[tuple[int, int]]: ...  # its width x height pairs
 
     def present(self, path: str) -> str: ...
     def given(self, a: Assignment, variable: str) -> bool | None: ...
@@ -161,10 +214,19 @@ class KindCodegen:
     expressible: ClassVar[bool] = True
     meta: ClassVar[Schema] = {}  # more meta-schema for a rule of this kind
     reads_sentences: ClassVar[bool] = False  # whether docs phrasings of it become rules
+    # whether a page's constraint table ("Parameter constraints vary based on the
+    # configuration:") states rules of it, one per row and parameter (``from_row``)
+    reads_constraint_rows: ClassVar[bool] = False
+    # whether a sentence of it in an object parameter's description holds inside that
+    # object when it is given (``inside_object``)
+    reads_descriptions: ClassVar[bool] = False
     fact: ClassVar[str | None] = None  # a parameter fact of a page stating a rule of it
     table: ClassVar[str | None] = None  # the page table stating the model's one rule of it
     # ("dimension table"); the merge matches a page's rule of it to the spec's by kind
     upper_bound: ClassVar[UpperBound | None] = None
+    # False: ``constrain`` adds a constraint only for a rule that can make a parameter
+    # impossible (a value rule whose parameter keeps an allowed value adds none)
+    contributes_always: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -184,6 +246,26 @@ class KindCodegen:
 
     def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
         raise NotImplementedError
+
+    def from_row(self, row: ConstraintRow) -> dict[str, Any]:
+        """The rule one constraint-table row states for one parameter."""
+        raise NotImplementedError
+
+    def inside_object(
+        self, path: str, rule: Mapping[str, Any], source: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """The rules a description sentence's ``rule`` (paths relative to the object
+        ``path``) states inside that object when it is given; [] when it cannot."""
+        raise NotImplementedError
+
+    def typed(self, rule: dict[str, Any], types: Mapping[str, Sequence[str]]) -> None:
+        """Give the rule's values (as a sentence wrote them) the types of the parameters
+        they are values of (``types``: path -> JSON types)."""
+
+    def both_sides(self, args: Args) -> list[str]:
+        """Parameters a rule (table form) names both as its condition and as what it
+        refuses: such a rule, enforced, refuses every task that gives them."""
+        return []
 
     def from_fact(self, path: str, other: str, source: dict[str, str]) -> dict[str, Any]:
         """The rule a ``fact`` line of parameter ``path`` naming ``other`` states."""
@@ -292,6 +374,25 @@ class ExactlyOne(_Operands):
     name = "exactlyOne"
     exact = True
     how = "exactly one"
+    reads_descriptions = True
+
+    def inside_object(
+        self, path: str, rule: Mapping[str, Any], source: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Exactly one of two fields of ``path``, when ``path`` is given: a requires of
+        either and a forbids of the second with the first (this kind has no condition)."""
+        fields = [f"{path}.{op}" for op in rule["params"] if isinstance(op, str)]
+        if len(fields) != 2 or len(rule["params"]) != 2:
+            return []
+        first, second = fields
+        return [
+            {"id": rule_id([path], "require", fields), "kind": Requires.name,
+             "when": {"anyOf": [path]}, "then": {"anyOf": fields},
+             "message": f"{path} needs {first} or {second}.", "source": source},
+            {"id": rule_id([first], "forbid", [second]), "kind": Forbids.name,
+             "when": {"anyOf": [first]}, "forbid": [second],
+             "message": f"{second} cannot be used with {first}.", "source": source},
+        ]  # fmt: skip
 
 
 class AtLeastOne(_Operands):
@@ -311,12 +412,14 @@ class Requires(KindCodegen):
     def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
         cond, cons = sentence.condition, sentence.consequence
         clause = "anyOf" if sentence.any_consequence else "allOf"
+        absent = "without" if sentence.negated else ""
         return {
-            "id": rule_id(cond, "require", cons),
+            "id": rule_id(*([absent] if absent else []), cond, "require", cons),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "then": {clause: cons},
-            "message": f"{words(cond, 'or')} needs "
+            "message": f"{'Without ' if absent else ''}{words(cond, 'or')} "
+            f"{'the task needs' if absent else 'needs'} "
             f"{words(cons, 'or' if clause == 'anyOf' else 'and')}.",
             "source": sentence.source,
         }
@@ -342,11 +445,15 @@ class Forbids(KindCodegen):
         return {
             "id": rule_id(cond, "forbid", cons),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "forbid": cons,
             "message": f"{words(cons, 'and')} cannot be used with {words(cond, 'or')}.",
             "source": sentence.source,
         }
+
+    def both_sides(self, args: Args) -> list[str]:
+        given = [c["path"] for c in args["when"]["conditions"] if not c.get("not")]
+        return [path for path in args["forbid"] if path in given]
 
     def constrain(self, rule: Rule, p: Encoding) -> None:
         when_vars, when = p.clause(rule.args["when"])
@@ -401,7 +508,7 @@ class LimitItems(_ItemCount):
         return {
             "id": rule_id([target], "limit-with", cond),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "target": target,
             "maxItems": limit,
             "message": f"With {words(cond, 'or')}, {target} takes at most {limit} items.",
@@ -428,7 +535,7 @@ class RequireItems(_ItemCount):
         return {
             "id": rule_id([target], "needs-items-with", cond),
             "kind": self.name,
-            "when": {"anyOf": cond},
+            "when": sentence.when(),
             "target": target,
             "minItems": least,
             "message": f"With {words(cond, 'or')}, {target} needs at least {least} {items}.",
@@ -480,11 +587,15 @@ class Together(KindCodegen):
 
 
 class DimensionsKind(KindCodegen):
-    """Read from the page's dimension table (docs/facts.py), not from a sentence."""
+    """Read from the page's dimension table (docs/facts.py); the conditional form ("When
+    `a` is provided, dimensions are limited to ...", sizes written with U+00D7) from a
+    sentence."""
 
     name = "dimensions"
+    contributes_always = False
+    reads_sentences = True
+    meta: ClassVar[Schema] = {"dependentRequired": {"when": ["sizes"], "sizes": ["when"]}}
     table = "dimension table"
-    constrain = values_only
 
     def from_table(self, source: dict[str, str]) -> dict[str, Any]:
         return {
@@ -494,20 +605,57 @@ class DimensionsKind(KindCodegen):
             "source": source,
         }
 
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        """The table alone never makes a parameter impossible (a task without width and
+        height is never refused by it). Conditional sizes none of which is a row of the
+        table leave width and height nothing while the condition holds (lint refuses
+        such sizes too)."""
+        if "sizes" not in rule.args or any(tuple(z) in p.rows for z in rule.args["sizes"]):
+            return
+        when_vars, when = p.clause(rule.args["when"])
+        dims = [p.present(d) for d in p.dims]
+
+        def none(a: Assignment) -> bool | None:
+            return all_of([None if d not in a else not p.given(a, d) for d in dims])
+
+        p.add(rule.id, [*when_vars, *dims], lambda a: implies(when(a), none(a)))
+
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
         assert s.dimensions is not None  # check() requires the table
         w, h = s.dimensions.params
+        sizes = args.get("sizes") or [(r.width, r.height) for r in s.dimensions.rows]
         pairs = [
-            {"properties": {w: {"const": r.width}, h: {"const": r.height}}, "required": [w, h]}
-            for r in s.dimensions.rows
+            {"properties": {w: {"const": sw}, h: {"const": sh}}, "required": [w, h]}
+            for sw, sh in sizes
         ]
-        return {"if": s.any_provided((w, h), scope), "then": {"anyOf": pairs}}
+        given = s.any_provided((w, h), scope)
+        if "when" in args:
+            given = {"allOf": [given, s.clause(args["when"], scope)]}
+        return {"if": given, "then": {"anyOf": pairs}}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        sizes = [size_of(v) for v in sentence.values]
+        cond = sentence.condition
+        return {
+            "id": rule_id("dimensions-with", cond),
+            "kind": self.name,
+            "when": sentence.when(),
+            "sizes": [list(size) for size in sizes if size is not None],
+            "message": f"With {words(cond, 'or')}, width x height must be one of the sizes "
+            "the page lists.",
+            "source": sentence.source,
+        }
 
     def check(
         self, rule: Rule, model: ModelSpec, params: Mapping[str, Parameter]
     ) -> Iterator[Issue]:
         if model.dimensions is None:
             yield "kind", f"rule {rule.id!r} needs the model's dimensions table"
+            return
+        rows = {(r.width, r.height) for r in model.dimensions.rows}
+        for w, h in rule.args.get("sizes", ()):
+            if (w, h) not in rows:
+                yield "sizes", f"rule {rule.id!r}: {w}x{h} is not a row of the dimension table"
 
 
 class FramePositions(KindCodegen):
@@ -547,13 +695,108 @@ class PromptReferences(KindCodegen):
     constrain = values_only
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _value_fits(args: Args, v: Any) -> bool:
+    """Whether a value meets a valueWhen rule (type-exact; a number equals a number)."""
+    if "allowed" in args:
+        return any(
+            (_number(v) and _number(a) and v == a) or (type(v) is type(a) and v == a)
+            for a in args["allowed"]
+        )
+    return not _number(v) or v <= args["maximum"]
+
+
+def _within_bounds(param: Parameter, v: Any) -> bool:
+    if not _number(v):
+        return True
+    low, high = param.minimum, param.maximum
+    return (low is None or v >= low) and (high is None or v <= high)
+
+
 class ValueWhen(KindCodegen):
     name = "valueWhen"
-    constrain = values_only
+    contributes_always = False
+    reads_sentences = True
+    reads_constraint_rows = True
+
+    def from_row(self, row: ConstraintRow) -> dict[str, Any]:
+        label = re.sub(r"[^a-z0-9]+", "-", row.label.lower()).strip("-")
+        return {
+            "id": f"{slug(row.param)}-with-{label}",
+            "kind": self.name,
+            "when": row.when,
+            "param": row.param,
+            "allowed": row.values,
+            "message": f"With {row.label}, {row.param} must be {' or '.join(row.written)}.",
+            "source": row.source,
+        }
+
+    def typed(self, rule: dict[str, Any], types: Mapping[str, Sequence[str]]) -> None:
+        wanted = types.get(rule["param"])
+        if wanted is None or "allowed" not in rule:
+            return
+        written = [str(v).lower() if isinstance(v, bool) else str(v) for v in rule["allowed"]]
+        rule["allowed"] = [typed_value(v, wanted) for v in written]
+
+    meta: ClassVar[Schema] = {"oneOf": [{"required": ["allowed"]}, {"required": ["maximum"]}]}
+
+    def constrain(self, rule: Rule, p: Encoding) -> None:
+        """While the condition holds the parameter is given only if a value it may take
+        is allowed, and absent only if its default (if any) is: ``when -> (param ?
+        can_give : absent_ok)``; nothing when both hold (no parameter made impossible)."""
+        args = rule.args
+        param = p.params.get(args["param"])
+        if param is None:
+            return
+        values = [e.value for e in param.enum] if param.enum else None
+        if param.const is not None:
+            values = [param.const]
+        if values is not None:
+            can_give = any(_value_fits(args, v) for v in values)
+        elif "maximum" in args:
+            can_give = param.minimum is None or param.minimum <= args["maximum"]
+        else:  # allowed values, against the parameter's bounds
+            can_give = any(_within_bounds(param, v) for v in args["allowed"])
+        absent_ok = param.default is None or _value_fits(args, param.default)
+        if can_give and absent_ok:
+            return
+        when_vars, when = p.clause(args["when"])
+        target = p.present(args["param"])
+
+        def value(a: Assignment) -> bool | None:
+            given = p.given(a, target)
+            return None if given is None else (can_give if given else absent_ok)
+
+        p.add(rule.id, [*when_vars, target], lambda a: implies(when(a), value(a)))
 
     def schema(self, s: SchemaParts, args: Args, scope: str) -> Schema:
-        allowed = s.nest(s.relative(args["param"], scope), {"enum": list(args["allowed"])})
+        leaf = (
+            {"enum": list(args["allowed"])} if "allowed" in args else {"maximum": args["maximum"]}
+        )
+        allowed = s.nest(s.relative(args["param"], scope), leaf)
         return {"if": s.clause(args["when"], scope), "then": allowed}
+
+    def from_sentence(self, sentence: Sentence) -> dict[str, Any]:
+        cond, param = sentence.condition, sentence.consequence[-1]
+        values = [typed_value(v) for v in sentence.values]
+        if "at most" in sentence.phrasing:
+            limit: dict[str, Any] = {"maximum": values[0]}
+            said = f"at most {sentence.values[0]}"
+        else:
+            limit = {"allowed": values}
+            said = " or ".join(sentence.values)
+        return {
+            "id": rule_id([param], "with", cond),
+            "kind": self.name,
+            "when": sentence.when(),
+            "param": param,
+            **limit,
+            "message": f"With {words(cond, 'or')}, {param} must be {said}.",
+            "source": sentence.source,
+        }
 
 
 class DefaultWhen(KindCodegen):
@@ -566,7 +809,7 @@ def rule_meta_schema() -> list[Schema]:
     """The meta-schema's per-kind clauses: each kind takes its own keys and no others."""
     clauses: list[Schema] = []
     for name, kind in RUNTIME_KINDS.items():
-        then: Schema = {"propertyNames": {"enum": [*COMMON_KEYS, *kind.keys]}}
+        then: Schema = {"propertyNames": {"enum": [*COMMON_KEYS, *kind.keys, *kind.optional]}}
         if kind.keys:
             then = {"required": list(kind.keys), **then}
         then.update(codegen_kind(name).meta)

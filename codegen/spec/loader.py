@@ -41,6 +41,7 @@ from .model import (
     RuleKind,
     Source,
     SpecSet,
+    Surcharge,
     TaskDef,
     json_type,
 )
@@ -319,7 +320,8 @@ def _rate(n: _Node) -> PriceRate:
     number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip")}
     return PriceRate(
         **n.located(),
-        resolution=d["resolution"],
+        resolution=d.get("resolution"),
+        aspect_ratio=d.get("aspectRatio"),
         audio=d.get("audio"),
         per_second=number["perSecond"],
         per_clip=number["perClip"],
@@ -345,6 +347,16 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
             quote=pd.get("quote"),
             notes=tuple(pd.get("notes", [])),
             rates=tuple(_rate(n) for n in pricing_node.children("rates")),
+            surcharges=tuple(
+                Surcharge(
+                    **n.located(),
+                    provided=tuple(n.data["provided"]),
+                    per_second=n.data.get("perSecond"),
+                    same_rate=bool(n.data.get("sameRate", False)),
+                    quote=n.data["quote"],
+                )
+                for n in pricing_node.children("surcharges")
+            ),
         )
     dimensions = None
     if "dimensions" in d:

@@ -172,7 +172,8 @@ class PriceRate(Located):
     says (None: either), with at least one ``provided`` path given, none of the ``absent``
     ones, and (a clip price) a duration of ``seconds``."""
 
-    resolution: str = ""
+    resolution: str | None = None  # None: any resolution ("5s")
+    aspect_ratio: str | None = None  # the row's aspect ratio ("16:9 · 480p · 5s")
     audio: bool | None = None
     per_second: float | None = None
     per_clip: float | None = None
@@ -184,12 +185,13 @@ class PriceRate(Located):
     @property
     def key(self) -> str:
         return rate_label(
-            {"resolution": self.resolution, "audio": self.audio, "seconds": self.seconds,
+            {"resolution": self.resolution, "aspectRatio": self.aspect_ratio,
+             "audio": self.audio, "seconds": self.seconds,
              "provided": list(self.provided), "absent": list(self.absent)}
         )  # fmt: skip
 
 
-RATE_KEYS = ("resolution", "audio", "seconds", "provided", "absent")
+RATE_KEYS = ("resolution", "aspectRatio", "audio", "seconds", "provided", "absent")
 
 
 def rate_label(row: Mapping[str, Any]) -> str:
@@ -198,10 +200,23 @@ def rate_label(row: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class Surcharge(Located):
+    """A prose surcharge of the price list: ``per_second`` of the output on top of the row's
+    price, or (``same_rate``) the input video's seconds at the row's rate, when one of the
+    ``provided`` paths is given."""
+
+    provided: tuple[str, ...] = ()
+    per_second: float | None = None
+    same_rate: bool = False
+    quote: str = ""
+
+
+@dataclass(frozen=True)
 class Pricing(Located):
     currency: str = "USD"
     unit: str = "second"
     rates: tuple[PriceRate, ...] = ()
+    surcharges: tuple[Surcharge, ...] = ()
     audio_default: bool = False
     quote: str | None = None
     notes: tuple[str, ...] = ()

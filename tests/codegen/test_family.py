@@ -24,6 +24,7 @@ from codegen.spec.model import SpecSet
 from runware_contract.runtime import PriceUnavailable, price_of
 from tests.conftest import REPO, SPEC_DIR
 from tests.contracts import contract_for
+from tests.helpers import spec_with_pages
 
 FAMILY = REPO / "tests" / "data" / "pages" / "family"
 PLATFORM = load_platform(SPEC_DIR)
@@ -36,11 +37,7 @@ VID = "https://example.com/a.mp4"
 def family_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A spec folder: the real platform and Kling model, and every family page imported."""
     spec_dir = tmp_path_factory.mktemp("family") / "spec"
-    shutil.copytree(SPEC_DIR, spec_dir)
-    for page in sorted(FAMILY.glob("*.md")):
-        result = import_page(page.read_text(encoding="utf-8"), PLATFORM)
-        (spec_dir / "models" / f"{page.stem}.yaml").write_text(result.text, encoding="utf-8")
-    return spec_dir
+    return spec_with_pages(spec_dir, SPEC_DIR, sorted(FAMILY.glob("*.md")))
 
 
 @pytest.fixture(scope="module")
