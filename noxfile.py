@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import nox
 
@@ -228,6 +230,16 @@ def hostile(session: nox.Session) -> None:
     session.run("pytest", "tests/hostile", "--hostile-full", *session.posargs)
 
 
+def _consumer() -> ModuleType:
+    """tests/consumer/project.py (standard library only), loaded from its file: the
+    consumer's layout and README's blocks, without this repository on sys.path."""
+    spec = importlib.util.spec_from_file_location("project", "tests/consumer/project.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @contextlib.contextmanager
 def _consumer_project(session: nox.Session) -> Iterator[None]:
     """tests/consumer/ laid out in a temporary folder outside the repository, the session's
@@ -281,16 +293,17 @@ def install_client(session: nox.Session) -> None:
 
 @nox.session(reuse_venv=False)
 def install_testing(session: nox.Session) -> None:
-    """A fresh venv with `pip install .[testing]`: README's property-test block, as written,
-    in a consumer's folder (Hypothesis's default settings, the shared mock fixture), and the
-    other fixtures (the per-test mock, respx on api.runware.ai, real video files)."""
-    session.install(".[testing]")
+    """A fresh venv with README's `pip install 'PATH[testing]'` (PATH: this tree): README's
+    second path, its files as written, in a consumer's folder (Hypothesis's default settings),
+    and the other fixtures (the per-test mock, respx on api.runware.ai, real video files)."""
+    consumer = _consumer()
+    session.run(*consumer.install_command(str(Path.cwd())))
     with _consumer_project(session):
         session.run(
             "pytest",
             "-p",
             "no:cacheprovider",
-            "test_readme_property.py",
+            consumer.PROPERTY_TEST,
             "test_fixtures.py",
             *session.posargs,
         )

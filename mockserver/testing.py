@@ -133,16 +133,18 @@ def running_process(
     timeout: float = 30.0,
     stderr: IO[bytes] | None = None,
     env: Mapping[str, str] | None = None,
+    stdout: IO[bytes] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``cmd`` in its own process group until ``ready()`` holds (RuntimeError if it exits or
     ``timeout`` passes first); afterwards the whole group (``--workers`` children too) gets
-    SIGTERM, then SIGKILL if it is still there after 10 s. Its stderr goes to ``stderr``
-    (a file), else nowhere; ``env`` replaces the environment when given."""
+    SIGTERM, then SIGKILL if it is still there after 10 s. Its stdout and stderr go to
+    ``stdout`` and ``stderr`` (files), else nowhere; ``env`` replaces the environment when
+    given."""
     process = subprocess.Popen(
         list(cmd),
         cwd=cwd,
         env=None if env is None else dict(env),
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if stdout is None else stdout,
         stderr=subprocess.DEVNULL if stderr is None else stderr,
         start_new_session=True,
     )

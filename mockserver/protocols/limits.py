@@ -5,7 +5,7 @@ uvicorn times out idle keep-alive connections but not a request whose headers ne
 finish (slowloris); ``http_protocol`` adds that: a connection that has not sent a
 request's complete headers within ``header_timeout`` of opening (or of its previous
 response) gets a 408 in Runware's error shape and is closed. The body timeout is the
-app's (``MockServer._read_body``), since uvicorn has none.
+app's (``body.read_body``), since uvicorn has none.
 
 ``ws_protocol`` does the same for WebSockets below the app, where uvicorn answers pings by
 itself: every frame, control frames included, counts against the frame rate (past it pings

@@ -33,12 +33,12 @@ def test_the_per_test_mock_with_settings(runware_mock: RunningMock) -> None:
     with rc.Client("consumer-key", base_url=url, poll_interval=0.05) as client:
         (result,) = client.run(task())
     assert isinstance(result, kling.Result)
-    assert not my_integration.submit(task(), base_url=url, api_key="wrong-key").ok
+    assert my_integration.submit(task(), base_url=url, api_key="wrong-key") == "invalidApiKey"
 
 
 @pytest.mark.runware_mock(job_seconds=0.05)
 def test_respx_answers_the_default_base_url(runware_respx: InProcessMock) -> None:
-    assert my_integration.submit(task()).ok
+    assert my_integration.submit(task()) is None
     with rc.Client("any-key", poll_interval=0.05) as client:
         (result,) = client.run(task())
     video = httpx.get(result.videoURL)

@@ -106,7 +106,7 @@ def test_a_failed_render_reaches_every_waiter_and_leaves_nothing() -> None:
 
 @pytest.mark.parametrize("container", sorted(CONTAINERS))
 def test_a_rendered_file_has_the_mocks_frame_rate_and_as_many_frames(container: str) -> None:
-    """README: files are rendered at media.FPS (no model states its frame rate)."""
+    """docs/mock.md: files are rendered at media.FPS (no model states its frame rate)."""
     data = media.render_video(container, 320, 240, 3)
     assert frame_rate(data) == (media.FPS, 3 * media.FPS)
     assert probe(data)[4] == 3.0
@@ -116,7 +116,7 @@ FRAME_RATE_WORDS = ("fps", "framerate", "frame rate", "frames per second", "fram
 
 
 def test_no_model_states_a_frame_rate(spec: SpecSet, docs_page_text: str) -> None:
-    """Why the mock renders at its own rate (README): neither the spec nor the page it came
+    """Why the mock renders at its own rate (docs/mock.md): neither the spec nor the page it came
     from says what frame rate a model delivers. When one does, this fails: the rate must
     then come from the spec (per model, through the video record) instead of media.FPS."""
     for model in spec.models:
