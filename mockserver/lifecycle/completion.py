@@ -33,7 +33,7 @@ from ..store import Store, StoreUnavailable, TaskRecord
 from .delivery import Deliverer
 from .relay import Relay
 from .scheduler import Scheduler
-from .supervise import Repeated
+from .supervise import Repeated, backoff
 
 log = logging.getLogger("mockserver")
 COMPLETION_RETRY = 1.0  # seconds before a claim, delivery or finish the store failed is retried
@@ -190,5 +190,6 @@ class Completion:
 def retry_after(failures: int) -> float:
     """Seconds before the next try after ``failures`` earlier failures in a row: doubling
     from COMPLETION_RETRY to COMPLETION_RETRY_MAX, each within +-25% (jitter)."""
-    wait = min(COMPLETION_RETRY_MAX, COMPLETION_RETRY * 2.0**failures)
-    return wait * random.uniform(0.75, 1.25)
+    return backoff(failures + 1, COMPLETION_RETRY, COMPLETION_RETRY_MAX) * random.uniform(
+        0.75, 1.25
+    )

@@ -31,9 +31,10 @@ BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 5.0
 
 
-def backoff(failures: int) -> float:
-    """Seconds to wait after ``failures`` failures in a row (bounded, growing)."""
-    return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, failures - 1)))
+def backoff(failures: int, first: float = BACKOFF_FIRST, most: float = BACKOFF_MAX) -> float:
+    """Seconds to wait after ``failures`` failures in a row: ``first``, doubling up to
+    ``most``."""
+    return float(min(most, first * 2 ** max(0, failures - 1)))
 
 
 async def run_supervised(name: str, step: Step) -> None:
