@@ -24,10 +24,9 @@ uploaded images are capped by count and total bytes.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -132,22 +131,28 @@ STORE_TIMEOUT = 2.0  # seconds one request may spend on store calls (--store-tim
 _DEADLINE: ContextVar[float] = ContextVar("store_deadline", default=0.0)
 
 
-@contextlib.contextmanager
-def request_deadline(seconds: float) -> Iterator[Callable[[], None]]:
+class request_deadline:
     """The store calls in the block (one request or WebSocket frame, however many tasks it
     holds) must be answered by one deadline, ``seconds`` from now; the function it yields
     moves the deadline ``seconds`` past now (after a task the store answered: a store that
     answers, however slowly the request's many tasks go, is not a failure). A store that
-    stops answering costs the request ``seconds`` once, not once per task."""
+    stops answering costs the request ``seconds`` once, not once per task. A class rather
+    than a generator: it wraps every request, and a generator's context manager costs more."""
 
-    def answered() -> None:
-        _DEADLINE.set(time.monotonic() + seconds)
+    __slots__ = ("seconds", "token")
 
-    token = _DEADLINE.set(time.monotonic() + seconds)
-    try:
-        yield answered
-    finally:
-        _DEADLINE.reset(token)
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> Callable[[], None]:
+        self.token = _DEADLINE.set(time.monotonic() + self.seconds)
+        return self.answered
+
+    def answered(self) -> None:
+        _DEADLINE.set(time.monotonic() + self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        _DEADLINE.reset(self.token)
 
 
 def request_time_left() -> float | None:
