@@ -75,9 +75,9 @@ async def fill(tasks: int) -> dict[str, float]:
     import gc
 
     import uvicorn
+    from hot_path import KEY, Transport, requests
     from uvicorn.server import ServerState
 
-    from hot_path import KEY, Transport, requests
     from mockserver.cli import _server
     from mockserver.core import models
     from mockserver.core.config import MockConfig
@@ -155,9 +155,7 @@ def load_figures(args: argparse.Namespace) -> None:
         json.dump(body[0], f)
         body_file = Path(f.name)
     gc_log = Path(tempfile.mkdtemp()) / "gc.json"
-    servers: dict[str, tuple[list[str], Path]] = {
-        "mock": ([sys.executable, "-c", RECORDER], ROOT)
-    }
+    servers: dict[str, tuple[list[str], Path]] = {"mock": ([sys.executable, "-c", RECORDER], ROOT)}
     if args.baseline is not None:
         servers["baseline"] = ([sys.executable, "-c", RECORDER], args.baseline.resolve())
     servers["limit"] = ([sys.executable, str(HERE / "bare_responder.py")], ROOT)
@@ -198,7 +196,7 @@ def load_figures(args: argparse.Namespace) -> None:
             for name in servers:
                 p99 = statistics.median(r[name]["p99_ms"] for r in mine)
                 rps = statistics.median(r[name]["rps"] for r in mine)
-                print(f"medians at {connections} connections, {name}: {rps:.0f} req/s, p99 {p99} ms")
+                print(f"medians at {connections} connections, {name}: {rps:.0f} req/s, p99 {p99}")
 
 
 def show(run: dict[str, Any]) -> None:
