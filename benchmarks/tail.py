@@ -74,9 +74,7 @@ async def fill(tasks: int) -> dict[str, float]:
     """In this process (the checkout on PYTHONPATH): the CLI's server holding ``tasks``."""
     import gc
 
-    import uvicorn
-    from hot_path import KEY, Transport, requests
-    from uvicorn.server import ServerState
+    from hot_path import KEY, connected, requests
 
     from mockserver.cli import _server
     from mockserver.core import models
@@ -93,14 +91,7 @@ async def fill(tasks: int) -> dict[str, float]:
         elif info["generation"] < 2:
             young.append((time.thread_time() - begun[0]) * 1000)
 
-    protocol_class = http_protocol(server.config.header_timeout_seconds, server.rest)
-    config = uvicorn.Config(server.app, http=protocol_class, lifespan="off")
-    config.load()
-    protocol = protocol_class(
-        config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop()
-    )
-    transport = Transport()
-    protocol.connection_made(transport)
+    protocol, transport = connected(server, http_protocol)
     batch = requests(tasks)
     gc.callbacks.append(on_gc)
     for request in batch:
