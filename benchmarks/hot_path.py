@@ -81,11 +81,25 @@ def requests(count: int) -> list[bytes]:
     return out
 
 
-async def feed(count: int, repeat: int, no_validate: bool) -> list[float]:
-    """Seconds per request of each pass (this checkout's code, as imported)."""
+def connected(server: Any, http_protocol: Any) -> tuple[Any, Transport]:
+    """``server``'s HTTP protocol (the class ``http_protocol`` of its checkout makes) over an
+    in-memory transport, connected."""
     import uvicorn
     from uvicorn.server import ServerState
 
+    protocol_class = http_protocol(server.config.header_timeout_seconds, server.rest)
+    config = uvicorn.Config(server.app, http=protocol_class, lifespan="off")
+    config.load()
+    protocol = protocol_class(
+        config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop()
+    )
+    transport = Transport()
+    protocol.connection_made(transport)
+    return protocol, transport
+
+
+async def feed(count: int, repeat: int, no_validate: bool) -> list[float]:
+    """Seconds per request of each pass (this checkout's code, as imported)."""
     import runware_contract as rc
 
     try:  # mockserver/ by role; a baseline checkout may have the flat layout before it
@@ -102,14 +116,7 @@ async def feed(count: int, repeat: int, no_validate: bool) -> list[float]:
     server = MockServer(MockConfig(api_keys=frozenset({KEY}), seed=1))
     if no_validate and hasattr(server, "registry"):
         server.registry.validate = lambda task: []  # type: ignore[method-assign]
-    protocol_class = http_protocol(server.config.header_timeout_seconds, server.rest)
-    config = uvicorn.Config(server.app, http=protocol_class, lifespan="off")
-    config.load()
-    protocol = protocol_class(
-        config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop()
-    )
-    transport = Transport()
-    protocol.connection_made(transport)
+    protocol, transport = connected(server, http_protocol)
     all_requests = requests(WARMUP + count * repeat)
     for request in all_requests[:WARMUP]:
         protocol.data_received(request)

@@ -14,7 +14,8 @@ of the two throughputs and the higher of the two p99s. ``mock (log)`` is the moc
 ``warning``. Each server's CPU time per request (its process group, from /proc) is reported
 beside its throughput: on a shared machine it does not depend on the share of the cores a
 server got, so Prism / mock CPU per request is the steadier form of the ratio. ``--repeat N``
-runs it all N times and reports each run and the medians.
+runs it all N times and reports each run and the medians, and each run's 1-minute load
+average before and after it (the machine is shared: the figures are of that load).
 
 Usage: python benchmarks/mock_vs_prism.py [--connections 20 100] [--seconds 10] [--repeat 1]
        [--json]
@@ -117,6 +118,7 @@ def measure(
 ) -> dict[str, Any]:
     """One run at ``connections``: every server in SERVERS order, then the ratios."""
     results: dict[str, Any] = {}
+    load_before = os.getloadavg()[0]  # the machine is shared: its load is part of the figure
     for name in SERVERS:
         if name not in commands:
             continue
@@ -131,6 +133,7 @@ def measure(
     mock_rps = min(results["mock"]["rps"], results["mock_again"]["rps"])
     return {
         "connections": connections,
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         **results,
         "mock_vs_prism": round(mock_rps / results["prism"]["rps"], 2),
         "mock_vs_limit": round(mock_rps / results["limit"]["rps"], 2),
@@ -163,7 +166,17 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "drift",
         "mock_p99_ms",
     )
-    return {k: statistics.median(r[k] for r in runs) for k in keys if k in runs[0]}
+    ratios = {k: statistics.median(r[k] for r in runs) for k in keys if k in runs[0]}
+    # each server's own figures, median over the runs (a table row per server)
+    rows = {
+        name: {
+            k: statistics.median(r[name][k] for r in runs)
+            for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_request")
+        }
+        for name in SERVERS
+        if name in runs[0]
+    }
+    return {**ratios, "mock_p99_ms_each_run": [r["mock_p99_ms"] for r in runs], "servers": rows}
 
 
 def main() -> None:
@@ -237,7 +250,8 @@ def main() -> None:
 
 
 def show(run: dict[str, Any]) -> None:
-    print(f"{run['connections']} connections:")
+    before, after = run["load_average"]
+    print(f"{run['connections']} connections (load average {before} before, {after} after):")
     for name in SERVERS:
         if name not in run:
             continue

@@ -78,15 +78,16 @@ class HeaderTimeoutProtocol(DirectPost):
         if self.transport.is_closing():
             return
         self.flow.resume_reading()
+        now = self.loop.time()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
         else:
             self._idle = True
-            self._idle_deadline = self.loop.time() + self.timeout_keep_alive
+            self._idle_deadline = now + self.timeout_keep_alive
             if self._idle_timer is None:
                 self._idle_timer = self.loop.call_at(self._idle_deadline, self._idle_due)
-        self._arm()
+        self._arm(now)
 
     def _idle_due(self) -> None:
         self._idle_timer = None
@@ -121,11 +122,12 @@ class HeaderTimeoutProtocol(DirectPost):
                 timer.cancel()
         self._header_timer = self._idle_timer = None
 
-    def _arm(self) -> None:
-        """Headers are due ``header_timeout`` from now. Re-armed after every response: the
-        timer already running is kept and moved on only when it fires (one timer per
-        connection per timeout, not a new one per request)."""
-        self._header_deadline = self.loop.time() + self.header_timeout
+    def _arm(self, now: float | None = None) -> None:
+        """Headers are due ``header_timeout`` from now (``now``: the loop's time, if the
+        caller has it). Re-armed after every response: the timer already running is kept
+        and moved on only when it fires (one timer per connection per timeout, not a new one
+        per request)."""
+        self._header_deadline = (self.loop.time() if now is None else now) + self.header_timeout
         self._waiting_after = self.cycle
         if self._header_timer is None:
             self._header_timer = self.loop.call_at(self._header_deadline, self._due)
