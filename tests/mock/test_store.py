@@ -628,6 +628,41 @@ async def test_sqlite_writes_wait_for_a_lock_off_the_loop_and_never_commit_late(
 
 
 @pytest.mark.anyio
+async def test_sqlite_writes_run_on_the_loop_when_uncontended_and_on_their_thread_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An uncontended write is made on the event loop at once (no hop to the writes' thread:
+    the coroutine finishes at its first step), and the WAL those writes grow is
+    checkpointed into the database file on the thread. A write that finds the lock held by
+    another connection for a moment neither fails nor blocks the loop: it waits on the
+    thread and commits once the lock is released."""
+    from mockserver.http.rest import completed
+
+    monkeypatch.setattr("mockserver.store.sqlite.CHECKPOINT_EVERY", 5)
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path), timeout=2.0)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        empty = path.stat().st_size
+        for n in range(20):
+            assert completed(store.add_task(record(n, webhook=True), [video(n)]))
+        assert completed(store.claim_completion(OWNER, record(1).task_uuid, "a"))
+        assert not completed(store.claim_completion(OWNER, record(1).task_uuid, "b"))
+        assert eventually(lambda: path.stat().st_size > empty, timeout=10)  # checkpointed
+        holder.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, holder.execute, "ROLLBACK")  # runs only if the loop is free
+        started = time.monotonic()
+        assert await store.add_task(record(30), [])
+        assert 0.25 < time.monotonic() - started < 1.9
+        assert await store.get_task(OWNER, record(30).task_uuid) is not None
+        assert (await store.counts())["tasks"] == 21
+    finally:
+        holder.close()
+        await store.close()
+
+
+@pytest.mark.anyio
 async def test_a_damaged_sqlite_file_is_reported_and_refuses_writes(tmp_path: Path) -> None:
     path = tmp_path / "mock.db"
     store = SqliteStore(str(path))
