@@ -30,6 +30,7 @@ from ..core.answer import Exchange
 from ..core.engine import RequestContext
 from ..core.reply import BadRequest, dumps, error, parse_tasks, status_of, throttled
 from ..core.sessions import Session
+from ..lifecycle.eager import eagerly
 from ..protocols.limits import FrameRate
 from .auth import refusal
 from .base_url import base_url
@@ -197,13 +198,11 @@ class WebSocketTransport:
                     limit = config.ws_max_in_flight
                     await refuse(started, throttled(f"{limit} task frames are unanswered"), tasks)
                     continue
-                work = self._tasks(websocket, session, tasks, send, started, text)
-                if not self._may_wait():  # answered at once (sending never waits): no task
-                    await work
-                    continue
-                task = asyncio.get_running_loop().create_task(work)
-                pending.add(task)
-                task.add_done_callback(pending.discard)
+                # Answered here and now unless it suspends (then a task goes on with it).
+                task = eagerly(self._tasks(websocket, session, tasks, send, started, text))
+                if task is not None:
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
         except WebSocketDisconnect:
             pass
         finally:
@@ -211,13 +210,6 @@ class WebSocketTransport:
                 session.send = session.owner = session.evict = None
                 session.detached_at = config.clock()
                 await self.server.relay.detached(session)
-
-    def _may_wait(self) -> bool:
-        """Whether answering a frame may wait (a store that suspends, Redis's; an armed
-        latency scenario): then each frame is answered in a task of its own, so the next
-        frames are read meanwhile (up to ``ws_max_in_flight``); otherwise in the loop that
-        reads them, which saves a task and two turns of the event loop per frame."""
-        return self.server.store.suspends or self.server.answering.may_wait()
 
     async def _authenticate(
         self,
