@@ -17,11 +17,11 @@ It reports each phase's wall time, the loop lag seen during it (max and p99 of t
 monitor's samples, ms) and the worst lag measured on the loop thread's CPU clock instead of
 the wall clock (``cpu max``: the CPU the loop used during a sample beyond the sampling
 interval, i.e. the pause the process itself caused, without the time the shared machine
-gave to other processes, which shows as lag too), and the process's RSS growth per task filled (KiB, after a
-``gc.collect``). ``--baseline DIR`` runs another checkout's store (e.g. ``git worktree add
-/tmp/base main``) in the same run; ``--repeat`` runs each (checkout, size) that many times,
-alternating checkouts, and the table shows medians. Memory and lag are the process's own;
-the machine's load average is printed beside them.
+gave to other processes, which shows as lag too), and the process's RSS growth per task
+filled (KiB, after a ``gc.collect``). ``--baseline DIR`` runs another checkout's store
+(e.g. ``git worktree add /tmp/base main``) in the same run; ``--repeat`` runs each
+(checkout, size) that many times, alternating checkouts, and the table shows medians. Memory
+and lag are the process's own; the machine's load average is printed beside them.
 
 Usage: python benchmarks/store_pauses.py [--tasks 100000 1000000] [--repeat 3] [--baseline DIR]
 """

@@ -17,8 +17,8 @@ connection that never waits (busy timeout 0) and never checkpoints, unless a loc
 another process was seen lately: a write that finds the lock taken (``SQLITE_BUSY``, by the
 thread or another process; nothing written) goes to the thread instead. That saves the
 thread hop on an uncontended file. (Writes of different requests have no order to keep; one
-request's writes are awaited one after the other.) Every ``CHECKPOINT_EVERY`` writes made on the loop, the
-thread checkpoints the WAL (PASSIVE: it waits on nobody).
+request's writes are awaited one after the other.) Every ``CHECKPOINT_EVERY`` writes made on
+the loop, the thread checkpoints the WAL (PASSIVE: it waits on nobody).
 
 Writes on the thread (an upload, the sweep and a reset always; the rest when the loop may
 not write) run on their own connection, each within the time left of the request's store deadline
@@ -239,7 +239,8 @@ class SqliteStore:
     def _may_write_now(self) -> bool:
         """Whether a write may run on the loop: no lock seen held by another process lately
         (each write would fail once more first), time left before the deadline."""
-        return time.monotonic() - self._locked_at >= 2 * self.timeout and time_left(self.timeout) > 0
+        quiet = time.monotonic() - self._locked_at >= 2 * self.timeout
+        return quiet and time_left(self.timeout) > 0
 
     def _on_thread(self, call: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """``call(*args)`` on the writes' thread."""
