@@ -11,11 +11,11 @@ chunks), so no sweep freezes the loop (benchmarks/store_pauses.py measures it).
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+NEVER = float("inf")
 
 
 class ExpiryIndex(Generic[K]):
@@ -29,18 +29,17 @@ class ExpiryIndex(Generic[K]):
         self._numbers: list[int] = []  # heap of the keys of _buckets
 
     def add(self, key: K, at: float) -> None:
-        if math.isinf(at):
-            return
-        number = int(at // self.width)
-        bucket = self._buckets.get(number)
-        if bucket is None:
-            bucket = self._buckets[number] = set()
-            heapq.heappush(self._numbers, number)
-        bucket.add(key)
+        if at < NEVER:  # on every accepted task: no call it can do without
+            number = int(at // self.width)
+            bucket = self._buckets.get(number)
+            if bucket is None:
+                bucket = self._buckets[number] = set()
+                heapq.heappush(self._numbers, number)
+            bucket.add(key)
 
     def discard(self, key: K, at: float) -> None:
         """Forget ``key``, indexed at ``at`` (an empty bucket goes at the next ``due``)."""
-        if not math.isinf(at):
+        if at < NEVER:
             bucket = self._buckets.get(int(at // self.width))
             if bucket is not None:
                 bucket.discard(key)

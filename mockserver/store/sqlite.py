@@ -18,7 +18,10 @@ another process was seen lately: a write that finds the lock taken (``SQLITE_BUS
 thread or another process; nothing written) goes to the thread instead. That saves the
 thread hop on an uncontended file. (Writes of different requests have no order to keep; one
 request's writes are awaited one after the other.) Every ``CHECKPOINT_EVERY`` writes made on
-the loop, the thread checkpoints the WAL (PASSIVE: it waits on nobody).
+the loop, the thread checkpoints the WAL (RESTART, as SQLite's own automatic checkpoint does
+on the thread's writes: the WAL is then reused from its start rather than growing, which
+would slow every read); loop writes meanwhile find the lock taken and queue on the thread
+behind it.
 
 Writes on the thread (an upload, the sweep and a reset always; the rest when the loop may
 not write) run on their own connection, each within the time left of the request's store deadline
@@ -109,7 +112,7 @@ PRAGMA user_version = {VERSION};
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 READ_BUSY_MS = 20  # the longest a read on the event loop waits for a busy database
-CHECKPOINT_EVERY = 500  # writes on the loop between two checkpoints on the writes' thread
+CHECKPOINT_EVERY = 100  # writes on the loop between two checkpoints on the writes' thread
 MAGIC = b"SQLite format 3\x00"
 # SQLite's result codes of a damaged file: the database is marked unhealthy for good.
 DAMAGED = {11: "malformed", 26: "not a database"}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -247,10 +250,12 @@ class SqliteStore:
         return asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
 
     def _checkpoint(self) -> None:
-        """On the writes' thread: the WAL's frames into the database, waiting on nobody (the
-        loop's writer never checkpoints; a checkpoint that cannot run now runs next time)."""
+        """On the writes' thread: the WAL's frames into the database, and the WAL restarted
+        (the loop's writer never checkpoints). One that cannot finish within the store
+        timeout (a reader of another process on an old snapshot) is tried again next time."""
+        self._writer.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         with contextlib.suppress(sqlite3.Error):
-            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._writer.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     def _written(self, work: Callable[[sqlite3.Connection], T], deadline: float) -> T:
         """On the writes' thread: ``work`` if it can start before ``deadline``, waiting for

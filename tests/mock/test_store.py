@@ -633,9 +633,10 @@ async def test_sqlite_writes_run_on_the_loop_when_uncontended_and_on_their_threa
 ) -> None:
     """An uncontended write is made on the event loop at once (no hop to the writes' thread:
     the coroutine finishes at its first step), and the WAL those writes grow is
-    checkpointed into the database file on the thread. A write that finds the lock held by
-    another connection for a moment neither fails nor blocks the loop: it waits on the
-    thread and commits once the lock is released."""
+    checkpointed into the database file on the thread (writes meanwhile wait for it
+    there). A write that finds the lock held by another connection for a moment neither
+    fails nor blocks the loop: it waits on the thread and commits once the lock is
+    released."""
     from mockserver.http.rest import completed
 
     monkeypatch.setattr("mockserver.store.sqlite.CHECKPOINT_EVERY", 5)
@@ -644,10 +645,13 @@ async def test_sqlite_writes_run_on_the_loop_when_uncontended_and_on_their_threa
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         empty = path.stat().st_size
-        for n in range(20):
+        for n in range(4):
             assert completed(store.add_task(record(n, webhook=True), [video(n)]))
-        assert completed(store.claim_completion(OWNER, record(1).task_uuid, "a"))
-        assert not completed(store.claim_completion(OWNER, record(1).task_uuid, "b"))
+        assert completed(store.claim_completion(OWNER, record(1).task_uuid, "a"))  # the 5th
+        # A checkpoint is due now: the next writes may wait behind it (on the thread).
+        assert not await store.claim_completion(OWNER, record(1).task_uuid, "b")
+        for n in range(4, 20):
+            assert await store.add_task(record(n, webhook=True), [video(n)])
         assert eventually(lambda: path.stat().st_size > empty, timeout=10)  # checkpointed
         holder.execute("BEGIN IMMEDIATE")
         loop = asyncio.get_running_loop()
