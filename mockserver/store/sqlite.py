@@ -18,10 +18,10 @@ another process was seen lately: a write that finds the lock taken (``SQLITE_BUS
 thread or another process; nothing written) goes to the thread instead. That saves the
 thread hop on an uncontended file. (Writes of different requests have no order to keep; one
 request's writes are awaited one after the other.) Every ``CHECKPOINT_EVERY`` writes made on
-the loop, the thread checkpoints the WAL (RESTART, as SQLite's own automatic checkpoint does
-on the thread's writes: the WAL is then reused from its start rather than growing, which
-would slow every read); loop writes meanwhile find the lock taken and queue on the thread
-behind it.
+the loop, the thread checkpoints the WAL (PASSIVE, as SQLite's own automatic checkpoint does
+on the thread's writes), and until it is done writes queue on the thread behind it rather
+than run on the loop: a checkpoint that writes went on beside never completes, and the WAL,
+never restarted from its start, grows and slows every read.
 
 Writes on the thread (an upload, the sweep and a reset always; the rest when the loop may
 not write) run on their own connection, each within the time left of the request's store deadline
@@ -179,6 +179,7 @@ class SqliteStore:
         self._suspect_since: float | None = None  # file_problem() first seen (see problem)
         self._locked_at = -1e9  # when a write last found the lock held elsewhere (monotonic)
         self._loop_writes = 0  # writes made on the loop since the last checkpoint
+        self._checkpointing = False  # a checkpoint is queued or running on the thread
         # Autocommit (isolation_level=None): each statement is its own transaction unless
         # wrapped in BEGIN/COMMIT. Three connections per process: the writer, used only on
         # the writes' thread (the constructor's own statements aside), the reader and the
@@ -234,28 +235,31 @@ class SqliteStore:
                 self._loop_writes += 1
                 if self._loop_writes >= CHECKPOINT_EVERY:
                     self._loop_writes = 0
-                    self._on_thread(self._checkpoint)
+                    self._checkpointing = True
+                    self._on_thread(self._checkpoint).add_done_callback(self._checkpointed)
                 return done
         deadline = time.monotonic() + time_left(self.timeout)
         return await self._on_thread(self._written, work, deadline)
 
     def _may_write_now(self) -> bool:
         """Whether a write may run on the loop: no lock seen held by another process lately
-        (each write would fail once more first), time left before the deadline."""
+        (each write would fail once more first), no checkpoint under way, time left before
+        the deadline."""
         quiet = time.monotonic() - self._locked_at >= 2 * self.timeout
-        return quiet and time_left(self.timeout) > 0
+        return quiet and not self._checkpointing and time_left(self.timeout) > 0
 
     def _on_thread(self, call: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """``call(*args)`` on the writes' thread."""
         return asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
 
+    def _checkpointed(self, _: asyncio.Future[None]) -> None:
+        self._checkpointing = False
+
     def _checkpoint(self) -> None:
-        """On the writes' thread: the WAL's frames into the database, and the WAL restarted
-        (the loop's writer never checkpoints). One that cannot finish within the store
-        timeout (a reader of another process on an old snapshot) is tried again next time."""
-        self._writer.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        """On the writes' thread: the WAL's frames into the database, waiting on nobody (the
+        loop's writer never checkpoints; what cannot be copied now is copied next time)."""
         with contextlib.suppress(sqlite3.Error):
-            self._writer.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _written(self, work: Callable[[sqlite3.Connection], T], deadline: float) -> T:
         """On the writes' thread: ``work`` if it can start before ``deadline``, waiting for
