@@ -4,16 +4,19 @@
 the memory store, the SQLite store, SQLite with ``--workers`` processes, the Redis store (one
 process, and two processes on two ports over one Redis, the clients split between them: a
 ``redis-server`` this script starts on a free port) (and, with ``--baseline DIR``, another
-checkout's mock), and drives each with ``--clients`` concurrent clients until
-``--requests`` requests were sent (``--no-sqlite``, ``--no-redis`` skip those runs; with
-``--baseline`` the other checkout's Redis store runs too, before this one's, on the same
-Redis): REST clients submit a video task and poll ``getResponse`` until it succeeds;
-WebSocket clients submit tasks and wait for the pushed results. It reports
-throughput (req/s), p50/p99 latency, errors, lost tasks (acknowledged but never completed) and
-server RSS and CPU time per request per run, and each run's throughput and CPU per request
-over the memory store's (CPU per request is the better comparison when the client, not the
-server, is what limits throughput). Exit status 1 on any
-error or lost task. ``all`` (the default) runs ``load`` then ``rss``.
+checkout's mock on every store, each of its runs right before this checkout's), and drives
+each with ``--clients`` concurrent clients until ``--requests`` requests were sent
+(``--no-sqlite``, ``--no-redis`` skip those runs; ``--repeat N`` runs each N times and
+prints the medians): REST clients submit a video task and poll ``getResponse`` until it
+succeeds; WebSocket clients submit tasks and wait for the pushed results. It reports
+throughput (req/s), p50/p99 latency (and p99 per kind: submit, poll, WebSocket
+acknowledgement), errors, lost tasks (acknowledged but never completed), server RSS and CPU
+time per request, the server's own loop-lag maximum (``/health``), the load generator's
+loop lag (its share of the latencies) and the machine's load average per run, each store's
+throughput and CPU per request over the memory store's (CPU per request is the better
+comparison when the client, not the server, is what limits throughput), and the baseline's
+p99 over this checkout's per store. Exit status 1 on any error or lost task. ``all`` (the
+default) runs ``load`` then ``rss``.
 
 ``python benchmarks/load.py rss`` submits ``--tasks`` tasks (batched) to a memory-store mock and
 reads the server's resident set size from /proc before and after; then the same to a
@@ -148,6 +151,8 @@ class Tally:
     target: int
     sent: int = 0
     latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # submit, poll, websocket
+    client_lag: list[float] = field(default_factory=list)  # the load generator's own loop lag
     errors: list[str] = field(default_factory=list)
     acknowledged: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
@@ -203,7 +208,7 @@ async def rest_client(port: int, tally: Tally, poll_every: float) -> None:
     try:
         while tally.take():
             task = new_task()
-            body = await timed_post(connection, tally, [task])
+            body = await timed_post(connection, tally, [task], "submit")
             if body is None or body.get("data") != [
                 {"taskType": "videoInference", "taskUUID": task["taskUUID"]}
             ]:
@@ -213,7 +218,7 @@ async def rest_client(port: int, tally: Tally, poll_every: float) -> None:
             while True:  # polls of a task in flight are sent even past the target
                 await asyncio.sleep(poll_every)
                 tally.sent += 1
-                body = await timed_post(connection, tally, poll)
+                body = await timed_post(connection, tally, poll, "poll")
                 if body is None:
                     break
                 items = body.get("data") or []
@@ -225,7 +230,7 @@ async def rest_client(port: int, tally: Tally, poll_every: float) -> None:
 
 
 async def timed_post(
-    connection: Connection, tally: Tally, tasks: list[dict[str, Any]]
+    connection: Connection, tally: Tally, tasks: list[dict[str, Any]], kind: str
 ) -> dict[str, Any] | None:
     started = time.perf_counter()
     try:
@@ -234,7 +239,9 @@ async def timed_post(
         tally.errors.append(f"{type(exc).__name__}: {exc}")
         connection.writer = None
         return None
-    tally.latencies.append(time.perf_counter() - started)
+    took = time.perf_counter() - started
+    tally.latencies.append(took)
+    tally.by_kind.setdefault(kind, []).append(took)
     if status != 200 or "errors" in body:
         tally.errors.append(f"{status} {body.get('errors')}")
         return None
@@ -269,7 +276,9 @@ async def ws_client(url: str, tally: Tally, window: int) -> None:
             for item in frame.get("data", []):
                 task_uuid = item.get("taskUUID", "")
                 if "status" not in item and task_uuid in sent_at:  # the acknowledgement
-                    tally.latencies.append(time.perf_counter() - sent_at.pop(task_uuid))
+                    took = time.perf_counter() - sent_at.pop(task_uuid)
+                    tally.latencies.append(took)
+                    tally.by_kind.setdefault("websocket", []).append(took)
                     tally.acknowledged.add(task_uuid)
                 elif item.get("status") == "success":
                     tally.completed.add(task_uuid)
@@ -282,11 +291,31 @@ async def drive(
     """``clients`` clients, spread over ``ports`` in turn (REST and WebSocket alike)."""
     tally = Tally(target=requests)
     n_ws = round(clients * ws_share)
+
+    async def lag() -> None:  # the client's own share of the latencies: its loop running late
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.01)
+            tally.client_lag.append(time.perf_counter() - started - 0.01)
+
+    watch = asyncio.create_task(lag())
     await asyncio.gather(
         *(rest_client(ports[i % len(ports)], tally, poll) for i in range(clients - n_ws)),
         *(ws_client(f"ws://127.0.0.1:{ports[i % len(ports)]}/v1", tally, 4) for i in range(n_ws)),
     )
+    watch.cancel()
     return tally
+
+
+def p99_ms(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    return round(1000 * ordered[int(0.99 * (len(ordered) - 1))], 2) if ordered else None
+
+
+def server_lag_ms(port: int) -> float:
+    """The mock's own loop-lag monitor: the longest any callback blocked its loop (/health)."""
+    answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).json()
+    return float(answer.get("loopLagMaxMs", -1.0))
 
 
 def run(coroutine: Coroutine[Any, Any, Tally]) -> Tally:
@@ -320,6 +349,7 @@ def run_load(
         ports = [port for _, port in mocks]
         tally = run(drive(ports, args.requests, args.clients, args.ws_share, args.poll_seconds))
         elapsed = time.perf_counter() - started
+        lag = max(map(server_lag_ms, ports))
         cpu = sum(map(cpu_seconds, pids)) - cpu
         redis_cpu = cpu_seconds(redis_pid) - redis_cpu if redis_pid else 0.0
         rss = sum(map(rss_mib, pids))
@@ -331,9 +361,10 @@ def run_load(
         "seconds": round(elapsed, 2),
         "req_per_s": round(tally.sent / elapsed),
         "p50_ms": round(1000 * statistics.median(latencies), 2) if latencies else None,
-        "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 2)
-        if latencies
-        else None,
+        "p99_ms": p99_ms(latencies),
+        "p99_ms_by_kind": {kind: p99_ms(values) for kind, values in tally.by_kind.items()},
+        "server_loop_lag_max_ms": lag,
+        "client_loop_lag_p99_ms": p99_ms(tally.client_lag),
         "errors": len(tally.errors),
         "first_errors": tally.errors[:3],
         "acknowledged": len(tally.acknowledged),
@@ -342,6 +373,7 @@ def run_load(
         "server_rss_mib": round(rss, 1),
         "server_cpu_us_per_request": round(1e6 * cpu / max(tally.sent, 1)),
         "redis_cpu_us_per_request": round(1e6 * redis_cpu / max(tally.sent, 1)),
+        "load": round(os.getloadavg()[0], 2),  # the machine's, at the run's end
     }
 
 
@@ -405,6 +437,61 @@ def flush(url: str) -> None:
         client.close()
 
 
+def load_runs(args: argparse.Namespace, tmp: str) -> list[dict[str, Any]]:
+    """Every store's runs, ``--repeat`` times, each store's runs of this checkout and of
+    ``--baseline`` (if given) alternating; each run from no tasks (a fresh SQLite file, an
+    emptied Redis)."""
+    checkouts = [("", ROOT)] + ([("baseline ", args.baseline)] if args.baseline else [])
+    runs: list[dict[str, Any]] = []
+
+    def each(label: str, flags: Any, processes: int = 1, pid: int | None = None) -> None:
+        for repeat in range(args.repeat):
+            for prefix, cwd in checkouts:
+                if prefix and "redis" in label and not (cwd / "mockserver/store/redis.py").exists():
+                    continue  # a baseline from before the Redis store
+                db = f"{tmp}/{prefix.strip() or 'this'}-{repeat}-{len(runs)}.db"
+                run = run_load(prefix + label, flags(db), args, cwd, processes, pid)
+                run["repeat"] = repeat
+                runs.append(run)
+
+    each("memory", lambda _: ["--store", "memory"])
+    if args.sqlite:
+        each("sqlite", lambda db: ["--store", f"sqlite:{db}"])
+    if args.sqlite and args.workers > 1:
+        workers = ["--workers", str(args.workers)]
+        each(f"sqlite x{args.workers} workers", lambda db: ["--store", f"sqlite:{db}", *workers])
+    if args.redis:
+        with redis_server() as (redis_process, url):
+
+            def redis(_: str) -> list[str]:
+                flush(url)
+                return ["--store", url]
+
+            each("redis x1", redis, 1, redis_process.pid)
+            each("redis x2", redis, 2, redis_process.pid)
+    return runs
+
+
+def medians(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per store and checkout: the median of its repeats' figures (errors and lost
+    tasks summed over them)."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        rows.setdefault(run["store"], []).append(run)
+    table = []
+    for label, of in rows.items():
+        row = {"store": label, "repeats": len(of)}
+        for key in ("req_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_request", "load"):
+            row[key] = statistics.median(r[key] for r in of)
+        for kind in ("submit", "poll", "websocket"):
+            found = [r["p99_ms_by_kind"][kind] for r in of if kind in r["p99_ms_by_kind"]]
+            row[f"p99_{kind}_ms"] = statistics.median(found) if found else None
+        row["errors"] = sum(r["errors"] for r in of)
+        row["lost"] = sum(r["lost"] for r in of)
+        table.append(row)
+    return table
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("mode", choices=["load", "rss", "all"], nargs="?", default="all")
@@ -413,6 +500,7 @@ def main() -> int:
     parser.add_argument("--ws-share", type=float, default=0.2, help="share of WebSocket clients")
     parser.add_argument("--job-seconds", type=float, default=0.2)
     parser.add_argument("--poll-seconds", type=float, default=0.02, help="REST poll interval")
+    parser.add_argument("--repeat", type=int, default=1, help="load: runs of each store")
     parser.add_argument("--tasks", type=int, default=100_000, help="rss: tasks to submit")
     parser.add_argument("--batch", type=int, default=50, help="rss: tasks per request")
     parser.add_argument("--results", type=int, default=1, help="rss: numberResults per task")
@@ -421,8 +509,8 @@ def main() -> int:
         type=Path,
         default=None,
         metavar="DIR",
-        help="load: also run another checkout's mock (e.g. `git archive` of main) with the memory "
-        "store, and with one Redis unless --no-redis",
+        help="load: also run another checkout's mock (e.g. `git worktree add` of main) on every "
+        "store, alternating with this one's",
     )
     parser.add_argument(
         "--workers", type=int, default=2, help="load: also SQLite with N workers (1: skip)"
@@ -438,38 +526,23 @@ def main() -> int:
     report: dict[str, Any] = {}
     if args.mode in ("load", "all"):
         with tempfile.TemporaryDirectory() as tmp:
-            runs = [run_load("memory", ["--store", "memory"], args)]
-            if args.sqlite:
-                runs.append(run_load("sqlite", ["--store", f"sqlite:{tmp}/one.db"], args))
-            if args.sqlite and args.workers > 1:
-                shared = ["--store", f"sqlite:{tmp}/shared.db", "--workers", str(args.workers)]
-                runs.append(run_load(f"sqlite x{args.workers} workers", shared, args))
-            if args.baseline:
-                runs.append(run_load("baseline", [], args, cwd=args.baseline))
-            if args.redis:
-                with redis_server() as (redis_process, url):
-                    pid = redis_process.pid
-                    # a baseline from before the Redis store runs the memory store only
-                    if args.baseline and (args.baseline / "mockserver/store/redis.py").exists():
-                        flags = ["--store", url]
-                        runs.append(
-                            run_load("baseline redis x1", flags, args, args.baseline, 1, pid)
-                        )
-                        flush(url)
-                    runs.append(run_load("redis x1", ["--store", url], args, redis_pid=pid))
-                    flush(url)
-                    runs.append(
-                        run_load("redis x2", ["--store", url], args, processes=2, redis_pid=pid)
-                    )
+            runs = load_runs(args, tmp)
         report["load"] = runs
-        memory = runs[0]["req_per_s"]
+        report["medians"] = table = medians(runs)
+        memory = table[0]["req_per_s"]
         report["throughput_over_memory"] = {
-            run["store"]: round(run["req_per_s"] / memory, 3) for run in runs[1:]
+            row["store"]: round(row["req_per_s"] / memory, 3) for row in table[1:]
         }
-        memory_cpu = runs[0]["server_cpu_us_per_request"]
+        memory_cpu = table[0]["server_cpu_us_per_request"]
         report["cpu_per_request_over_memory"] = {
-            run["store"]: round(run["server_cpu_us_per_request"] / memory_cpu, 3)
-            for run in runs[1:]
+            row["store"]: round(row["server_cpu_us_per_request"] / memory_cpu, 3)
+            for row in table[1:]
+        }
+        rows = {row["store"]: row for row in table}
+        report["baseline_p99_over_this"] = {
+            label: round(rows[f"baseline {label}"]["p99_ms"] / row["p99_ms"], 2)
+            for label, row in rows.items()
+            if f"baseline {label}" in rows
         }
     if args.mode in ("rss", "all"):
         report["rss"] = [run_rss(args)]
@@ -485,7 +558,9 @@ def main() -> int:
                 f"{run['req_per_s']} req/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, "
                 f"errors {run['errors']}, lost {run['lost']} of {run['acknowledged']} "
                 f"acknowledged, server RSS {run['server_rss_mib']} MiB, server CPU "
-                f"{run['server_cpu_us_per_request']} us/request"
+                f"{run['server_cpu_us_per_request']} us/request, p99 by kind "
+                f"{run['p99_ms_by_kind']}, server loop lag max {run['server_loop_lag_max_ms']} "
+                f"ms, client loop lag p99 {run['client_loop_lag_p99_ms']} ms"
                 + (
                     f" (+ Redis {run['redis_cpu_us_per_request']} us/request)"
                     if run["redis_cpu_us_per_request"]
@@ -494,6 +569,23 @@ def main() -> int:
             )
             for line in run["first_errors"]:
                 print(f"        {line}")
+        if args.repeat > 1 or args.baseline:
+            print(f"medians of {args.repeat} (errors and lost: summed)")
+            print(
+                "store                        req/s   p50 ms   p99 ms  submit   poll     ws  "
+                "errors lost  us/req  load"
+            )
+            for row in report["medians"]:
+                kinds = [row[f"p99_{k}_ms"] for k in ("submit", "poll", "websocket")]
+                print(
+                    f"{row['store']:27} {row['req_per_s']:7.0f} {row['p50_ms']:8.2f} "
+                    f"{row['p99_ms']:8.2f} "
+                    + " ".join("     -" if v is None else f"{v:6.1f}" for v in kinds)
+                    + f" {row['errors']:6d} {row['lost']:4d}"
+                    f" {row['server_cpu_us_per_request']:7.0f} {row['load']:5.2f}"
+                )
+            for label, ratio in report["baseline_p99_over_this"].items():
+                print(f"{label}: baseline p99 / this p99 = {ratio}")
         for label, ratio in report.get("throughput_over_memory", {}).items():
             cpu_ratio = report["cpu_per_request_over_memory"][label]
             print(f"{label} / memory: throughput {ratio}, server CPU per request {cpu_ratio}")

@@ -122,10 +122,13 @@ STORE = REPO / "mockserver" / "store"
 
 def test_store_backends_depend_only_on_the_protocol() -> None:
     """protocol <- memory, sqlite <- the package: no cycle, and a new backend needs only the
-    protocol. Sessions (per process) are not the store's business."""
+    protocol (the memory store also its expiry index, which needs nothing). Sessions (per
+    process) are not the store's business."""
     assert store_imports(STORE / "protocol.py") == set()
-    for backend in ("memory.py", "sqlite.py"):
-        assert store_imports(STORE / backend) == {"mockserver.store.protocol"}, backend
+    assert store_imports(STORE / "expiry.py") == set()
+    protocol, expiry = "mockserver.store.protocol", "mockserver.store.expiry"
+    assert store_imports(STORE / "memory.py") == {protocol, expiry}
+    assert store_imports(STORE / "sqlite.py") == {protocol}
     assert store_imports(STORE / "memory.py", "from ..sessions import Session\n") == {
         "mockserver.sessions"
     }  # the check resolves relative imports, so it would see a backend reaching out

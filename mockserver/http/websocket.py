@@ -30,6 +30,7 @@ from ..core.answer import Exchange
 from ..core.engine import RequestContext
 from ..core.reply import BadRequest, dumps, error, parse_tasks, status_of, throttled
 from ..core.sessions import Session
+from ..lifecycle.eager import eagerly
 from ..protocols.limits import FrameRate
 from .auth import refusal
 from .base_url import base_url
@@ -150,8 +151,9 @@ class WebSocketTransport:
                 wait = config.session_buffer_seconds
                 if session is None:  # the authentication frame is due by auth_by
                     wait = auth_by - time.monotonic()
-                try:
-                    message = await asyncio.wait_for(websocket.receive(), timeout=max(0, wait))
+                try:  # not wait_for: it would run receive() as a task of its own, each frame
+                    async with asyncio.timeout(max(0, wait)):
+                        message = await websocket.receive()
                 except TimeoutError:
                     if session is None:
                         reason = f"authenticate within {config.ws_auth_timeout_seconds:g} s"
@@ -196,11 +198,11 @@ class WebSocketTransport:
                     limit = config.ws_max_in_flight
                     await refuse(started, throttled(f"{limit} task frames are unanswered"), tasks)
                     continue
-                task = asyncio.get_running_loop().create_task(
-                    self._tasks(websocket, session, tasks, send, started, text)
-                )
-                pending.add(task)
-                task.add_done_callback(pending.discard)
+                # Answered here and now unless it suspends (then a task goes on with it).
+                task = eagerly(self._tasks(websocket, session, tasks, send, started, text))
+                if task is not None:
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
         except WebSocketDisconnect:
             pass
         finally:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from .expiry import ExpiryIndex
 from .protocol import ImageRecord, Limits, TaskRecord, VideoRecord, merged
+
+# A sweep lets the event loop run whenever it has worked this long (seconds; it looks at the
+# clock every SWEEP_CHUNK records): forgetting 100,000 expired tasks takes a fraction of a
+# second, and the loop must not freeze for all of it. A callback that became ready during a
+# slice waits a slice or two (the sweep's next step may be queued before it).
+SWEEP_SLICE = 0.00025
+SWEEP_CHUNK = 50
 
 
 class MemoryStore:
     """Tasks and videos by (owner, UUID) (tasks in insertion order, so the oldest is evicted
-    first), uploads by UUID."""
+    first), uploads by UUID; tasks and videos also by expiry time (``ExpiryIndex``), so a
+    sweep costs what expired, not what is held."""
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
@@ -19,6 +30,8 @@ class MemoryStore:
         self.images: OrderedDict[str, ImageRecord] = OrderedDict()
         self._image_bytes = 0
         self.results = 0  # finished items held, over all tasks (Limits.max_results)
+        self._task_expiry: ExpiryIndex[tuple[str, str]] = ExpiryIndex()
+        self._video_expiry: ExpiryIndex[tuple[str, str]] = ExpiryIndex()
 
     shared_schedule = False  # one process: its own scheduler is the schedule
 
@@ -36,10 +49,15 @@ class MemoryStore:
         if key in tasks:
             return False
         tasks[key] = record
+        self._task_expiry.add(key, record.expires_at)
         self.results += record.result_count
         for video in videos:
             at = (record.owner, video.video_uuid)
-            self.videos[at] = merged(self.videos.get(at), video)
+            old = self.videos.get(at)
+            if old is not None:
+                self._video_expiry.discard(at, old.forget_at)
+            self.videos[at] = new = merged(old, video)
+            self._video_expiry.add(at, new.forget_at)
         limits = self.limits
         while len(tasks) > 1 and (
             len(tasks) > limits.max_tasks or self.results > limits.max_results
@@ -49,10 +67,14 @@ class MemoryStore:
 
     def _forget(self, record: TaskRecord) -> None:
         """Account for a task taken out of ``tasks``: its results and videos go too."""
+        self._task_expiry.discard((record.owner, record.task_uuid), record.expires_at)
         items = record.results
         self.results -= len(items)
         for item in items:
-            self.videos.pop((record.owner, item.get("videoUUID", "")), None)
+            at = (record.owner, item.get("videoUUID", ""))
+            video = self.videos.pop(at, None)
+            if video is not None:
+                self._video_expiry.discard(at, video.forget_at)
 
     async def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
         return self.tasks.get((owner, task_uuid))
@@ -60,6 +82,7 @@ class MemoryStore:
     async def drop_task(self, owner: str, task_uuid: str) -> None:
         record = self.tasks.pop((owner, task_uuid), None)
         if record is not None:
+            self._task_expiry.discard((owner, task_uuid), record.expires_at)
             self.results -= record.result_count
 
     async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
@@ -98,10 +121,32 @@ class MemoryStore:
         return image if image is not None and owner in (None, image.owner) else None
 
     async def sweep(self, now: float) -> None:
-        for uuid_ in [u for u, r in self.tasks.items() if r.expires_at <= now]:
-            self.results -= self.tasks.pop(uuid_).result_count
-        for uuid_ in [u for u, v in self.videos.items() if v.forget_at <= now]:
-            del self.videos[uuid_]
+        """Forget what expired by ``now``, found by the expiry indexes; the event loop runs
+        after each ``SWEEP_SLICE`` of work (so only a large sweep suspends)."""
+        tasks, videos = self.tasks, self.videos
+        done = 0
+        slice_started = time.perf_counter()
+        for key in self._task_expiry.due(now, lambda k: _expiry(tasks.get(k))):
+            record = tasks.get(key)
+            if record is not None and record.expires_at <= now:
+                del tasks[key]
+                self.results -= record.result_count
+            elif record is not None:  # replaced meanwhile by a later one: keep it indexed
+                self._task_expiry.add(key, record.expires_at)
+            done += 1
+            if done % SWEEP_CHUNK == 0 and time.perf_counter() - slice_started > SWEEP_SLICE:
+                await asyncio.sleep(0)
+                slice_started = time.perf_counter()
+        for key in self._video_expiry.due(now, lambda k: _forget_at(videos.get(k))):
+            video = videos.get(key)
+            if video is not None and video.forget_at <= now:
+                del videos[key]
+            elif video is not None:
+                self._video_expiry.add(key, video.forget_at)
+            done += 1
+            if done % SWEEP_CHUNK == 0 and time.perf_counter() - slice_started > SWEEP_SLICE:
+                await asyncio.sleep(0)
+                slice_started = time.perf_counter()
 
     async def counts(self) -> dict[str, int]:
         return {
@@ -114,6 +159,8 @@ class MemoryStore:
         self.tasks.clear()
         self.videos.clear()
         self.images.clear()
+        self._task_expiry.clear()
+        self._video_expiry.clear()
         self._image_bytes = 0
         self.results = 0
 
@@ -122,3 +169,11 @@ class MemoryStore:
 
     async def close(self) -> None:
         await self.reset()
+
+
+def _expiry(record: TaskRecord | None) -> float | None:
+    return None if record is None else record.expires_at
+
+
+def _forget_at(video: VideoRecord | None) -> float | None:
+    return None if video is None else video.forget_at

@@ -187,8 +187,10 @@ class Store(Protocol):
     taskUUID uniqueness (per owner); ``claim_completion`` makes completion happen once,
     whichever process of several would do it. Tasks and videos are keyed by (owner, UUID).
 
-    Every method is a coroutine: the Redis store waits on the network. The memory and SQLite
-    stores' coroutines never suspend (their work is done before the first ``await`` returns).
+    Every method is a coroutine: the Redis store waits on the network, the SQLite store's
+    writes on their thread when the lock is taken. The memory store's coroutines never suspend
+    (their work is done before the first ``await`` returns), but for a sweep with more than a
+    slice of work, which lets the loop run between slices.
     """
 
     # True when the due completions live in the store, shared by every process (Redis):

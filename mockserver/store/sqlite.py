@@ -12,13 +12,25 @@ holding API keys) is refused with a message rather than misread.
 
 The event loop never waits on a lock. Reads run on it, on a connection of their own (WAL:
 a reader never waits for a writer, in this process or another; a busy database costs a read
-at most ``READ_BUSY_MS``). Writes run on one thread of their own, on another connection,
-each within the time left of the request's store deadline (``request_deadline``: the store
-timeout, 2 s by default): another process holding the write lock (``BEGIN IMMEDIATE`` in the
-sqlite3 shell, a backup) makes writes wait at most that long and then fail with 503
-``storageUnavailable`` naming the lock, while ``/health``, reads and everything else go on.
-A write is refused before it starts once its deadline passed, and the coroutine always waits
-for the thread's real outcome, so a refused write never commits later.
+at most ``READ_BUSY_MS``). A small write (a task, a claim) runs on the loop too, on a third
+connection that never waits (busy timeout 0) and never checkpoints, unless a lock held by
+another process was seen lately: a write that finds the lock taken (``SQLITE_BUSY``, by the
+thread or another process; nothing written) goes to the thread instead. That saves the
+thread hop on an uncontended file. (Writes of different requests have no order to keep; one
+request's writes are awaited one after the other.) Every ``CHECKPOINT_EVERY`` writes made on
+the loop, the thread checkpoints the WAL (PASSIVE, as SQLite's own automatic checkpoint does
+on the thread's writes), and until it is done writes queue on the thread behind it rather
+than run on the loop: a checkpoint that writes went on beside never completes, and the WAL,
+never restarted from its start, grows and slows every read.
+
+Writes on the thread (an upload, the sweep and a reset always; the rest when the loop may
+not write) run on their own connection, each within the time left of the request's store deadline
+(``request_deadline``: the store timeout, 2 s by default): another process holding the
+write lock (``BEGIN IMMEDIATE`` in the sqlite3 shell, a backup) makes writes wait at most
+that long and then fail with 503 ``storageUnavailable`` naming the lock, while ``/health``,
+reads and everything else go on. A write is refused before it starts once its deadline
+passed, and the coroutine always waits for the thread's real outcome, so a refused write
+never commits later.
 
 A file damaged under a running mock (truncated, overwritten) is noticed: its header is read
 on every ``problem()`` (``GET /health``, each sweep) and SQLite's own corruption errors mark
@@ -100,6 +112,7 @@ PRAGMA user_version = {VERSION};
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 READ_BUSY_MS = 20  # the longest a read on the event loop waits for a busy database
+CHECKPOINT_EVERY = 100  # writes on the loop between two checkpoints on the writes' thread
 MAGIC = b"SQLite format 3\x00"
 # SQLite's result codes of a damaged file: the database is marked unhealthy for good.
 DAMAGED = {11: "malformed", 26: "not a database"}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -165,19 +178,25 @@ class SqliteStore:
         self.damaged: str | None = None  # set once the file is seen damaged (never unset)
         self._suspect_since: float | None = None  # file_problem() first seen (see problem)
         self._locked_at = -1e9  # when a write last found the lock held elsewhere (monotonic)
+        self._loop_writes = 0  # writes made on the loop since the last checkpoint
+        self._checkpointing = False  # a checkpoint is queued or running on the thread
         # Autocommit (isolation_level=None): each statement is its own transaction unless
-        # wrapped in BEGIN/COMMIT. Two connections per process: the writer, used only on
-        # the writes' thread (the constructor's own statements aside), and the reader, used
-        # only on the event loop.
+        # wrapped in BEGIN/COMMIT. Three connections per process: the writer, used only on
+        # the writes' thread (the constructor's own statements aside), the reader and the
+        # loop's writer (busy timeout 0, no checkpoints), used only on the event loop.
         self._writer = self._connect(timeout)
         self._writer.execute("PRAGMA journal_mode = WAL")
         self._writer.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes
         self._db = self._writer  # _check_layout and the schema: before the threads start
         self._check_layout()
         self._writer.executescript(SCHEMA)
-        if max_pages is not None:  # after the schema, so the tables always fit
-            self._writer.execute(f"PRAGMA max_page_count = {int(max_pages)}")
         self._db = self._connect(READ_BUSY_MS / 1000)
+        self._now_writer = self._connect(0)
+        self._now_writer.execute("PRAGMA wal_autocheckpoint = 0")
+        self._now_writer.execute("PRAGMA synchronous = NORMAL")
+        if max_pages is not None:  # after the schema, so the tables always fit
+            for writer in (self._writer, self._now_writer):  # a setting of each connection
+                writer.execute(f"PRAGMA max_page_count = {int(max_pages)}")
         self._writes = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes")
 
     def _connect(self, busy: float) -> sqlite3.Connection:
@@ -199,14 +218,48 @@ class SqliteStore:
                 self.damaged = found
         return self.damaged
 
-    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(writer)`` on the writes' thread, within the time left of the request's
-        store deadline; this coroutine waits for its outcome, whatever it is."""
+    async def _write(self, work: Callable[[sqlite3.Connection], T], now: bool = True) -> T:
+        """``work(writer)`` (in a ``_transaction`` of that writer): on the loop at once when
+        ``now`` and the loop may write (see the module), else on the writes' thread within
+        the time left of the request's store deadline; this coroutine waits for its
+        outcome, whatever it is."""
         if self.damaged is not None:
             raise StoreUnavailable(f"{self.damaged}; nothing is written to it")
+        if now and self._may_write_now():
+            try:
+                done = work(self._now_writer)
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+            else:
+                self._loop_writes += 1
+                if self._loop_writes >= CHECKPOINT_EVERY:
+                    self._loop_writes = 0
+                    self._checkpointing = True
+                    self._on_thread(self._checkpoint).add_done_callback(self._checkpointed)
+                return done
         deadline = time.monotonic() + time_left(self.timeout)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writes, self._written, work, deadline)
+        return await self._on_thread(self._written, work, deadline)
+
+    def _may_write_now(self) -> bool:
+        """Whether a write may run on the loop: no lock seen held by another process lately
+        (each write would fail once more first), no checkpoint under way, time left before
+        the deadline."""
+        quiet = time.monotonic() - self._locked_at >= 2 * self.timeout
+        return quiet and not self._checkpointing and time_left(self.timeout) > 0
+
+    def _on_thread(self, call: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``call(*args)`` on the writes' thread."""
+        return asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
+
+    def _checkpointed(self, _: asyncio.Future[None]) -> None:
+        self._checkpointing = False
+
+    def _checkpoint(self) -> None:
+        """On the writes' thread: the WAL's frames into the database, waiting on nobody (the
+        loop's writer never checkpoints; what cannot be copied now is copied next time)."""
+        with contextlib.suppress(sqlite3.Error):
+            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _written(self, work: Callable[[sqlite3.Connection], T], deadline: float) -> T:
         """On the writes' thread: ``work`` if it can start before ``deadline``, waiting for
@@ -233,11 +286,11 @@ class SqliteStore:
                 "it); nothing was written"
             ) from exc
 
+    @staticmethod
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT on the writer (on the writes' thread), rolled back if a
-        statement or the COMMIT fails."""
-        db = self._writer
+    def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT on a writer, rolled back if a statement or the COMMIT
+        fails."""
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -270,7 +323,7 @@ class SqliteStore:
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         def work(writer: sqlite3.Connection) -> bytes:
-            with self._transaction() as db:
+            with self._transaction(writer) as db:
                 db.execute(
                     "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed)
                 )
@@ -283,11 +336,17 @@ class SqliteStore:
 
     async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         blob = task_blob(record)
-        return await self._write(lambda _: self._add_task(record, blob, videos))
+        return await self._write(lambda writer: self._add_task(writer, record, blob, videos))
 
-    def _add_task(self, record: TaskRecord, blob: bytes, videos: Sequence[VideoRecord]) -> bool:
+    def _add_task(
+        self,
+        writer: sqlite3.Connection,
+        record: TaskRecord,
+        blob: bytes,
+        videos: Sequence[VideoRecord],
+    ) -> bool:
         try:
-            with self._transaction() as db:
+            with self._transaction(writer) as db:
                 db.execute(
                     "INSERT INTO tasks (owner, uuid, expires_at, wants, record) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -328,15 +387,15 @@ class SqliteStore:
         return _task(row) if row else None
 
     async def drop_task(self, owner: str, task_uuid: str) -> None:
-        def work(_: sqlite3.Connection) -> None:
-            with self._transaction() as db:
+        def work(writer: sqlite3.Connection) -> None:
+            with self._transaction(writer) as db:
                 db.execute("DELETE FROM tasks WHERE owner = ? AND uuid = ?", (owner, task_uuid))
 
         await self._write(work)
 
     async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
-        def work(_: sqlite3.Connection) -> bool:
-            with self._transaction() as db:
+        def work(writer: sqlite3.Connection) -> bool:
+            with self._transaction(writer) as db:
                 cursor = db.execute(
                     "UPDATE tasks SET claimed = 1 WHERE owner = ? AND uuid = ? AND claimed = 0",
                     (owner, task_uuid),
@@ -375,15 +434,15 @@ class SqliteStore:
             }
         )
 
-        def work(_: sqlite3.Connection) -> None:
-            with self._transaction() as db:
+        def work(writer: sqlite3.Connection) -> None:
+            with self._transaction(writer) as db:
                 db.execute(
                     "INSERT OR REPLACE INTO images (uuid, owner, bytes, data, record) "
                     "VALUES (?, ?, ?, ?, ?)",
                     (record.image_uuid, record.owner, len(record.data or b""), record.data, meta),
                 )
 
-        await self._write(work)
+        await self._write(work, now=False)  # up to megabytes: never on the loop
 
     async def get_image(self, image_uuid: str, owner: str | None) -> ImageRecord | None:
         row = self._db.execute(
@@ -407,11 +466,11 @@ class SqliteStore:
     async def sweep(self, now: float) -> None:
         if (damaged := self.problem()) is not None:
             raise StoreUnavailable(damaged)
-        await self._write(lambda _: self._sweep(now))
+        await self._write(lambda writer: self._sweep(writer, now), now=False)
 
-    def _sweep(self, now: float) -> None:
+    def _sweep(self, writer: sqlite3.Connection, now: float) -> None:
         limits = self.limits
-        with self._transaction() as db:
+        with self._transaction(writer) as db:
             db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
             db.execute("DELETE FROM videos WHERE forget_at <= ?", (now,))
             # Past the caps, the oldest rows (lowest rowid) go first, with their videos.
@@ -444,16 +503,17 @@ class SqliteStore:
         }
 
     async def reset(self) -> None:
-        def work(_: sqlite3.Connection) -> None:
-            with self._transaction() as db:
+        def work(writer: sqlite3.Connection) -> None:
+            with self._transaction(writer) as db:
                 for table in ("tasks", "videos", "images"):
                     db.execute(f"DELETE FROM {table}")
 
-        await self._write(work)
+        await self._write(work, now=False)
 
     async def close(self) -> None:
         self._writes.shutdown(wait=True)
         self._db.close()
+        self._now_writer.close()
         self._writer.close()
 
 

@@ -511,6 +511,41 @@ async def test_memory_store_bounds_results_not_only_tasks(counted: bool) -> None
     assert len(store.tasks) == 22 and store.results == 60
 
 
+@pytest.mark.anyio
+async def test_a_large_memory_sweep_lets_the_loop_run_and_misses_nothing_changed_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forgetting many expired tasks must not freeze the event loop (the server sweeps every
+    5 s, with up to 1,000,000 tasks held): the sweep yields between slices of work. What the
+    loop does meanwhile is respected: a task added, dropped or re-added under the same
+    taskUUID with a later expiry while the sweep is suspended is kept or forgotten exactly as
+    its own expiry says, and its results are counted once."""
+    monkeypatch.setattr("mockserver.store.memory.SWEEP_SLICE", 0.0)  # yield at every chunk
+    store = MemoryStore(Limits(max_tasks=10_000, max_results=20_000))
+    for n in range(3000):
+        assert await store.add_task(record(n, expires_at=10.0 + n / 1000), [video(n, 10.0)])
+    ran_during_sweep: list[int] = []
+
+    async def meanwhile() -> None:
+        await asyncio.sleep(0)
+        ran_during_sweep.append(len(store.tasks))
+        await store.drop_task(OWNER, record(2999).task_uuid)  # not yet reached by the sweep
+        assert await store.add_task(record(2999, expires_at=500.0), [])  # re-added, later
+        assert await store.add_task(record(5000, expires_at=11.0), [video(5000, 11.0)])
+        assert await store.add_task(record(5001, expires_at=400.0), [video(5001, 400.0)])
+
+    await asyncio.gather(store.sweep(now=20.0), meanwhile())
+    assert ran_during_sweep and 0 < ran_during_sweep[0] < 3000  # in the middle of the sweep
+    await store.sweep(now=20.0)  # 5000 was added behind the first sweep's walk, perhaps
+    kept = sorted(task_uuid for _, task_uuid in store.tasks)
+    assert kept == [record(2999).task_uuid, record(5001).task_uuid]
+    assert store.results == 2 and set(store.videos) == {(OWNER, video_uuid(5001))}
+    await store.sweep(now=450.0)
+    assert [task_uuid for _, task_uuid in store.tasks] == [record(2999).task_uuid]
+    await store.sweep(now=500.0)  # exactly at its expiry: gone
+    assert not store.tasks and not store.videos and store.results == 0
+
+
 def test_a_store_failure_fails_only_its_task(
     mock: MockHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -588,6 +623,45 @@ async def test_sqlite_writes_wait_for_a_lock_off_the_loop_and_never_commit_late(
         assert await store.add_task(record(2), [])
     finally:
         beat.cancel()
+        holder.close()
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_sqlite_writes_run_on_the_loop_when_uncontended_and_on_their_thread_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An uncontended write is made on the event loop at once (no hop to the writes' thread:
+    the coroutine finishes at its first step), and the WAL those writes grow is
+    checkpointed into the database file on the thread (writes meanwhile wait for it
+    there). A write that finds the lock held by another connection for a moment neither
+    fails nor blocks the loop: it waits on the thread and commits once the lock is
+    released."""
+    from mockserver.http.rest import completed
+
+    monkeypatch.setattr("mockserver.store.sqlite.CHECKPOINT_EVERY", 5)
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path), timeout=2.0)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        empty = path.stat().st_size
+        for n in range(4):
+            assert completed(store.add_task(record(n, webhook=True), [video(n)]))
+        assert completed(store.claim_completion(OWNER, record(1).task_uuid, "a"))  # the 5th
+        # A checkpoint is due now: the next writes may wait behind it (on the thread).
+        assert not await store.claim_completion(OWNER, record(1).task_uuid, "b")
+        for n in range(4, 20):
+            assert await store.add_task(record(n, webhook=True), [video(n)])
+        assert eventually(lambda: path.stat().st_size > empty, timeout=10)  # checkpointed
+        holder.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, holder.execute, "ROLLBACK")  # runs only if the loop is free
+        started = time.monotonic()
+        assert await store.add_task(record(30), [])
+        assert 0.25 < time.monotonic() - started < 1.9
+        assert await store.get_task(OWNER, record(30).task_uuid) is not None
+        assert (await store.counts())["tasks"] == 21
+    finally:
         holder.close()
         await store.close()
 

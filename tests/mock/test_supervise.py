@@ -5,11 +5,13 @@ blocked event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 
 import pytest
 
+from mockserver.lifecycle.eager import eagerly
 from mockserver.lifecycle.scheduler import Scheduler
 from mockserver.lifecycle.supervise import BACKOFF_MAX, LagMonitor, backoff, supervised
 
@@ -83,3 +85,60 @@ async def test_lag_monitor_sees_a_blocked_loop(caplog: pytest.LogCaptureFixture)
     lag = monitor.as_dict()
     assert lag["loopLagMaxMs"] >= 250 and lag["loopLagMs"] >= 250
     assert any("event loop blocked" in r.getMessage() for r in caplog.records)
+
+
+# ── eagerly: a task only for what suspends ──────────────────────────────────
+
+
+async def test_eagerly_finishes_at_once_what_never_suspends_and_raises_its_error() -> None:
+    done: list[str] = []
+
+    async def quick() -> None:
+        done.append("quick")
+
+    assert eagerly(quick()) is None and done == ["quick"]  # no task, no turn of the loop
+
+    async def broken() -> None:
+        raise ValueError("bad frame")
+
+    with pytest.raises(ValueError, match="bad frame"):
+        eagerly(broken())
+
+
+async def test_eagerly_goes_on_as_a_task_from_where_it_suspended() -> None:
+    """The first step runs now; the rest in a task that sees what it waited for, keeps its
+    context variables (a request deadline set before the wait is reset after it, in the same
+    context) and can be cancelled (the coroutine gets the cancellation and cleans up)."""
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="outside")
+    steps: list[str] = []
+    gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def waits() -> None:
+        token = var.set("inside")
+        steps.append("started")
+        steps.append(await gate)
+        await asyncio.sleep(0)
+        steps.append(var.get())
+        var.reset(token)  # a token of this coroutine's own context: no ValueError
+
+    task = eagerly(waits())
+    assert task is not None and steps == ["started"] and var.get() == "outside"
+    gate.set_result("woken")
+    await task
+    assert steps == ["started", "woken", "inside"] and var.get() == "outside"
+
+    cleaned: list[str] = []
+
+    async def cancelled() -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            cleaned.append("cleaned")
+
+    task = eagerly(cancelled())
+    assert task is not None
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == ["cleaned"]
