@@ -67,9 +67,7 @@ def test_array_item_bounds_are_inclusive_on_both_sides() -> None:
 
 
 def test_a_too_long_array_is_one_error_however_bad_its_items() -> None:
-    c = contract(
-        [{"path": "a", "types": ["array"], "maxItems": 2, "items": {"type": "string"}}]
-    )
+    c = contract([{"path": "a", "types": ["array"], "maxItems": 2, "items": {"type": "string"}}])
     assert broken(c, a=[1, 2]) == [("type", "a.0"), ("type", "a.1")]  # within bounds: each item
     assert broken(c, a=[1, 2, 3]) == [("maxItems", "a")]
 
@@ -287,5 +285,7 @@ def test_a_value_rule_checks_the_default_of_an_absent_parameter() -> None:
         assert broken(c, fast=True, duration=misfit) == [("short-when-fast", "duration")]
         assert broken(c) == []  # the condition does not hold
         assert broken(contract(short_default, [{**rule, **form}]), fast=True) == []
-    no_default = contract([*params, {"path": "duration", "types": ["integer"]}], [{**rule, "maximum": 5}])
+    no_default = contract(
+        [*params, {"path": "duration", "types": ["integer"]}], [{**rule, "maximum": 5}]
+    )
     assert broken(no_default, fast=True) == []  # absent and no default: nothing to check
