@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pytest
-
 from runware_contract.platform import CONSTRAINT_CODES, FORMATS, RULE_CODES
 from runware_contract.runtime import Contract
 from runware_contract.values import ECHO_MAX, fmt
