@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -20,52 +19,16 @@ from hypothesis import strategies as st
 from codegen.docs.importer import load_platform
 from codegen.spec.consistency import analyse
 from codegen.spec.kinds import rule_args
-from codegen.spec.loader import load_model_text
 from codegen.spec.model import ModelSpec, Rule
 from runware_contract.values import provided
 from tests.conftest import SPEC_DIR
-from tests.contracts import contract_for
+from tests.contracts import MODEL_ID, contract_for, model_spec
 
 PLATFORM = load_platform(SPEC_DIR)
-MODEL_ID = "acme:consistency@1"
-HEAD: list[dict[str, Any]] = [
-    {"path": "taskType", "type": "string", "required": True, "const": "videoInference"},
-    {"path": "taskUUID", "type": "string", "required": True, "format": "uuid-v4"},
-    {"path": "model", "type": "string", "required": True, "const": MODEL_ID},
-    {"path": "duration", "type": "integer", "minimum": 1, "maximum": 10, "default": 5},
-]
 
 
 def model(params: Sequence[dict[str, Any]], rules: Sequence[dict[str, Any]]) -> ModelSpec:
-    """A model spec with the platform's head parameters, ``params`` and ``rules``."""
-    doc = {
-        "specVersion": 1,
-        "kind": "model",
-        "id": MODEL_ID,
-        "name": "Consistency",
-        "slug": "consistency",
-        "taskType": "videoInference",
-        "status": "preview",
-        "creator": "Acme",
-        "releaseDate": "2026-01-01",
-        "capabilities": ["text-to-video"],
-        "docs": "https://example.com/docs/consistency",
-        "summary": "Rules drawn or written for the consistency analysis.",
-        "pricing": {
-            "currency": "USD",
-            "unit": "second",
-            "audioDefault": False,
-            "rates": [{"perSecond": 0.1, "quote": "$0.1 per second"}],
-        },
-        "parameters": [{"description": p["path"], **p} for p in [*HEAD, *params]],
-        "response": [{"path": "taskUUID", "type": "string", "required": True, "format": "uuid-v4"}],
-        "rules": [
-            {"message": r["id"], "source": {"section": "Rules", "quote": r["id"]}, **r}
-            for r in rules
-        ],
-        "examples": [],
-    }
-    return load_model_text(json.dumps(doc), "consistency", PLATFORM)  # JSON: YAML, parsed faster
+    return model_spec(PLATFORM, params, rules)
 
 
 def impossible(
