@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from codegen.emit import tables
@@ -25,6 +26,22 @@ def contract_for(model: ModelSpec, platform: Platform) -> Contract:
         rule_codes=tables.rule_codes_table(platform),
         dimensions=tables.dimensions_table(model),
     )
+
+
+def model_module(model: ModelSpec, platform: Platform) -> ModuleType:
+    """A model as the strategies see a generated model module: its tables and contract,
+    built from the spec as the generator builds them."""
+    table_module = ModuleType(f"{model.slug}.tables")
+    table_module.__dict__.update(
+        PARAMETERS=tables.parameters_table(model.parameters),
+        RULES=tables.rules_table(model),
+        DIMENSIONS=tables.dimensions_table(model),
+    )
+    module = ModuleType(model.slug)
+    module.__dict__.update(
+        tables=table_module, CONTRACT=contract_for(model, platform), MODEL_ID=model.id
+    )
+    return module
 
 
 # The tiny spec's (tests/data/tiny-spec) text-to-video and image-to-video tasks.
@@ -73,14 +90,16 @@ def model_spec(
     params: Sequence[dict[str, Any]],
     rules: Sequence[dict[str, Any]] = (),
     response: Sequence[dict[str, Any]] = (),
+    model_id: str = MODEL_ID,
     **facts: Any,
 ) -> ModelSpec:
     """A checked model spec with ``HEAD``, ``params``, ``rules`` (message and source made up
     from the id), ``response`` fields after its taskUUID, and model ``facts`` overridden."""
+    head = [{**p, "const": model_id} if p["path"] == "model" else p for p in HEAD]
     doc = {
         "specVersion": 1,
         "kind": "model",
-        "id": MODEL_ID,
+        "id": model_id,
         "name": "Small",
         "slug": "small",
         "taskType": "videoInference",
@@ -96,7 +115,7 @@ def model_spec(
             "audioDefault": False,
             "rates": [{"perSecond": 0.1, "quote": "$0.1 per second"}],
         },
-        "parameters": [{"description": p["path"], **p} for p in [*HEAD, *params]],
+        "parameters": [{"description": p["path"], **p} for p in [*head, *params]],
         "response": [
             {"path": "taskUUID", "type": "string", "required": True, "format": "uuid-v4"},
             *response,
