@@ -287,3 +287,76 @@ def test_a_value_rule_checks_the_default_of_an_absent_parameter() -> None:
         [*params, {"path": "duration", "types": ["integer"]}], [{**rule, "maximum": 5}]
     )
     assert broken(no_default, fast=True) == []  # absent and no default: nothing to check
+
+
+# ── conditions ──────────────────────────────────────────────────────────────
+
+
+def needs_b(*conditions: dict[str, Any], mode: str = "anyOf") -> Contract:
+    return contract(
+        [
+            {"path": "m", "types": ["string"], "enum": ["x", "y"]},
+            {"path": "f", "types": ["boolean"]},
+            {"path": "b", "types": ["string"]},
+        ],
+        [
+            {
+                "id": "needs-b",
+                "kind": "requires",
+                "message": "b is needed.",
+                "when": {"mode": mode, "conditions": list(conditions)},
+                "then": {"mode": "allOf", "conditions": [{"path": "b"}]},
+            }
+        ],
+    )
+
+
+def test_a_negated_condition_holds_when_the_path_is_absent_or_another_value() -> None:
+    absent = needs_b({"path": "m", "not": True})
+    assert broken(absent) == [("needs-b", "b")]
+    assert broken(absent, m="x") == broken(absent, b="s") == []
+    other = needs_b({"path": "m", "equals": "x", "not": True})
+    assert broken(other) == broken(other, m="y") == [("needs-b", "b")]
+    assert broken(other, m="x") == []
+
+
+def test_a_value_condition_is_type_exact_and_needs_the_value_given() -> None:
+    flag = needs_b({"path": "f", "equals": True})
+    assert broken(flag, f=True) == [("needs-b", "b")]
+    assert broken(flag, f=False) == broken(flag) == []
+    one = needs_b({"path": "m", "equals": "x"})
+    assert broken(one, m="x") == [("needs-b", "b")] and broken(one, m="y") == []
+
+
+def test_any_of_and_all_of_conditions() -> None:
+    conds = ({"path": "m"}, {"path": "f"})
+    any_ = needs_b(*conds)
+    all_ = needs_b(*conds, mode="allOf")
+    assert broken(any_, m="x") == broken(any_, f=True) == [("needs-b", "b")]
+    assert broken(any_) == []
+    assert broken(all_, m="x") == broken(all_, f=True) == []
+    assert broken(all_, m="x", f=False) == [("needs-b", "b")]
+
+
+def test_a_size_of_the_wrong_type_is_a_type_error_only() -> None:
+    sizes = contract(
+        [{"path": "width", "types": ["integer"]}, {"path": "height", "types": ["integer"]}],
+        [{"id": "size", "kind": "dimensions", "message": "Unsupported size."}],
+    )
+    assert broken(sizes, width=1280, height=720) == []
+    assert broken(sizes, width=1280, height=721) == [("size", "width")]
+    assert broken(sizes, width="1280", height=721) == [("type", "width")]
+    assert broken(sizes, width=1281, height="720") == [("type", "height")]
+    assert broken(sizes, width=1280.0, height=720) == [("type", "width")]
+
+
+def test_put_makes_the_objects_on_its_way_replacing_what_is_not_one() -> None:
+    from runware_contract.values import MISSING, get, put
+
+    task: dict[str, Any] = {"a": "text", "c": {"keep": 1}}
+    put(task, ["a", "b"], 1)
+    put(task, ["c", "d"], 2)
+    put(task, ["e", "f", "g"], 3)
+    assert task == {"a": {"b": 1}, "c": {"keep": 1, "d": 2}, "e": {"f": {"g": 3}}}
+    assert get(task, ["e", "f", "g"]) == 3 and get(task, ["a", "x"]) is MISSING
+    assert get(task, ["a", "b", "c"]) is MISSING and get("text", ["a"]) is MISSING
