@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pytest
+
 from runware_contract.platform import CONSTRAINT_CODES, FORMATS, RULE_CODES
 from runware_contract.runtime import Contract
 from runware_contract.values import ECHO_MAX, fmt
@@ -360,3 +362,55 @@ def test_put_makes_the_objects_on_its_way_replacing_what_is_not_one() -> None:
     assert task == {"a": {"b": 1}, "c": {"keep": 1, "d": 2}, "e": {"f": {"g": 3}}}
     assert get(task, ["e", "f", "g"]) == 3 and get(task, ["a", "x"]) is MISSING
     assert get(task, ["a", "b", "c"]) is MISSING and get("text", ["a"]) is MISSING
+
+
+# ── pricing ─────────────────────────────────────────────────────────────────
+
+TWO_SIZES = {
+    "params": ["width", "height"],
+    "rows": [
+        {"width": 1280, "height": 720, "resolution": "720p"},
+        {"width": 1920, "height": 1080, "resolution": "1080p"},
+    ],
+}
+
+
+def test_a_row_of_any_resolution_prices_a_task_whose_resolution_is_unknown() -> None:
+    from runware_contract.runtime import PriceUnavailable, price_of
+
+    pricing = {
+        "unit": "clip",
+        "audioDefault": False,
+        "rates": [{"resolution": "720p", "perClip": 0.4}, {"seconds": 5, "perClip": 0.5}],
+    }
+    assert price_of({"width": 1280, "height": 720}, pricing, TWO_SIZES) == 0.4
+    assert price_of({"duration": 5}, pricing, TWO_SIZES) == 0.5  # no size: the 5 s row
+    with pytest.raises(PriceUnavailable):
+        price_of({"duration": 6}, pricing, TWO_SIZES)
+    with pytest.raises(PriceUnavailable):
+        price_of({}, pricing, TWO_SIZES)  # a 5 s clip row needs the task to say 5 s
+    every = {**pricing, "rates": [{"resolution": "720p", "perClip": 0.4}]}
+    with pytest.raises(PriceUnavailable, match="cannot be told"):
+        price_of({"duration": 5}, every, TWO_SIZES)
+
+
+def test_a_row_or_surcharge_naming_several_inputs_applies_when_any_is_given() -> None:
+    from runware_contract.runtime import price_of
+
+    rows = {
+        "unit": "clip",
+        "audioDefault": False,
+        "rates": [{"provided": ["a", "b"], "perClip": 0.9}, {"perClip": 0.5}],
+    }
+    assert price_of({"b": "x"}, rows, None) == price_of({"a": "x", "b": "y"}, rows, None) == 0.9
+    assert price_of({}, rows, None) == price_of({"b": []}, rows, None) == 0.5
+    per_second = {
+        "unit": "second",
+        "unitParameter": "duration",
+        "audioDefault": False,
+        "rates": [{"perSecond": 0.2}],
+        "surcharges": [{"provided": ["a", "b"], "perSecond": 0.1}],
+    }
+    assert price_of({"duration": 5, "b": "x"}, per_second, None) == 1.5
+    assert price_of({"duration": 5, "a": "x", "b": "y"}, per_second, None) == 1.5
+    assert price_of({"duration": 5}, per_second, None) == 1.0
