@@ -487,3 +487,22 @@ def test_a_task_with_a_bad_number_of_results_waits_for_one(bad: Any) -> None:
     with rc.Client("key", validate=False, sleep=FakeTime().sleep) as c:
         (result,) = c.run({**T2V, "numberResults": bad})
     assert result.videoUUID == VIDEO_A
+
+
+@respx.mock
+def test_a_processing_item_naming_its_video_is_not_a_result_yet() -> None:
+    early = {**processing(50), "videoUUID": VIDEO_A}
+    polls = iter([[early], [success(VIDEO_A)]])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        (task,) = json.loads(request.content)
+        if task["taskType"] != "getResponse":
+            ack = {"taskType": "videoInference", "taskUUID": UUID}
+            return httpx.Response(200, json={"data": [ack]})
+        return httpx.Response(200, json={"data": next(polls)})
+
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=handler)
+    time_ = FakeTime()
+    with client(time_) as c:
+        (result,) = c.run(T2V)
+    assert result.videoUUID == VIDEO_A and time_.sleeps == [1.0]
