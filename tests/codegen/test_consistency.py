@@ -316,7 +316,8 @@ def conditions(draw: Any) -> dict[str, Any]:
 
 
 def distinct(draw: Any, n: int) -> list[str]:
-    return draw(st.lists(st.sampled_from(FLAT), min_size=n, max_size=n, unique=True))
+    paths: list[str] = draw(st.lists(st.sampled_from(FLAT), min_size=n, max_size=n, unique=True))
+    return paths
 
 
 @st.composite

@@ -117,7 +117,7 @@ def test_a_type_widened_or_narrowed() -> None:
 
 
 def test_allowed_values_added_or_removed() -> None:
-    def values(*vs: Any, kind: str = "string") -> dict[str, Any]:
+    def values(*vs: Any, kind: str | list[str] = "string") -> dict[str, Any]:
         return {"type": kind, "enum": [{"value": v} for v in vs]}
 
     assert level(spec(param=values("a", "b")), spec(param=values("a"))) == "ERR"

@@ -182,10 +182,10 @@ def test_a_value_as_written_takes_its_parameters_type(
 
 
 def test_a_value_rule_of_a_number_parameter_allows_numbers() -> None:
-    rule = {"kind": "valueWhen", "param": "fps", "allowed": ["24", "30"]}
+    rule: dict[str, Any] = {"kind": "valueWhen", "param": "fps", "allowed": ["24", "30"]}
     CODEGEN_KINDS["valueWhen"].typed(rule, {"fps": ["number"]})
     assert rule["allowed"] == [24, 30] and all(type(v) is int for v in rule["allowed"])
-    flags = {"kind": "valueWhen", "param": "audio", "allowed": [True]}
+    flags: dict[str, Any] = {"kind": "valueWhen", "param": "audio", "allowed": [True]}
     CODEGEN_KINDS["valueWhen"].typed(flags, {"audio": ["string"]})
     assert flags["allowed"] == ["true"]  # a boolean written of a string parameter is text
 

@@ -275,7 +275,7 @@ def test_a_value_rule_checks_the_default_of_an_absent_parameter() -> None:
         "when": {"mode": "anyOf", "conditions": [{"path": "fast"}]},
         "param": "duration",
     }
-    params = [{"path": "fast", "types": ["boolean"]}]
+    params: list[dict[str, Any]] = [{"path": "fast", "types": ["boolean"]}]
     long_default = [*params, {"path": "duration", "types": ["integer"], "default": 10}]
     short_default = [*params, {"path": "duration", "types": ["integer"], "default": 5}]
     for form, fits, misfit in (({"maximum": 5}, 5, 6), ({"allowed": [5]}, 5, 6)):
