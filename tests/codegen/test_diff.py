@@ -106,6 +106,11 @@ def test_a_length_bound_moves_one_way_or_the_other(key: str, old: int, new: int,
     assert level(spec(param=param(old)), spec(param=param(new))) == sent
 
 
+def test_a_bound_written_as_a_float_is_the_same_bound() -> None:
+    for key in ("minimum", "maximum"):
+        assert all(c.level == "INFO" for c in diff(spec({key: 2}), spec({key: 2.0})))
+
+
 def test_a_type_widened_or_narrowed() -> None:
     one, two = {"type": "number"}, {"type": ["number", "string"]}
     assert level(spec(param=one), spec(param=two)) == "INFO"
@@ -214,6 +219,7 @@ def test_rules_added_removed_renamed_and_resolved() -> None:
 def test_model_facts() -> None:
     assert level(spec(), spec(status="deprecated")) == "WARN"
     assert level(spec(), spec(status="live")) == "INFO"
+    assert level(spec(status="live"), spec()) == "INFO"  # back to preview: not deprecated
     assert level(spec(), spec(name="Bigger")) == "INFO"
     assert level(spec(), spec(id="acme:other@1")) == "ERR"
 
