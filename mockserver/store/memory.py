@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from runware_contract.platform import TASK_TYPES
+
 from .protocol import ImageRecord, Limits, TaskRecord, VideoRecord, merged
+
+# The fields a result names its media file by (videoUUID, imageUUID), from the platform spec.
+MEDIA_UUIDS = tuple(sorted({t["uuidField"] for t in TASK_TYPES.values()}))
 
 
 class MemoryStore:
@@ -19,6 +24,7 @@ class MemoryStore:
         self.images: OrderedDict[str, ImageRecord] = OrderedDict()
         self._image_bytes = 0
         self.results = 0  # finished items held, over all tasks (Limits.max_results)
+        self.result_bytes = 0  # their JSON's length (Limits.max_result_bytes)
 
     shared_schedule = False  # one process: its own scheduler is the schedule
 
@@ -37,12 +43,15 @@ class MemoryStore:
             return False
         tasks[key] = record
         self.results += record.result_count
+        self.result_bytes += len(record.results_json)
         for video in videos:
             at = (record.owner, video.video_uuid)
             self.videos[at] = merged(self.videos.get(at), video)
         limits = self.limits
         while len(tasks) > 1 and (
-            len(tasks) > limits.max_tasks or self.results > limits.max_results
+            len(tasks) > limits.max_tasks
+            or self.results > limits.max_results
+            or self.result_bytes > limits.max_result_bytes
         ):
             self._forget(tasks.popitem(last=False)[1])
         return True
@@ -51,8 +60,10 @@ class MemoryStore:
         """Account for a task taken out of ``tasks``: its results and videos go too."""
         items = record.results
         self.results -= len(items)
+        self.result_bytes -= len(record.results_json)
         for item in items:
-            self.videos.pop((record.owner, item.get("videoUUID", "")), None)
+            for field in MEDIA_UUIDS:
+                self.videos.pop((record.owner, item.get(field, "")), None)
 
     async def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
         return self.tasks.get((owner, task_uuid))
@@ -61,6 +72,7 @@ class MemoryStore:
         record = self.tasks.pop((owner, task_uuid), None)
         if record is not None:
             self.results -= record.result_count
+            self.result_bytes -= len(record.results_json)
 
     async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         record = self.tasks.get((owner, task_uuid))
@@ -99,7 +111,9 @@ class MemoryStore:
 
     async def sweep(self, now: float) -> None:
         for uuid_ in [u for u, r in self.tasks.items() if r.expires_at <= now]:
-            self.results -= self.tasks.pop(uuid_).result_count
+            gone = self.tasks.pop(uuid_)
+            self.results -= gone.result_count
+            self.result_bytes -= len(gone.results_json)
         for uuid_ in [u for u, v in self.videos.items() if v.forget_at <= now]:
             del self.videos[uuid_]
 
@@ -116,6 +130,7 @@ class MemoryStore:
         self.images.clear()
         self._image_bytes = 0
         self.results = 0
+        self.result_bytes = 0
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         return proposed  # one process, no restarts to survive
