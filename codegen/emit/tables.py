@@ -63,6 +63,27 @@ def rules_table(model: ModelSpec) -> list[Table]:
     ]
 
 
+def task_types_table(platform: Platform) -> Table:
+    """Each inference task type's lifecycle as plain data (the generated
+    ``platform.TASK_TYPES``; ARCHITECTURE.md names its keys)."""
+    return {
+        name: {
+            "media": t.media,
+            "deliveryMethods": {d.value: d.answer for d in t.delivery_methods},
+            "defaultDeliveryMethod": t.default_delivery,
+            "acknowledgement": list(t.acknowledgement),
+            "uuidField": t.result.uuid,
+            "seedField": t.result.seed,
+            "nsfwField": t.result.nsfw,
+            "costField": t.result.cost,
+            "outputTypes": dict(t.result.output_types),
+            "resultFields": parameters_table(t.result.fields),
+            "polledFields": parameters_table(t.polled_fields),
+        }
+        for name, t in sorted(platform.task_types.items())
+    }
+
+
 def formats_table(platform: Platform) -> Table:
     return {
         name: [format_regex(platform, name), fmt.description[:1].lower() + fmt.description[1:-1]]
@@ -144,7 +165,7 @@ def model_tables(model: ModelSpec, platform: Platform) -> Table:
         "TASK_TYPE": model.task_type,
         "DOCS": model.docs,
         "PARAMETERS": parameters_table(model.parameters),
-        "RESPONSE_FIELDS": parameters_table((*model.response, *platform.video_response_fields)),
+        "RESPONSE_FIELDS": parameters_table(platform.result_fields(model)),
         "RULES": rules_table(model),
         "DIMENSIONS": dimensions_table(model),
         "PRICING": pricing_table(model, platform),

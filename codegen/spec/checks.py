@@ -13,7 +13,17 @@ from typing import Any
 
 from ..runtime.rule_kinds import KINDS
 from .kinds import codegen_kind
-from .model import DimensionRow, ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
+from .model import (
+    DimensionRow,
+    ModelSpec,
+    Parameter,
+    Platform,
+    Rule,
+    Scalar,
+    SpecSet,
+    TaskType,
+    json_type,
+)
 from .regex_check import backtracking_problem
 from .yaml_source import SpecIssue
 
@@ -115,10 +125,96 @@ def check_platform(platform: Platform) -> Iterator[SpecIssue]:
                     fmt.at("anyOf"), f"format {fmt.name!r} names unknown format {part!r}"
                 )
     yield from check_parameters(platform.api_options, platform)
-    yield from check_parameters(platform.video_response_fields, platform)
+    for task_type in platform.task_types.values():
+        yield from check_task_type(task_type, platform)
     for task in platform.tasks.values():
         yield from check_parameters(task.parameters, platform)
         yield from check_parameters(task.response, platform)
+
+
+def check_task_type(task_type: TaskType, platform: Platform) -> Iterator[SpecIssue]:
+    """A task type's lifecycle names only what it defines: its default delivery method is
+    one of its values, and the acknowledgement and each field role name result fields."""
+    yield from check_parameters(task_type.result.fields, platform)
+    yield from check_parameters(task_type.polled_fields, platform)
+    name = task_type.name
+    values = [d.value for d in task_type.delivery_methods]
+    if len(set(values)) != len(values):
+        yield SpecIssue(
+            task_type.at("deliveryMethods.values"), f"{name}: a delivery method is listed twice"
+        )
+    if task_type.default_delivery not in values:
+        yield SpecIssue(
+            task_type.at("deliveryMethods.default"),
+            f"{name}: default delivery method {task_type.default_delivery!r} is not one of "
+            f"its values ({', '.join(values)})",
+        )
+    fields = {p.path for p in task_type.result.fields}
+    roles = {
+        "acknowledgement": task_type.acknowledgement,
+        "result.uuid": (task_type.result.uuid,),
+        "result.seed": (task_type.result.seed,),
+        "result.nsfw": (task_type.result.nsfw,),
+        "result.cost": (task_type.result.cost,),
+        "result.outputTypes": tuple(task_type.result.output_types.values()),
+    }
+    for role, paths in roles.items():
+        for path in paths:
+            if path not in fields:
+                yield SpecIssue(
+                    task_type.at(role),
+                    f"{name}: {role.removeprefix('result.')} names {path!r}, which is not one "
+                    "of its result fields",
+                )
+
+
+def check_task_type_use(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
+    """A model names a task type the platform knows, and asks of it only what it has: its
+    deliveryMethod and outputType values, and its response fields' types."""
+    task_type = platform.task_types.get(model.task_type)
+    if task_type is None:
+        known = ", ".join(sorted(platform.task_types))
+        yield SpecIssue(
+            model.at("taskType"),
+            f"taskType {model.task_type!r} is not a task type of the platform (known: {known})",
+        )
+        return
+    params = {p.path: p for p in model.parameters}
+    const = params["taskType"].const if "taskType" in params else None
+    if const is not None and const != model.task_type:
+        yield SpecIssue(
+            params["taskType"].at("const"),
+            f"the taskType parameter is {const!r}, but the model's taskType is {model.task_type!r}",
+        )
+    offered = {
+        "deliveryMethod": [d.value for d in task_type.delivery_methods],
+        "outputType": list(task_type.result.output_types),
+    }
+    for path, allowed in offered.items():
+        p = params.get(path)
+        if p is None:
+            continue
+        said = [e.value for e in p.enum] + ([p.default] if p.default is not None else [])
+        for value in dict.fromkeys(said):
+            if value not in allowed:
+                yield SpecIssue(
+                    p.at("enum" if any(e.value == value for e in p.enum) else "default"),
+                    f"{path} {value!r} is not one {model.task_type} has "
+                    f"(platform taskTypes: {', '.join(map(str, allowed))})",
+                )
+    platform_fields = {f.path: f for f in (*task_type.result.fields, *task_type.polled_fields)}
+    for field_ in model.response:
+        known_field = platform_fields.get(field_.path)
+        if (
+            known_field is not None
+            and not set(field_.types) & set(known_field.types)
+            and not ("integer" in field_.types and "number" in known_field.types)
+        ):
+            yield SpecIssue(
+                field_.at("type"),
+                f"response field {field_.path!r} is {'/'.join(field_.types)}, but a "
+                f"{model.task_type} result's is {'/'.join(known_field.types)}",
+            )
 
 
 # ── parameters ──────────────────────────────────────────────────────────────
@@ -245,6 +341,7 @@ def check_model(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 f"{p.path!r} restates the platform API option with type {'/'.join(p.types)}, "
                 f"but the platform says {'/'.join(option.types)}",
             )
+    yield from check_task_type_use(model, platform)
     yield from check_rules(model, params, platform)
     yield from check_pricing(model, platform)
     yield from check_examples(model, params, platform)
@@ -374,8 +471,7 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
 def check_examples(
     model: ModelSpec, params: Mapping[str, Parameter], platform: Platform
 ) -> Iterator[SpecIssue]:
-    fields = (*model.response, *platform.video_response_fields)
-    response_paths = {p.path for p in fields}
+    response_paths = {p.path for p in platform.result_fields(model)}
     names: set[str] = set()
     for ex in model.examples:
         if ex.name in names:

@@ -25,6 +25,7 @@ from . import checks as spec_checks
 from .kinds import rule_args, rule_meta_schema
 from .model import (
     Behaviour,
+    DeliveryMethod,
     DimensionRow,
     Dimensions,
     EnumValue,
@@ -38,12 +39,14 @@ from .model import (
     Platform,
     PriceRate,
     Pricing,
+    ResultShape,
     Rule,
     RuleKind,
     Source,
     SpecSet,
     Surcharge,
     TaskDef,
+    TaskType,
     json_type,
 )
 from .yaml_source import (
@@ -481,6 +484,40 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
     )
 
 
+def _task_type(node: _Node, name: str) -> TaskType:
+    d = node.data
+    result = node.child("result")
+    located = node.located()
+    # nested keys by dotted name, so a check can point at the very value
+    for part in ("deliveryMethods", "result"):
+        nested = node.child(part).located()["key_locs"]
+        located["key_locs"] = {
+            **located["key_locs"],
+            **{f"{part}.{k}": loc for k, loc in nested.items()},
+        }
+    return TaskType(
+        **located,
+        name=name,
+        description=d["description"],
+        media=d["media"],
+        delivery_methods=tuple(
+            DeliveryMethod(v["value"], v["answer"], v["description"])
+            for v in d["deliveryMethods"]["values"]
+        ),
+        default_delivery=d["deliveryMethods"]["default"],
+        acknowledgement=tuple(d["acknowledgement"]),
+        result=ResultShape(
+            uuid=result.data["uuid"],
+            seed=result.data["seed"],
+            nsfw=result.data["nsfw"],
+            cost=result.data["cost"],
+            output_types=dict(result.data["outputTypes"]),
+            fields=_parameters(result, "fields"),
+        ),
+        polled_fields=_parameters(node, "polledFields"),
+    )
+
+
 def _build_platform(doc: YamlDocument, sha: str) -> Platform:
     root = _Node(doc, [])
     d = root.data
@@ -513,7 +550,9 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             for name, t in d["tasks"].items()
         },
         task_statuses=tuple(EnumValue(s["value"], s.get("description")) for s in d["taskStatuses"]),
-        video_response_fields=_parameters(root, "videoResponseFields"),
+        task_types={
+            name: _task_type(root.child("taskTypes", name), name) for name in d["taskTypes"]
+        },
         errors=tuple(
             ErrorCode(
                 **n.located(),

@@ -307,6 +307,47 @@ class TaskDef(Located):
 
 
 @dataclass(frozen=True)
+class DeliveryMethod:
+    """One ``deliveryMethod`` value of a task type and what the request is answered with:
+    ``results`` (the finished items, when the task is done) or ``acknowledgement``."""
+
+    value: str
+    answer: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ResultShape:
+    """What a finished result item of a task type carries: ``fields`` (the platform's
+    response fields) and the role of some of them (the media's UUID, the seed, the NSFW
+    flag, the cost) and, per ``outputType`` value, the field that carries the media."""
+
+    uuid: str = ""
+    seed: str = ""
+    nsfw: str = ""
+    cost: str = ""
+    output_types: Mapping[str, str] = field(default_factory=dict)
+    fields: tuple[Parameter, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskType(Located):
+    """An inference task type a model spec may name, with its lifecycle."""
+
+    name: str = ""
+    description: str = ""
+    media: str = ""
+    delivery_methods: tuple[DeliveryMethod, ...] = ()
+    default_delivery: str = ""
+    acknowledgement: tuple[str, ...] = ()
+    result: ResultShape = field(default_factory=ResultShape)
+    polled_fields: tuple[Parameter, ...] = ()
+
+    def delivery(self, value: str) -> DeliveryMethod | None:
+        return next((d for d in self.delivery_methods if d.value == value), None)
+
+
+@dataclass(frozen=True)
 class RuleKind(Located):
     name: str = ""
     description: str = ""
@@ -324,7 +365,7 @@ class Platform(Located):
     api_options: tuple[Parameter, ...] = ()
     tasks: Mapping[str, TaskDef] = field(default_factory=dict)
     task_statuses: tuple[EnumValue, ...] = ()
-    video_response_fields: tuple[Parameter, ...] = ()
+    task_types: Mapping[str, TaskType] = field(default_factory=dict)  # inference task types
     errors: tuple[ErrorCode, ...] = ()
     constraint_codes: Mapping[str, str] = field(default_factory=dict)
     rule_kinds: Mapping[str, RuleKind] = field(default_factory=dict)
@@ -336,6 +377,17 @@ class Platform(Located):
 
     def error(self, code: str) -> ErrorCode | None:
         return next((e for e in self.errors if e.code == code), None)
+
+    def result_fields(self, model: ModelSpec) -> tuple[Parameter, ...]:
+        """Every field a finished or polled item of ``model`` may carry: the model's own
+        response fields, then its task type's result fields the model does not list, then
+        the fields a getResponse item adds."""
+        task_type = self.task_types.get(model.task_type)
+        if task_type is None:
+            return model.response
+        listed = {p.path for p in model.response}
+        extra = tuple(p for p in task_type.result.fields if p.path not in listed)
+        return (*model.response, *extra, *task_type.polled_fields)
 
 
 @dataclass(frozen=True)
