@@ -111,6 +111,16 @@ def png(width: int, height: int) -> bytes:
     return b"".join(bytes(p) for p in context.encode(frame))
 
 
+def image_probe(data: bytes) -> tuple[str, int, int]:
+    """An image's codec (Pillow's format name), width and height, from the whole file
+    decoded (not only its header)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return str(image.format), image.width, image.height
+
+
 def probe(data: bytes) -> tuple[str, str, int, int, float]:
     with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.video[0]

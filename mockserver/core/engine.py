@@ -228,7 +228,7 @@ class Engine:
         try:
             items, videos = await self.results(record, full, module, ctx, example, lifecycle)
         except Refused as refused:
-            reply.errors.append(refused.error | {"taskUUID": task_uuid, "taskType": task["taskType"]})
+            reply.errors.append(refused.error)
             return
         record.set_results(items)
         # The store's insert is the one uniqueness check (atomic across worker processes).
@@ -278,7 +278,9 @@ class Engine:
             if problem is not None:
                 dims = module.tables.DIMENSIONS
                 parameter = dims["params"][0] if dims else "width"
-                raise Refused(error("maxImagePixelsExceeded", problem, parameter=parameter))
+                raise Refused(
+                    error("maxImagePixelsExceeded", problem, parameter=parameter, task=full)
+                )
         seconds = int(full.get("duration", UNTIMED_SECONDS)) if media == "video" else 0
         quality = int(full.get("outputQuality", 0))
         output_type = full.get("outputType", URL_OUTPUT)
@@ -309,7 +311,7 @@ class Engine:
                 "status": "success",
                 lifecycle.uuid_field: media_uuid,
                 lifecycle.output_types[output_type]: await self.output(
-                    video, output_type, media, ctx
+                    video, output_type, media, ctx, full
                 ),
                 lifecycle.seed_field: result_seed,
                 lifecycle.nsfw_field: False,
@@ -324,7 +326,12 @@ class Engine:
         return items, videos
 
     async def output(
-        self, video: VideoRecord, output_type: str, media: str, ctx: RequestContext
+        self,
+        video: VideoRecord,
+        output_type: str,
+        media: str,
+        ctx: RequestContext,
+        task: dict[str, Any],
     ) -> str:
         """What carries a result's file: a signed URL (rendered when fetched), or the file
         itself as base64 or a data URI (rendered now, off the event loop)."""
@@ -342,7 +349,7 @@ class Engine:
             data = await self.media.get(video)
         except RenderBusy as busy:
             message = f"Too many files are being rendered; retry after {busy.retry_after} s."
-            raise Refused(error("renderQueueFull", message)) from None
+            raise Refused(error("renderQueueFull", message, task=task)) from None
         encoded = base64.b64encode(data).decode()
         if output_type == DATA_URI_OUTPUT:
             return f"data:{container.media_type};base64,{encoded}"

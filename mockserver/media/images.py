@@ -29,7 +29,8 @@ class TooLarge(ValueError):
 def render_problem(container: str, width: int, height: int, max_pixels: int) -> str | None:
     """Why an image of this size cannot be rendered (None: it can)."""
     if width * height > max_pixels:
-        return f"{width}x{height} is {width * height} pixels; the mock renders at most {max_pixels}."
+        pixels = width * height
+        return f"{width}x{height} is {pixels} pixels; the mock renders at most {max_pixels}."
     side = CONTAINERS[container].max_side
     if max(width, height) > side:
         return f"{container} images are at most {side} pixels a side; {width}x{height} is not."

@@ -136,9 +136,7 @@ class DirectPost(HttpToolsProtocol):
             method="POST", path="/v1", raw_path=b"/v1", query_string=b"", http_version=version
         )
         try:
-            framed = self.rest.answer_now(
-                scope, self._held_headers, b"".join(held), self._started
-            )
+            framed = self.rest.answer_now(scope, self._held_headers, b"".join(held), self._started)
         except Exception as exc:  # as uvicorn answers an app that raised
             log.error("Exception in ASGI application\n", exc_info=exc)
             self.transport.write(INTERNAL_ERROR)
