@@ -111,6 +111,21 @@ def png(width: int, height: int) -> bytes:
     return b"".join(bytes(p) for p in context.encode(frame))
 
 
+SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "docs"
+
+
+def real_page(name: str) -> Path:
+    """One of Runware's published model pages in ../shared/docs/ (never committed here):
+    skipped with the reason where it is absent, failed in CI (which has them)."""
+    path = SHARED_DOCS / name
+    if not path.is_file():
+        message = f"Runware's page {name} not found in {SHARED_DOCS} (it is not committed here)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
 def image_probe(data: bytes) -> tuple[str, int, int]:
     """An image's codec (Pillow's format name), width and height, from the whole file
     decoded (not only its header)."""
