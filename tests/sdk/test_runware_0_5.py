@@ -8,8 +8,10 @@ RUNWARE_VIDEO_POLLING_DELAY (milliseconds, read at import) so polls are quick.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,7 @@ from runware.utils import RunwareAPIError
 from mockserver import MockConfig
 from mockserver.testing import serve
 from runware_contract import klingai_video_3_0_pro as kling
+from tests.helpers import image_probe
 
 MODEL = kling.MODEL_ID
 
@@ -112,3 +115,81 @@ def test_documented_example_through_the_sdk() -> None:
         (video,) = run(main())
         assert video.videoUUID == example.response["videoUUID"]
         assert video.cost == example.response["cost"]
+
+
+# ── imageInference: an image model served beside Kling ──────────────────────
+
+IMAGE_PAGE = Path(__file__).parents[1] / "data" / "pages" / "images" / "acme-still-1.md"
+
+
+def image_mock(**config: Any) -> Any:
+    from mockserver.core import models
+
+    settings = {"sync_job_seconds": 0.2, "job_seconds": 0.3} | config
+    return serve(MockConfig(**settings), models=models.load([], [IMAGE_PAGE]))
+
+
+@pytest.mark.parametrize("output_type", ["URL", "base64Data", "dataURI"])
+def test_image_inference_sync_over_websocket(output_type: str) -> None:
+    from runware import IImageInference
+
+    with image_mock() as mock:
+
+        async def main() -> list[Any]:
+            rw = Runware(api_key="any-key", url=mock.ws_url)
+            await rw.connect()
+            try:
+                return list(
+                    await rw.imageInference(
+                        IImageInference(
+                            model="acme:still@1",
+                            positivePrompt="a lighthouse at dusk",
+                            width=1024,
+                            height=1024,
+                            numberResults=3,
+                            outputType=output_type,  # type: ignore[arg-type]
+                            outputFormat="PNG",
+                        )
+                    )
+                )
+            finally:
+                await rw.disconnect()
+
+        images = run(main())
+        assert len(images) == 3 and len({i.imageUUID for i in images}) == 3
+        for image in images:
+            if output_type == "URL":
+                data = mock.client.get(image.imageURL).content
+            elif output_type == "dataURI":
+                data = base64.b64decode(image.imageDataURI.split(",", 1)[1])
+            else:
+                data = base64.b64decode(image.imageBase64Data)
+            assert image_probe(data) == ("PNG", 1024, 1024)
+
+
+def test_image_inference_async_over_websocket() -> None:
+    from runware import IImageInference
+
+    with image_mock() as mock:
+
+        async def main() -> list[Any]:
+            rw = Runware(api_key="any-key", url=mock.ws_url)
+            await rw.connect()
+            try:
+                ack = await rw.imageInference(
+                    IImageInference(
+                        model="acme:still@1",
+                        positivePrompt="a lighthouse at dusk",
+                        width=1376,
+                        height=768,
+                        numberResults=2,
+                        deliveryMethod="async",  # type: ignore[arg-type]
+                    )
+                )
+                return list(await rw.getResponse(taskUUID=ack.taskUUID, numberResults=2))
+            finally:
+                await rw.disconnect()
+
+        images = run(main())
+        assert len(images) == 2 and all(i.status == "success" for i in images)
+        assert image_probe(mock.client.get(images[0].imageURL).content) == ("JPEG", 1376, 768)
