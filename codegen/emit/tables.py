@@ -105,8 +105,10 @@ def dimensions_table(model: ModelSpec) -> Table | None:
     # the rows' aspect ratios only where a price row is keyed by one
     rates = model.pricing.rates if model.pricing else ()
     priced_by_ratio = any(r.aspect_ratio for r in rates)
+    resolution_parameter = model.dimensions.resolution_parameter
     return {
         "params": list(model.dimensions.params),
+        **({"resolutionParameter": resolution_parameter} if resolution_parameter else {}),
         "rows": [
             {"label": r.label, "resolution": r.resolution, "width": r.width, "height": r.height}
             | ({"aspectRatio": r.aspect_ratio} if r.aspect_ratio and priced_by_ratio else {})
@@ -124,9 +126,11 @@ def _rate(r: PriceRate) -> Table:
         "audio": r.audio,
         "perSecond": r.per_second,
         "perClip": r.per_clip,
+        "perImage": r.per_image,
         "seconds": r.seconds,
         "provided": list(r.provided) or None,
         "absent": list(r.absent) or None,
+        "values": dict(r.values) or None,
     }
     row.update({k: v for k, v in optional.items() if v is not None})
     return row
@@ -136,10 +140,19 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
     if model.pricing is None:
         return None
     counted = platform.pricing_units[model.pricing.unit]
+    # a row's value conditions read a nested parameter's default where its object is absent
+    defaults = {
+        path: p.default
+        for r in model.pricing.rates
+        for path in r.values
+        if (p := model.parameter(path)) is not None and p.default is not None
+    }
     return {
         "currency": model.pricing.currency,
         "unit": model.pricing.unit,
+        **({"defaults": dict(sorted(defaults.items()))} if defaults else {}),
         **({"unitParameter": counted} if counted else {}),
+        "resultsParameter": platform.pricing_results,
         "audioDefault": model.pricing.audio_default,
         "rates": [_rate(r) for r in model.pricing.rates],
         **({"surcharges": [_surcharge(s) for s in model.pricing.surcharges]}
@@ -148,9 +161,15 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
 
 
 def _surcharge(s: Surcharge) -> Table:
-    row: Table = {"provided": list(s.provided)}
-    if s.per_second is not None:
-        row["perSecond"] = s.per_second
+    row: Table = {}
+    if s.provided:
+        row["provided"] = list(s.provided)
+    if s.enabled:
+        row["enabled"] = list(s.enabled)
+    for key, amount in (("perSecond", s.per_second), ("perImage", s.per_image),
+                        ("perItem", s.per_item)):  # fmt: skip
+        if amount is not None:
+            row[key] = amount
     if s.same_rate:
         row["sameRate"] = True
     return row

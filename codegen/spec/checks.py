@@ -438,14 +438,38 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 f"a price per {pricing.unit} counts {counted!r}: it needs a default or required",
             )
     seen: set[str] = set()
-    param_paths = {p.path for p in model.parameters}
+    params = {p.path: p for p in model.parameters}
+    amounts = platform.pricing_amounts.get(pricing.unit, ())
     for rate in pricing.rates:
         if rate.key in seen:
             yield SpecIssue(rate.loc, f"two prices for {rate.key}")
         seen.add(rate.key)
-        for path in (*rate.provided, *rate.absent):
-            if path not in param_paths:
+        if amounts and rate.amount_key not in amounts:
+            yield SpecIssue(
+                rate.loc,
+                f"price {rate.key!r}: a price per {pricing.unit} is {' or '.join(amounts)}",
+            )
+        for path in (*rate.provided, *rate.absent, *rate.values):
+            if path not in params:
                 yield SpecIssue(rate.loc, f"price {rate.key!r} names unknown parameter {path!r}")
+        for path, value in rate.values.items():
+            p = params.get(path)
+            if p is not None and (
+                not value_fits_types(value, p.types)
+                or (p.enum and not any(_same(e.value, value) for e in p.enum))
+            ):
+                yield SpecIssue(
+                    rate.at("values"),
+                    f"price {rate.key!r}: {value!r} is not a value {path!r} can take",
+                )
+    for surcharge in pricing.surcharges:
+        for path in (*surcharge.provided, *surcharge.enabled):
+            if path not in params:
+                yield SpecIssue(surcharge.loc, f"surcharge names unknown parameter {path!r}")
+            elif path in surcharge.enabled and params[path].types != ("boolean",):
+                yield SpecIssue(
+                    surcharge.loc, f"surcharge: enabled names {path!r}, which is not a boolean"
+                )
     if model.dimensions is not None:
         priced = {r.resolution for r in pricing.rates}
         unpriced: dict[str, DimensionRow] = {}
@@ -466,6 +490,12 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 yield SpecIssue(
                     model.dimensions.at("params"), f"dimensions name unknown parameter {path!r}"
                 )
+        preset = model.dimensions.resolution_parameter
+        if preset is not None and preset not in params:
+            yield SpecIssue(
+                model.dimensions.at("resolutionParameter"),
+                f"dimensions name unknown parameter {preset!r}",
+            )
 
 
 def check_examples(
@@ -473,7 +503,19 @@ def check_examples(
 ) -> Iterator[SpecIssue]:
     response_paths = {p.path for p in platform.result_fields(model)}
     names: set[str] = set()
+    known_kinds = set(platform.capabilities)
+    for cap in model.capabilities:
+        if cap not in known_kinds:
+            yield SpecIssue(
+                model.at("capabilities"), f"capability {cap!r} is not one the kit knows", "warning"
+            )
     for ex in model.examples:
+        if ex.kind not in known_kinds:
+            yield SpecIssue(
+                ex.at("kind"),
+                f"example {ex.name!r}: kind {ex.kind!r} is not a capability the kit knows",
+                "warning",
+            )
         if ex.name in names:
             yield SpecIssue(ex.at("name"), f"example name {ex.name!r} is used twice")
         names.add(ex.name)

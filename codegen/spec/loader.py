@@ -381,7 +381,7 @@ def _rule(node: _Node) -> Rule:
 
 def _rate(n: _Node) -> PriceRate:
     d = n.data
-    number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip")}
+    number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip", "perImage")}
     return PriceRate(
         **n.located(),
         resolution=d.get("resolution"),
@@ -389,9 +389,11 @@ def _rate(n: _Node) -> PriceRate:
         audio=d.get("audio"),
         per_second=number["perSecond"],
         per_clip=number["perClip"],
+        per_image=number["perImage"],
         seconds=d.get("seconds"),
         provided=tuple(d.get("provided", ())),
         absent=tuple(d.get("absent", ())),
+        values=dict(d.get("values", {})),
         quote=d["quote"],
     )
 
@@ -414,8 +416,11 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
             surcharges=tuple(
                 Surcharge(
                     **n.located(),
-                    provided=tuple(n.data["provided"]),
+                    provided=tuple(n.data.get("provided", ())),
+                    enabled=tuple(n.data.get("enabled", ())),
                     per_second=n.data.get("perSecond"),
+                    per_image=n.data.get("perImage"),
+                    per_item=n.data.get("perItem"),
                     same_rate=bool(n.data.get("sameRate", False)),
                     quote=n.data["quote"],
                 )
@@ -429,6 +434,7 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
         dimensions = Dimensions(
             **dn.located(),
             params=(first, second),
+            resolution_parameter=dn.data.get("resolutionParameter"),
             rows=tuple(
                 DimensionRow(
                     **n.located(),
@@ -477,6 +483,7 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
                 request=n.data["request"],
                 response=n.data["response"],
                 video=n.data.get("video"),
+                image=n.data.get("image"),
             )
             for n in root.children("examples")
         ),
@@ -576,6 +583,8 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             for name, k in d["ruleKinds"].items()
         },
         pricing_units={name: u.get("parameter") for name, u in d["pricingUnits"].items()},
+        pricing_amounts={name: tuple(u["amounts"]) for name, u in d["pricingUnits"].items()},
+        pricing_results=d["pricingResults"]["parameter"],
         pricing_terms={term: dict(meaning) for term, meaning in d["pricingTerms"].items()},
         capabilities=tuple(d["capabilities"]),
         sha256=sha,
