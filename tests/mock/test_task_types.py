@@ -22,9 +22,10 @@ from mockserver.core import models
 from mockserver.core.task_types import LIFECYCLES, may_wait
 from mockserver.media.containers import CONTAINERS
 from mockserver.testing import InProcessMock, serve
+from runware_contract import google_nano_banana_2 as nano
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import API_KEY, MockHandle, in_process, on_socket
-from tests.helpers import Receiver, image_probe, new_task, png, wait_results
+from tests.helpers import Receiver, image_probe, new_task, png, real_page, wait_results
 
 PAGE = Path(__file__).parents[1] / "data" / "pages" / "images" / "acme-still-1.md"
 MODEL = "acme:still@1"
@@ -159,12 +160,18 @@ def test_output_quality_is_honoured(mock: MockHandle) -> None:
     assert sizes[0] * 1.5 < sizes[1]
 
 
-def test_a_resolution_preset_takes_the_inputs_aspect(mock: MockHandle) -> None:
+def test_a_resolution_preset_takes_the_inputs_aspect() -> None:
+    """Nano Banana 2 (packaged: its spec names the reference images' format): "1K" with a
+    16:9 input is the page's 1K (16:9) row, 1376x768."""
     wide = "data:image/png;base64," + base64.b64encode(png(160, 90)).decode()
-    task = image_task(resolution="1K", inputs={"referenceImages": [wide]})
+    task = image_task(model=nano.MODEL_ID, resolution="1K", inputs={"referenceImages": [wide]})
     del task["width"], task["height"]
-    (item,) = mock.post([task]).json()["data"]
-    assert image_probe(file_of(mock, item))[1:] == (1376, 768)
+    config = MockConfig(sync_job_seconds=0.0)
+    with InProcessMock(MockServer(config)) as served, in_process(served) as mock:
+        response = mock.post([task])
+        assert response.status_code == 200, response.text
+        (item,) = response.json()["data"]
+        assert image_probe(file_of(mock, item))[1:] == (1376, 768)
 
 
 # ── async: acknowledged, then polled ────────────────────────────────────────
@@ -294,3 +301,42 @@ def test_include_cost_is_the_models_price(mock: MockHandle, registry: models.Mod
     task = image_task(numberResults=2, includeCost=True)
     items = mock.post([task]).json()["data"]
     assert {i["cost"] for i in items} == {module.price(module.with_defaults(copy.deepcopy(task)))}
+    assert [i["cost"] for i in items] == [pytest.approx(0.02)] * 2  # the page: 1K, $0.02 each
+
+
+# ── Runware's own image pages, served with --page ───────────────────────────
+
+# page -> (model, the page's price of one 1024x1024 image, when the page gives one alone)
+REAL_PAGES = {
+    "google-nano-banana-2.md": ("google:4@3", 0.06895),
+    "google-nano-banana-pro.md": ("google:4@2", 0.138),
+    "openai-gpt-image-2.md": ("openai:gpt-image@2", None),
+}
+
+
+@pytest.mark.parametrize("page", sorted(REAL_PAGES))
+def test_a_real_image_page_is_served_sync_and_async(page: str) -> None:
+    model, price = REAL_PAGES[page]
+    registry = models.load([], [real_page(page)])
+    config = MockConfig(sync_job_seconds=0.1, job_seconds=0.2)
+    with serve(config, api_key=API_KEY, models=registry) as running:
+        mock = on_socket(running)
+        task = image_task(model=model, numberResults=2, includeCost=True)
+        response = mock.post([task])
+        assert response.status_code == 200, response.text
+        items = response.json()["data"]
+        assert len({i["imageUUID"] for i in items}) == 2
+        assert {image_probe(file_of(mock, i)) for i in items} == {("JPEG", 1024, 1024)}
+        module = registry.models[model]
+        if price is not None:  # the page's figure: each result costs one image
+            assert [i["cost"] for i in items] == [pytest.approx(price)] * 2
+        else:
+            expected = {module.price(module.with_defaults(task))} if "cost" in items[0] else None
+            assert expected is None or {i["cost"] for i in items} == expected
+        later = image_task(model=model, deliveryMethod="async", outputType="dataURI",
+                           outputFormat="PNG")  # fmt: skip
+        assert mock.post([later]).json()["data"] == [
+            {"taskType": "imageInference", "taskUUID": later["taskUUID"]}
+        ]
+        (done,) = wait_results(mock, later["taskUUID"]).json()["data"]
+        assert image_probe(file_of(mock, done)) == ("PNG", 1024, 1024)
