@@ -27,7 +27,7 @@ def decoded(data: bytes) -> Image.Image:
 def test_an_image_has_its_format_and_size(container: str, size: tuple[int, int]) -> None:
     image = decoded(render_image(container, *size, 90, 1))
     assert (image.format, image.size) == (DECODED_AS[container], size)
-    assert CONTAINERS[container].media_type == Image.MIME[image.format]
+    assert CONTAINERS[container].media_type == Image.MIME[str(image.format)]
 
 
 @pytest.mark.parametrize("container", IMAGE_FORMATS)

@@ -147,7 +147,7 @@ def test_image_inference_sync_over_websocket(output_type: str) -> None:
                             width=1024,
                             height=1024,
                             numberResults=3,
-                            outputType=output_type,  # type: ignore[arg-type]
+                            outputType=output_type,
                             outputFormat="PNG",
                         )
                     )
@@ -183,7 +183,7 @@ def test_image_inference_async_over_websocket() -> None:
                         width=1376,
                         height=768,
                         numberResults=2,
-                        deliveryMethod="async",  # type: ignore[arg-type]
+                        deliveryMethod="async",
                     )
                 )
                 return list(await rw.getResponse(taskUUID=ack.taskUUID, numberResults=2))
