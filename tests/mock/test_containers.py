@@ -1,5 +1,6 @@
-"""The containers the mock writes are the spec's outputFormat values, and what a task leaves
-out (format, duration, number of results) is the model's declared default, not the mock's."""
+"""The containers the mock writes are the spec's outputFormat values (of video models), and
+what a task leaves out (format, duration, number of results) is the model's declared default,
+not the mock's."""
 
 from __future__ import annotations
 
@@ -14,13 +15,19 @@ from mockserver import MockConfig, MockServer
 from mockserver.core.engine import RequestContext
 from mockserver.media.containers import CONTAINERS
 from runware_contract import klingai_video_3_0_pro as kling
+from runware_contract.platform import TASK_TYPES
 
 
 def declared(module: Any, path: str) -> dict[str, Any] | None:
     return next((p for p in module.tables.PARAMETERS if p["path"] == path), None)
 
 
-@pytest.mark.parametrize("model", sorted(rc.MODELS))
+VIDEO_MODELS = sorted(
+    m for m, module in rc.MODELS.items() if TASK_TYPES[module.TASK_TYPE]["media"] == "video"
+)
+
+
+@pytest.mark.parametrize("model", VIDEO_MODELS)
 def test_every_spec_output_format_has_one_container(model: str) -> None:
     output = declared(rc.MODELS[model], "outputFormat")
     if output is None:
