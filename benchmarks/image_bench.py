@@ -30,18 +30,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from load import KEY, Connection, mock, run
+from load import KEY, TASK, Connection, mock, run
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "tests" / "data" / "pages" / "images" / "acme-still-1.md"
-VIDEO: dict[str, Any] = {
-    "taskType": "videoInference",
-    "model": "klingai:kling-video@3-pro",
-    "positivePrompt": "A lighthouse on a cliff in a storm, waves crashing, cinematic",
-    "width": 1920,
-    "height": 1080,
-    "duration": 5,
-}
+VIDEO = {k: v for k, v in TASK.items() if k != "includeCost"}  # load.py's video task
 IMAGE: dict[str, Any] = {
     "taskType": "imageInference",
     "model": "acme:still@1",

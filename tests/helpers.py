@@ -4,6 +4,7 @@ not import each other."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import contextlib
 import copy
@@ -124,6 +125,18 @@ def real_page(name: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def image_file(item: dict[str, Any], get: Callable[[str], bytes]) -> bytes:
+    """The bytes of an image result, whichever field carries them: ``imageURL`` (fetched with
+    ``get``), ``imageDataURI`` or ``imageBase64Data``."""
+    if item.get("imageURL"):
+        return get(item["imageURL"])
+    if item.get("imageDataURI"):
+        head, _, data = item["imageDataURI"].partition(",")
+        assert head.startswith("data:image/") and head.endswith(";base64"), head
+        return base64.b64decode(data)
+    return base64.b64decode(item["imageBase64Data"])
 
 
 def image_probe(data: bytes) -> tuple[str, int, int]:

@@ -25,7 +25,7 @@ from mockserver.testing import InProcessMock, serve
 from runware_contract import google_nano_banana_2 as nano
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import API_KEY, MockHandle, in_process, on_socket
-from tests.helpers import Receiver, image_probe, new_task, png, real_page, wait_results
+from tests.helpers import Receiver, image_file, image_probe, new_task, png, real_page, wait_results
 
 PAGE = Path(__file__).parents[1] / "data" / "pages" / "images" / "acme-still-1.md"
 MODEL = "acme:still@1"
@@ -69,15 +69,13 @@ def fetch(mock: MockHandle, url: str, **headers: str) -> Any:
 
 def file_of(mock: MockHandle, item: dict[str, Any]) -> bytes:
     """The bytes of a result, whichever field carries them."""
-    if "imageURL" in item:
-        response = fetch(mock, item["imageURL"])
+
+    def get(url: str) -> bytes:
+        response = fetch(mock, url)
         assert response.status_code == 200, response.text
         return bytes(response.content)
-    if "imageDataURI" in item:
-        head, _, data = item["imageDataURI"].partition(",")
-        assert head.startswith("data:image/") and head.endswith(";base64")
-        return base64.b64decode(data)
-    return base64.b64decode(item["imageBase64Data"])
+
+    return image_file(item, get)
 
 
 # ── the lifecycle is the spec's ─────────────────────────────────────────────

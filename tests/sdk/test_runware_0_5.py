@@ -8,7 +8,6 @@ RUNWARE_VIDEO_POLLING_DELAY (milliseconds, read at import) so polls are quick.
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +28,7 @@ from runware.utils import RunwareAPIError
 from mockserver import MockConfig
 from mockserver.testing import serve
 from runware_contract import klingai_video_3_0_pro as kling
-from tests.helpers import image_probe
+from tests.helpers import image_file, image_probe
 
 MODEL = kling.MODEL_ID
 
@@ -158,12 +157,7 @@ def test_image_inference_sync_over_websocket(output_type: str) -> None:
         images = run(main())
         assert len(images) == 3 and len({i.imageUUID for i in images}) == 3
         for image in images:
-            if output_type == "URL":
-                data = mock.client.get(image.imageURL).content
-            elif output_type == "dataURI":
-                data = base64.b64decode(image.imageDataURI.split(",", 1)[1])
-            else:
-                data = base64.b64decode(image.imageBase64Data)
+            data = image_file(vars(image), lambda url: mock.client.get(url).content)
             assert image_probe(data) == ("PNG", 1024, 1024)
 
 

@@ -6,7 +6,6 @@ Runs in its own environment (`nox -s sdk_runware_1_8`); see test_runware_0_5.py.
 from __future__ import annotations
 
 import asyncio
-import base64
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from runware import Runware, RunwareError
 from mockserver import MockConfig
 from mockserver.testing import RunningMock, serve
 from runware_contract import klingai_video_3_0_pro as kling
-from tests.helpers import image_probe
+from tests.helpers import image_file, image_probe
 
 TRANSPORTS = ["rest", "websocket"]
 
@@ -174,10 +173,5 @@ def test_image_inference_returns_every_image(
         assert len(results) == 2 and len({r["imageUUID"] for r in results}) == 2
         for result in results:
             assert result.get("status", "success") == "success"
-            if output_type == "URL":
-                data = mock.client.get(result["imageURL"]).content
-            elif output_type == "dataURI":
-                data = base64.b64decode(result["imageDataURI"].split(",", 1)[1])
-            else:
-                data = base64.b64decode(result["imageBase64Data"])
+            data = image_file(result, lambda url: mock.client.get(url).content)
             assert image_probe(data) == ("WEBP", 768, 1376)

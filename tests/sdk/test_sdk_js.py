@@ -8,7 +8,6 @@ session, Node.js or the SDK missing is a failure.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ import pytest
 from mockserver import MockConfig
 from mockserver.core import models
 from mockserver.testing import serve
-from tests.helpers import image_probe
+from tests.helpers import image_file, image_probe
 
 if not os.environ.get("RUNWARE_SDK_JS"):
     pytest.skip("needs @runware/sdk-js: run `nox -s sdk_js`", allow_module_level=True)
@@ -53,10 +52,5 @@ def test_request_images_returns_every_image(output_type: str, output_format: str
         images: list[dict[str, Any]] = json.loads(run.stdout.strip().splitlines()[-1])
         assert len(images) == 3 and len({i["imageUUID"] for i in images}) == 3
         for image in images:
-            if output_type == "URL":
-                data = mock.client.get(image["imageURL"]).content
-            elif output_type == "dataURI":
-                data = base64.b64decode(image["imageDataURI"].split(",", 1)[1])
-            else:
-                data = base64.b64decode(image["imageBase64Data"])
+            data = image_file(image, lambda url: mock.client.get(url).content)
             assert image_probe(data) == (CODECS[output_format], 1024, 1024)
