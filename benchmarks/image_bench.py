@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import statistics
 import sys
@@ -50,10 +51,13 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 
 
+SEEDS = itertools.count()  # across rounds too: every base64Data result a distinct file, rendered
+
+
 def post_load(port: int, template: dict[str, Any], clients: int, each: int) -> list[float]:
     """Every POST's latency, then (negated, last) the wall time of them all."""
     latencies: list[float] = []
-    seeds = iter(range(10**9))
+    seeds = SEEDS
 
     async def client() -> None:
         connection = Connection(port)

@@ -10,6 +10,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -223,7 +224,7 @@ def test_one_request_line_on_both_paths() -> None:
     ]
 
 
-def image_task() -> dict[str, object]:
+def image_task() -> dict[str, Any]:
     return {
         "taskType": "imageInference",
         "taskUUID": str(uuid.uuid4()),

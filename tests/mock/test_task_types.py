@@ -338,3 +338,13 @@ def test_a_real_image_page_is_served_sync_and_async(page: str) -> None:
         ]
         (done,) = wait_results(mock, later["taskUUID"]).json()["data"]
         assert image_probe(file_of(mock, done)) == ("PNG", 1024, 1024)
+
+
+def test_a_sync_task_that_fails_is_answered_with_its_error(mock: MockHandle) -> None:
+    scenario = {"match": {"promptContains": "volcano"}, "fail": {"code": "inferenceError"}}
+    assert mock.client.post("/__admin/scenarios", json=scenario).status_code in (200, 201)
+    task = image_task(positivePrompt="a volcano at dawn")
+    response = mock.post([task])
+    assert response.status_code == 500
+    (err,) = response.json()["errors"]
+    assert (err["code"], err["taskUUID"]) == ("inferenceError", task["taskUUID"])
