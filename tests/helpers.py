@@ -55,13 +55,26 @@ def eventually(check: Any, timeout: float = 30.0, interval: float = 0.05) -> Any
         time.sleep(interval)
 
 
-def model_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
-    """(code, parameter) of every error the typed model raises for ``task``."""
+def model_errors(task: dict[str, Any], model: Any = kling) -> set[tuple[str, str]]:
+    """(code, parameter) of every error ``model``'s typed request raises for ``task``."""
     try:
-        kling.Request.model_validate(task)
+        model.Request.model_validate(task)
     except ValidationError as exc:
         return {(e["ctx"]["code"], e["ctx"]["parameter"]) for e in exc.errors()}
     return set()
+
+
+def expected_codes(model: Any, name: str) -> set[str]:
+    """The codes a strategies case of ``model`` may raise: a field constraint's
+    (``path:constraint``, the parameter's own code first) or a rule kind's."""
+    from runware_contract.platform import CONSTRAINT_CODES, RULE_CODES
+
+    if ":" in name:
+        path, constraint = name.rsplit(":", 1)
+        p = next(p for p in model.tables.PARAMETERS if p["path"] == path)
+        return {p.get("codes", {}).get(constraint, CONSTRAINT_CODES[constraint])}
+    rule = next(r for r in model.tables.RULES if r["id"] == name)
+    return set(RULE_CODES[rule["kind"]].values())
 
 
 def validator_errors(task: dict[str, Any]) -> set[tuple[str, str]]:

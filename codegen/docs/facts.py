@@ -481,14 +481,7 @@ class Importer:
             else {k: v for k, v in r.items() if k != "audio"}
             for r in rates
         ]
-        out: dict[str, Any] = {"currency": "USD", "unit": "second"}
-        if page.pricing_quote:
-            out["quote"] = page.pricing_quote.text
-        out["rates"] = rates
-        if surcharges := self.surcharges():
-            out["surcharges"] = surcharges
-        out["audioDefault"] = False
-        return out
+        return self._pricing_entry("second", rates)
 
     def _result_unit(self, params: list[dict[str, Any]]) -> str | None:
         """The pricing unit of a page whose task type's results are priced one by one (the
@@ -520,9 +513,13 @@ class Importer:
             self._unmatched_price(rates[-1], label.line)
         if not rates:
             return None
+        return self._pricing_entry(unit, rates)
+
+    def _pricing_entry(self, unit: str, rates: list[dict[str, Any]]) -> dict[str, Any]:
+        """The spec's pricing entry: unit, the page's quote, the rows and the add-ons."""
         out: dict[str, Any] = {"currency": "USD", "unit": unit}
-        if page.pricing_quote:
-            out["quote"] = page.pricing_quote.text
+        if self.page.pricing_quote:
+            out["quote"] = self.page.pricing_quote.text
         out["rates"] = rates
         if surcharges := self.surcharges():
             out["surcharges"] = surcharges

@@ -282,6 +282,27 @@ CASES = [
         "response field 'seed' is string, but a videoInference result's is integer",
     ),
     (
+        "a per-image price under a per-second unit",
+        "perSecond: 0.1, quote: 720p}",
+        "perImage: 0.1, quote: 720p}",
+        "perImage: 0.1",
+        "price '720p no audio': a price per second is perSecond or perClip",
+    ),
+    (
+        "a price condition on an unknown parameter",
+        "perSecond: 0.1, quote: 720p}",
+        "perSecond: 0.1, values: {steps: 30}, quote: 720p}",
+        "values: {steps: 30}",
+        "names unknown parameter 'steps'",
+    ),
+    (
+        "a price condition on a value the parameter cannot take",
+        "perSecond: 0.1, quote: 720p}",
+        "perSecond: 0.1, values: {outputFormat: GIF}, quote: 720p}",
+        "values: {outputFormat: GIF}",
+        "'GIF' is not a value 'outputFormat' can take",
+    ),
+    (
         "duplicate YAML key",
         "    maximum: 10\n",
         "    maximum: 10\n    maximum: 11\n",

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from hypothesis import given, note, settings
-from pydantic import ValidationError
 
 import runware_contract as rc
 from runware_contract import google_nano_banana_2 as banana
 from runware_contract import strategies as S
-from runware_contract.platform import CONSTRAINT_CODES, RULE_CODES
 from runware_contract.runtime import PriceUnavailable
+from tests.helpers import expected_codes, model_errors
 
 CASES = S.cases(banana)
 # A rule whose violation always breaks another: without inputs.referenceImages, a task with
@@ -30,23 +29,6 @@ BREAKABLE = [
     for name, strategy in CASES
     if not strategy.is_empty and name not in NEVER_ALONE
 ]
-
-
-def expected_codes(name: str) -> set[str]:
-    if ":" in name:
-        path, constraint = name.rsplit(":", 1)
-        p = next(p for p in banana.tables.PARAMETERS if p["path"] == path)
-        return {p.get("codes", {}).get(constraint, CONSTRAINT_CODES[constraint])}
-    rule = next(r for r in banana.tables.RULES if r["id"] == name)
-    return set(RULE_CODES[rule["kind"]].values())
-
-
-def typed_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
-    try:
-        banana.Request.model_validate(task)
-    except ValidationError as exc:
-        return {(e["ctx"]["code"], e["ctx"]["parameter"]) for e in exc.errors()}
-    return set()
 
 
 def test_the_image_model_is_served_beside_kling() -> None:
@@ -67,7 +49,7 @@ def test_every_valid_image_task_is_accepted_by_validator_and_model(task: dict[st
 def test_every_single_violation_gets_one_error_per_violated_parameter(
     name: str, strategy: Any
 ) -> None:
-    codes = expected_codes(name)
+    codes = expected_codes(banana, name)
 
     @settings(max_examples=25)
     @given(strategy)
@@ -77,7 +59,7 @@ def test_every_single_violation_gets_one_error_per_violated_parameter(
         assert errors and {e["code"] for e in errors} <= codes
         per_parameter = Counter(str(e["parameter"]) for e in errors)
         assert max(per_parameter.values()) == 1, per_parameter
-        assert typed_errors(task) == {(e["code"], str(e["parameter"])) for e in errors}
+        assert model_errors(task, banana) == {(e["code"], str(e["parameter"])) for e in errors}
 
     check()
 
@@ -105,7 +87,9 @@ def test_a_drawn_task_costs_its_tier_plus_its_add_ons(task: dict[str, Any]) -> N
     note(json.dumps(task))
     full = banana.with_defaults(task)
     tiers = {"0.5K": "0.04657", "1K": "0.06895", "2K": "0.10255", "4K": "0.15295"}
-    by_size = {(r["width"], r["height"]): r["resolution"] for r in banana.tables.DIMENSIONS["rows"]}
+    dimensions = banana.tables.DIMENSIONS
+    assert dimensions is not None
+    by_size = {(r["width"], r["height"]): r["resolution"] for r in dimensions["rows"]}
     tier = by_size.get((full.get("width"), full.get("height"))) or full.get("resolution")
     if tier is None:
         with pytest.raises(PriceUnavailable):
