@@ -34,7 +34,7 @@ from typing import Any
 from load import KEY, TASK, Connection, mock, run
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "tests" / "data" / "pages" / "images" / "acme-still-1.md"
+PAGE = ROOT / "tests" / "data" / "pages" / "mock" / "acme-still-1.md"
 VIDEO = {k: v for k, v in TASK.items() if k != "includeCost"}  # load.py's video task
 IMAGE: dict[str, Any] = {
     "taskType": "imageInference",

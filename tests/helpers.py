@@ -126,6 +126,8 @@ def png(width: int, height: int) -> bytes:
 
 
 SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "docs"
+# An image model page this project wrote, which the mock's and the SDKs' image tests serve
+IMAGE_PAGE = Path(__file__).resolve().parent / "data" / "pages" / "mock" / "acme-still-1.md"
 
 
 def real_page(name: str) -> Path:

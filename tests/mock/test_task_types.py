@@ -11,7 +11,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +24,17 @@ from mockserver.testing import InProcessMock, serve
 from runware_contract import google_nano_banana_2 as nano
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import API_KEY, MockHandle, in_process, on_socket
-from tests.helpers import Receiver, image_file, image_probe, new_task, png, real_page, wait_results
+from tests.helpers import (
+    IMAGE_PAGE,
+    Receiver,
+    image_file,
+    image_probe,
+    new_task,
+    png,
+    real_page,
+    wait_results,
+)
 
-PAGE = Path(__file__).parents[1] / "data" / "pages" / "images" / "acme-still-1.md"
 MODEL = "acme:still@1"
 CODECS = {"JPG": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 JOB = 0.3  # sync_job_seconds of these mocks
@@ -47,7 +54,7 @@ def image_task(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def registry() -> models.ModelRegistry:
-    return models.load([], [PAGE])
+    return models.load([], [IMAGE_PAGE])
 
 
 @pytest.fixture(params=["inprocess", "socket"])

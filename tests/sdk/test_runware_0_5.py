@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import copy
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ from runware.utils import RunwareAPIError
 from mockserver import MockConfig
 from mockserver.testing import serve
 from runware_contract import klingai_video_3_0_pro as kling
-from tests.helpers import image_file, image_probe
+from tests.helpers import IMAGE_PAGE, image_file, image_probe
 
 MODEL = kling.MODEL_ID
 
@@ -117,8 +116,6 @@ def test_documented_example_through_the_sdk() -> None:
 
 
 # ── imageInference: an image model served beside Kling ──────────────────────
-
-IMAGE_PAGE = Path(__file__).parents[1] / "data" / "pages" / "images" / "acme-still-1.md"
 
 
 def image_mock(**config: Any) -> Any:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from runware import Runware, RunwareError
 from mockserver import MockConfig
 from mockserver.testing import RunningMock, serve
 from runware_contract import klingai_video_3_0_pro as kling
-from tests.helpers import image_file, image_probe
+from tests.helpers import IMAGE_PAGE, image_file, image_probe
 
 TRANSPORTS = ["rest", "websocket"]
 
@@ -132,8 +131,6 @@ def test_bad_key_fails_to_connect() -> None:
 
 
 # ── imageInference: an image model served beside Kling ──────────────────────
-
-IMAGE_PAGE = Path(__file__).parents[1] / "data" / "pages" / "images" / "acme-still-1.md"
 
 
 def image_mock() -> Any:

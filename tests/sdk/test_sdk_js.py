@@ -20,13 +20,12 @@ import pytest
 from mockserver import MockConfig
 from mockserver.core import models
 from mockserver.testing import serve
-from tests.helpers import image_file, image_probe
+from tests.helpers import IMAGE_PAGE, image_file, image_probe
 
 if not os.environ.get("RUNWARE_SDK_JS"):
     pytest.skip("needs @runware/sdk-js: run `nox -s sdk_js`", allow_module_level=True)
 
 HERE = Path(__file__).parent / "js"
-IMAGE_PAGE = Path(__file__).parents[1] / "data" / "pages" / "images" / "acme-still-1.md"
 CODECS = {"JPG": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 
 
