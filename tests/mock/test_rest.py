@@ -329,7 +329,7 @@ def test_the_index_points_to_the_api(mock: MockHandle) -> None:
     assert index.status_code == 200
     body = index.json()
     links = body["links"]
-    assert body["models"] == sorted(rc.MODELS)  # the package's: Kling and Nano Banana 2
+    assert body["models"] == sorted(rc.MODELS)  # Kling and the image model
     assert set(links) == {"rest", "websocket", "health", "openapi"}
     # every link works as it says
     assert mock.client.get(links["health"]).json()["status"] == "ok"
