@@ -22,6 +22,7 @@ nox.options.sessions = [
     "tests",
     "sdk_runware_0_5",
     "sdk_runware_1_8",
+    "sdk_js",
     "schemathesis",
     "install_client",
     "install_testing",
@@ -219,6 +220,16 @@ def sdk_runware_1_8(session: nox.Session) -> None:
     """The official runware-sdk 1.8.0 (REST and WebSocket) against the mock, in its own env."""
     session.install("-e", ".[test]", "runware-sdk==1.8.0")
     session.run("pytest", "tests/sdk/test_runware_sdk_1_8.py", *session.posargs)
+
+
+@nox.session
+def sdk_js(session: nox.Session) -> None:
+    """The official JS SDK (@runware/sdk-js 1.3.2, pinned by tests/sdk/js/package-lock.json)
+    against the mock serving an image model; needs Node.js and npm."""
+    session.install("-e", ".[test]")
+    session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", "tests/sdk/js", external=True)
+    env = {"RUNWARE_SDK_JS": "1"}
+    session.run("pytest", "tests/sdk/test_sdk_js.py", *session.posargs, env=env)
 
 
 @nox.session

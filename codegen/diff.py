@@ -355,7 +355,7 @@ def pricing_changes(old: Pricing | None, new: Pricing | None) -> Iterable[Change
         return {r.key: r for r in (p.rates if p else ())}
 
     def amount(r: PriceRate) -> tuple[Any, str]:
-        return (r.per_second, "per second") if r.per_second is not None else (r.per_clip, "a clip")
+        return r.amount
 
     a, b = rates(old), rates(new)
     for key in a.keys() & b.keys():

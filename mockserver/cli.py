@@ -42,6 +42,22 @@ LIMITS: tuple[tuple[str, type, str, str, str], ...] = (
         "first out (default {default}, about 210 MiB with --max-tasks at its default)",
     ),
     (
+        "--max-result-bytes",
+        int,
+        "max_result_bytes",
+        "N",
+        "bytes of results the memory store keeps (images delivered as base64Data or dataURI "
+        "carry their files), oldest task first out (default {default})",
+    ),
+    (
+        "--max-render-pixels",
+        int,
+        "max_render_pixels",
+        "N",
+        "width x height of a result image, at most; larger tasks get maxImagePixelsExceeded "
+        "(default {default})",
+    ),
+    (
         "--max-body-bytes",
         int,
         "max_body_bytes",
@@ -194,7 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=MockConfig.job_seconds,
         metavar="S",
-        help=f"how long a video task stays processing (default {MockConfig.job_seconds:g})",
+        help="how long a task delivered async (every video task) stays processing "
+        f"(default {MockConfig.job_seconds:g})",
+    )
+    parser.add_argument(
+        "--sync-job-seconds",
+        type=float,
+        default=MockConfig.sync_job_seconds,
+        metavar="S",
+        help="how long a task delivered sync (an image task's default) runs before its "
+        f"request is answered (default {MockConfig.sync_job_seconds:g})",
     )
     parser.add_argument(
         "--seed",
@@ -310,6 +335,7 @@ def _config(args: argparse.Namespace) -> MockConfig:
     return MockConfig(
         api_keys=frozenset(args.api_keys),
         job_seconds=args.job_seconds,
+        sync_job_seconds=args.sync_job_seconds,
         seed=args.seed,
         journal_size=args.journal_size,
         delivery_allow=tuple(args.delivery_allow) or LOOPBACK,
@@ -331,6 +357,8 @@ def _problem(args: argparse.Namespace) -> str | None:
             return f"{flag} must not be empty nor start or end with a space"
     if args.job_seconds < 0:
         return "--job-seconds must not be negative"
+    if args.sync_job_seconds < 0:
+        return "--sync-job-seconds must not be negative"
     if args.workers < 1 or args.max_tasks < 1 or args.journal_size < 1:
         return "--workers, --max-tasks and --journal-size must be at least 1"
     if (store_problem := check_spec(args.store)) is not None:

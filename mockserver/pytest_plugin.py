@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from .core.config import MockConfig
     from .testing import InProcessMock, RunningMock
 
+# the fixtures' job times: short, so tests (and property suites drawing image tasks, each
+# answered once its sync job is done) run fast
 DEFAULT_JOB_SECONDS = 0.2
+DEFAULT_SYNC_JOB_SECONDS = 0.05
 MARKER = "runware_mock"
 SHARED = "runware_mock_shared"
 _CONFIGURABLE = ("runware_mock", "runware_mock_inprocess", "runware_respx")
@@ -62,7 +65,10 @@ def _testing(fixture: str) -> ModuleType:
 def _config(request: pytest.FixtureRequest) -> MockConfig:
     from .core.config import MockConfig
 
-    settings: dict[str, Any] = {"job_seconds": DEFAULT_JOB_SECONDS}
+    settings: dict[str, Any] = {
+        "job_seconds": DEFAULT_JOB_SECONDS,
+        "sync_job_seconds": DEFAULT_SYNC_JOB_SECONDS,
+    }
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None:
         known = {f.name for f in dataclasses.fields(MockConfig) if f.init}
@@ -97,7 +103,7 @@ def runware_mock_shared_config() -> MockConfig:
     _testing(SHARED)
     from .core.config import MockConfig
 
-    return MockConfig(job_seconds=DEFAULT_JOB_SECONDS)
+    return MockConfig(job_seconds=DEFAULT_JOB_SECONDS, sync_job_seconds=DEFAULT_SYNC_JOB_SECONDS)
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .core.config import MockConfig
+from .core.models import ModelRegistry
 from .http.app import MockServer
 from .serving import uvicorn_options
 
@@ -87,11 +88,13 @@ def serve(
     *,
     api_key: str = "test-key",
     host: str = "127.0.0.1",
+    models: ModelRegistry | None = None,
     **overrides: Any,
 ) -> Iterator[RunningMock]:
-    """Serve a fresh mock on ``host`` and a free port until the block ends
-    (``overrides`` override uvicorn.Config's options, e.g. ``log_level``)."""
-    server = MockServer(config)
+    """Serve a fresh mock on ``host`` and a free port until the block ends (``models``:
+    what it serves, default the package's; ``overrides`` override uvicorn.Config's options,
+    e.g. ``log_level``)."""
+    server = MockServer(config, models)
     options = uvicorn_options(server, **{"log_level": "warning", "lifespan": "on", **overrides})
     uv = uvicorn.Server(uvicorn.Config(server.app, host=host, port=0, **options))
     thread = threading.Thread(target=uv.run, name="runware-mock", daemon=True)

@@ -4,6 +4,7 @@ not import each other."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import contextlib
 import copy
@@ -54,13 +55,26 @@ def eventually(check: Any, timeout: float = 30.0, interval: float = 0.05) -> Any
         time.sleep(interval)
 
 
-def model_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
-    """(code, parameter) of every error the typed model raises for ``task``."""
+def model_errors(task: dict[str, Any], model: Any = kling) -> set[tuple[str, str]]:
+    """(code, parameter) of every error ``model``'s typed request raises for ``task``."""
     try:
-        kling.Request.model_validate(task)
+        model.Request.model_validate(task)
     except ValidationError as exc:
         return {(e["ctx"]["code"], e["ctx"]["parameter"]) for e in exc.errors()}
     return set()
+
+
+def expected_codes(model: Any, name: str) -> set[str]:
+    """The codes a strategies case of ``model`` may raise: a field constraint's
+    (``path:constraint``, the parameter's own code first) or a rule kind's."""
+    from runware_contract.platform import CONSTRAINT_CODES, RULE_CODES
+
+    if ":" in name:
+        path, constraint = name.rsplit(":", 1)
+        p = next(p for p in model.tables.PARAMETERS if p["path"] == path)
+        return {p.get("codes", {}).get(constraint, CONSTRAINT_CODES[constraint])}
+    rule = next(r for r in model.tables.RULES if r["id"] == name)
+    return set(RULE_CODES[rule["kind"]].values())
 
 
 def validator_errors(task: dict[str, Any]) -> set[tuple[str, str]]:
@@ -109,6 +123,45 @@ def png(width: int, height: int) -> bytes:
     context.width, context.height, context.pix_fmt = width, height, "rgb24"
     frame = av.VideoFrame(width, height, "rgb24")
     return b"".join(bytes(p) for p in context.encode(frame))
+
+
+SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "docs"
+# An image model page this project wrote, which the mock's and the SDKs' image tests serve
+IMAGE_PAGE = Path(__file__).resolve().parent / "data" / "pages" / "mock" / "acme-still-1.md"
+
+
+def real_page(name: str) -> Path:
+    """One of Runware's published model pages in ../shared/docs/ (never committed here):
+    skipped with the reason where it is absent, failed in CI (which has them)."""
+    path = SHARED_DOCS / name
+    if not path.is_file():
+        message = f"Runware's page {name} not found in {SHARED_DOCS} (it is not committed here)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def image_file(item: dict[str, Any], get: Callable[[str], bytes]) -> bytes:
+    """The bytes of an image result, whichever field carries them: ``imageURL`` (fetched with
+    ``get``), ``imageDataURI`` or ``imageBase64Data``."""
+    if item.get("imageURL"):
+        return get(item["imageURL"])
+    if item.get("imageDataURI"):
+        head, _, data = item["imageDataURI"].partition(",")
+        assert head.startswith("data:image/") and head.endswith(";base64"), head
+        return base64.b64decode(data)
+    return base64.b64decode(item["imageBase64Data"])
+
+
+def image_probe(data: bytes) -> tuple[str, int, int]:
+    """An image's codec (Pillow's format name), width and height, from the whole file
+    decoded (not only its header)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return str(image.format), image.width, image.height
 
 
 def probe(data: bytes) -> tuple[str, str, int, int, float]:

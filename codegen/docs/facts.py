@@ -34,6 +34,9 @@ GROUPS = {
     "API Options": "apiOptions",
     "Inputs": "inputs",
     "Generation Parameters": "generation",
+    "Core Parameters": "core",
+    "Settings": "settings",
+    "Features": "features",
     "Provider Settings": "providerSettings",
 }
 SCALAR_TYPES = {"string", "integer", "number", "boolean", "object"}
@@ -56,9 +59,28 @@ PRICE = re.compile(r"^\$(?P<usd>\d+(?:\.\d+)?)$")
 SURCHARGE = re.compile(
     r"\$(?P<usd>\d+(?:\.\d+)?)/s applied on top of base pricing when (?P<term>[^.;,]+)"
 )
+# Image prices: a label's parts are a resolution tier ("1K", "1k", "0.5K"), a size
+# ("1024x1024", "1024 x 1024"), a count of a parameter ("30 steps") or a bare value of a
+# parameter ("low": providerSettings.openai.quality) or a pricing term.
+IMAGE_TIER = re.compile(r"^\d+(?:\.\d+)?[pKk]$")
+IMAGE_COUNT = re.compile(r"^(?P<n>\d+(?:\.\d+)?) (?P<name>[A-Za-z]+)$")
+IMAGE_WORD = re.compile(r"^[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)*$")
+# Prose add-ons of image pages, what their terms mean is the platform's pricingTerms.
+ADDON_EACH = re.compile(
+    r"[Ff]or (?:every|each) (?P<term>[a-z][a-z ]*?) used, (?:it's |it is |there is )?"
+    r"an additional \$(?P<usd>\d+(?:\.\d+)?)"
+)
+ADDON_WHEN = re.compile(
+    r"[Ww]hen using (?P<term>[a-z][a-z ]*?), (?:an additional )?\$(?P<usd>\d+(?:\.\d+)?) "
+    r"(?:will be|is) added(?: on top)?"
+)
+# A pricing sentence that names an amount and something added: an add-on the importer must
+# read or say it could not.
+ADDON_HINT = re.compile(r"\b(?:additional|added|extra|on top|surcharge)\b", re.I)
 ONLY_APPLIES = re.compile(r"^Only applies when `[^`]+` is `[^`]+`\.?$")
 SAME_RATE = re.compile(r"(?P<term>[A-Za-z][\w ]*?) seconds are charged at the same rate")
 DIMS = SIZE  # 1280x720, or with the multiplication sign
+DIMENSION_PARAMS = ("width", "height")  # what a page's dimension table sizes
 CONFIG = re.compile(r"^(?P<res>\S+) \(~?(?P<ar>\d+:\d+)\)$")  # "~16:9": approximately
 # Sentences in descriptions that read like a constraint; each must be captured by the
 # spec (a rule's or behaviour's quote, or a note) or the importer says so.
@@ -150,11 +172,15 @@ class Importer:
         self.page = page
         self.platform = platform
         self.notes: list[Note] = [Note("warning", w.line, w.message) for w in page.warnings]
+        # a page's Format line by the platform's docsName, in any case ("URI", "uri")
         self.formats = {
-            f.docs_name: name for name, f in platform.formats.items() if f.docs_name is not None
+            f.docs_name.lower(): name
+            for name, f in platform.formats.items()
+            if f.docs_name is not None
         }
         self.phrasings = docs_rules.phrasings(platform)
         self.literal: dict[str, dict[str, Any]] = {}  # anchor → what the page literally says
+        self.paths: dict[str, str] = {}  # anchor → the path the parameter was imported at
         self.required_lines: dict[str, int] = {}  # path → line of its Required fact
         self.example_names: list[str] = []  # every example the page shows, in order
         self.placeholders: set[str] = set()  # model keys the page did not give (merge keeps ours)
@@ -188,8 +214,14 @@ class Importer:
         if "Path" in facts and unquote(facts["Path"].text) != path:
             literal["path"] = unquote(facts["Path"].text)
             param["docsPath"] = literal["path"]
+            # An object's Path line naming its own first property is how the pages write
+            # objects (safety: safety.checkContent): kept as docsPath, not a contradiction.
+            declared = _base_token(unquote(facts["Type"].text)) if "Type" in facts else ""
+            convention = _type_of(declared)[0] == "object" and literal["path"].startswith(
+                f"{path}."
+            )
             self.note(
-                "warning",
+                "change" if convention else "warning",
                 facts["Path"].line,
                 f"{section.name}: the Path line says {literal['path']}, the heading puts it at "
                 f"{path}; kept {path}",
@@ -233,8 +265,8 @@ class Importer:
             param["const"] = _typed(unquote(facts["Value"].text), types)
         if "Format" in facts:
             name = unquote(facts["Format"].text)
-            if name in self.formats:
-                param["format"] = self.formats[name]
+            if name.lower() in self.formats:
+                param["format"] = self.formats[name.lower()]
             else:
                 line = facts["Format"].line
                 self.note("warning", line, f"{path}: unknown format {name!r}; none imported")
@@ -257,6 +289,7 @@ class Importer:
         param["description"] = self.describe(param, request)
         param["docsDigest"] = section.digest()
         self.literal[section.anchor] = literal
+        self.paths[section.anchor] = path
         return param
 
     def _number(self, section: Section, fact: str, literal: dict[str, Any]) -> int | float | None:
@@ -365,8 +398,8 @@ class Importer:
             if param.get("required") and param["path"] in conditional:
                 del param["required"]
                 param["docsRequired"] = True
-                self.note(
-                    "warning",
+                self.note(  # the page's word is kept (docsRequired): a change, not unread
+                    "change",
                     self.required_lines.get(param["path"], 0),
                     f"{param['path']} is marked required, but an either-or rule makes it "
                     "conditional; imported as optional (docsRequired keeps the page's word)",
@@ -410,7 +443,10 @@ class Importer:
         out["docs"] = url
         return out
 
-    def pricing(self) -> dict[str, Any] | None:
+    def pricing(self, params: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+        unit = self._result_unit(params or [])
+        if unit is not None:
+            return self._image_pricing(unit, params or [])
         page = self.page
         rates = []
         for label, price in page.prices:
@@ -445,14 +481,112 @@ class Importer:
             else {k: v for k, v in r.items() if k != "audio"}
             for r in rates
         ]
-        out: dict[str, Any] = {"currency": "USD", "unit": "second"}
-        if page.pricing_quote:
-            out["quote"] = page.pricing_quote.text
+        return self._pricing_entry("second", rates)
+
+    def _result_unit(self, params: list[dict[str, Any]]) -> str | None:
+        """The pricing unit of a page whose task type's results are priced one by one (the
+        platform's pricing unit named as the task type's media, with perImage amounts);
+        None for the per-second and clip prices of video pages."""
+        task_type = next((p.get("const") for p in params if p["path"] == "taskType"), None)
+        lifecycle = self.platform.task_types.get(str(task_type))
+        media = lifecycle.media if lifecycle else None
+        if media is not None and "perImage" in self.platform.pricing_amounts.get(media, ()):
+            return media
+        return None
+
+    def _image_pricing(self, unit: str, params: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Per-image price rows: each label's tier, size, counts and values as conditions."""
+        page = self.page
+        labels = [(label, price, _image_label(label.text)) for label, price in page.prices]
+        words = {w for _, _, parts in labels if parts for w in parts["words"]}
+        rates = []
+        for label, price, parts in labels:
+            pm = PRICE.match(price.text)
+            row = self._image_row(parts, words, params, label.line) if parts else None
+            if row is None or pm is None:
+                self.note(
+                    "warning", label.line, f"price not understood: {label.text}: {price.text}"
+                )
+                page.unreadable.add("pricing")
+                continue
+            rates.append(row | {"perImage": _number(pm["usd"]), "quote": label.text})
+            self._unmatched_price(rates[-1], label.line)
+        if not rates:
+            return None
+        return self._pricing_entry(unit, rates)
+
+    def _pricing_entry(self, unit: str, rates: list[dict[str, Any]]) -> dict[str, Any]:
+        """The spec's pricing entry: unit, the page's quote, the rows and the add-ons."""
+        out: dict[str, Any] = {"currency": "USD", "unit": unit}
+        if self.page.pricing_quote:
+            out["quote"] = self.page.pricing_quote.text
         out["rates"] = rates
         if surcharges := self.surcharges():
             out["surcharges"] = surcharges
         out["audioDefault"] = False
         return out
+
+    def _image_row(
+        self,
+        parts: Mapping[str, Any],
+        words: set[str],
+        params: list[dict[str, Any]],
+        line: int,
+    ) -> dict[str, Any] | None:
+        """One image price label as row conditions; None (with a warning) where a part
+        names nothing the page has."""
+        row: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        by_name = {p["path"].rsplit(".", 1)[-1]: p for p in params}
+        if parts["tier"] is not None:
+            row["resolution"] = self._tier(parts["tier"], params)
+        if parts["size"] is not None:
+            width, height = parts["size"]
+            tier = self._tier_of_size(width, height)
+            if tier is not None:
+                row["resolution"] = tier
+                self.note("change", line, f"price size {width}x{height} is a dimension row of "
+                          f"{tier}: priced as {tier}")  # fmt: skip
+            else:
+                first, second = DIMENSION_PARAMS
+                values |= {first: width, second: height}
+        for number, name in parts["counts"]:
+            param = by_name.get(name) or by_name.get(name.removesuffix("s"))
+            if param is None:
+                self.note("warning", line, f"price part {number} {name}: no parameter {name!r}")
+                return None
+            values[param["path"]] = _typed(number, _types_of(param))
+        for word in parts["words"]:
+            term = self.platform.pricing_terms.get(word) or self.platform.pricing_terms.get(
+                word.lower()
+            )
+            if term is not None:
+                extra = self._price_terms(word, line)
+                if extra is None:
+                    return None
+                row |= extra
+                continue
+            path = _value_owner(word, words, params)
+            if path is None:
+                self.note("warning", line, f"price part {word!r} is no value of one parameter")
+                return None
+            values[path] = word
+        if values:
+            row["values"] = values
+        return row
+
+    def _tier(self, text: str, params: list[dict[str, Any]]) -> str:
+        """A tier as the page's dimension table or resolution values spell it ("1k": 1K)."""
+        known = [cm["res"] for c, _ in self.page.dimensions if (cm := CONFIG.match(c.text))]
+        known += [str(e["value"]) for p in params for e in p.get("enum", [])]
+        return next((k for k in known if k.lower() == text.lower()), text)
+
+    def _tier_of_size(self, width: int, height: int) -> str | None:
+        for config, dims in self.page.dimensions:
+            cm, dm = CONFIG.match(config.text), DIMS.match(dims.text)
+            if cm and dm and (int(dm["w"]), int(dm["h"])) == (width, height):
+                return str(cm["res"])
+        return None
 
     def _price_terms(self, text: str, line: int) -> dict[str, Any] | None:
         """A price label's terms ("video input + no audio") as row conditions, from the
@@ -483,27 +617,49 @@ class Importer:
         none is a warning (and the merge keeps the spec's pricing)."""
         page, out = self.page, list[dict[str, Any]]()
         lines = [*([page.pricing_quote] if page.pricing_quote else []), *page.pricing_prose]
+        forms = (
+            (SURCHARGE, lambda m: {"perSecond": _number(m["usd"])}),
+            (SAME_RATE, lambda m: {"sameRate": True}),
+            (ADDON_EACH, lambda m: {"perItem": _number(m["usd"])}),
+            (ADDON_WHEN, lambda m: {"perImage": _number(m["usd"])}),
+        )
         for text in lines:
             found = [
-                (m, {"perSecond": _number(m["usd"])}) for m in SURCHARGE.finditer(text.text)
-            ] + [(m, {"sameRate": True}) for m in SAME_RATE.finditer(text.text)]
+                (m, amount(m)) for pattern, amount in forms for m in pattern.finditer(text.text)
+            ]
             for m, amount in found:
-                paths = self._term_paths(m["term"].strip(), text.line)
-                if paths is not None:
-                    out.append({**amount, "provided": paths, "quote": m[0]})
+                condition = self._term_paths(m["term"].strip(), text.line)
+                if condition is not None:
+                    out.append({**amount, **condition, "quote": m[0]})
             if not found and text is not page.pricing_quote:
                 self.note("warning", text.line, f"pricing line not understood: {text.text[:60]!r}")
                 page.unreadable.add("pricing")
+                continue
+            # a sentence stating an amount added that no form read
+            for sentence in re.split(r"(?<=[.!?])\s+", text.text):
+                if (
+                    "$" in sentence
+                    and ADDON_HINT.search(sentence)
+                    and not any(m[0] in sentence or sentence in m[0] for m, _ in found)
+                ):
+                    self.note("warning", text.line, f"pricing add-on not understood: "
+                              f"{sentence[:80]!r}")  # fmt: skip
+                    page.unreadable.add("pricing")
         return out
 
-    def _term_paths(self, term: str, line: int) -> list[str] | None:
-        meaning = self.platform.pricing_terms.get(term)
+    def _term_paths(self, term: str, line: int) -> dict[str, list[str]] | None:
+        """What an add-on's term means (the platform's pricingTerms): the paths of this page
+        that must be given (``provided``) or be true (``enabled``)."""
+        meaning = self.platform.pricing_terms.get(term) or self.platform.pricing_terms.get(
+            term.lower()
+        )
         known = {self._path_of(s) for s in self.page.request}
-        paths = [p for p in (meaning or {}).get("provided", []) if p in known]
-        if not paths:
-            self.note("warning", line, f"price surcharge term not understood: {term!r}")
-            return None
-        return paths
+        for key in ("provided", "enabled"):
+            paths = [p for p in (meaning or {}).get(key, []) if p in known]
+            if paths:
+                return {key: paths}
+        self.note("warning", line, f"price surcharge term not understood: {term!r}")
+        return None
 
     def _unmatched_price(self, row: Mapping[str, Any], line: int) -> None:
         """A row keyed by a resolution (or aspect ratio) no dimension row has can never match
@@ -536,12 +692,17 @@ class Importer:
         )
 
     def _path_of(self, section: Section) -> str:
+        """Where a section's parameter sits: where it was imported (an object's Path line
+        names its first property), else as its Path line or group says."""
+        if section.anchor in self.paths:
+            return self.paths[section.anchor]
         if "Path" in section.facts:
             return unquote(section.facts["Path"].text)
         nested = self._nested_in(section)
         return f"{nested}.{section.name}" if nested else section.name
 
-    def dimensions(self) -> dict[str, Any] | None:
+    def dimensions(self, params: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+        params = params or []
         rows = []
         for config, dims in self.page.dimensions:
             dm, cm = DIMS.match(dims.text), CONFIG.match(config.text)
@@ -554,7 +715,22 @@ class Importer:
                 "label": config.text, "resolution": cm["res"], "aspectRatio": cm["ar"],
                 "width": int(dm["w"]), "height": int(dm["h"]),
             })  # fmt: skip
-        return {"params": ["width", "height"], "rows": rows} if rows else None
+        if not rows:
+            return None
+        table: dict[str, Any] = {"params": list(DIMENSION_PARAMS)}
+        # a preset parameter whose values are the rows' tiers ("resolution": 1K, 2K)
+        tiers = {r["resolution"] for r in rows}
+        preset = next(
+            (
+                p["path"] for p in params
+                if p.get("enum") and {str(e["value"]) for e in p["enum"]} <= tiers
+                and p["path"] not in DIMENSION_PARAMS
+            ),
+            None,
+        )  # fmt: skip
+        if preset is not None:
+            table["resolutionParameter"] = preset
+        return table | {"rows": rows}
 
     def rules(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -756,6 +932,10 @@ class Importer:
                 continue
             self.example_names.append(name)  # readable or not: the merge keeps what is not
             self.example_lines[name] = ex.line
+            if ex.request is None and ex.response is None:
+                # a title (and picture) only, as some pages publish them: nothing to read
+                self.note("change", ex.line, f"example {ex.title!r} has no payload; not imported")
+                continue
             if not isinstance(ex.request, dict) or not isinstance(ex.response, dict):
                 self.note("warning", ex.line, f"example {ex.title!r} lacks a request or response")
                 continue
@@ -766,6 +946,8 @@ class Importer:
             }
             if ex.video:
                 item["video"] = ex.video
+            if ex.image:
+                item["image"] = ex.image
             out.append(item | {"request": ex.request, "response": ex.response})
         return out
 
@@ -784,11 +966,11 @@ class Importer:
         spec["taskType"] = task_type or "videoInference"
         spec |= {k: facts[k] for k in ("status", "creator", "releaseDate", "capabilities", "docs")}
         spec["summary"] = f"{facts['name']} ({facts['id']}), imported from its docs page."
-        pricing = self.pricing()
+        pricing = self.pricing(params)
         if pricing is None:
             self.note("warning", 0, "no prices understood; pricing left empty")
         spec["pricing"] = pricing
-        if (dims := self.dimensions()) is not None:
+        if (dims := self.dimensions(params)) is not None:
             spec["dimensions"] = dims
         spec["parameters"] = params
         spec["response"] = self.parameters(self.page.response, request=False)
@@ -811,6 +993,38 @@ def _tagged_siblings(rates: list[dict[str, Any]]) -> None:
         paths = sorted({p for r in same for p in r["provided"]})
         if paths:
             row["absent"] = paths
+
+
+def _image_label(text: str) -> dict[str, Any] | None:
+    """An image price label's parts: tier, size, counts of a parameter and bare words;
+    None when a part is none of those."""
+    out: dict[str, Any] = {"tier": None, "size": None, "counts": [], "words": []}
+    for part in (p.strip() for p in PRICE_PARTS.split(text.strip())):
+        if IMAGE_TIER.match(part) and out["tier"] is None:
+            out["tier"] = part
+        elif (size := DIMS.match(part)) and out["size"] is None:
+            out["size"] = (int(size["w"]), int(size["h"]))
+        elif count := IMAGE_COUNT.match(part):
+            out["counts"].append((count["n"], count["name"]))
+        elif IMAGE_WORD.match(part):
+            out["words"].append(part)
+        else:
+            return None
+    return out
+
+
+def _value_owner(word: str, words: set[str], params: list[dict[str, Any]]) -> str | None:
+    """The one parameter ``word`` is an allowed value of: among those that have it, the one
+    that has the most of the page's other label words ("low" beside "high" and "medium" is
+    a quality, not a moderation level); None when none or a tie."""
+    owners = [p for p in params if any(e["value"] == word for e in p.get("enum", []))]
+    scored = sorted(
+        ((sum(any(e["value"] == w for e in p["enum"]) for w in words), p["path"]) for p in owners),
+        reverse=True,
+    )
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return str(scored[0][1])
 
 
 def _price_label(text: str) -> dict[str, Any] | None:

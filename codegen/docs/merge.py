@@ -119,6 +119,13 @@ class Merger:
                 list(self.tree.keys()).index("parameters"), "dimensions", spec_node(new)
             )
             return
+        preset = new.get("resolutionParameter")
+        if cur.get("resolutionParameter") != preset:
+            self.change(0, f"dimensions resolutionParameter: {preset or 'none'}")
+            if preset:
+                place(cur, "resolutionParameter", preset)
+            else:
+                delete_key(cur, "resolutionParameter")
         self.rows(cur, "rows", new["rows"], ("width", "height"), "dimension row")
 
     def rows(

@@ -35,6 +35,8 @@ LEARN_MORE = re.compile(r"^\*\*Learn more\*\*")
 LINK_ITEM = re.compile(r"^- \[[^\]]+\]\([^)]+\)")
 TABLE_ROW = re.compile(r"^\|(?P<cells>.*)\|\s*$")
 WATCH = re.compile(r"^\[Watch video\]\((?P<url>[^)]+)\)\s*$")
+# An image example's picture: ``![title](url)``, the URL possibly empty as published.
+PICTURE = re.compile(r"^!\[[^\]\n]*\]\((?P<url>[^)\s]*)\)\s*$")
 EXAMPLE_TITLE = re.compile(r"^(?P<title>.+) \((?P<kind>[^()]+)\)$")
 NESTED_IN = re.compile(r"nested inside the \\?`(?P<path>[A-Za-z0-9_.]+)\\?` object")
 
@@ -100,6 +102,7 @@ class Example:
     kind: str
     line: int
     video: str | None = None
+    image: str | None = None
     request: Any = None
     response: Any = None
 
@@ -448,6 +451,8 @@ def _examples(page: DocsPage, lines: _Lines) -> None:
             continue
         if m := WATCH.match(line):
             example.video = m["url"]
+        elif m := PICTURE.match(line):
+            example.image = m["url"] or None
         elif line.strip() in ("**Request**:", "**Response**:"):
             expect = line.strip()[2:-3].lower()
         elif line.startswith("```json") and expect is not None:

@@ -119,6 +119,7 @@ def render(spec: SpecSet, spec_dir_name: str = "spec") -> Output:
         rule_codes=tables.rule_codes_table(platform),
         tasks={name: tables.parameters_table(t.parameters) for name, t in platform.tasks.items()},
         statuses=tuple(s.value for s in platform.task_statuses),
+        task_types=tables.task_types_table(platform),
         format_unions={n: list(f.any_of) for n, f in sorted(platform.formats.items()) if f.any_of},
     )
     models = [(module_name(m), m) for m in spec.models]

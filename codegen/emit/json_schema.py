@@ -184,8 +184,7 @@ def request_schema(
 
 
 def response_schema(model: ModelSpec, platform: Platform, *, header: str) -> Schema:
-    fields = (*model.response, *platform.video_response_fields)
-    builder = SchemaBuilder(platform, fields, model.docs)
+    builder = SchemaBuilder(platform, platform.result_fields(model), model.docs)
     return builder.document(f"{pascal(model.task_type)}Result", (), header)
 
 

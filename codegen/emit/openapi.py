@@ -96,14 +96,20 @@ def openapi_document(spec: SpecSet, header: Sequence[str]) -> dict[str, Any]:
         if name != "getResponse":
             item_refs.append({"$ref": REF + result_name})
     task_types = sorted({m.task_type for m in spec.models})
+    lifecycles = [platform.task_types[t] for t in task_types if t in platform.task_types]
+    acknowledged = sorted({path for t in lifecycles for path in t.acknowledgement})
     components["Acknowledgement"] = {
         "type": "object",
         "description": "Immediate answer to an async task: its taskType and taskUUID only.",
-        "required": ["taskType", "taskUUID"],
+        "required": acknowledged,
         "additionalProperties": False,
-        "properties": {"taskType": {"enum": task_types}, "taskUUID": {"type": "string"}},
+        "properties": {
+            path: {"enum": task_types} if path == "taskType" else {"type": "string"}
+            for path in acknowledged
+        },
     }
     statuses = [s.value for s in platform.task_statuses]
+    polled = {p.path: p for t in lifecycles for p in t.polled_fields if p.path != "status"}
     components["ProcessingItem"] = {
         "type": "object",
         "description": "A getResponse item for a result that is not finished yet.",
@@ -113,8 +119,14 @@ def openapi_document(spec: SpecSet, header: Sequence[str]) -> dict[str, Any]:
             "taskType": {"enum": task_types},
             "taskUUID": {"type": "string"},
             "status": {"const": statuses[0]},
-            "progress": {"type": "integer", "minimum": 0, "maximum": 100},
-            "videoUUID": {"type": "string", "description": "The video this item will become."},
+            **{path: {"type": p.types[0], **p.bounds()} for path, p in polled.items()},
+            **{
+                t.result.uuid: {
+                    "type": "string",
+                    "description": f"The {t.media} this item will become.",
+                }
+                for t in lifecycles
+            },
         },
     }
     item_refs += [{"$ref": REF + "Acknowledgement"}, {"$ref": REF + "ProcessingItem"}]

@@ -63,6 +63,27 @@ def rules_table(model: ModelSpec) -> list[Table]:
     ]
 
 
+def task_types_table(platform: Platform) -> Table:
+    """Each inference task type's lifecycle as plain data (the generated
+    ``platform.TASK_TYPES``; ARCHITECTURE.md names its keys)."""
+    return {
+        name: {
+            "media": t.media,
+            "deliveryMethods": {d.value: d.answer for d in t.delivery_methods},
+            "defaultDeliveryMethod": t.default_delivery,
+            "acknowledgement": list(t.acknowledgement),
+            "uuidField": t.result.uuid,
+            "seedField": t.result.seed,
+            "nsfwField": t.result.nsfw,
+            "costField": t.result.cost,
+            "outputTypes": dict(t.result.output_types),
+            "resultFields": parameters_table(t.result.fields),
+            "polledFields": parameters_table(t.polled_fields),
+        }
+        for name, t in sorted(platform.task_types.items())
+    }
+
+
 def formats_table(platform: Platform) -> Table:
     return {
         name: [format_regex(platform, name), fmt.description[:1].lower() + fmt.description[1:-1]]
@@ -84,8 +105,10 @@ def dimensions_table(model: ModelSpec) -> Table | None:
     # the rows' aspect ratios only where a price row is keyed by one
     rates = model.pricing.rates if model.pricing else ()
     priced_by_ratio = any(r.aspect_ratio for r in rates)
+    resolution_parameter = model.dimensions.resolution_parameter
     return {
         "params": list(model.dimensions.params),
+        **({"resolutionParameter": resolution_parameter} if resolution_parameter else {}),
         "rows": [
             {"label": r.label, "resolution": r.resolution, "width": r.width, "height": r.height}
             | ({"aspectRatio": r.aspect_ratio} if r.aspect_ratio and priced_by_ratio else {})
@@ -103,9 +126,11 @@ def _rate(r: PriceRate) -> Table:
         "audio": r.audio,
         "perSecond": r.per_second,
         "perClip": r.per_clip,
+        "perImage": r.per_image,
         "seconds": r.seconds,
         "provided": list(r.provided) or None,
         "absent": list(r.absent) or None,
+        "values": dict(r.values) or None,
     }
     row.update({k: v for k, v in optional.items() if v is not None})
     return row
@@ -115,10 +140,19 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
     if model.pricing is None:
         return None
     counted = platform.pricing_units[model.pricing.unit]
+    # a row's value conditions read a nested parameter's default where its object is absent
+    defaults = {
+        path: p.default
+        for r in model.pricing.rates
+        for path in r.values
+        if (p := model.parameter(path)) is not None and p.default is not None
+    }
     return {
         "currency": model.pricing.currency,
         "unit": model.pricing.unit,
+        **({"defaults": dict(sorted(defaults.items()))} if defaults else {}),
         **({"unitParameter": counted} if counted else {}),
+        "resultsParameter": platform.pricing_results,
         "audioDefault": model.pricing.audio_default,
         "rates": [_rate(r) for r in model.pricing.rates],
         **({"surcharges": [_surcharge(s) for s in model.pricing.surcharges]}
@@ -127,9 +161,15 @@ def pricing_table(model: ModelSpec, platform: Platform) -> Table | None:
 
 
 def _surcharge(s: Surcharge) -> Table:
-    row: Table = {"provided": list(s.provided)}
-    if s.per_second is not None:
-        row["perSecond"] = s.per_second
+    row: Table = {}
+    if s.provided:
+        row["provided"] = list(s.provided)
+    if s.enabled:
+        row["enabled"] = list(s.enabled)
+    for key, amount in (("perSecond", s.per_second), ("perImage", s.per_image),
+                        ("perItem", s.per_item)):  # fmt: skip
+        if amount is not None:
+            row[key] = amount
     if s.same_rate:
         row["sameRate"] = True
     return row
@@ -144,7 +184,7 @@ def model_tables(model: ModelSpec, platform: Platform) -> Table:
         "TASK_TYPE": model.task_type,
         "DOCS": model.docs,
         "PARAMETERS": parameters_table(model.parameters),
-        "RESPONSE_FIELDS": parameters_table((*model.response, *platform.video_response_fields)),
+        "RESPONSE_FIELDS": parameters_table(platform.result_fields(model)),
         "RULES": rules_table(model),
         "DIMENSIONS": dimensions_table(model),
         "PRICING": pricing_table(model, platform),

@@ -5,7 +5,9 @@
   validating each first unless ``validate=False``; a task without a taskUUID gets one.
 - ``wait(uuids)`` polls ``getResponse`` with growing intervals until every task
   has all of its ``numberResults`` results, and returns them as typed results.
-- ``run(task)`` is ``submit`` then ``wait``.
+- ``run(task)`` is ``submit`` then ``wait``. A task whose request is answered with its
+  results (an image task's ``sync`` delivery, the platform spec's ``TASK_TYPES``) gets them
+  from the POST itself: ``wait`` then returns without polling; an acknowledged one is polled.
 - HTTP 408, 429 and 5xx (and network errors) are retried with backoff, honouring
   ``Retry-After``; API errors raise the exception of their family (``errors.py``).
 - ``base_url`` and ``transport`` are injectable, so the client runs against a mock
@@ -30,6 +32,7 @@ from typing import Any, cast
 import httpx
 
 from .errors import ConflictError, InvalidRequestError, RunwareAPIError, TaskTimeoutError, error_for
+from .platform import TASK_TYPES
 from .registry import MODELS, validate
 from .runtime import RunwareError
 from .typed import to_json_data
@@ -270,7 +273,7 @@ class _Core:
     @staticmethod
     def _result_id(item: Any) -> Any:
         data = item if isinstance(item, Mapping) else to_json_data(item)
-        return data.get("videoUUID") or data.get("imageUUID") or json.dumps(data, sort_keys=True)
+        return data.get(_uuid_field(data)) or json.dumps(data, sort_keys=True)
 
     def status(
         self, uuids: Sequence[str], number_results: int | None, model: str | None
@@ -285,10 +288,18 @@ class _Core:
         return statuses
 
 
+def _uuid_field(item: Mapping[str, Any]) -> str:
+    """The field naming a result's media for the item's task type (videoUUID, imageUUID)."""
+    task_type = item.get("taskType")
+    lifecycle = TASK_TYPES.get(task_type) if isinstance(task_type, str) else None
+    return str(lifecycle["uuidField"]) if lifecycle else ""
+
+
 def _finished(item: Mapping[str, Any]) -> bool:
-    """A success item (webhook items may carry no status, only the result fields)."""
+    """A success item: a polled one says so; a sync answer's or a webhook's items carry no
+    status, only the result fields (the task type's media UUID among them)."""
     status = item.get("status")
-    return status == "success" or (status is None and ("videoUUID" in item or "imageUUID" in item))
+    return status == "success" or (status is None and _uuid_field(item) in item)
 
 
 def _uuids(tasks: Any) -> list[str]:
@@ -362,8 +373,11 @@ class Client:
             attempt += 1
 
     def submit(self, tasks: Task | Sequence[Task]) -> list[dict[str, Any]]:
-        """Send one or more tasks; returns the acknowledgements (``data`` items)."""
-        return self.post(self._core.prepare(tasks))
+        """Send one or more tasks; returns the ``data`` items: acknowledgements, or the
+        results of a task answered with them (kept: ``wait`` returns them unpolled)."""
+        items = self.post(self._core.prepare(tasks))
+        self._core.absorb(items)
+        return items
 
     def get_response(self, task_uuids: str | Sequence[str]) -> list[dict[str, Any]]:
         """One getResponse poll: the raw items for the given taskUUIDs."""
@@ -399,7 +413,7 @@ class Client:
     def run(self, task: Task, *, timeout: float = 600.0) -> list[Any]:
         """Submit one task and wait for all of its results."""
         (prepared,) = self._core.prepare(task)
-        self.post([prepared])
+        self._core.absorb(self.post([prepared]))
         return self.wait(prepared["taskUUID"], timeout=timeout)
 
     def upload_image(self, image: str) -> dict[str, Any]:
@@ -475,8 +489,11 @@ class AsyncClient:
             attempt += 1
 
     async def submit(self, tasks: Task | Sequence[Task]) -> list[dict[str, Any]]:
-        """Send one or more tasks; returns the acknowledgements (``data`` items)."""
-        return await self.post(self._core.prepare(tasks))
+        """Send one or more tasks; returns the ``data`` items: acknowledgements, or the
+        results of a task answered with them (kept: ``wait`` returns them unpolled)."""
+        items = await self.post(self._core.prepare(tasks))
+        self._core.absorb(items)
+        return items
 
     async def get_response(self, task_uuids: str | Sequence[str]) -> list[dict[str, Any]]:
         """One getResponse poll: the raw items for the given taskUUIDs."""
@@ -512,7 +529,7 @@ class AsyncClient:
     async def run(self, task: Task, *, timeout: float = 600.0) -> list[Any]:
         """Submit one task and wait for all of its results."""
         (prepared,) = self._core.prepare(task)
-        await self.post([prepared])
+        self._core.absorb(await self.post([prepared]))
         return await self.wait(prepared["taskUUID"], timeout=timeout)
 
     async def upload_image(self, image: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from .runtime import Contract, PriceUnavailable, RunwareError, price_of
@@ -28,6 +29,7 @@ class CompiledModel:
     validate_result: Callable[[Any], list[RunwareError]]
     with_defaults: Callable[[Any], dict[str, Any]]
     price: Callable[..., float]
+    task_price: Callable[..., float]
 
 
 def compile_model(
@@ -78,4 +80,13 @@ def compile_model(
             raise PriceUnavailable(f"{tables.MODEL_ID} has no pricing")
         return price_of(with_defaults(task), tables.PRICING, tables.DIMENSIONS, audio=audio)
 
-    return CompiledModel(contract, result_contract, validate, validate_result, with_defaults, price)
+    def task_price(task: Mapping[str, Any] | Any, *, audio: bool | None = None) -> float:
+        """Cost in USD of the whole task: ``price`` of one result times the number of
+        results it asks for (the pricing table's ``resultsParameter``, after defaults)."""
+        one = price(task, audio=audio)
+        count = with_defaults(task).get(tables.PRICING.get("resultsParameter", ""), 1)
+        return float(Decimal(str(one)) * Decimal(int(count)))
+
+    return CompiledModel(
+        contract, result_contract, validate, validate_result, with_defaults, price, task_price
+    )

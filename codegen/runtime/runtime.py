@@ -226,6 +226,32 @@ def _on_step(value: float, step: float) -> bool:
 # ── scopes and rules ────────────────────────────────────────────────────────
 
 
+def _one_per_parameter(found: list[Violation]) -> list[Violation]:
+    """One violation per parameter: the first found (a field's own before a rule's; two rules
+    that both name a parameter the task lacks say it once)."""
+    first: dict[str, Violation] = {}
+    for violation in found:
+        first.setdefault(violation.parameter, violation)
+    return list(first.values())
+
+
+def _guarded(check: RuleCheck, containers: tuple[str, ...]) -> RuleCheck:
+    """``check``, skipped while one of the objects its rule reads inside (``watermark`` of
+    ``watermark.text``) holds another type: that type error is the task's one error there,
+    not a second one from a rule that cannot see inside it."""
+    if not containers:
+        return check
+
+    def guarded(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        for name in containers:
+            value = obj.get(name)
+            if value is not None and not isinstance(value, dict):
+                return
+        check(obj, prefix, out)
+
+    return guarded
+
+
 @dataclass(slots=True)
 class _Scope:
     """An object (the task root, a nested object, or each item of an object array)."""
@@ -319,7 +345,17 @@ class Contract:
         for kind, bound in self._bound:
             check = kind.compile(bound)
             if check is not None:
-                self.scopes[bound.scope].rules.append(check)
+                scope = self.scopes[bound.scope]
+                containers = sorted(
+                    {
+                        parts[0]
+                        for _, path in kind.paths(bound.rule)
+                        if len(parts := bound.parts(path)) > 1
+                        and (f := scope.fields.get(parts[0])) is not None
+                        and f.scope is not None
+                    }
+                )
+                scope.rules.append(_guarded(check, tuple(containers)))
         # with_defaults runs only the kinds that fill defaults (most fill none).
         self._defaulting = [
             (kind, bound)
@@ -398,8 +434,9 @@ class Contract:
     # public API
 
     def violations(self, task: Any) -> list[Violation]:
-        """Every violation of ``task`` (a parsed JSON object), in document order; the first
-        ``VIOLATIONS_MAX`` of them, so work and memory stay bounded on any input."""
+        """Every violation of ``task`` (a parsed JSON object), in document order, one per
+        parameter; the first ``VIOLATIONS_MAX`` of them, so work and memory stay bounded on
+        any input."""
         out = _Bounded()
         if not isinstance(task, dict):
             out.append(
@@ -413,9 +450,11 @@ class Contract:
             return list(out)
         try:
             self.root.check(task, "", out)
-        except _Full:
-            return list(out)  # the first VIOLATIONS_MAX (contextlib.suppress costs more)
-        return list(out)
+        except _Full:  # the first VIOLATIONS_MAX (contextlib.suppress costs more)
+            return _one_per_parameter(out)
+        if len(out) < 2:
+            return list(out)
+        return _one_per_parameter(out)
 
     def validate(self, task: Any) -> list[RunwareError]:
         """``violations`` shaped as Runware errors carrying the task's taskType and taskUUID."""
@@ -463,7 +502,8 @@ class Example:
 
 
 def resolution_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None) -> str:
-    """The resolution label of a task's width x height (the only one when the task gives none)."""
+    """The resolution label of a task's width x height, or of its resolution preset (the
+    dimension table's ``resolutionParameter``), or the only one when the task gives none."""
     rows = list(dimensions["rows"]) if dimensions else []
     if dimensions:
         first, second = dimensions["params"]
@@ -471,6 +511,9 @@ def resolution_of(task: Mapping[str, Any], dimensions: Mapping[str, Any] | None)
         for row in rows:
             if (row["width"], row["height"]) == size:
                 return str(row["resolution"])
+        preset = task.get(dimensions.get("resolutionParameter", ""))
+        if isinstance(preset, str) and any(str(r["resolution"]) == preset for r in rows):
+            return preset
     resolutions = {str(row["resolution"]) for row in rows}
     if len(resolutions) == 1:
         return resolutions.pop()
@@ -524,9 +567,17 @@ def price_of(
             raise PriceUnavailable(str(error)) from None
     ratio = aspect_ratio_of(task, dimensions)
     for rate in pricing["rates"]:
-        if _applies(rate, task, resolution, with_audio) and rate.get("aspectRatio", ratio) == ratio:
+        if (
+            _applies(rate, task, resolution, with_audio)
+            and rate.get("aspectRatio", ratio) == ratio
+            and all(
+                _same_value(_value(task, p, pricing), v) for p, v in rate.get("values", {}).items()
+            )
+        ):
             if "perClip" in rate:
                 base = Decimal(str(rate["perClip"]))
+            elif "perImage" in rate:
+                base = Decimal(str(rate["perImage"]))
             else:
                 base = Decimal(str(rate["perSecond"])) * Decimal(_units(task, pricing))
             return float(base + _surcharges(task, pricing))
@@ -541,6 +592,8 @@ def price_of(
     facts = [resolution or "resolution unknown", *([ratio] if ratio else [])]
     facts.append(f"audio={with_audio}")
     facts += [f"{p} given" for p in given]
+    named = sorted({p for r in pricing["rates"] for p in r.get("values", ())})
+    facts += [f"{p}={_value(task, p, pricing)!r}" for p in named]
     if "duration" in task:
         facts.append(f"duration={task['duration']}")
     rows = "; ".join(describe_rate(r) for r in pricing["rates"])
@@ -548,19 +601,29 @@ def price_of(
 
 
 def _surcharges(task: Mapping[str, Any], pricing: Mapping[str, Any]) -> Decimal:
-    """What the prose surcharges add: a rate per second of the output where one applies.
-    One that counts the input video's seconds cannot be priced from the task (it does not
-    state them): PriceUnavailable says so rather than a price too low."""
+    """What the prose add-ons add to one result: a rate per second of the output, an amount
+    per result, or one per item the named arrays hold, where one applies (a path given, or
+    an ``enabled`` one true). One that counts the input video's seconds cannot be priced from
+    the task (it does not state them): PriceUnavailable says so rather than a price too low."""
     extra = Decimal(0)
     for surcharge in pricing.get("surcharges", ()):
-        if not any(provided(get(task, p.split("."))) for p in surcharge["provided"]):
+        values = [get(task, p.split(".")) for p in surcharge.get("provided", ())]
+        if not any(provided(v) for v in values) and not any(
+            get(task, p.split(".")) is True for p in surcharge.get("enabled", ())
+        ):
             continue
-        if surcharge.get("sameRate"):
+        if "perImage" in surcharge:
+            extra += Decimal(str(surcharge["perImage"]))
+        elif "perItem" in surcharge:
+            items = sum(len(v) if isinstance(v, list) else 1 for v in values if provided(v))
+            extra += Decimal(str(surcharge["perItem"])) * items
+        elif surcharge.get("sameRate"):
             raise PriceUnavailable(
                 f"the price also counts the seconds of {' or '.join(surcharge['provided'])} "
                 "at the same rate, which the task does not state"
             )
-        extra += Decimal(str(surcharge["perSecond"])) * Decimal(_units(task, pricing))
+        else:
+            extra += Decimal(str(surcharge["perSecond"])) * Decimal(_units(task, pricing))
     return extra
 
 
@@ -579,6 +642,23 @@ def _applies(
     )
 
 
+def _value(task: Mapping[str, Any], path: str, pricing: Mapping[str, Any]) -> Any:
+    """A price condition's value in the task: the task's own (defaults applied), else the
+    parameter's default where its object is absent (the pricing table's ``defaults``), else
+    None."""
+    value = get(task, path.split("."))
+    if value is _MISSING:
+        return pricing.get("defaults", {}).get(path)
+    return value
+
+
+def _same_value(value: Any, wanted: Any) -> bool:
+    """A task's value is the row's, type-exact (true is not 1; 30 is 30.0)."""
+    if isinstance(value, bool) or isinstance(wanted, bool):
+        return value is wanted
+    return bool(value == wanted)
+
+
 def describe_rate(rate: Mapping[str, Any]) -> str:
     """A price row's conditions in words ("1080p audio inputs.video given")."""
     parts = [str(rate[k]) for k in ("aspectRatio", "resolution") if k in rate]
@@ -588,4 +668,5 @@ def describe_rate(rate: Mapping[str, Any]) -> str:
         parts.append("audio" if rate["audio"] else "no audio")
     parts += [f"{' or '.join(rate['provided'])} given"] if "provided" in rate else []
     parts += [f"no {' or '.join(rate['absent'])}"] if "absent" in rate else []
+    parts += [f"{path}={value}" for path, value in rate.get("values", {}).items()]
     return " ".join(parts)

@@ -13,7 +13,17 @@ from typing import Any
 
 from ..runtime.rule_kinds import KINDS
 from .kinds import codegen_kind
-from .model import DimensionRow, ModelSpec, Parameter, Platform, Rule, Scalar, SpecSet, json_type
+from .model import (
+    DimensionRow,
+    ModelSpec,
+    Parameter,
+    Platform,
+    Rule,
+    Scalar,
+    SpecSet,
+    TaskType,
+    json_type,
+)
 from .regex_check import backtracking_problem
 from .yaml_source import SpecIssue
 
@@ -115,10 +125,96 @@ def check_platform(platform: Platform) -> Iterator[SpecIssue]:
                     fmt.at("anyOf"), f"format {fmt.name!r} names unknown format {part!r}"
                 )
     yield from check_parameters(platform.api_options, platform)
-    yield from check_parameters(platform.video_response_fields, platform)
+    for task_type in platform.task_types.values():
+        yield from check_task_type(task_type, platform)
     for task in platform.tasks.values():
         yield from check_parameters(task.parameters, platform)
         yield from check_parameters(task.response, platform)
+
+
+def check_task_type(task_type: TaskType, platform: Platform) -> Iterator[SpecIssue]:
+    """A task type's lifecycle names only what it defines: its default delivery method is
+    one of its values, and the acknowledgement and each field role name result fields."""
+    yield from check_parameters(task_type.result.fields, platform)
+    yield from check_parameters(task_type.polled_fields, platform)
+    name = task_type.name
+    values = [d.value for d in task_type.delivery_methods]
+    if len(set(values)) != len(values):
+        yield SpecIssue(
+            task_type.at("deliveryMethods.values"), f"{name}: a delivery method is listed twice"
+        )
+    if task_type.default_delivery not in values:
+        yield SpecIssue(
+            task_type.at("deliveryMethods.default"),
+            f"{name}: default delivery method {task_type.default_delivery!r} is not one of "
+            f"its values ({', '.join(values)})",
+        )
+    fields = {p.path for p in task_type.result.fields}
+    roles = {
+        "acknowledgement": task_type.acknowledgement,
+        "result.uuid": (task_type.result.uuid,),
+        "result.seed": (task_type.result.seed,),
+        "result.nsfw": (task_type.result.nsfw,),
+        "result.cost": (task_type.result.cost,),
+        "result.outputTypes": tuple(task_type.result.output_types.values()),
+    }
+    for role, paths in roles.items():
+        for path in paths:
+            if path not in fields:
+                yield SpecIssue(
+                    task_type.at(role),
+                    f"{name}: {role.removeprefix('result.')} names {path!r}, which is not one "
+                    "of its result fields",
+                )
+
+
+def check_task_type_use(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
+    """A model names a task type the platform knows, and asks of it only what it has: its
+    deliveryMethod and outputType values, and its response fields' types."""
+    task_type = platform.task_types.get(model.task_type)
+    if task_type is None:
+        known = ", ".join(sorted(platform.task_types))
+        yield SpecIssue(
+            model.at("taskType"),
+            f"taskType {model.task_type!r} is not a task type of the platform (known: {known})",
+        )
+        return
+    params = {p.path: p for p in model.parameters}
+    const = params["taskType"].const if "taskType" in params else None
+    if const is not None and const != model.task_type:
+        yield SpecIssue(
+            params["taskType"].at("const"),
+            f"the taskType parameter is {const!r}, but the model's taskType is {model.task_type!r}",
+        )
+    offered = {
+        "deliveryMethod": [d.value for d in task_type.delivery_methods],
+        "outputType": list(task_type.result.output_types),
+    }
+    for path, allowed in offered.items():
+        p = params.get(path)
+        if p is None:
+            continue
+        said = [e.value for e in p.enum] + ([p.default] if p.default is not None else [])
+        for value in dict.fromkeys(said):
+            if value not in allowed:
+                yield SpecIssue(
+                    p.at("enum" if any(e.value == value for e in p.enum) else "default"),
+                    f"{path} {value!r} is not one {model.task_type} has "
+                    f"(platform taskTypes: {', '.join(map(str, allowed))})",
+                )
+    platform_fields = {f.path: f for f in (*task_type.result.fields, *task_type.polled_fields)}
+    for field_ in model.response:
+        known_field = platform_fields.get(field_.path)
+        if (
+            known_field is not None
+            and not set(field_.types) & set(known_field.types)
+            and not ("integer" in field_.types and "number" in known_field.types)
+        ):
+            yield SpecIssue(
+                field_.at("type"),
+                f"response field {field_.path!r} is {'/'.join(field_.types)}, but a "
+                f"{model.task_type} result's is {'/'.join(known_field.types)}",
+            )
 
 
 # ── parameters ──────────────────────────────────────────────────────────────
@@ -245,6 +341,7 @@ def check_model(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 f"{p.path!r} restates the platform API option with type {'/'.join(p.types)}, "
                 f"but the platform says {'/'.join(option.types)}",
             )
+    yield from check_task_type_use(model, platform)
     yield from check_rules(model, params, platform)
     yield from check_pricing(model, platform)
     yield from check_examples(model, params, platform)
@@ -341,14 +438,38 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 f"a price per {pricing.unit} counts {counted!r}: it needs a default or required",
             )
     seen: set[str] = set()
-    param_paths = {p.path for p in model.parameters}
+    params = {p.path: p for p in model.parameters}
+    amounts = platform.pricing_amounts.get(pricing.unit, ())
     for rate in pricing.rates:
         if rate.key in seen:
             yield SpecIssue(rate.loc, f"two prices for {rate.key}")
         seen.add(rate.key)
-        for path in (*rate.provided, *rate.absent):
-            if path not in param_paths:
+        if amounts and rate.amount_key not in amounts:
+            yield SpecIssue(
+                rate.loc,
+                f"price {rate.key!r}: a price per {pricing.unit} is {' or '.join(amounts)}",
+            )
+        for path in (*rate.provided, *rate.absent, *rate.values):
+            if path not in params:
                 yield SpecIssue(rate.loc, f"price {rate.key!r} names unknown parameter {path!r}")
+        for path, value in rate.values.items():
+            p = params.get(path)
+            if p is not None and (
+                not value_fits_types(value, p.types)
+                or (p.enum and not any(_same(e.value, value) for e in p.enum))
+            ):
+                yield SpecIssue(
+                    rate.at("values"),
+                    f"price {rate.key!r}: {value!r} is not a value {path!r} can take",
+                )
+    for surcharge in pricing.surcharges:
+        for path in (*surcharge.provided, *surcharge.enabled):
+            if path not in params:
+                yield SpecIssue(surcharge.loc, f"surcharge names unknown parameter {path!r}")
+            elif path in surcharge.enabled and params[path].types != ("boolean",):
+                yield SpecIssue(
+                    surcharge.loc, f"surcharge: enabled names {path!r}, which is not a boolean"
+                )
     if model.dimensions is not None:
         priced = {r.resolution for r in pricing.rates}
         unpriced: dict[str, DimensionRow] = {}
@@ -369,15 +490,32 @@ def check_pricing(model: ModelSpec, platform: Platform) -> Iterator[SpecIssue]:
                 yield SpecIssue(
                     model.dimensions.at("params"), f"dimensions name unknown parameter {path!r}"
                 )
+        preset = model.dimensions.resolution_parameter
+        if preset is not None and preset not in params:
+            yield SpecIssue(
+                model.dimensions.at("resolutionParameter"),
+                f"dimensions name unknown parameter {preset!r}",
+            )
 
 
 def check_examples(
     model: ModelSpec, params: Mapping[str, Parameter], platform: Platform
 ) -> Iterator[SpecIssue]:
-    fields = (*model.response, *platform.video_response_fields)
-    response_paths = {p.path for p in fields}
+    response_paths = {p.path for p in platform.result_fields(model)}
     names: set[str] = set()
+    known_kinds = set(platform.capabilities)
+    for cap in model.capabilities:
+        if cap not in known_kinds:
+            yield SpecIssue(
+                model.at("capabilities"), f"capability {cap!r} is not one the kit knows", "warning"
+            )
     for ex in model.examples:
+        if ex.kind not in known_kinds:
+            yield SpecIssue(
+                ex.at("kind"),
+                f"example {ex.name!r}: kind {ex.kind!r} is not a capability the kit knows",
+                "warning",
+            )
         if ex.name in names:
             yield SpecIssue(ex.at("name"), f"example name {ex.name!r} is used twice")
         names.add(ex.name)

@@ -25,6 +25,7 @@ from . import checks as spec_checks
 from .kinds import rule_args, rule_meta_schema
 from .model import (
     Behaviour,
+    DeliveryMethod,
     DimensionRow,
     Dimensions,
     EnumValue,
@@ -38,12 +39,14 @@ from .model import (
     Platform,
     PriceRate,
     Pricing,
+    ResultShape,
     Rule,
     RuleKind,
     Source,
     SpecSet,
     Surcharge,
     TaskDef,
+    TaskType,
     json_type,
 )
 from .yaml_source import (
@@ -378,7 +381,7 @@ def _rule(node: _Node) -> Rule:
 
 def _rate(n: _Node) -> PriceRate:
     d = n.data
-    number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip")}
+    number = {k: float(d[k]) if k in d else None for k in ("perSecond", "perClip", "perImage")}
     return PriceRate(
         **n.located(),
         resolution=d.get("resolution"),
@@ -386,9 +389,11 @@ def _rate(n: _Node) -> PriceRate:
         audio=d.get("audio"),
         per_second=number["perSecond"],
         per_clip=number["perClip"],
+        per_image=number["perImage"],
         seconds=d.get("seconds"),
         provided=tuple(d.get("provided", ())),
         absent=tuple(d.get("absent", ())),
+        values=dict(d.get("values", {})),
         quote=d["quote"],
     )
 
@@ -411,8 +416,11 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
             surcharges=tuple(
                 Surcharge(
                     **n.located(),
-                    provided=tuple(n.data["provided"]),
+                    provided=tuple(n.data.get("provided", ())),
+                    enabled=tuple(n.data.get("enabled", ())),
                     per_second=n.data.get("perSecond"),
+                    per_image=n.data.get("perImage"),
+                    per_item=n.data.get("perItem"),
                     same_rate=bool(n.data.get("sameRate", False)),
                     quote=n.data["quote"],
                 )
@@ -426,6 +434,7 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
         dimensions = Dimensions(
             **dn.located(),
             params=(first, second),
+            resolution_parameter=dn.data.get("resolutionParameter"),
             rows=tuple(
                 DimensionRow(
                     **n.located(),
@@ -474,10 +483,45 @@ def _build_model(doc: YamlDocument, sha: str) -> ModelSpec:
                 request=n.data["request"],
                 response=n.data["response"],
                 video=n.data.get("video"),
+                image=n.data.get("image"),
             )
             for n in root.children("examples")
         ),
         sha256=sha,
+    )
+
+
+def _task_type(node: _Node, name: str) -> TaskType:
+    d = node.data
+    result = node.child("result")
+    located = node.located()
+    # nested keys by dotted name, so a check can point at the very value
+    for part in ("deliveryMethods", "result"):
+        nested = node.child(part).located()["key_locs"]
+        located["key_locs"] = {
+            **located["key_locs"],
+            **{f"{part}.{k}": loc for k, loc in nested.items()},
+        }
+    return TaskType(
+        **located,
+        name=name,
+        description=d["description"],
+        media=d["media"],
+        delivery_methods=tuple(
+            DeliveryMethod(v["value"], v["answer"], v["description"])
+            for v in d["deliveryMethods"]["values"]
+        ),
+        default_delivery=d["deliveryMethods"]["default"],
+        acknowledgement=tuple(d["acknowledgement"]),
+        result=ResultShape(
+            uuid=result.data["uuid"],
+            seed=result.data["seed"],
+            nsfw=result.data["nsfw"],
+            cost=result.data["cost"],
+            output_types=dict(result.data["outputTypes"]),
+            fields=_parameters(result, "fields"),
+        ),
+        polled_fields=_parameters(node, "polledFields"),
     )
 
 
@@ -513,7 +557,9 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             for name, t in d["tasks"].items()
         },
         task_statuses=tuple(EnumValue(s["value"], s.get("description")) for s in d["taskStatuses"]),
-        video_response_fields=_parameters(root, "videoResponseFields"),
+        task_types={
+            name: _task_type(root.child("taskTypes", name), name) for name in d["taskTypes"]
+        },
         errors=tuple(
             ErrorCode(
                 **n.located(),
@@ -537,6 +583,8 @@ def _build_platform(doc: YamlDocument, sha: str) -> Platform:
             for name, k in d["ruleKinds"].items()
         },
         pricing_units={name: u.get("parameter") for name, u in d["pricingUnits"].items()},
+        pricing_amounts={name: tuple(u["amounts"]) for name, u in d["pricingUnits"].items()},
+        pricing_results=d["pricingResults"]["parameter"],
         pricing_terms={term: dict(meaning) for term, meaning in d["pricingTerms"].items()},
         capabilities=tuple(d["capabilities"]),
         sha256=sha,

@@ -170,16 +170,20 @@ class Rule(Located):
 class PriceRate(Located):
     """One price row. It applies to a task of its resolution whose audio is as the row
     says (None: either), with at least one ``provided`` path given, none of the ``absent``
-    ones, and (a clip price) a duration of ``seconds``."""
+    ones, each ``values`` path at its value (after defaults: "1024 x 1024 · low" is width,
+    height and a provider's quality), and (a clip price) a duration of ``seconds``. The
+    amount is one of ``per_second``, ``per_clip`` (with ``seconds``) or ``per_image``."""
 
     resolution: str | None = None  # None: any resolution ("5s")
     aspect_ratio: str | None = None  # the row's aspect ratio ("16:9 · 480p · 5s")
     audio: bool | None = None
     per_second: float | None = None
     per_clip: float | None = None
+    per_image: float | None = None
     seconds: float | None = None
     provided: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
+    values: Mapping[str, Scalar] = field(default_factory=dict)
     quote: str = ""
 
     @property
@@ -187,11 +191,27 @@ class PriceRate(Located):
         return rate_label(
             {"resolution": self.resolution, "aspectRatio": self.aspect_ratio,
              "audio": self.audio, "seconds": self.seconds,
-             "provided": list(self.provided), "absent": list(self.absent)}
+             "provided": list(self.provided), "absent": list(self.absent),
+             "values": dict(self.values)}
         )  # fmt: skip
 
+    @property
+    def amount_key(self) -> str:
+        """The spec key of the row's price: perSecond, perImage or perClip."""
+        if self.per_second is not None:
+            return "perSecond"
+        return "perImage" if self.per_image is not None else "perClip"
 
-RATE_KEYS = ("resolution", "aspectRatio", "audio", "seconds", "provided", "absent")
+    @property
+    def amount(self) -> tuple[float | None, str]:
+        """The row's price and what it is for ("per second", "a clip", "per image")."""
+        words = {"perSecond": "per second", "perImage": "per image", "perClip": "a clip"}
+        key = self.amount_key
+        return {"perSecond": self.per_second, "perImage": self.per_image,
+                "perClip": self.per_clip}[key], words[key]  # fmt: skip
+
+
+RATE_KEYS = ("resolution", "aspectRatio", "audio", "seconds", "provided", "absent", "values")
 
 
 def rate_label(row: Mapping[str, Any]) -> str:
@@ -201,12 +221,17 @@ def rate_label(row: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Surcharge(Located):
-    """A prose surcharge of the price list: ``per_second`` of the output on top of the row's
-    price, or (``same_rate``) the input video's seconds at the row's rate, when one of the
-    ``provided`` paths is given."""
+    """A prose add-on of the price list, on top of a result's row price, when one of the
+    ``provided`` paths is given or (``enabled``) one of those boolean paths is true:
+    ``per_second`` of the output, (``same_rate``) the input video's seconds at the row's
+    rate, ``per_image`` once per result, or ``per_item`` for every item (image) the
+    ``provided`` paths hold ("for every input image used, an additional $X")."""
 
     provided: tuple[str, ...] = ()
+    enabled: tuple[str, ...] = ()
     per_second: float | None = None
+    per_image: float | None = None
+    per_item: float | None = None
     same_rate: bool = False
     quote: str = ""
 
@@ -235,6 +260,8 @@ class DimensionRow(Located):
 class Dimensions(Located):
     params: tuple[str, str] = ("width", "height")
     rows: tuple[DimensionRow, ...] = ()
+    # the parameter whose values are the rows' resolution labels (a preset: "1K"), if any
+    resolution_parameter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +280,7 @@ class Example(Located):
     request: Mapping[str, Any] = field(default_factory=dict)
     response: Mapping[str, Any] = field(default_factory=dict)
     video: str | None = None
+    image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -307,6 +335,47 @@ class TaskDef(Located):
 
 
 @dataclass(frozen=True)
+class DeliveryMethod:
+    """One ``deliveryMethod`` value of a task type and what the request is answered with:
+    ``results`` (the finished items, when the task is done) or ``acknowledgement``."""
+
+    value: str
+    answer: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ResultShape:
+    """What a finished result item of a task type carries: ``fields`` (the platform's
+    response fields) and the role of some of them (the media's UUID, the seed, the NSFW
+    flag, the cost) and, per ``outputType`` value, the field that carries the media."""
+
+    uuid: str = ""
+    seed: str = ""
+    nsfw: str = ""
+    cost: str = ""
+    output_types: Mapping[str, str] = field(default_factory=dict)
+    fields: tuple[Parameter, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskType(Located):
+    """An inference task type a model spec may name, with its lifecycle."""
+
+    name: str = ""
+    description: str = ""
+    media: str = ""
+    delivery_methods: tuple[DeliveryMethod, ...] = ()
+    default_delivery: str = ""
+    acknowledgement: tuple[str, ...] = ()
+    result: ResultShape = field(default_factory=ResultShape)
+    polled_fields: tuple[Parameter, ...] = ()
+
+    def delivery(self, value: str) -> DeliveryMethod | None:
+        return next((d for d in self.delivery_methods if d.value == value), None)
+
+
+@dataclass(frozen=True)
 class RuleKind(Located):
     name: str = ""
     description: str = ""
@@ -324,11 +393,13 @@ class Platform(Located):
     api_options: tuple[Parameter, ...] = ()
     tasks: Mapping[str, TaskDef] = field(default_factory=dict)
     task_statuses: tuple[EnumValue, ...] = ()
-    video_response_fields: tuple[Parameter, ...] = ()
+    task_types: Mapping[str, TaskType] = field(default_factory=dict)  # inference task types
     errors: tuple[ErrorCode, ...] = ()
     constraint_codes: Mapping[str, str] = field(default_factory=dict)
     rule_kinds: Mapping[str, RuleKind] = field(default_factory=dict)
     pricing_units: Mapping[str, str | None] = field(default_factory=dict)  # unit -> parameter
+    pricing_amounts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # unit -> keys
+    pricing_results: str = "numberResults"  # a task's price is a result's times this
     pricing_terms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label term
     capabilities: tuple[str, ...] = ()  # the known ones; a model may name others
     sha256: str = ""
@@ -336,6 +407,17 @@ class Platform(Located):
 
     def error(self, code: str) -> ErrorCode | None:
         return next((e for e in self.errors if e.code == code), None)
+
+    def result_fields(self, model: ModelSpec) -> tuple[Parameter, ...]:
+        """Every field a finished or polled item of ``model`` may carry: the model's own
+        response fields, then its task type's result fields the model does not list, then
+        the fields a getResponse item adds."""
+        task_type = self.task_types.get(model.task_type)
+        if task_type is None:
+            return model.response
+        listed = {p.path for p in model.response}
+        extra = tuple(p for p in task_type.result.fields if p.path not in listed)
+        return (*model.response, *extra, *task_type.polled_fields)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ from .engine import Engine, RequestContext
 from .journal import Journal
 from .reply import Reply, error
 from .scenarios import Scenarios
+from .task_types import may_wait
+
+
+class MustWait(Exception):
+    """``answer(wait=False)`` was given tasks whose answer may wait (a task delivered sync,
+    an inline render): nothing was done; answer them with ``wait``."""
 
 
 class Exchange(NamedTuple):
@@ -55,7 +61,9 @@ class Answering:
         may raise the transport's BadRequest, which the transport journals). With ``wait``
         false no latency scenario applies and nothing here suspends: the HTTP protocol's
         direct path (``direct.py``) runs it to the end at once, having seen ``may_wait``
-        false."""
+        false; tasks whose answer may wait raise ``MustWait`` then, before anything is done."""
+        if not wait and may_wait(tasks):
+            raise MustWait
         canned = self.scenarios.respond_for(tasks)
         if canned is not None:
             reply = Reply(errors=canned_errors(tasks, canned.code, canned.message))

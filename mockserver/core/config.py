@@ -17,7 +17,9 @@ class MockConfig:
     """Everything a MockServer needs; the defaults are the CLI's."""
 
     api_keys: frozenset[str] = frozenset()  # empty: any non-empty key is accepted
-    job_seconds: float = 3.0  # how long a video task stays "processing"
+    job_seconds: float = 3.0  # how long a task delivered async stays "processing"
+    # how long a task delivered sync (an image's default) runs before its POST is answered
+    sync_job_seconds: float = 0.5
     seed: int | None = None  # deterministic UUIDs, seeds and timings
     journal_size: int = 1000  # request journal ring buffer
     task_ttl_seconds: float = 3600.0  # how long finished tasks can be polled
@@ -32,11 +34,17 @@ class MockConfig:
     store: str = "memory"
     max_tasks: int = 100_000  # tasks kept at most; the oldest are forgotten first
     max_results: int = 200_000  # results held in memory over all tasks (store.Limits)
+    # bytes of results held in memory over all tasks (inline images: base64Data, dataURI)
+    max_result_bytes: int = 256 * 1024 * 1024
     max_images: int = 1000  # uploaded images kept at most (and 256 MiB of them)
     max_image_pixels: int = 8192 * 8192  # imageUpload refuses larger images (header size)
     session_buffer_max: int = 1000  # WebSocket frames kept per detached session
     video_cache_bytes: int = 64 * 1024 * 1024  # rendered video files kept (LRU)
     render_queue: int = 4  # video renders waiting beside the one running; more get 503
+    image_cache_bytes: int = 64 * 1024 * 1024  # rendered image files kept (LRU)
+    # image renders waiting beside the one running (two tasks of 20 results); more get 503
+    image_render_queue: int = 40
+    max_render_pixels: int = 1 << 25  # width x height of a result image, at most (33.5 MP)
     sweep_seconds: float = 5.0  # how often expired and over-cap tasks are forgotten
     # how long one request's store calls may take together (SQLite and Redis), else 503
     store_timeout_seconds: float = 2.0

@@ -8,6 +8,7 @@ from its model modules; nothing here restates a rule of the docs page.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -24,8 +25,11 @@ import runware_contract as rc
 from runware_contract.runtime import resolve_positions
 
 from ..base.security import signature_valid, signed_url
-from ..media.containers import CONTAINERS, DEFAULT_CONTAINER, UNSIZED, UNTIMED_SECONDS
+from ..media.containers import CONTAINERS, DEFAULTS, UNSIZED, UNTIMED_SECONDS
+from ..media.files import MediaFiles
 from ..media.image_size import image_size
+from ..media.images import ImageFiles, render_problem
+from ..media.rendering import RenderBusy, VideoFiles
 from ..store import (
     ImageRecord,
     Store,
@@ -41,6 +45,7 @@ from .replay import ExampleIndex
 from .reply import Reply, error, storage_error
 from .scenarios import Scenarios
 from .sessions import Session
+from .task_types import DATA_URI_OUTPUT, LIFECYCLES, URL_OUTPUT, Lifecycle
 
 log = logging.getLogger("mockserver")
 
@@ -62,16 +67,35 @@ class RequestContext:
     owner: str = ""  # the key's owner tag (set by Engine.handle)
 
 
+class Refused(Exception):
+    """A valid task the mock cannot run (an image beyond its render bounds, a full render
+    queue): answered with ``error``, nothing stored."""
+
+    def __init__(self, entry: Any) -> None:
+        super().__init__(entry["message"])
+        self.error = entry
+
+
 class Engine:
     """The mock's behaviour, independent of the transport."""
 
     def __init__(
-        self, config: MockConfig, store: Store, scenarios: Scenarios, models: ModelRegistry
+        self,
+        config: MockConfig,
+        store: Store,
+        scenarios: Scenarios,
+        models: ModelRegistry,
+        media: MediaFiles | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.scenarios = scenarios
         self.models = models
+        # the render caches inline results (base64Data, dataURI) are read from
+        self.media = media or MediaFiles(
+            VideoFiles(config.video_cache_bytes, config.render_queue),
+            ImageFiles(config.image_cache_bytes, config.image_render_queue),
+        )
         self.ids = IdSource(config.seed)
         self.examples = ExampleIndex(models.models)
         self.on_accept: list[Callable[[TaskRecord], None]] = []
@@ -127,7 +151,22 @@ class Engine:
                     reply.errors.append(storage_error(exc, task))
                 else:
                     answered()
+        if reply.waiting:
+            await self.finish_waiting(reply)
         return reply
+
+    async def finish_waiting(self, reply: Reply) -> None:
+        """Answer the tasks delivered sync with their results (or failure), once the last of
+        them is done."""
+        delay = max(due for due, _, _ in reply.waiting) - self.now
+        if delay > 0:
+            await asyncio.sleep(delay)
+        for _, failure, items in reply.waiting:
+            if failure is not None:
+                reply.errors.append(failure)
+            else:
+                reply.data.extend(items)
+        reply.waiting.clear()
 
     async def _dispatch(self, task: dict[str, Any], ctx: RequestContext, reply: Reply) -> None:
         task_type = task["taskType"]
@@ -155,8 +194,10 @@ class Engine:
         module = self.models.model_for(task)
         assert module is not None  # validate() checked the model
         full: dict[str, Any] = module.with_defaults(task)
+        lifecycle = LIFECYCLES[task["taskType"]]
+        sync = lifecycle.answers_with_results(full)
         now = self.now
-        ready_at = now + self.config.job_seconds
+        ready_at = now + (self.config.sync_job_seconds if sync else self.config.job_seconds)
         record = TaskRecord(  # positional: a third of the keyword call's time
             task_uuid,
             # One string object for every record of a validated enum value (each request's
@@ -169,7 +210,8 @@ class Engine:
             ready_at + self.config.task_ttl_seconds,  # expires_at
             full.get("webhookURL"),
             full.get("uploadEndpoint"),
-            ctx.session.session_id if ctx.session else None,
+            # a sync task's results are in the answer itself: nothing is pushed later
+            ctx.session.session_id if ctx.session and not sync else None,
         )
         example = self.examples.match(full)
         if ctx.prefer_example is not None:
@@ -183,7 +225,11 @@ class Engine:
             record.failure = error(code, message, task=task)
             record.fail_at = now + after
             record.ready_at = max(record.ready_at, record.fail_at)
-        items, videos = await self.results(record, full, module, ctx, example)
+        try:
+            items, videos = await self.results(record, full, module, ctx, example, lifecycle)
+        except Refused as refused:
+            reply.errors.append(refused.error)
+            return
         record.set_results(items)
         # The store's insert is the one uniqueness check (atomic across worker processes).
         if not await self.store.add_task(record, videos):
@@ -198,8 +244,11 @@ class Engine:
             return
         if answer_now:
             reply.data.extend(items)
+        elif sync:
+            reply.waiting.append((record.due, record.failure, items))
+            reply.bulk += len(record.results_json)
         else:
-            reply.data.append({"taskType": record.task_type, "taskUUID": task_uuid})
+            reply.data.append({name: task[name] for name in lifecycle.acknowledgement})
         for hook in self.on_accept:
             hook(record)
 
@@ -210,8 +259,10 @@ class Engine:
         module: ModuleType,
         ctx: RequestContext,
         example: rc.Example | None,
+        lifecycle: Lifecycle,
     ) -> tuple[list[dict[str, Any]], list[VideoRecord]]:
-        """The finished items of ``full`` (the task with defaults), and the videos they name."""
+        """The finished items of ``full`` (the task with defaults), and the media files they
+        name; each item's fields are the ones the task type's lifecycle names."""
         if example is not None and example.request.get("taskUUID") == record.task_uuid:
             return [{**example.response, "status": "success"}], []  # the documented answer
 
@@ -220,48 +271,89 @@ class Engine:
         )
         # ``full`` has the model's defaults; the fallbacks are for a model that declares no
         # such parameter (the mock's choice, not a spec fact).
-        container = sys.intern(full.get("outputFormat", DEFAULT_CONTAINER))
-        seconds = int(full.get("duration", UNTIMED_SECONDS))
+        media = lifecycle.media
+        container = sys.intern(full.get("outputFormat", DEFAULTS[media]))
+        if media == "image":
+            problem = render_problem(container, width, height, self.config.max_render_pixels)
+            if problem is not None:
+                dims = module.tables.DIMENSIONS
+                parameter = dims["params"][0] if dims else "width"
+                raise Refused(
+                    error("maxImagePixelsExceeded", problem, parameter=parameter, task=full)
+                )
+        seconds = int(full.get("duration", UNTIMED_SECONDS)) if media == "video" else 0
+        quality = int(full.get("outputQuality", 0))
+        output_type = full.get("outputType", URL_OUTPUT)
+        seed = full.get(lifecycle.seed_field)  # the request's seed: the first result's
         ttl = full.get("ttl")
         items = []
         videos = []
         for index in range(int(full.get("numberResults", 1))):  # undeclared: one result
             if example is not None:
-                video_uuid = example.response["videoUUID"]
+                media_uuid = example.response[lifecycle.uuid_field]
             else:
-                video_uuid = self.ids.uuid4(record.task_uuid, "video", index)
+                media_uuid = self.ids.uuid4(record.task_uuid, media, index)
+            result_seed = (
+                seed + index
+                if isinstance(seed, int)
+                else self.ids.integer(record.task_uuid, "seed", index)
+            )
             expires_at = record.ready_at + ttl if isinstance(ttl, int) else None
             forget_at = max(record.expires_at, expires_at or 0.0)
-            videos.append(  # positional: a third of the keyword call's time
-                VideoRecord(
-                    video_uuid, container, width, height, seconds, record.ready_at, expires_at,
-                    forget_at,
-                )
+            video = VideoRecord(  # positional: a third of the keyword call's time
+                media_uuid, container, width, height, seconds, record.ready_at, expires_at,
+                forget_at, quality, result_seed,
             )  # fmt: skip
+            videos.append(video)
             item: dict[str, Any] = {
                 "taskType": record.task_type,
                 "taskUUID": record.task_uuid,
                 "status": "success",
-                "videoUUID": video_uuid,
-                # The owner is part of the path: two keys' videos may share a videoUUID (a
-                # documented example's), never a file.
-                "videoURL": signed_url(
-                    self.config.media_secret,
-                    ctx.base_url,
-                    "video",
-                    f"{ctx.owner}/{video_uuid}.{CONTAINERS[container].extension}",
+                lifecycle.uuid_field: media_uuid,
+                lifecycle.output_types[output_type]: await self.output(
+                    video, output_type, media, ctx, full
                 ),
-                "seed": self.ids.integer(record.task_uuid, "seed", index),
-                "NSFWContent": False,
+                lifecycle.seed_field: result_seed,
+                lifecycle.nsfw_field: False,
             }
-            if example is not None and "cost" in example.response:
-                item["cost"] = example.response["cost"]
+            if example is not None and lifecycle.cost_field in example.response:
+                item[lifecycle.cost_field] = example.response[lifecycle.cost_field]
             elif full.get("includeCost"):
                 # no price row applies (or no pricing): no cost rather than a guess
                 with contextlib.suppress(rc.PriceUnavailable):
-                    item["cost"] = module.price(full)
+                    item[lifecycle.cost_field] = module.price(full)
             items.append(item)
         return items, videos
+
+    async def output(
+        self,
+        video: VideoRecord,
+        output_type: str,
+        media: str,
+        ctx: RequestContext,
+        task: dict[str, Any],
+    ) -> str:
+        """What carries a result's file: a signed URL (rendered when fetched), or the file
+        itself as base64 or a data URI (rendered now, off the event loop)."""
+        container = CONTAINERS[video.container]
+        if output_type == URL_OUTPUT:
+            # The owner is part of the path: two keys' files may share a UUID (a documented
+            # example's), never a file.
+            return signed_url(
+                self.config.media_secret,
+                ctx.base_url,
+                media,
+                f"{ctx.owner}/{video.video_uuid}.{container.extension}",
+            )
+        try:
+            data = await self.media.get(video)
+        except RenderBusy as busy:
+            message = f"Too many files are being rendered; retry after {busy.retry_after} s."
+            raise Refused(error("renderQueueFull", message, task=task)) from None
+        encoded = base64.b64encode(data).decode()
+        if output_type == DATA_URI_OUTPUT:
+            return f"data:{container.media_type};base64,{encoded}"
+        return encoded
 
     def requested_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int] | None:
         """The task's own width x height, when it gives both (without a coroutine: the usual
@@ -276,17 +368,41 @@ class Engine:
     async def output_size(
         self, task: dict[str, Any], module: ModuleType, owner: str
     ) -> tuple[int, int]:
-        """The size of a task that names none (``requested_size`` is None): for
-        image-to-video, the supported size whose aspect is closest to the first frame's (when
-        its size can be read), else the first row."""
+        """The size of a task that names none (``requested_size`` is None): among the
+        dimension table's rows (those of the task's ``resolution`` preset, when it names
+        one), the one whose aspect is closest to the input's (the first frame, else the
+        first input image, when its size can be read), else the first."""
         dims = module.tables.DIMENSIONS
         rows = dims["rows"] if dims else [dict(zip(("width", "height"), UNSIZED, strict=True))]
+        preset = task.get("resolution")
+        rows = [r for r in rows if r.get("resolution") == preset] or rows
         size = await self.first_frame_size(task, module, owner)
+        if size is None:
+            size = await self.first_image_size(task, module, owner)
         if size is None:
             return int(rows[0]["width"]), int(rows[0]["height"])
         aspect = math.log(size[0] / size[1])
         best = min(rows, key=lambda r: abs(math.log(r["width"] / r["height"]) - aspect))
         return int(best["width"]), int(best["height"])
+
+    async def first_image_size(
+        self, task: dict[str, Any], module: ModuleType, owner: str
+    ) -> tuple[int, int] | None:
+        """The size of the first input image the task gives (the first parameter of the
+        image-ref format, or array of them, in the spec's order)."""
+        for parameter in module.tables.PARAMETERS:
+            items = parameter.get("items") or {}
+            if "image-ref" not in (parameter.get("format"), items.get("format")):
+                continue
+            value: Any = task
+            for part in parameter["path"].split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            first = value[0] if isinstance(value, list) and value else value
+            if isinstance(first, str):
+                size = await self.image_size(first, owner)
+                if size is not None and min(size) > 0:
+                    return size
+        return None
 
     async def first_frame_size(
         self, task: dict[str, Any], module: ModuleType, owner: str
@@ -346,6 +462,7 @@ class Engine:
             )
             return
         reply.data.extend(self.items(record, now, reply))
+        reply.bulk += len(record.results_json)
 
     def items(self, record: TaskRecord, now: float, reply: Reply) -> list[dict[str, Any]]:
         """What a poll sees: all N processing, or all N finished; a failure is an error."""
@@ -354,16 +471,17 @@ class Engine:
             reply.failures.append(record.failure)
             return []
         if not record.done(now):
-            # Each processing item names the video it will become: runware 0.5.24 waits for
+            # Each processing item names the file it will become: runware 0.5.24 waits for
             # items with a videoUUID, and counts only status "success" as finished.
             progress = record.progress(now)
+            field = LIFECYCLES[record.task_type].uuid_field
             return [
                 {
                     "taskType": record.task_type,
                     "taskUUID": record.task_uuid,
                     "status": "processing",
                     "progress": progress,
-                    "videoUUID": item["videoUUID"],
+                    field: item[field],
                 }
                 for item in record.results
             ]

@@ -31,6 +31,8 @@ TRANSPORTS = ("rest", "websocket")
 BODY_KEEP = 64 * 1024
 # A reply of more items (data and errors) than this is not kept (the dashboard says so).
 REPLY_ITEMS_KEEP = 16
+# Nor one carrying more bytes of results than this (images delivered inline: megabytes each).
+REPLY_BYTES_KEEP = 64 * 1024
 
 
 @dataclass
@@ -125,7 +127,7 @@ class Journal:
             list(error_codes),
             duration,
             size,
-            reply if reply is not None and _items(reply) <= REPLY_ITEMS_KEEP else None,
+            reply if reply is not None and _keeps(reply) else None,
         )
         with self._lock:
             raws = self._raw
@@ -212,6 +214,11 @@ def _parsed(body: bytes | str | None) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return _UNPARSED
+
+
+def _keeps(reply: Any) -> bool:
+    """Whether a reply is small enough to keep (by items and by bytes of results)."""
+    return _items(reply) <= REPLY_ITEMS_KEEP and reply.bulk <= REPLY_BYTES_KEEP
 
 
 def _items(reply: Any) -> int:

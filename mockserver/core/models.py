@@ -74,6 +74,7 @@ def module_for(data: Mapping[str, Any]) -> ModuleType:
         validate_result=model.validate_result,
         with_defaults=model.with_defaults,
         price=model.price,
+        task_price=model.task_price,
     )
     return module
 

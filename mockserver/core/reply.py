@@ -54,6 +54,11 @@ class Reply:
     data: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RunwareError] = field(default_factory=list)
     failures: list[RunwareError] = field(default_factory=list)
+    # tasks delivered sync, answered once done: (due time, failure or None, finished items)
+    waiting: list[tuple[float, RunwareError | None, list[dict[str, Any]]]] = field(
+        default_factory=list
+    )
+    bulk: int = 0  # about how many bytes of results it carries (inline files: the journal's)
 
     @property
     def all_errors(self) -> list[RunwareError]:

@@ -35,6 +35,8 @@ from ..lifecycle.relay import LocalRelay, RedisRelay, Relay
 from ..lifecycle.scheduler import Scheduler
 from ..lifecycle.supervise import LagMonitor, Repeated, backoff, supervised
 from ..lifecycle.targets import Allowlist
+from ..media.files import MediaFiles
+from ..media.images import ImageFiles
 from ..media.rendering import VideoFiles
 from ..store import Limits, StoreUnavailable, open_store
 from .admin import Admin
@@ -82,6 +84,7 @@ class MockServer:
             Limits(
                 max_tasks=given.max_tasks,
                 max_results=given.max_results,
+                max_result_bytes=given.max_result_bytes,
                 max_images=given.max_images,
             ),
             clock=given.clock,
@@ -106,12 +109,15 @@ class MockServer:
             )
         self.scenarios = Scenarios(seed=self.config.seed)
         self.journal = Journal(self.config.journal_size)
-        self.engine = Engine(self.config, self.store, self.scenarios, self.registry)
+        self.videos = VideoFiles(self.config.video_cache_bytes, self.config.render_queue)
+        self.media = MediaFiles(
+            self.videos, ImageFiles(self.config.image_cache_bytes, self.config.image_render_queue)
+        )
+        self.engine = Engine(self.config, self.store, self.scenarios, self.registry, self.media)
         self.answering = Answering(self.engine, self.scenarios, self.journal)
         self.scheduler = Scheduler(self.config.clock)
-        self.videos = VideoFiles(self.config.video_cache_bytes, self.config.render_queue)
         self.completion = Completion(
-            self.config, self.store, self.scheduler, self.relay, self.videos
+            self.config, self.store, self.scheduler, self.relay, self.media
         )
         self.lag = LagMonitor()
         self._poll_failures = 0
@@ -130,8 +136,9 @@ class MockServer:
                 Route("/openapi.json", media.openapi, methods=["GET"]),
                 Route("/video/{name}", media.video, methods=["GET", "HEAD"]),
                 Route("/video/{sig}/{owner}/{name}", media.video, methods=["GET", "HEAD"]),
-                Route("/image/{uuid}", media.image, methods=["GET"]),
-                Route("/image/{sig}/{uuid}", media.image, methods=["GET"]),
+                Route("/image/{uuid}", media.image, methods=["GET", "HEAD"]),
+                Route("/image/{sig}/{uuid}", media.image, methods=["GET", "HEAD"]),
+                Route("/image/{sig}/{owner}/{name}", media.image, methods=["GET", "HEAD"]),
                 *admin.routes(),
                 *self.dashboard.routes(),
             ],
@@ -178,7 +185,7 @@ class MockServer:
             await self.scheduler.stop()
             await self.relay.stop()
             await deliverer.close()
-            self.videos.close()
+            self.media.close()
             await self.store.close()
 
     async def _sweep(self) -> None:

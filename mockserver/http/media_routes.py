@@ -1,5 +1,5 @@
-"""The GET routes beside /v1: videos and images (by signed URL or the owner's key, whole or
-by byte range), the index at /, health and the OpenAPI document."""
+"""The GET routes beside /v1: result videos and images, and uploaded images (by signed URL or
+the owner's key, whole or by byte range), the index at /, health and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .responses import not_found
 if TYPE_CHECKING:
     from .state import ServerState
 
-VIDEO_PATH = re.compile(
+MEDIA_PATH = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
     rf"\.(?P<ext>{'|'.join(map(re.escape, BY_EXTENSION))})"
 )
@@ -105,38 +105,46 @@ class MediaRoutes:
         return Response(text, media_type=JSON)
 
     async def video(self, request: Request) -> Response:
+        return await self._result_file(request, "video", request.path_params["name"])
+
+    async def _result_file(self, request: Request, kind: str, name: str) -> Response:
+        """A result's video or image file (``kind``), rendered when first asked for."""
         server = self.server
-        owner = self._owner(request, "video", request.path_params["name"])
+        owner = self._owner(request, kind, name)
         if isinstance(owner, Response):
             return owner
-        match = VIDEO_PATH.fullmatch(request.path_params["name"])
+        match = MEDIA_PATH.fullmatch(name)
         video = await server.store.get_video(owner, match["uuid"]) if match and owner else None
         now = server.config.clock()
         if video is None or video.ready_at > now or match is None:
-            return not_found("No such video.")
+            return not_found(f"No such {kind}.")
         if video.expires_at is not None and now >= video.expires_at:
             return JSONResponse(
-                {"errors": [error("taskNotFound", "This video's ttl has passed.")]}, status_code=410
+                {"errors": [error("taskNotFound", f"This {kind}'s ttl has passed.")]},
+                status_code=410,
             )
-        if BY_EXTENSION[match["ext"]] != video.container:
-            return not_found("No such video in that format.")
+        container = CONTAINERS[video.container]
+        if BY_EXTENSION[match["ext"]] != video.container or container.media != kind:
+            return not_found(f"No such {kind} in that format.")
         try:
-            data = await server.videos.get(
-                video.container, video.width, video.height, video.seconds
-            )
+            data = await server.media.get(video)
         except RenderBusy as busy:
             code = "renderQueueFull"
-            message = f"Too many videos are being rendered; retry after {busy.retry_after} s."
+            message = f"Too many files are being rendered; retry after {busy.retry_after} s."
             return JSONResponse(
                 {"errors": [error(code, message)]},
                 status_code=status_of(code),
                 headers={"Retry-After": str(busy.retry_after)},
             )
-        media_type = CONTAINERS[video.container].media_type
-        return media_response(request.headers, request.method, data, media_type)
+        return media_response(request.headers, request.method, data, container.media_type)
 
     async def image(self, request: Request) -> Response:
-        image_uuid = request.path_params["uuid"]
+        """A result image (``/image/{sig}/{owner}/{uuid}.{ext}``, or its name with the owner's
+        key), or an uploaded one (its UUID)."""
+        name = request.path_params.get("name") or request.path_params["uuid"]
+        if "owner" in request.path_params or MEDIA_PATH.fullmatch(name):
+            return await self._result_file(request, "image", name)
+        image_uuid = name
         owner = self._owner(request, "image", image_uuid)
         if isinstance(owner, Response):
             return owner

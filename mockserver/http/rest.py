@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from runware_contract.runtime import RunwareError
 
-from ..core.answer import Answer, Exchange
+from ..core.answer import Answer, Exchange, MustWait
 from ..core.engine import RequestContext
 from ..core.reply import (
     JSON,
@@ -122,9 +122,14 @@ class Rest:
 
     def answer_now(
         self, scope: Scope, headers: dict[str, str], raw: bytes, started: float
-    ) -> Framed:
-        """The response to the whole body ``raw``, at once (no latency scenario applies)."""
-        return completed(self._answer(scope, headers, raw, started, wait=False))
+    ) -> Framed | None:
+        """The response to the whole body ``raw``, at once (no latency scenario applies);
+        None, with nothing done, when its answer may wait (a task delivered sync, an inline
+        render): the caller hands it to the ASGI path."""
+        try:
+            return completed(self._answer(scope, headers, raw, started, wait=False))
+        except MustWait:
+            return None
 
     async def _answer(
         self, scope: Scope, headers: dict[str, str], raw: bytes, started: float, *, wait: bool

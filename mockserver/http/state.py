@@ -17,6 +17,7 @@ from ..lifecycle.delivery import Deliverer
 from ..lifecycle.relay import Relay
 from ..lifecycle.scheduler import Scheduler
 from ..lifecycle.supervise import LagMonitor
+from ..media.files import MediaFiles
 from ..media.rendering import VideoFiles
 from ..store import Store
 
@@ -35,6 +36,7 @@ class ServerState(Protocol):
     sessions: Sessions
     relay: Relay
     videos: VideoFiles
+    media: MediaFiles  # videos and result images
     lag: LagMonitor
 
     @property

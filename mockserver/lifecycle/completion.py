@@ -27,8 +27,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..core.config import MockConfig
+from ..core.task_types import LIFECYCLES
 from ..media.containers import CONTAINERS
-from ..media.rendering import VideoFiles
+from ..media.files import MediaFiles
 from ..store import Store, StoreUnavailable, TaskRecord
 from .delivery import Deliverer
 from .relay import Relay
@@ -50,13 +51,13 @@ class Completion:
         store: Store,
         scheduler: Scheduler,
         relay: Relay,
-        videos: VideoFiles,
+        media: MediaFiles,
     ) -> None:
         self.config = config
         self.store = store
         self.scheduler = scheduler
         self.relay = relay
-        self.videos = videos
+        self.media = media
         self.deliverer: Deliverer | None = None  # while the app runs (its lifespan)
         self._finishing: set[asyncio.Task[None]] = set()
         # Shared schedule: the tasks this process is completing or retrying (the due poll
@@ -126,10 +127,11 @@ class Completion:
         deliverer = self.deliverer
         uploads: list[tuple[Callable[[], Awaitable[bytes]], str]] = []
         if deliverer is not None and record.upload_endpoint and record.failure is None:
+            field = LIFECYCLES[record.task_type].uuid_field
             for item in results:  # read before anything is sent: a retry repeats nothing
-                video = await self.store.get_video(record.owner, item["videoUUID"])
+                video = await self.store.get_video(record.owner, item[field])
                 if video is not None:
-                    content = self._video_bytes_of(record.owner, video.video_uuid)
+                    content = self._file_of(record.owner, video.video_uuid)
                     uploads.append((content, CONTAINERS[video.container].media_type))
         if record.session_id:
             await self.relay.push(record.session_id, body)
@@ -174,15 +176,13 @@ class Completion:
             return
         self._done(record)
 
-    def _video_bytes_of(self, owner: str, video_uuid: str) -> Callable[[], Awaitable[bytes]]:
+    def _file_of(self, owner: str, media_uuid: str) -> Callable[[], Awaitable[bytes]]:
         async def content() -> bytes:
-            video = await self.store.get_video(owner, video_uuid)
+            video = await self.store.get_video(owner, media_uuid)
             if video is None:
-                raise LookupError(f"video {video_uuid} was forgotten before its upload")
+                raise LookupError(f"file {media_uuid} was forgotten before its upload")
             # A background upload waits its turn rather than failing.
-            return await self.videos.get(
-                video.container, video.width, video.height, video.seconds, wait=True
-            )
+            return await self.media.get(video, wait=True)
 
         return content
 

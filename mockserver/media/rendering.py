@@ -1,4 +1,5 @@
-"""Real, playable video files (PyAV), small and cached."""
+"""Real, playable video files (PyAV), small and cached; the bounded render cache that video and
+image files (``images.py``) share."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import cast
@@ -56,7 +58,7 @@ def render_video(container: str, width: int, height: int, seconds: int) -> bytes
     return buffer.getvalue()
 
 
-Key = tuple[str, int, int, int]  # container, width, height, seconds
+Key = tuple[str | int, ...]  # what a file is rendered from (its container first)
 
 
 class RenderBusy(Exception):
@@ -67,18 +69,22 @@ class RenderBusy(Exception):
         self.retry_after = retry_after
 
 
-class VideoFiles:
-    """Rendered files by (container, width, height, seconds): rendered by ``workers`` threads
-    with at most ``queue`` more renders waiting, kept in an LRU cache of ``cache_bytes``.
-
-    A render costs 0.3-1 CPU-s and up to 150 MB (VP9 at 1080p), and there are over a hundred
-    distinct files, so a burst of distinct URLs must neither pile up threads nor pin both
-    cores: past the queue, ``get`` raises ``RenderBusy`` at once. Requests for a file being
-    rendered (or waiting) share that render. State is touched only on the event loop."""
+class RenderedFiles:
+    """Files made by ``render`` from their key: rendered by ``workers`` threads (off the event
+    loop) with at most ``queue`` more renders waiting, kept in an LRU cache of
+    ``cache_bytes``. Past the queue, ``get`` raises ``RenderBusy`` at once; requests for a file
+    being rendered (or waiting) share that render (coalesced). State is touched only on the
+    event loop."""
 
     def __init__(
-        self, cache_bytes: int = 64 * 1024 * 1024, queue: int = 4, workers: int = 1
+        self,
+        render: Callable[[Key], bytes],
+        cache_bytes: int = 64 * 1024 * 1024,
+        queue: int = 4,
+        workers: int = 1,
     ) -> None:
+        self.render = render
+        self.hits = self.misses = 0  # gets answered from the cache, and the others
         self.cache_bytes = cache_bytes
         self.queue = queue
         self.workers = workers
@@ -93,20 +99,19 @@ class VideoFiles:
         """Distinct files being rendered or waiting to be (the dashboard's queue depth)."""
         return len(self._pending)
 
-    async def get(
-        self, container: str, width: int, height: int, seconds: int, *, wait: bool = False
-    ) -> bytes:
+    async def get(self, *key: str | int, wait: bool = False) -> bytes:
         """The file; ``wait`` (background uploads) queues past the bound instead of failing."""
-        key = (container, width, height, seconds)
         if (cached := self._files.get(key)) is not None:
             self._files.move_to_end(key)
+            self.hits += 1
             return cached
+        self.misses += 1
         future = self._pending.get(key)
         if future is None:
             if not wait and len(self._pending) >= self.workers + self.queue:
                 waiting = len(self._pending) / self.workers
                 raise RenderBusy(max(1, math.ceil(waiting * self._seconds)))
-            future = asyncio.get_running_loop().run_in_executor(self._pool, _timed, key)
+            future = asyncio.get_running_loop().run_in_executor(self._pool, self._timed, key)
             self._pending[key] = future
             future.add_done_callback(lambda done: self._finished(key, done))
         data, _ = await asyncio.shield(future)  # a client that leaves does not cancel it
@@ -135,8 +140,23 @@ class VideoFiles:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="render")
 
+    def _timed(self, key: Key) -> tuple[bytes, float]:
+        started = time.perf_counter()
+        data = self.render(key)
+        return data, time.perf_counter() - started
 
-def _timed(key: Key) -> tuple[bytes, float]:
-    started = time.perf_counter()
-    data = render_video(*key)
-    return data, time.perf_counter() - started
+
+class VideoFiles(RenderedFiles):
+    """Rendered videos by (container, width, height, seconds). A render costs 0.3-1 CPU-s and
+    up to 150 MB (VP9 at 1080p), and there are over a hundred distinct files, so a burst of
+    distinct URLs must neither pile up threads nor pin both cores."""
+
+    def __init__(
+        self, cache_bytes: int = 64 * 1024 * 1024, queue: int = 4, workers: int = 1
+    ) -> None:
+        super().__init__(_video, cache_bytes, queue, workers)
+
+
+def _video(key: Key) -> bytes:
+    container, width, height, seconds = key
+    return render_video(str(container), int(width), int(height), int(seconds))

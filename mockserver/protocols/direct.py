@@ -44,7 +44,7 @@ class DirectAnswer(Protocol):
 
     def answer_now(
         self, scope: Any, headers: dict[str, str], raw: bytes, started: float
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]: ...
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None: ...
 
 
 # Headers that send a request the ASGI way: body framing the app must see through,
@@ -136,14 +136,19 @@ class DirectPost(HttpToolsProtocol):
             method="POST", path="/v1", raw_path=b"/v1", query_string=b"", http_version=version
         )
         try:
-            status, extra, body = self.rest.answer_now(
-                scope, self._held_headers, b"".join(held), self._started
-            )
+            framed = self.rest.answer_now(scope, self._held_headers, b"".join(held), self._started)
         except Exception as exc:  # as uvicorn answers an app that raised
             log.error("Exception in ASGI application\n", exc_info=exc)
             self.transport.write(INTERNAL_ERROR)
             self.transport.close()
             return
+        if framed is None:  # its answer may wait (a task delivered sync): the ASGI path
+            if not self.transport.is_closing():
+                self._held = held
+                self._release()
+                super().on_message_complete()
+            return
+        status, extra, body = framed
         keep_alive = version != "1.0" and self.parser.should_keep_alive()
         head = [
             STATUS_LINE[status],

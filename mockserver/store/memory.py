@@ -7,8 +7,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from runware_contract.platform import TASK_TYPES
+
 from .expiry import ExpiryIndex
 from .protocol import ImageRecord, Limits, TaskRecord, VideoRecord, merged
+
+# The fields a result names its media file by (videoUUID, imageUUID), from the platform spec.
+MEDIA_UUIDS = tuple(sorted({t["uuidField"] for t in TASK_TYPES.values()}))
 
 # A sweep lets the event loop run whenever it has worked this long (seconds; it looks at the
 # clock every SWEEP_CHUNK records): forgetting 100,000 expired tasks takes a fraction of a
@@ -30,6 +35,7 @@ class MemoryStore:
         self.images: OrderedDict[str, ImageRecord] = OrderedDict()
         self._image_bytes = 0
         self.results = 0  # finished items held, over all tasks (Limits.max_results)
+        self.result_bytes = 0  # their JSON's length (Limits.max_result_bytes)
         self._task_expiry: ExpiryIndex[tuple[str, str]] = ExpiryIndex()
         self._video_expiry: ExpiryIndex[tuple[str, str]] = ExpiryIndex()
 
@@ -51,6 +57,7 @@ class MemoryStore:
         tasks[key] = record
         self._task_expiry.add(key, record.expires_at)
         self.results += record.result_count
+        self.result_bytes += len(record.results_json)
         for video in videos:
             at = (record.owner, video.video_uuid)
             old = self.videos.get(at)
@@ -60,7 +67,9 @@ class MemoryStore:
             self._video_expiry.add(at, new.forget_at)
         limits = self.limits
         while len(tasks) > 1 and (
-            len(tasks) > limits.max_tasks or self.results > limits.max_results
+            len(tasks) > limits.max_tasks
+            or self.results > limits.max_results
+            or self.result_bytes > limits.max_result_bytes
         ):
             self._forget(tasks.popitem(last=False)[1])
         return True
@@ -70,11 +79,13 @@ class MemoryStore:
         self._task_expiry.discard((record.owner, record.task_uuid), record.expires_at)
         items = record.results
         self.results -= len(items)
+        self.result_bytes -= len(record.results_json)
         for item in items:
-            at = (record.owner, item.get("videoUUID", ""))
-            video = self.videos.pop(at, None)
-            if video is not None:
-                self._video_expiry.discard(at, video.forget_at)
+            for field in MEDIA_UUIDS:
+                at = (record.owner, item.get(field, ""))
+                video = self.videos.pop(at, None)
+                if video is not None:
+                    self._video_expiry.discard(at, video.forget_at)
 
     async def get_task(self, owner: str, task_uuid: str) -> TaskRecord | None:
         return self.tasks.get((owner, task_uuid))
@@ -84,6 +95,7 @@ class MemoryStore:
         if record is not None:
             self._task_expiry.discard((owner, task_uuid), record.expires_at)
             self.results -= record.result_count
+            self.result_bytes -= len(record.results_json)
 
     async def claim_completion(self, owner: str, task_uuid: str, claimant: str) -> bool:
         record = self.tasks.get((owner, task_uuid))
@@ -131,6 +143,7 @@ class MemoryStore:
             if record is not None and record.expires_at <= now:
                 del tasks[key]
                 self.results -= record.result_count
+                self.result_bytes -= len(record.results_json)
             elif record is not None:  # replaced meanwhile by a later one: keep it indexed
                 self._task_expiry.add(key, record.expires_at)
             done += 1
@@ -163,6 +176,7 @@ class MemoryStore:
         self._video_expiry.clear()
         self._image_bytes = 0
         self.results = 0
+        self.result_bytes = 0
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:
         return proposed  # one process, no restarts to survive

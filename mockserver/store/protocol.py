@@ -99,14 +99,20 @@ class TaskRecord:
 
 @dataclass(slots=True)
 class VideoRecord:
-    video_uuid: str
-    container: str  # MP4 | WEBM | MOV
+    """A result's media file, rendered when asked for: a video (MP4, WEBM, MOV: ``seconds``
+    long) or an image (JPG, PNG, WEBP: at ``quality``, showing ``seed``); the container says
+    which (``media.containers``)."""
+
+    video_uuid: str  # the result's media UUID (its videoUUID or imageUUID)
+    container: str  # the task's outputFormat
     width: int
     height: int
     seconds: int
     ready_at: float
     expires_at: float | None  # from the task's ttl: served with 410 after it
     forget_at: float = float("inf")  # when the store drops it: the later of task and ttl expiry
+    quality: int = 0  # an image's outputQuality
+    seed: int = 0  # an image's seed (what it shows)
 
 
 @dataclass
@@ -178,6 +184,9 @@ class Limits:
     # max_tasks, bounds the memory store (about 210 MiB at both caps). The SQLite store
     # keeps results on disk and needs no such cap.
     max_results: int = 200_000
+    # Bytes of finished items held in memory over all tasks: an image task's base64Data or
+    # dataURI results carry their files (megabytes a task), so count bounds them no more.
+    max_result_bytes: int = 256 * 1024 * 1024
     max_images: int = 1000
     max_image_bytes: int = 256 * 1024 * 1024
 
@@ -313,4 +322,6 @@ def merged(old: VideoRecord | None, new: VideoRecord) -> VideoRecord:
         min(old.ready_at, new.ready_at),
         expires,
         max(old.forget_at, new.forget_at),
+        new.quality,
+        new.seed,
     )

@@ -73,10 +73,11 @@ def test_every_family_page_imports_and_lints_together(family: SpecSet) -> None:
 
 
 def test_unknown_capabilities_are_kept_with_a_warning(family: SpecSet) -> None:
-    assert model_of(family, "acme:drift@1").capabilities[-1] == "edit"
+    assert model_of(family, "acme:drift@1").capabilities[-2:] == ("edit", "sketch-to-video")
     assert model_of(family, "acme:glide@1").capabilities[-1] == "checkpoint"
     notes = import_page((FAMILY / "acme-drift-1.md").read_text(), PLATFORM).notes
-    assert any("capability 'edit'" in n.message for n in notes)
+    warned = [n.message for n in notes if "capability" in n.message]
+    assert warned == ["capability 'sketch-to-video' is not one the kit knows; kept"]
 
 
 SIZE = {"width": 1280, "height": 720}
@@ -206,7 +207,7 @@ def test_the_family_generates_into_one_package(family_dir: Path, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["models"] == sorted(
-        ["acme:drift@1", "acme:glide@1", "acme:knot@1", "klingai:kling-video@3-pro"]
+        ["acme:drift@1", "acme:glide@1", "acme:knot@1", "google:4@3", "klingai:kling-video@3-pro"]
     )
     assert (out["drift"], out["drift-price"]) == ([], 0.6)
     assert (out["glide"], out["glide-price"]) == ([], 0.7)
@@ -302,7 +303,8 @@ def test_lint_spec_warns_and_a_duplicate_model_id_is_an_error(family_dir: Path) 
     assert result.returncode == 0, result.stderr
     assert "acme-knot-1.yaml:" in result.stdout
     assert "warning: inputs.referenceVideos can never be provided" in result.stdout
-    assert "warning: capability 'edit' is not one the kit knows" in result.stdout
+    assert "warning: capability 'sketch-to-video' is not one the kit knows" in result.stdout
+    assert "capability 'edit'" not in result.stdout  # edit and checkpoint are known
     twin = family_dir / "models" / "twin.yaml"
     shutil.copy(family_dir / "models" / "acme-knot-1.yaml", twin)
     try:

@@ -91,10 +91,11 @@ def test_every_file_names_its_spec_sources(spec: SpecSet) -> None:
                 assert f"codegen/{generate.STATIC}/{source.name} (sha256 {sha})" in text, path
             else:
                 assert spec.platform.sha256 in text, path
-    model_file = files[f"{generate.PACKAGE}/klingai_video_3_0_pro/models.py"]
-    assert spec.models[0].sha256 in model_file
-    schema = json.loads(files[f"{generate.PACKAGE}/klingai_video_3_0_pro/request.schema.json"])
-    assert spec.models[0].sha256 in schema["$comment"]
+    for model in spec.models:  # each model's files name its own spec file
+        folder = f"{generate.PACKAGE}/{generate.module_name(model)}"
+        assert model.sha256 in files[f"{folder}/models.py"]
+        schema = json.loads(files[f"{folder}/request.schema.json"])
+        assert model.sha256 in schema["$comment"]
 
 
 def test_static_modules_are_copied_line_for_line(spec: SpecSet) -> None:

@@ -138,3 +138,25 @@ def test_each_expressible_rule_kind_reaches_the_schema(tiny_spec: SpecSet, kind:
     schema = json.dumps(request_schema(tiny_spec.models[0], tiny_spec.platform, header="t"))
     rule_id = next(r.id for r in tiny_spec.models[0].rules if r.kind == kind)
     assert f'"$comment": "rule {rule_id}"' in schema
+
+
+def test_an_image_models_schema_and_runtime_agree_on_drawn_tasks() -> None:
+    """Nano Banana 2's request schema against its runtime on valid tasks and on every single
+    violation the strategies draw (a dimension table, a preset, an either-or, a watermark)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from runware_contract import google_nano_banana_2 as banana
+    from runware_contract import strategies as S
+
+    schema = json.loads((Path(banana.__file__).parent / "request.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    drawn = [S.valid_tasks(banana), *(s for _, s in S.cases(banana) if not s.is_empty)]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.one_of(drawn))
+    def check(task: dict[str, Any]) -> None:
+        agree(validator, banana.CONTRACT, task, set())
+
+    check()

@@ -242,6 +242,67 @@ CASES = [
         "YAML error",
     ),
     (
+        "task type the platform lacks",
+        "taskType: videoInference\n",
+        "taskType: audioInference\n",
+        "taskType: audioInference",
+        "taskType 'audioInference' is not a task type of the platform (known: imageInference, "
+        "videoInference)",
+    ),
+    (
+        "taskType parameter naming another task type",
+        "  - {path: taskType, type: string, required: true, const: videoInference}",
+        "  - {path: taskType, type: string, required: true, const: imageInference}",
+        "const: imageInference",
+        "the taskType parameter is 'imageInference', but the model's taskType is 'videoInference'",
+    ),
+    (
+        "delivery method its task type lacks",
+        "  - {path: width, type: integer}\n",
+        "  - {path: deliveryMethod, type: string, default: async,"
+        " enum: [{value: async}, {value: sync}]}\n"
+        "  - {path: width, type: integer}\n",
+        "path: deliveryMethod",
+        "deliveryMethod 'sync' is not one videoInference has (platform taskTypes: async)",
+    ),
+    (
+        "output type its task type lacks",
+        "  - {path: width, type: integer}\n",
+        "  - {path: outputType, type: string, default: URL, enum: [{value: URL}, {value: GIF}]}\n"
+        "  - {path: width, type: integer}\n",
+        "path: outputType",
+        "outputType 'GIF' is not one videoInference has (platform taskTypes: URL, base64Data, "
+        "dataURI)",
+    ),
+    (
+        "response field of another type than the task type's",
+        "  - {path: taskUUID, type: string, required: true}\n",
+        "  - {path: taskUUID, type: string, required: true}\n  - {path: seed, type: string}\n",
+        "path: seed, type: string",
+        "response field 'seed' is string, but a videoInference result's is integer",
+    ),
+    (
+        "a per-image price under a per-second unit",
+        "perSecond: 0.1, quote: 720p}",
+        "perImage: 0.1, quote: 720p}",
+        "perImage: 0.1",
+        "price '720p no audio': a price per second is perSecond or perClip",
+    ),
+    (
+        "a price condition on an unknown parameter",
+        "perSecond: 0.1, quote: 720p}",
+        "perSecond: 0.1, values: {steps: 30}, quote: 720p}",
+        "values: {steps: 30}",
+        "names unknown parameter 'steps'",
+    ),
+    (
+        "a price condition on a value the parameter cannot take",
+        "perSecond: 0.1, quote: 720p}",
+        "perSecond: 0.1, values: {outputFormat: GIF}, quote: 720p}",
+        "values: {outputFormat: GIF}",
+        "'GIF' is not a value 'outputFormat' can take",
+    ),
+    (
         "duplicate YAML key",
         "    maximum: 10\n",
         "    maximum: 10\n    maximum: 11\n",
@@ -354,3 +415,87 @@ def test_a_backtracking_format_pattern_is_refused(tmp_path: Path) -> None:
     (issue,) = [i for i in info.value.issues if "backtracking" in i.message]
     assert "format 'url'" in issue.message
     assert issue.loc.line == line_of(text, r"[^\s/?#]+[^\s]*")
+
+
+# (case, old platform text, new platform text, marker, message)
+PLATFORM_CASES = [
+    (
+        "default delivery method not among its values",
+        "      default: async\n",
+        "      default: sync\n",
+        "default: sync",
+        "videoInference: default delivery method 'sync' is not one of its values (async)",
+    ),
+    (
+        "a result role naming no result field",
+        "      uuid: videoUUID\n",
+        "      uuid: clipUUID\n",
+        "uuid: clipUUID",
+        "videoInference: uuid names 'clipUUID', which is not one of its result fields",
+    ),
+    (
+        "an output type's field naming no result field",
+        "outputTypes: {URL: imageURL,",
+        "outputTypes: {URL: pictureURL,",
+        "URL: pictureURL",
+        "imageInference: outputTypes names 'pictureURL', which is not one of its result fields",
+    ),
+    (
+        "an acknowledgement naming no result field",
+        "acknowledgement: [taskType, taskUUID]\n    result:\n      uuid: imageUUID",
+        "acknowledgement: [taskType, ticket]\n    result:\n      uuid: imageUUID",
+        "acknowledgement: [taskType, ticket]",
+        "imageInference: acknowledgement names 'ticket', which is not one of its result fields",
+    ),
+    (
+        "an unknown answer",
+        "{value: sync, answer: results,",
+        "{value: sync, answer: later,",
+        "answer: later",
+        "'answer' is 'later'; allowed: results, acknowledgement",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"),
+    [c[1:] for c in PLATFORM_CASES],
+    ids=[c[0] for c in PLATFORM_CASES],
+)
+def test_task_type_lifecycle_problems_point_into_the_platform_file(
+    tmp_path: Path, old: str, new: str, marker: str, message: str
+) -> None:
+    spec_dir = write_spec(tmp_path, TINY)
+    platform = spec_dir / "platform.yaml"
+    text = platform.read_text()
+    assert old in text, old
+    at = text.index(old)
+    text = text[:at] + text[at:].replace(old, new, 1)
+    platform.write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_specs(spec_dir)
+    issue = next((i for i in info.value.issues if message in i.message), None)
+    assert issue is not None, [str(i) for i in info.value.issues]
+    assert issue.loc.file.endswith("platform.yaml")
+    assert issue.loc.line == text[: text.index(marker, at)].count("\n") + 1, str(issue)
+
+
+def test_the_platform_lifecycle_reaches_the_generated_package() -> None:
+    from runware_contract import platform
+
+    image, video = platform.TASK_TYPES["imageInference"], platform.TASK_TYPES["videoInference"]
+    assert image["deliveryMethods"] == {"sync": "results", "async": "acknowledgement"}
+    assert (image["defaultDeliveryMethod"], video["defaultDeliveryMethod"]) == ("sync", "async")
+    assert video["deliveryMethods"] == {"async": "acknowledgement"}
+    assert image["outputTypes"] == {
+        "URL": "imageURL", "base64Data": "imageBase64Data", "dataURI": "imageDataURI"
+    }  # fmt: skip
+    assert (image["uuidField"], video["uuidField"]) == ("imageUUID", "videoUUID")
+    assert image["acknowledgement"] == ["taskType", "taskUUID"]
+    assert {f["path"] for f in image["polledFields"]} == {"status", "progress"}
+    answers = platform.answers_with_results
+    assert answers({"taskType": "imageInference"})  # sync by default
+    assert not answers({"taskType": "imageInference", "deliveryMethod": "async"})
+    assert not answers({"taskType": "videoInference"})
+    assert not answers({"taskType": "videoInference", "deliveryMethod": "sync"})  # not offered
+    assert not answers({"taskType": "getResponse"})

@@ -26,7 +26,8 @@ schema = schemathesis.openapi.from_path(str(OPENAPI))
 @pytest.fixture(scope="module")
 def running() -> Iterator[RunningMock]:
     with serve(
-        MockConfig(job_seconds=0.1, api_keys=frozenset({"st-key"})), api_key="st-key"
+        MockConfig(job_seconds=0.1, sync_job_seconds=0.05, api_keys=frozenset({"st-key"})),
+        api_key="st-key",
     ) as mock:
         yield mock
 

@@ -1,5 +1,6 @@
-"""The containers the mock writes are the spec's outputFormat values, and what a task leaves
-out (format, duration, number of results) is the model's declared default, not the mock's."""
+"""The containers the mock writes are the spec's outputFormat values (videos for a video model,
+images for an image model), and what a task leaves out (format, duration, number of results)
+is the model's declared default, not the mock's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mockserver import MockConfig, MockServer
 from mockserver.core.engine import RequestContext
 from mockserver.media.containers import CONTAINERS
 from runware_contract import klingai_video_3_0_pro as kling
+from runware_contract.platform import TASK_TYPES
 
 
 def declared(module: Any, path: str) -> dict[str, Any] | None:
@@ -21,11 +23,13 @@ def declared(module: Any, path: str) -> dict[str, Any] | None:
 
 
 @pytest.mark.parametrize("model", sorted(rc.MODELS))
-def test_every_spec_output_format_has_one_container(model: str) -> None:
-    output = declared(rc.MODELS[model], "outputFormat")
+def test_every_spec_output_format_has_one_container_of_its_media(model: str) -> None:
+    module = rc.MODELS[model]
+    output = declared(module, "outputFormat")
     if output is None:
         pytest.skip(f"{model} declares no outputFormat")
-    assert set(output["enum"]) <= set(CONTAINERS)
+    media = TASK_TYPES[module.TASK_TYPE]["media"]
+    assert set(output["enum"]) <= {n for n, c in CONTAINERS.items() if c.media == media}
     assert len({c.extension for c in CONTAINERS.values()}) == len(CONTAINERS)
 
 

@@ -8,13 +8,16 @@ import io
 import logging
 import socket
 import time
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
 
 from mockserver.core.config import MockConfig
 from mockserver.testing import RunningMock, serve
+from runware_contract import google_nano_banana_2 as nano
 from tests.helpers import new_task
 
 KEY = "direct-key"
@@ -219,3 +222,33 @@ def test_one_request_line_on_both_paths() -> None:
         f"mockserver.request rest POST /v1 200 | taskTypes=videoInference taskUUIDs={t['taskUUID']}"
         for t in tasks
     ]
+
+
+def image_task() -> dict[str, Any]:
+    return {
+        "taskType": "imageInference",
+        "taskUUID": str(uuid.uuid4()),
+        "model": nano.MODEL_ID,
+        "positivePrompt": "a lighthouse at dusk",
+        "width": 1024,
+        "height": 1024,
+    }
+
+
+def test_a_request_whose_answer_waits_takes_the_asgi_path_once(running: RunningMock) -> None:
+    """A sync image task arriving whole is handed to uvicorn's path (the direct one must not
+    suspend), with nothing done twice: one answer with its result, one journal entry; a video
+    task pipelined behind it is answered after it, in order, and an inline render too."""
+    sync, video, inline = image_task(), new_task(), image_task() | {"deliveryMethod": "async"}
+    inline["outputType"] = "base64Data"
+    with socket.create_connection(("127.0.0.1", running.port)) as sock:
+        sock.sendall(b"".join(b"".join(request(body_of(t))) for t in (sync, video, inline)))
+        replies = read_responses(sock, 3)
+    assert [status for status, _, _ in replies] == [b"HTTP/1.1 200 OK"] * 3
+    first, second, third = (orjson.loads(body)["data"] for _, _, body in replies)
+    assert [i["taskUUID"] for i in first] == [sync["taskUUID"]] and "imageURL" in first[0]
+    assert second == [{"taskType": "videoInference", "taskUUID": video["taskUUID"]}]
+    assert third == [{"taskType": "imageInference", "taskUUID": inline["taskUUID"]}]
+    for task in (sync, inline):
+        entries = running.client.get("/__admin/requests", params={"taskUUID": task["taskUUID"]})
+        assert len(entries.json()["requests"]) == 1

@@ -414,6 +414,8 @@ def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: Redi
     from mockserver.lifecycle.delivery import Deliverer
     from mockserver.lifecycle.relay import LocalRelay
     from mockserver.lifecycle.scheduler import Scheduler
+    from mockserver.media.files import MediaFiles
+    from mockserver.media.images import ImageFiles
     from mockserver.media.rendering import VideoFiles
     from mockserver.store import StoreUnavailable
 
@@ -431,8 +433,8 @@ def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: Redi
 
         sessions = Sessions(s=Session("s", KEY, send=send))
         relay = LocalRelay(sessions)
-        videos = VideoFiles(config.video_cache_bytes, config.render_queue)
-        completion = Completion(config, store, scheduler, relay, videos)
+        media = MediaFiles(VideoFiles(config.video_cache_bytes, config.render_queue), ImageFiles())
+        completion = Completion(config, store, scheduler, relay, media)
         completion.deliverer = Deliverer(attempts=1, timeout=1.0, backoff=0.1)
         real_claim, real_push = store.claim_completion, relay.push
         failures = {"claim": 1, "push": 1}
@@ -477,7 +479,7 @@ def test_a_claim_whose_answer_was_lost_and_a_failed_push_are_retried(redis: Redi
         finally:
             await scheduler.stop()
             await completion.deliverer.close()
-            videos.close()
+            media.close()
             await store.close()
 
     asyncio.run(run())

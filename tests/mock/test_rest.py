@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect
 
+import runware_contract as rc
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import API_KEY, MockHandle
 from tests.helpers import new_task, png, probe, wait_results
@@ -320,7 +321,7 @@ def test_openapi_and_health(mock: MockHandle) -> None:
     doc = mock.client.get("/openapi.json").json()
     assert doc["openapi"] == "3.1.0" and "/v1" in doc["paths"]
     health = mock.client.get("/health", headers={"Authorization": ""})
-    assert health.status_code == 200 and health.json()["models"] == [kling.MODEL_ID]
+    assert health.status_code == 200 and health.json()["models"] == sorted(rc.MODELS)
 
 
 def test_the_index_points_to_the_api(mock: MockHandle) -> None:
@@ -328,7 +329,7 @@ def test_the_index_points_to_the_api(mock: MockHandle) -> None:
     assert index.status_code == 200
     body = index.json()
     links = body["links"]
-    assert body["models"] == [kling.MODEL_ID]
+    assert body["models"] == sorted(rc.MODELS)  # Kling and the image model
     assert set(links) == {"rest", "websocket", "health", "openapi"}
     # every link works as it says
     assert mock.client.get(links["health"]).json()["status"] == "ok"

@@ -25,7 +25,8 @@ import pytest
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer, cli
-from mockserver.core.journal import Journal
+from mockserver.core.journal import REPLY_BYTES_KEEP, Journal
+from mockserver.core.reply import Reply
 from mockserver.core.sessions import Session, Sessions
 from mockserver.store import (
     ImageRecord,
@@ -264,6 +265,19 @@ def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
         )
         held.append(len(weighed))
     assert held == [1, 2, 2, 1, 1, 2]  # an oversized newest request is kept alone
+
+
+def test_the_journal_keeps_no_reply_carrying_images_inline() -> None:
+    """A reply of few items may still carry megabytes (images as base64Data): the journal
+    keeps a reply for the dashboard only while its results are small."""
+    journal = Journal(10)
+    for bulk in (REPLY_BYTES_KEEP, REPLY_BYTES_KEEP + 1):
+        reply = Reply(data=[{"taskType": "imageInference"}], bulk=bulk)
+        journal.record(transport="rest", path="/v1", status=200, tasks=[], error_codes=[],
+                       started=0.0, reply=reply)  # fmt: skip
+    kept, dropped = (journal.find(e["id"]) for e in journal.query(rows=True)[::-1])
+    assert kept is not None and kept["reply"] == {"data": [{"taskType": "imageInference"}]}
+    assert dropped is not None and dropped["reply"] is None
 
 
 @pytest.mark.anyio
@@ -712,3 +726,26 @@ def test_after_a_store_failure_the_rest_of_the_batch_fails_at_once(
     assert "Redis did not answer" in reply.errors[0]["message"]
     assert reply.data == [{"taskType": "ping", "pong": True}]  # needs no store
     assert caplog.text.count("storage unavailable") == 1
+
+
+@pytest.mark.anyio
+async def test_memory_store_bounds_result_bytes_and_forgets_image_files() -> None:
+    """Images delivered inline (base64Data, dataURI) carry their files in the results: at most
+    max_result_bytes of results are held, oldest task first out, and a forgotten task's image
+    records go with it (its items name them by imageUUID)."""
+    store = MemoryStore(Limits(max_result_bytes=50_000))
+
+    def inline(n: int) -> TaskRecord:
+        task = record(n)
+        task.set_results([{"taskUUID": task.task_uuid, "imageUUID": video_uuid(n),
+                           "imageBase64Data": "A" * 20_000}])  # fmt: skip
+        return task
+
+    for n in range(5):
+        assert await store.add_task(inline(n), [video(n)])
+        assert store.result_bytes <= 50_000
+    assert len(store.tasks) == 2 and len(store.videos) == 2  # 0-2 forgotten, files too
+    assert {v for _, v in store.videos} == {video_uuid(3), video_uuid(4)}
+    last = inline(4)
+    await store.drop_task(last.owner, last.task_uuid)
+    assert store.result_bytes == len(inline(3).results_json)

@@ -13,6 +13,7 @@ import pytest
 import respx
 
 import runware_contract as rc
+from runware_contract import google_nano_banana_2 as banana
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract.client import DEFAULT_BASE_URL
 
@@ -506,3 +507,118 @@ def test_a_processing_item_naming_its_video_is_not_a_result_yet() -> None:
     with client(time_) as c:
         (result,) = c.run(T2V)
     assert result.videoUUID == VIDEO_A and time_.sleeps == [1.0]
+
+
+# ── image tasks: sync results come with the POST, async ones are polled ─────────
+
+IMAGE_TASK = {
+    "taskType": "imageInference",
+    "taskUUID": "6f1c2a8e-3b5d-4c7e-9f0a-1b2c3d4e5f60",
+    "model": banana.MODEL_ID,
+    "positivePrompt": "a lighthouse at dusk",
+    "width": 1024,
+    "height": 1024,
+}
+IMAGE_A = "0c0e3d2a-5b1f-4f7e-8a9b-0c1d2e3f4a5b"
+IMAGE_B = "1d1f4e3b-6c2a-4a8f-9b0c-1d2e3f4a5b6c"
+
+
+def image_item(image: str, status: str | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "taskType": "imageInference",
+        "taskUUID": IMAGE_TASK["taskUUID"],
+        "imageUUID": image,
+        "imageURL": f"https://im.example/{image}.jpg",
+        "seed": 11,
+        "NSFWContent": False,
+    }
+    return item | ({"status": status} if status else {})
+
+
+def image_backend(
+    polls_before_done: int,
+) -> tuple[Callable[[httpx.Request], httpx.Response], list[str]]:
+    """Answers a sync image task with its results, an async one with an acknowledgement
+    and then getResponse polls; records each request's task types."""
+    seen: list[str] = []
+    state = {"polls": 0, "results": 1}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        data: list[dict[str, Any]] = []
+        for task in json.loads(request.content):
+            seen.append(task["taskType"])
+            if task["taskType"] == "imageInference":
+                state["results"] = task.get("numberResults", 1)
+                if task.get("deliveryMethod", "sync") == "sync":
+                    data += [image_item(i) for i in (IMAGE_A, IMAGE_B)[: state["results"]]]
+                else:
+                    data.append({"taskType": "imageInference", "taskUUID": task["taskUUID"]})
+            elif task["taskType"] == "getResponse":
+                state["polls"] += 1
+                if state["polls"] <= polls_before_done:
+                    data.append({**image_item(IMAGE_A, "processing"), "progress": 50})
+                    del data[-1]["imageURL"]
+                else:
+                    data += [
+                        image_item(i, "success") for i in (IMAGE_A, IMAGE_B)[: state["results"]]
+                    ]
+        return httpx.Response(200, json={"data": data})
+
+    return handler, seen
+
+
+def test_a_sync_image_task_gets_its_results_from_the_post_itself() -> None:
+    handler, seen = image_backend(polls_before_done=0)
+    time_ = FakeTime()
+    with rc.Client(
+        "key", transport=httpx.MockTransport(handler), sleep=time_.sleep, clock=time_.clock
+    ) as c:
+        results = c.run({**IMAGE_TASK, "numberResults": 2})
+    assert seen == ["imageInference"]  # no getResponse: the POST answered with the results
+    assert [type(r) for r in results] == [banana.Result, banana.Result]
+    assert [r.imageUUID for r in results] == [IMAGE_A, IMAGE_B]
+    assert time_.sleeps == []
+
+
+@respx.mock
+def test_submit_keeps_sync_results_so_wait_returns_them_unpolled() -> None:
+    handler, seen = image_backend(polls_before_done=0)
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=handler)
+    with rc.Client("key") as c:
+        (item,) = c.submit(IMAGE_TASK)
+        assert item["imageUUID"] == IMAGE_A
+        (result,) = c.wait(IMAGE_TASK["taskUUID"])
+    assert result.imageUUID == IMAGE_A and seen == ["imageInference"]
+
+
+@respx.mock
+def test_an_async_image_task_is_acknowledged_then_polled() -> None:
+    handler, seen = image_backend(polls_before_done=1)
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=handler)
+    time_ = FakeTime()
+    with client(time_) as c:
+        (result,) = c.run({**IMAGE_TASK, "deliveryMethod": "async"})
+    assert seen == ["imageInference", "getResponse", "getResponse"]
+    assert isinstance(result, banana.Result) and result.imageUUID == IMAGE_A
+    assert time_.sleeps == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [("sync", ["imageInference"]), ("async", ["imageInference", "getResponse", "getResponse"])],
+)
+def test_the_async_client_takes_sync_results_from_the_post_and_polls_async_ones(
+    method: str, expected: list[str]
+) -> None:
+    handler, seen = image_backend(polls_before_done=1)
+    time_ = FakeTime()
+
+    async def main() -> list[Any]:
+        async with rc.AsyncClient(
+            "key", transport=httpx.MockTransport(handler), sleep=time_.asleep, clock=time_.clock
+        ) as c:
+            return await c.run({**IMAGE_TASK, "deliveryMethod": method})
+
+    (result,) = asyncio.run(main())
+    assert result.imageUUID == IMAGE_A
+    assert seen == expected

@@ -94,11 +94,21 @@ def test_every_rule_is_enforced_by_both(
     rule = next(r for r in kling.tables.RULES if r["id"] == rule_id)
     expected = (RULE_CODES[rule["kind"]][outcome], parameter)
     violations = kling.CONTRACT.violations(task)
-    assert any(v.rule == rule_id and (v.code, v.parameter) == expected for v in violations), (
-        violations
-    )
+    (found,) = [v for v in violations if v.parameter == parameter]  # one per parameter
+    if rule_id in SHADOWED:
+        # the value breaks the parameter's own constraint too: that is its one error
+        assert found.rule == SHADOWED[rule_id], violations
+        expected = (found.code, parameter)
+    else:
+        assert found.rule == rule_id and (found.code, found.parameter) == expected, violations
     assert expected in model_errors(task)
     assert model_errors(task) == validator_errors(task)
+
+
+# Rules whose case value also breaks the parameter's own constraint, which is reported
+# instead (one error per parameter): Kling's outputType allows URL only, so the base64Data
+# that breaks ttl-needs-url-output is first not one of its values.
+SHADOWED = {"ttl-needs-url-output": "enum"}
 
 
 def test_every_validating_rule_has_a_case() -> None:

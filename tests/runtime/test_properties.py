@@ -18,22 +18,12 @@ from mockserver.core.ids import IdSource
 from mockserver.testing import serve
 from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract import strategies as S
-from runware_contract.platform import CONSTRAINT_CODES, RULE_CODES
 from tests.conftest import MockHandle, start_mock
-from tests.helpers import model_errors, validator_errors
+from tests.helpers import expected_codes, model_errors, validator_errors
 
 CASES = S.cases(kling)
 BREAKABLE = [(name, strategy) for name, strategy in CASES if not strategy.is_empty]
 NO_DELIVERY = ("webhookURL", "uploadEndpoint")  # the mock must not call random hosts
-
-
-def expected_codes(name: str) -> set[str]:
-    if ":" in name:
-        path, constraint = name.rsplit(":", 1)
-        p = next(p for p in kling.tables.PARAMETERS if p["path"] == path)
-        return {p.get("codes", {}).get(constraint, CONSTRAINT_CODES[constraint])}
-    rule = next(r for r in kling.tables.RULES if r["id"] == name)
-    return set(RULE_CODES[rule["kind"]].values())
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +101,7 @@ def test_mock_results_conform_to_the_response_schema(
 def test_every_single_violation_is_rejected_by_validator_and_model(
     name: str, strategy: st.SearchStrategy[dict[str, Any]]
 ) -> None:
-    codes = expected_codes(name)
+    codes = expected_codes(kling, name)
 
     @given(strategy)
     def check(task: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from runware.utils import RunwareAPIError
 from mockserver import MockConfig
 from mockserver.testing import serve
 from runware_contract import klingai_video_3_0_pro as kling
+from tests.helpers import IMAGE_PAGE, image_file, image_probe
 
 MODEL = kling.MODEL_ID
 
@@ -112,3 +113,74 @@ def test_documented_example_through_the_sdk() -> None:
         (video,) = run(main())
         assert video.videoUUID == example.response["videoUUID"]
         assert video.cost == example.response["cost"]
+
+
+# ── imageInference: an image model served beside Kling ──────────────────────
+
+
+def image_mock(**config: Any) -> Any:
+    from mockserver.core import models
+
+    settings = {"sync_job_seconds": 0.2, "job_seconds": 0.3} | config
+    return serve(MockConfig(**settings), models=models.load([], [IMAGE_PAGE]))
+
+
+@pytest.mark.parametrize("output_type", ["URL", "base64Data", "dataURI"])
+def test_image_inference_sync_over_websocket(output_type: str) -> None:
+    from runware import IImageInference
+
+    with image_mock() as mock:
+
+        async def main() -> list[Any]:
+            rw = Runware(api_key="any-key", url=mock.ws_url)
+            await rw.connect()
+            try:
+                return list(
+                    await rw.imageInference(
+                        IImageInference(
+                            model="acme:still@1",
+                            positivePrompt="a lighthouse at dusk",
+                            width=1024,
+                            height=1024,
+                            numberResults=3,
+                            outputType=output_type,
+                            outputFormat="PNG",
+                        )
+                    )
+                )
+            finally:
+                await rw.disconnect()
+
+        images = run(main())
+        assert len(images) == 3 and len({i.imageUUID for i in images}) == 3
+        for image in images:
+            data = image_file(vars(image), lambda url: mock.client.get(url).content)
+            assert image_probe(data) == ("PNG", 1024, 1024)
+
+
+def test_image_inference_async_over_websocket() -> None:
+    from runware import IImageInference
+
+    with image_mock() as mock:
+
+        async def main() -> list[Any]:
+            rw = Runware(api_key="any-key", url=mock.ws_url)
+            await rw.connect()
+            try:
+                ack = await rw.imageInference(
+                    IImageInference(
+                        model="acme:still@1",
+                        positivePrompt="a lighthouse at dusk",
+                        width=1376,
+                        height=768,
+                        numberResults=2,
+                        deliveryMethod="async",
+                    )
+                )
+                return list(await rw.getResponse(taskUUID=ack.taskUUID, numberResults=2))
+            finally:
+                await rw.disconnect()
+
+        images = run(main())
+        assert len(images) == 2 and all(i.status == "success" for i in images)
+        assert image_probe(mock.client.get(images[0].imageURL).content) == ("JPEG", 1376, 768)

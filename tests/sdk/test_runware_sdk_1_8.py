@@ -23,6 +23,7 @@ from runware import Runware, RunwareError
 from mockserver import MockConfig
 from mockserver.testing import RunningMock, serve
 from runware_contract import klingai_video_3_0_pro as kling
+from tests.helpers import IMAGE_PAGE, image_file, image_probe
 
 TRANSPORTS = ["rest", "websocket"]
 
@@ -127,3 +128,47 @@ def test_bad_key_fails_to_connect() -> None:
 
         with pytest.raises(RunwareError):
             asyncio.run(main())
+
+
+# ── imageInference: an image model served beside Kling ──────────────────────
+
+
+def image_mock() -> Any:
+    from mockserver.core import models
+
+    config = MockConfig(sync_job_seconds=0.2, job_seconds=0.3)
+    return serve(config, models=models.load([], [IMAGE_PAGE]))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("delivery", ["sync", "async"])
+@pytest.mark.parametrize("output_type", ["URL", "base64Data", "dataURI"])
+def test_image_inference_returns_every_image(
+    transport: str, delivery: str, output_type: str
+) -> None:
+    with image_mock() as mock:
+
+        async def main() -> list[dict[str, Any]]:
+            async with client(mock, transport) as rw:
+                return list(
+                    await rw.run(
+                        {
+                            "taskType": "imageInference",
+                            "model": "acme:still@1",
+                            "positivePrompt": "a lighthouse at dusk",
+                            "width": 768,
+                            "height": 1376,
+                            "numberResults": 2,
+                            "outputType": output_type,
+                            "outputFormat": "WEBP",
+                            "deliveryMethod": delivery,
+                        }
+                    )
+                )
+
+        results = asyncio.run(main())
+        assert len(results) == 2 and len({r["imageUUID"] for r in results}) == 2
+        for result in results:
+            assert result.get("status", "success") == "success"
+            data = image_file(result, lambda url: mock.client.get(url).content)
+            assert image_probe(data) == ("WEBP", 768, 1376)
