@@ -1,0 +1,116 @@
+"""The WebSocket frame rate at its exact edges (``ws_max_frames_per_second``), as a client sees
+it over a real socket: the frame at the limit is answered, the next is throttled, and only a
+frame past twice the limit ends the connection; a new second starts a new count."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from mockserver import MockConfig
+from mockserver.protocols.limits import FrameRate
+from mockserver.testing import RunningMock, serve
+
+KEY = "limits-key"
+MOST = 3  # frames per second
+PING = json.dumps([{"taskType": "ping", "ping": True}])
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[RunningMock]:
+    config = MockConfig(api_keys=frozenset({KEY}), ws_max_frames_per_second=MOST)
+    with serve(config, api_key=KEY) as running:
+        yield running
+
+
+def answer(sock: ClientConnection) -> str:
+    """What one text frame was answered with: "pong" or the error code."""
+    frame = json.loads(sock.recv(timeout=10))
+    if "errors" in frame:
+        return str(frame["errors"][0]["code"])
+    assert frame == {"data": [{"taskType": "ping", "pong": True}]}
+    return "pong"
+
+
+def within_one_second(running: RunningMock, burst: Callable[[ClientConnection], Any]) -> Any:
+    """``burst`` on a fresh connection, retried if it did not fit in the server's one-second
+    window (a loaded machine); the frames of one attempt are sent back to back."""
+    for _ in range(5):
+        with connect(running.ws_url, open_timeout=10) as sock:
+            started = time.monotonic()
+            result = burst(sock)
+            if time.monotonic() - started < 0.8:
+                return result
+    pytest.fail("five bursts in a row took most of a second each")
+
+
+def test_the_frame_at_the_rate_is_answered_and_the_next_is_throttled(mock: RunningMock) -> None:
+    def burst(sock: ClientConnection) -> list[str]:
+        for _ in range(2 * MOST):
+            sock.send(PING)
+        return [answer(sock) for _ in range(2 * MOST)]
+
+    answers = within_one_second(mock, burst)
+    assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
+
+
+def test_a_connection_is_closed_one_frame_past_twice_the_rate(mock: RunningMock) -> None:
+    def burst(sock: ClientConnection) -> tuple[list[str], int | None]:
+        for _ in range(2 * MOST + 1):
+            sock.send(PING)
+        answers = []
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                answers.append(answer(sock))
+        return answers, sock.close_code
+
+    answers, close_code = within_one_second(mock, burst)
+    assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
+    assert close_code == 1008
+
+
+def test_pings_count_too_and_the_ping_past_the_rate_gets_no_pong(mock: RunningMock) -> None:
+    def burst(sock: ClientConnection) -> tuple[list[bool], str]:
+        pongs = [sock.ping() for _ in range(MOST + 1)]
+        sock.send(PING)  # answered after any pong of the frames before it
+        code = answer(sock)
+        return [pong.is_set() for pong in pongs], code
+
+    pongs, code = within_one_second(mock, burst)
+    assert pongs == [True] * MOST + [False]
+    assert code == "pong"  # the app's own count is of task frames only
+
+
+def test_control_frames_up_to_twice_the_rate_keep_the_connection(mock: RunningMock) -> None:
+    def burst(sock: ClientConnection) -> tuple[str, int | None]:
+        for _ in range(2 * MOST):  # the last one at twice the rate: not dropped
+            sock.ping()
+        sock.send(PING)  # a task frame: the app's to answer (its first)
+        code = answer(sock)
+        sock.ping()  # a control frame past twice the rate: the connection is dropped
+        with contextlib.suppress(ConnectionClosed):
+            sock.recv(timeout=10)
+        return code, sock.close_code
+
+    code, close_code = within_one_second(mock, burst)
+    assert code == "pong"
+    assert close_code == 1008
+
+
+def test_a_new_second_starts_a_new_count() -> None:
+    now = [100.0]
+    rate = FrameRate(clock=lambda: now[0])
+    assert [rate.tick() for _ in range(3)] == [1, 2, 3]
+    now[0] = 100.999
+    assert rate.tick() == 4 and rate.tick_count() == 4
+    now[0] = 101.0  # one second after the window opened: a new window
+    assert rate.tick() == 1
+    now[0] = 101.5
+    assert rate.tick() == 2 and rate.tick_count() == 2
