@@ -168,6 +168,22 @@ async def test_uploads_are_found_only_by_their_owner_or_a_signature(store: Store
 
 
 @pytest.mark.anyio
+async def test_an_upload_by_url_is_read_back_as_that_url_without_bytes(store: Store) -> None:
+    """An imageUpload of a URL keeps the URL and no bytes (None, not empty bytes: whoever
+    reads it fetches the URL); one of bytes keeps them, an empty image included."""
+    by_url = ImageRecord(
+        "22222222-0000-4000-8000-000000000002", OWNER, None, None, None,
+        source_url="https://example.com/cat.png",
+    )  # fmt: skip
+    empty = ImageRecord("22222222-0000-4000-8000-000000000003", OWNER, b"", "image/png", (1, 1))
+    for image in (by_url, empty):
+        await store.add_image(image)
+    assert await store.get_image(by_url.image_uuid, OWNER) == by_url
+    assert await store.get_image(by_url.image_uuid, None) == by_url
+    assert await store.get_image(empty.image_uuid, OWNER) == empty
+
+
+@pytest.mark.anyio
 async def test_completion_is_claimed_once(store: Store) -> None:
     await store.add_task(record(1, webhook=True), [])
     await store.add_task(record(2), [])  # nothing to deliver: never pending
