@@ -94,7 +94,9 @@ def test_a_failure_scenario_fails_only_the_tasks_it_matches(mock: MockHandle) ->
 
 def test_at_most_max_scenarios_are_armed(mock: MockHandle) -> None:
     for n in range(MAX_SCENARIOS):
-        assert arm(mock, {"match": {"model": f"m{n}"}, "respond": {"status": 500}}).status_code == 201
+        assert (
+            arm(mock, {"match": {"model": f"m{n}"}, "respond": {"status": 500}}).status_code == 201
+        )
     refused = arm(mock, {"respond": {"status": 500}})
     assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "tooManyScenarios"
     assert len(mock.client.get("/__admin/scenarios").json()["scenarios"]) == MAX_SCENARIOS
