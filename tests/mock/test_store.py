@@ -255,6 +255,40 @@ async def test_images_are_capped_by_count_and_bytes(store: Store) -> None:
     assert await store.get_image(image(6, 0).image_uuid, OWNER) is None
 
 
+@pytest.mark.anyio
+async def test_images_exactly_at_both_caps_are_all_kept(store: Store) -> None:
+    """3 images of 1000 bytes in all (the fixture's caps, both reached): none dropped; one
+    more byte, in a fourth image, drops the oldest."""
+
+    def image(n: int, size: int) -> ImageRecord:
+        return ImageRecord(
+            f"33333333-0000-4000-8000-{n:012d}", OWNER, b"x" * size, "image/png", None
+        )
+
+    for n, size in enumerate((500, 250, 250)):
+        await store.add_image(image(n, size))
+    await store.sweep(now=0.0)
+    assert (await store.counts())["images"] == 3
+    await store.add_image(image(3, 1))
+    await store.sweep(now=0.0)
+    assert await store.get_image(image(0, 0).image_uuid, OWNER) is None
+    assert [
+        await store.get_image(image(n, 0).image_uuid, OWNER) is not None for n in (1, 2, 3)
+    ] == [True] * 3
+
+
+@pytest.mark.anyio
+async def test_tasks_exactly_at_the_cap_are_all_kept(store: Store) -> None:
+    for n in range(5):  # the fixture's max_tasks
+        await store.add_task(record(n), [video(n)])
+    await store.sweep(now=0.0)
+    assert await store.counts() == {"tasks": 5, "videos": 5, "images": 0}
+    await store.add_task(record(5), [video(5)])
+    await store.sweep(now=0.0)
+    assert await store.get_task(OWNER, record(0).task_uuid) is None
+    assert (await store.counts())["tasks"] == 5
+
+
 def test_detached_session_buffers_and_the_journal_are_bounded() -> None:
     session = Session("s", "k", buffer_max=3)
     for n in range(10):
