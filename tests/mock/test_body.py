@@ -459,3 +459,15 @@ def test_a_body_of_exactly_the_limit_is_served_and_one_byte_more_is_413(
                 assert response.json() == {"data": [{"taskType": "ping", "pong": True}]}
             else:
                 assert response.json()["errors"][0]["code"] == "maxPayloadSizeExceeded"
+
+
+def test_a_websocket_frame_of_exactly_the_limit_is_served_and_one_byte_more_closes(
+    limit_mock: RunningMock,
+) -> None:
+    with connect(limit_mock.ws_url, open_timeout=10) as sock:
+        sock.send(ping_body(LIMIT).decode())
+        assert json.loads(sock.recv(timeout=10)) == {"data": [{"taskType": "ping", "pong": True}]}
+        sock.send(ping_body(LIMIT + 1).decode())
+        with pytest.raises(ConnectionClosed):
+            sock.recv(timeout=10)
+        assert sock.close_code == 1009  # message too big
