@@ -15,7 +15,7 @@ import redis as redis_client
 
 from mockserver import MockConfig
 from mockserver.testing import serve
-from tests.helpers import RedisServer, Receiver, answer, eventually, new_task, redis_server
+from tests.helpers import Receiver, RedisServer, answer, eventually, new_task, redis_server
 
 KEY = "completion-key"
 LEASE = 1.0  # seconds a claim is held unfinished

@@ -4,6 +4,7 @@ limit, each attempt timed out, never delaying other deliveries or REST responses
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 import time
@@ -246,7 +247,7 @@ async def test_a_delivery_dropped_from_a_full_queue_is_done_at_once() -> None:
     done: list[str] = []
     for name in ("kept", "dropped"):
         deliverer.webhook(
-            "http://slow.test/hook", name, {"data": []}, lambda n=name: done.append(n)
+            "http://slow.test/hook", name, {"data": []}, functools.partial(done.append, name)
         )
     assert done == ["dropped"] and deliverer.pending == 1
     transport.release.set()

@@ -14,7 +14,7 @@ import pytest
 
 from mockserver import MockConfig, MockServer
 from mockserver.core.engine import RequestContext
-from mockserver.store import Store, open_store
+from mockserver.store import open_store
 from tests.helpers import new_task, redis_server
 
 pytestmark = pytest.mark.anyio

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import resource
 import time
 import uuid
 from collections.abc import Iterator
@@ -313,9 +314,7 @@ def test_unauthenticated_connections_leave_a_quarter_of_the_descriptors(
 ) -> None:
     """The cap is what the descriptor limit leaves after a reserve of a quarter of it (at
     least FD_RESERVE_MIN), and never below one connection."""
-    monkeypatch.setattr(websocket.resource, "getrlimit", lambda _: (soft, soft))
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (soft, soft))
     assert websocket.unauthenticated_cap(configured) == cap
-    monkeypatch.setattr(
-        websocket.resource, "getrlimit", lambda _: (websocket.resource.RLIM_INFINITY, 0)
-    )
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, 0))
     assert websocket.unauthenticated_cap(configured) == configured
