@@ -159,6 +159,26 @@ async def test_one_video_named_by_two_tasks_of_an_owner_is_served_for_both(store
 
 
 @pytest.mark.anyio
+async def test_a_shared_video_without_a_ttl_on_one_task_never_expires(store: Store) -> None:
+    """Named by a task with a ttl and by one without (in either order): served from the
+    earlier ready time, never expired, forgotten at the later of the two times."""
+    with_ttl = dataclasses.replace(video(1, forget_at=60.0), ready_at=5.0, expires_at=40.0)
+    without = dataclasses.replace(video(1, forget_at=30.0), ready_at=2.0, expires_at=None)
+    await store.add_task(record(1), [with_ttl])
+    await store.add_task(record(2), [without])
+    assert await store.get_video(OWNER, video_uuid(1)) == dataclasses.replace(
+        without, ready_at=2.0, expires_at=None, forget_at=60.0
+    )
+    later = dataclasses.replace(video(2, forget_at=60.0), ready_at=5.0, expires_at=40.0)
+    earlier = dataclasses.replace(video(2, forget_at=30.0), ready_at=2.0, expires_at=20.0)
+    await store.add_task(record(3), [later])
+    await store.add_task(record(4), [earlier])
+    assert await store.get_video(OWNER, video_uuid(2)) == dataclasses.replace(
+        earlier, ready_at=2.0, expires_at=40.0, forget_at=60.0
+    )
+
+
+@pytest.mark.anyio
 async def test_uploads_are_found_only_by_their_owner_or_a_signature(store: Store) -> None:
     image = ImageRecord("22222222-0000-4000-8000-000000000001", OWNER, b"png", "image/png", (1, 1))
     await store.add_image(image)
