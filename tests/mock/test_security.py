@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+import sys
 import time
 import uuid
 from typing import Any
@@ -421,3 +422,16 @@ def test_media_signatures_never_reach_the_logs(caplog: pytest.LogCaptureFixture)
     assert "/image/" in logged and "/video/" in logged  # the fetches were logged
     for signature in signatures:
         assert signature not in logged
+
+
+def test_an_exception_logged_through_any_formatter_shows_no_key() -> None:
+    """uvicorn's own handlers format with logging's plain Formatter: the filter leaves the
+    masked traceback on the record, where that formatter takes it from."""
+    try:
+        raise ValueError(f"rejected apiKey={SECRET_KEY}")
+    except ValueError:
+        failed = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "boom", None,
+                                   sys.exc_info())  # fmt: skip
+    assert security.RedactSecrets().filter(failed)
+    shown = logging.Formatter().format(failed)
+    assert "ValueError: rejected apiKey=***" in shown and SECRET_KEY not in shown
