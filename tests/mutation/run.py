@@ -172,13 +172,20 @@ def read_map(files: list[str], data: Path, failing: set[str], started: float) ->
     cov = CoverageData(basename=str(data))
     cov.read()
     lines: dict[str, dict[int, list[str]]] = {}
+    imported: dict[str, list[int]] = {}
     for file in files:
         by_line = cov.contexts_by_lineno(str(Path(file).resolve()))
+        imported[file] = sorted(line for line, contexts in by_line.items() if "" in contexts)
         lines[file] = {
             line: sorted({t for c in contexts if c and (t := node_id(c)) and t not in failing})
             for line, contexts in by_line.items()
         }
-    return {"lines": lines, "failing": sorted(failing), "seconds": time.monotonic() - started}
+    return {
+        "lines": lines,
+        "imported": imported,
+        "failing": sorted(failing),
+        "seconds": time.monotonic() - started,
+    }
 
 
 _COVERED: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -252,6 +259,22 @@ def preload() -> None:
             importlib.import_module(name)
 
 
+MOST_TESTS = (40, 20)  # of main's and of newer tests run against one mutant
+
+
+def chosen(reach: set[str], from_main: set[str], module: str) -> list[str]:
+    """The tests to run against a mutant, main's first (for the "before" score): those in a
+    test module named after the mutated one first, then the rest; at most MOST_TESTS."""
+    named = f"test_{Path(module).stem}.py"
+
+    def order(test: str) -> tuple[bool, str]:
+        return (not test.split("::")[0].endswith(named), test)
+
+    old = sorted((t for t in reach if t.split("[")[0] in from_main), key=order)
+    new = sorted((t for t in reach if t.split("[")[0] not in from_main), key=order)
+    return old[: MOST_TESTS[0]] + new[: MOST_TESTS[1]]
+
+
 def run_tests(tests: list[str], timeout: float) -> tuple[str, str | None, str]:
     """("killed" | "survived" | "timeout", the first failing test, pytest's output tail):
     ``tests`` with -x in a forked child, killed (with its process group) past ``timeout``."""
@@ -309,8 +332,11 @@ def mutate(name: str, target: Target, args: argparse.Namespace) -> dict[str, Any
         module = spec["module_path"]
         source_lines = Path(module).read_text(encoding="utf-8").splitlines()
         rows = range(spec["start_pos_row"], spec["end_pos_row"] + 1)
-        reach = sorted({t for row in rows for t in covered["lines"][module].get(row, [])})
-        tests = sorted(reach, key=lambda t: (t.split("[")[0] not in from_main, t))
+        by_line = covered["lines"][module]
+        reach = {t for row in rows for t in by_line.get(row, [])}
+        if not reach and any(row in covered["imported"][module] for row in rows):
+            reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
+        tests = chosen(reach, from_main, module)
         operator_args = json.loads(spec["operator_args"] or "{}")
         if isinstance(operator_args, str):  # (cosmic-ray stores them encoded twice)
             operator_args = json.loads(operator_args)
@@ -323,9 +349,7 @@ def mutate(name: str, target: Target, args: argparse.Namespace) -> dict[str, Any
             else:  # (code only a server subprocess runs is not mapped: see the docstring)
                 outcome, first, output = "uncovered", None, "no test reaches this line"
         line = source_lines[spec["start_pos_row"] - 1]
-        before = outcome in ("killed", "timeout") and (
-            first is None or first.split("[")[0] in from_main
-        )
+        before = outcome == "killed" and (first is None or first.split("[")[0] in from_main)
         entry = {
             "line": spec["start_pos_row"],
             "code": line.strip(),
@@ -372,10 +396,10 @@ def flaky(killers: set[str | None], args: argparse.Namespace) -> set[str]:
 def summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
     count = {
         k: sum(e["outcome"] == k for e in entries)
-        for k in ("killed", "timeout", "survived", "equivalent")
+        for k in ("killed", "timeout", "survived", "uncovered", "equivalent")
     }
     scored = len(entries) - count["equivalent"]
-    killed = count["killed"] + count["timeout"]
+    killed = count["killed"]  # a timeout is not counted: it may be a slow survivor
     before = sum(e["killed_before"] for e in entries)
     return {**count, "total": len(entries), "score": round(killed / max(scored, 1), 4),
             "score_before": round(before / max(scored, 1), 4)}  # fmt: skip
