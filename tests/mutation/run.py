@@ -174,7 +174,9 @@ def read_map(files: list[str], data: Path, failing: set[str], started: float) ->
     lines: dict[str, dict[int, list[str]]] = {}
     imported: dict[str, list[int]] = {}
     for file in files:
-        by_line = cov.contexts_by_lineno(str(Path(file).resolve()))
+        # by its path in the checkout (the map may come from another copy of it)
+        found = [m for m in cov.measured_files() if m.endswith(f"/{file}")]
+        by_line = cov.contexts_by_lineno(found[0]) if found else {}
         imported[file] = sorted(line for line, contexts in by_line.items() if "" in contexts)
         lines[file] = {
             line: sorted({t for c in contexts if c and (t := node_id(c)) and t not in failing})
