@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -114,3 +115,25 @@ def test_a_new_second_starts_a_new_count() -> None:
     assert rate.tick() == 1
     now[0] = 101.5
     assert rate.tick() == 2 and rate.tick_count() == 2
+
+
+def test_a_request_sent_before_the_keep_alive_deadline_is_answered_after_it() -> None:
+    """The idle connection is closed at the keep-alive deadline only if no request came: one
+    that arrived in time and takes longer to answer gets its answer on the same connection."""
+    config = MockConfig(api_keys=frozenset({KEY}))
+    with (
+        serve(config, api_key=KEY, timeout_keep_alive=1) as running,
+        httpx.Client(
+            base_url=running.base_url,
+            headers={"Authorization": f"Bearer {KEY}"},
+            limits=httpx.Limits(max_connections=1),
+            timeout=30,
+        ) as client,
+    ):
+        ping = [{"taskType": "ping", "ping": True}]
+        assert client.post("/v1", json=ping).status_code == 200  # arms the idle timer
+        # the next request arrives at once and is answered past the deadline
+        running.arm({"latency": {"fixedMs": 2000}, "times": 1})
+        started = time.monotonic()
+        answer = client.post("/v1", json=ping)
+        assert answer.status_code == 200 and time.monotonic() - started >= 1.9
