@@ -361,6 +361,7 @@ def mutate(name: str, target: Target, args: argparse.Namespace) -> dict[str, Any
             "killed_by": first,
             "killed_before": before,
             "tests": len(tests),
+            "reaching": len(reach),  # more than "tests": a survivor of the capped selection
         }
         if outcome in ("survived", "uncovered") and (reason := is_equivalent(spec, line, known)):
             entry["outcome"], entry["reason"] = "equivalent", reason
