@@ -89,7 +89,7 @@ TARGETS = {
             "tests/codegen/test_consistency_forms.py",
             "tests/codegen/test_spec_loader.py",
         ],
-    ),  # fmt: skip
+    ),
     "docs": Target(["codegen/docs"], [*DOCS_TESTS, "tests/codegen/test_facts.py"]),
     "diff": Target(
         ["codegen/diff.py"],
