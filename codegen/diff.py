@@ -207,6 +207,14 @@ QUIET_KEYS: dict[str, Value] = {
 }  # fmt: skip
 
 
+def _same_value(a: Any, b: Any) -> bool:
+    """One JSON value, as a validator compares them: 1 is 1.0, true is not 1."""
+    numbers = [isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)]
+    if all(numbers):
+        return bool(a == b)
+    return not any(numbers) and _j(a) == _j(b)
+
+
 def _enum_changes(direction: str, path: str, old: Parameter, new: Parameter) -> Iterable[Change]:
     old_values = [e.value for e in old.enum]
     new_values = [e.value for e in new.enum]
@@ -220,11 +228,11 @@ def _enum_changes(direction: str, path: str, old: Parameter, new: Parameter) -> 
                      "allowed values lifted (any value)", old_values, None)  # fmt: skip
         return
     for value in old_values:
-        if not any(_j(value) == _j(v) for v in new_values):
+        if not any(_same_value(value, v) for v in new_values):
             yield Change("ERR" if request else "INFO", direction, path,
                          f"allowed value removed: {_show(value)}", value, None)  # fmt: skip
     for value in new_values:
-        if not any(_j(value) == _j(v) for v in old_values):
+        if not any(_same_value(value, v) for v in old_values):
             yield Change("INFO" if request else "WARN", direction, path,
                          f"allowed value added: {_show(value)}", None, value)  # fmt: skip
 

@@ -87,10 +87,19 @@ class _Problem:
     def present(self, path: str) -> str:
         """The variable of ``path`` being provided (its count when a rule bounds it)."""
         if path in self.counts:
-            self.domains.setdefault(path, tuple(range(self.counts[path] + 1)))
+            self.domains.setdefault(path, self._item_counts(path))
         else:
             self.domains.setdefault(path, (False, True))
         return path
+
+    def _item_counts(self, path: str) -> tuple[int, ...]:
+        """The item counts of an array a rule bounds: none (absent), or one its own
+        minItems/maxItems allow, up to one past the largest bound a rule or it names."""
+        param = self.params.get(path)
+        low = max(1, param.min_items or 0) if param else 1
+        high = param.max_items if param else None
+        top = max(self.counts[path], low)
+        return (0, *(n for n in range(low, top + 1) if high is None or n <= high))
 
     def given(self, a: Assignment, path: str) -> bool | None:
         if path not in a:

@@ -47,7 +47,7 @@ from runware_contract import strategies as S
 from runware_contract.rule_kinds import UnknownRuleKind
 from runware_contract.runtime import Contract
 from tests.conftest import REPO
-from tests.contracts import contract_for
+from tests.contracts import model_module
 
 FEW = settings(
     max_examples=15,
@@ -58,20 +58,8 @@ FEW = settings(
 
 
 def tiny_module(spec: SpecSet) -> ModuleType:
-    """The tiny model as the strategies see a generated model module (its tables and
-    contract, built from the spec as the generator builds them)."""
-    model = spec.models[0]
-    table_module = ModuleType("acme_tiny.tables")
-    table_module.__dict__.update(
-        PARAMETERS=tables.parameters_table(model.parameters),
-        RULES=tables.rules_table(model),
-        DIMENSIONS=tables.dimensions_table(model),
-    )
-    module = ModuleType("acme_tiny")
-    module.__dict__.update(
-        tables=table_module, CONTRACT=contract_for(model, spec.platform), MODEL_ID=model.id
-    )
-    return module
+    """The tiny model as the strategies see a generated model module."""
+    return model_module(spec.models[0], spec.platform)
 
 
 @pytest.fixture(scope="module")

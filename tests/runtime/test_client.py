@@ -365,3 +365,144 @@ def test_a_finished_item_a_poll_repeats_is_counted_once() -> None:
     with client(FakeTime()) as c:
         results = c.run({**T2V, "numberResults": 2})
     assert sorted(r.videoUUID for r in results) == sorted([VIDEO_A, VIDEO_B])
+
+
+# ── timing and progress at their edges ──────────────────────────────────────
+
+
+@respx.mock
+def test_the_retry_backoff_doubles_up_to_its_cap_and_stays_there() -> None:
+    down = httpx.Response(503, json={"errors": [{"code": "serverError", "message": "down"}]})
+    route = respx.post(DEFAULT_BASE_URL).mock(return_value=down)
+    time_ = FakeTime()
+    with (
+        client(time_, max_retries=6, backoff=0.5, max_backoff=3.0) as c,
+        pytest.raises(rc.ServerError),
+    ):
+        c.submit(T2V)
+    assert route.call_count == 7
+    assert time_.sleeps == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
+
+
+@respx.mock
+def test_the_poll_interval_grows_up_to_its_cap_and_stays_there() -> None:
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(polls_before_done=5, results=1))
+    time_ = FakeTime()
+    with client(time_, poll_interval=1.0, max_poll_interval=2.0) as c:
+        c.run(T2V)
+    assert time_.sleeps == [1.0, 1.5, 2.0, 2.0, 2.0]
+
+
+@respx.mock
+def test_a_negative_retry_after_waits_nothing() -> None:
+    busy = httpx.Response(429, headers={"Retry-After": "-5"}, json={"errors": []})
+    ack = httpx.Response(200, json={"data": [{"taskType": "videoInference", "taskUUID": UUID}]})
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=[busy, ack])
+    time_ = FakeTime()
+    with client(time_) as c:
+        c.submit(T2V)
+    assert time_.sleeps == [0.0]
+
+
+@respx.mock
+def test_a_tasks_progress_is_that_of_its_least_advanced_result() -> None:
+    polls = iter(
+        [
+            [processing(70), processing(20), processing(45)],
+            [processing(90), processing(60), success(VIDEO_A)],
+            [success(VIDEO_A), success(VIDEO_B), processing(95)],
+            [success(VIDEO_A), success(VIDEO_B), success("5b9b3a2e-4a9f-4e0b-9a51-1f3c1d9d2b70")],
+        ]
+    )
+    seen: list[int | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        (task,) = json.loads(request.content)
+        if task["taskType"] != "getResponse":
+            return httpx.Response(
+                200, json={"data": [{"taskType": "videoInference", "taskUUID": UUID}]}
+            )
+        seen.append(c._core.known[UUID].progress)
+        return httpx.Response(200, json={"data": next(polls)})
+
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=handler)
+    with client(FakeTime()) as c:
+        results = c.run({**T2V, "numberResults": 3})
+    assert len(results) == 3
+    assert seen == [None, 20, 60, 95]  # before each poll: the slowest result's progress
+
+
+def run_either(
+    asynchronous: bool, handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
+) -> tuple[list[Any], FakeTime]:
+    """``run(T2V)`` with the sync or the async client on ``handler``; kwargs: its options,
+    ``timeout`` for run."""
+    time_ = FakeTime()
+    timeout = kwargs.pop("timeout", 600.0)
+    transport = httpx.MockTransport(handler)
+    if not asynchronous:
+        with rc.Client(
+            "key", transport=transport, sleep=time_.sleep, clock=time_.clock, **kwargs
+        ) as c:
+            return c.run(T2V, timeout=timeout), time_
+
+    async def main() -> list[Any]:
+        async with rc.AsyncClient(
+            "key", transport=transport, sleep=time_.asleep, clock=time_.clock, **kwargs
+        ) as c:
+            return await c.run(T2V, timeout=timeout)
+
+    return asyncio.run(main()), time_
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_task_finishing_exactly_at_the_timeout_is_waited_for(asynchronous: bool) -> None:
+    # two polls before the result: waits of 1 s and 1.5 s
+    (result,), time_ = run_either(asynchronous, lifecycle(2, 1), timeout=2.5)
+    assert result.videoUUID == VIDEO_A and time_.now == 2.5
+    with pytest.raises(rc.TaskTimeoutError):
+        run_either(asynchronous, lifecycle(2, 1), timeout=2.4)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_backoff_and_poll_caps_hold_on_both_clients(asynchronous: bool) -> None:
+    answers = iter([503, 503, 503, 503])
+    handler = lifecycle(3, 1)
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if next(answers, 200) == 503:
+            return httpx.Response(503, json={"errors": [{"code": "serverError", "message": "x"}]})
+        return handler(request)
+
+    _, time_ = run_either(
+        asynchronous, flaky, max_backoff=1.0, max_poll_interval=1.2, max_retries=5
+    )
+    assert time_.sleeps == [0.5, 1.0, 1.0, 1.0, 1.0, 1.2, 1.2]
+
+
+@respx.mock
+@pytest.mark.parametrize("bad", [0, -1, "2", 1.5])
+def test_a_task_with_a_bad_number_of_results_waits_for_one(bad: Any) -> None:
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=lifecycle(polls_before_done=1, results=1))
+    with rc.Client("key", validate=False, sleep=FakeTime().sleep) as c:
+        (result,) = c.run({**T2V, "numberResults": bad})
+    assert result.videoUUID == VIDEO_A
+
+
+@respx.mock
+def test_a_processing_item_naming_its_video_is_not_a_result_yet() -> None:
+    early = {**processing(50), "videoUUID": VIDEO_A}
+    polls = iter([[early], [success(VIDEO_A)]])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        (task,) = json.loads(request.content)
+        if task["taskType"] != "getResponse":
+            ack = {"taskType": "videoInference", "taskUUID": UUID}
+            return httpx.Response(200, json={"data": [ack]})
+        return httpx.Response(200, json={"data": next(polls)})
+
+    respx.post(DEFAULT_BASE_URL).mock(side_effect=handler)
+    time_ = FakeTime()
+    with client(time_) as c:
+        (result,) = c.run(T2V)
+    assert result.videoUUID == VIDEO_A and time_.sleeps == [1.0]

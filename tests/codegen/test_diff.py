@@ -1,0 +1,230 @@
+"""The differ (``codegen/diff.py``) at its edges: each bound, step, type, value and rule change
+classified by what it does to a client, both ways and on both sides (what clients send,
+what they read), and an unchanged spec saying nothing."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from codegen.diff import Change, diff, fails
+from codegen.docs.importer import load_platform
+from codegen.spec.model import ModelSpec
+from tests.conftest import SPEC_DIR
+from tests.contracts import model_spec
+
+PLATFORM = load_platform(SPEC_DIR)
+
+
+def spec(
+    param: dict[str, Any] | None = None,
+    field: dict[str, Any] | None = None,
+    rules: tuple[dict[str, Any], ...] = (),
+    **facts: Any,
+) -> ModelSpec:
+    """A model with one request parameter ``p`` and one response field ``r`` (each with the
+    keys given), ``a`` and ``b``, and ``rules`` (each distinct model loaded once)."""
+    return _spec(json.dumps([param, field, rules, facts], sort_keys=True))
+
+
+@cache
+def _spec(key: str) -> ModelSpec:
+    param, field, rules, facts = json.loads(key)
+    params = [
+        {"path": "p", "type": "number", **(param or {})},
+        {"path": "a", "type": "string"},
+        {"path": "b", "type": "array", "items": {"type": "string"}},
+    ]
+    response = [{"path": "r", "type": "number", **(field or {})}]
+    return model_spec(PLATFORM, params, rules, response, **facts)
+
+
+def changes(old: ModelSpec, new: ModelSpec) -> list[tuple[str, str, str]]:
+    return [(c.level, c.direction, c.subject) for c in diff(old, new)]
+
+
+def level(old: ModelSpec, new: ModelSpec) -> str | None:
+    found = diff(old, new)
+    assert len(found) <= 1, found
+    return found[0].level if found else None
+
+
+def test_the_same_spec_has_no_changes() -> None:
+    assert diff(spec({"minimum": 1}), spec({"minimum": 1})) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "old", "new", "sent", "read"),
+    [
+        ("minimum", 2, 3, "ERR", "INFO"),  # raised: fewer values a client may send
+        ("minimum", 2, 1, "INFO", "WARN"),
+        ("minimum", None, 1, "ERR", "INFO"),
+        ("minimum", 1, None, "INFO", "WARN"),
+        ("maximum", 10, 9, "ERR", "INFO"),
+        ("maximum", 10, 11, "INFO", "WARN"),
+        ("maximum", None, 10, "ERR", "INFO"),
+        ("maximum", 10, None, "INFO", "WARN"),
+        ("multipleOf", 2, 1, "INFO", "WARN"),  # every multiple of 2 is one of 1
+        ("multipleOf", 1, 2, "ERR", "INFO"),
+        ("multipleOf", 0.5, 0.25, "INFO", "WARN"),
+        ("multipleOf", 0.25, 0.5, "ERR", "INFO"),
+        ("multipleOf", 3, 2, "ERR", "INFO"),
+        ("multipleOf", 0.3, 0.1, "INFO", "WARN"),  # exactly, not in binary floating point
+        ("multipleOf", None, 2, "ERR", "INFO"),
+        ("multipleOf", 2, None, "INFO", "WARN"),
+        ("const", None, 1, "ERR", "INFO"),
+        ("const", 1, None, "INFO", "WARN"),
+        ("const", 1, 2, "ERR", "ERR"),
+    ],
+)
+def test_a_number_constraint_moves_one_way_or_the_other(
+    key: str, old: Any, new: Any, sent: str, read: str
+) -> None:
+    def with_(value: Any) -> dict[str, Any]:
+        return {} if value is None else {key: value}
+
+    assert level(spec(param=with_(old)), spec(param=with_(new))) == sent
+    assert level(spec(field=with_(old)), spec(field=with_(new))) == read
+
+
+@pytest.mark.parametrize(
+    ("key", "old", "new", "sent"),
+    [
+        ("minLength", 2, 3, "ERR"),
+        ("minLength", 2, 1, "INFO"),
+        ("maxLength", 5, 4, "ERR"),
+        ("maxLength", 5, 6, "INFO"),
+    ],
+)
+def test_a_length_bound_moves_one_way_or_the_other(key: str, old: int, new: int, sent: str) -> None:
+    def param(value: int) -> dict[str, Any]:
+        return {"type": "string", key: value}
+
+    assert level(spec(param=param(old)), spec(param=param(new))) == sent
+
+
+def test_a_type_widened_or_narrowed() -> None:
+    one, two = {"type": "number"}, {"type": ["number", "string"]}
+    assert level(spec(param=one), spec(param=two)) == "INFO"
+    assert level(spec(param=two), spec(param=one)) == "ERR"
+    assert level(spec(field=one), spec(field=two)) == "WARN"
+    assert level(spec(field=two), spec(field=one)) == "INFO"
+    assert level(spec(param=one), spec(param={"type": "string"})) == "ERR"
+    assert level(spec(field=one), spec(field={"type": "string"})) == "ERR"
+
+
+def test_allowed_values_added_or_removed() -> None:
+    def values(*vs: Any, kind: str | list[str] = "string") -> dict[str, Any]:
+        return {"type": kind, "enum": [{"value": v} for v in vs]}
+
+    assert level(spec(param=values("a", "b")), spec(param=values("a"))) == "ERR"
+    assert level(spec(param=values("a")), spec(param=values("a", "b"))) == "INFO"
+    assert level(spec(field=values("a", "b")), spec(field=values("a"))) == "INFO"
+    assert level(spec(field=values("a")), spec(field=values("a", "b"))) == "WARN"
+    assert level(spec(param={"type": "string"}), spec(param=values("a"))) == "ERR"
+    assert level(spec(param=values("a")), spec(param={"type": "string"})) == "INFO"
+    assert level(spec(field={"type": "string"}), spec(field=values("a"))) == "INFO"
+    assert level(spec(field=values("a")), spec(field={"type": "string"})) == "WARN"
+    # 1 and 1.0 are one JSON value
+    assert diff(spec(param=values(1, kind="number")), spec(param=values(1.0, kind="number"))) == []
+    both = ["integer", "boolean"]
+    flipped = diff(spec(param=values(1, kind=both)), spec(param=values(True, kind=both)))
+    assert sorted(c.message for c in flipped) == [  # true is not 1
+        "allowed value added: true",
+        "allowed value removed: 1",
+    ]
+
+
+def test_required_both_ways_and_on_both_sides() -> None:
+    assert level(spec(), spec(param={"required": True})) == "ERR"
+    assert level(spec(param={"required": True}), spec()) == "INFO"
+    assert level(spec(), spec(field={"required": True})) == "INFO"
+    assert level(spec(field={"required": True}), spec()) == "WARN"
+
+
+def test_parameters_and_fields_added_or_removed() -> None:
+    old = spec()
+    new = model_spec(
+        PLATFORM,
+        [
+            {"path": "p", "type": "number"},
+            {"path": "a", "type": "string"},
+            {"path": "b", "type": "array", "items": {"type": "string"}},
+            {"path": "c", "type": "string"},
+            {"path": "d", "type": "string", "required": True},
+        ],
+        response=[{"path": "r", "type": "number"}, {"path": "s", "type": "string"}],
+    )
+    assert sorted(changes(old, new)) == [
+        ("ERR", "request", "d"),
+        ("INFO", "request", "c"),
+        ("INFO", "response", "s"),
+    ]
+    assert sorted(changes(new, old)) == [
+        ("ERR", "request", "c"),
+        ("ERR", "request", "d"),
+        ("ERR", "response", "s"),
+    ]
+
+
+def limit(n: int, **more: Any) -> dict[str, Any]:
+    return {
+        "id": "a-limits-b",
+        "kind": "limitItems",
+        "when": {"anyOf": ["a"]},
+        "target": "b",
+        "maxItems": n,
+        "message": "With a, b takes at most a few items.",
+        "source": {"section": "Rules", "quote": "With `a`, `b` is limited."},
+        **more,
+    }
+
+
+def test_an_item_limit_is_a_bound() -> None:
+    assert level(spec(rules=(limit(3),)), spec(rules=(limit(2),))) == "ERR"
+    assert level(spec(rules=(limit(3),)), spec(rules=(limit(4),))) == "INFO"
+    # the limit moved and its condition changed too: a changed rule, not a bound
+    other = limit(4, when={"anyOf": ["p"]})
+    assert [(c.level, c.message) for c in diff(spec(rules=(limit(3),)), spec(rules=(other,)))] == [
+        ("WARN", "rule changed")
+    ]
+
+
+def test_rules_added_removed_renamed_and_resolved() -> None:
+    rule = limit(3)
+    assert level(spec(), spec(rules=(rule,))) == "ERR"
+    assert level(spec(rules=(rule,)), spec()) == "INFO"
+    renamed = {**rule, "id": "b-limited-with-a"}
+    assert [(c.level, c.message) for c in diff(spec(rules=(rule,)), spec(rules=(renamed,)))] == [
+        ("INFO", "rule renamed from a-limits-b")
+    ]
+    off = {**rule, "enforced": False, "notes": ["a curator's resolution"]}
+    assert [c.message for c in diff(spec(rules=(rule,)), spec(rules=(off,)))] == [
+        "rule no longer enforced"
+    ]
+    assert level(spec(rules=(rule,)), spec(rules=(off,))) == "INFO"
+    assert level(spec(rules=(off,)), spec(rules=(rule,))) == "WARN"
+    worded = {**rule, "message": "At most 3 b with a."}
+    assert level(spec(rules=(rule,)), spec(rules=(worded,))) == "INFO"
+
+
+def test_model_facts() -> None:
+    assert level(spec(), spec(status="deprecated")) == "WARN"
+    assert level(spec(), spec(status="live")) == "INFO"
+    assert level(spec(), spec(name="Bigger")) == "INFO"
+    assert level(spec(), spec(id="acme:other@1")) == "ERR"
+
+
+def test_changes_come_most_severe_first_and_fail_on_a_level() -> None:
+    old = spec({"maximum": 10}, rules=(limit(3),))
+    new = spec({"maximum": 11}, rules=(limit(2),), status="deprecated")
+    found = diff(old, new)
+    assert [c.level for c in found] == ["ERR", "WARN", "INFO"]
+    assert fails(found, "ERR") and fails(found, "INFO")
+    assert not fails([c for c in found if c.level != "ERR"], "ERR")
+    assert fails([c for c in found if c.level == "WARN"], "WARN")
+    assert not fails([Change("INFO", "model", "x", "y")], "WARN")
+    assert not fails(found, None)
