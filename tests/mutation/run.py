@@ -374,6 +374,8 @@ def mutate(name: str, target: Target, args: argparse.Namespace) -> dict[str, Any
         if outcome in ("survived", "uncovered") and (reason := is_equivalent(spec, line, known)):
             entry["outcome"], entry["reason"] = "equivalent", reason
         results.setdefault(module, {"mutants": []})["mutants"].append(entry)
+        partial = Path(args.work) / f"{name}.partial.json"  # what an interrupted run measured
+        partial.write_text(json.dumps(results), encoding="utf-8")
         print(f"{module}:{entry['line']} {entry['operator']} {entry['outcome']}", flush=True)
         del output
     unsound = flaky({e["killed_by"] for r in results.values() for e in r["mutants"]}, args)
