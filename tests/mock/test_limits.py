@@ -4,6 +4,7 @@ frame past twice the limit ends the connection; a new second starts a new count.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -137,3 +138,26 @@ def test_a_request_sent_before_the_keep_alive_deadline_is_answered_after_it() ->
         started = time.monotonic()
         answer = client.post("/v1", json=ping)
         assert answer.status_code == 200 and time.monotonic() - started >= 1.9
+
+
+async def _idle_close(running: RunningMock) -> tuple[bytes, float]:
+    """One request on a raw connection, then silence: what the server sends until it closes
+    the connection, and when (seconds after the answer)."""
+    reader, writer = await asyncio.open_connection(running.host, running.port)
+    writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    await asyncio.wait_for(reader.readexactly(length), 10)
+    answered = time.monotonic()
+    rest = await asyncio.wait_for(reader.read(), 8)
+    writer.close()
+    return rest, time.monotonic() - answered
+
+
+def test_an_idle_connection_is_closed_quietly_at_the_keep_alive_timeout() -> None:
+    """uvicorn's keep-alive timeout (here 1 s) closes a connection with no request after its
+    answer, without a word: well before the header timeout (10 s) would answer 408."""
+    config = MockConfig(api_keys=frozenset({KEY}))
+    with serve(config, api_key=KEY, timeout_keep_alive=1) as running:
+        rest, after = asyncio.run(_idle_close(running))
+    assert rest == b"" and 0.9 <= after < 8
