@@ -90,7 +90,9 @@ def test_pings_count_too_and_the_ping_past_the_rate_gets_no_pong(mock: RunningMo
     assert code == "pong"  # the app's own count is of task frames only
 
 
-def test_control_frames_up_to_twice_the_rate_keep_the_connection(mock: RunningMock) -> None:
+def test_control_frames_up_to_twice_the_rate_keep_the_connection(
+    mock: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
     def burst(sock: ClientConnection) -> tuple[str, int | None]:
         for _ in range(2 * MOST):  # the last one at twice the rate: not dropped
             sock.ping()
@@ -104,6 +106,8 @@ def test_control_frames_up_to_twice_the_rate_keep_the_connection(mock: RunningMo
     code, close_code = within_one_second(mock, burst)
     assert code == "pong"
     assert close_code == 1008
+    dropped = [r.getMessage() for r in caplog.records if r.name == "mockserver.limits"]
+    assert dropped and dropped[-1].endswith(f"dropped: over {2 * MOST} frames per second")
 
 
 def test_a_new_second_starts_a_new_count() -> None:
