@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
 import shutil
 import tempfile
@@ -121,83 +120,33 @@ def load(session: nox.Session) -> None:
     session.run("python", "benchmarks/load.py", *session.posargs)
 
 
-# `nox -s mutation`: cosmic-ray over the runtime and the engine, each with the fast tests
-# that exercise it. Only the nearest mutation of each operator (< to <=, + to -, == to !=,
-# is to is not), and/or swaps, True/False, empty loops, dropped decorators and unary
-# operators: 388 mutants, 33 minutes measured on two cores (beside another suite run). Most
-# survivors are in the strategies' repair code, where a changed branch still draws valid
-# tasks (an equivalent mutant) or matters only in rare draws. Not part of CI.
-MUTATION_RUNS = {
-    "contract": (
-        ["codegen/runtime/runtime.py", "codegen/runtime/rule_kinds.py"],
-        "tests/runtime/test_runtime.py tests/test_boundaries.py "
-        "tests/runtime/test_generated_validators.py tests/codegen/test_rule_kinds.py "
-        "tests/runtime/test_mutation.py",
-    ),
-    "engine": (["mockserver/core/engine.py"], "tests/test_boundaries.py tests/mock/test_rest.py "
-               "-k 'inprocess or test_boundaries'"),
-}  # fmt: skip
-NEAREST = {"Binary": "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul|Mod_FloorDiv",
-           "Comparison": "Eq_NotEq|NotEq_Eq|Lt_LtE|LtE_Lt|Gt_GtE|GtE_Gt|Is_IsNot|IsNot_Is|"
-                         "In_NotIn|NotIn_In"}  # fmt: skip
-MUTATION_SKIPPED = [
-    *(f"core/Replace{kind}Operator_(?!({pairs})$)" for kind, pairs in NEAREST.items()),
-    "core/ReplaceUnaryOperator_(?!Delete_)",
-    "core/AddNot",
-    "core/NumberReplacer",
-]
-MUTATION_OUTCOMES = ("KILLED", "SURVIVED", "INCOMPETENT")
-
-
 @nox.session
 def mutation(session: nox.Session) -> None:
-    """Mutation testing (cosmic-ray) of codegen/runtime/{runtime,rule_kinds}.py and
-    mockserver/core/engine.py, in a temporary copy of the checkout (an interrupted run leaves no
-    mutant behind), where the generated package's runtime copies are links to the mutated
-    sources. Prints killed/survived per run; reports in build/mutation/. Not part of CI."""
-
-    session.install("-e", ".[test]", "cosmic-ray==8.7.0")
+    """Mutation testing (`nox -s mutation [-- TARGET... --timeout S]`, targets in
+    tests/mutation/run.py): cosmic-ray's mutants of the runtime, the consistency analysis, the
+    docs importer, the spec diff and the mock's engine, stores, completion, delivery, security,
+    limits, scenarios and WebSocket code, each run against the tests whose coverage reaches the
+    mutated line, in a temporary copy of the checkout (an interrupted run leaves no mutant
+    behind) where the generated package's runtime copies are links to the mutated sources.
+    Scores per module, before (main's tests) and after, in build/mutation.json. Not part of CI."""
+    session.install("-e", ".[test]", "cosmic-ray==8.7.0", "coverage>=7.10")
     here = Path.cwd()
-    reports = here / "build" / "mutation"
-    reports.mkdir(parents=True, exist_ok=True)
+    report = here / "build" / "mutation.json"
     with tempfile.TemporaryDirectory(prefix="runware-mutation-") as tmp:
         copy = Path(tmp) / "checkout"
         skip = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "*cache*", "*.egg-info")
         shutil.copytree(here, copy, ignore=skip, symlinks=True)
-        for name in ("runtime.py", "rule_kinds.py"):
-            linked = copy / "generated" / "runware_contract" / name
-            linked.unlink()
-            linked.symlink_to(copy / "codegen" / "runtime" / name)
+        for source in (copy / "codegen" / "runtime").glob("*.py"):
+            linked = copy / "generated" / "runware_contract" / source.name
+            if linked.exists() and source.name != "__init__.py":
+                linked.unlink()
+                linked.symlink_to(source)
         env = {"PYTHONPATH": f"{copy}{os.pathsep}{copy / 'generated'}"}
-        for run, (modules, tests) in MUTATION_RUNS.items():
-            command = f"python -m pytest -x -q -p no:cacheprovider {tests}"
-            config = copy / f"{run}.toml"
-            config.write_text(
-                "[cosmic-ray]\n"
-                f"module-path = {json.dumps(modules)}\n"
-                "timeout = 120.0\nexcluded-modules = []\n"
-                f"test-command = {json.dumps(command)}\n"
-                '[cosmic-ray.distributor]\nname = "local"\n'
-                "[cosmic-ray.filters.operators-filter]\n"
-                f"exclude-operators = {json.dumps(MUTATION_SKIPPED)}\n",
-                encoding="utf-8",
-            )
-            db = f"{run}.sqlite"
-            with session.chdir(copy):
-                session.run("cosmic-ray", "init", config.name, db, env=env)
-                session.run("cr-filter-operators", db, config.name, env=env)
-                session.run("cosmic-ray", "baseline", config.name, env=env)
-                session.run("cosmic-ray", "exec", config.name, db, env=env)
-                report = session.run("cr-report", "--show-diff", db, env=env, silent=True)
-            (reports / f"{run}.txt").write_text(str(report), encoding="utf-8")
-            # cr-report's own percentage counts the operators filtered out as jobs
-            outcomes = {k: str(report).count(f"TestOutcome.{k}") for k in MUTATION_OUTCOMES}
-            run_total = sum(outcomes.values())
-            session.log(
-                f"{run}: {outcomes['KILLED']} killed, {outcomes['SURVIVED']} survived, "
-                f"{outcomes['INCOMPETENT']} incompetent of {run_total} mutants "
-                f"(score {outcomes['KILLED'] / max(run_total, 1):.0%}; {reports / run}.txt)"
-            )
+        with session.chdir(copy):
+            session.run(
+                "python", "-m", "tests.mutation.run", f"--origin={here}", f"--work={tmp}",
+                f"--report={report}", *session.posargs, env=env,
+            )  # fmt: skip
 
 
 @nox.session

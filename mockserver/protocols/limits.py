@@ -243,11 +243,18 @@ class FrameLimitProtocol(WebSocketsSansIOProtocol):
             super().handle_pong(event)
 
     def handle_ping(self) -> None:
+        """Pong this ping unless it is past the rate. websockets queues a pong for every ping
+        of one read before any is handled here: this ping's is the first; the rest wait for
+        their own pings (sending them all at the first would pong pings past the rate)."""
         assert self._rate is not None
-        if not self._admit(control=True) or self._rate.tick_count() > self.max_frames_per_second:
-            self.conn.data_to_send()  # the pong websockets queued: not sent
-            return
-        super().handle_ping()
+        queued = self.conn.data_to_send()
+        answered = self._admit(control=True)
+        answered = answered and self._rate.tick_count() <= self.max_frames_per_second
+        if self._lingering or self.transport.is_closing():
+            return  # dropped: nothing more goes out
+        self.conn.writes[:0] = queued[1:]
+        if answered:
+            self.transport.write(b"".join(queued[:1]))
 
     def pause_writing(self) -> None:
         super().pause_writing()

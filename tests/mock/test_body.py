@@ -417,3 +417,57 @@ def test_a_websocket_frame_with_a_bom_is_named_as_such() -> None:
     with pytest.raises(BadRequest) as info:
         parse_tasks("\ufeff[]", 100)
     assert "byte-order mark" in info.value.error["message"]
+
+
+# ── the body size limit, exactly ────────────────────────────────────────────
+
+LIMIT = 10_000
+
+
+@pytest.fixture(scope="module")
+def limit_mock() -> Iterator[RunningMock]:
+    config = MockConfig(api_keys=frozenset({KEY}), max_body_bytes=LIMIT, body_timeout_seconds=10)
+    with serve(config, api_key=KEY) as running:
+        yield running
+
+
+def ping_body(size: int) -> bytes:
+    """A ping request padded with JSON whitespace to exactly ``size`` bytes."""
+    body = b'[{"taskType": "ping", "ping": true}]'
+    return body + b" " * (size - len(body))
+
+
+def chunked(body: bytes) -> Iterator[bytes]:
+    """``body`` as one chunk (httpx sends it without a Content-Length), the end of the body
+    a moment later: the server has read all of it before it knows no more is coming."""
+    yield body
+    time.sleep(0.2)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["content-length", "chunked"])
+def test_a_body_of_exactly_the_limit_is_served_and_one_byte_more_is_413(
+    limit_mock: RunningMock, stream: bool
+) -> None:
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=limit_mock.base_url, timeout=LINGER_IDLE_SECONDS + 5) as client:
+        for size, status in ((LIMIT, 200), (LIMIT + 1, 413)):
+            body = ping_body(size)
+            content = chunked(body) if stream else body
+            response = client.post("/v1", content=content, headers=headers)
+            assert response.status_code == status, (size, response.text)
+            if status == 200:
+                assert response.json() == {"data": [{"taskType": "ping", "pong": True}]}
+            else:
+                assert response.json()["errors"][0]["code"] == "maxPayloadSizeExceeded"
+
+
+def test_a_websocket_frame_of_exactly_the_limit_is_served_and_one_byte_more_closes(
+    limit_mock: RunningMock,
+) -> None:
+    with connect(limit_mock.ws_url, open_timeout=10) as sock:
+        sock.send(ping_body(LIMIT).decode())
+        assert json.loads(sock.recv(timeout=10)) == {"data": [{"taskType": "ping", "pong": True}]}
+        sock.send(ping_body(LIMIT + 1).decode())
+        with pytest.raises(ConnectionClosed):
+            sock.recv(timeout=10)
+        assert sock.close_code == 1009  # message too big

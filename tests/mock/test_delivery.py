@@ -4,6 +4,7 @@ limit, each attempt timed out, never delaying other deliveries or REST responses
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 import time
@@ -201,4 +202,55 @@ async def test_a_retry_waiting_its_backoff_holds_no_sender() -> None:
     assert time.monotonic() - started < 0.5  # the only sender was free during the backoff
     await deliverer.drain()
     assert calls == ["down.test", "up.test", "down.test"]
+    await deliverer.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "ok", "attempts"),
+    [(200, True, 1), (204, True, 1), (299, True, 1), (300, False, 1), (399, False, 1),
+     (400, False, 2), (499, False, 2), (500, False, 2), (199, False, 2)],
+)  # fmt: skip
+async def test_each_status_class_is_a_success_a_failure_or_a_retry(
+    status: int, ok: bool, attempts: int
+) -> None:
+    """2xx delivered; 3xx failed at once (not followed); anything else tried again, up to
+    ``attempts``; each delivery's ``done`` is called once, with its outcome."""
+    calls: list[httpx.Request] = []
+
+    def answering(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(status)
+
+    deliverer = Deliverer(
+        attempts=2, timeout=5, backoff=0, transport=httpx.MockTransport(answering)
+    )
+    done: list[str] = []
+    deliverer.webhook("http://127.0.0.1:9/hook", "t", {"data": []}, lambda: done.append("t"))
+    await deliverer.drain()
+    await deliverer.close()
+    (outcome,) = deliverer.outcomes
+    assert (outcome.ok, outcome.attempts, len(calls), outcome.status) == (
+        ok,
+        attempts,
+        attempts,
+        status,
+    )
+    assert done == ["t"] and deliverer.pending == 0
+
+
+async def test_a_delivery_dropped_from_a_full_queue_is_done_at_once() -> None:
+    transport = Counting()
+    deliverer = Deliverer(
+        attempts=1, timeout=5, backoff=0, max_pending=1,
+        allow=Allowlist.parse(("slow.test",)), resolve=local, transport=transport,
+    )  # fmt: skip
+    done: list[str] = []
+    for name in ("kept", "dropped"):
+        deliverer.webhook(
+            "http://slow.test/hook", name, {"data": []}, functools.partial(done.append, name)
+        )
+    assert done == ["dropped"] and deliverer.pending == 1
+    transport.release.set()
+    await deliverer.drain()
+    assert done == ["dropped", "kept"]
     await deliverer.close()

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+import sys
 import time
 import uuid
 from typing import Any
@@ -368,3 +369,69 @@ def test_asyncio_resolver_handles_unknown_names() -> None:
             await check("http://no-such-host.invalid/", LOOPBACK)
 
     asyncio.run(run())
+
+
+# ── the bearer scheme, and signatures in the logs ───────────────────────────
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+@pytest.mark.runware_mock(api_keys=frozenset({SECRET_KEY}))
+def test_the_bearer_scheme_is_read_whatever_its_case(socket_mock: MockHandle, scheme: str) -> None:
+    """RFC 9110: an auth scheme is case-insensitive. Every route reads the key the same way."""
+    headers = {"Authorization": f"{scheme} {SECRET_KEY}"}
+    client = socket_mock.client
+    ping = [{"taskType": "ping", "ping": True}]
+    assert client.post("/v1", json=ping, headers=headers).status_code == 200
+    assert client.get("/__admin/requests", headers=headers).status_code == 200
+    assert client.get("/openapi.json", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [(f"Basic {SECRET_KEY}", "missingApiKey"), (f"Bearer{SECRET_KEY}", "missingApiKey"),
+     ("Bearer", "missingApiKey"), (f"Bearer {SECRET_KEY}x", "invalidApiKey")],
+)  # fmt: skip
+@pytest.mark.runware_mock(api_keys=frozenset({SECRET_KEY}))
+def test_a_key_in_another_scheme_or_none_is_refused(
+    socket_mock: MockHandle, header: str, code: str
+) -> None:
+    response = socket_mock.client.post("/v1", json=[new_task()], headers={"Authorization": header})
+    assert response.status_code == 401 and response.json()["errors"][0]["code"] == code
+
+
+def test_media_signatures_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Signed image and video URLs fetched with access logging on: the access lines and the
+    request lines show their paths with the signature replaced."""
+    caplog.set_level(logging.DEBUG)
+    config = MockConfig(api_keys=frozenset({SECRET_KEY}), job_seconds=0.1)
+    with serve(
+        config, api_key=SECRET_KEY, log_level="debug", access_log=True, log_config=None
+    ) as running:
+        upload = {"taskType": "imageUpload", "taskUUID": str(uuid.uuid4()), "image": _data_uri()}
+        (image,) = running.client.post("/v1", json=[upload]).json()["data"]
+        task = new_task(duration=3)
+        running.client.post("/v1", json=[task])
+        handle = MockHandle(running.server, running.client, "socket", running.ws_url)
+        (video,) = wait_results(handle, task["taskUUID"]).json()["data"]
+        for url in (image["imageURL"], video["videoURL"]):
+            assert httpx.get(url).status_code == 200
+    signatures = [httpx.URL(u).path.split("/")[2] for u in (image["imageURL"], video["videoURL"])]
+    assert all(len(s) == security.SIGNATURE_CHARS for s in signatures)
+    server_records = [r for r in caplog.records if r.name.startswith(("uvicorn", "mockserver"))]
+    logged = "\n".join(caplog.handler.format(r) for r in server_records)
+    assert "/image/" in logged and "/video/" in logged  # the fetches were logged
+    for signature in signatures:
+        assert signature not in logged
+
+
+def test_an_exception_logged_through_any_formatter_shows_no_key() -> None:
+    """uvicorn's own handlers format with logging's plain Formatter: the filter leaves the
+    masked traceback on the record, where that formatter takes it from."""
+    try:
+        raise ValueError(f"rejected apiKey={SECRET_KEY}")
+    except ValueError:
+        failed = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "boom", None,
+                                   sys.exc_info())  # fmt: skip
+    assert security.RedactSecrets().filter(failed)
+    shown = logging.Formatter().format(failed)
+    assert "ValueError: rejected apiKey=***" in shown and SECRET_KEY not in shown

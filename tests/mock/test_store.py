@@ -160,12 +160,48 @@ async def test_one_video_named_by_two_tasks_of_an_owner_is_served_for_both(store
 
 
 @pytest.mark.anyio
+async def test_a_shared_video_without_a_ttl_on_one_task_never_expires(store: Store) -> None:
+    """Named by a task with a ttl and by one without (in either order): served from the
+    earlier ready time, never expired, forgotten at the later of the two times."""
+    with_ttl = dataclasses.replace(video(1, forget_at=60.0), ready_at=5.0, expires_at=40.0)
+    without = dataclasses.replace(video(1, forget_at=30.0), ready_at=2.0, expires_at=None)
+    await store.add_task(record(1), [with_ttl])
+    await store.add_task(record(2), [without])
+    assert await store.get_video(OWNER, video_uuid(1)) == dataclasses.replace(
+        without, ready_at=2.0, expires_at=None, forget_at=60.0
+    )
+    later = dataclasses.replace(video(2, forget_at=60.0), ready_at=5.0, expires_at=40.0)
+    earlier = dataclasses.replace(video(2, forget_at=30.0), ready_at=2.0, expires_at=20.0)
+    await store.add_task(record(3), [later])
+    await store.add_task(record(4), [earlier])
+    assert await store.get_video(OWNER, video_uuid(2)) == dataclasses.replace(
+        earlier, ready_at=2.0, expires_at=40.0, forget_at=60.0
+    )
+
+
+@pytest.mark.anyio
 async def test_uploads_are_found_only_by_their_owner_or_a_signature(store: Store) -> None:
     image = ImageRecord("22222222-0000-4000-8000-000000000001", OWNER, b"png", "image/png", (1, 1))
     await store.add_image(image)
     assert await store.get_image(image.image_uuid, OWNER) == image
     assert await store.get_image(image.image_uuid, "f" * 32) is None
     assert await store.get_image(image.image_uuid, None) == image  # a signed URL's holder
+
+
+@pytest.mark.anyio
+async def test_an_upload_by_url_is_read_back_as_that_url_without_bytes(store: Store) -> None:
+    """An imageUpload of a URL keeps the URL and no bytes (None, not empty bytes: whoever
+    reads it fetches the URL); one of bytes keeps them, an empty image included."""
+    by_url = ImageRecord(
+        "22222222-0000-4000-8000-000000000002", OWNER, None, None, None,
+        source_url="https://example.com/cat.png",
+    )  # fmt: skip
+    empty = ImageRecord("22222222-0000-4000-8000-000000000003", OWNER, b"", "image/png", (1, 1))
+    for image in (by_url, empty):
+        await store.add_image(image)
+    assert await store.get_image(by_url.image_uuid, OWNER) == by_url
+    assert await store.get_image(by_url.image_uuid, None) == by_url
+    assert await store.get_image(empty.image_uuid, OWNER) == empty
 
 
 @pytest.mark.anyio
@@ -238,6 +274,40 @@ async def test_images_are_capped_by_count_and_bytes(store: Store) -> None:
     await store.sweep(now=0.0)
     assert await store.get_image(image(7, 0).image_uuid, OWNER) is not None
     assert await store.get_image(image(6, 0).image_uuid, OWNER) is None
+
+
+@pytest.mark.anyio
+async def test_images_exactly_at_both_caps_are_all_kept(store: Store) -> None:
+    """3 images of 1000 bytes in all (the fixture's caps, both reached): none dropped; one
+    more byte, in a fourth image, drops the oldest."""
+
+    def image(n: int, size: int) -> ImageRecord:
+        return ImageRecord(
+            f"33333333-0000-4000-8000-{n:012d}", OWNER, b"x" * size, "image/png", None
+        )
+
+    for n, size in enumerate((500, 250, 250)):
+        await store.add_image(image(n, size))
+    await store.sweep(now=0.0)
+    assert (await store.counts())["images"] == 3
+    await store.add_image(image(3, 1))
+    await store.sweep(now=0.0)
+    assert await store.get_image(image(0, 0).image_uuid, OWNER) is None
+    assert [
+        await store.get_image(image(n, 0).image_uuid, OWNER) is not None for n in (1, 2, 3)
+    ] == [True] * 3
+
+
+@pytest.mark.anyio
+async def test_tasks_exactly_at_the_cap_are_all_kept(store: Store) -> None:
+    for n in range(5):  # the fixture's max_tasks
+        await store.add_task(record(n), [video(n)])
+    await store.sweep(now=0.0)
+    assert await store.counts() == {"tasks": 5, "videos": 5, "images": 0}
+    await store.add_task(record(5), [video(5)])
+    await store.sweep(now=0.0)
+    assert await store.get_task(OWNER, record(0).task_uuid) is None
+    assert (await store.counts())["tasks"] == 5
 
 
 def test_detached_session_buffers_and_the_journal_are_bounded() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import resource
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from mockserver import MockConfig, MockServer
+from mockserver.http import websocket
 from mockserver.http.websocket import Unauthenticated
 from mockserver.testing import serve
 from tests.helpers import eventually, new_task
@@ -289,3 +291,30 @@ def test_unauthenticated_connections_are_capped_per_address_and_in_total(ws: Har
     assert gate.enter("a") is not None and gate.enter("c") is not None  # per address; total
     gate.leave("a")
     assert gate.enter("c") is None
+
+
+def test_addresses_that_left_hold_no_memory() -> None:
+    gate = Unauthenticated(10, 10)
+    for n in range(5):
+        assert gate.enter(f"10.0.0.{n}") is None
+    gate.enter("10.0.0.0")
+    for n in range(5):
+        gate.leave(f"10.0.0.{n}")
+    assert dict(gate.by_client) == {"10.0.0.0": 1} and gate.total == 1
+    gate.leave("10.0.0.0")
+    assert not gate.by_client and gate.total == 0
+
+
+@pytest.mark.parametrize(
+    ("soft", "configured", "cap"),
+    [(1024, 256, 256), (1024, 10_000, 768), (256, 10_000, 192), (100, 50, 36), (60, 50, 1)],
+)
+def test_unauthenticated_connections_leave_a_quarter_of_the_descriptors(
+    monkeypatch: pytest.MonkeyPatch, soft: int, configured: int, cap: int
+) -> None:
+    """The cap is what the descriptor limit leaves after a reserve of a quarter of it (at
+    least FD_RESERVE_MIN), and never below one connection."""
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (soft, soft))
+    assert websocket.unauthenticated_cap(configured) == cap
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, 0))
+    assert websocket.unauthenticated_cap(configured) == configured

@@ -1,0 +1,167 @@
+"""The WebSocket frame rate at its exact edges (``ws_max_frames_per_second``), as a client sees
+it over a real socket: the frame at the limit is answered, the next is throttled, and only a
+frame past twice the limit ends the connection; a new second starts a new count."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from mockserver import MockConfig
+from mockserver.protocols.limits import FrameRate
+from mockserver.testing import RunningMock, serve
+
+KEY = "limits-key"
+MOST = 3  # frames per second
+PING = json.dumps([{"taskType": "ping", "ping": True}])
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[RunningMock]:
+    config = MockConfig(api_keys=frozenset({KEY}), ws_max_frames_per_second=MOST)
+    with serve(config, api_key=KEY) as running:
+        yield running
+
+
+def answer(sock: ClientConnection) -> str:
+    """What one text frame was answered with: "pong" or the error code."""
+    frame = json.loads(sock.recv(timeout=10))
+    if "errors" in frame:
+        return str(frame["errors"][0]["code"])
+    assert frame == {"data": [{"taskType": "ping", "pong": True}]}
+    return "pong"
+
+
+def within_one_second(running: RunningMock, burst: Callable[[ClientConnection], Any]) -> Any:
+    """``burst`` on a fresh connection, retried if it did not fit in the server's one-second
+    window (a loaded machine); the frames of one attempt are sent back to back."""
+    for _ in range(5):
+        with connect(running.ws_url, open_timeout=10) as sock:
+            started = time.monotonic()
+            result = burst(sock)
+            if time.monotonic() - started < 0.8:
+                return result
+    pytest.fail("five bursts in a row took most of a second each")
+
+
+def test_the_frame_at_the_rate_is_answered_and_the_next_is_throttled(mock: RunningMock) -> None:
+    def burst(sock: ClientConnection) -> list[str]:
+        for _ in range(2 * MOST):
+            sock.send(PING)
+        return [answer(sock) for _ in range(2 * MOST)]
+
+    answers = within_one_second(mock, burst)
+    assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
+
+
+def test_a_connection_is_closed_one_frame_past_twice_the_rate(mock: RunningMock) -> None:
+    def burst(sock: ClientConnection) -> tuple[list[str], int | None]:
+        for _ in range(2 * MOST + 1):
+            sock.send(PING)
+        answers = []
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                answers.append(answer(sock))
+        return answers, sock.close_code
+
+    answers, close_code = within_one_second(mock, burst)
+    assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
+    assert close_code == 1008
+
+
+def test_pings_count_too_and_the_ping_past_the_rate_gets_no_pong(mock: RunningMock) -> None:
+    def burst(sock: ClientConnection) -> tuple[list[bool], str]:
+        pongs = [sock.ping() for _ in range(MOST + 1)]
+        sock.send(PING)  # answered after any pong of the frames before it
+        code = answer(sock)
+        return [pong.is_set() for pong in pongs], code
+
+    pongs, code = within_one_second(mock, burst)
+    assert pongs == [True] * MOST + [False]
+    assert code == "pong"  # the app's own count is of task frames only
+
+
+def test_control_frames_up_to_twice_the_rate_keep_the_connection(
+    mock: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    def burst(sock: ClientConnection) -> tuple[str, int | None]:
+        for _ in range(2 * MOST):  # the last one at twice the rate: not dropped
+            sock.ping()
+        sock.send(PING)  # a task frame: the app's to answer (its first)
+        code = answer(sock)
+        sock.ping()  # a control frame past twice the rate: the connection is dropped
+        with contextlib.suppress(ConnectionClosed):
+            sock.recv(timeout=10)
+        return code, sock.close_code
+
+    code, close_code = within_one_second(mock, burst)
+    assert code == "pong"
+    assert close_code == 1008
+    dropped = [r.getMessage() for r in caplog.records if r.name == "mockserver.limits"]
+    assert dropped and dropped[-1].endswith(f"dropped: over {2 * MOST} frames per second")
+
+
+def test_a_new_second_starts_a_new_count() -> None:
+    now = [100.0]
+    rate = FrameRate(clock=lambda: now[0])
+    assert [rate.tick() for _ in range(3)] == [1, 2, 3]
+    now[0] = 100.999
+    assert rate.tick() == 4 and rate.tick_count() == 4
+    now[0] = 101.0  # one second after the window opened: a new window
+    assert rate.tick() == 1
+    now[0] = 101.5
+    assert rate.tick() == 2 and rate.tick_count() == 2
+
+
+def test_a_request_sent_before_the_keep_alive_deadline_is_answered_after_it() -> None:
+    """The idle connection is closed at the keep-alive deadline only if no request came: one
+    that arrived in time and takes longer to answer gets its answer on the same connection."""
+    config = MockConfig(api_keys=frozenset({KEY}))
+    with (
+        serve(config, api_key=KEY, timeout_keep_alive=1) as running,
+        httpx.Client(
+            base_url=running.base_url,
+            headers={"Authorization": f"Bearer {KEY}"},
+            limits=httpx.Limits(max_connections=1),
+            timeout=30,
+        ) as client,
+    ):
+        ping = [{"taskType": "ping", "ping": True}]
+        assert client.post("/v1", json=ping).status_code == 200  # arms the idle timer
+        # the next request arrives at once and is answered past the deadline
+        running.arm({"latency": {"fixedMs": 2000}, "times": 1})
+        started = time.monotonic()
+        answer = client.post("/v1", json=ping)
+        assert answer.status_code == 200 and time.monotonic() - started >= 1.9
+
+
+async def _idle_close(running: RunningMock) -> tuple[bytes, float]:
+    """One request on a raw connection, then silence: what the server sends until it closes
+    the connection, and when (seconds after the answer)."""
+    reader, writer = await asyncio.open_connection(running.host, running.port)
+    writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    await asyncio.wait_for(reader.readexactly(length), 10)
+    answered = time.monotonic()
+    rest = await asyncio.wait_for(reader.read(), 8)
+    writer.close()
+    return rest, time.monotonic() - answered
+
+
+def test_an_idle_connection_is_closed_quietly_at_the_keep_alive_timeout() -> None:
+    """uvicorn's keep-alive timeout (here 1 s) closes a connection with no request after its
+    answer, without a word: well before the header timeout (10 s) would answer 408."""
+    config = MockConfig(api_keys=frozenset({KEY}))
+    with serve(config, api_key=KEY, timeout_keep_alive=1) as running:
+        rest, after = asyncio.run(_idle_close(running))
+    assert rest == b"" and 0.9 <= after < 8

@@ -1,0 +1,468 @@
+"""`nox -s mutation`'s driver: cosmic-ray's mutants of each module, each run against only the
+tests whose coverage reaches the mutated lines, with -x and a timeout.
+
+Run from a temporary copy of the checkout (the noxfile makes it): the mutants are written to
+the copy's files, never to the working tree. Steps:
+
+1. ``cosmic-ray init`` lists each module's mutants (the operators of ``SKIPPED`` filtered out).
+2. One coverage run of the module's tests, with coverage's ``test_function`` dynamic context,
+   maps each line to the tests that execute it (tests that fail unmutated are left out).
+3. Each mutant is applied and the tests reaching its lines run, main's tests first (a test
+   counts as main's when main has the same function, byte for byte). A failure kills the
+   mutant; the first failing test says whether main's suite already killed it (the "before"
+   score) or only a newer test did. A mutant no test reaches is "uncovered" (a survivor)
+   without a run: code only a server subprocess runs (tests/hostile) is not mapped.
+4. Survivors listed in ``equivalents.toml`` (with the reason) leave the score's denominator.
+
+``build/mutation.json`` holds the score per module (before/after), the time each took and
+every survivor; ``build/mutation/survivors.txt`` their diffs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+EQUIVALENTS = HERE / "equivalents.toml"
+
+# The nearest mutation of each operator only (< to <=, + to -, == to !=, is to is not),
+# and/or swaps, True/False, empty loops, dropped decorators, unary operators.
+NEAREST = {"Binary": "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul|Mod_FloorDiv",
+           "Comparison": "Eq_NotEq|NotEq_Eq|Lt_LtE|LtE_Lt|Gt_GtE|GtE_Gt|Is_IsNot|IsNot_Is|"
+                         "In_NotIn|NotIn_In"}  # fmt: skip
+SKIPPED = [
+    *(f"core/Replace{kind}Operator_(?!({pairs})$)" for kind, pairs in NEAREST.items()),
+    "core/ReplaceUnaryOperator_(?!Delete_)",
+    "core/AddNot",
+    "core/NumberReplacer",
+]
+
+# The mock's tests that reach these modules (rendering, containers, the CLI, the dashboard and
+# the plugin's own tests do not, and cost most of tests/mock's time).
+MOCK_TESTS = [
+    *(f"tests/mock/test_{name}.py" for name in (
+        "body", "limits", "websocket", "security", "logs", "scenarios", "admin", "completion",
+        "delivery", "engine", "store", "redis", "rest", "direct", "app", "image_size",
+        "supervise")),
+    "tests/test_boundaries.py",
+]  # fmt: skip
+RUNTIME_TESTS = ["tests/runtime", "tests/test_boundaries.py", "tests/codegen/test_rule_kinds.py"]
+DOCS_TESTS = [
+    "tests/codegen/test_docs_import.py",
+    "tests/codegen/test_docs_loop.py",
+    "tests/codegen/test_phrasings.py",
+    "tests/codegen/test_provider_pages.py",
+    "tests/codegen/test_format_patterns.py",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Modules mutated against one set of tests."""
+
+    modules: list[str]
+    tests: list[str]
+
+
+TARGETS = {
+    "runtime": Target(["codegen/runtime"], RUNTIME_TESTS),
+    "consistency": Target(
+        ["codegen/spec/consistency.py"],
+        [
+            "tests/codegen/test_consistency.py",
+            "tests/codegen/test_consistency_forms.py",
+            "tests/codegen/test_spec_loader.py",
+        ],
+    ),
+    "docs": Target(["codegen/docs"], [*DOCS_TESTS, "tests/codegen/test_facts.py"]),
+    "diff": Target(
+        ["codegen/diff.py"],
+        ["tests/codegen/test_diff.py", "tests/codegen/test_docs_loop.py", *DOCS_TESTS[:1]],
+    ),
+    "limits": Target(["mockserver/protocols/limits.py"], MOCK_TESTS),
+    "security": Target(["mockserver/base/security.py"], MOCK_TESTS),
+    "scenarios": Target(["mockserver/core/scenarios.py"], MOCK_TESTS),
+    "completion": Target(["mockserver/lifecycle/completion.py"], MOCK_TESTS),
+    "delivery": Target(["mockserver/lifecycle/delivery.py"], MOCK_TESTS),
+    "websocket": Target(["mockserver/http/websocket.py"], MOCK_TESTS),
+    "engine": Target(["mockserver/core/engine.py"], MOCK_TESTS),
+    "stores": Target(["mockserver/store"], MOCK_TESTS),
+}
+
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", "--no-header"]
+FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
+
+
+def files_of(modules: Iterable[str]) -> list[str]:
+    found: list[str] = []
+    for module in modules:
+        path = Path(module)
+        found += sorted(str(p) for p in path.rglob("*.py")) if path.is_dir() else [module]
+    return [f for f in found if Path(f).stat().st_size and not f.endswith("__init__.py")]
+
+
+def mutants(name: str, modules: list[str], work: Path) -> list[dict[str, Any]]:
+    """cosmic-ray's mutation specs of ``modules``, the skipped operators filtered out."""
+    config, db = work / f"{name}.toml", work / f"{name}.sqlite"
+    db.unlink(missing_ok=True)
+    config.write_text(
+        "[cosmic-ray]\n"
+        f"module-path = {json.dumps(modules)}\n"
+        'timeout = 1.0\nexcluded-modules = []\ntest-command = "true"\n'
+        '[cosmic-ray.distributor]\nname = "local"\n'
+        "[cosmic-ray.filters.operators-filter]\n"
+        f"exclude-operators = {json.dumps(SKIPPED)}\n",
+        encoding="utf-8",
+    )
+    subprocess.run(["cosmic-ray", "init", str(config), str(db)], check=True)
+    subprocess.run(["cr-filter-operators", str(db), str(config)], check=True)
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(
+            "SELECT * FROM mutation_specs WHERE job_id NOT IN (SELECT job_id FROM work_results) "
+            "ORDER BY module_path, start_pos_row, start_pos_col, operator_name, occurrence"
+        ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def node_id(context: str) -> str | None:
+    """``tests.mock.test_store.test_x`` (coverage's test_function context) as a pytest id."""
+    parts = context.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        path = Path(*parts[:cut]).with_suffix(".py")
+        if path.is_file():
+            return f"{path}::{'::'.join(parts[cut:])}"
+    return None
+
+
+def coverage_map(target: Target, files: list[str], work: Path, name: str) -> dict[str, Any]:
+    """For each file, each line's tests; and the tests that fail unmutated."""
+    data, rc = work / f"{name}.coverage", work / f"{name}.coveragerc"
+    rc.write_text(
+        "[run]\ndynamic_context = test_function\nbranch = false\n"
+        f"include =\n    {chr(10).join('    ' + str(Path(f).resolve()) for f in files)}\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    tests = [t for t in target.tests if Path(t).exists()]  # (a branch may lack some)
+    failing_file = work / f"{name}.failing.json"
+    if data.exists() and failing_file.exists():  # a run of the same checkout, interrupted
+        return read_map(files, data, set(json.loads(failing_file.read_text())), started)
+    run = subprocess.run(
+        [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", f"--data-file={data}",
+         *PYTEST[1:], *tests],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    failing = {f.split("[")[0] for f in FAILED.findall(run.stdout)}
+    failing_file.write_text(json.dumps(sorted(failing)), encoding="utf-8")
+    return read_map(files, data, failing, started)
+
+
+def read_map(files: list[str], data: Path, failing: set[str], started: float) -> dict[str, Any]:
+    from coverage import CoverageData
+
+    cov = CoverageData(basename=str(data))
+    cov.read()
+    lines: dict[str, dict[int, list[str]]] = {}
+    imported: dict[str, list[int]] = {}
+    for file in files:
+        # by its path in the checkout (the map may come from another copy of it)
+        found = [m for m in cov.measured_files() if m.endswith(f"/{file}")]
+        by_line = cov.contexts_by_lineno(found[0]) if found else {}
+        imported[file] = sorted(line for line, contexts in by_line.items() if "" in contexts)
+        lines[file] = {
+            line: sorted({t for c in contexts if c and (t := node_id(c)) and t not in failing})
+            for line, contexts in by_line.items()
+        }
+    return {
+        "lines": lines,
+        "imported": imported,
+        "failing": sorted(failing),
+        "seconds": time.monotonic() - started,
+    }
+
+
+_COVERED: dict[tuple[str, ...], dict[str, Any]] = {}
+
+
+def coverage_of(target: Target, work: Path) -> dict[str, Any]:
+    """``coverage_map`` of the target's tests, once for every target that shares them."""
+    key = tuple(target.tests)
+    if key not in _COVERED:
+        sharing = [t for t in TARGETS.values() if tuple(t.tests) == key]
+        files = files_of(m for t in sharing for m in t.modules)
+        _COVERED[key] = coverage_map(target, files, work, f"coverage-{len(_COVERED)}")
+    return _COVERED[key]
+
+
+def main_tests(origin: Path, base: str, paths: Iterable[str]) -> set[str]:
+    """Test ids (``file::func`` or ``file::Class::func``) whose source is the same on ``base``."""
+    same: set[str] = set()
+    for path in sorted({p for t in paths for p in [t.split("::")[0]]}):
+        shown = subprocess.run(
+            ["git", "-C", str(origin), "show", f"{base}:{path}"], capture_output=True, text=True
+        )
+        if shown.returncode:
+            continue
+        old, new = functions(shown.stdout), functions(Path(path).read_text(encoding="utf-8"))
+        same |= {f"{path}::{name}" for name, body in new.items() if old.get(name) == body}
+    return same
+
+
+def functions(source: str) -> dict[str, str]:
+    tree = ast.parse(source)
+    found: dict[str, str] = {}
+    for node in tree.body:
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        prefix = f"{node.name}::" if isinstance(node, ast.ClassDef) else ""
+        for member in members:
+            if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                found[prefix + member.name] = ast.dump(member)
+    return found
+
+
+def equivalents() -> list[dict[str, str]]:
+    if not EQUIVALENTS.exists():
+        return []
+    return list(tomllib.loads(EQUIVALENTS.read_text(encoding="utf-8")).get("mutant", []))
+
+
+def is_equivalent(spec: dict[str, Any], line: str, known: list[dict[str, str]]) -> str | None:
+    for entry in known:
+        if (
+            entry["module"] == spec["module_path"]
+            and entry["operator"] == spec["operator_name"]
+            and entry["line"].strip() == line.strip()
+        ):
+            return entry["reason"]
+    return None
+
+
+# Imported once by the driver, before any mutant: each mutant's pytest is a fork of it, so
+# it pays only for importing this project's modules (mutated or not) and collecting tests.
+PRELOADED = ("pytest", "hypothesis", "httpx", "starlette.applications", "starlette.testclient",
+             "uvicorn", "websockets.sync.client", "redis.asyncio", "orjson", "anyio", "av",
+             "pydantic", "yaml", "jsonschema")  # fmt: skip
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOADED:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+MOST_TESTS = (20, 10)  # of main's and of newer tests run against one mutant
+
+
+def chosen(reach: set[str], from_main: set[str], module: str) -> list[str]:
+    """The tests to run against a mutant, main's first (for the "before" score): those in a
+    test module named after the mutated one first, then the rest; at most MOST_TESTS."""
+    named = f"test_{Path(module).stem}.py"
+
+    def order(test: str) -> tuple[bool, str]:
+        return (not test.split("::")[0].endswith(named), test)
+
+    old = sorted((t for t in reach if t.split("[")[0] in from_main), key=order)
+    new = sorted((t for t in reach if t.split("[")[0] not in from_main), key=order)
+    return old[: MOST_TESTS[0]] + new[: MOST_TESTS[1]]
+
+
+def run_tests(tests: list[str], timeout: float) -> tuple[str, str | None, str]:
+    """("killed" | "survived" | "timeout", the first failing test, pytest's output tail):
+    ``tests`` with -x in a forked child, killed (with its process group) past ``timeout``."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+        pid = os.fork()
+        if pid == 0:  # the child: its own process group, pytest's output to ``out``
+            code = 3
+            try:
+                os.setpgid(0, 0)
+                os.dup2(out.fileno(), 1)
+                os.dup2(out.fileno(), 2)
+                import pytest
+
+                code = int(pytest.main([*PYTEST[3:], "-x", *tests]))
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return "timeout", None, ""
+            time.sleep(0.05)
+        out.seek(0)
+        output = out.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code in (0, 5):
+        return "survived", None, ""
+    if code not in (1, 2):
+        raise SystemExit(f"pytest failed to run ({code}): {output[-2000:]}")
+    first = FAILED.search(output)
+    return "killed", first.group(1) if first else None, output[-1500:]
+
+
+def mutate(name: str, target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    from cosmic_ray.mutating import use_mutation
+    from cosmic_ray.plugins import get_operator
+
+    work = Path(args.work)
+    files = files_of(target.modules)
+    started = time.monotonic()
+    specs = mutants(name, files, work)
+    covered = coverage_of(target, work)
+    every_test = {t for by_line in covered["lines"].values() for ts in by_line.values() for t in ts}
+    from_main = main_tests(Path(args.origin), args.base, every_test)
+    known = equivalents()
+    results: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        module = spec["module_path"]
+        source_lines = Path(module).read_text(encoding="utf-8").splitlines()
+        rows = range(spec["start_pos_row"], spec["end_pos_row"] + 1)
+        by_line = covered["lines"][module]
+        reach = {t for row in rows for t in by_line.get(row, [])}
+        if not reach and any(row in covered["imported"][module] for row in rows):
+            reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
+        tests = chosen(reach, from_main, module)
+        operator_args = json.loads(spec["operator_args"] or "{}")
+        if isinstance(operator_args, str):  # (cosmic-ray stores them encoded twice)
+            operator_args = json.loads(operator_args)
+        operator = get_operator(spec["operator_name"])(**operator_args)
+        with use_mutation(Path(module), operator, spec["occurrence"]) as (_, mutated):
+            if mutated is None:
+                continue
+            if tests:
+                outcome, first, output = run_tests(tests, args.timeout)
+            else:  # (code only a server subprocess runs is not mapped: see the docstring)
+                outcome, first, output = "uncovered", None, "no test reaches this line"
+        line = source_lines[spec["start_pos_row"] - 1]
+        before = outcome == "killed" and (first is None or first.split("[")[0] in from_main)
+        entry = {
+            "line": spec["start_pos_row"],
+            "code": line.strip(),
+            "operator": spec["operator_name"],
+            "occurrence": spec["occurrence"],
+            "outcome": outcome,
+            "killed_by": first,
+            "killed_before": before,
+            "tests": len(tests),
+            "reaching": len(reach),  # more than "tests": a survivor of the capped selection
+        }
+        if outcome in ("survived", "uncovered") and (reason := is_equivalent(spec, line, known)):
+            entry["outcome"], entry["reason"] = "equivalent", reason
+        results.setdefault(module, {"mutants": []})["mutants"].append(entry)
+        partial = Path(args.work) / f"{name}.partial.json"  # what an interrupted run measured
+        partial.write_text(json.dumps(results), encoding="utf-8")
+        print(f"{module}:{entry['line']} {entry['operator']} {entry['outcome']}", flush=True)
+        del output
+    unsound = flaky({e["killed_by"] for r in results.values() for e in r["mutants"]}, args)
+    for entry in (e for r in results.values() for e in r["mutants"]):
+        if entry["killed_by"] in unsound:  # it fails unmutated too: no evidence
+            entry["outcome"], entry["killed_before"] = "survived", False
+    seconds = time.monotonic() - started
+    for result in results.values():
+        result.update(summary(result["mutants"]))
+    return {"modules": results, "seconds": round(seconds),
+            "coverage_seconds": round(covered["seconds"]),
+            "failing_unmutated": covered["failing"]}  # fmt: skip
+
+
+_PASSING: set[str] = set()
+
+
+def flaky(killers: set[str | None], args: argparse.Namespace) -> set[str]:
+    """The tests among ``killers`` that fail without a mutant (run once each, unmutated)."""
+    found = set()
+    for test in sorted(t for t in killers if t and t not in _PASSING):
+        outcome, _, _ = run_tests([test], args.timeout)
+        if outcome == "survived":
+            _PASSING.add(test)
+        else:
+            found.add(test)
+            print(f"{test} fails unmutated: its kills do not count", flush=True)
+    return found
+
+
+def summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    count = {
+        k: sum(e["outcome"] == k for e in entries)
+        for k in ("killed", "timeout", "survived", "uncovered", "equivalent")
+    }
+    scored = len(entries) - count["equivalent"]
+    killed = count["killed"]  # a timeout is not counted: it may be a slow survivor
+    before = sum(e["killed_before"] for e in entries)
+    return {**count, "total": len(entries), "score": round(killed / max(scored, 1), 4),
+            "score_before": round(before / max(scored, 1), 4)}  # fmt: skip
+
+
+def reclassified(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` with equivalents.toml applied to its survivors, and its scores anew."""
+    known = equivalents()
+    for target in report["targets"].values():
+        for module, result in target["modules"].items():
+            for entry in result["mutants"]:
+                spec = {"module_path": module, "operator_name": entry["operator"]}
+                if entry["outcome"] in ("survived", "uncovered", "equivalent"):
+                    reason = is_equivalent(spec, entry["code"], known)
+                    if reason:
+                        entry["outcome"], entry["reason"] = "equivalent", reason
+            result.update(summary(result["mutants"]))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help=f"of {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--origin", required=True, help="the checkout (its git history)")
+    parser.add_argument("--base", default="main", help="whose tests count as 'before'")
+    parser.add_argument("--work", required=True, help="a folder for databases")
+    parser.add_argument("--report", required=True, help="the JSON report (merged into)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
+    parser.add_argument(
+        "--only-report", action="store_true", help="apply equivalents.toml to the report anew"
+    )
+    args = parser.parse_args()
+    report_path = Path(args.report)
+    report = json.loads(report_path.read_text()) if report_path.exists() else {"targets": {}}
+    if args.only_report:
+        report_path.write_text(json.dumps(reclassified(report), indent=1) + "\n", encoding="utf-8")
+        return
+    preload()
+    for name in args.targets or list(TARGETS):
+        result = mutate(name, TARGETS[name], args)
+        result["measured"] = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
+        report["targets"][name] = result
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        for module, summary_ in result["modules"].items():
+            s = {k: v for k, v in summary_.items() if k != "mutants"}
+            print(f"{module}: {s}", flush=True)
+        print(f"{name}: {result['seconds']} s", flush=True)
+    os.sync()
+
+
+if __name__ == "__main__":
+    main()
