@@ -26,25 +26,12 @@ from runware_contract import platform as rc_platform
 from runware_contract.model import CompiledModel, compile_model
 from runware_contract.runtime import PriceUnavailable
 from tests.conftest import REPO, SPEC_DIR
-from tests.helpers import spec_with_pages
+from tests.helpers import real_page, spec_with_pages
 
 PLATFORM = load_platform(SPEC_DIR)
 OWN = REPO / "tests" / "data" / "pages" / "images"
-REAL = REPO.parent / "shared" / "docs"
 UUID = "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a"
 IMG = "https://example.com/ref.png"
-
-
-def real_page(name: str) -> Path:
-    """A real Runware page of ../shared/docs: skipped with the reason where absent, except
-    in CI (CI=true), where its absence fails the test."""
-    path = REAL / name
-    if not path.is_file():
-        reason = f"real docs page {path} is absent (the shared docs folder holds Runware's pages)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 def imported(page: Path) -> tuple[ModelSpec, list[str]]:
