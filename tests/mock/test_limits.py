@@ -1,6 +1,8 @@
 """The WebSocket frame rate at its exact edges (``ws_max_frames_per_second``), as a client sees
 it over a real socket: the frame at the limit is answered, the next is throttled, and only a
-frame past twice the limit ends the connection; a new second starts a new count."""
+frame past twice the limit ends the connection; a new second starts a new count. Every kind of
+frame counts (text, binary, pongs nobody asked for; a fragmented message once), and frames
+that arrive in one read are judged one by one."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from mockserver import MockConfig
@@ -165,3 +168,75 @@ def test_an_idle_connection_is_closed_quietly_at_the_keep_alive_timeout() -> Non
     with serve(config, api_key=KEY, timeout_keep_alive=1) as running:
         rest, after = asyncio.run(_idle_close(running))
     assert rest == b"" and 0.9 <= after < 8
+
+
+def frames(opcode: Opcode, payloads: list[bytes], fragmented: bool = False) -> bytes:
+    """Client frames (masked), back to back, to be sent in one write (one read on the
+    server: the frame rate judges each frame of a read, not the read). ``fragmented``: one
+    message, the first frame ``opcode`` and the rest continuations."""
+    out = []
+    for n, payload in enumerate(payloads):
+        code = opcode if n == 0 or not fragmented else Opcode.CONT
+        fin = not fragmented or n == len(payloads) - 1
+        out.append(Frame(code, payload, fin=fin).serialize(mask=True))
+    return b"".join(out)
+
+
+def drops(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "mockserver.limits"]
+
+
+def test_unanswered_pongs_count_and_one_past_twice_the_rate_drops_the_connection_once(
+    mock: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pongs nobody asked for are frames too: twice the rate of them keeps the connection (a
+    task frame after them is answered), the next ends it with 1008, and the frames that
+    arrived with it change nothing: one drop, one log line."""
+
+    def burst(sock: ClientConnection) -> tuple[str, int | None, str | None, str]:
+        client = str(sock.local_address)
+        sock.socket.sendall(frames(Opcode.PONG, [b""] * (2 * MOST)))
+        sock.send(PING)  # a task frame: the app's own count, its first
+        code = answer(sock)
+        sock.socket.sendall(frames(Opcode.PONG, [b""] * 3))  # past twice the rate, together
+        with contextlib.suppress(ConnectionClosed):
+            sock.recv(timeout=10)
+        return code, sock.close_code, sock.close_reason, client
+
+    code, close_code, reason, client = within_one_second(mock, burst)
+    assert code == "pong"
+    assert (close_code, reason) == (1008, "too many frames")
+    lines = [line for line in drops(caplog) if client in line]
+    assert lines == [f"WebSocket from {client} dropped: over {2 * MOST} frames per second"]
+
+
+def test_binary_frames_are_answered_like_text_frames_up_to_the_close(mock: RunningMock) -> None:
+    """Binary frames count as task frames: each up to twice the rate is answered (refused:
+    tasks are JSON text), past the rate with rateLimitExceeded, and only then is the
+    connection closed, even when they all arrive at once."""
+
+    def burst(sock: ClientConnection) -> tuple[list[str], int | None]:
+        sock.socket.sendall(frames(Opcode.BINARY, [b"\x00"] * (2 * MOST + 1)))
+        answers = []
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                answers.append(answer(sock))
+        return answers, sock.close_code
+
+    answers, close_code = within_one_second(mock, burst)
+    assert answers == ["invalidRequestBody"] * MOST + ["rateLimitExceeded"] * MOST
+    assert close_code == 1008
+
+
+def test_a_task_frame_sent_in_fragments_is_one_frame_to_the_rate(mock: RunningMock) -> None:
+    """A message in more fragments than twice the rate is still one task frame: answered,
+    the connection kept."""
+    text = PING.encode()
+    cut = [text[n : n + 4] for n in range(0, len(text), 4)]
+    assert len(cut) > 2 * MOST
+
+    def burst(sock: ClientConnection) -> str:
+        sock.socket.sendall(frames(Opcode.TEXT, cut, fragmented=True))
+        return answer(sock)
+
+    assert within_one_second(mock, burst) == "pong"
