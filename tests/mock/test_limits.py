@@ -2,13 +2,17 @@
 it over a real socket: the frame at the limit is answered, the next is throttled, and only a
 frame past twice the limit ends the connection; a new second starts a new count. Every kind of
 frame counts (text, binary, pongs nobody asked for; a fragmented message once), and frames
-that arrive in one read are judged one by one."""
+that arrive in one read are judged one by one. A peer that does not read what it is sent is
+not read from either, and is cut once its output has been stuck for ``WRITE_STALL_SECONDS``;
+one that reads again before that keeps its connection."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,8 +24,10 @@ from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from mockserver import MockConfig
+from mockserver.protocols import limits
 from mockserver.protocols.limits import FrameRate
 from mockserver.testing import RunningMock, serve
+from tests.helpers import eventually
 
 KEY = "limits-key"
 MOST = 3  # frames per second
@@ -240,3 +246,133 @@ def test_a_task_frame_sent_in_fragments_is_one_frame_to_the_rate(mock: RunningMo
         return answer(sock)
 
     assert within_one_second(mock, burst) == "pong"
+
+
+# A peer that does not read what it is sent: raw sockets (a WebSocket client library reads in
+# the background), a small receive buffer, and frames of many pings (each answered at length).
+PINGS = json.dumps([{"taskType": "ping", "ping": True}] * 100).encode()
+STALL = 2.0  # WRITE_STALL_SECONDS, for these tests
+
+
+@pytest.fixture
+def flooded(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningMock]:
+    """A mock whose frame rate is no limit here, dropping output stuck for ``STALL`` s."""
+    monkeypatch.setattr(limits, "WRITE_STALL_SECONDS", STALL)
+    config = MockConfig(api_keys=frozenset({KEY}), ws_max_frames_per_second=1_000_000)
+    with serve(config, api_key=KEY) as running:
+        yield running
+
+
+def opened(running: RunningMock) -> socket.socket:
+    """A WebSocket, opened by hand on a socket that buffers little."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    sock.settimeout(10)
+    sock.connect((running.host, running.port))
+    sock.sendall(
+        b"GET /v1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+class Flood(threading.Thread):
+    """Frames of pings sent without reading, until ``stop``; returns once the server has
+    stopped reading them too (no byte has gone out for a while). ``error``: how the sending
+    ended, if it was not stopped."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(daemon=True)
+        self.sock = sock
+        self.sent = 0
+        self.stop = threading.Event()
+        self.error: OSError | None = None
+        self.start()
+        before = -1
+        while self.sent != before and self.is_alive():
+            before = self.sent
+            time.sleep(0.2)
+        assert self.is_alive(), self.error  # blocked: the server has stopped reading
+
+    def run(self) -> None:
+        chunk = frames(Opcode.TEXT, [PINGS] * 50)
+        try:
+            while not self.stop.is_set():
+                self.sock.sendall(chunk)
+                self.sent += len(chunk)
+        except OSError as exc:
+            self.error = exc
+
+
+def opcodes(stream: bytes) -> list[int]:
+    """The opcodes of the server's (unmasked) frames in ``stream``, up to a cut one."""
+    found = []
+    while len(stream) >= 2:
+        length, start = stream[1] & 0x7F, 2
+        if length == 126:
+            length, start = int.from_bytes(stream[2:4]), 4
+        elif length == 127:
+            length, start = int.from_bytes(stream[2:10]), 10
+        if len(stream) < start + length:
+            break
+        found.append(stream[0] & 0x0F)
+        stream = stream[start + length :]
+    return found
+
+
+def drain(sock: socket.socket, until: bytes | None = None) -> bytes:
+    """Read until ``until`` arrives (returning only the last bytes read) or the stream ends,
+    by its end or an error (returning all that was read)."""
+    got = b""
+    with contextlib.suppress(OSError):
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got = got[-len(until) :] + chunk if until is not None else got + chunk
+            if until is not None and until in got:
+                break
+    return got
+
+
+def test_a_peer_that_does_not_read_is_cut_once_its_output_is_stuck_for_the_stall_time(
+    flooded: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not read from while it does not read (it cannot make the server queue replies), and
+    cut without a closing handshake (it would never read one) after ``WRITE_STALL_SECONDS``."""
+    with opened(flooded) as sock:
+        client = str(sock.getsockname())
+        flood = Flood(sock)
+        line = f"WebSocket from {client} dropped: output unread for {STALL} s"
+        assert eventually(lambda: line in drops(caplog), 10), drops(caplog)
+        flood.join(limits.LINGER_SECONDS / 2)  # at once, not after a lingering close
+        assert isinstance(flood.error, ConnectionResetError), flood.error
+        sent = drain(sock)
+    assert opcodes(sent) and Opcode.CLOSE.value not in opcodes(sent)  # replies, cut short
+
+
+def test_a_peer_that_reads_again_within_the_stall_time_keeps_its_connection(
+    flooded: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    with opened(flooded) as sock:
+        client = str(sock.getsockname())
+        flood = Flood(sock)
+        marker = b"invalidRequestBody"  # the answer to a binary frame (never to a ping)
+        read: list[bytes] = []
+        reader = threading.Thread(target=lambda: read.append(drain(sock, marker)), daemon=True)
+        reader.start()  # reads again, well within the stall time
+        sent = flood.sent
+        assert eventually(lambda: flood.sent > sent, 10)  # the server reads again
+        flood.stop.set()
+        flood.join(30)
+        assert flood.error is None
+        time.sleep(STALL)  # past the stall time since the output was stuck
+        sock.sendall(frames(Opcode.BINARY, [b"\x00"]))
+        reader.join(30)
+        assert marker in read[0]  # answered, after every frame before it
+    assert not [line for line in drops(caplog) if client in line]
