@@ -27,7 +27,7 @@ from mockserver import MockConfig
 from mockserver.protocols import limits
 from mockserver.protocols.limits import FrameRate
 from mockserver.testing import RunningMock, serve
-from tests.helpers import eventually
+from tests.helpers import eventually, new_task
 
 KEY = "limits-key"
 MOST = 3  # frames per second
@@ -376,3 +376,28 @@ def test_a_peer_that_reads_again_within_the_stall_time_keeps_its_connection(
         reader.join(30)
         assert marker in read[0]  # answered, after every frame before it
     assert not [line for line in drops(caplog) if client in line]
+
+
+def test_a_task_frame_that_arrives_with_the_dropping_frame_is_not_run(mock: RunningMock) -> None:
+    """Once the connection is dropped, a task in the same read is thrown away, not accepted
+    (nobody would ever be answered for it)."""
+    task = new_task()
+
+    def burst(sock: ClientConnection) -> int | None:
+        sock.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+        sock.recv(timeout=10)
+        flood = frames(Opcode.PONG, [b""] * (2 * MOST + 1))
+        sock.socket.sendall(flood + frames(Opcode.TEXT, [json.dumps([task]).encode()]))
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                sock.recv(timeout=10)
+        return sock.close_code
+
+    assert within_one_second(mock, burst) == 1008
+    poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+
+    def codes() -> list[str]:
+        body = mock.client.post("/v1", json=poll).json()
+        return [e["code"] for e in body.get("errors", [])]
+
+    assert eventually(lambda: codes() != ["taskNotFound"], 1.0) is False
