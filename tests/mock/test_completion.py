@@ -372,3 +372,25 @@ def test_an_upload_waits_for_a_render_slot_instead_of_failing() -> None:
         assert await reading == b"video bytes"
 
     asyncio.run(run())
+
+
+def test_a_task_is_finished_when_its_last_delivery_of_each_kind_has_its_outcome() -> None:
+    """Shared schedule: a webhook and an upload; finished after both, not after either."""
+
+    async def run() -> None:
+        store = FlakyStore()
+        store.videos["v1"] = VideoRecord("v1", "MP4", 64, 64, 1, 1000.0, None)
+        harness = Harness(store)
+        record = record_of(webhook_url="https://example.com/hook", upload_endpoint="https://x/up")
+        harness.completion.schedule(record)
+        await harness.run_next()
+        [(_, hook_done)] = harness.deliveries.hooks
+        [(_, _, upload_done)] = harness.deliveries.uploads
+        hook_done()
+        await harness.settle()
+        assert store.finished == []  # the upload is still going
+        upload_done()
+        await harness.settle()
+        assert store.finished == [record.task_uuid]
+
+    asyncio.run(run())
