@@ -72,15 +72,20 @@ def test_the_frame_at_the_rate_is_answered_and_the_next_is_throttled(mock: Runni
     assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
 
 
+def answers_until_closed(sock: ClientConnection) -> tuple[list[str], int | None]:
+    """Every answer until the server closes the connection, and its close code."""
+    answers = []
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            answers.append(answer(sock))
+    return answers, sock.close_code
+
+
 def test_a_connection_is_closed_one_frame_past_twice_the_rate(mock: RunningMock) -> None:
     def burst(sock: ClientConnection) -> tuple[list[str], int | None]:
         for _ in range(2 * MOST + 1):
             sock.send(PING)
-        answers = []
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                answers.append(answer(sock))
-        return answers, sock.close_code
+        return answers_until_closed(sock)
 
     answers, close_code = within_one_second(mock, burst)
     assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
@@ -223,11 +228,7 @@ def test_binary_frames_are_answered_like_text_frames_up_to_the_close(mock: Runni
 
     def burst(sock: ClientConnection) -> tuple[list[str], int | None]:
         sock.socket.sendall(frames(Opcode.BINARY, [b"\x00"] * (2 * MOST + 1)))
-        answers = []
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                answers.append(answer(sock))
-        return answers, sock.close_code
+        return answers_until_closed(sock)
 
     answers, close_code = within_one_second(mock, burst)
     assert answers == ["invalidRequestBody"] * MOST + ["rateLimitExceeded"] * MOST
