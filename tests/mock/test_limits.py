@@ -1,12 +1,18 @@
 """The WebSocket frame rate at its exact edges (``ws_max_frames_per_second``), as a client sees
 it over a real socket: the frame at the limit is answered, the next is throttled, and only a
-frame past twice the limit ends the connection; a new second starts a new count."""
+frame past twice the limit ends the connection; a new second starts a new count. Every kind of
+frame counts (text, binary, pongs nobody asked for; a fragmented message once), and frames
+that arrive in one read are judged one by one. A peer that does not read what it is sent is
+not read from either, and is cut once its output has been stuck for ``WRITE_STALL_SECONDS``;
+one that reads again before that keeps its connection."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,11 +20,14 @@ from typing import Any
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from mockserver import MockConfig
+from mockserver.protocols import limits
 from mockserver.protocols.limits import FrameRate
 from mockserver.testing import RunningMock, serve
+from tests.helpers import eventually, new_task
 
 KEY = "limits-key"
 MOST = 3  # frames per second
@@ -63,15 +72,20 @@ def test_the_frame_at_the_rate_is_answered_and_the_next_is_throttled(mock: Runni
     assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
 
 
+def answers_until_closed(sock: ClientConnection) -> tuple[list[str], int | None]:
+    """Every answer until the server closes the connection, and its close code."""
+    answers = []
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            answers.append(answer(sock))
+    return answers, sock.close_code
+
+
 def test_a_connection_is_closed_one_frame_past_twice_the_rate(mock: RunningMock) -> None:
     def burst(sock: ClientConnection) -> tuple[list[str], int | None]:
         for _ in range(2 * MOST + 1):
             sock.send(PING)
-        answers = []
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                answers.append(answer(sock))
-        return answers, sock.close_code
+        return answers_until_closed(sock)
 
     answers, close_code = within_one_second(mock, burst)
     assert answers == ["pong"] * MOST + ["rateLimitExceeded"] * MOST
@@ -165,3 +179,226 @@ def test_an_idle_connection_is_closed_quietly_at_the_keep_alive_timeout() -> Non
     with serve(config, api_key=KEY, timeout_keep_alive=1) as running:
         rest, after = asyncio.run(_idle_close(running))
     assert rest == b"" and 0.9 <= after < 8
+
+
+def frames(opcode: Opcode, payloads: list[bytes], fragmented: bool = False) -> bytes:
+    """Client frames (masked), back to back, to be sent in one write (one read on the
+    server: the frame rate judges each frame of a read, not the read). ``fragmented``: one
+    message, the first frame ``opcode`` and the rest continuations."""
+    out = []
+    for n, payload in enumerate(payloads):
+        code = opcode if n == 0 or not fragmented else Opcode.CONT
+        fin = not fragmented or n == len(payloads) - 1
+        out.append(Frame(code, payload, fin=fin).serialize(mask=True))
+    return b"".join(out)
+
+
+def drops(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "mockserver.limits"]
+
+
+def test_unanswered_pongs_count_and_one_past_twice_the_rate_drops_the_connection_once(
+    mock: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pongs nobody asked for are frames too: twice the rate of them keeps the connection (a
+    task frame after them is answered), the next ends it with 1008, and the frames that
+    arrived with it change nothing: one drop, one log line."""
+
+    def burst(sock: ClientConnection) -> tuple[str, int | None, str | None, str]:
+        client = str(sock.local_address)
+        sock.socket.sendall(frames(Opcode.PONG, [b""] * (2 * MOST)))
+        sock.send(PING)  # a task frame: the app's own count, its first
+        code = answer(sock)
+        sock.socket.sendall(frames(Opcode.PONG, [b""] * 3))  # past twice the rate, together
+        with contextlib.suppress(ConnectionClosed):
+            sock.recv(timeout=10)
+        return code, sock.close_code, sock.close_reason, client
+
+    code, close_code, reason, client = within_one_second(mock, burst)
+    assert code == "pong"
+    assert (close_code, reason) == (1008, "too many frames")
+    lines = [line for line in drops(caplog) if client in line]
+    assert lines == [f"WebSocket from {client} dropped: over {2 * MOST} frames per second"]
+
+
+def test_binary_frames_are_answered_like_text_frames_up_to_the_close(mock: RunningMock) -> None:
+    """Binary frames count as task frames: each up to twice the rate is answered (refused:
+    tasks are JSON text), past the rate with rateLimitExceeded, and only then is the
+    connection closed, even when they all arrive at once."""
+
+    def burst(sock: ClientConnection) -> tuple[list[str], int | None]:
+        sock.socket.sendall(frames(Opcode.BINARY, [b"\x00"] * (2 * MOST + 1)))
+        return answers_until_closed(sock)
+
+    answers, close_code = within_one_second(mock, burst)
+    assert answers == ["invalidRequestBody"] * MOST + ["rateLimitExceeded"] * MOST
+    assert close_code == 1008
+
+
+def test_a_task_frame_sent_in_fragments_is_one_frame_to_the_rate(mock: RunningMock) -> None:
+    """A message in more fragments than twice the rate is still one task frame: answered,
+    the connection kept."""
+    text = PING.encode()
+    cut = [text[n : n + 4] for n in range(0, len(text), 4)]
+    assert len(cut) > 2 * MOST
+
+    def burst(sock: ClientConnection) -> str:
+        sock.socket.sendall(frames(Opcode.TEXT, cut, fragmented=True))
+        return answer(sock)
+
+    assert within_one_second(mock, burst) == "pong"
+
+
+# A peer that does not read what it is sent: raw sockets (a WebSocket client library reads in
+# the background), a small receive buffer, and frames of many pings (each answered at length).
+PINGS = json.dumps([{"taskType": "ping", "ping": True}] * 100).encode()
+STALL = 2.0  # WRITE_STALL_SECONDS, for these tests
+
+
+@pytest.fixture
+def flooded(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningMock]:
+    """A mock whose frame rate is no limit here, dropping output stuck for ``STALL`` s."""
+    monkeypatch.setattr(limits, "WRITE_STALL_SECONDS", STALL)
+    config = MockConfig(api_keys=frozenset({KEY}), ws_max_frames_per_second=1_000_000)
+    with serve(config, api_key=KEY) as running:
+        yield running
+
+
+def opened(running: RunningMock) -> socket.socket:
+    """A WebSocket, opened by hand on a socket that buffers little."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    sock.settimeout(10)
+    sock.connect((running.host, running.port))
+    sock.sendall(
+        b"GET /v1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+class Flood(threading.Thread):
+    """Frames of pings sent without reading, until ``stop``; returns once the server has
+    stopped reading them too (no byte has gone out for a while). ``error``: how the sending
+    ended, if it was not stopped."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(daemon=True)
+        self.sock = sock
+        self.sent = 0
+        self.stop = threading.Event()
+        self.error: OSError | None = None
+        self.start()
+        before = -1
+        while self.sent != before and self.is_alive():
+            before = self.sent
+            time.sleep(0.2)
+        assert self.is_alive(), self.error  # blocked: the server has stopped reading
+
+    def run(self) -> None:
+        chunk = frames(Opcode.TEXT, [PINGS] * 50)
+        try:
+            while not self.stop.is_set():
+                self.sock.sendall(chunk)
+                self.sent += len(chunk)
+        except OSError as exc:
+            self.error = exc
+
+
+def opcodes(stream: bytes) -> list[int]:
+    """The opcodes of the server's (unmasked) frames in ``stream``, up to a cut one."""
+    found = []
+    while len(stream) >= 2:
+        length, start = stream[1] & 0x7F, 2
+        if length == 126:
+            length, start = int.from_bytes(stream[2:4]), 4
+        elif length == 127:
+            length, start = int.from_bytes(stream[2:10]), 10
+        if len(stream) < start + length:
+            break
+        found.append(stream[0] & 0x0F)
+        stream = stream[start + length :]
+    return found
+
+
+def drain(sock: socket.socket, until: bytes | None = None) -> bytes:
+    """Read until ``until`` arrives (returning only the last bytes read) or the stream ends,
+    by its end or an error (returning all that was read)."""
+    got = b""
+    with contextlib.suppress(OSError):
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got = got[-len(until) :] + chunk if until is not None else got + chunk
+            if until is not None and until in got:
+                break
+    return got
+
+
+def test_a_peer_that_does_not_read_is_cut_once_its_output_is_stuck_for_the_stall_time(
+    flooded: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not read from while it does not read (it cannot make the server queue replies), and
+    cut without a closing handshake (it would never read one) after ``WRITE_STALL_SECONDS``."""
+    with opened(flooded) as sock:
+        client = str(sock.getsockname())
+        flood = Flood(sock)
+        line = f"WebSocket from {client} dropped: output unread for {STALL} s"
+        assert eventually(lambda: line in drops(caplog), 10), drops(caplog)
+        flood.join(limits.LINGER_SECONDS / 2)  # at once, not after a lingering close
+        assert isinstance(flood.error, ConnectionResetError), flood.error
+        sent = drain(sock)
+    assert opcodes(sent) and Opcode.CLOSE.value not in opcodes(sent)  # replies, cut short
+
+
+def test_a_peer_that_reads_again_within_the_stall_time_keeps_its_connection(
+    flooded: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    with opened(flooded) as sock:
+        client = str(sock.getsockname())
+        flood = Flood(sock)
+        marker = b"invalidRequestBody"  # the answer to a binary frame (never to a ping)
+        read: list[bytes] = []
+        reader = threading.Thread(target=lambda: read.append(drain(sock, marker)), daemon=True)
+        reader.start()  # reads again, well within the stall time
+        sent = flood.sent
+        assert eventually(lambda: flood.sent > sent, 10)  # the server reads again
+        flood.stop.set()
+        flood.join(30)
+        assert flood.error is None
+        time.sleep(STALL)  # past the stall time since the output was stuck
+        sock.sendall(frames(Opcode.BINARY, [b"\x00"]))
+        reader.join(30)
+        assert marker in read[0]  # answered, after every frame before it
+    assert not [line for line in drops(caplog) if client in line]
+
+
+def test_a_task_frame_that_arrives_with_the_dropping_frame_is_not_run(mock: RunningMock) -> None:
+    """Once the connection is dropped, a task in the same read is thrown away, not accepted
+    (nobody would ever be answered for it)."""
+    task = new_task()
+
+    def burst(sock: ClientConnection) -> int | None:
+        sock.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+        sock.recv(timeout=10)
+        flood = frames(Opcode.PONG, [b""] * (2 * MOST + 1))
+        sock.socket.sendall(flood + frames(Opcode.TEXT, [json.dumps([task]).encode()]))
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                sock.recv(timeout=10)
+        return sock.close_code
+
+    assert within_one_second(mock, burst) == 1008
+    poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+
+    def codes() -> list[str]:
+        body = mock.client.post("/v1", json=poll).json()
+        return [e["code"] for e in body.get("errors", [])]
+
+    assert eventually(lambda: codes() != ["taskNotFound"], 1.0) is False
