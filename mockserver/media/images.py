@@ -22,10 +22,6 @@ GRID = 8  # colours a side
 BLEND = 16  # the blend is made at 1/BLEND of the size, then scaled up in blocks
 
 
-class TooLarge(ValueError):
-    """The image is beyond what the mock renders (its pixel cap, or the format's side)."""
-
-
 def render_problem(container: str, width: int, height: int, max_pixels: int) -> str | None:
     """Why an image of this size cannot be rendered (None: it can)."""
     if width * height > max_pixels:
