@@ -141,7 +141,10 @@ def mutation(session: nox.Session) -> None:
             if linked.exists() and source.name != "__init__.py":
                 linked.unlink()
                 linked.symlink_to(source)
-        env = {"PYTHONPATH": f"{copy}{os.pathsep}{copy / 'generated'}"}
+        env = {
+            "PYTHONPATH": f"{copy}{os.pathsep}{copy / 'generated'}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         with session.chdir(copy):
             session.run(
                 "python", "-m", "tests.mutation.run", f"--origin={here}", f"--work={tmp}",

@@ -31,7 +31,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 from collections.abc import Iterable
@@ -141,40 +140,34 @@ def mutants(name: str, modules: list[str], work: Path) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def node_id(context: str) -> str | None:
-    """``tests.mock.test_store.test_x`` (coverage's test_function context) as a pytest id."""
-    parts = context.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        path = Path(*parts[:cut]).with_suffix(".py")
-        if path.is_file():
-            return f"{path}::{'::'.join(parts[cut:])}"
-    return None
-
-
 def coverage_map(target: Target, files: list[str], work: Path, name: str) -> dict[str, Any]:
-    """For each file, each line's tests; and the tests that fail unmutated."""
+    """For each file, each line's tests (node ids; setup and teardown count as the test's);
+    the lines run outside any test (importing, collecting); the tests that fail unmutated;
+    and each test's duration."""
     data, rc = work / f"{name}.coverage", work / f"{name}.coveragerc"
+    durations_file, failing_file = work / f"{name}.durations.json", work / f"{name}.failing.json"
     rc.write_text(
-        "[run]\ndynamic_context = test_function\nbranch = false\n"
+        "[run]\nbranch = false\n"
         f"include =\n    {chr(10).join('    ' + str(Path(f).resolve()) for f in files)}\n",
         encoding="utf-8",
     )
     started = time.monotonic()
-    tests = [t for t in target.tests if Path(t).exists()]  # (a branch may lack some)
-    failing_file = work / f"{name}.failing.json"
-    if data.exists() and failing_file.exists():  # a run of the same checkout, interrupted
-        return read_map(files, data, set(json.loads(failing_file.read_text())), started)
-    run = subprocess.run(
-        [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", f"--data-file={data}",
-         *PYTEST[1:], *tests],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    failing = {f.split("[")[0] for f in FAILED.findall(run.stdout)}
-    failing_file.write_text(json.dumps(sorted(failing)), encoding="utf-8")
-    return read_map(files, data, failing, started)
+    if not (data.exists() and failing_file.exists()):  # else: a run of this copy, interrupted
+        run = subprocess.run(
+            [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", f"--data-file={data}",
+             *PYTEST[1:], "-p", "tests.mutation.contexts", *target.tests],
+            capture_output=True, text=True,
+            env={**os.environ, "MUTATION_DURATIONS": str(durations_file)},
+        )  # fmt: skip
+        failing = {f for f in FAILED.findall(run.stdout)}
+        failing_file.write_text(json.dumps(sorted(failing)), encoding="utf-8")
+    failing = set(json.loads(failing_file.read_text(encoding="utf-8")))
+    durations = json.loads(durations_file.read_text(encoding="utf-8"))
+    return {**read_map(files, data, failing), "durations": durations,
+            "seconds": time.monotonic() - started}  # fmt: skip
 
 
-def read_map(files: list[str], data: Path, failing: set[str], started: float) -> dict[str, Any]:
+def read_map(files: list[str], data: Path, failing: set[str]) -> dict[str, Any]:
     from coverage import CoverageData
 
     cov = CoverageData(basename=str(data))
@@ -187,28 +180,10 @@ def read_map(files: list[str], data: Path, failing: set[str], started: float) ->
         by_line = cov.contexts_by_lineno(found[0]) if found else {}
         imported[file] = sorted(line for line, contexts in by_line.items() if "" in contexts)
         lines[file] = {
-            line: sorted({t for c in contexts if c and (t := node_id(c)) and t not in failing})
+            line: sorted({c for c in contexts if c and c not in failing})
             for line, contexts in by_line.items()
         }
-    return {
-        "lines": lines,
-        "imported": imported,
-        "failing": sorted(failing),
-        "seconds": time.monotonic() - started,
-    }
-
-
-_COVERED: dict[tuple[str, ...], dict[str, Any]] = {}
-
-
-def coverage_of(target: Target, work: Path) -> dict[str, Any]:
-    """``coverage_map`` of the target's tests, once for every target that shares them."""
-    key = tuple(target.tests)
-    if key not in _COVERED:
-        sharing = [t for t in TARGETS.values() if tuple(t.tests) == key]
-        files = files_of(m for t in sharing for m in t.modules)
-        _COVERED[key] = coverage_map(target, files, work, f"coverage-{len(_COVERED)}")
-    return _COVERED[key]
+    return {"lines": lines, "imported": imported, "failing": sorted(failing)}
 
 
 def main_tests(origin: Path, base: str, paths: Iterable[str]) -> set[str]:
@@ -254,156 +229,195 @@ def is_equivalent(spec: dict[str, Any], line: str, known: list[dict[str, str]]) 
     return None
 
 
-# Imported once by the driver, before any mutant: each mutant's pytest is a fork of it, so
-# it pays only for importing this project's modules (mutated or not) and collecting tests.
-PRELOADED = ("pytest", "hypothesis", "httpx", "starlette.applications", "starlette.testclient",
-             "uvicorn", "websockets.sync.client", "redis.asyncio", "orjson", "anyio", "av",
-             "pydantic", "yaml", "jsonschema")  # fmt: skip
-
-
-def preload() -> None:
-    import importlib
-
-    for name in PRELOADED:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
-
-
 MOST_TESTS = (20, 10)  # of main's and of newer tests run against one mutant
 
 
 def chosen(reach: set[str], from_main: set[str], module: str) -> list[str]:
     """The tests to run against a mutant, main's first (for the "before" score): those in a
-    test module named after the mutated one first, then the rest; at most MOST_TESTS."""
+    test module named after the mutated one first, then the rest, one case of each test
+    function before a second case of any; at most MOST_TESTS."""
     named = f"test_{Path(module).stem}.py"
 
-    def order(test: str) -> tuple[bool, str]:
-        return (not test.split("::")[0].endswith(named), test)
+    def ordered(tests: Iterable[str]) -> list[str]:
+        seen: dict[str, int] = {}
+        ranked = []
+        for test in sorted(tests):
+            function = test.split("[")[0]
+            seen[function] = seen.get(function, 0) + 1
+            ranked.append((seen[function], not function.split("::")[0].endswith(named), test))
+        return [test for *_, test in sorted(ranked)]
 
-    old = sorted((t for t in reach if t.split("[")[0] in from_main), key=order)
-    new = sorted((t for t in reach if t.split("[")[0] not in from_main), key=order)
+    old = ordered(t for t in reach if t.split("[")[0] in from_main)
+    new = ordered(t for t in reach if t.split("[")[0] not in from_main)
     return old[: MOST_TESTS[0]] + new[: MOST_TESTS[1]]
 
 
-def run_tests(tests: list[str], timeout: float) -> tuple[str, str | None, str]:
+def run_fresh(tests: list[str], timeout: float) -> tuple[str, str | None, str]:
     """("killed" | "survived" | "timeout", the first failing test, pytest's output tail):
-    ``tests`` with -x in a forked child, killed (with its process group) past ``timeout``."""
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
-        pid = os.fork()
-        if pid == 0:  # the child: its own process group, pytest's output to ``out``
-            code = 3
-            try:
-                os.setpgid(0, 0)
-                os.dup2(out.fileno(), 1)
-                os.dup2(out.fileno(), 2)
-                import pytest
-
-                code = int(pytest.main([*PYTEST[3:], "-x", *tests]))
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        deadline = time.monotonic() + timeout
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return "timeout", None, ""
-            time.sleep(0.05)
-        out.seek(0)
-        output = out.read()
-    code = os.waitstatus_to_exitcode(status)
-    if code in (0, 5):
+    ``tests`` with -x in a new interpreter (which imports the mutated module from disk), its
+    process group killed past ``timeout``."""
+    with subprocess.Popen(
+        [*PYTEST, "-x", *tests], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    ) as child:  # fmt: skip
+        try:
+            output, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate()
+            return "timeout", None, ""
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+    if child.returncode in (0, 5):
         return "survived", None, ""
-    if code not in (1, 2):
-        raise SystemExit(f"pytest failed to run ({code}): {output[-2000:]}")
+    if child.returncode not in (1, 2):
+        raise SystemExit(f"pytest failed to run ({child.returncode}): {output[-2000:]}")
     first = FAILED.search(output)
     return "killed", first.group(1) if first else None, output[-1500:]
 
 
-def mutate(name: str, target: Target, args: argparse.Namespace) -> dict[str, Any]:
-    from cosmic_ray.mutating import use_mutation
-    from cosmic_ray.plugins import get_operator
+class Group:
+    """The targets that share one set of tests, run in one pytest session."""
 
-    work = Path(args.work)
-    files = files_of(target.modules)
-    started = time.monotonic()
-    specs = mutants(name, files, work)
-    covered = coverage_of(target, work)
-    every_test = {t for by_line in covered["lines"].values() for ts in by_line.values() for t in ts}
-    from_main = main_tests(Path(args.origin), args.base, every_test)
-    known = equivalents()
-    results: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        module = spec["module_path"]
-        source_lines = Path(module).read_text(encoding="utf-8").splitlines()
-        rows = range(spec["start_pos_row"], spec["end_pos_row"] + 1)
-        by_line = covered["lines"][module]
-        reach = {t for row in rows for t in by_line.get(row, [])}
-        if not reach and any(row in covered["imported"][module] for row in rows):
-            reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
-        tests = chosen(reach, from_main, module)
-        operator_args = json.loads(spec["operator_args"] or "{}")
-        if isinstance(operator_args, str):  # (cosmic-ray stores them encoded twice)
-            operator_args = json.loads(operator_args)
-        operator = get_operator(spec["operator_name"])(**operator_args)
-        with use_mutation(Path(module), operator, spec["occurrence"]) as (_, mutated):
-            if mutated is None:
-                continue
-            if tests:
-                outcome, first, output = run_tests(tests, args.timeout)
-            else:  # (code only a server subprocess runs is not mapped: see the docstring)
-                outcome, first, output = "uncovered", None, "no test reaches this line"
-        line = source_lines[spec["start_pos_row"] - 1]
-        before = outcome == "killed" and (first is None or first.split("[")[0] in from_main)
-        entry = {
-            "line": spec["start_pos_row"],
-            "code": line.strip(),
-            "operator": spec["operator_name"],
-            "occurrence": spec["occurrence"],
-            "outcome": outcome,
-            "killed_by": first,
-            "killed_before": before,
-            "tests": len(tests),
-            "reaching": len(reach),  # more than "tests": a survivor of the capped selection
-        }
-        if outcome in ("survived", "uncovered") and (reason := is_equivalent(spec, line, known)):
-            entry["outcome"], entry["reason"] = "equivalent", reason
-        results.setdefault(module, {"mutants": []})["mutants"].append(entry)
-        partial = Path(args.work) / f"{name}.partial.json"  # what an interrupted run measured
-        partial.write_text(json.dumps(results), encoding="utf-8")
-        print(f"{module}:{entry['line']} {entry['operator']} {entry['outcome']}", flush=True)
-        del output
-    unsound = flaky({e["killed_by"] for r in results.values() for e in r["mutants"]}, args)
-    for entry in (e for r in results.values() for e in r["mutants"]):
-        if entry["killed_by"] in unsound:  # it fails unmutated too: no evidence
-            entry["outcome"], entry["killed_before"] = "survived", False
-    seconds = time.monotonic() - started
-    for result in results.values():
-        result.update(summary(result["mutants"]))
-    return {"modules": results, "seconds": round(seconds),
-            "coverage_seconds": round(covered["seconds"]),
-            "failing_unmutated": covered["failing"]}  # fmt: skip
+    def __init__(self, names: list[str], args: argparse.Namespace) -> None:
+        self.names, self.args = names, args
+        self.tests = TARGETS[names[0]].tests
+        self.work = Path(args.work)
+        self.results: dict[str, dict[str, Any]] = {}
+        self.passing: set[str] = set()
+
+    def run(self) -> None:
+        from tests.mutation.insession import MutantLoop
+
+        files = files_of(m for n in self.names for m in TARGETS[n].modules)
+        self.covered = coverage_map(TARGETS[self.names[0]], files, self.work, self.names[0])
+        code = pytest_main([*PYTEST[3:], *self.tests], plugins=[MutantLoop(self.mutate_all)])
+        if code not in (0, 5) or set(self.results) != set(self.names):
+            raise SystemExit(f"the driver's pytest session ended with {code}")
+
+    def mutate_all(self, loop: Any) -> None:
+        for name in self.names:
+            started = time.monotonic()
+            result = self.mutate(name, loop)
+            result["seconds"] = round(time.monotonic() - started)
+            result["coverage_seconds"] = round(self.covered["seconds"])
+            result["failing_unmutated"] = self.covered["failing"]
+            result["measured"] = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
+            self.results[name] = result
+            write_report(Path(self.args.report), name, result)
+            for module, summary_ in result["modules"].items():
+                s = {k: v for k, v in summary_.items() if k != "mutants"}
+                print(f"{module}: {s}", flush=True)
+            print(f"{name}: {result['seconds']} s", flush=True)
+
+    def timeout(self, tests: list[str]) -> float:
+        durations: dict[str, float] = self.covered["durations"]
+        most: float = self.args.timeout
+        return min(most, 10.0 + 5 * sum(durations.get(t, 1.0) for t in tests))
+
+    def mutate(self, name: str, loop: Any) -> dict[str, Any]:
+        from cosmic_ray.mutating import use_mutation
+        from cosmic_ray.plugins import get_operator
+
+        from tests.mutation import patching
+
+        covered = self.covered
+        specs = mutants(name, files_of(TARGETS[name].modules), self.work)
+        every = {t for by_line in covered["lines"].values() for ts in by_line.values() for t in ts}
+        from_main = main_tests(Path(self.args.origin), self.args.base, every)
+        known = equivalents()
+        results: dict[str, dict[str, Any]] = {}
+        for spec in specs:
+            module = spec["module_path"]
+            original = Path(module).read_text(encoding="utf-8")
+            rows = range(spec["start_pos_row"], spec["end_pos_row"] + 1)
+            by_line = covered["lines"][module]
+            reach = {t for row in rows for t in by_line.get(row, [])}
+            at_import = any(row in covered["imported"][module] for row in rows)
+            if not reach and at_import:
+                reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
+            tests = chosen(reach, from_main, module)
+            operator_args = json.loads(spec["operator_args"] or "{}")
+            if isinstance(operator_args, str):  # (cosmic-ray stores them encoded twice)
+                operator_args = json.loads(operator_args)
+            operator = get_operator(spec["operator_name"])(**operator_args)
+            how = "fresh"
+            with use_mutation(Path(module), operator, spec["occurrence"]) as (_, mutated):
+                if mutated is None:
+                    continue
+                if not tests:  # (code only a server subprocess runs is not mapped)
+                    outcome, first = "uncovered", None
+                else:
+                    changes = None if at_import else patching.plan(original, mutated, module)
+                    outcome = "unpatched"
+                    if changes is not None:
+                        how = "patched"
+                        outcome, first, _ = loop.run(tests, self.timeout(tests), changes, module)
+                    if outcome == "unpatched":
+                        how = "fresh"
+                        outcome, first, _ = run_fresh(tests, self.args.timeout)
+            line = original.splitlines()[spec["start_pos_row"] - 1]
+            before = outcome == "killed" and (first is None or first.split("[")[0] in from_main)
+            entry = {
+                "line": spec["start_pos_row"],
+                "code": line.strip(),
+                "operator": spec["operator_name"],
+                "occurrence": spec["occurrence"],
+                "outcome": outcome,
+                "killed_by": first,
+                "killed_before": before,
+                "tests": len(tests),
+                "reaching": len(reach),  # more than "tests": a survivor of the capped selection
+                "run": how,
+            }
+            if outcome in ("survived", "uncovered") and (
+                reason := is_equivalent(spec, line, known)
+            ):
+                entry["outcome"], entry["reason"] = "equivalent", reason
+            results.setdefault(module, {"mutants": []})["mutants"].append(entry)
+            partial = self.work / f"{name}.partial.json"  # what an interrupted run measured
+            partial.write_text(json.dumps(results), encoding="utf-8")
+            print(f"{module}:{entry['line']} {entry['operator']} {entry['outcome']} ({how})",
+                  flush=True)  # fmt: skip
+        unsound = self.flaky({e["killed_by"] for r in results.values() for e in r["mutants"]}, loop)
+        for entry in (e for r in results.values() for e in r["mutants"]):
+            if entry["killed_by"] in unsound:  # it fails unmutated too: no evidence
+                entry["outcome"], entry["killed_before"] = "survived", False
+        for result in results.values():
+            result.update(summary(result["mutants"]))
+        return {"modules": results}
+
+    def flaky(self, killers: set[str | None], loop: Any) -> set[str]:
+        """The tests among ``killers`` that fail without a mutant (run once each, unmutated)."""
+        found = set()
+        for test in sorted(t for t in killers if t and t not in self.passing):
+            outcome, _, _ = loop.run([test], self.timeout([test]))
+            if outcome == "survived":
+                self.passing.add(test)
+            else:
+                found.add(test)
+                print(f"{test} fails unmutated: its kills do not count", flush=True)
+        return found
 
 
-_PASSING: set[str] = set()
+def pytest_main(args: list[str], plugins: list[Any]) -> int:
+    import pytest
+
+    return int(pytest.main(args, plugins=plugins))
 
 
-def flaky(killers: set[str | None], args: argparse.Namespace) -> set[str]:
-    """The tests among ``killers`` that fail without a mutant (run once each, unmutated)."""
-    found = set()
-    for test in sorted(t for t in killers if t and t not in _PASSING):
-        outcome, _, _ = run_tests([test], args.timeout)
-        if outcome == "survived":
-            _PASSING.add(test)
-        else:
-            found.add(test)
-            print(f"{test} fails unmutated: its kills do not count", flush=True)
-    return found
+def write_report(path: Path, name: str, result: dict[str, Any]) -> None:
+    """``result`` as target ``name`` of the report at ``path``, under a lock: drivers of
+    other targets may write it at the same time."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        report = json.loads(path.read_text()) if path.exists() else {"targets": {}}
+        report["targets"][name] = result
+        path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 
 
 def summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -440,27 +454,25 @@ def main() -> None:
     parser.add_argument("--base", default="main", help="whose tests count as 'before'")
     parser.add_argument("--work", required=True, help="a folder for databases")
     parser.add_argument("--report", required=True, help="the JSON report (merged into)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
+    parser.add_argument("--timeout", type=float, default=120.0, help="most seconds per mutant")
     parser.add_argument(
         "--only-report", action="store_true", help="apply equivalents.toml to the report anew"
     )
     args = parser.parse_args()
     report_path = Path(args.report)
-    report = json.loads(report_path.read_text()) if report_path.exists() else {"targets": {}}
     if args.only_report:
+        report = json.loads(report_path.read_text())
         report_path.write_text(json.dumps(reclassified(report), indent=1) + "\n", encoding="utf-8")
         return
-    preload()
+    groups: dict[tuple[str, ...], list[str]] = {}
     for name in args.targets or list(TARGETS):
-        result = mutate(name, TARGETS[name], args)
-        result["measured"] = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
-        report["targets"][name] = result
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        for module, summary_ in result["modules"].items():
-            s = {k: v for k, v in summary_.items() if k != "mutants"}
-            print(f"{module}: {s}", flush=True)
-        print(f"{name}: {result['seconds']} s", flush=True)
+        groups.setdefault(tuple(TARGETS[name].tests), []).append(name)
+    if len(groups) > 1:  # one pytest session per set of tests: each in its own interpreter
+        flags = [a for a in sys.argv[1:] if a not in TARGETS]
+        for names in groups.values():
+            subprocess.run([sys.executable, "-m", "tests.mutation.run", *names, *flags], check=True)
+        return
+    Group(next(iter(groups.values())), args).run()
     os.sync()
 
 
