@@ -47,7 +47,7 @@ class MutantLoop:
         changes: dict[patching.Key, types.CodeType] | None = None,
         path: str = "",
     ) -> tuple[str, str | None, str]:
-        """("killed" | "survived" | "timeout" | "unpatched", the first failing test, its
+        """("killed" | "survived" | "timeout" | "unpatched" | "error", the first failing test, its
         report): ``tests`` (node ids of this session) in a forked child, ``changes`` put into
         the child first; the child's process group is killed when it ends or overruns."""
         items = [self.items[t] for t in tests if t in self.items]
@@ -77,8 +77,9 @@ class MutantLoop:
             return "survived", None, ""
         if code == NOT_PATCHED:
             return "unpatched", None, report
-        if code != 1:
-            raise SystemExit(f"the mutant's child failed ({code}): {report[-2000:]}")
+        if code != 1:  # (pytest's own machinery failed: no evidence either way)
+            print(f"the mutant's child failed ({code}): {report[-2000:]}", flush=True)
+            return "error", None, report
         first, _, rest = report.partition("\n")
         return "killed", first, rest[-1500:]
 
