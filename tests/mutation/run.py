@@ -137,7 +137,24 @@ def mutants(name: str, modules: list[str], work: Path) -> list[dict[str, Any]]:
             "SELECT * FROM mutation_specs WHERE job_id NOT IN (SELECT job_id FROM work_results) "
             "ORDER BY module_path, start_pos_row, start_pos_col, operator_name, occurrence"
         ).fetchall()
-    return [dict(row) for row in rows]
+    return [dict(row) for row in rows if not bare_star(dict(row))]
+
+
+BARE_STAR = re.compile(r"\*\s*(,|\)|$)")
+
+
+def bare_star(spec: dict[str, Any]) -> bool:
+    """cosmic-ray's parse tree calls the bare ``*`` of a signature (keyword-only parameters
+    follow) a multiplication, and "mutates" it to ``/``: no operator is changed, so it is no
+    mutant of the catalogue."""
+    if not spec["operator_name"].startswith("core/ReplaceBinaryOperator_Mul_"):
+        return False
+    line = (
+        Path(spec["module_path"])
+        .read_text(encoding="utf-8")
+        .splitlines()[spec["start_pos_row"] - 1]
+    )
+    return bool(BARE_STAR.match(line, spec["start_pos_col"]))
 
 
 def coverage_map(target: Target, files: list[str], work: Path, name: str) -> dict[str, Any]:
@@ -364,6 +381,7 @@ class Group:
                 "code": line.strip(),
                 "operator": spec["operator_name"],
                 "occurrence": spec["occurrence"],
+                "column": spec["start_pos_col"],
                 "outcome": outcome,
                 "killed_by": first,
                 "killed_before": before,
