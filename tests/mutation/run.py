@@ -303,6 +303,9 @@ class Group:
         self.work = Path(args.work)
         self.results: dict[str, dict[str, Any]] = {}
         self.passing: set[str] = set()
+        self.prior: dict[str, Any] | None = None
+        if args.survivors_of:
+            self.prior = json.loads(Path(args.survivors_of).read_text(encoding="utf-8"))
 
     def run(self) -> None:
         from tests.mutation.insession import MutantLoop
@@ -317,6 +320,8 @@ class Group:
         for name in self.names:
             started = time.monotonic()
             result = self.mutate(name, loop)
+            if self.prior and name in self.prior["targets"]:
+                result = rerun_into(self.prior["targets"][name], result)
             result["seconds"] = round(time.monotonic() - started)
             result["coverage_seconds"] = round(self.covered["seconds"])
             result["failing_unmutated"] = self.covered["failing"]
@@ -341,6 +346,9 @@ class Group:
 
         covered = self.covered
         specs = mutants(name, files_of(TARGETS[name].modules), self.work)
+        if self.prior:
+            rerun = survivors(self.prior)
+            specs = [s for s in specs if (name, *identity(s)) in rerun]
         every = {t for by_line in covered["lines"].values() for ts in by_line.values() for t in ts}
         from_main = main_tests(Path(self.args.origin), self.args.base, every)
         known = equivalents()
@@ -419,6 +427,40 @@ class Group:
         return found
 
 
+def identity(spec: dict[str, Any]) -> tuple[str, str, str, int]:
+    """A mutant as it stays when lines move: module, operator, the line's text and column."""
+    line = (
+        Path(spec["module_path"])
+        .read_text(encoding="utf-8")
+        .splitlines()[spec["start_pos_row"] - 1]
+    )
+    return spec["module_path"], spec["operator_name"], line.strip(), spec["start_pos_col"]
+
+
+def survivors(report: dict[str, Any]) -> set[tuple[str, str, str, str, int]]:
+    """The mutants ``report`` has not killed, by target and ``identity``."""
+    return {
+        (target, module, e["operator"], e["code"], e["column"])
+        for target, result in report["targets"].items()
+        for module, found in result["modules"].items()
+        for e in found["mutants"]
+        if e["outcome"] not in ("killed", "equivalent")
+    }
+
+
+def rerun_into(before: dict[str, Any], rerun: dict[str, Any]) -> dict[str, Any]:
+    """``before`` (a target's result) with the mutants ``rerun`` ran again replaced."""
+    merged: dict[str, Any] = json.loads(json.dumps(before))
+    for module, found in rerun["modules"].items():
+        again = {(e["operator"], e["code"], e["column"]): e for e in found["mutants"]}
+        entries = merged["modules"][module]["mutants"]
+        for index, entry in enumerate(entries):
+            entries[index] = again.get((entry["operator"], entry["code"], entry["column"]), entry)
+        merged["modules"][module].update(summary(entries))
+    merged["rerun"] = sum(len(f["mutants"]) for f in rerun["modules"].values())
+    return merged
+
+
 def pytest_main(args: list[str], plugins: list[Any]) -> int:
     import pytest
 
@@ -473,6 +515,10 @@ def main() -> None:
     parser.add_argument("--work", required=True, help="a folder for databases")
     parser.add_argument("--report", required=True, help="the JSON report (merged into)")
     parser.add_argument("--timeout", type=float, default=120.0, help="most seconds per mutant")
+    parser.add_argument(
+        "--survivors-of", metavar="REPORT",
+        help="run only the mutants an earlier report has not killed (to check new tests)",
+    )  # fmt: skip
     parser.add_argument(
         "--only-report", action="store_true", help="apply equivalents.toml to the report anew"
     )
