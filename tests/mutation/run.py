@@ -247,12 +247,16 @@ def is_equivalent(spec: dict[str, Any], line: str, known: list[dict[str, str]]) 
 
 
 MOST_TESTS = (20, 10)  # of main's and of newer tests run against one mutant
+MOST_SECONDS = 15.0  # of those tests' unmutated durations (in the coverage run), the first kept
 
 
-def chosen(reach: set[str], from_main: set[str], module: str) -> list[str]:
-    """The tests to run against a mutant, main's first (for the "before" score): those in a
-    test module named after the mutated one first, then the rest, one case of each test
-    function before a second case of any; at most MOST_TESTS."""
+def chosen(
+    reach: set[str], from_main: set[str], module: str, durations: dict[str, float]
+) -> list[str]:
+    """The tests to run against a mutant, main's first (for the "before" score): one case of
+    each test function before a second case of any; among those, the tests of the module named
+    after the mutated one first, then the quickest. At most MOST_TESTS, and no more than
+    MOST_SECONDS of them (one at least)."""
     named = f"test_{Path(module).stem}.py"
 
     def ordered(tests: Iterable[str]) -> list[str]:
@@ -261,12 +265,35 @@ def chosen(reach: set[str], from_main: set[str], module: str) -> list[str]:
         for test in sorted(tests):
             function = test.split("[")[0]
             seen[function] = seen.get(function, 0) + 1
-            ranked.append((seen[function], not function.split("::")[0].endswith(named), test))
+            in_named = function.split("::")[0].endswith(named)
+            ranked.append((seen[function], not in_named, durations.get(test, 1.0), test))
         return [test for *_, test in sorted(ranked)]
 
     old = ordered(t for t in reach if t.split("[")[0] in from_main)
     new = ordered(t for t in reach if t.split("[")[0] not in from_main)
-    return old[: MOST_TESTS[0]] + new[: MOST_TESTS[1]]
+    picked: list[str] = []
+    spent = 0.0
+    for test in old[: MOST_TESTS[0]] + new[: MOST_TESTS[1]]:
+        spent += durations.get(test, 1.0)
+        if picked and spent > MOST_SECONDS:
+            continue
+        picked.append(test)
+    return picked
+
+
+def typing_only(source: str) -> set[int]:
+    """The lines of ``Protocol`` classes and ``if TYPE_CHECKING:`` blocks: read by type
+    checkers only, so no mutant there can change what runs."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            bases = [getattr(b, "id", getattr(b, "attr", "")) for b in node.bases]
+            if "Protocol" in bases:
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                lines.update(range(first, (node.end_lineno or node.lineno) + 1))
+        elif isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
 
 
 def run_fresh(tests: list[str], timeout: float) -> tuple[str, str | None, str]:
@@ -353,6 +380,15 @@ class Group:
         from_main = main_tests(Path(self.args.origin), self.args.base, every)
         known = equivalents()
         results: dict[str, dict[str, Any]] = {}
+        partial = self.work / f"{name}.partial.json"  # what an interrupted run measured
+        done = {
+            (module, e["operator"], e["code"], e["column"]): e
+            for module, found in (
+                json.loads(partial.read_text()) if partial.exists() else {}
+            ).items()
+            for e in found["mutants"]
+            if "column" in e and e["outcome"] != "error"
+        }
         for spec in specs:
             module = spec["module_path"]
             original = Path(module).read_text(encoding="utf-8")
@@ -362,17 +398,23 @@ class Group:
             at_import = any(row in covered["imported"][module] for row in rows)
             if not reach and at_import:
                 reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
-            tests = chosen(reach, from_main, module)
+            tests = chosen(reach, from_main, module, covered["durations"])
+            known_entry = done.get((module, *identity(spec)[1:]))
+            if known_entry is not None:  # measured by an interrupted run of this copy
+                results.setdefault(module, {"mutants": []})["mutants"].append(known_entry)
+                continue
             operator_args = json.loads(spec["operator_args"] or "{}")
             if isinstance(operator_args, str):  # (cosmic-ray stores them encoded twice)
                 operator_args = json.loads(operator_args)
             operator = get_operator(spec["operator_name"])(**operator_args)
-            how = "fresh"
+            how, first = "none", None
             with use_mutation(Path(module), operator, spec["occurrence"]) as (_, mutated):
                 if mutated is None:
                     continue
-                if not tests:  # (code only a server subprocess runs is not mapped)
-                    outcome, first = "uncovered", None
+                if any(row in typing_only(original) for row in rows):
+                    outcome = "typing"
+                elif not tests:  # (code only a server subprocess runs is not mapped)
+                    outcome = "uncovered"
                 else:
                     changes = None if at_import else patching.plan(original, mutated, module)
                     outcome = "unpatched"
@@ -401,8 +443,9 @@ class Group:
                 reason := is_equivalent(spec, line, known)
             ):
                 entry["outcome"], entry["reason"] = "equivalent", reason
+            elif outcome == "typing":
+                entry["outcome"], entry["reason"] = "equivalent", typing_only.__doc__
             results.setdefault(module, {"mutants": []})["mutants"].append(entry)
-            partial = self.work / f"{name}.partial.json"  # what an interrupted run measured
             partial.write_text(json.dumps(results), encoding="utf-8")
             print(f"{module}:{entry['line']} {entry['operator']} {entry['outcome']} ({how})",
                   flush=True)  # fmt: skip
