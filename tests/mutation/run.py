@@ -374,22 +374,21 @@ class Group:
         covered = self.covered
         specs = mutants(name, files_of(TARGETS[name].modules), self.work)
         if self.prior:
-            rerun = survivors(self.prior)
-            specs = [s for s in specs if (name, *identity(s)) in rerun]
+            rerun = survivors(self.prior["targets"].get(name, {"modules": {}}))
+            specs = [s for s, k in zip(specs, spec_keys(specs), strict=True) if k in rerun]
         every = {t for by_line in covered["lines"].values() for ts in by_line.values() for t in ts}
         from_main = main_tests(Path(self.args.origin), self.args.base, every)
         known = equivalents()
         results: dict[str, dict[str, Any]] = {}
         partial = self.work / f"{name}.partial.json"  # what an interrupted run measured
-        done = {
-            (module, e["operator"], e["code"], e["column"]): e
-            for module, found in (
-                json.loads(partial.read_text()) if partial.exists() else {}
-            ).items()
-            for e in found["mutants"]
-            if "column" in e and e["outcome"] != "error"
+        measured = json.loads(partial.read_text()) if partial.exists() else {}
+        done = {  # (survivors run again: the driver may have learnt to kill or skip them)
+            key: e
+            for module, found in measured.items()
+            for key, e in zip(entry_keys(module, found["mutants"]), found["mutants"], strict=True)
+            if e["outcome"] == "killed"
         }
-        for spec in specs:
+        for spec, key in zip(specs, spec_keys(specs), strict=True):
             module = spec["module_path"]
             original = Path(module).read_text(encoding="utf-8")
             rows = range(spec["start_pos_row"], spec["end_pos_row"] + 1)
@@ -399,7 +398,7 @@ class Group:
             if not reach and at_import:
                 reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
             tests = chosen(reach, from_main, module, covered["durations"])
-            known_entry = done.get((module, *identity(spec)[1:]))
+            known_entry = done.get(key)
             if known_entry is not None:  # measured by an interrupted run of this copy
                 results.setdefault(module, {"mutants": []})["mutants"].append(known_entry)
                 continue
@@ -470,23 +469,38 @@ class Group:
         return found
 
 
-def identity(spec: dict[str, Any]) -> tuple[str, str, str, int]:
-    """A mutant as it stays when lines move: module, operator, the line's text and column."""
-    line = (
-        Path(spec["module_path"])
-        .read_text(encoding="utf-8")
-        .splitlines()[spec["start_pos_row"] - 1]
-    )
-    return spec["module_path"], spec["operator_name"], line.strip(), spec["start_pos_col"]
+Key = tuple[str, str, str, int, int]
 
 
-def survivors(report: dict[str, Any]) -> set[tuple[str, str, str, str, int]]:
-    """The mutants ``report`` has not killed, by target and ``identity``."""
+def keys(mutants_: list[tuple[str, str, str, int]]) -> list[Key]:
+    """Each mutant (module, operator, the line's text, column) as it stays when lines move,
+    with how many alike came before it (identical lines, such as two ``@property``)."""
+    seen: dict[tuple[str, str, str, int], int] = {}
+    found = []
+    for mutant in mutants_:
+        seen[mutant] = seen.get(mutant, -1) + 1
+        found.append((*mutant, seen[mutant]))
+    return found
+
+
+def spec_keys(specs: list[dict[str, Any]]) -> list[Key]:
+    texts = {m: Path(m).read_text(encoding="utf-8").splitlines() for m in
+             {s["module_path"] for s in specs}}  # fmt: skip
+    return keys([(s["module_path"], s["operator_name"],
+                  texts[s["module_path"]][s["start_pos_row"] - 1].strip(), s["start_pos_col"])
+                 for s in specs])  # fmt: skip
+
+
+def entry_keys(module: str, entries: list[dict[str, Any]]) -> list[Key]:
+    return keys([(module, e["operator"], e["code"], e.get("column", -1)) for e in entries])
+
+
+def survivors(result: dict[str, Any]) -> set[Key]:
+    """The mutants a target's ``result`` has not killed."""
     return {
-        (target, module, e["operator"], e["code"], e["column"])
-        for target, result in report["targets"].items()
+        key
         for module, found in result["modules"].items()
-        for e in found["mutants"]
+        for key, e in zip(entry_keys(module, found["mutants"]), found["mutants"], strict=True)
         if e["outcome"] not in ("killed", "equivalent")
     }
 
@@ -495,10 +509,10 @@ def rerun_into(before: dict[str, Any], rerun: dict[str, Any]) -> dict[str, Any]:
     """``before`` (a target's result) with the mutants ``rerun`` ran again replaced."""
     merged: dict[str, Any] = json.loads(json.dumps(before))
     for module, found in rerun["modules"].items():
-        again = {(e["operator"], e["code"], e["column"]): e for e in found["mutants"]}
+        again = dict(zip(entry_keys(module, found["mutants"]), found["mutants"], strict=True))
         entries = merged["modules"][module]["mutants"]
-        for index, entry in enumerate(entries):
-            entries[index] = again.get((entry["operator"], entry["code"], entry["column"]), entry)
+        for index, key in enumerate(entry_keys(module, entries)):
+            entries[index] = again.get(key, entries[index])
         merged["modules"][module].update(summary(entries))
     merged["rerun"] = sum(len(f["mutants"]) for f in rerun["modules"].values())
     return merged
