@@ -417,12 +417,14 @@ class Group:
                 elif not tests:  # (code only a server subprocess runs is not mapped)
                     outcome = "uncovered"
                 else:
-                    changes = None if at_import else patching.plan(original, mutated, module)
+                    changes = patching.plan(original, mutated, module)
                     outcome = "unpatched"
                     if changes is not None:
                         how = "patched"
                         outcome, first, _ = loop.run(tests, self.timeout(tests), changes, module)
-                    if outcome == "unpatched":
+                    # A line run while importing may have built state the patch cannot reach
+                    # (tables compiled at import): a kill stands, a survivor is run afresh.
+                    if outcome == "unpatched" or (at_import and outcome != "killed"):
                         how = "fresh"
                         outcome, first, _ = run_fresh(tests, self.args.timeout)
             line = original.splitlines()[spec["start_pos_row"] - 1]
