@@ -332,7 +332,8 @@ class Group:
         self.passing: set[str] = set()
         self.prior: dict[str, Any] | None = None
         if args.survivors_of:
-            self.prior = json.loads(Path(args.survivors_of).read_text(encoding="utf-8"))
+            prior = Path(args.origin) / args.survivors_of  # (relative: to the checkout)
+            self.prior = json.loads(prior.read_text(encoding="utf-8"))
             if "targets" not in self.prior:  # a run's partial file: one target's modules
                 self.prior = {"targets": {n: {"modules": self.prior} for n in names}}
 
