@@ -248,15 +248,17 @@ def is_equivalent(spec: dict[str, Any], line: str, known: list[dict[str, str]]) 
 
 MOST_TESTS = (20, 10)  # of main's and of newer tests run against one mutant
 MOST_SECONDS = 15.0  # of those tests' unmutated durations (in the coverage run), the first kept
+MOST_AFTER = 150  # tests run against a survivor of the first round
 
 
 def chosen(
     reach: set[str], from_main: set[str], module: str, durations: dict[str, float]
-) -> list[str]:
-    """The tests to run against a mutant, main's first (for the "before" score): one case of
-    each test function before a second case of any; among those, the tests of the module named
-    after the mutated one first, then the quickest. At most MOST_TESTS, and no more than
-    MOST_SECONDS of them (one at least)."""
+) -> tuple[list[str], list[str]]:
+    """The tests to run against a mutant, in two rounds, main's first in each (for the "before"
+    score): one case of each test function before a second case of any; among those, the tests
+    of the module named after the mutated one first, then the quickest. The first round holds
+    at most MOST_TESTS and MOST_SECONDS of them (one at least); the second, run only when the
+    mutant survives the first, the rest (at most MOST_AFTER)."""
     named = f"test_{Path(module).stem}.py"
 
     def ordered(tests: Iterable[str]) -> list[str]:
@@ -278,7 +280,8 @@ def chosen(
         if picked and spent > MOST_SECONDS:
             continue
         picked.append(test)
-    return picked
+    rest = [t for t in old + new if t not in picked]
+    return picked, rest[:MOST_AFTER]
 
 
 def typing_only(source: str) -> set[int]:
@@ -400,7 +403,7 @@ class Group:
             at_import = any(row in covered["imported"][module] for row in rows)
             if not reach and at_import:
                 reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
-            tests = chosen(reach, from_main, module, covered["durations"])
+            tests, rest = chosen(reach, from_main, module, covered["durations"])
             known_entry = done.get(key)
             if known_entry is not None:  # measured by an interrupted run of this copy
                 results.setdefault(module, {"mutants": []})["mutants"].append(known_entry)
@@ -419,15 +422,13 @@ class Group:
                     outcome = "uncovered"
                 else:
                     changes = patching.plan(original, mutated, module)
-                    outcome = "unpatched"
-                    if changes is not None:
-                        how = "patched"
-                        outcome, first, _ = loop.run(tests, self.timeout(tests), changes, module)
-                    # A line run while importing may have built state the patch cannot reach
-                    # (tables compiled at import): a kill stands, a survivor is run afresh.
-                    if outcome == "unpatched" or (at_import and outcome != "killed"):
-                        how = "fresh"
-                        outcome, first, _ = run_fresh(tests, self.args.timeout)
+                    for round_ in (tests, rest):
+                        if not round_:
+                            continue
+                        outcome, first, how = self.attempt(round_, changes, at_import, loop, module)
+                        if outcome == "killed":
+                            break
+                        tests = tests + round_ if round_ is rest else tests
             line = original.splitlines()[spec["start_pos_row"] - 1]
             before = outcome == "killed" and (first is None or first.split("[")[0] in from_main)
             entry = {
@@ -460,6 +461,20 @@ class Group:
         for result in results.values():
             result.update(summary(result["mutants"]))
         return {"modules": results}
+
+    def attempt(
+        self, tests: list[str], changes: Any, at_import: bool, loop: Any, module: str
+    ) -> tuple[str, str | None, str]:
+        """(outcome, the first failing test, "patched" | "fresh"): one round of ``tests``."""
+        outcome, first = "unpatched", None
+        if changes is not None:
+            outcome, first, _ = loop.run(tests, self.timeout(tests), changes, module)
+            # A line run while importing may have built state the patch cannot reach (tables
+            # compiled at import): a kill stands, a survivor is run afresh.
+            if outcome == "killed" or (not at_import and outcome != "unpatched"):
+                return outcome, first, "patched"
+        outcome, first, _ = run_fresh(tests, self.args.timeout)
+        return outcome, first, "fresh"
 
     def flaky(self, killers: set[str | None], loop: Any) -> set[str]:
         """The tests among ``killers`` that fail without a mutant (run once each, unmutated)."""
