@@ -11,6 +11,7 @@ halves register themselves by defining a class: no list names the kinds.
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import re
 import shutil
@@ -30,7 +31,7 @@ from codegen import SpecSet
 from codegen.docs.rules import compile_phrasing, rule_from_sentence
 from codegen.emit import tables
 from codegen.emit.json_schema import request_schema
-from codegen.runtime.rule_kinds import KINDS, RuleKind
+from codegen.runtime.rule_kinds import KINDS, Clause, RuleKind
 from codegen.runtime.rule_kinds import UnknownRuleKind as CodegenUnknownRuleKind
 from codegen.spec.consistency import _Problem, analyse
 from codegen.spec.kinds import (
@@ -43,6 +44,7 @@ from codegen.spec.kinds import (
     values_only,
 )
 from codegen.spec.loader import meta_schema
+from runware_contract import klingai_video_3_0_pro as kling
 from runware_contract import strategies as S
 from runware_contract.rule_kinds import UnknownRuleKind
 from runware_contract.runtime import Contract
@@ -349,3 +351,193 @@ def test_the_runtime_imports_without_hypothesis() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "strategies need hypothesis"
+
+
+# ── what each kind's repair and breaker promise, one rule at a time ─────────────────
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "expected"),
+    [
+        (
+            "frames-or-size",
+            [("params", "inputs.frames"), ("params", "width"), ("params", "height")],
+        ),
+        (
+            "images-need-prompt-or-fps",
+            [("when", "seedImage"), ("when", "styleImage"), ("then", "fps"), ("then", "mode")],
+        ),
+        ("slow-excludes-fps", [("when", "mode"), ("when", "seedImage"), ("forbid", "fps")]),
+        ("part-references", [("in", "positivePrompt"), ("target", "inputs.parts")]),
+        ("frame-positions", [("target", "inputs.frames"), ("field", "inputs.frames.at")]),
+        ("ttl-url-only", [("when", "ttl"), ("param", "outputType")]),
+    ],
+)
+def test_a_rule_names_every_path_it_reads_under_its_key(
+    tiny: ModuleType, rule_id: str, expected: list[tuple[str, str]]
+) -> None:
+    rule = next(r for r in tiny.tables.RULES if r["id"] == rule_id)
+    assert list(KINDS[rule["kind"]].paths(rule)) == expected
+
+
+def test_a_compiled_clause_is_a_value_of_its_mode_and_conditions() -> None:
+    """Compiled twice from the same data, a clause is equal, hashes alike and prints alike
+    (the compiled test is not part of it); it cannot be changed once made."""
+    data = {"mode": "anyOf", "conditions": [{"path": "a.b", "equals": 1}, {"path": "c"}]}
+    one, two = Clause.of(data), Clause.of(data)
+    assert one == two and hash(one) == hash(two) and repr(one) == repr(two)
+    assert "function" not in repr(one)
+    assert one != Clause.of({**data, "mode": "allOf"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.mode = "allOf"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.conds[0].negated = True  # type: ignore[misc]
+
+
+def scope_objects(factory: Any, task: dict[str, Any], rule: dict[str, Any]) -> list[Any]:
+    return list(factory._scope_objects(task, rule.get("scope", "")))
+
+
+@pytest.mark.parametrize("name", [n for n, k in KINDS.items() if k.outcomes])
+def test_repairing_a_rule_that_holds_changes_nothing(tiny: ModuleType, name: str) -> None:
+    """Repair says whether it changed the task: on a valid task, nothing, and it says so."""
+    rule = rule_of(tiny, name)
+    kind, factory = KINDS[name], S._factory(tiny)
+
+    @FEW
+    @given(S.valid_tasks(tiny), st.data())
+    def check(task: dict[str, Any], data: st.DataObject) -> None:
+        before = copy.deepcopy(task)
+        for obj, prefix in scope_objects(factory, task, rule):
+            scope = rule.get("scope", "")
+            assert not kind.repair(factory, data.draw, rule, obj, prefix, scope, set())
+        assert task == before
+
+    check()
+
+
+OPERANDS = {"frames-or-size": [["inputs.frames"], ["width", "height"]],
+            "prompt-or-seed": [["positivePrompt"], ["seedImage"]]}  # fmt: skip
+
+
+def without(task: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """``task`` without the (top-level or first-level nested) ``paths``."""
+    for path in paths:
+        *parent, leaf = path.split(".")
+        node = task
+        for part in parent:
+            node = node.get(part, {})
+        node.pop(leaf, None)
+    return task
+
+
+def given_operands(task: dict[str, Any], rule_id: str) -> list[list[str]]:
+    def present(path: str) -> bool:
+        node: Any = task
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return node is not None
+
+    return [op for op in OPERANDS[rule_id] if all(present(p) for p in op)]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "lock", "added"),
+    [
+        ("frames-or-size", None, None),
+        ("frames-or-size", "inputs.frames", ["width", "height"]),
+        ("frames-or-size", "width", ["inputs.frames"]),
+        ("prompt-or-seed", None, None),
+        ("prompt-or-seed", "positivePrompt", ["seedImage"]),
+        ("prompt-or-seed", "seedImage", ["positivePrompt"]),
+    ],
+)
+def test_repair_adds_one_operand_that_no_lock_keeps_out(
+    tiny: ModuleType, rule_id: str, lock: str | None, added: list[str] | None
+) -> None:
+    """A task giving none of an exactlyOne's or atLeastOne's operands gets one of them, never
+    one a breaker locked out."""
+    rule = next(r for r in tiny.tables.RULES if r["id"] == rule_id)
+    kind, factory = KINDS[rule["kind"]], S._factory(tiny)
+    every = [p for op in OPERANDS[rule_id] for p in op]
+
+    @FEW
+    @given(S.valid_tasks(tiny), st.data())
+    def check(task: dict[str, Any], data: st.DataObject) -> None:
+        task = without(task, every)
+        locked = {lock} if lock else set()
+        assert kind.repair(factory, data.draw, rule, task, "", "", locked)
+        found = given_operands(task, rule_id)
+        assert len(found) == 1
+        if added is not None:
+            assert found == [added]
+
+    check()
+
+
+@pytest.mark.parametrize(
+    ("lock", "kept"),
+    [
+        (None, ["inputs.frames"]),
+        ("+width", ["width", "height"]),
+        ("+inputs.frames", ["inputs.frames"]),
+    ],
+)
+def test_exactly_one_repair_keeps_a_locked_operand_else_the_first(
+    tiny: ModuleType, lock: str | None, kept: list[str]
+) -> None:
+    """Given both operands, repair removes all but one: the one a presence lock holds, else
+    the first the rule names."""
+    rule = next(r for r in tiny.tables.RULES if r["id"] == "frames-or-size")
+    kind, factory = KINDS["exactlyOne"], S._factory(tiny)
+
+    @FEW
+    @given(S.valid_tasks(tiny, require=("inputs.frames",)), st.data())
+    def check(task: dict[str, Any], data: st.DataObject) -> None:
+        task.update(width=1280, height=720)
+        locked = {lock} if lock else set()
+        assert kind.repair(factory, data.draw, rule, task, "", "", locked)
+        assert given_operands(task, "frames-or-size") == [kept]
+
+    check()
+
+
+@pytest.mark.parametrize("rule_id", list(OPERANDS))
+def test_a_breaker_gives_none_or_every_operand_and_locks_them(
+    tiny: ModuleType, rule_id: str
+) -> None:
+    """exactlyOne breaks with no operand or all of them; atLeastOne with none. Either way the
+    rule is broken before repair, and what the breaker set is locked for repair to keep."""
+    rule = next(r for r in tiny.tables.RULES if r["id"] == rule_id)
+    kind, factory = KINDS[rule["kind"]], S._factory(tiny)
+    every = [p for op in OPERANDS[rule_id] for p in op]
+    ways = [[], OPERANDS[rule_id]] if rule["kind"] == "exactlyOne" else [[]]
+
+    @FEW
+    @given(S.valid_tasks(tiny), st.data())
+    def check(task: dict[str, Any], data: st.DataObject) -> None:
+        locked: set[str] = set()
+        kind.break_(factory, data.draw, rule, task, locked)
+        assert given_operands(task, rule_id) in ways
+        assert rule_id in {v.rule for v in tiny.CONTRACT.violations(task)}
+        assert {lock.lstrip("+") for lock in locked} >= set(every)
+
+    check()
+
+
+def test_repair_drops_a_requires_condition_that_another_rule_keeps_undoing() -> None:
+    """Kling: inputs.elements requires inputs.frameImages, which exactlyOne removes while a
+    lock holds width and height. Repair settles by dropping the requires rule's condition
+    (the elements) rather than giving up on the task."""
+    factory = S._factory(kling)
+
+    @FEW
+    @given(S.valid_tasks(kling, require=("inputs.elements",)), st.data())
+    def check(task: dict[str, Any], data: st.DataObject) -> None:
+        task.update(width=1920, height=1080)
+        assert factory.repair(data.draw, task, {"+width", "+height"}, None) == []
+        assert "elements" not in task["inputs"] and task["width"] == 1920
+
+    check()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any
@@ -622,3 +623,189 @@ def test_the_async_client_takes_sync_results_from_the_post_and_polls_async_ones(
     (result,) = asyncio.run(main())
     assert result.imageUUID == IMAGE_A
     assert seen == expected
+
+
+# ── what the client infers, and the edges of its retry loop ─────────────────
+
+OTHER_UUID = "5b9b3a2e-4a9f-4e0b-9a51-1f3c1d9d2b70"
+
+
+def ack(request: httpx.Request) -> httpx.Response:
+    tasks = json.loads(request.content)
+    data = [{"taskType": t["taskType"], "taskUUID": t["taskUUID"]} for t in tasks]
+    return httpx.Response(200, json={"data": data})
+
+
+def submit_either(
+    asynchronous: bool, answers: list[Any], task: dict[str, Any], **kwargs: Any
+) -> tuple[list[dict[str, Any]], FakeTime, list[httpx.Request]]:
+    """``submit(task)`` with the sync or the async client on a backend that gives ``answers``
+    in turn (a response, an exception to raise, or a handler); kwargs: the client's options."""
+    time_ = FakeTime()
+    seen: list[httpx.Request] = []
+    queue = iter(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = next(queue)
+        if isinstance(answer, Exception):
+            raise answer
+        response: httpx.Response = answer(request) if callable(answer) else answer
+        return response
+
+    if not asynchronous:
+        with rc.Client(
+            "key", transport=httpx.MockTransport(handler), sleep=time_.sleep,
+            clock=time_.clock, **kwargs,
+        ) as c:  # fmt: skip
+            return c.submit(task), time_, seen
+
+    async def main() -> list[dict[str, Any]]:
+        async with rc.AsyncClient(
+            "key", transport=httpx.MockTransport(handler), sleep=time_.asleep,
+            clock=time_.clock, **kwargs,
+        ) as c:  # fmt: skip
+            return await c.submit(task)
+
+    return asyncio.run(main()), time_, seen
+
+
+def error_response(status: int, code: str, task_uuid: str = UUID) -> httpx.Response:
+    error = {"code": code, "message": code, "taskUUID": task_uuid, "taskType": "videoInference"}
+    return httpx.Response(status, json={"errors": [error]})
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_task_uuid_already_used_is_a_conflict_on_the_first_attempt(asynchronous: bool) -> None:
+    """Only after a retry does conflictTaskUUID mean "your first attempt got through"."""
+    with pytest.raises(rc.ConflictError) as info:
+        submit_either(asynchronous, [error_response(400, "conflictTaskUUID"), ack], T2V)
+    assert info.value.code == "conflictTaskUUID"
+
+
+@pytest.mark.parametrize(
+    ("answer", "exception"),
+    [
+        (error_response(400, "conflictTaskUUID", task_uuid=OTHER_UUID), rc.ConflictError),
+        (error_response(400, "invalidPositivePrompt"), rc.InvalidRequestError),
+    ],
+    ids=["conflict-for-another-task", "other-error-for-our-task"],
+)
+def test_after_a_retry_only_a_conflict_naming_a_task_we_sent_means_accepted(
+    answer: httpx.Response, exception: type[rc.RunwareAPIError]
+) -> None:
+    with pytest.raises(exception):
+        submit_either(False, [httpx.ReadTimeout("lost"), answer], T2V)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_request_error_is_raised_at_once_without_a_retry(asynchronous: bool) -> None:
+    with pytest.raises(rc.InvalidRequestError) as info:
+        submit_either(asynchronous, [error_response(400, "invalidPositivePrompt"), ack], T2V)
+    assert info.value.code == "invalidPositivePrompt" and info.value.status == 400
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_network_errors_are_retried_with_backoff_then_raised(asynchronous: bool) -> None:
+    down = [httpx.ConnectError("down") for _ in range(3)]
+    (item,), time_, seen = submit_either(asynchronous, [*down[:2], ack], T2V, max_retries=2)
+    assert item["taskUUID"] == UUID and len(seen) == 3 and time_.sleeps == [0.5, 1.0]
+    with pytest.raises(httpx.ConnectError):
+        submit_either(asynchronous, [*down, ack], T2V, max_retries=2)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_retryable_statuses_give_up_after_max_retries(asynchronous: bool) -> None:
+    busy = error_response(429, "rateLimitExceeded")
+    with pytest.raises(rc.RateLimitError):
+        submit_either(asynchronous, [busy, busy, ack], T2V, max_retries=1)
+
+
+def test_a_retry_after_date_waits_until_that_date() -> None:
+    from email.utils import format_datetime
+
+    when = format_datetime(datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=120))
+    busy = httpx.Response(503, headers={"Retry-After": when}, json={"errors": []})
+    _, time_, _ = submit_either(False, [busy, ack], T2V)
+    (waited,) = time_.sleeps
+    assert 100 < waited <= 120
+
+
+def test_a_retry_after_neither_seconds_nor_a_date_falls_back_to_the_backoff() -> None:
+    busy = httpx.Response(503, headers={"Retry-After": "soon"}, json={"errors": []})
+    _, time_, _ = submit_either(False, [busy, ack], T2V, backoff=0.25)
+    assert time_.sleeps == [0.25]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "exception"),
+    [(200, "invalidResponse", rc.RunwareAPIError), (502, "http502", rc.ServerError)],
+)
+def test_a_body_that_is_not_json_is_an_invalid_response(
+    status: int, code: str, exception: type[rc.RunwareAPIError]
+) -> None:
+    html = httpx.Response(status, text="<html>bad gateway</html>")
+    with pytest.raises(exception) as info:
+        submit_either(False, [html], T2V, max_retries=0)
+    assert info.value.code == code and info.value.status == status
+
+
+@pytest.mark.parametrize(("asked", "expected"), [(1, 1), (0, 1), (2, 2)])
+def test_the_number_of_results_waited_for_is_numbers_results_when_positive(
+    asked: int, expected: int
+) -> None:
+    with rc.Client("key", validate=False, transport=httpx.MockTransport(ack)) as c:
+        c.submit({**T2V, "numberResults": asked})
+        assert c._core.known[UUID].expected == expected
+
+
+def test_a_task_of_a_model_this_package_lacks_is_typed_by_its_task_type() -> None:
+    respx_free = httpx.MockTransport(lifecycle(polls_before_done=0, results=1))
+    with rc.Client("key", validate=False, transport=respx_free, sleep=FakeTime().sleep) as c:
+        (result,) = c.run({**T2V, "model": "vendor:9@9"})
+        assert c._core.known[UUID].expected == 1
+    assert isinstance(result, kling.Result) and result.videoUUID == VIDEO_A
+
+
+def test_wait_for_a_task_submitted_elsewhere_waits_for_its_number_of_results() -> None:
+    """Without number_results a task waits for one result; with it, for that many."""
+
+    def backend() -> httpx.MockTransport:
+        polls = iter([[success(VIDEO_A)], [success(VIDEO_A), success(VIDEO_B)]])
+        return httpx.MockTransport(lambda _: httpx.Response(200, json={"data": next(polls)}))
+
+    with rc.Client("key", transport=backend(), sleep=FakeTime().sleep) as c:
+        assert [r.videoUUID for r in c.wait(UUID)] == [VIDEO_A]
+    with rc.Client("key", transport=backend(), sleep=FakeTime().sleep) as c:
+        results = c.wait(UUID, number_results=2, model=kling.MODEL_ID)
+    assert [r.videoUUID for r in results] == [VIDEO_A, VIDEO_B]
+
+
+def test_a_finished_result_repeated_with_more_fields_is_counted_once() -> None:
+    """A result is its media UUID: a poll repeating it with a field added (its cost, say)
+    does not count it twice."""
+    polls = iter([[success(VIDEO_A)], [success(VIDEO_A, cost=1.12)],
+                  [success(VIDEO_A, cost=1.12), success(VIDEO_B)]])  # fmt: skip
+    transport = httpx.MockTransport(
+        lambda r: (
+            ack(r)
+            if "getResponse" not in r.content.decode()
+            else httpx.Response(200, json={"data": next(polls)})
+        )
+    )
+    with rc.Client("key", transport=transport, sleep=FakeTime().sleep) as c:
+        results = c.run({**T2V, "numberResults": 2})
+    assert [r.videoUUID for r in results] == [VIDEO_A, VIDEO_B]
+
+
+def test_a_result_without_a_media_uuid_is_the_same_whatever_its_key_order() -> None:
+    """Results of a task type this package does not know are told apart by their content,
+    not by the order of their keys."""
+    first = {"taskType": "textInference", "taskUUID": UUID, "status": "success", "text": "a"}
+    again = dict(reversed(list(first.items())))
+    second = {**first, "text": "b"}
+    polls = iter([[first], [again], [again, second]])
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, json={"data": next(polls)}))
+    with rc.Client("key", transport=transport, sleep=FakeTime().sleep) as c:
+        results = c.wait(UUID, number_results=2)
+    assert [r["text"] for r in results] == ["a", "b"]
