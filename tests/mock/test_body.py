@@ -388,15 +388,6 @@ def test_tasks_before_authentication_get_errors_not_a_session() -> None:
     assert asyncio.run(running.server.store.counts())["tasks"] == 0
 
 
-def test_header_timeout_spares_upgraded_websockets() -> None:
-    """The header deadline is for HTTP requests; a WebSocket may stay quiet longer."""
-    with ws_mock(header_timeout_seconds=0.3) as running, connect(running.ws_url) as sock:
-        auth(sock)
-        time.sleep(0.8)
-        sock.send(json.dumps([{"taskType": "ping", "ping": True}]))
-        assert json.loads(sock.recv(timeout=5))["data"][0]["pong"] is True
-
-
 def test_every_error_code_the_mock_sends_is_in_the_spec_catalogue() -> None:
     """The mock's own codes (timeouts, unknown endpoints, signatures) are spec facts too, so
     the generated client classifies them by family like every other code."""

@@ -402,3 +402,60 @@ def test_a_task_frame_that_arrives_with_the_dropping_frame_is_not_run(mock: Runn
         return [e["code"] for e in body.get("errors", [])]
 
     assert eventually(lambda: codes() != ["taskNotFound"], 1.0) is False
+
+
+# ── the header deadline (``header_timeout``) ─────────────────────────────────
+
+HEADER_TIMEOUT = 0.3
+
+
+@pytest.fixture(scope="module")
+def deadline_mock() -> Iterator[RunningMock]:
+    config = MockConfig(api_keys=frozenset({KEY}), header_timeout_seconds=HEADER_TIMEOUT)
+    with serve(config, api_key=KEY) as running:
+        yield running
+
+
+def silent_connection(running: RunningMock, sent: bytes = b"") -> tuple[bytes, float]:
+    """A connection that sends ``sent`` (no complete request headers), then nothing: all the
+    server sends until it closes the connection, and after how many seconds."""
+    with socket.create_connection((running.host, running.port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(sent)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received, time.monotonic() - started
+
+
+def test_headers_that_never_finish_get_a_408_logged_as_lasting_the_header_timeout(
+    deadline_mock: RunningMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="mockserver.request")
+    received, after = silent_connection(deadline_mock, b"POST /v1 HTTP/1.1\r\nHost: x\r\n")
+    head, body = received.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 408 ")
+    assert json.loads(body)["errors"][0]["code"] == "timeoutRequestHeaders"
+    assert HEADER_TIMEOUT * 0.9 <= after < 5
+    (logged,) = [
+        r.getMessage().split()
+        for r in caplog.records
+        if r.name == "mockserver.request" and " 408 " in r.getMessage()
+    ]
+    assert logged[:4] == ["http", "-", "-", "408"] and logged[-1] == "errors=timeoutRequestHeaders"
+    assert HEADER_TIMEOUT * 900 <= float(logged[4]) <= after * 1000  # ms, from the connection
+
+
+def test_a_websocket_outlives_the_header_timeout_that_closes_a_silent_connection_after_it(
+    deadline_mock: RunningMock,
+) -> None:
+    """The header deadline is for HTTP requests: a WebSocket upgraded from a connection's
+    first request keeps working past it, while a connection opened after it that never sends
+    a request is answered 408 (so the WebSocket's deadline, had it one, has passed)."""
+    with connect(deadline_mock.ws_url, open_timeout=10) as sock:
+        sock.send(PING)
+        assert answer(sock) == "pong"
+        received, _ = silent_connection(deadline_mock)
+        assert received.startswith(b"HTTP/1.1 408 ")
+        sock.send(PING)
+        assert answer(sock) == "pong"

@@ -1,6 +1,7 @@
 """Scenarios at their exact edges, through the admin API as a user arms them: every bound is
-armed at its value and refused one past it; ``times`` applies a scenario exactly that often;
-at most MAX_SCENARIOS are armed (tests/mock/test_admin.py has the other refusals)."""
+armed at its value and refused one past it or as another JSON type; ``times`` applies a
+scenario exactly that often; a scenario without a match applies to any request; at most
+MAX_SCENARIOS are armed (tests/mock/test_admin.py has the other refusals)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,8 @@ def arm(mock: MockHandle, body: dict[str, Any]) -> Any:
     "body",
     [
         {"latency": {"minMs": 250, "maxMs": 250}},  # no spread: always that delay
-        {"latency": {"minMs": 0, "maxMs": 60_000}},
-        {"latency": {"fixedMs": 0}},
-        {"latency": {"fixedMs": 60_000}},
         {"respond": {"status": 400}},
         {"respond": {"status": 599}},
-        {"respond": {"status": 429, "retryAfter": 0}},
-        {"respond": {"status": 429, "retryAfter": 86_400}},
-        {"fail": {"code": "inferenceError", "afterSeconds": 86_400}},
-        {"respond": {"status": 500}, "times": 1},
-        {"respond": {"status": 500}, "times": 1_000_000},
         {"match": {"model": "m" * 1000}, "respond": {"status": 500}},
         {"fail": {"code": "inferenceError", "message": "x" * 1000}},
     ],
@@ -47,11 +40,8 @@ def test_a_scenario_at_each_bound_is_armed(mock: MockHandle, body: dict[str, Any
     ("body", "code", "parameter"),
     [
         ({"latency": {"minMs": 250.001, "maxMs": 250}}, "invalidParameterValue", "latency.minMs"),
-        ({"latency": {"fixedMs": -0.001}}, "valueTooSmall", "latency.fixedMs"),
-        ({"latency": {"minMs": 0, "maxMs": 60_000.001}}, "valueTooLarge", "latency.maxMs"),
         ({"respond": {"status": 399}}, "invalidParameterValue", "respond.status"),
         ({"respond": {"status": 600}}, "invalidParameterValue", "respond.status"),
-        ({"respond": {"status": 500}, "times": 1_000_001}, "valueTooLarge", "times"),
         ({"fail": {"code": "inferenceError", "message": "x" * 1001}}, "valueTooLarge", None),
     ],
 )
@@ -63,6 +53,77 @@ def test_a_scenario_one_past_a_bound_is_refused(
     (err,) = response.json()["errors"]
     assert err["code"] == code
     assert err["parameter"] == (parameter or "fail.message")
+
+
+# Each number of a scenario (action.key) and its largest value; the smallest is 0.
+NUMBERS = {
+    "fail.afterSeconds": 86_400,
+    "respond.retryAfter": 86_400,
+    "latency.fixedMs": 60_000,
+    "latency.minMs": 60_000,
+    "latency.maxMs": 60_000,
+}
+# What else each action needs beside the number under test.
+BESIDE = {
+    "fail": {"code": "inferenceError"},
+    "respond": {"status": 429},
+    "latency": {"minMs": 0, "maxMs": 60_000},
+}
+
+
+def test_each_number_is_armed_from_zero_to_its_bound_and_refused_outside_or_as_another_type(
+    mock: MockHandle,
+) -> None:
+    def refusal(number: str, value: Any) -> tuple[int, str | None, str | None]:
+        action, key = number.split(".")
+        beside = {} if key == "fixedMs" else BESIDE[action]
+        response = arm(mock, {action: {**beside, key: value}})
+        if response.status_code == 201:
+            assert response.json()[action][key] == value
+            return 201, None, None
+        (err,) = response.json()["errors"]
+        return response.status_code, err["code"], err["parameter"]
+
+    for number, bound in NUMBERS.items():
+        assert refusal(number, 0) == refusal(number, bound) == (201, None, None), number
+        assert refusal(number, -0.001) == (400, "valueTooSmall", number)
+        assert refusal(number, bound + 0.001) == (400, "valueTooLarge", number)
+        for other_type in (str(bound), True, [1], {"value": 1}):
+            assert refusal(number, other_type) == (400, "invalidParameterType", number)
+
+
+def test_times_is_armed_from_one_to_its_bound_and_refused_outside_or_as_another_type(
+    mock: MockHandle,
+) -> None:
+    def refusal(times: Any) -> tuple[int, str | None]:
+        response = arm(mock, {"respond": {"status": 503}, "times": times})
+        if response.status_code == 201:
+            assert response.json()["times"] == times
+            return 201, None
+        (err,) = response.json()["errors"]
+        assert err["parameter"] == "times"
+        return response.status_code, err["code"]
+
+    assert refusal(1) == refusal(1_000_000) == (201, None)
+    assert refusal(0) == (400, "valueTooSmall")
+    assert refusal(1_000_001) == (400, "valueTooLarge")
+    for other_type in (1.5, "2", True):
+        assert refusal(other_type) == (400, "invalidParameterType"), other_type
+
+
+def test_a_scenario_without_a_match_applies_to_any_request_even_of_malformed_tasks(
+    mock: MockHandle,
+) -> None:
+    """A match condition holds only for a task object; no match at all holds for every
+    request, whatever its tasks are."""
+    body = {"match": {"taskType": "imageInference"}, "respond": {"status": 502}}
+    assert arm(mock, body).status_code == 201
+    malformed = ["not a task", 7]
+    assert mock.post(malformed).status_code == 400  # the match does not hold: validated
+    assert arm(mock, {"respond": {"status": 503}}).status_code == 201
+    reply = mock.post(malformed)
+    assert reply.status_code == 503
+    assert reply.json()["errors"][0]["code"] == "providerInternalError"
 
 
 def test_a_latency_with_min_equal_to_max_holds_the_request_that_long(mock: MockHandle) -> None:
