@@ -68,6 +68,8 @@ DOCS_TESTS = [
     "tests/codegen/test_phrasings.py",
     "tests/codegen/test_provider_pages.py",
     "tests/codegen/test_format_patterns.py",
+    "tests/codegen/test_image_pages.py",
+    "tests/codegen/test_family.py",
 ]
 
 
