@@ -25,7 +25,8 @@ INT = "`integer`"
          "Required string, at least 2 characters, at most 9 characters (imported; describe it)."),
         ({"Type": INT, "Min": "`1`", "Max": "`4`", "Default": "`2`"},
          "Optional integer, at least 1, at most 4, default 2 (imported; describe it)."),
-        ({"Type": "`float`", "Value": "`0.5`"}, "Optional number, fixed to 0.5 (imported; describe it)."),
+        ({"Type": "`float`", "Value": "`0.5`"},
+         "Optional number, fixed to 0.5 (imported; describe it)."),
     ],
 )  # fmt: skip
 def test_a_parameters_summary_states_its_facts(facts: dict[str, str], description: str) -> None:
@@ -134,3 +135,180 @@ def test_any_other_path_line_that_disagrees_is_a_warning(type_: str, path: str) 
     assert parameter(result, "safety")["docsPath"] == path
     said = f"safety: the Path line says {path}, the heading puts it at safety; kept safety"
     assert said in messages(result, "warning")
+
+
+# ── constraint tables ──
+
+CONSTRAINTS = "Parameter constraints vary based on the configuration:"
+MODE = param("mode", {"Type": "`string`"}, allowed=["fast", "slow", "calm"])
+DURATION = param("duration", {"Type": INT}, allowed=["5", "10"])
+SIZE = [param("width", {"Type": INT}), param("height", {"Type": INT})]
+PROVIDER = (
+    "**Provider Settings**\n\nThese must be nested inside the \\`providerSettings.acme\\` "
+    "object.\n\n"
+    + param("strength", {"Path": "`providerSettings.acme.strength`", "Type": INT},
+            allowed=["1", "2"])
+)  # fmt: skip
+
+
+def table(*rows: str) -> str:
+    """A constraint table: the header, then each row, cells separated by |."""
+    header, *body = rows
+    sep = " | ".join("---" for _ in header.split("|"))
+    return "\n".join([CONSTRAINTS, "", f"| {header} |", f"| {sep} |", *(f"| {r} |" for r in body)])
+
+
+def value_rules(*tables: str, params: tuple[str, ...] = (MODE, DURATION, *SIZE)) -> list:
+    result = imported(page(*params, validation=tables))
+    return [(r["param"], r["when"], r["allowed"]) for r in result.spec["rules"]
+            if r["kind"] == "valueWhen"]  # fmt: skip
+
+
+def _is(path: str, value: object, negated: bool = False) -> dict[str, object]:
+    return {"path": path, "equals": value, **({"not": True} if negated else {})}
+
+
+def test_each_row_of_a_constraint_table_limits_the_columns_parameters_in_its_configuration() -> (
+    None
+):
+    rules = value_rules(table("mode | duration", "`fast` | `5`", "`slow` | `10`", "`Other` | `5`"))
+    assert rules == [
+        ("duration", {"allOf": [_is("mode", "fast")]}, [5]),
+        ("duration", {"allOf": [_is("mode", "slow")]}, [10]),
+        # Other: none of the rows above
+        ("duration", {"allOf": [_is("mode", "fast", True), _is("mode", "slow", True)]}, [5]),
+    ]
+
+
+def test_a_constraint_table_keyed_by_dimensions_conditions_on_width_and_height() -> None:
+    rules = value_rules(table("Dimensions | duration", "`1920x1080` | `5`", "`Other` | `10`"))
+    size = [_is("width", 1920), _is("height", 1080)]
+    other = [_is("width", 1920, True), _is("height", 1080, True)]
+    assert rules == [
+        ("duration", {"allOf": size}, [5]),
+        ("duration", {"anyOf": other}, [10]),  # not that size: either side differs
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "params"),
+    [
+        (("`fast` | `5` `10`",), (MODE, DURATION)),  # every value the parameter has
+        (
+            ("`fast` | `5`",),
+            (MODE, param("duration", {"Type": INT}, allowed=["5"])),
+        ),  # its only one
+    ],
+)
+def test_a_row_allowing_every_value_of_a_parameter_makes_no_rule(
+    rows: tuple[str, ...], params: tuple[str, ...]
+) -> None:
+    assert value_rules(table("mode | duration", *rows), params=params) == []
+
+
+def test_a_column_may_name_a_nested_parameter_by_its_own_name() -> None:
+    rules = value_rules(table("mode | strength", "`fast` | `1`"), params=(MODE, PROVIDER))
+    assert rules == [("providerSettings.acme.strength", {"allOf": [_is("mode", "fast")]}, [1])]
+
+
+@pytest.mark.parametrize(
+    ("header", "unknown"),
+    [("speed | duration", "speed"), ("mode | speed", "speed"), ("Dimensions | speed", "speed"),
+     ("mode | duration | speed", "speed")],
+)  # fmt: skip
+def test_a_constraint_table_naming_no_parameter_of_the_page_is_a_warning_naming_it(
+    header: str, unknown: str
+) -> None:
+    bad = table(header, " | ".join(["`fast`", *["`5`"] * header.count("|")]))
+    good = table("mode | duration", "`slow` | `10`")
+    result = imported(page(MODE, DURATION, *SIZE, validation=[bad, good]))
+    said = f"constraint table names no parameter of the page: {unknown!r}"
+    assert said in messages(result, "warning")
+    rules = [(r["param"], r["allowed"]) for r in result.spec["rules"] if r["kind"] == "valueWhen"]
+    assert rules == [("duration", [10])]  # the next table is still read
+
+
+def test_a_name_two_nested_parameters_end_with_names_neither() -> None:
+    other = (
+        "**Settings**\n\nThese must be nested inside the \\`providerSettings.other\\` object.\n\n"
+    )
+    twice = (
+        PROVIDER
+        + other
+        + param("strength", {"Path": "`providerSettings.other.strength`", "Type": INT}, anchor="b")
+    )
+    result = imported(page(MODE, twice, validation=[table("mode | strength", "`fast` | `1`")]))
+    assert "constraint table names no parameter of the page: 'strength'" in messages(result)
+
+
+@pytest.mark.parametrize("bad", [table("mode", "`fast`"), table("mode | duration")])
+def test_a_constraint_table_without_two_columns_and_a_row_is_not_understood(bad: str) -> None:
+    good = table("mode | duration", "`slow` | `10`")
+    result = imported(page(MODE, DURATION, validation=[bad, good]))
+    assert "constraint table not understood" in messages(result, "warning")
+    rules = [(r["param"], r["allowed"]) for r in result.spec["rules"] if r["kind"] == "valueWhen"]
+    assert rules == [("duration", [10])]
+
+
+def test_a_row_naming_no_configuration_is_a_warning_and_the_next_rows_are_read() -> None:
+    rules_table = table("Dimensions | duration", "`wide` | `5`", "`1920x1080` | `10`")
+    result = imported(page(MODE, DURATION, *SIZE, validation=[rules_table]))
+    assert "constraint row not understood: 'wide'" in messages(result, "warning")
+    rules = [(r["param"], r["allowed"]) for r in result.spec["rules"] if r["kind"] == "valueWhen"]
+    assert rules == [("duration", [10])]
+
+
+def test_a_short_row_limits_only_the_columns_it_has_a_cell_for() -> None:
+    params = (MODE, DURATION, PROVIDER)
+    rules = value_rules(table("mode | duration | strength", "`fast` | `5`"), params=params)
+    assert rules == [("duration", {"allOf": [_is("mode", "fast")]}, [5])]
+
+
+# ── rules in descriptions ──
+
+EITHER = "You must provide either `{}` or `image` content for the watermark, but not both."
+
+
+def watermark(prose: str) -> str:
+    fields = [
+        param(name, {"Path": f"`watermark.{name}`", "Type": "`string`"}, level=4,
+              anchor=f"request-watermark-{name}")
+        for name in ("text", "image")
+    ]  # fmt: skip
+    return param("watermark", {"Type": "`object (2 properties)`"}, prose=prose) + "".join(fields)
+
+
+def description_rules(*request: str) -> list[tuple[str, object, object]]:
+    rules = imported(page(*request)).spec["rules"]
+    return [(r["kind"], r["when"], r.get("then", r.get("forbid"))) for r in rules]
+
+
+EITHER_RULES = [
+    ("requires", {"anyOf": ["watermark"]}, {"anyOf": ["watermark.text", "watermark.image"]}),
+    ("forbids", {"anyOf": ["watermark.text"]}, ["watermark.image"]),
+]
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["", "Marks the video.", "Only applies when `mode` is `fast`.",
+     EITHER.format("logo") + " Marks it."],  # a field the object lacks: no rule
+)  # fmt: skip
+def test_an_objects_either_or_of_its_fields_holds_inside_the_object(before: str) -> None:
+    prose = f"{before} {EITHER.format('text')}".strip()
+    assert description_rules(MODE, watermark(prose)) == EITHER_RULES
+
+
+def test_an_either_or_in_a_description_of_no_object_is_no_rule() -> None:
+    mode = param("mode", {"Type": "`string`"}, prose=EITHER.format("text"))
+    assert description_rules(mode, watermark("Marks the video.")) == []
+
+
+def test_only_applies_when_is_a_note_on_the_parameter_not_a_rule() -> None:
+    prose = "Marks the video. Only applies when `mode` is `fast`."
+    result = imported(page(MODE, watermark(prose)))
+    assert result.spec["rules"] == []
+    assert parameter(result, "watermark")["notes"] == [
+        "Only applies when `mode` is `fast`. Not a validation rule: the parameter is accepted "
+        "otherwise and has no effect."
+    ]
