@@ -57,10 +57,11 @@ def page(
     response: Iterable[str] = (RESPONSE,),
     examples: str = "",
     group: str = "**API Options**\n\nOptions of the task.\n",
+    head: Iterable[str] = (TASK_TYPE, TASK_UUID, MODEL),
 ) -> str:
     """A whole page: front matter, facts, pricing, validation sentences (each its own block;
     a sentence may be a table), the request parameters (after the standard three, under
-    ``group``), the response fields and the examples."""
+    ``group``, after ``head``), the response fields and the examples."""
     front = ["---", "title: Acme Test 1 | Runware Docs"]
     if url is not None:
         front.append(f"url: {url}")
@@ -68,7 +69,7 @@ def page(
     out += [f"- **{k}**: {v}" for k, v in facts.items()]
     out += ["", "## Pricing", "", pricing, "", "## Compatibility & Validation", ""]
     out += ["\n\n---\n\n".join(validation), "", "## Request Parameters", "", group]
-    out += [TASK_TYPE, TASK_UUID, MODEL, *request, "## Response Parameters", "", *response]
+    out += [*head, *request, "## Response Parameters", "", *response]
     out += ["## Examples", "", examples]
     return "\n".join(out) + "\n"
 

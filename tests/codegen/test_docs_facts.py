@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.codegen.docs_pages import imported, messages, page, param, parameter
+from tests.codegen.docs_pages import (
+    MODEL_FACTS,
+    TASK_UUID,
+    imported,
+    messages,
+    page,
+    param,
+    parameter,
+)
 
 INT = "`integer`"
 
@@ -312,3 +320,213 @@ def test_only_applies_when_is_a_note_on_the_parameter_not_a_rule() -> None:
         "Only applies when `mode` is `fast`. Not a validation rule: the parameter is accepted "
         "otherwise and has no effect."
     ]
+
+
+# ── the model's facts ──
+
+
+def test_the_slug_is_the_pages_own_url_else_made_from_the_model_id() -> None:
+    assert imported(page(url="https://runware.ai/docs/models/acme-other")).spec["slug"] == (
+        "acme-other"
+    )
+    assert imported(page(url=None)).spec["slug"] == "acme-test-1"
+
+
+def test_a_capability_the_kit_does_not_know_is_kept_with_a_warning() -> None:
+    facts = {**MODEL_FACTS, "Capabilities": "Text to Video, Mind Reading"}
+    result = imported(page(facts=facts))
+    assert result.spec["capabilities"] == ["text-to-video", "mind-reading"]
+    said = [m for m in messages(result, "warning") if "capability" in m]
+    assert said == ["capability 'mind-reading' is not one the kit knows; kept"]
+
+
+def test_the_task_type_is_the_pages_value_else_video_inference() -> None:
+    image = param("taskType", {"Type": "`string`", "Value": "`imageInference`"})
+    assert imported(page(head=(TASK_UUID, image))).spec["taskType"] == "imageInference"
+    assert imported(page(head=(TASK_UUID,))).spec["taskType"] == "videoInference"
+
+
+def test_three_rules_of_one_name_get_numbered_ids() -> None:
+    sentence = "`mode` cannot be used with `duration`."
+    rules = imported(page(MODE, DURATION, validation=[sentence] * 3)).spec["rules"]
+    assert [r["id"] for r in rules] == [
+        rules[0]["id"],
+        f"{rules[0]['id']}-2",
+        f"{rules[0]['id']}-3",
+    ]
+
+
+# ── examples ──
+
+
+def example(title: str, request: str | None = '{"taskType": "videoInference"}',
+            response: str | None = '{"taskUUID": "x"}') -> str:  # fmt: skip
+    out = [f"### {title} (Text to Video)", ""]
+    if request is not None:
+        out += ["**Request**:", "", "```json", request, "```", ""]
+    if response is not None:
+        out += ["**Response**:", "", "```json", response, "```", ""]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(
+    ("first", "said"),
+    [
+        (example("Boats") + example("Boats"), "example 'Boats' appears twice; kept the first"),
+        (example("Boats", request=None, response=None),
+         "example 'Boats' has no payload; not imported"),
+        (example("Boats", response=None), "example 'Boats' lacks a request or response"),
+        (example("Boats", request=None), "example 'Boats' lacks a request or response"),
+    ],
+)  # fmt: skip
+def test_an_example_that_cannot_be_imported_is_said_and_the_next_ones_are_read(
+    first: str, said: str
+) -> None:
+    result = imported(page(examples=first + example("Kites")))
+    assert said in messages(result)
+    names = [e["name"] for e in result.spec["examples"]]
+    assert names == (["boats", "kites"] if "twice" in said else ["kites"])
+
+
+# ── video prices ──
+
+INPUTS = (
+    "**Inputs**\n\nThese must be nested inside the \\`inputs\\` object.\n\n"
+    + param("referenceVideos", {"Path": "`inputs.referenceVideos`", "Type": "`array of strings`"})
+    + param("video", {"Path": "`inputs.video`", "Type": "`string`"})
+)
+
+
+def pricing(labels: str, *request: str, prose: str = "", validation: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    text = f"Starts at $0.05/s.\n\n{prose}\n\n{labels}" if prose else labels
+    return imported(page(*request, pricing=text, validation=validation))
+
+
+def test_a_clip_price_row_states_its_resolution_length_and_price() -> None:
+    result = pricing("- **720p · 5s**: `$0.50`\n- **1080p · 10s**: `$1.25`")
+    assert result.spec["pricing"] == {
+        "currency": "USD", "unit": "second",
+        "rates": [{"resolution": "720p", "perClip": 0.5, "seconds": 5, "quote": "720p · 5s"},
+                  {"resolution": "1080p", "perClip": 1.25, "seconds": 10, "quote": "1080p · 10s"}],
+        "audioDefault": False,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [("- **720p · 5s · 8s**: `$0.50`", "price not understood: 720p · 5s · 8s: $0.50"),
+     ("- **720p · 5s · Turbo**: `$0.50`", "price term not understood: 'Turbo'"),
+     ("- **720p · 5s · R2V**: `$0.50`",
+      "price term 'R2V': the page has none of inputs.referenceVideos")],
+)  # fmt: skip
+def test_a_price_row_not_understood_is_a_warning_and_the_next_rows_are_read(
+    bad: str, said: str
+) -> None:
+    result = pricing(f"{bad}\n- **720p · 10s**: `$0.90`")
+    assert said in messages(result, "warning")
+    assert [r["quote"] for r in result.spec["pricing"]["rates"]] == ["720p · 10s"]
+
+
+def test_no_price_understood_leaves_pricing_empty_and_says_so() -> None:
+    result = pricing("- **720p · 5s · 8s**: `$0.50`")
+    assert result.spec["pricing"] is None
+    assert "no prices understood; pricing left empty" in messages(result, "warning")
+    assert "no prices understood; pricing left empty" not in messages(
+        pricing("- **720p · 5s**: `$1`")
+    )
+
+
+def test_a_price_of_a_mode_makes_the_untagged_price_the_one_without_it() -> None:
+    result = pricing("- **720p · 5s · R2V**: `$0.70`\n- **720p · 5s**: `$0.50`\n"
+                     "- **720p · 10s**: `$0.90`", INPUTS)  # fmt: skip
+    rates = [
+        (r["quote"], r.get("provided"), r.get("absent")) for r in result.spec["pricing"]["rates"]
+    ]
+    assert rates == [
+        ("720p · 5s · R2V", ["inputs.referenceVideos"], None),
+        ("720p · 5s", None, ["inputs.referenceVideos"]),
+        ("720p · 10s", None, None),  # no tagged price of that length
+    ]
+
+
+def test_surcharges_in_the_pricing_prose_are_read_with_what_they_apply_to() -> None:
+    prose = ("$0.03/s applied on top of base pricing when a video is used as a reference. "
+             "Input video seconds are charged at the same rate.")  # fmt: skip
+    result = pricing("- **720p · 5s**: `$0.50`", INPUTS, prose=prose)
+    assert result.spec["pricing"]["surcharges"] == [
+        {"perSecond": 0.03, "provided": ["inputs.referenceVideos"],
+         "quote": "$0.03/s applied on top of base pricing when a video is used as a reference"},
+        {"sameRate": True, "provided": ["inputs.video"],
+         "quote": "Input video seconds are charged at the same rate"},
+    ]  # fmt: skip
+    assert messages(result, "warning") == []
+
+
+@pytest.mark.parametrize(
+    ("prose", "said"),
+    [("Prices may change.", "pricing line not understood: 'Prices may change.'"),
+     ("$0.03/s applied on top of base pricing when it rains.",
+      "price surcharge term not understood: 'it rains'"),
+     ("Input video seconds are charged at the same rate. An extra $0.01 is added per upscale.",
+      "pricing add-on not understood: 'An extra $0.01 is added per upscale.'")],
+)  # fmt: skip
+def test_pricing_prose_not_understood_is_a_warning_and_the_next_line_is_read(
+    prose: str, said: str
+) -> None:
+    prose += "\n\n$0.03/s applied on top of base pricing when a video is used as a reference."
+    result = pricing("- **720p · 5s**: `$0.50`", INPUTS, prose=prose)
+    assert said in messages(result, "warning")
+    assert result.spec["pricing"]["surcharges"][-1]["perSecond"] == 0.03
+
+
+# ── dimensions ──
+
+DIMENSIONS = "The following dimension combinations are supported:\n\n| Configuration | Dimensions |\n| --- | --- |\n"
+
+
+def dimension_table(*rows: str) -> str:
+    return DIMENSIONS + "\n".join(f"| `{c}` | `{d}` |" for c, d in (r.split(" = ") for r in rows))
+
+
+def test_a_price_row_no_dimension_row_has_is_a_warning_naming_the_row_it_may_mean() -> None:
+    table = dimension_table("720p (16:9) = 1280x720", "HD (16:9) = 1920x1080", "odd = 1x1")
+    labels = "- **1080p · 5s**: `$0.90`\n- **720p · 4:3 · 5s**: `$0.90`\n- **720p · 5s**: `$0.5`"
+    text = page(*SIZE, pricing=labels, validation=[table])
+    lines = text.splitlines()
+    hd, sd = (
+        1 + lines.index(f"| `{row}` |")
+        for row in ("HD (16:9)` | `1920x1080", "720p (16:9)` | `1280x720")
+    )
+    said = [m for m in messages(imported(text), "warning") if "price row" in m]
+    assert said == [
+        f"price row '1080p · 5s' can never match a task: no dimension row is 1080p; line {hd} "
+        "calls 1920x1080 HD (16:9); kept with its label",
+        f"price row '720p · 4:3 · 5s' can never match a task: no dimension row is 720p 4:3; line "
+        f"{sd} calls 1280x720 720p (16:9); kept with its label",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad", "what"), [("720p (16:9) = 1280 by 720", "1280 by 720"), ("wide = 1280x720", "wide")]
+)
+def test_a_dimension_row_not_understood_is_a_warning_and_the_next_rows_are_read(
+    bad: str, what: str
+) -> None:
+    table = dimension_table(bad, "HD (16:9) = 1920x1080")
+    result = pricing("- **HD · 5s**: `$0.5`", *SIZE, validation=(table,))
+    assert f"dimension row not understood: {what!r}" in messages(result, "warning")
+    assert [r["label"] for r in result.spec["dimensions"]["rows"]] == ["HD (16:9)"]
+
+
+@pytest.mark.parametrize(
+    ("values", "preset"), [(["720p", "HD"], "resolution"), (["720p"], "resolution"),
+                           (["720p", "4K"], None)],
+)  # fmt: skip
+def test_a_parameter_whose_values_are_the_dimension_tiers_presets_the_size(
+    values: list[str], preset: str | None
+) -> None:
+    table = dimension_table("720p (16:9) = 1280x720", "HD (16:9) = 1920x1080")
+    resolution = param("resolution", {"Type": "`string`"}, allowed=values)
+    result = pricing("- **HD · 5s**: `$0.5`", resolution, *SIZE, validation=(table,))
+    assert result.spec["dimensions"].get("resolutionParameter") == preset
+    assert result.spec["dimensions"]["params"] == ["width", "height"]
