@@ -5,8 +5,11 @@ read one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from codegen.docs.importer import ImportResult
 from tests.codegen.docs_pages import (
     MODEL_FACTS,
     TASK_UUID,
@@ -166,7 +169,9 @@ def table(*rows: str) -> str:
     return "\n".join([CONSTRAINTS, "", f"| {header} |", f"| {sep} |", *(f"| {r} |" for r in body)])
 
 
-def value_rules(*tables: str, params: tuple[str, ...] = (MODE, DURATION, *SIZE)) -> list:
+def value_rules(
+    *tables: str, params: tuple[str, ...] = (MODE, DURATION, *SIZE)
+) -> list[tuple[str, Any, Any]]:
     result = imported(page(*params, validation=tables))
     return [(r["param"], r["when"], r["allowed"]) for r in result.spec["rules"]
             if r["kind"] == "valueWhen"]  # fmt: skip
@@ -397,7 +402,9 @@ INPUTS = (
 )
 
 
-def pricing(labels: str, *request: str, prose: str = "", validation: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def pricing(
+    labels: str, *request: str, prose: str = "", validation: tuple[str, ...] = ()
+) -> ImportResult:
     text = f"Starts at $0.05/s.\n\n{prose}\n\n{labels}" if prose else labels
     return imported(page(*request, pricing=text, validation=validation))
 
@@ -481,7 +488,10 @@ def test_pricing_prose_not_understood_is_a_warning_and_the_next_line_is_read(
 
 # ── dimensions ──
 
-DIMENSIONS = "The following dimension combinations are supported:\n\n| Configuration | Dimensions |\n| --- | --- |\n"
+DIMENSIONS = (
+    "The following dimension combinations are supported:\n\n"
+    "| Configuration | Dimensions |\n| --- | --- |\n"
+)
 
 
 def dimension_table(*rows: str) -> str:

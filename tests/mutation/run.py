@@ -71,6 +71,7 @@ DOCS_TESTS = [
     "tests/codegen/test_image_pages.py",
     "tests/codegen/test_family.py",
     "tests/codegen/test_docs_facts.py",
+    "tests/codegen/test_docs_merge.py",
 ]
 
 
