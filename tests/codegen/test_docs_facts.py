@@ -540,3 +540,74 @@ def test_a_parameter_whose_values_are_the_dimension_tiers_presets_the_size(
     result = pricing("- **HD · 5s**: `$0.5`", resolution, *SIZE, validation=(table,))
     assert result.spec["dimensions"].get("resolutionParameter") == preset
     assert result.spec["dimensions"]["params"] == ["width", "height"]
+
+
+# ── image prices ──
+
+IMAGE = param("taskType", {"Type": "`string`", "Required": "true", "Value": "`imageInference`"})
+QUALITY = param("quality", {"Type": "`string`"}, allowed=["low", "high"])
+IMAGE_PARAMS = (
+    param("resolution", {"Type": "`string`"}, allowed=["1K", "2K"]),
+    QUALITY,
+    param("moderation", {"Type": "`string`"}, allowed=["low", "auto"]),
+    param("steps", {"Type": INT}),
+    *SIZE,
+    "**Inputs**\n\nThese must be nested inside the \\`inputs\\` object.\n\n"
+    + param("referenceImages", {"Path": "`inputs.referenceImages`", "Type": "`array of strings`"}),
+)
+TIERS = dimension_table("1K (1:1) = 1024x1024", "2K (1:1) = 2048x2048")
+
+
+def image_prices(labels: str, *params: str) -> ImportResult:
+    text = page(*(params or IMAGE_PARAMS), head=(IMAGE, TASK_UUID), pricing=labels,
+                validation=[TIERS])  # fmt: skip
+    return imported(text)
+
+
+def test_an_image_price_label_names_a_tier_a_size_counts_values_and_terms() -> None:
+    labels = (
+        "- **1k · low**: `$0.01`\n- **2048x2048 · high**: `$0.02`\n"
+        "- **512x512 · 30 steps**: `$0.03`\n- **1K · input image**: `$0.05`"
+    )
+    result = image_prices(labels)
+    pricing = result.spec["pricing"]
+    assert (pricing["unit"], pricing["audioDefault"]) == ("image", False)
+    assert [{k: v for k, v in r.items() if k != "quote"} for r in pricing["rates"]] == [
+        {"resolution": "1K", "values": {"quality": "low"}, "perImage": 0.01},  # as the table
+        {"resolution": "2K", "values": {"quality": "high"}, "perImage": 0.02},  # its size's tier
+        {"values": {"width": 512, "height": 512, "steps": 30}, "perImage": 0.03},
+        {"resolution": "1K", "provided": ["inputs.referenceImages"], "perImage": 0.05},
+    ]
+    assert messages(result, "change") == [
+        "price size 2048x2048 is a dimension row of 2K: priced as 2K"
+    ]
+    assert messages(result, "warning") == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [("5 frogs", "price part 5 frogs: no parameter 'frogs'"),
+     ("medium", "price part 'medium' is no value of one parameter"),
+     ("1K · ???", None), ("2K · 1K", None), ("512x512 · 640x640", None),
+     ("1K · R2V", "price term 'R2V': the page has none of inputs.referenceVideos")],
+)  # fmt: skip
+def test_an_image_price_label_not_understood_is_a_warning_and_the_next_are_read(
+    bad: str, said: str | None
+) -> None:
+    result = image_prices(f"- **{bad}**: `$0.09`\n- **2K · high**: `$0.02`")
+    assert f"price not understood: {bad}: $0.09" in messages(result, "warning")
+    if said is not None:
+        assert said in messages(result, "warning")
+    assert [r["quote"] for r in result.spec["pricing"]["rates"]] == ["2K · high"]
+
+
+def test_a_value_two_parameters_have_equally_often_names_neither() -> None:
+    both = param("moderation", {"Type": "`string`"}, allowed=["low", "high"])
+    result = image_prices("- **1K · low**: `$0.01`\n- **2K**: `$0.02`", QUALITY, both)
+    assert "price part 'low' is no value of one parameter" in messages(result, "warning")
+    assert [r["quote"] for r in result.spec["pricing"]["rates"]] == ["2K"]
+
+
+def test_an_image_page_without_any_price_understood_has_no_pricing() -> None:
+    result = image_prices("- **medium**: `$0.09`")
+    assert result.spec["pricing"] is None
