@@ -72,6 +72,7 @@ DOCS_TESTS = [
     "tests/codegen/test_family.py",
     "tests/codegen/test_docs_facts.py",
     "tests/codegen/test_docs_merge.py",
+    "tests/codegen/test_docs_page.py",
 ]
 
 
