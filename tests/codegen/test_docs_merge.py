@@ -105,3 +105,116 @@ def test_a_surcharge_gone_from_the_page_is_said_and_removed() -> None:
     result, data = merged(before, page(INPUTS, pricing=f"From $0.1/s.\n\n{labels}"))
     assert "pricing surcharges: none" in messages(result, "change")
     assert "surcharges" not in data["pricing"]
+
+
+def test_price_rows_are_matched_by_resolution_and_length() -> None:
+    before = page(pricing="- **720p · 5s**: `$0.50`\n- **1080p · 5s**: `$0.90`")
+    after = page(pricing="- **720p · 10s**: `$0.80`\n- **720p · 5s**: `$0.60`")
+    result, data = merged(before, after)
+    assert messages(result, "change") == [
+        "price added: resolution=720p seconds=10",
+        "price resolution=720p seconds=5 perClip: 0.5 → 0.6",
+        "price removed: resolution=1080p seconds=5",
+    ]
+    assert [r["perClip"] for r in data["pricing"]["rates"]] == [0.8, 0.6]
+
+
+TABLE = (
+    "The following dimension combinations are supported:\n\n| Configuration | Dimensions |\n"
+    "| --- | --- |\n| `720p (16:9)` | `1280x720` |\n| `1080p (16:9)` | `1920x1080` |"
+)
+SIZE = param("width", {"Type": INT}) + param("height", {"Type": INT})
+RESOLUTION = param("resolution", {"Type": "`string`"}, allowed=["720p", "1080p"])
+
+
+def test_a_resolution_parameter_gone_from_the_page_no_longer_presets_the_size() -> None:
+    before = page(RESOLUTION, SIZE, validation=[TABLE])
+    result, data = merged(before, page(SIZE, validation=[TABLE]))
+    assert "dimensions resolutionParameter: none" in messages(result, "change")
+    assert "resolutionParameter" not in data["dimensions"]
+
+
+def test_a_reworded_table_introduction_is_still_the_same_rule() -> None:
+    forbid = "`resolution` cannot be used with `width`."
+    before = page(RESOLUTION, SIZE, validation=[TABLE])
+    reworded = TABLE.replace("dimension combinations", "dimension sizes")
+    result, data = merged(before, page(RESOLUTION, SIZE, validation=[reworded, forbid]))
+    rules = [(r["kind"], r["source"]["quote"]) for r in data["rules"]]
+    assert rules == [
+        ("forbids", forbid),
+        ("dimensions", "The following dimension sizes are supported:"),
+    ]
+    assert not any("rule dimensions" in m and "removed" in m for m in messages(result))
+    assert [m for m in messages(result, "change") if m.startswith("rule")] == [
+        f"rule resolution-forbid-width (forbids) added: {forbid}"
+    ]
+
+
+def test_new_rules_keep_the_pages_order_among_the_specs() -> None:
+    first, second = "`mode` cannot be used with `seed`.", "`seed` cannot be used with `steps`."
+    third, fourth = "`mode` cannot be used with `steps`.", "`steps` cannot be used with `size`."
+    extra = param("steps", {"Type": INT}) + param("size", {"Type": INT})
+    before = page(MODE, SEED, extra, validation=[second, fourth])
+    _, data = merged(before, page(MODE, SEED, extra, validation=[first, second, third, fourth]))
+    assert [r["source"]["quote"] for r in data["rules"]] == [first, second, third, fourth]
+
+
+def test_a_new_first_parameter_goes_first() -> None:
+    _, data = merged(page(SEED, head=()), page(MODE, SEED, head=()))
+    assert paths(data) == ["mode", "seed"]
+
+
+EXAMPLE = '**Request**:\n\n```json\n{{"n": {n}}}\n```\n\n**Response**:\n\n```json\n{{}}\n```\n'
+
+
+def examples(*names: str, broken: str = "") -> str:
+    out = []
+    for name in names:
+        body = EXAMPLE.format(n=len(name))
+        if name == broken:
+            body = body.split("**Response**")[0]
+        out.append(f"### {name} (Text to Video)\n\n{body}")
+    return "\n".join(out)
+
+
+def test_examples_follow_the_pages_order_and_an_unreadable_one_is_kept() -> None:
+    before = page(examples=examples("Boats", "Kites", "Owls"))
+    after = page(examples=examples("Frogs", "Boats", "Kites", broken="Boats"))
+    result, data = merged(before, after)
+    assert [e["name"] for e in data["examples"]] == ["frogs", "boats", "kites"]
+    assert "example boats: unreadable on the page; kept" in messages(result, "conflict")
+    assert messages(result, "change") == ["example frogs added", "example owls removed"]
+    _, data = merged(before, page(examples=examples("Owls", "Boats", "Kites")))
+    assert [e["name"] for e in data["examples"]] == ["owls", "boats", "kites"]
+
+
+def test_a_curated_value_is_kept_and_the_pages_other_facts_still_merge() -> None:
+    before = imported(page(param("seed", {"Type": INT, "Min": "`0`", "Max": "`9`"}))).text
+    before = before.replace("maximum: 9", "maximum: 9\n    curated: [minimum]")
+    assert "curated: [minimum]" in before
+    after = page(param("seed", {"Type": INT, "Min": "`1`", "Max": "`8`"}))
+    result = imported(after, before)
+    assert messages(result, "conflict") == [
+        "seed: the page now says minimum 1; the spec's curated minimum is 0 (kept; review it)"
+    ]
+    assert "seed maximum: 9 → 8" in messages(result, "change")
+
+
+def test_a_type_the_spec_reconciled_is_kept_while_the_page_says_the_same() -> None:
+    text = page(param("count", {"Type": "`string`"}))
+    before = imported(text).text.replace("type: string", "type: integer\n    docsType: string", 1)
+    assert before.count("docsType: string") == 1
+    result = imported(text, before)
+    assert not result.changed and messages(result, "change") == []
+
+
+def test_a_sentence_the_spec_quotes_in_a_note_is_captured() -> None:
+    sentence = "Must be at least 5 when upscaling."
+    text = page(param("seed", {"Type": INT}, prose=f"Fixes it. {sentence}"))
+    fresh = imported(text).text
+    said = f"seed: sentence may state a rule the spec does not capture: {sentence!r}"
+    assert said in messages(imported(text, fresh), "warning")
+    noted = fresh.replace(
+        "    docsDigest", f"    notes: ['{sentence} Checked by hand.']\n    docsDigest", 4
+    )
+    assert said not in messages(imported(text, noted), "warning")
