@@ -218,3 +218,55 @@ def test_a_sentence_the_spec_quotes_in_a_note_is_captured() -> None:
         "    docsDigest", f"    notes: ['{sentence} Checked by hand.']\n    docsDigest", 4
     )
     assert said not in messages(imported(text, noted), "warning")
+
+
+# ── the spec file's layout ──
+
+STEPS = "**Settings**\n\nHow it runs.\n\n" + param("steps", {"Type": INT})
+HEADING = "  # Settings: how it runs\n"
+
+
+def commented() -> str:
+    """The spec of MODE, SEED and STEPS with a hand-written heading comment above steps and a
+    quoted description."""
+    text = imported(page(MODE, SEED, STEPS)).text
+    text = text.replace("  - path: steps", HEADING + "  - path: steps")
+    return text.replace(
+        "description: Optional integer, at least 0 (imported; describe it).",
+        'description: "Fixes the noise."',
+    )
+
+
+def entries(text: str) -> str:
+    """The parameters from mode on, as written."""
+    return text[text.index("  - path: mode") : text.index("response:")]
+
+
+def test_a_reimport_that_changes_nothing_keeps_the_file_byte_for_byte() -> None:
+    before = commented()
+    result = imported(page(MODE, SEED, STEPS), before)
+    assert not result.changed and result.text == before
+
+
+def test_a_heading_comment_stays_above_its_entry_when_the_entry_before_it_goes() -> None:
+    result = imported(page(MODE, STEPS), commented())
+    text = entries(result.text)
+    assert "path: seed" not in text
+    assert "    docsDigest: d88bd1fd5d4b\n" + HEADING + "  - path: steps" in text
+    assert text.count("# Settings") == 1
+
+
+def test_a_parameter_added_at_the_end_of_a_group_goes_above_the_next_groups_heading() -> None:
+    size = param("size", {"Type": INT})
+    text = entries(imported(page(MODE, SEED, size, STEPS), commented()).text)
+    assert text.index("path: size") < text.index(HEADING) < text.index("path: steps")
+    assert text.count("# Settings") == 1
+
+
+def test_a_new_key_goes_in_the_specs_key_order_and_quotes_stay() -> None:
+    seed = param("seed", {"Type": INT, "Min": "`0`", "Max": "`9`"})
+    text = entries(imported(page(MODE, seed, STEPS), commented()).text)
+    assert (
+        "    minimum: 0\n    maximum: 9\n"
+        '    description: "Fixes the noise."\n    docsDigest: d88bd1fd5d4b\n' + HEADING
+    ) in text
