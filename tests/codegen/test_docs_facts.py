@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from codegen.docs.importer import ImportResult
+from codegen.docs.rules import compile_phrasing
 from tests.codegen.docs_pages import (
     MODEL_FACTS,
     TASK_UUID,
@@ -611,3 +612,23 @@ def test_a_value_two_parameters_have_equally_often_names_neither() -> None:
 def test_an_image_page_without_any_price_understood_has_no_pricing() -> None:
     result = image_prices("- **medium**: `$0.09`")
     assert result.spec["pricing"] is None
+
+
+# ── phrasings ──
+
+
+@pytest.mark.parametrize(
+    ("text", "condition", "consequence", "any_one"),
+    [("`A` and `B` must be used together.", (), ("A", "B"), False),
+     ("`A` or `B` must be given.", (), ("A", "B"), True),
+     ("When `A` is provided, `B` or `C` is required.", ("A",), ("B", "C"), True),
+     ("When `A` or `B` is provided, `C` is required.", ("A", "B"), ("C",), False)],
+)  # fmt: skip
+def test_a_phrasings_letters_before_is_provided_are_its_condition(
+    text: str, condition: tuple[str, ...], consequence: tuple[str, ...], any_one: bool
+) -> None:
+    """Only the letters before "is provided" (or "cannot be used with") are the condition; a
+    phrasing without one is all consequence, "any one of" when they are joined by "or"."""
+    phrasing = compile_phrasing("requires", text)
+    assert (phrasing.condition, phrasing.consequence) == (condition, consequence)
+    assert phrasing.any_consequence is any_one

@@ -270,3 +270,42 @@ def test_a_new_key_goes_in_the_specs_key_order_and_quotes_stay() -> None:
         "    minimum: 0\n    maximum: 9\n"
         '    description: "Fixes the noise."\n    docsDigest: d88bd1fd5d4b\n' + HEADING
     ) in text
+
+
+def test_a_parameter_opening_the_next_group_goes_below_its_heading() -> None:
+    cfg = (
+        "**Settings**\n\nHow it runs.\n\n"
+        + param("cfg", {"Type": INT})
+        + param("steps", {"Type": INT})
+    )
+    text = entries(imported(page(MODE, SEED, cfg), commented()).text)
+    assert text.index("path: seed") < text.index(HEADING) < text.index("path: cfg")
+
+
+def test_a_key_the_entry_before_a_heading_gains_at_its_end_stays_above_the_heading() -> None:
+    noise = '    description: "Fixes the noise."\n'
+    before = commented().replace(noise + "    docsDigest: d88bd1fd5d4b\n", noise)
+    assert before != commented()
+    text = entries(imported(page(MODE, SEED, STEPS), before).text)
+    assert noise + "    docsDigest: " in text
+    assert text.index("path: seed") < text.index("docsDigest", text.index("path: seed"))
+    assert text.index("docsDigest", text.index("path: seed")) < text.index(HEADING)
+
+
+def test_a_container_the_page_never_heads_needs_no_description() -> None:
+    image = "**Inputs**\n\nThese must be nested inside the \\`inputs\\` object.\n\n" + param(
+        "image", {"Path": "`inputs.image`", "Type": "`string`"}
+    )
+    result, data = merged(page(MODE), page(MODE, image))
+    assert messages(result, "change") == [
+        "parameters inputs added",
+        "parameters inputs.image added",
+    ]
+    assert messages(result, "warning") == ["inputs.image: new; write its description"]
+    assert paths(data)[-2:] == ["inputs", "inputs.image"]
+
+
+def test_a_parameter_under_a_new_anchor_is_a_new_parameter() -> None:
+    moved = param("seed", {"Type": INT, "Min": "`0`"}, anchor="request-seed-2")
+    result, _ = merged(page(MODE, SEED), page(MODE, moved))
+    assert messages(result, "change") == ["parameters seed added", "parameters seed removed"]

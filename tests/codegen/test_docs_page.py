@@ -62,12 +62,12 @@ DIMENSIONS = "The following dimension combinations are supported:"
 
 def test_tables_with_aligned_separators_are_read() -> None:
     dims = (
-        f"{DIMENSIONS}\n\n| Configuration | Dimensions |\n| :--- | ---: |\n"
+        f"{DIMENSIONS}\n\n| Configuration | Dimensions |\n| : --- | --- : |\n"
         "| `720p (16:9)` | `1280x720` |"
     )
     constraints = (
         "Parameter constraints vary based on the configuration:\n\n| mode | seed |\n"
-        "| :--- | :---: |\n| `fast` | `1` |"
+        "| : --- | : --- : |\n| `fast` | `1` |"
     )
     mode = param("mode", {"Type": "`string`"}, allowed=["fast", "slow"])
     seed = param("seed", {"Type": INT}, allowed=["1", "2"])
@@ -153,3 +153,14 @@ def test_examples_apart_by_rules_keep_their_pictures_and_bare_json_is_said() -> 
     bare = '### Kites (Text to Image)\n\n```json\n{"a": 1}\n```\n'
     said = warnings_of(page(SEED, examples=bare))
     assert len(said) == 1 and said[0].startswith("Kites: line not understood: '```json")
+
+
+def test_a_dimension_row_of_three_cells_is_said_and_the_next_rows_read() -> None:
+    table = (
+        f"{DIMENSIONS}\n\n| Configuration | Dimensions |\n| --- | --- |\n"
+        "| `720p (16:9)` | `1280x720` | `extra` |\n| `720p (1:1)` | `960x960` |"
+    )
+    text = page(SEED, validation=[table])
+    said = warnings_of(text)
+    assert said == ["dimension row not understood: '| `720p (16:9)` | `1280x720` | `extra` |'"]
+    assert [c.text for c, _ in read_page(text).dimensions] == ["720p (1:1)"]
