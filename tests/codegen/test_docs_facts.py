@@ -632,3 +632,18 @@ def test_a_phrasings_letters_before_is_provided_are_its_condition(
     phrasing = compile_phrasing("requires", text)
     assert (phrasing.condition, phrasing.consequence) == (condition, consequence)
     assert phrasing.any_consequence is any_one
+
+
+def test_a_paired_with_fact_alone_makes_the_parameters_a_pair() -> None:
+    width = param("width", {"Type": INT, "Paired with": "height"})
+    result = imported(page(MODE, width, param("height", {"Type": INT})))
+    rules = [(r["kind"], r["source"]) for r in result.spec["rules"]]
+    assert rules == [("together", {"anchor": "request-width", "quote": "Paired with: height"})]
+
+
+@pytest.mark.parametrize(("type_", "value"), [("string", "5"), ("integer", 5)])
+def test_a_sentences_value_takes_the_parameters_type(type_: str, value: object) -> None:
+    steps = param("steps", {"Type": f"`{type_}`"})
+    sentence = "When `mode` is provided, `steps` must be `5`."
+    rules = imported(page(MODE, steps, validation=[sentence])).spec["rules"]
+    assert [r["allowed"] for r in rules] == [[value]]
