@@ -647,3 +647,11 @@ def test_a_sentences_value_takes_the_parameters_type(type_: str, value: object) 
     sentence = "When `mode` is provided, `steps` must be `5`."
     rules = imported(page(MODE, steps, validation=[sentence])).spec["rules"]
     assert [r["allowed"] for r in rules] == [[value]]
+
+
+def test_a_validation_sentence_no_phrasing_fits_is_said_and_the_next_is_read() -> None:
+    odd, good = "`mode` rhymes with `duration`.", "`mode` cannot be used with `duration`."
+    result = imported(page(MODE, DURATION, validation=[odd, good]))
+    said = f"validation sentence not understood (no phrasing fits): {odd!r}"
+    assert said in messages(result, "warning")
+    assert [r["source"]["quote"] for r in result.spec["rules"]] == [good]
