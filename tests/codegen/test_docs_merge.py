@@ -309,3 +309,13 @@ def test_a_parameter_under_a_new_anchor_is_a_new_parameter() -> None:
     moved = param("seed", {"Type": INT, "Min": "`0`"}, anchor="request-seed-2")
     result, _ = merged(page(MODE, SEED), page(MODE, moved))
     assert messages(result, "change") == ["parameters seed added", "parameters seed removed"]
+
+
+def test_a_price_row_of_up_to_six_plain_values_is_written_on_one_line() -> None:
+    labels = "- **720p · 16:9 · 5s (with audio)**: `$1`\n- **720p · 5s · R2V**: `$2`"
+    text = imported(page(INPUTS, pricing=labels)).text
+    assert (
+        "    - {resolution: 720p, aspectRatio: 16:9, audio: true, perClip: 1, seconds: 5, "
+        "quote: 720p · 16:9 · 5s (with audio)}\n"
+    ) in text
+    assert "    - resolution: 720p\n      provided: [inputs.referenceVideos]\n" in text

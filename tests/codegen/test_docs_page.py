@@ -121,7 +121,9 @@ def test_learn_more_links_are_not_facts_and_a_link_in_the_description_is_prose()
     )
     plain = param("seed", {"Type": INT}, prose="Fixes it.")
     linked = param("seed", {"Type": INT}, prose="Fixes it.\n- [Seeds](https://x.y/z)")
-    assert warnings_of(page(learn)) == []
+    steps = param("steps", {"Type": INT})
+    assert warnings_of(page(learn, steps)) == []
+    assert params_of(page(learn, steps))[-2:] == ["seed", "steps"]
     digest = parameter(imported(page(plain)), "seed")["docsDigest"]
     assert parameter(imported(page(learn)), "seed")["docsDigest"] == digest
     assert parameter(imported(page(linked)), "seed")["docsDigest"] != digest
