@@ -319,3 +319,10 @@ def test_a_price_row_of_up_to_six_plain_values_is_written_on_one_line() -> None:
         "quote: 720p · 16:9 · 5s (with audio)}\n"
     ) in text
     assert "    - resolution: 720p\n      provided: [inputs.referenceVideos]\n" in text
+
+
+def test_a_default_changing_from_1_to_true_is_a_change() -> None:
+    before = page(param("flag", {"Type": INT, "Default": "`1`"}))
+    result, data = merged(before, page(param("flag", {"Type": "`boolean`", "Default": "`true`"})))
+    assert "flag default: 1 → True" in messages(result, "change")
+    assert data["parameters"][-1]["default"] is True
