@@ -658,9 +658,9 @@ def test_a_validation_sentence_no_phrasing_fits_is_said_and_the_next_is_read() -
 
 
 def test_an_image_price_label_may_name_a_term_and_a_value() -> None:
-    result = image_prices("- **1K · input image · low**: `$0.05`")
+    result = image_prices("- **1K · input image · low**: `$0.05`\n- **2K · high**: `$0.09`")
     rates = [{k: v for k, v in r.items() if k != "quote"} for r in result.spec["pricing"]["rates"]]
-    assert rates == [
+    assert rates[:1] == [
         {"resolution": "1K", "provided": ["inputs.referenceImages"], "values": {"quality": "low"},
          "perImage": 0.05}
     ]  # fmt: skip
