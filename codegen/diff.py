@@ -167,7 +167,9 @@ def _plainly(level: str, name: str) -> Classifier:
 
 
 def _type_of(p: Parameter) -> Any:
-    return p.types[0] if len(p.types) == 1 else list(p.types)
+    """A parameter's type, or its types in a fixed order (the order a page lists them in
+    means nothing to a client)."""
+    return p.types[0] if len(p.types) == 1 else sorted(p.types)
 
 
 Value = Callable[[Parameter], Any]

@@ -121,6 +121,18 @@ def test_a_type_widened_or_narrowed() -> None:
     assert level(spec(field=one), spec(field={"type": "string"})) == "ERR"
 
 
+def test_types_listed_in_another_order_are_no_change() -> None:
+    """The order a page lists a parameter's types in means nothing to a client: the same
+    types reordered are not a change on either side."""
+    ab, ba = {"type": ["number", "string"]}, {"type": ["string", "number"]}
+    assert diff(spec(param=ab), spec(param=ba)) == []
+    assert diff(spec(field=ab), spec(field=ba)) == []
+    # one type more is still a change, whatever the order
+    assert (
+        level(spec(param={"type": ["string", "number"]}), spec(param={"type": "number"})) == "ERR"
+    )
+
+
 def test_allowed_values_added_or_removed() -> None:
     def values(*vs: Any, kind: str | list[str] = "string") -> dict[str, Any]:
         return {"type": kind, "enum": [{"value": v} for v in vs]}
