@@ -246,3 +246,32 @@ def test_changes_come_most_severe_first_and_fail_on_a_level() -> None:
     assert fails([c for c in found if c.level == "WARN"], "WARN")
     assert not fails([Change("INFO", "model", "x", "y")], "WARN")
     assert not fails(found, None)
+
+
+def test_a_change_says_what_it_was_and_what_it_is() -> None:
+    """The wording a maintainer reads in the docs loop's report: an added, a removed and a
+    changed fixed value or format each say so, with the values as JSON as the page gives
+    them (not escaped to ASCII)."""
+
+    def message(old: dict[str, Any], new: dict[str, Any]) -> str:
+        (change,) = diff(spec(param=old), spec(param=new))
+        return change.message
+
+    text = {"type": "string"}
+    assert message(text, {**text, "const": "é"}) == 'fixed value added: "é"'
+    assert message({**text, "const": "é"}, text) == 'fixed value "é" removed'
+    assert message({**text, "const": "é"}, {**text, "const": "ü"}) == 'fixed value "é" → "ü"'
+    assert message(text, {**text, "format": "uuid"}) == 'format added: "uuid"'
+    assert message({**text, "format": "uuid"}, {**text, "format": "uri"}) == (
+        'format "uuid" → "uri"'
+    )
+
+
+def test_a_change_is_a_value() -> None:
+    """Changes compare, hash and dedupe as values (a report may gather them from several
+    diffs), and cannot be altered once made."""
+    one = diff(spec({"minimum": 1}), spec({"minimum": 2}))
+    two = diff(spec({"minimum": 1}), spec({"minimum": 2}))
+    assert one == two and len({*one, *two}) == len(one) == 1
+    with pytest.raises(AttributeError):
+        one[0].level = "INFO"  # type: ignore[misc]
