@@ -275,3 +275,25 @@ def test_a_change_is_a_value() -> None:
     assert one == two and len({*one, *two}) == len(one) == 1
     with pytest.raises(AttributeError):
         one[0].level = "INFO"  # type: ignore[misc]
+
+
+def test_every_rule_added_is_reported_not_only_the_first() -> None:
+    first = limit(3)
+    second = {**limit(2), "id": "p-limits-b", "when": {"anyOf": ["p"]}}
+    changed = {**limit(2), "id": "kept", "when": {"anyOf": ["a"]}, "target": "b"}
+    old = spec(rules=({**changed, "maxItems": 4},))
+    new = spec(rules=(first, second, changed))
+    assert sorted((c.level, c.subject, c.message.split(" (")[0]) for c in diff(old, new)) == [
+        ("ERR", "a-limits-b", "rule added"),
+        ("ERR", "kept", "item limit lowered 4 → 2"),
+        ("ERR", "p-limits-b", "rule added"),
+    ]
+
+
+def test_a_rule_both_changed_and_no_longer_enforced_is_a_change() -> None:
+    """Only a rule that says the same thing, now unenforced, is a curator's resolution
+    (fewer tasks refused); one that also says something else may break clients."""
+    rule = limit(3)
+    other = {**rule, "when": {"anyOf": ["p"]}, "enforced": False, "notes": ["resolved"]}
+    (change,) = diff(spec(rules=(rule,)), spec(rules=(other,)))
+    assert (change.level, change.message) == ("WARN", "rule changed")
