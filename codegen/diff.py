@@ -383,7 +383,7 @@ def pricing_changes(old: Pricing | None, new: Pricing | None) -> Iterable[Change
             yield Change("INFO", "model", "pricing", f"{key} changed")
 
 
-EXAMPLE_KEYS = ("title", "kind", "request", "response", "video")
+EXAMPLE_KEYS = ("title", "kind", "request", "response", "video", "image")
 
 
 def example_changes(old: Iterable[Example], new: Iterable[Example]) -> Iterable[Change]:

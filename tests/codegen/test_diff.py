@@ -4,15 +4,17 @@ what they read), and an unchanged spec saying nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import cache
 from typing import Any
 
 import pytest
 
+from codegen import SpecSet
 from codegen.diff import Change, diff, fails
 from codegen.docs.importer import load_platform
-from codegen.spec.model import ModelSpec
+from codegen.spec.model import Example, ModelSpec
 from tests.conftest import SPEC_DIR
 from tests.contracts import model_spec
 
@@ -297,3 +299,102 @@ def test_a_rule_both_changed_and_no_longer_enforced_is_a_change() -> None:
     other = {**rule, "when": {"anyOf": ["p"]}, "enforced": False, "notes": ["resolved"]}
     (change,) = diff(spec(rules=(rule,)), spec(rules=(other,)))
     assert (change.level, change.message) == ("WARN", "rule changed")
+
+
+RATES = [
+    {"resolution": "720p", "perSecond": 0.1, "quote": "$0.1"},
+    {"resolution": "1080p", "perSecond": 0.2, "quote": "$0.2"},
+]
+PRICING = {"currency": "USD", "unit": "second", "audioDefault": False, "rates": RATES}
+ROWS = [
+    {"label": "720p", "resolution": "720p", "width": 1280, "height": 720},
+    {"label": "1080p", "resolution": "1080p", "width": 1920, "height": 1080},
+]
+
+
+def priced(pricing: dict[str, Any] = PRICING, rows: list[dict[str, Any]] = ROWS) -> ModelSpec:
+    """A model with a price per second by resolution and a table of sizes."""
+    sized = [{"path": n, "type": t} for n, t in
+             (("width", "integer"), ("height", "integer"), ("resolution", "string"))]  # fmt: skip
+    return model_spec(
+        PLATFORM, sized, pricing=pricing, dimensions={"params": ["width", "height"], "rows": rows}
+    )
+
+
+def said(old: ModelSpec, new: ModelSpec) -> list[tuple[str, str, str]]:
+    return [(c.level, c.subject, c.message) for c in diff(old, new)]
+
+
+def test_price_changes_each_said_once() -> None:
+    """A rate's price moved warns (what a task costs changed), its quote alone is a note; a
+    rate removed warns, one added is a note; the price list's own facts warn."""
+    dearer = [{**RATES[0], "perSecond": 0.15}, RATES[1]]
+    requoted = [{**RATES[0], "quote": "$0.10"}, RATES[1]]
+    more = [*RATES, {"resolution": "4k", "perSecond": 0.4, "quote": "$0.4"}]
+    assert said(priced(), priced({**PRICING, "rates": dearer})) == [
+        ("WARN", "pricing", "720p: 0.1 → 0.15 per second")
+    ]
+    assert said(priced(), priced({**PRICING, "rates": requoted})) == [
+        ("INFO", "pricing", "720p: rate quote or notes changed")
+    ]
+    assert said(priced(), priced({**PRICING, "rates": RATES[:1]})) == [
+        ("WARN", "pricing", "rate removed: 1080p")
+    ]
+    assert said(priced(), priced({**PRICING, "rates": more})) == [
+        ("INFO", "pricing", "rate added: 4k")
+    ]
+    assert said(priced(), priced({**PRICING, "audioDefault": True})) == [
+        ("WARN", "pricing", "audioDefault False → True")
+    ]
+    assert said(priced(), priced({**PRICING, "quote": "per second, by resolution"})) == [
+        ("INFO", "pricing", "quote changed")
+    ]
+    assert said(priced(), priced()) == []
+
+
+def test_size_table_changes() -> None:
+    """A size no longer listed is refused now (an error for clients); a new size or a new
+    label for a listed one is a note."""
+    bigger = [*ROWS, {"label": "4k", "resolution": "4k", "width": 3840, "height": 2160}]
+    relabelled = [{**ROWS[0], "label": "HD"}, ROWS[1]]
+    assert said(priced(), priced(rows=ROWS[:1])) == [
+        ("ERR", "dimensions", "dimension row removed: 1920x1080")
+    ]
+    assert said(priced(), priced(rows=bigger)) == [
+        ("INFO", "dimensions", "dimension row added: 3840x2160")
+    ]
+    assert said(priced(), priced(rows=relabelled)) == [
+        ("INFO", "dimensions", "dimension row 1280x720 relabelled")
+    ]
+
+
+def test_documented_examples_added_removed_and_changed(tiny_spec: SpecSet) -> None:
+    """Each example is followed by name: added, removed, and each of its parts changed (its
+    request, answer, title, kind, and the video or image it shows) said once."""
+    model = tiny_spec.models[0]
+    first = model.examples[0]
+    rest = [dataclasses.replace(first, name=f"{first.name}-again")]
+
+    def with_examples(*examples: Example) -> ModelSpec:
+        return dataclasses.replace(model, examples=examples)
+
+    model = with_examples(first, *rest)
+
+    def notes(old: ModelSpec, new: ModelSpec) -> list[tuple[str, str, str]]:
+        return sorted((c.level, c.subject, c.message) for c in diff(old, new))
+
+    assert notes(model, with_examples(*rest)) == [
+        ("INFO", f"example {first.name}", "example removed")
+    ]
+    assert notes(with_examples(*rest), model) == [
+        ("INFO", f"example {first.name}", "example added")
+    ]
+    changed = dataclasses.replace(
+        first,
+        title=first.title + " again",
+        request={**first.request, "positivePrompt": "a dog"},
+        image="https://example.com/shown.png",
+    )
+    assert notes(model, with_examples(changed, *rest)) == [
+        ("INFO", f"example {first.name}", f"{key} changed") for key in ("image", "request", "title")
+    ]
