@@ -370,11 +370,7 @@ def pricing_changes(old: Pricing | None, new: Pricing | None) -> Iterable[Change
         yield Change("WARN", "model", "pricing", f"rate removed: {key}", plain(a[key]), None)
     for key in b.keys() - a.keys():
         yield Change("INFO", "model", "pricing", f"rate added: {key}", None, plain(b[key]))
-    for key, attr in (
-        ("currency", "currency"),
-        ("unit", "unit"),
-        ("audioDefault", "audio_default"),
-    ):
+    for key, attr in PRICING_FACTS.items():
         was, now = getattr(old, attr, None), getattr(new, attr, None)
         if _j(was) != _j(now):
             yield Change("WARN", "model", "pricing", f"{key} {was} → {now}")
