@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from codegen import SpecSet
-from codegen.diff import Change, diff, fails
+from codegen.diff import Change, diff, fails, render_text
+from codegen.docs.facts import Unreadable
 from codegen.docs.importer import load_platform
 from codegen.spec.model import Example, ModelSpec
 from tests.conftest import SPEC_DIR
@@ -398,3 +399,65 @@ def test_documented_examples_added_removed_and_changed(tiny_spec: SpecSet) -> No
     assert notes(model, with_examples(changed, *rest)) == [
         ("INFO", f"example {first.name}", f"{key} changed") for key in ("image", "request", "title")
     ]
+
+
+def unreadable(key: str, path: str = "p") -> Unreadable:
+    return Unreadable(path, key, "Max", "ten-ish", 12)
+
+
+def test_a_fact_the_page_states_unreadably_is_never_a_quiet_change() -> None:
+    """What the docs loop says when the page states a bound it could not read: the bound
+    lost is an error for what clients send and a warning for what they read, whether it
+    vanished or came back as another value; a kept one, or none at all, is a warning; other
+    changes to the same parameter stay; a fact of no known spec key is passed over."""
+    said = "the page's Max 'ten-ish' (line 12) could not be read"
+    old = spec({"maximum": 10, "minimum": 1}, field={"maximum": 5})
+    new = spec({"minimum": 2})
+    found = diff(
+        old, new, [unreadable("nonsense"), unreadable("maximum"), unreadable("maximum", "r")]
+    )
+    assert [(c.level, c.direction, c.subject, c.message, c.old, c.new) for c in found] == [
+        ("ERR", "request", "p", "raised 1 → 2", 1, 2),
+        ("ERR", "request", "p", f"maximum 10 lost: {said}", 10, None),
+        ("WARN", "response", "r", f"maximum 5 lost: {said}", 5, None),
+    ]
+    # the parameter's other change, removed with nothing to do with the bound, stays
+    others = diff(spec({"maximum": 10}), spec({"default": 2}), [unreadable("maximum")])
+    assert [(c.level, c.message) for c in others] == [
+        ("ERR", f"maximum 10 lost: {said}"),
+        ("WARN", "default (none) → 2"),
+    ]
+    moved = diff(spec({"maximum": 10}), spec({"maximum": 12}), [unreadable("maximum")])
+    assert [(c.level, c.message, c.old, c.new) for c in moved] == [
+        ("ERR", f"maximum 10 lost: {said}", 10, 12)
+    ]
+    kept = diff(spec({"maximum": 10}), spec({"maximum": 10}), [unreadable("maximum")])
+    assert [(c.level, c.message) for c in kept] == [("WARN", f"{said}; the spec keeps maximum 10")]
+    never = diff(spec(), spec(), [unreadable("maximum")])
+    assert [(c.level, c.message) for c in never] == [("WARN", f"{said}; no maximum in the spec")]
+    # a response field gone from the new spec altogether is still a response field
+    gone = dataclasses.replace(spec(), response=())
+    lost = diff(spec(field={"maximum": 5}), gone, [unreadable("maximum", "r")])
+    assert ("WARN", "response", "r") in [(c.level, c.direction, c.subject) for c in lost]
+    assert not [c for c in lost if c.direction == "request"]
+
+
+def test_behaviours_added_or_removed_are_notes() -> None:
+    one = {"id": "one-call", "quote": "One call per result.", "anchor": "request-webhookurl",
+           "implementedBy": "mock"}  # fmt: skip
+    two = {**one, "id": "unique-ids"}
+    old, new = spec(behaviours=[one]), spec(behaviours=[two])
+    assert said(old, new) == [
+        ("INFO", "behaviour one-call", "removed"),
+        ("INFO", "behaviour unique-ids", "added"),
+    ]
+
+
+def test_the_text_report_ends_with_a_count_per_level() -> None:
+    text = render_text(diff(spec({"maximum": 10}), spec({"maximum": 9, "default": 3})))
+    assert text.splitlines() == [
+        "ERR   request   p: lowered 10 → 9",
+        "WARN  request   p: default (none) → 3",
+        "1 ERR, 1 WARN, 0 INFO",
+    ]
+    assert render_text([]) == "no changes\n"
