@@ -5,16 +5,23 @@ even on a spec where repair cannot always succeed (such draws are rejected, neve
 
 from __future__ import annotations
 
+import base64
+import importlib.util
+import random
+import re
+import sys
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Unsatisfiable, UnsatisfiedAssumption
 
 from codegen.docs.importer import load_platform
 from runware_contract import strategies as S
+from runware_contract.platform import FORMAT_UNIONS, FORMATS
 from tests.conftest import SPEC_DIR
 from tests.contracts import model_module, model_spec
 
@@ -177,3 +184,252 @@ def test_a_required_array_is_drawn_with_items() -> None:
         assert len(task["refs"]) >= 1
 
     given_refs()
+
+
+# ── format values: spread over their lengths, safe hosts, every part of a union ──
+
+_SAMPLES = 4000
+_URL_SAFE = set("abcdefghijklmnopqrstuvwxyz0123456789-_/.")
+
+
+def _built(name: str) -> list[str]:
+    """Values of a format's builder over a fixed sample of raw draws (seeded: the same in
+    every run)."""
+    found = S.format_builder(name)
+    assert found is not None, name
+    size, build = found
+    rng = random.Random(name)
+    return [build(rng.randbytes(size)) for _ in range(_SAMPLES)]
+
+
+def _evenly_spread(lengths: list[int], low: int, high: int) -> None:
+    """Every length from ``low`` to ``high`` and no other, each about equally often."""
+    counts = {n: lengths.count(n) for n in set(lengths)}
+    assert set(counts) == set(range(low, high + 1)), sorted(counts)
+    share = len(lengths) / (high - low + 1)
+    assert all(0.75 * share < c < 1.25 * share for c in counts.values()), counts
+
+
+def test_format_values_take_every_length_of_their_range_equally_often() -> None:
+    _evenly_spread([len(base64.b64decode(v)) for v in _built("base64")], 12, 17)
+    payloads = [base64.b64decode(v.split(",", 1)[1]) for v in _built("data-uri")]
+    _evenly_spread([len(p) for p in payloads], 1, 16)
+    paths = [v.split("/", 3)[3] for v in _built("url")]
+    _evenly_spread([len(p) for p in paths], 0, 12)
+    assert set("".join(paths)) == _URL_SAFE  # every URL-safe path character, no other
+
+
+def test_drawn_urls_point_at_reserved_example_hosts_only() -> None:
+    """A client under test may fetch what it is given: no drawn URL names a real host."""
+    safe = re.compile(r"(.+\.)?example\.(com|org|net)|127\.0\.0\.1(:\d+)?")
+
+    @FEW
+    @given(
+        st.sampled_from(sorted(FORMATS)).flatmap(
+            lambda n: st.tuples(st.just(n), S.format_values(n))
+        )
+    )
+    def safe_hosts(drawn: tuple[str, str]) -> None:
+        name, value = drawn
+        if re.match("https?://", value):
+            assert safe.fullmatch(urlsplit(value).netloc), (name, value)
+
+    safe_hosts()
+    for value in _built("image-ref") + _built("video-ref"):
+        if re.match("https?://", value):
+            assert safe.fullmatch(urlsplit(value).netloc), value
+
+
+def test_a_union_format_draws_every_one_of_its_formats() -> None:
+    for union, parts in FORMAT_UNIONS.items():
+        values = _built(union)
+        for part in parts:
+            regex = re.compile(FORMATS[part][0])
+            assert any(regex.fullmatch(v) for v in values), (union, part)
+    assert S.format_builder("no-such-format") is None  # neither a builder nor a union
+
+
+# ── strings and integers: free text up to MAX_TEXT, half the draws at a bound ──
+
+
+def _repeats_its_start(text: str) -> bool:
+    start = text[: S.SEED_TEXT]
+    return len(text) > S.SEED_TEXT and (start * len(text))[: len(text)] == text
+
+
+@pytest.mark.parametrize(("low", "high"), [(0, 10), (3, 500), (1, S.MAX_TEXT + 25)])
+def test_strings_up_to_max_text_over_the_lower_bound_are_free_text(low: int, high: int) -> None:
+    """Up to MAX_TEXT characters over the lower bound a string is any text; only a longer
+    one (a bound far away) repeats a short drawn seed, and that seed varies too."""
+    top = min(high, low + S.MAX_TEXT)
+    free: set[int] = set()
+    long: set[str] = set()
+
+    @settings(FEW, max_examples=600)
+    @given(texts(low, high))
+    def collect(text: str) -> None:
+        if not _repeats_its_start(text):
+            free.add(len(text))
+        if len(text) > top:
+            long.add(text)
+
+    collect()
+    assert {top - 1, top} <= free
+    if high > top:
+        assert len(long) > 1  # not one fixed filler
+
+
+def _choices(count: int) -> int:
+    """How many Hypothesis choices drawing one integer of a range of ``count`` makes."""
+    made: list[Any] = []
+
+    def draw(strategy: Any) -> int:
+        made.append(strategy)
+        return 0
+
+    S.integer_drawer(0, count - 1, 1)(draw)
+    return len(made)
+
+
+def test_a_range_of_small_range_values_costs_one_choice_one_more_costs_two() -> None:
+    """The module's speed promise: a range of at most SMALL_RANGE values is one choice."""
+    assert _choices(S.SMALL_RANGE) == 1
+    assert _choices(S.SMALL_RANGE + 1) == 2
+
+
+def test_a_wide_range_puts_many_of_its_draws_on_each_bound() -> None:
+    """Inside a task (more choices follow, as here the bytes), a bound is a frequent value
+    of a wide range, not one a uniform draw from a million would almost never give."""
+    first, last, step = -5, 10**6, 3
+    drawn: list[int] = []
+
+    @settings(FEW, max_examples=200)
+    @given(integers(first, last, step), st.binary(min_size=8, max_size=8))
+    def collect(n: int, _rest: bytes) -> None:
+        drawn.append(n)
+
+    collect()
+    assert drawn.count(first * step) > len(drawn) / 16
+    assert drawn.count(last * step) > len(drawn) / 16
+
+
+def test_without_hypothesis_the_strategies_say_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # a client-only install
+    spec = importlib.util.spec_from_file_location("runware_contract._strategies_probe", S.__file__)
+    assert spec is not None and spec.loader is not None
+    with pytest.raises(ImportError, match=r"pip install 'runware-contract-kit\[testing\]'"):
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+# ── single field violations: one target per breakable constraint, each broken alone ──
+
+FIELDS: list[dict[str, Any]] = [
+    {"path": "s", "type": "string", "minLength": 1, "maxLength": 5},
+    {"path": "s0", "type": "string", "minLength": 0, "maxLength": 5},
+    {"path": "e", "type": "string", "enum": [{"value": "x"}, {"value": "y"}]},
+    {"path": "i", "type": "integer", "minimum": 2, "maximum": 20, "multipleOf": 2},
+    {"path": "k", "type": "integer", "minimum": 0, "maximum": 9},
+    {"path": "n", "type": "number", "minimum": 0, "maximum": 1},
+    {"path": "q", "type": "number", "minimum": 0.5, "maximum": 2, "multipleOf": 0.25},
+    {"path": "i3", "type": "integer", "minimum": 1, "maximum": 3, "multipleOf": 3},
+    {"path": "i4", "type": "integer", "minimum": 4, "maximum": 4, "multipleOf": 4},
+    {"path": "f", "type": "boolean"},
+    {"path": "arr", "type": "array", "items": {"type": "string"}, "maxItems": 2},
+    {"path": "o", "type": "object"},
+    {"path": "o.c", "type": "string", "required": True},
+]
+FIELD_TARGETS = [
+    ("s", "type"), ("s", "minLength"), ("s", "maxLength"),
+    ("s0", "type"), ("s0", "maxLength"),  # no string is shorter than 0
+    ("e", "type"), ("e", "enum"),
+    ("i", "type"), ("i", "minimum"), ("i", "maximum"), ("i", "multipleOf"),
+    ("k", "type"), ("k", "minimum"), ("k", "maximum"),  # every integer is a multiple of 1
+    ("n", "type"), ("n", "minimum"), ("n", "maximum"),
+    ("q", "type"), ("q", "minimum"), ("q", "maximum"), ("q", "multipleOf"),
+    ("i3", "type"), ("i3", "minimum"), ("i3", "maximum"), ("i3", "multipleOf"),
+    ("i4", "type"), ("i4", "minimum"), ("i4", "maximum"),  # 4 is the only value: a multiple
+    ("f", "type"),
+    ("arr", "type"), ("arr", "maxItems"),
+    ("o", "type"), ("o", "unknown"),
+    ("o.c", "required"), ("o.c", "type"),
+]  # fmt: skip
+
+
+def draws(strategy: st.SearchStrategy[Any], examples: int) -> tuple[list[Any], int]:
+    """What ``examples`` draws of ``strategy`` give, and how many it rejected."""
+    got: list[Any] = []
+    rejected = [0]
+
+    @settings(FEW, max_examples=examples)
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        try:
+            got.append(data.draw(strategy))
+        except UnsatisfiedAssumption:
+            rejected[0] += 1
+
+    draw()
+    return got, rejected[0]
+
+
+def test_every_breakable_field_constraint_has_a_violation_strategy() -> None:
+    model = module("acme:fields@1", FIELDS, [])
+    mine = {p["path"] for p in FIELDS}
+    assert [t for t in S.violation_targets(model) if t[0] in mine] == FIELD_TARGETS
+
+
+@pytest.mark.parametrize(("path", "constraint"), FIELD_TARGETS)
+def test_a_field_violation_is_drawn_every_time_and_breaks_only_its_field(
+    path: str, constraint: str
+) -> None:
+    """With no rule in the way, every draw is a task (none rejected) with exactly the one
+    violation: the constraint of that field, at that field."""
+    model = module("acme:fields@1", FIELDS, [])
+    where = {"unknown": f"{path}.bogusKey"}.get(constraint, path)
+    tasks, rejected = draws(S.field_violations(model, path, constraint), 8)
+    assert rejected == 0
+    for task in tasks:
+        found = model.CONTRACT.violations(task)
+        assert [(v.rule, v.parameter) for v in found] == [(constraint, where)], task
+
+
+@pytest.mark.parametrize(
+    ("path", "kinds"),
+    [("s", {int, bool, list, dict, float}), ("i", {str, bool, list, dict, float}),
+     ("n", {str, bool, list, dict})],  # 7 is a number
+)  # fmt: skip
+def test_a_type_violation_draws_a_value_of_every_other_type(path: str, kinds: set[type]) -> None:
+    model = module("acme:fields@1", FIELDS, [])
+    tasks, _ = draws(S.field_violations(model, path, "type"), 40)
+    assert {type(task[path]) for task in tasks} == kinds
+
+
+def test_a_field_a_rule_reads_breaks_alone_the_rule_kept_around_it() -> None:
+    """`b` too long also breaks "when `a` is given, `b` is `x`": the strategy leaves `a`
+    out, so the task breaks maxLength and nothing else."""
+    params = [{"path": "a", "type": "string"}, {"path": "b", "type": "string", "maxLength": 5}]
+    only_x = {
+        "id": "b-is-x-with-a",
+        "kind": "valueWhen",
+        "when": {"anyOf": ["a"]},
+        "param": "b",
+        "allowed": ["x"],
+    }
+    model = module("acme:b-read@1", params, [only_x])
+    tasks, _ = draws(S.field_violations(model, "b", "maxLength"), 30)
+    assert tasks
+    for task in tasks:
+        found = model.CONTRACT.violations(task)
+        assert [(v.rule, v.parameter) for v in found] == [("maxLength", "b")], task
+
+
+def test_a_number_with_a_step_is_drawn_on_its_steps_reaching_both_bounds() -> None:
+    """settings.temperature (0 to 2 in steps of 0.01) and the like: a float between two
+    steps is invalid, so a valid task carrying the number would almost never be drawn."""
+    model = module("acme:stepped@1", [FIELDS[6]], [])  # q: 0.5 to 2 in steps of 0.25
+    tasks, rejected = draws(S.valid_tasks(model, require=("q",)), 60)
+    assert rejected == 0
+    assert {task["q"] for task in tasks} <= {0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0}
+    assert {0.5, 2.0} <= {task["q"] for task in tasks}
