@@ -409,7 +409,10 @@ def test_a_type_violation_draws_a_value_of_every_other_type(path: str, kinds: se
 def test_a_field_a_rule_reads_breaks_alone_the_rule_kept_around_it() -> None:
     """`b` too long also breaks "when `a` is given, `b` is `x`": the strategy leaves `a`
     out, so the task breaks maxLength and nothing else."""
-    params = [{"path": "a", "type": "string"}, {"path": "b", "type": "string", "maxLength": 5}]
+    params: list[dict[str, Any]] = [
+        {"path": "a", "type": "string"},
+        {"path": "b", "type": "string", "maxLength": 5},
+    ]
     only_x: dict[str, Any] = {
         "id": "b-is-x-with-a",
         "kind": "valueWhen",
