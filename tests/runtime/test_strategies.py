@@ -436,3 +436,50 @@ def test_a_number_with_a_step_is_drawn_on_its_steps_reaching_both_bounds() -> No
     assert rejected == 0
     assert {task["q"] for task in tasks} <= {0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0}
     assert {0.5, 2.0} <= {task["q"] for task in tasks}
+
+
+# ── repair: where it can succeed, no draw is wasted ─────────────────────────
+
+
+def test_on_the_kling_page_every_draw_is_a_task_none_rejected() -> None:
+    """Repair fixes every rule around what a breaker locked, in the task and inside each
+    element, so on the Kling page no draw of a valid task or of any rule's violation is
+    rejected (a rejected draw costs a whole task's generation, and too many fail a user's
+    property test's health check)."""
+    from runware_contract import google_nano_banana_2 as banana
+    from runware_contract import klingai_video_3_0_pro as kling
+
+    for model in (kling, banana):
+        tasks, rejected = draws(S.valid_tasks(model), 30)
+        assert (len(tasks), rejected) == (30, 0), model.MODEL_ID
+    for rule in kling.tables.RULES:
+        strategy = S.rule_violations(kling, rule["id"])
+        if strategy.is_empty:  # it cannot break alone
+            continue
+        tasks, rejected = draws(strategy, 10)
+        assert (len(tasks), rejected) == (10, 0), rule["id"]
+        for task in tasks:
+            assert {v.rule for v in kling.CONTRACT.violations(task)} == {rule["id"]}
+
+
+def test_a_field_inside_an_array_a_rule_may_empty_is_still_broken_alone() -> None:
+    """ "When `a` is given, `els` is limited to 0 items": repair may empty the array the
+    broken field lives in; such a draw is rejected, every other breaks the field alone."""
+    params: list[dict[str, Any]] = [
+        {"path": "a", "type": "string"},
+        {"path": "els", "type": "array", "items": {"type": "object"}, "maxItems": 3},
+        {"path": "els.x", "type": "string"},
+    ]
+    none_with_a: dict[str, Any] = {
+        "id": "els-empty-with-a",
+        "kind": "limitItems",
+        "when": {"anyOf": ["a"]},
+        "target": "els",
+        "maxItems": 0,
+    }
+    model = module("acme:emptied@1", params, [none_with_a])
+    tasks, _ = draws(S.field_violations(model, "els.x", "type"), 30)
+    assert tasks
+    for task in tasks:
+        found = model.CONTRACT.violations(task)
+        assert [(v.rule, v.parameter) for v in found] == [("type", "els.0.x")], task
