@@ -335,6 +335,7 @@ FIELDS: list[dict[str, Any]] = [
     {"path": "q", "type": "number", "minimum": 0.5, "maximum": 2, "multipleOf": 0.25},
     {"path": "i3", "type": "integer", "minimum": 1, "maximum": 3, "multipleOf": 3},
     {"path": "i4", "type": "integer", "minimum": 4, "maximum": 4, "multipleOf": 4},
+    {"path": "u", "type": "integer"},  # no bounds
     {"path": "f", "type": "boolean"},
     {"path": "arr", "type": "array", "items": {"type": "string"}, "maxItems": 2},
     {"path": "o", "type": "object"},
@@ -350,6 +351,7 @@ FIELD_TARGETS = [
     ("q", "type"), ("q", "minimum"), ("q", "maximum"), ("q", "multipleOf"),
     ("i3", "type"), ("i3", "minimum"), ("i3", "maximum"), ("i3", "multipleOf"),
     ("i4", "type"), ("i4", "minimum"), ("i4", "maximum"),  # 4 is the only value: a multiple
+    ("u", "type"),
     ("f", "type"),
     ("arr", "type"), ("arr", "maxItems"),
     ("o", "type"), ("o", "unknown"),
@@ -452,14 +454,20 @@ def test_on_the_kling_page_every_draw_is_a_task_none_rejected() -> None:
     for model in (kling, banana):
         tasks, rejected = draws(S.valid_tasks(model), 30)
         assert (len(tasks), rejected) == (30, 0), model.MODEL_ID
-    for rule in kling.tables.RULES:
-        strategy = S.rule_violations(kling, rule["id"])
-        if strategy.is_empty:  # it cannot break alone
+    for name, strategy in S.cases(kling):  # every field's and every rule's violation
+        if strategy.is_empty:  # a rule that cannot break alone
             continue
-        tasks, rejected = draws(strategy, 10)
-        assert (len(tasks), rejected) == (10, 0), rule["id"]
+        tasks, rejected = draws(strategy, 4)
+        assert (len(tasks), rejected) == (4, 0), name
         for task in tasks:
-            assert {v.rule for v in kling.CONTRACT.violations(task)} == {rule["id"]}
+            found = kling.CONTRACT.violations(task)
+            if ":" in name:  # path:constraint, broken at that path (in some item of an array)
+                path, constraint = name.rsplit(":", 1)
+                (one,) = found
+                spec_path = ".".join(p for p in one.parameter.split(".") if not p.isdigit())
+                assert (one.rule, spec_path in (path, f"{path}.bogusKey")) == (constraint, True)
+            else:
+                assert {v.rule for v in found} == {name}, found
 
 
 def test_a_field_inside_an_array_a_rule_may_empty_is_still_broken_alone() -> None:
@@ -483,3 +491,40 @@ def test_a_field_inside_an_array_a_rule_may_empty_is_still_broken_alone() -> Non
     for task in tasks:
         found = model.CONTRACT.violations(task)
         assert [(v.rule, v.parameter) for v in found] == [("type", "els.0.x")], task
+
+
+def test_an_excluded_parameter_is_never_drawn_and_costs_no_draw() -> None:
+    from runware_contract import klingai_video_3_0_pro as kling
+
+    excluded = ("webhookURL", "uploadEndpoint")  # no receiver: a test must not deliver
+    tasks, rejected = draws(S.valid_tasks(kling, exclude=excluded), 30)
+    assert (len(tasks), rejected) == (30, 0)
+    assert not any(name in task for task in tasks for name in excluded)
+
+
+def test_an_unbounded_integer_is_drawn_on_both_sides_of_zero() -> None:
+    model = module("acme:fields@1", FIELDS, [])
+    tasks, _ = draws(S.valid_tasks(model, require=("u",)), 40)
+    assert min(task["u"] for task in tasks) < 0 < max(task["u"] for task in tasks)
+
+
+def test_repair_removes_a_parameter_three_levels_deep() -> None:
+    """ "`o.p.q` cannot be used with `a`": a drawn task with both loses `o.p.q` (and keeps
+    the rest of `o.p`); no draw is rejected."""
+    params: list[dict[str, Any]] = [
+        {"path": "a", "type": "string"},
+        {"path": "o", "type": "object"},
+        {"path": "o.p", "type": "object"},
+        {"path": "o.p.q", "type": "string"},
+        {"path": "o.p.r", "type": "string"},
+    ]
+    no_q: dict[str, Any] = {
+        "id": "a-forbids-q",
+        "kind": "forbids",
+        "when": {"anyOf": ["a"]},
+        "forbid": ["o.p.q"],
+    }
+    model = module("acme:deep@1", params, [no_q])
+    tasks, rejected = draws(S.valid_tasks(model, require=("a", "o.p.r")), 40)
+    assert (len(tasks), rejected) == (40, 0)
+    assert not any("q" in task["o"]["p"] for task in tasks)
