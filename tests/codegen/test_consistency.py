@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codegen.docs.importer import load_platform
-from codegen.spec.consistency import Finding, analyse
+from codegen.spec.consistency import Finding, analyse, findings_by_model, self_contradictions
 from codegen.spec.kinds import rule_args
 from codegen.spec.loader import load_model_text
 from codegen.spec.model import ModelSpec, Rule
@@ -295,6 +295,22 @@ def test_a_contradiction_among_required_parameters_beside_independent_rules() ->
         params, *pair, requires("r-needs-c", ["r"], ["c"]), forbids("r-no-c", ["r"], ["c"])
     )
     assert found == {None: ("r-needs-c", "r-no-c")}
+
+
+def test_a_rule_naming_a_parameter_on_both_sides_is_a_self_contradiction() -> None:
+    """ "`a` cannot be used with `a`" refuses every task with `a`: it is reported whether
+    enforced or (as the importer leaves it) not; a rule naming two parameters is not."""
+    params = text("a", "b")
+    itself = {**forbids("a-no-a", ["a"], ["a", "b"]), "enforced": False, "notes": ["x"]}
+    spec = model(params, [forbids("a-no-b", ["a"], ["b"]), itself])
+    assert [(rule.id, both) for rule, both in self_contradictions(spec)] == [("a-no-a", ["a"])]
+
+
+def test_findings_by_model_names_the_model_of_each_finding() -> None:
+    clash = [requires("a-needs-b", ["a"], ["b"]), forbids("a-no-b", ["a"], ["b"])]
+    broken, fine = model(text("a", "b"), clash), model(text("a", "b"), clash[:1])
+    found = [(m, f.parameter) for m, f in findings_by_model([fine, broken, broken])]
+    assert found == [(broken, "a"), (broken, "a")]
 
 
 # ── what a finding says, and the step budget ────────────────────────────────
