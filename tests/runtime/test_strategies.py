@@ -335,6 +335,7 @@ FIELDS: list[dict[str, Any]] = [
     {"path": "q", "type": "number", "minimum": 0.5, "maximum": 2, "multipleOf": 0.25},
     {"path": "i3", "type": "integer", "minimum": 1, "maximum": 3, "multipleOf": 3},
     {"path": "i4", "type": "integer", "minimum": 4, "maximum": 4, "multipleOf": 4},
+    {"path": "i2", "type": "integer", "minimum": 2, "maximum": 3, "multipleOf": 2},
     {"path": "u", "type": "integer"},  # no bounds
     {"path": "f", "type": "boolean"},
     {"path": "arr", "type": "array", "items": {"type": "string"}, "maxItems": 2},
@@ -351,6 +352,7 @@ FIELD_TARGETS = [
     ("q", "type"), ("q", "minimum"), ("q", "maximum"), ("q", "multipleOf"),
     ("i3", "type"), ("i3", "minimum"), ("i3", "maximum"), ("i3", "multipleOf"),
     ("i4", "type"), ("i4", "minimum"), ("i4", "maximum"),  # 4 is the only value: a multiple
+    ("i2", "type"), ("i2", "minimum"), ("i2", "maximum"), ("i2", "multipleOf"),  # 3: the top
     ("u", "type"),
     ("f", "type"),
     ("arr", "type"), ("arr", "maxItems"),
@@ -433,7 +435,8 @@ def test_a_field_a_rule_reads_breaks_alone_the_rule_kept_around_it() -> None:
 def test_a_number_with_a_step_is_drawn_on_its_steps_reaching_both_bounds() -> None:
     """settings.temperature (0 to 2 in steps of 0.01) and the like: a float between two
     steps is invalid, so a valid task carrying the number would almost never be drawn."""
-    model = module("acme:stepped@1", [FIELDS[6]], [])  # q: 0.5 to 2 in steps of 0.25
+    q = [p for p in FIELDS if p["path"] == "q"]  # 0.5 to 2 in steps of 0.25
+    model = module("acme:stepped@1", q, [])
     tasks, rejected = draws(S.valid_tasks(model, require=("q",)), 60)
     assert rejected == 0
     assert {task["q"] for task in tasks} <= {0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0}
