@@ -531,3 +531,22 @@ def test_repair_removes_a_parameter_three_levels_deep() -> None:
     tasks, rejected = draws(S.valid_tasks(model, require=("a", "o.p.r")), 40)
     assert (len(tasks), rejected) == (40, 0)
     assert not any("q" in task["o"]["p"] for task in tasks)
+
+
+def test_a_required_parameter_stays_while_repair_fixes_a_rule_around_it() -> None:
+    """valid_tasks(require=("b",)) with "`b` cannot be used with `a`": every task carries
+    `b`; repair leaves `a` out instead."""
+    params: list[dict[str, Any]] = [
+        {"path": "a", "type": "string"},
+        {"path": "b", "type": "string"},
+    ]
+    no_b: dict[str, Any] = {
+        "id": "a-forbids-b",
+        "kind": "forbids",
+        "when": {"anyOf": ["a"]},
+        "forbid": ["b"],
+    }
+    model = module("acme:keep-b@1", params, [no_b])
+    tasks, rejected = draws(S.valid_tasks(model, require=("b",)), 40)
+    assert (len(tasks), rejected) == (40, 0)
+    assert all("b" in task and "a" not in task for task in tasks)
