@@ -550,3 +550,34 @@ def test_a_required_parameter_stays_while_repair_fixes_a_rule_around_it() -> Non
     tasks, rejected = draws(S.valid_tasks(model, require=("b",)), 40)
     assert (len(tasks), rejected) == (40, 0)
     assert all("b" in task and "a" not in task for task in tasks)
+
+
+def test_a_rule_whose_condition_is_all_of_two_is_broken_with_both_and_fixed_without_one() -> None:
+    """ "When `a` and `b` are both given, `c` cannot be used": its violation gives both (and
+    `c`); a valid task that must keep `a` and `c` leaves `b` out."""
+    params: list[dict[str, Any]] = [{"path": p, "type": "string"} for p in ("a", "b", "c")]
+    both: dict[str, Any] = {
+        "id": "a-and-b-forbid-c",
+        "kind": "forbids",
+        "when": {"allOf": ["a", "b"]},
+        "forbid": ["c"],
+    }
+    model = module("acme:all-of@1", params, [both])
+    broken, rejected = draws(S.rule_violations(model, "a-and-b-forbid-c"), 20)
+    assert (len(broken), rejected) == (20, 0)
+    assert all({"a", "b", "c"} <= set(task) for task in broken)
+    valid, rejected = draws(S.valid_tasks(model, require=("a", "c")), 40)
+    assert (len(valid), rejected) == (40, 0)
+    assert all("b" not in task for task in valid)
+
+
+def test_a_required_field_inside_an_array_goes_into_its_first_item() -> None:
+    params: list[dict[str, Any]] = [
+        {"path": "els", "type": "array", "items": {"type": "object"}, "maxItems": 1},
+        {"path": "els.x", "type": "string"},
+        {"path": "els.y", "type": "string"},
+    ]
+    model = module("acme:first-item@1", params, [])
+    tasks, rejected = draws(S.valid_tasks(model, require=("els.x",)), 30)
+    assert (len(tasks), rejected) == (30, 0)
+    assert all(len(task["els"]) == 1 and "x" in task["els"][0] for task in tasks)
