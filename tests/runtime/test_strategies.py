@@ -581,3 +581,70 @@ def test_a_required_field_inside_an_array_goes_into_its_first_item() -> None:
     tasks, rejected = draws(S.valid_tasks(model, require=("els.x",)), 30)
     assert (len(tasks), rejected) == (30, 0)
     assert all(len(task["els"]) == 1 and "x" in task["els"][0] for task in tasks)
+
+
+def test_a_format_without_a_builder_is_drawn_from_its_pattern_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A platform format no builder knows (here a colour) still gives values that match its
+    pattern in full, not merely contain a match."""
+    monkeypatch.setitem(FORMATS, "test-colour", ["#[0-9a-f]{6}", "a colour"])
+    assert S.format_builder("test-colour") is None
+
+    @FEW
+    @given(S.format_values("test-colour"))
+    def whole(value: str) -> None:
+        assert re.fullmatch("#[0-9a-f]{6}", value), value
+
+    whole()
+
+
+def test_every_prompt_reference_violation_names_an_element_the_task_lacks() -> None:
+    """The Kling page's <<<element_N>>> references: each drawn violation has a reference past
+    the task's elements, written exactly as the pattern reads it; no draw is rejected."""
+    from runware_contract import klingai_video_3_0_pro as kling
+
+    rule = "prompt-element-references"
+    tasks, rejected = draws(S.rule_violations(kling, rule), 30)
+    assert (len(tasks), rejected) == (30, 0)
+    for task in tasks:
+        numbers = [int(n) for n in re.findall(r"<<<element_(\d+)>>>", task["positivePrompt"])]
+        elements = len(task.get("inputs", {}).get("elements", []))
+        assert any(n < 1 or n > elements for n in numbers), task["positivePrompt"]
+        assert {v.rule for v in kling.CONTRACT.violations(task)} == {rule}
+
+
+def test_a_parameter_the_rules_make_impossible_is_never_drawn() -> None:
+    """`z` both needs and forbids `a` (the analysis lists it in tables.NEVER): no task
+    carries it and no draw is spent on it."""
+    params: list[dict[str, Any]] = [{"path": p, "type": "string"} for p in ("a", "z")]
+    rules: list[dict[str, Any]] = [
+        {"id": "z-needs-a", "kind": "requires", "when": {"anyOf": ["z"]}, "then": {"allOf": ["a"]}},
+        {"id": "z-no-a", "kind": "forbids", "when": {"anyOf": ["z"]}, "forbid": ["a"]},
+    ]
+    model = module("acme:never@1", params, rules)
+    model.tables.NEVER = ["z"]  # what the generator writes from the analysis
+    tasks, rejected = draws(S.valid_tasks(model), 40)
+    assert (len(tasks), rejected) == (40, 0)
+    assert not any("z" in task for task in tasks)
+
+
+def test_repair_caps_a_required_value_rather_than_drop_what_caps_it() -> None:
+    """ "When `a` is given, `d` is at most 0" with `d` required (0 to a million): repair sets
+    `d` to 0 (its presence is what is kept, not its value), so about half the tasks carry
+    `a` as drawn, not only those whose `d` happened to be 0."""
+    params: list[dict[str, Any]] = [
+        {"path": "a", "type": "string"},
+        {"path": "d", "type": "integer", "minimum": 0, "maximum": 10**6},
+    ]
+    cap: dict[str, Any] = {
+        "id": "d-zero-with-a",
+        "kind": "valueWhen",
+        "when": {"anyOf": ["a"]},
+        "param": "d",
+        "maximum": 0,
+    }
+    model = module("acme:capped-d@1", params, [cap])
+    tasks, rejected = draws(S.valid_tasks(model, require=("d",)), 60)
+    assert (len(tasks), rejected) == (60, 0)
+    assert sum("a" in task for task in tasks) > len(tasks) / 4
