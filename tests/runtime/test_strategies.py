@@ -629,22 +629,23 @@ def test_a_parameter_the_rules_make_impossible_is_never_drawn() -> None:
     assert not any("z" in task for task in tasks)
 
 
-def test_repair_caps_a_required_value_rather_than_drop_what_caps_it() -> None:
-    """ "When `a` is given, `d` is at most 0" with `d` required (0 to a million): repair sets
-    `d` to 0 (its presence is what is kept, not its value), so about half the tasks carry
-    `a` as drawn, not only those whose `d` happened to be 0."""
+def test_repair_sets_a_required_value_rather_than_drop_what_constrains_it() -> None:
+    """ "When `a` is given, `d` must be 7" with `d` required (0 to a million): repair sets `d`
+    to 7 (its presence is what is kept, not its value), so about half the tasks carry `a`
+    as drawn, not only the rare ones whose `d` was drawn 7."""
     params: list[dict[str, Any]] = [
         {"path": "a", "type": "string"},
         {"path": "d", "type": "integer", "minimum": 0, "maximum": 10**6},
     ]
-    cap: dict[str, Any] = {
-        "id": "d-zero-with-a",
+    seven: dict[str, Any] = {
+        "id": "d-seven-with-a",
         "kind": "valueWhen",
         "when": {"anyOf": ["a"]},
         "param": "d",
-        "maximum": 0,
+        "allowed": [7],
     }
-    model = module("acme:capped-d@1", params, [cap])
+    model = module("acme:seven-d@1", params, [seven])
     tasks, rejected = draws(S.valid_tasks(model, require=("d",)), 60)
     assert (len(tasks), rejected) == (60, 0)
+    assert all(task["d"] == 7 for task in tasks if "a" in task)
     assert sum("a" in task for task in tasks) > len(tasks) / 4
