@@ -649,3 +649,37 @@ def test_repair_sets_a_required_value_rather_than_drop_what_constrains_it() -> N
     assert (len(tasks), rejected) == (60, 0)
     assert all(task["d"] == 7 for task in tasks if "a" in task)
     assert sum("a" in task for task in tasks) > len(tasks) / 4
+
+
+def test_references_of_a_pattern_without_a_template_are_drawn_from_the_pattern() -> None:
+    """ "@el3" references (a pattern with no simple template: drawn from the regex): a
+    violation has one naming an element past the task's, a valid task only in-range ones;
+    no draw is rejected."""
+    params: list[dict[str, Any]] = [
+        {"path": "prompt", "type": "string", "maxLength": 300},
+        {"path": "els", "type": "array", "items": {"type": "object"}, "maxItems": 3},
+        {"path": "els.id", "type": "string"},
+    ]
+    refs: dict[str, Any] = {
+        "id": "prompt-element-refs",
+        "kind": "promptReferences",
+        "in": ["prompt"],
+        "target": "els",
+        "pattern": "@el([0-9]+)",
+    }
+    model = module("acme:el-refs@1", params, [refs])
+
+    def numbers(task: dict[str, Any]) -> tuple[list[int], int]:
+        found = [int(n) for n in re.findall("@el([0-9]+)", task.get("prompt", ""))]
+        return found, len(task.get("els", []))
+
+    broken, rejected = draws(S.rule_violations(model, "prompt-element-refs"), 20)
+    assert (len(broken), rejected) == (20, 0)
+    for task in broken:
+        found, elements = numbers(task)
+        assert any(not 1 <= n <= elements for n in found), task
+    valid, rejected = draws(S.valid_tasks(model), 30)
+    assert (len(valid), rejected) == (30, 0)
+    for task in valid:
+        found, elements = numbers(task)
+        assert all(1 <= n <= elements for n in found), task
