@@ -683,3 +683,23 @@ def test_references_of_a_pattern_without_a_template_are_drawn_from_the_pattern()
     for task in valid:
         found, elements = numbers(task)
         assert all(1 <= n <= elements for n in found), task
+
+
+def test_what_a_breaker_locked_is_left_whole_by_repair() -> None:
+    """Breaking "`b` forbids `o`" locks the `o` it added; "`a` forbids `o.x`" is then kept by
+    leaving `a` out, never by taking `x` out of the locked `o` (which could leave it empty
+    and the rule unbroken): every draw is a task breaking that rule alone."""
+    params: list[dict[str, Any]] = [
+        *({"path": p, "type": "string"} for p in ("a", "b")),
+        {"path": "o", "type": "object"},
+        *({"path": p, "type": "string"} for p in ("o.x", "o.y")),
+    ]
+    rules: list[dict[str, Any]] = [
+        {"id": "b-forbids-o", "kind": "forbids", "when": {"anyOf": ["b"]}, "forbid": ["o"]},
+        {"id": "a-forbids-x", "kind": "forbids", "when": {"anyOf": ["a"]}, "forbid": ["o.x"]},
+    ]
+    model = module("acme:locked-o@1", params, rules)
+    tasks, rejected = draws(S.rule_violations(model, "b-forbids-o"), 40)
+    assert (len(tasks), rejected) == (40, 0)
+    for task in tasks:
+        assert {v.rule for v in model.CONTRACT.violations(task)} == {"b-forbids-o"}
