@@ -354,8 +354,12 @@ class Factory:
         if kind == "number" and "multipleOf" in p:  # a float between steps would break it
             step = p["multipleOf"]
             places = max(0, -int(decimal.Decimal(str(step)).as_tuple().exponent))
-            first = math.ceil(p["minimum"] / step) if "minimum" in p else -(10**6)
-            last = math.floor(p["maximum"] / step) if "maximum" in p else first + 10**6
+            # the steps inside the bounds; a million steps past a missing bound (both missing:
+            # a million either side of 0)
+            first = math.ceil(p["minimum"] / step) if "minimum" in p else None
+            last = math.floor(p["maximum"] / step) if "maximum" in p else None
+            first = (0 if last is None else last) - 10**6 if first is None else first
+            last = first + (10**6 if "minimum" in p else 2 * 10**6) if last is None else last
             steps = integer_drawer(first, last, 1)
             return lambda draw: round(steps(draw) * step, places)
         if kind == "number":

@@ -333,6 +333,9 @@ FIELDS: list[dict[str, Any]] = [
     {"path": "k", "type": "integer", "minimum": 0, "maximum": 9},
     {"path": "n", "type": "number", "minimum": 0, "maximum": 1},
     {"path": "q", "type": "number", "minimum": 0.5, "maximum": 2, "multipleOf": 0.25},
+    {"path": "r", "type": "number", "minimum": 0.4, "maximum": 2.1, "multipleOf": 0.25},
+    {"path": "j", "type": "integer", "minimum": 3, "maximum": 9, "multipleOf": 2},
+    {"path": "w", "type": "number", "multipleOf": 0.5},  # no bounds
     {"path": "i3", "type": "integer", "minimum": 1, "maximum": 3, "multipleOf": 3},
     {"path": "i4", "type": "integer", "minimum": 4, "maximum": 4, "multipleOf": 4},
     {"path": "i2", "type": "integer", "minimum": 2, "maximum": 3, "multipleOf": 2},
@@ -350,6 +353,9 @@ FIELD_TARGETS = [
     ("k", "type"), ("k", "minimum"), ("k", "maximum"),  # every integer is a multiple of 1
     ("n", "type"), ("n", "minimum"), ("n", "maximum"),
     ("q", "type"), ("q", "minimum"), ("q", "maximum"), ("q", "multipleOf"),
+    ("r", "type"), ("r", "minimum"), ("r", "maximum"), ("r", "multipleOf"),  # bounds off step
+    ("j", "type"), ("j", "minimum"), ("j", "maximum"), ("j", "multipleOf"),  # bounds off step
+    ("w", "type"), ("w", "multipleOf"),
     ("i3", "type"), ("i3", "minimum"), ("i3", "maximum"), ("i3", "multipleOf"),
     ("i4", "type"), ("i4", "minimum"), ("i4", "maximum"),  # 4 is the only value: a multiple
     ("i2", "type"), ("i2", "minimum"), ("i2", "maximum"), ("i2", "multipleOf"),  # 3: the top
@@ -505,10 +511,20 @@ def test_an_excluded_parameter_is_never_drawn_and_costs_no_draw() -> None:
     assert not any(name in task for task in tasks for name in excluded)
 
 
-def test_an_unbounded_integer_is_drawn_on_both_sides_of_zero() -> None:
+def test_an_unbounded_number_is_drawn_on_both_sides_of_zero() -> None:
     model = module("acme:fields@1", FIELDS, [])
-    tasks, _ = draws(S.valid_tasks(model, require=("u",)), 40)
-    assert min(task["u"] for task in tasks) < 0 < max(task["u"] for task in tasks)
+    tasks, _ = draws(S.valid_tasks(model, require=("u", "w")), 40)
+    for path in ("u", "w"):  # an integer; a number in steps of 0.5
+        assert min(task[path] for task in tasks) < 0 < max(task[path] for task in tasks)
+    assert all(task["w"] * 2 == int(task["w"] * 2) for task in tasks)
+
+
+def test_a_number_with_bounds_off_its_step_is_drawn_on_the_steps_inside() -> None:
+    """0.4 to 2.1 in steps of 0.25: 0.5 to 2.0, both reached."""
+    model = module("acme:off-step@1", [p for p in FIELDS if p["path"] == "r"], [])
+    tasks, rejected = draws(S.valid_tasks(model, require=("r",)), 60)
+    assert rejected == 0
+    assert {0.5, 2.0} <= {task["r"] for task in tasks} <= {0.25 * k for k in range(2, 9)}
 
 
 def test_repair_removes_a_parameter_three_levels_deep() -> None:
