@@ -452,6 +452,7 @@ def test_a_number_with_a_step_is_drawn_on_its_steps_reaching_both_bounds() -> No
 # ── repair: where it can succeed, no draw is wasted ─────────────────────────
 
 
+@pytest.mark.slow  # about 3 s: every case of the page, four draws each
 def test_on_the_kling_page_every_draw_is_a_task_none_rejected() -> None:
     """Repair fixes every rule around what a breaker locked, in the task and inside each
     element, so on the Kling page no draw of a valid task or of any rule's violation is
