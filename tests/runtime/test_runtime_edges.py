@@ -5,14 +5,16 @@ the documentation link every violation carries."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 import pytest
 
 from runware_contract.platform import CONSTRAINT_CODES, FORMATS, RULE_CODES
 from runware_contract.runtime import Contract
-from runware_contract.values import ECHO_MAX, fmt
+from runware_contract.values import ECHO_MAX, fmt, json_type
 
 DOCS = "https://example.com/docs/edge"
 BASE = [{"path": "taskType", "types": ["string"], "required": True, "const": "videoInference"}]
@@ -115,6 +117,45 @@ def test_a_boolean_is_not_a_number_and_an_integer_is() -> None:
     assert broken(c, n=3, i=3) == []
     assert broken(c, n=True) == [("type", "n")]
     assert broken(c, i=3.5) == [("type", "i")]
+
+
+class Level(StrEnum):
+    LOW = "low"
+    LONGEST = "longest"
+
+
+def test_str_and_dict_subclasses_are_checked_as_the_json_they_serialize_to() -> None:
+    """A task built with enum members (the typed models' StrEnums) or an OrderedDict is
+    checked as the JSON string or object it becomes on the wire."""
+    c = contract(
+        [
+            {"path": "s", "types": ["string"], "maxLength": 5},
+            {"path": "o", "types": ["object"]},
+            {"path": "o.k", "types": ["integer"]},
+        ]
+    )
+    assert json_type(Level.LOW) == "string" and json_type(OrderedDict()) == "object"
+    assert broken(c, s=Level.LOW, o=OrderedDict(k=1)) == []
+    assert broken(c, s=Level.LONGEST) == [("maxLength", "s")]
+    assert broken(c, o=OrderedDict(k="x")) == [("type", "o.k")]
+
+
+def test_a_value_json_cannot_hold_is_a_type_error_naming_its_python_type() -> None:
+    c = contract([{"path": "s", "types": ["string"]}])
+    (violation,) = c.violations({**TASK, "s": b"raw"})
+    assert (violation.rule, violation.message) == ("type", "s must be a string, not bytes.")
+    assert json_type({1, 2}) == "set"
+    assert [v.message for v in c.violations(None)] == ["A task must be a JSON object, not null."]
+    assert [v.message for v in c.violations([TASK])] == [
+        "A task must be a JSON object, not an array."
+    ]
+
+
+def test_a_parameter_taking_a_string_or_an_object_accepts_any_of_either() -> None:
+    """Without documented children an object value is taken as it is (no field to check)."""
+    c = contract([{"path": "x", "types": ["string", "object"]}])
+    assert broken(c, x="text") == broken(c, x={"any": [1]}) == broken(c, x={}) == []
+    assert broken(c, x=3) == [("type", "x")]
 
 
 # ── presence: required, null, unknown ───────────────────────────────────────
