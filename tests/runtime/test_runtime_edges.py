@@ -381,6 +381,43 @@ def test_any_of_and_all_of_conditions() -> None:
     assert broken(all_, m="x", f=False) == [("needs-b", "b")]
 
 
+def object_rule(when: str, then: str) -> Contract:
+    """``then`` requires ``when``, beside an object ``o`` with one child."""
+    return contract(
+        [
+            {"path": "a", "types": ["string"]},
+            {"path": "o", "types": ["object"]},
+            {"path": "o.b", "types": ["string"]},
+        ],
+        [
+            {
+                "id": "needs",
+                "kind": "requires",
+                "message": f"{when} needs {then}.",
+                "when": {"mode": "anyOf", "conditions": [{"path": when}]},
+                "then": {"mode": "allOf", "conditions": [{"path": then}]},
+            }
+        ],
+    )
+
+
+def test_an_object_of_the_wrong_type_is_one_error_not_also_one_from_a_rule_inside_it() -> None:
+    """A rule reading ``o.b`` cannot see inside an ``o`` that is not an object: the type
+    error is the task's one error there."""
+    c = object_rule("a", "o.b")
+    assert broken(c, a="x", o="text") == [("type", "o")]
+    assert broken(c, a="x", o=[{"b": "y"}]) == [("type", "o")]
+    assert broken(c, a="x", o={}) == broken(c, a="x") == [("needs", "o.b")]
+    assert broken(c, a="x", o={"b": "y"}) == []
+
+
+def test_a_rule_asking_only_whether_an_object_is_given_applies_whatever_its_type() -> None:
+    c = object_rule("o", "a")
+    assert broken(c, o="text") == [("type", "o"), ("needs", "a")]
+    assert broken(c, o={"b": "y"}) == [("needs", "a")]
+    assert broken(c, o="text", a="x") == [("type", "o")]
+
+
 def test_a_size_of_the_wrong_type_is_a_type_error_only() -> None:
     sizes = contract(
         [{"path": "width", "types": ["integer"]}, {"path": "height", "types": ["integer"]}],
@@ -455,3 +492,85 @@ def test_a_row_or_surcharge_naming_several_inputs_applies_when_any_is_given() ->
     assert price_of({"duration": 5, "b": "x"}, per_second, None) == 1.5
     assert price_of({"duration": 5, "a": "x", "b": "y"}, per_second, None) == 1.5
     assert price_of({"duration": 5}, per_second, None) == 1.0
+
+
+def test_a_price_row_keyed_by_aspect_ratio_prices_the_tasks_own_size() -> None:
+    from runware_contract.runtime import PriceUnavailable, price_of
+
+    sizes = {
+        "params": ["width", "height"],
+        "rows": [
+            {"width": 1024, "height": 1024, "resolution": "1K", "aspectRatio": "1:1"},
+            {"width": 1344, "height": 768, "resolution": "1K", "aspectRatio": "16:9"},
+        ],
+    }
+    pricing = {
+        "unit": "image",
+        "audioDefault": False,
+        "rates": [
+            {"aspectRatio": "1:1", "perImage": 0.04},
+            {"aspectRatio": "16:9", "perImage": 0.05},
+        ],
+    }
+    assert price_of({"width": 1024, "height": 1024}, pricing, sizes) == 0.04
+    assert price_of({"width": 1344, "height": 768}, pricing, sizes) == 0.05
+    with pytest.raises(PriceUnavailable):
+        price_of({"width": 768, "height": 1344}, pricing, sizes)  # no row of that size
+
+
+def test_a_resolution_preset_prices_its_row_and_an_unknown_one_is_not_guessed() -> None:
+    from runware_contract.runtime import PriceUnavailable, price_of
+
+    presets = {**TWO_SIZES, "resolutionParameter": "resolution"}
+    pricing = {
+        "unit": "image",
+        "audioDefault": False,
+        "rates": [
+            {"resolution": "720p", "perImage": 0.4},
+            {"resolution": "1080p", "perImage": 0.8},
+        ],
+    }
+    assert price_of({"resolution": "1080p"}, pricing, presets) == 0.8
+    assert price_of({"resolution": "720p"}, pricing, presets) == 0.4
+    with pytest.raises(PriceUnavailable, match="cannot be told"):
+        price_of({"resolution": "4K"}, pricing, presets)
+
+
+def test_a_surcharge_applies_only_while_its_switch_is_true_and_each_is_counted() -> None:
+    from runware_contract.runtime import price_of
+
+    pricing = {
+        "unit": "image",
+        "audioDefault": False,
+        "rates": [{"perImage": 0.1}],
+        "surcharges": [
+            {"enabled": ["search"], "perImage": 0.14},
+            {"provided": ["refs"], "perItem": 0.01},
+        ],
+    }
+    assert price_of({}, pricing, None) == price_of({"search": False}, pricing, None) == 0.1
+    assert price_of({"search": True}, pricing, None) == 0.24
+    assert price_of({"refs": ["a", "b"]}, pricing, None) == 0.12  # the first one aside
+    assert price_of({"search": True, "refs": ["a"]}, pricing, None) == 0.25
+
+
+def test_a_price_row_keyed_by_a_value_matches_it_type_exactly_or_by_its_default() -> None:
+    from runware_contract.runtime import price_of
+
+    pricing = {
+        "unit": "clip",
+        "audioDefault": False,
+        "defaults": {"settings.mode": "std"},  # the default where ``settings`` is absent
+        "rates": [
+            {"values": {"settings.mode": "pro", "hd": True}, "perClip": 1.5},
+            {"values": {"settings.mode": "pro"}, "perClip": 0.9},
+            {"values": {"steps": 30}, "perClip": 0.7},
+            {"values": {"settings.mode": "std"}, "perClip": 0.5},
+        ],
+    }
+    assert price_of({"settings": {"mode": "pro"}}, pricing, None) == 0.9
+    assert price_of({"settings": {"mode": "pro"}, "hd": True}, pricing, None) == 1.5
+    assert price_of({"settings": {"mode": "pro"}, "hd": 1}, pricing, None) == 0.9  # 1 is no true
+    assert price_of({"settings": {"mode": "pro"}, "hd": False}, pricing, None) == 0.9
+    assert price_of({"steps": 30.0}, pricing, None) == 0.7  # 30.0 is 30
+    assert price_of({}, pricing, None) == price_of({"steps": True}, pricing, None) == 0.5
