@@ -430,6 +430,55 @@ def test_a_size_of_the_wrong_type_is_a_type_error_only() -> None:
     assert broken(sizes, width=1280.0, height=720) == [("type", "width")]
 
 
+def test_a_frame_at_an_unknown_position_does_not_hide_a_clash_after_it() -> None:
+    c = contract(
+        [
+            {"path": "frames", "types": ["array"], "items": {"type": "object"}},
+            {"path": "frames.at", "types": ["string"], "enum": ["first", "last", "middle"]},
+        ],
+        [
+            {
+                "id": "positions",
+                "kind": "framePositions",
+                "message": "Frames take distinct positions.",
+                "target": "frames",
+                "field": "at",
+                "positions": {"first": ["first"], "last": ["last"]},
+                "automatic": {"1": ["first"], "2": ["first", "last"]},
+            }
+        ],
+    )
+    clash = [{"at": "first"}, {"at": "first"}]
+    assert broken(c, frames=[{"at": "middle"}, *clash]) == [("positions", "frames.2.at")]
+    assert broken(c, frames=[{}, *clash]) == [("positions", "frames.2.at")]
+    assert broken(c, frames=[{"at": "middle"}, {"at": "first"}, {"at": "last"}]) == []
+
+
+def test_every_prompt_a_reference_rule_reads_is_checked_whatever_the_ones_before_hold() -> None:
+    c = contract(
+        [
+            {"path": "p", "types": ["string"]},
+            {"path": "q", "types": ["string"]},
+            {"path": "parts", "types": ["array"], "items": {"type": "string"}},
+        ],
+        [
+            {
+                "id": "refs",
+                "kind": "promptReferences",
+                "message": "@partN must name a part.",
+                "in": ["p", "q"],
+                "pattern": "@part(\\d+)",
+                "target": "parts",
+            }
+        ],
+    )
+    assert broken(c, q="@part2", parts=["a"]) == [("refs", "q")]  # p absent
+    assert broken(c, p="no reference", q="@part2", parts=["a"]) == [("refs", "q")]
+    assert broken(c, p="@part1", q="@part1 and @part1", parts=["a"]) == []
+    assert broken(c, p="@part1") == [("refs", "p")]  # no parts: nothing to name
+    assert broken(c, p="@part0 @part1 @part2", parts=["a", "b"]) == [("refs", "p")]
+
+
 def test_put_makes_the_objects_on_its_way_replacing_what_is_not_one() -> None:
     from runware_contract.values import MISSING, get, put
 
