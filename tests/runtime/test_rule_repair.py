@@ -305,3 +305,202 @@ def test_a_conditional_size_rule_breaks_with_a_table_size_it_leaves_out() -> Non
         assert broken_rules(SIZED, task) == {FAST_SIZES["id"]}
 
     check()
+
+
+# ── frame positions ─────────────────────────────────────────────────────────
+
+FRAMES = model(
+    "frames",
+    [
+        {"path": "frames", "types": ["array"], "items": {"type": "object"}},
+        {"path": "frames.at", "types": ["string", "integer"], "enum": ["first", 0, "last"]},
+    ],
+    [
+        {
+            "id": "positions",
+            "kind": "framePositions",
+            "message": "Frames take distinct positions.",
+            "target": "frames",
+            "field": "at",
+            "positions": {"first": ["first", 0], "last": ["last"]},  # "last" has one form
+            "automatic": {"1": ["first"], "2": ["first", "last"]},
+        }
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("frames", "fixed"),
+    [
+        # a frame without a position (automatic) neither stops repair nor is given one
+        ([{}, {"at": "first"}, {"at": "first"}], [{}, {"at": "first"}, {"at": "last"}]),
+        ([{"at": "first"}, {"at": "first"}, {}], [{"at": "first"}, {"at": "last"}, {}]),
+        # the clashing frame takes the free position's form, or its only one
+        ([{"at": 0}, {"at": 0}], [{"at": 0}, {"at": "last"}]),
+    ],
+)
+def test_frame_position_repair_moves_a_clashing_frame_to_the_free_position(
+    frames: list[dict[str, Any]], fixed: list[dict[str, Any]]
+) -> None:
+    def check(repair: Repair, draw: Any) -> None:
+        task = {**TASK, "frames": copy.deepcopy(frames)}
+        assert repair("positions", task) and task["frames"] == fixed
+        assert broken_rules(FRAMES, task) == set()
+        distinct = [{"at": "first"}, {"at": "last"}]
+        unchanged(
+            repair, "positions", {**TASK, "frames": distinct}, {**TASK, "frames": [{}, {}]}, TASK
+        )
+
+    each_draw(FRAMES, check)
+
+
+# ── prompt references ───────────────────────────────────────────────────────
+
+
+def references(name: str, pattern: str, prompt: Mapping[str, Any]) -> ModuleType:
+    return model(
+        name,
+        [{"path": "p", **prompt}, {"path": "q", **prompt}, {"path": "parts", **STRINGS}],
+        [
+            {
+                "id": "refs",
+                "kind": "promptReferences",
+                "message": "A reference must name a part.",
+                "in": ["p", "q"],
+                "pattern": pattern,
+                "target": "parts",
+            }
+        ],
+    )
+
+
+NUMBERED = references("numbered", r"@part(\d+)", {"types": ["string"], "maxLength": 40})
+# not one literal around the number: references are drawn from the pattern itself
+LOOSE = references("loose", r"@(?:part|p)(\d+)", {"types": ["string"]})
+
+
+def test_a_reference_builder_exists_only_for_a_literal_around_the_number() -> None:
+    from runware_contract.rule_kinds import reference_template
+
+    build = reference_template(r"<<<element_(\d+)>>>")
+    assert build is not None and build(3) == "<<<element_3>>>"
+    assert reference_template(r"@(?:part|p)(\d+)") is None
+    assert reference_template("@part") is None
+
+
+def test_reference_repair_fixes_each_prompt_and_leaves_valid_numbers_as_written() -> None:
+    def check(repair: Repair, draw: Any) -> None:
+        later = {**TASK, "q": "see @part3", "parts": ["a"]}  # p absent
+        assert repair("refs", later) and later["q"] == "see @part1"
+        unchanged(
+            repair,
+            "refs",
+            {**TASK, "p": "@part01 then @part02", "parts": ["a", "b"]},
+            {**TASK, "p": "plain", "q": "@part1", "parts": ["a"]},
+        )
+
+    each_draw(NUMBERED, check)
+
+
+def test_a_reference_breaker_names_a_part_the_task_lacks_from_any_pattern() -> None:
+    """With the pattern's own references (no builder) and a prompt of any length."""
+    factory, rule = S._factory(LOOSE), LOOSE.tables.RULES[0]
+
+    @settings(FEW, max_examples=40)
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        task, locked = {**TASK, "p": "hello", "q": "hello", "parts": ["a"]}, set[str]()
+        KINDS["promptReferences"].break_(factory, data.draw, rule, task, locked)
+        assert broken_rules(LOOSE, task) == {"refs"} and "+parts" in locked
+        (prompt,) = [k for k in "pq" if task[k] != "hello"]  # one prompt refers
+        assert task[prompt].endswith(" hello")
+
+    check()
+
+
+def test_valid_tasks_hold_prompts_with_references_and_without() -> None:
+    seen: set[bool] = set()
+
+    @settings(FEW, max_examples=30)
+    @given(S.valid_tasks(LOOSE, require=("p", "parts")))
+    def check(task: dict[str, Any]) -> None:
+        assert broken_rules(LOOSE, task) == set()
+        seen.add("@p" in task["p"])
+
+    check()
+    assert seen == {True, False}
+
+
+# ── valueWhen ───────────────────────────────────────────────────────────────
+
+VALUES = model(
+    "values",
+    [
+        {"path": "fast", "types": ["boolean"]},
+        {"path": "pro", "types": ["boolean"]},
+        {"path": "hd", "types": ["boolean"]},
+        {"path": "quality", "types": ["integer"], "minimum": 1, "maximum": 10},
+    ],
+    [
+        {
+            "id": "no-hd-when-fast",
+            "kind": "valueWhen",
+            "message": "fast is never hd.",
+            "when": when("fast", equals=True),
+            "param": "hd",
+            "allowed": [False],
+        },
+        {
+            "id": "hd-when-pro",
+            "kind": "valueWhen",
+            "message": "pro is always hd.",
+            "when": when("pro", equals=True),
+            "param": "hd",
+            "allowed": [True],
+        },
+        {
+            "id": "low-quality-when-fast",
+            "kind": "valueWhen",
+            "message": "fast is quality 5 at most.",
+            "when": when("fast", equals=True),
+            "param": "quality",
+            "maximum": 5,
+        },
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "flag", "other"), [("no-hd-when-fast", "fast", True), ("hd-when-pro", "pro", False)]
+)
+def test_a_value_rule_on_a_boolean_breaks_with_the_other_boolean(
+    rule_id: str, flag: str, other: bool
+) -> None:
+    factory = S._factory(VALUES)
+    rule = next(r for r in VALUES.tables.RULES if r["id"] == rule_id)
+    assert KINDS["valueWhen"].breakable(factory, rule)
+
+    @FEW
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        task, locked = dict(TASK), set[str]()
+        KINDS["valueWhen"].break_(factory, data.draw, rule, task, locked)
+        assert task[flag] is True and task["hd"] is other and "hd" in locked
+        assert rule_id in broken_rules(VALUES, task)
+
+    check()
+
+
+def test_value_repair_lowers_a_value_over_its_maximum_and_adds_none() -> None:
+    def check(repair: Repair, draw: Any) -> None:
+        high = {**TASK, "fast": True, "quality": 6}
+        assert repair("low-quality-when-fast", high) and high["quality"] == 5
+        unchanged(
+            repair,
+            "low-quality-when-fast",
+            {**TASK, "fast": True},  # absent, no default: nothing to check or add
+            {**TASK, "fast": True, "quality": 5},
+            {**TASK, "fast": False, "quality": 9},
+        )
+
+    each_draw(VALUES, check)
