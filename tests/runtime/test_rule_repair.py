@@ -357,10 +357,17 @@ def test_frame_position_repair_moves_a_clashing_frame_to_the_free_position(
 # ── prompt references ───────────────────────────────────────────────────────
 
 
-def references(name: str, pattern: str, prompt: Mapping[str, Any]) -> ModuleType:
+def references(
+    name: str, pattern: str, prompt: Mapping[str, Any], *, required: bool = False
+) -> ModuleType:
+    """A rule over prompts ``p`` (``required`` or not) and ``q`` naming ``parts``."""
     return model(
         name,
-        [{"path": "p", **prompt}, {"path": "q", **prompt}, {"path": "parts", **STRINGS}],
+        [
+            {"path": "p", **prompt, "required": required},
+            {"path": "q", **prompt},
+            {"path": "parts", **STRINGS},
+        ],
         [
             {
                 "id": "refs",
@@ -376,7 +383,7 @@ def references(name: str, pattern: str, prompt: Mapping[str, Any]) -> ModuleType
 
 NUMBERED = references("numbered", r"@part(\d+)", {"types": ["string"], "maxLength": 40})
 # not one literal around the number: references are drawn from the pattern itself
-LOOSE = references("loose", r"@(?:part|p)(\d+)", {"types": ["string"]})
+LOOSE = references("loose", r"@(?:part|p)(\d+)", {"types": ["string"]}, required=True)
 
 
 def test_a_reference_builder_exists_only_for_a_literal_around_the_number() -> None:
@@ -402,16 +409,18 @@ def test_reference_repair_fixes_each_prompt_and_leaves_valid_numbers_as_written(
     each_draw(NUMBERED, check)
 
 
-def test_a_reference_breaker_names_a_part_the_task_lacks_from_any_pattern() -> None:
-    """With the pattern's own references (no builder) and a prompt of any length."""
-    factory, rule = S._factory(LOOSE), LOOSE.tables.RULES[0]
+@pytest.mark.parametrize("module", [NUMBERED, LOOSE], ids=["numbered", "loose"])
+def test_a_reference_breaker_names_a_part_the_task_lacks(module: ModuleType) -> None:
+    """Built from the pattern's literal, or drawn from the pattern itself (no builder) into
+    a prompt of any length."""
+    factory, rule = S._factory(module), module.tables.RULES[0]
 
     @settings(FEW, max_examples=40)
     @given(st.data())
     def check(data: st.DataObject) -> None:
-        task, locked = {**TASK, "p": "hello", "q": "hello", "parts": ["a"]}, set[str]()
+        task, locked = {**TASK, "p": "hello", "q": "hello", "parts": ["a", "b"]}, set[str]()
         KINDS["promptReferences"].break_(factory, data.draw, rule, task, locked)
-        assert broken_rules(LOOSE, task) == {"refs"} and "+parts" in locked
+        assert broken_rules(module, task) == {"refs"} and "+parts" in locked
         (prompt,) = [k for k in "pq" if task[k] != "hello"]  # one prompt refers
         assert task[prompt].endswith(" hello")
 
@@ -422,7 +431,7 @@ def test_valid_tasks_hold_prompts_with_references_and_without() -> None:
     seen: set[bool] = set()
 
     @settings(FEW, max_examples=30)
-    @given(S.valid_tasks(LOOSE, require=("p", "parts")))
+    @given(S.valid_tasks(LOOSE, require=("parts",)))
     def check(task: dict[str, Any]) -> None:
         assert broken_rules(LOOSE, task) == set()
         seen.add("@p" in task["p"])
