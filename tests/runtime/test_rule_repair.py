@@ -7,6 +7,7 @@ that keep undoing each other settle by giving up a condition of the rule that ad
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -513,3 +514,23 @@ def test_value_repair_lowers_a_value_over_its_maximum_and_adds_none() -> None:
         )
 
     each_draw(VALUES, check)
+
+
+def test_valid_tasks_refer_to_every_part_from_the_first_to_the_last() -> None:
+    """With as many parts as references are seeded for, each part is named in some task."""
+    from runware_contract.rule_kinds import MAX_REFERENCE
+
+    four = references(
+        "four-parts", r"@part(\d+)", {"types": ["string"], "maxLength": 40}, required=True
+    )
+    parts = next(p for p in four.tables.PARAMETERS if p["path"] == "parts")
+    parts.update(minItems=MAX_REFERENCE, maxItems=MAX_REFERENCE)
+    seen: set[int] = set()
+
+    @settings(FEW, max_examples=100)
+    @given(S.valid_tasks(four, require=("parts",)))
+    def check(task: dict[str, Any]) -> None:
+        seen.update(int(n) for n in re.findall(r"@part(\d+)", task["p"]))
+
+    check()
+    assert seen == set(range(1, MAX_REFERENCE + 1))
