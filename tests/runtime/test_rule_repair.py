@@ -245,6 +245,25 @@ def test_an_adding_rule_and_a_forbids_rule_fighting_settle_on_the_forbids_side(
     check()
 
 
+def test_a_together_breaker_gives_one_member_and_leaves_the_others_out() -> None:
+    pair = model(
+        "pair",
+        [{"path": "a", "types": ["string"]}, {"path": "b", "types": ["string"]}],
+        [{"id": "a-with-b", "kind": "together", "message": "a with b.", "params": [["a"], ["b"]]}],
+    )
+    factory, rule = S._factory(pair), pair.tables.RULES[0]
+
+    @FEW
+    @given(st.data(), st.sampled_from([{}, {"a": "x"}, {"a": "x", "b": "y"}]))
+    def check(data: st.DataObject, given_: dict[str, Any]) -> None:
+        task, locked = {**TASK, **given_}, set[str]()
+        KINDS["together"].break_(factory, data.draw, rule, task, locked)
+        assert len({"a", "b"} & task.keys()) == 1 and {"a", "b"} <= locked
+        assert broken_rules(pair, task) == {"a-with-b"}
+
+    check()
+
+
 # ── conditional dimensions ──────────────────────────────────────────────────
 
 SIZES: dict[str, Any] = {
