@@ -94,6 +94,29 @@ def broken_rules(module: ModuleType, task: dict[str, Any]) -> set[str]:
     return {v.rule for v in module.CONTRACT.violations(task)}
 
 
+def each_break(
+    module: ModuleType,
+    rule_id: str,
+    starts: Sequence[Mapping[str, Any]],
+    check: Callable[[dict[str, Any], set[str]], None],
+    examples: int = 10,
+) -> None:
+    """Run ``check(task, locked)`` on each of ``starts`` (added to the base task) just after
+    the rule's breaker, before any repair, over a few derandomized draws."""
+    factory = S._factory(module)
+    rule = next(r for r in module.tables.RULES if r["id"] == rule_id)
+
+    @settings(FEW, max_examples=examples)
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        for start in starts:
+            task, locked = {**TASK, **copy.deepcopy(start)}, set[str]()
+            KINDS[rule["kind"]].break_(factory, data.draw, rule, task, locked)
+            check(task, locked)
+
+    run()
+
+
 # ── requires / requireItems ─────────────────────────────────────────────────
 
 NEEDS = model(
@@ -131,17 +154,11 @@ def test_requires_repair_adds_one_option_of_either_and_every_one_of_all() -> Non
 
 
 def test_a_requires_breaker_holds_the_condition_and_leaves_out_all_it_requires() -> None:
-    factory, rule = S._factory(NEEDS), NEEDS.tables.RULES[1]
-
-    @FEW
-    @given(st.data())
-    def check(data: st.DataObject) -> None:
-        task, locked = {**TASK, "b": "y", "c": "z"}, set[str]()
-        KINDS["requires"].break_(factory, data.draw, rule, task, locked)
+    def check(task: dict[str, Any], locked: set[str]) -> None:
         assert "a" in task and not {"b", "c"} & task.keys() and {"b", "c"} <= locked
         assert broken_rules(NEEDS, task) == {"b-and-c", "b-or-c"}
 
-    check()
+    each_break(NEEDS, "b-and-c", [{"b": "y", "c": "z"}], check)
 
 
 ITEMS = model(
@@ -184,17 +201,11 @@ def test_item_count_repair_fills_or_trims_to_exactly_the_bound_and_no_further() 
 
 
 def test_a_limit_breaker_gives_exactly_one_item_over_the_limit() -> None:
-    factory, rule = S._factory(ITEMS), ITEMS.tables.RULES[1]
-
-    @FEW
-    @given(st.data())
-    def check(data: st.DataObject) -> None:
-        task, locked = {**TASK, "t": ["a"]}, set[str]()
-        KINDS["limitItems"].break_(factory, data.draw, rule, task, locked)
+    def check(task: dict[str, Any], locked: set[str]) -> None:
         assert "c" in task and len(task["t"]) == 4 and "t" in locked
         assert broken_rules(ITEMS, task) == {"three-at-most-when-c"}
 
-    check()
+    each_break(ITEMS, "three-at-most-when-c", [{"t": ["a"]}], check)
 
 
 @pytest.mark.parametrize("adding", ["requires", "requireItems"])
@@ -251,17 +262,12 @@ def test_a_together_breaker_gives_one_member_and_leaves_the_others_out() -> None
         [{"path": "a", "types": ["string"]}, {"path": "b", "types": ["string"]}],
         [{"id": "a-with-b", "kind": "together", "message": "a with b.", "params": [["a"], ["b"]]}],
     )
-    factory, rule = S._factory(pair), pair.tables.RULES[0]
 
-    @FEW
-    @given(st.data(), st.sampled_from([{}, {"a": "x"}, {"a": "x", "b": "y"}]))
-    def check(data: st.DataObject, given_: dict[str, Any]) -> None:
-        task, locked = {**TASK, **given_}, set[str]()
-        KINDS["together"].break_(factory, data.draw, rule, task, locked)
+    def check(task: dict[str, Any], locked: set[str]) -> None:
         assert len({"a", "b"} & task.keys()) == 1 and {"a", "b"} <= locked
         assert broken_rules(pair, task) == {"a-with-b"}
 
-    check()
+    each_break(pair, "a-with-b", [{}, {"a": "x"}, {"a": "x", "b": "y"}], check)
 
 
 # ── conditional dimensions ──────────────────────────────────────────────────
@@ -315,16 +321,12 @@ def test_a_conditional_size_rule_breaks_with_a_table_size_it_leaves_out() -> Non
     every = {**FAST_SIZES, "sizes": [[r["width"], r["height"]] for r in SIZES["rows"]]}
     assert kind.breakable(factory, FAST_SIZES) and not kind.breakable(factory, every)
 
-    @FEW
-    @given(st.data())
-    def check(data: st.DataObject) -> None:
-        task, locked = dict(TASK), set[str]()
-        kind.break_(factory, data.draw, FAST_SIZES, task, locked)
+    def check(task: dict[str, Any], locked: set[str]) -> None:
         assert task["fast"] is True and {"width", "height"} <= locked
         assert (task["width"], task["height"]) in {(720, 1280), (1920, 1080)}
         assert broken_rules(SIZED, task) == {FAST_SIZES["id"]}
 
-    check()
+    each_break(SIZED, FAST_SIZES["id"], [{}], check)
 
 
 # ── frame positions ─────────────────────────────────────────────────────────
@@ -433,18 +435,14 @@ def test_reference_repair_fixes_each_prompt_and_leaves_valid_numbers_as_written(
 def test_a_reference_breaker_names_a_part_the_task_lacks(module: ModuleType) -> None:
     """Built from the pattern's literal, or drawn from the pattern itself (no builder) into
     a prompt of any length."""
-    factory, rule = S._factory(module), module.tables.RULES[0]
 
-    @settings(FEW, max_examples=40)
-    @given(st.data())
-    def check(data: st.DataObject) -> None:
-        task, locked = {**TASK, "p": "hello", "q": "hello", "parts": ["a", "b"]}, set[str]()
-        KINDS["promptReferences"].break_(factory, data.draw, rule, task, locked)
+    def check(task: dict[str, Any], locked: set[str]) -> None:
         assert broken_rules(module, task) == {"refs"} and "+parts" in locked
         (prompt,) = [k for k in "pq" if task[k] != "hello"]  # one prompt refers
         assert task[prompt].endswith(" hello")
 
-    check()
+    start = {"p": "hello", "q": "hello", "parts": ["a", "b"]}
+    each_break(module, "refs", [start], check, examples=40)
 
 
 def test_valid_tasks_hold_prompts_with_references_and_without() -> None:
@@ -505,19 +503,14 @@ VALUES = model(
 def test_a_value_rule_on_a_boolean_breaks_with_the_other_boolean(
     rule_id: str, flag: str, other: bool
 ) -> None:
-    factory = S._factory(VALUES)
     rule = next(r for r in VALUES.tables.RULES if r["id"] == rule_id)
-    assert KINDS["valueWhen"].breakable(factory, rule)
+    assert KINDS["valueWhen"].breakable(S._factory(VALUES), rule)
 
-    @FEW
-    @given(st.data())
-    def check(data: st.DataObject) -> None:
-        task, locked = dict(TASK), set[str]()
-        KINDS["valueWhen"].break_(factory, data.draw, rule, task, locked)
+    def check(task: dict[str, Any], locked: set[str]) -> None:
         assert task[flag] is True and task["hd"] is other and "hd" in locked
         assert rule_id in broken_rules(VALUES, task)
 
-    check()
+    each_break(VALUES, rule_id, [{}], check)
 
 
 def test_value_repair_lowers_a_value_over_its_maximum_and_adds_none() -> None:

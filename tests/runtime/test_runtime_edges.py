@@ -543,6 +543,11 @@ def test_a_row_or_surcharge_naming_several_inputs_applies_when_any_is_given() ->
     assert price_of({"duration": 5}, per_second, None) == 1.0
 
 
+def pricing_of(unit: str, *rates: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A price table of ``rates`` (the first a task meets applies), without audio."""
+    return {"unit": unit, "audioDefault": False, "rates": list(rates), **more}
+
+
 def test_a_price_row_keyed_by_aspect_ratio_prices_the_tasks_own_size() -> None:
     from runware_contract.runtime import PriceUnavailable, price_of
 
@@ -553,14 +558,9 @@ def test_a_price_row_keyed_by_aspect_ratio_prices_the_tasks_own_size() -> None:
             {"width": 1344, "height": 768, "resolution": "1K", "aspectRatio": "16:9"},
         ],
     }
-    pricing = {
-        "unit": "image",
-        "audioDefault": False,
-        "rates": [
-            {"aspectRatio": "1:1", "perImage": 0.04},
-            {"aspectRatio": "16:9", "perImage": 0.05},
-        ],
-    }
+    pricing = pricing_of(
+        "image", {"aspectRatio": "1:1", "perImage": 0.04}, {"aspectRatio": "16:9", "perImage": 0.05}
+    )
     assert price_of({"width": 1024, "height": 1024}, pricing, sizes) == 0.04
     assert price_of({"width": 1344, "height": 768}, pricing, sizes) == 0.05
     with pytest.raises(PriceUnavailable):
@@ -571,14 +571,9 @@ def test_a_resolution_preset_prices_its_row_and_an_unknown_one_is_not_guessed() 
     from runware_contract.runtime import PriceUnavailable, price_of
 
     presets = {**TWO_SIZES, "resolutionParameter": "resolution"}
-    pricing = {
-        "unit": "image",
-        "audioDefault": False,
-        "rates": [
-            {"resolution": "720p", "perImage": 0.4},
-            {"resolution": "1080p", "perImage": 0.8},
-        ],
-    }
+    pricing = pricing_of(
+        "image", {"resolution": "720p", "perImage": 0.4}, {"resolution": "1080p", "perImage": 0.8}
+    )
     assert price_of({"resolution": "1080p"}, pricing, presets) == 0.8
     assert price_of({"resolution": "720p"}, pricing, presets) == 0.4
     with pytest.raises(PriceUnavailable, match="cannot be told"):
@@ -588,15 +583,14 @@ def test_a_resolution_preset_prices_its_row_and_an_unknown_one_is_not_guessed() 
 def test_a_surcharge_applies_only_while_its_switch_is_true_and_each_is_counted() -> None:
     from runware_contract.runtime import price_of
 
-    pricing = {
-        "unit": "image",
-        "audioDefault": False,
-        "rates": [{"perImage": 0.1}],
-        "surcharges": [
+    pricing = pricing_of(
+        "image",
+        {"perImage": 0.1},
+        surcharges=[
             {"enabled": ["search"], "perImage": 0.14},
             {"provided": ["refs"], "perItem": 0.01},
         ],
-    }
+    )
     assert price_of({}, pricing, None) == price_of({"search": False}, pricing, None) == 0.1
     assert price_of({"search": True}, pricing, None) == 0.24
     assert price_of({"refs": ["a", "b"]}, pricing, None) == 0.12  # the first one aside
@@ -606,17 +600,14 @@ def test_a_surcharge_applies_only_while_its_switch_is_true_and_each_is_counted()
 def test_a_price_row_keyed_by_a_value_matches_it_type_exactly_or_by_its_default() -> None:
     from runware_contract.runtime import price_of
 
-    pricing = {
-        "unit": "clip",
-        "audioDefault": False,
-        "defaults": {"settings.mode": "std"},  # the default where ``settings`` is absent
-        "rates": [
-            {"values": {"settings.mode": "pro", "hd": True}, "perClip": 1.5},
-            {"values": {"settings.mode": "pro"}, "perClip": 0.9},
-            {"values": {"steps": 30}, "perClip": 0.7},
-            {"values": {"settings.mode": "std"}, "perClip": 0.5},
-        ],
-    }
+    pricing = pricing_of(
+        "clip",
+        {"values": {"settings.mode": "pro", "hd": True}, "perClip": 1.5},
+        {"values": {"settings.mode": "pro"}, "perClip": 0.9},
+        {"values": {"steps": 30}, "perClip": 0.7},
+        {"values": {"settings.mode": "std"}, "perClip": 0.5},
+        defaults={"settings.mode": "std"},  # the default where ``settings`` is absent
+    )
     assert price_of({"settings": {"mode": "pro"}}, pricing, None) == 0.9
     assert price_of({"settings": {"mode": "pro"}, "hd": True}, pricing, None) == 1.5
     assert price_of({"settings": {"mode": "pro"}, "hd": 1}, pricing, None) == 0.9  # 1 is no true
