@@ -441,8 +441,8 @@ def test_a_reference_breaker_names_a_part_the_task_lacks(module: ModuleType) -> 
         (prompt,) = [k for k in "pq" if task[k] != "hello"]  # one prompt refers
         assert task[prompt].endswith(" hello")
 
-    start = {"p": "hello", "q": "hello", "parts": ["a", "b"]}
-    each_break(module, "refs", [start], check, examples=40)
+    starts = [{"p": "hello", "q": "hello", "parts": parts} for parts in (["a"], ["a", "b"])]
+    each_break(module, "refs", starts, check, examples=40)
 
 
 def test_valid_tasks_hold_prompts_with_references_and_without() -> None:
