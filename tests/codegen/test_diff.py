@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from codegen import SpecSet
-from codegen.diff import Change, diff, fails, render_text
+from codegen.diff import Change, diff, fails, render_json, render_text
 from codegen.docs.facts import Unreadable
 from codegen.docs.importer import load_platform
 from codegen.spec.model import Example, ModelSpec
@@ -461,3 +461,17 @@ def test_the_text_report_ends_with_a_count_per_level() -> None:
         "1 ERR, 1 WARN, 0 INFO",
     ]
     assert render_text([]) == "no changes\n"
+
+
+def test_the_same_example_written_in_another_key_order_is_no_change(tiny_spec: SpecSet) -> None:
+    model = tiny_spec.models[0]
+    first = model.examples[0]
+    reordered = dataclasses.replace(first, request=dict(reversed(list(first.request.items()))))
+    assert list(reordered.request) != list(first.request)
+    assert diff(model, dataclasses.replace(model, examples=(reordered,))) == []
+
+
+def test_the_json_report_keeps_the_page_s_characters() -> None:
+    report = render_json(diff(spec({"type": "string", "const": "é"}), spec({"type": "string"})))
+    assert '"fixed value \\"é\\" removed"' in report
+    assert json.loads(report)["summary"] == "0 ERR, 0 WARN, 1 INFO"
