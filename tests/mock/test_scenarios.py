@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.core.scenarios import MAX_SCENARIOS
+from mockserver.core.scenarios import MAX_SCENARIOS, Scenarios, parse
 from tests.conftest import MockHandle
 from tests.helpers import new_task
 
@@ -161,3 +161,39 @@ def test_at_most_max_scenarios_are_armed(mock: MockHandle) -> None:
     refused = arm(mock, {"respond": {"status": 500}})
     assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "tooManyScenarios"
     assert len(mock.client.get("/__admin/scenarios").json()["scenarios"]) == MAX_SCENARIOS
+
+
+def test_a_respond_scenario_answers_with_its_message_or_one_naming_it(mock: MockHandle) -> None:
+    """Without a message the error says which scenario answered and with what status; with
+    one, the client reads that message, in Runware's error shape for each task."""
+    plain = arm(mock, {"respond": {"status": 503}, "times": 1}).json()
+    told = {"respond": {"status": 429, "message": "Slow down, please."}, "times": 1}
+    assert arm(mock, told).status_code == 201
+    first, second = new_task(), new_task()
+    (err,) = mock.post([first]).json()["errors"]
+    assert err == {
+        **err,
+        "code": "providerInternalError",
+        "message": f"Scenario {plain['id']}: HTTP 503.",
+        "taskUUID": first["taskUUID"],
+    }
+    reply = mock.post([second])
+    assert reply.status_code == 429
+    (err,) = reply.json()["errors"]
+    assert (err["code"], err["message"], err["taskUUID"]) == (
+        "rateLimitExceeded",
+        "Slow down, please.",
+        second["taskUUID"],
+    )
+
+
+def test_a_latency_is_drawn_between_min_ms_and_max_ms_in_seconds() -> None:
+    """The delay a latency scenario adds, in seconds: within its bounds every time, and the
+    fixed one exactly."""
+    scenarios = Scenarios(seed=7)
+    scenarios.add(parse({"latency": {"minMs": 100, "maxMs": 200}, "times": 50}, "spread"))
+    delays = [scenarios.latency_for([new_task()]) for _ in range(50)]
+    assert all(0.1 <= d <= 0.2 for d in delays) and len(set(delays)) > 1
+    scenarios.add(parse({"latency": {"fixedMs": 250}, "times": 1}, "fixed"))
+    assert scenarios.latency_for([new_task()]) == 0.25
+    assert scenarios.latency_for([new_task()]) == 0.0  # both used up: no delay
