@@ -317,3 +317,23 @@ async def test_a_video_takes_its_first_frames_aspect_and_a_last_frame_alone_sets
         del task["width"], task["height"]
         got += await sizes(memory_server, await finished(memory_server, clock, task), "videoUUID")
     assert got == [(1080, 1920), (1920, 1080)]
+
+
+async def test_inline_results_and_files_fetched_by_url_share_one_render_queue(
+    memory_server: MockServer, clock: Clock
+) -> None:
+    """The render bound is the server's, whoever asks: with no render allowed to wait, an
+    inline image asked for while a result fetched by its URL renders gets renderQueueFull."""
+    (linked,) = await finished(memory_server, clock, image_task(outputType="URL", seed=1))
+    owner = memory_server.config.owner_of(KEY)
+    record = await memory_server.store.get_video(owner, linked["imageUUID"])
+    assert record is not None
+    inline = image_task(deliveryMethod="async", outputType="base64Data", seed=2)
+    fetched, busy = await asyncio.gather(
+        memory_server.media.get(record),  # what GET on the imageURL renders
+        answer(memory_server, [inline]),
+    )
+    assert image_size(fetched) == (1024, 1024)
+    (err,) = busy["errors"]
+    assert (err["code"], err["taskUUID"]) == ("renderQueueFull", inline["taskUUID"])
+    assert "errors" not in await answer(memory_server, [inline])  # once it is done: rendered
