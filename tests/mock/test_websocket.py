@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import pytest
 from starlette.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -398,3 +398,26 @@ def test_unauthenticated_connections_leave_a_quarter_of_the_descriptors(
     assert websocket.unauthenticated_cap(configured) == cap
     monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, 0))
     assert websocket.unauthenticated_cap(configured) == configured
+
+
+def test_a_client_gone_before_the_server_closes_it_ends_its_connection_quietly() -> None:
+    """The auth deadline passes and the close cannot be sent (the peer vanished: the ASGI
+    server's send fails): the connection ends without an error and leaves no count behind."""
+    transport = websocket.WebSocketTransport(MockServer(MockConfig(ws_auth_timeout_seconds=0.05)))
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not sent:
+            return {"type": "websocket.connect"}
+        await anyio.sleep_forever()  # the peer never says anything more
+        raise AssertionError  # (unreachable)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "websocket.close":
+            raise OSError("the peer is gone")  # what uvicorn raises once it has disconnected
+
+    scope = {"type": "websocket", "path": "/v1", "headers": [], "client": ("10.0.0.1", 4000)}
+    anyio.run(transport.handle, WebSocket(scope, receive, send))
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    assert transport.unauthenticated.total == 0 and not transport.unauthenticated.by_client
