@@ -7,7 +7,7 @@ import json
 import resource
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -404,15 +404,15 @@ def test_a_client_gone_before_the_server_closes_it_ends_its_connection_quietly()
     """The auth deadline passes and the close cannot be sent (the peer vanished: the ASGI
     server's send fails): the connection ends without an error and leaves no count behind."""
     transport = websocket.WebSocketTransport(MockServer(MockConfig(ws_auth_timeout_seconds=0.05)))
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         if not sent:
             return {"type": "websocket.connect"}
         await anyio.sleep_forever()  # the peer never says anything more
         raise AssertionError  # (unreachable)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
         if message["type"] == "websocket.close":
             raise OSError("the peer is gone")  # what uvicorn raises once it has disconnected
