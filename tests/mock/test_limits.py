@@ -484,7 +484,9 @@ def test_headers_that_never_finish_get_a_408_logged_as_lasting_the_header_timeou
         if r.name == "mockserver.request" and " 408 " in r.getMessage()
     ]
     assert logged[:4] == ["http", "-", "-", "408"] and logged[-1] == "errors=timeoutRequestHeaders"
-    assert HEADER_TIMEOUT * 900 <= float(logged[4]) <= after * 1000  # ms, from the connection
+    # ms, from the connection: the server's count starts at its accept, which may come a
+    # little before the client's own start (the handshake completes in the kernel first)
+    assert HEADER_TIMEOUT * 900 <= float(logged[4]) <= (after + 0.05) * 1000
 
 
 def test_a_websocket_outlives_the_header_timeout_that_closes_a_silent_connection_after_it(
