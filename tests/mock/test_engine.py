@@ -8,7 +8,6 @@ import asyncio
 import base64
 import contextlib
 import re
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ from mockserver.core.engine import KEY_KEPT_MAX, OWNERS_KEPT, RequestContext
 from mockserver.core.scenarios import parse
 from mockserver.media.image_size import image_size
 from mockserver.store import open_store
+from tests import helpers
 from tests.helpers import new_task, png, redis_server
 
 pytestmark = pytest.mark.anyio
@@ -133,15 +133,7 @@ NANO = "google:4@3"  # the package's image model (google_nano_banana_2), deliver
 
 
 def image_task(**changes: Any) -> dict[str, Any]:
-    task: dict[str, Any] = {
-        "taskType": "imageInference",
-        "taskUUID": str(uuid.uuid4()),
-        "model": NANO,
-        "positivePrompt": "a lighthouse at dusk",
-        "width": 1024,
-        "height": 1024,
-    }
-    return task | changes
+    return helpers.image_task(NANO, **changes)
 
 
 async def test_a_sync_task_is_answered_with_its_results_the_moment_its_job_is_done(
