@@ -64,7 +64,7 @@ NUMBERS = {
     "latency.maxMs": 60_000,
 }
 # What else each action needs beside the number under test.
-BESIDE = {
+BESIDE: dict[str, dict[str, Any]] = {
     "fail": {"code": "inferenceError"},
     "respond": {"status": 429},
     "latency": {"minMs": 0, "maxMs": 60_000},
