@@ -14,6 +14,8 @@ from mockserver.core.scenarios import MAX_SCENARIOS, Scenarios, parse
 from tests.conftest import MockHandle
 from tests.helpers import new_task
 
+ANSWER_SECONDS = 10  # far past any delay these tests arm, on a loaded machine too
+
 
 def arm(mock: MockHandle, body: dict[str, Any]) -> Any:
     return mock.client.post("/__admin/scenarios", json=body)
@@ -126,10 +128,26 @@ def test_a_scenario_without_a_match_applies_to_any_request_even_of_malformed_tas
     assert reply.json()["errors"][0]["code"] == "providerInternalError"
 
 
+def post_within(mock: MockHandle, tasks: list[dict[str, Any]], seconds: float) -> Any:
+    """POST /v1, failing (and giving the request up) past ``seconds``: the socket client's
+    timeout, and the same for the in-process mock, whose client has none of its own."""
+    if mock.inprocess is None:
+        return mock.client.post("/v1", json=tasks, timeout=seconds)
+    request = mock.client.build_request("POST", "/v1", json=tasks)
+    request.read()
+    answer = mock.inprocess.portal.start_task_soon(mock.inprocess._forward, request)
+    try:
+        return answer.result(timeout=seconds)
+    finally:
+        answer.cancel()
+
+
 def test_a_latency_with_min_equal_to_max_holds_the_request_that_long(mock: MockHandle) -> None:
+    """300 ms: not less, and not without end (at most ANSWER_SECONDS)."""
     assert arm(mock, {"latency": {"minMs": 300, "maxMs": 300}, "times": 1}).status_code == 201
     started = time.monotonic()
-    assert mock.post([{"taskType": "ping", "ping": True}]).status_code == 200
+    ping = [{"taskType": "ping", "ping": True}]
+    assert post_within(mock, ping, ANSWER_SECONDS).status_code == 200
     assert time.monotonic() - started >= 0.29  # timers may fire a hair early
     (entry,) = mock.client.get("/__admin/requests", params={"limit": 1}).json()["requests"]
     assert entry["durationMs"] >= 290
