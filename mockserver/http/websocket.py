@@ -193,7 +193,7 @@ class WebSocketTransport:
                 if session is None:
                     continue
                 if session.owner is not token:
-                    continue  # resumed by another connection, which now gets its results
+                    break  # resumed by another connection, which now gets its results
                 if len(pending) >= config.ws_max_in_flight:
                     limit = config.ws_max_in_flight
                     await refuse(started, throttled(f"{limit} task frames are unanswered"), tasks)
