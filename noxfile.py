@@ -132,7 +132,15 @@ def mutation(session: nox.Session) -> None:
     session.install("-e", ".[test]", "cosmic-ray==8.7.0", "coverage>=7.10")
     here = Path.cwd()
     report = here / "build" / "mutation.json"
-    with tempfile.TemporaryDirectory(prefix="runware-mutation-") as tmp:
+    # MUTATION_WORK: a folder kept between runs (its coverage maps and partial results), so an
+    # interrupted run resumes; remove it after changing tests (its maps would miss them).
+    kept = os.environ.get("MUTATION_WORK")
+    with contextlib.ExitStack() as stack:
+        if kept:
+            tmp = str(Path(kept).resolve())
+            shutil.rmtree(Path(tmp) / "checkout", ignore_errors=True)
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="runware-mutation-"))
         copy = Path(tmp) / "checkout"
         skip = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "*cache*", "*.egg-info")
         shutil.copytree(here, copy, ignore=skip, symlinks=True)

@@ -167,7 +167,9 @@ def _plainly(level: str, name: str) -> Classifier:
 
 
 def _type_of(p: Parameter) -> Any:
-    return p.types[0] if len(p.types) == 1 else list(p.types)
+    """A parameter's type, or its types in a fixed order (the order a page lists them in
+    means nothing to a client)."""
+    return p.types[0] if len(p.types) == 1 else sorted(p.types)
 
 
 Value = Callable[[Parameter], Any]
@@ -368,11 +370,7 @@ def pricing_changes(old: Pricing | None, new: Pricing | None) -> Iterable[Change
         yield Change("WARN", "model", "pricing", f"rate removed: {key}", plain(a[key]), None)
     for key in b.keys() - a.keys():
         yield Change("INFO", "model", "pricing", f"rate added: {key}", None, plain(b[key]))
-    for key, attr in (
-        ("currency", "currency"),
-        ("unit", "unit"),
-        ("audioDefault", "audio_default"),
-    ):
+    for key, attr in PRICING_FACTS.items():
         was, now = getattr(old, attr, None), getattr(new, attr, None)
         if _j(was) != _j(now):
             yield Change("WARN", "model", "pricing", f"{key} {was} → {now}")
@@ -381,7 +379,7 @@ def pricing_changes(old: Pricing | None, new: Pricing | None) -> Iterable[Change
             yield Change("INFO", "model", "pricing", f"{key} changed")
 
 
-EXAMPLE_KEYS = ("title", "kind", "request", "response", "video")
+EXAMPLE_KEYS = ("title", "kind", "request", "response", "video", "image")
 
 
 def example_changes(old: Iterable[Example], new: Iterable[Example]) -> Iterable[Change]:

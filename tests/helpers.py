@@ -88,6 +88,20 @@ def new_task(**changes: Any) -> dict[str, Any]:
     return task
 
 
+def image_task(model: str, /, **changes: Any) -> dict[str, Any]:
+    """An imageInference task for ``model`` (1024x1024, a prompt, a new taskUUID), with
+    ``changes`` (a ``model`` among them replaces it)."""
+    task: dict[str, Any] = {
+        "taskType": "imageInference",
+        "taskUUID": str(uuid.uuid4()),
+        "model": model,
+        "positivePrompt": "a lighthouse at dusk",
+        "width": 1024,
+        "height": 1024,
+    }
+    return task | changes
+
+
 def wait_results(mock: MockHandle, task_uuid: str, timeout: float = 10) -> httpx.Response:
     """The first poll of ``task_uuid`` that has its results (or an error)."""
 

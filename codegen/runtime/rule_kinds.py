@@ -22,6 +22,7 @@ through the ``Repairer`` they are given, so importing the runtime never needs it
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +126,14 @@ class Clause:
                 return not want
 
         object.__setattr__(self, "holds", holds)
+
+    def needs(self) -> frozenset[str] | None:
+        """The names (first path parts) of which the object must hold one for the clause to
+        hold: a condition that a path is given (or equal) fails while it is absent. None
+        when a negated condition (``not``) holds on absence."""
+        if not self.conds or any(c.negated for c in self.conds):
+            return None
+        return frozenset(c.parts[0] for c in self.conds)
 
     @classmethod
     def of(cls, data: Row, scope: str = "") -> Clause:
@@ -284,6 +293,12 @@ class RuleKind:
     def compile(self, b: Bound) -> RuleCheck | None:
         """The check of one rule (None: the kind never reports)."""
         raise NotImplementedError
+
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        """Names (first path parts, in the rule's object) of which the object must hold
+        one for the check to report anything: with none of them present it is not run.
+        None (the default): it may report on any object."""
+        return None
 
     def fill_default(self, b: Bound, task: Mapping[str, Any], result: dict[str, Any]) -> None:
         """``Contract.with_defaults``: add what the rule defaults (most kinds: nothing)."""
@@ -468,6 +483,9 @@ class Requires(RuleKind):
 
         return check
 
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return b.clause(b.rule["when"]).needs()  # the check reports only while it holds
+
     def repair(
         self,
         f: Repairer,
@@ -513,6 +531,9 @@ class Forbids(RuleKind):
 
         return check
 
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return b.clause(b.rule["when"]).needs()  # the check reports only while it holds
+
     def repair(
         self,
         f: Repairer,
@@ -550,6 +571,9 @@ class LimitItems(RuleKind):
                 out.append(b.violation("tooMany", prefix + rel, detail))
 
         return check
+
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return frozenset(b.parts(b.rule["target"])[:1])  # reports only on a list there
 
     def repair(
         self,
@@ -606,6 +630,9 @@ class RequireItems(RuleKind):
 
         return check
 
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return b.clause(b.rule["when"]).needs()  # the check reports only while it holds
+
     def repair(
         self,
         f: Repairer,
@@ -650,6 +677,9 @@ class Together(RuleKind):
                     out.append(b.violation("missing", prefix + rel))
 
         return check
+
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return frozenset(b.parts(op[0])[0] for op in b.rule["params"])  # none given: whole
 
     def repair(
         self,
@@ -710,6 +740,9 @@ class DimensionsKind(RuleKind):
                 out.append(b.violation("unsupported", prefix + first, detail))
 
         return check
+
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return frozenset(b.contract.dimensions["params"])  # reports only on two integers
 
     def repair(
         self,
@@ -823,6 +856,9 @@ class FramePositions(RuleKind):
 
         return check
 
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return frozenset(b.parts(b.rule["target"])[:1])  # reports only on a list there
+
     def repair(
         self,
         f: Repairer,
@@ -905,15 +941,18 @@ class PromptReferences(RuleKind):
 
     def compile(self, b: Bound) -> RuleCheck:
         pattern = re.compile(b.rule["pattern"])
+        lead = literal_prefix(pattern)
         prompts = [b.at(p) for p in b.rule["in"]]
         target = b.parts(b.rule["target"])
 
         def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
             for rel, parts in prompts:
                 text = get(obj, parts)
-                if not isinstance(text, str):
+                # most prompts refer to nothing: a substring search says so at a fraction
+                # of the pattern's scan
+                if not isinstance(text, str) or lead not in text:
                     continue
-                first = pattern.search(text)  # most prompts refer to nothing
+                first = pattern.search(text)
                 if first is None:
                     continue
                 items = get(obj, target)
@@ -925,6 +964,9 @@ class PromptReferences(RuleKind):
                     out.append(b.violation("unknown", prefix + rel, detail))
 
         return check
+
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return frozenset(b.parts(p)[0] for p in b.rule["in"])  # reads only those prompts
 
     def repair(
         self,
@@ -1074,6 +1116,9 @@ class ValueWhen(RuleKind):
 
         return check
 
+    def needs(self, b: Bound) -> frozenset[str] | None:
+        return b.clause(b.rule["when"]).needs()  # the check reports only while it holds
+
     def repair(
         self,
         f: Repairer,
@@ -1138,6 +1183,20 @@ class DefaultWhen(RuleKind):
         locked: Locks,
     ) -> bool:
         return False  # never broken
+
+
+def literal_prefix(pattern: re.Pattern[str]) -> str:
+    """The text every match of ``pattern`` starts with ("" when it has no fixed start, or
+    ignores case): a string without it holds no match."""
+    if pattern.flags & re.IGNORECASE:
+        return ""
+    parser: Any = importlib.import_module("re._parser")  # the parse ``re.compile`` makes
+    chars = []
+    for op, arg in parser.parse(pattern.pattern, pattern.flags):
+        if op is not parser.LITERAL:
+            break
+        chars.append(chr(arg))
+    return "".join(chars)
 
 
 def kind_of(rule: Row) -> RuleKind:

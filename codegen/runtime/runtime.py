@@ -261,7 +261,9 @@ class _Scope:
     unknown_code: str
     missing_code: str
     task_label: str
-    rules: list[RuleCheck] = field(default_factory=list)
+    # each rule's check, and the names of which the object must hold one for it to run
+    # (``RuleKind.needs``; None: it always runs)
+    rules: list[tuple[RuleCheck, frozenset[str] | None]] = field(default_factory=list)
     defaults: list[tuple[str, Any]] = field(default_factory=list)  # (name, scalar default)
     nested: list[str] = field(default_factory=list)  # fields holding objects or object arrays
     required_set: frozenset[str] = field(init=False)
@@ -289,8 +291,10 @@ class _Scope:
                 f.check(value, prefix + key, out)
         if not self.required_set <= obj.keys():
             self._missing(obj, prefix, out)
-        for rule in self.rules:
-            rule(obj, prefix, out)
+        keys = obj.keys()
+        for rule, needs in self.rules:
+            if needs is None or not keys.isdisjoint(needs):
+                rule(obj, prefix, out)
 
     def _missing(self, obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
         fields = self.fields
@@ -355,7 +359,7 @@ class Contract:
                         and f.scope is not None
                     }
                 )
-                scope.rules.append(_guarded(check, tuple(containers)))
+                scope.rules.append((_guarded(check, tuple(containers)), kind.needs(bound)))
         # with_defaults runs only the kinds that fill defaults (most fill none).
         self._defaulting = [
             (kind, bound)

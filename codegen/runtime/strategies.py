@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import decimal
 import math
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -350,6 +351,17 @@ class Factory:
             low = p.get("minimum", -(2**31))
             high = p.get("maximum", low + 10**6 if "minimum" in p else 2**31)
             return integer_drawer(math.ceil(low / step), math.floor(high / step), step)
+        if kind == "number" and "multipleOf" in p:  # a float between steps would break it
+            step = p["multipleOf"]
+            places = max(0, -int(decimal.Decimal(str(step)).as_tuple().exponent))
+            # the steps inside the bounds; a million steps past a missing bound (both missing:
+            # a million either side of 0)
+            first = math.ceil(p["minimum"] / step) if "minimum" in p else None
+            last = math.floor(p["maximum"] / step) if "maximum" in p else None
+            first = (0 if last is None else last) - 10**6 if first is None else first
+            last = first + (10**6 if "minimum" in p else 2 * 10**6) if last is None else last
+            steps = integer_drawer(first, last, 1)
+            return lambda draw: round(steps(draw) * step, places)
         if kind == "number":
             numbers = st.floats(
                 p.get("minimum"), p.get("maximum"), allow_nan=False, allow_infinity=False
@@ -787,7 +799,13 @@ def _breaking_values(p: dict[str, Any], constraint: str) -> list[Any]:
         return [p["maximum"] + p.get("multipleOf", 1)]
     if constraint == "multipleOf":
         step = p["multipleOf"]
-        return [p.get("minimum", 0) + step / 2] if step != 1 or "number" in types else []
+        if "number" in types:
+            return [p.get("minimum", 0) + step / 2]
+        # an integer within the bounds that is no multiple (half a step would be a float:
+        # a type error), if there is one
+        low = p.get("minimum", 0)
+        value = low if low % step else low + 1
+        return [value] if step != 1 and value <= p.get("maximum", value) else []
     if constraint == "minLength":
         return ["x" * (p["minLength"] - 1)] if p["minLength"] > 0 else []
     if constraint == "maxLength":

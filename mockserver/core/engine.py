@@ -310,8 +310,10 @@ class Engine:
                 "taskUUID": record.task_uuid,
                 "status": "success",
                 lifecycle.uuid_field: media_uuid,
-                lifecycle.output_types[output_type]: await self.output(
-                    video, output_type, media, ctx, full
+                lifecycle.output_types[output_type]: (
+                    self.url(video, media, ctx)  # the usual output: no coroutine
+                    if output_type == URL_OUTPUT
+                    else await self.output(video, output_type, media, ctx, full)
                 ),
                 lifecycle.seed_field: result_seed,
                 lifecycle.nsfw_field: False,
@@ -333,18 +335,11 @@ class Engine:
         ctx: RequestContext,
         task: dict[str, Any],
     ) -> str:
-        """What carries a result's file: a signed URL (rendered when fetched), or the file
-        itself as base64 or a data URI (rendered now, off the event loop)."""
-        container = CONTAINERS[video.container]
+        """What carries a result's file: a signed URL (``url``), or the file itself as base64
+        or a data URI (rendered now, off the event loop)."""
         if output_type == URL_OUTPUT:
-            # The owner is part of the path: two keys' files may share a UUID (a documented
-            # example's), never a file.
-            return signed_url(
-                self.config.media_secret,
-                ctx.base_url,
-                media,
-                f"{ctx.owner}/{video.video_uuid}.{container.extension}",
-            )
+            return self.url(video, media, ctx)
+        container = CONTAINERS[video.container]
         try:
             data = await self.media.get(video)
         except RenderBusy as busy:
@@ -354,6 +349,17 @@ class Engine:
         if output_type == DATA_URI_OUTPUT:
             return f"data:{container.media_type};base64,{encoded}"
         return encoded
+
+    def url(self, video: VideoRecord, media: str, ctx: RequestContext) -> str:
+        """The signed URL of a result's file (rendered when fetched). The owner is part of
+        the path: two keys' files may share a UUID (a documented example's), never a file."""
+        container = CONTAINERS[video.container]
+        return signed_url(
+            self.config.media_secret,
+            ctx.base_url,
+            media,
+            f"{ctx.owner}/{video.video_uuid}.{container.extension}",
+        )
 
     def requested_size(self, task: dict[str, Any], module: ModuleType) -> tuple[int, int] | None:
         """The task's own width x height, when it gives both (without a coroutine: the usual

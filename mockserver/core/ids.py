@@ -14,7 +14,7 @@ class IdSource:
 
     def _digest(self, *parts: object) -> bytes:
         """SHA-256 of ``seed:part:part...`` (each accepted task asks for at least one)."""
-        text = self._prefix + ":".join([p if p.__class__ is str else str(p) for p in parts])
+        text = self._prefix + ":".join(map(str, parts))  # str() of a str is the str itself
         return hashlib.sha256(text.encode()).digest()
 
     def uuid4(self, *parts: object) -> str:

@@ -33,12 +33,18 @@ class ExampleIndex:
                 self._by_name[example.name] = example
 
     def match(self, full: Mapping[str, Any]) -> rc.Example | None:
-        """The example equal to ``full`` (a valid task with its defaults applied), if any."""
+        """The example equal to ``full`` (a valid task with its defaults applied), if any:
+        the same number of parameters, taskUUID aside, each equal to the example's (compared
+        in place, without a copy of ``full``)."""
         candidates = self._by_prompt.get(full.get("positivePrompt"), ())
         if not candidates:
             return None
-        params = _params(full)
-        return next((example for p, example in candidates if p == params), None)
+        size = len(full) - ("taskUUID" in full)
+        items = full.items()
+        return next(
+            (example for p, example in candidates if len(p) == size and p.items() <= items),
+            None,
+        )
 
     def by_name(self, name: str) -> rc.Example | None:
         return self._by_name.get(name)

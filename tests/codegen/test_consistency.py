@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codegen.docs.importer import load_platform
-from codegen.spec.consistency import analyse
+from codegen.spec.consistency import Finding, analyse, findings_by_model, self_contradictions
 from codegen.spec.kinds import rule_args
+from codegen.spec.loader import load_model_text
 from codegen.spec.model import ModelSpec, Rule
 from runware_contract.values import provided
 from tests.conftest import SPEC_DIR
@@ -260,6 +261,106 @@ def test_a_rule_not_enforced_is_left_out() -> None:
         {**forbids("a-no-b", ["a"], ["b"]), "enforced": False, "notes": ["x"]},
     ]
     assert impossible(text("a", "b"), *rules) == {}
+
+
+def test_an_array_of_objects_hides_no_object_whose_every_child_is_forbidden() -> None:
+    """An array is given with items whatever their fields; that does not end the look at
+    the objects after it: `o`, all of whose children `a` forbids, still cannot go with `a`."""
+    params = [
+        {"path": "els", "type": "array", "items": {"type": "object"}},
+        *text("els.id", "a", "b"),
+        {"path": "o", "type": "object"},
+        *text("o.x", "o.y"),
+    ]
+    rules = [
+        requires("b-needs-els", ["b"], ["els"]),  # the array first among what rules name
+        forbids("a-no-x", ["a"], ["o.x"]),
+        forbids("a-no-y", ["a"], ["o.y"]),
+        requires("a-needs-o", ["a"], ["o"]),
+    ]
+    assert impossible(params, *rules) == {"a": ("a-needs-o", "a-no-x", "a-no-y")}
+
+
+def test_a_contradiction_among_required_parameters_beside_independent_rules() -> None:
+    """`r` is always given and its rules contradict: no task is valid at all, however many
+    rules elsewhere (here `a` and `b`, each needing the other) the model has."""
+    pair = [
+        {"id": "ab", "kind": "together", "params": ["a", "b"]},
+        requires("a-needs-b", ["a"], ["b"]),
+        requires("b-needs-a", ["b"], ["a"]),
+        {"id": "a-or-b", "kind": "atLeastOne", "params": ["a", "b"]},
+    ]
+    params = [*text("a", "b", "c"), *text("r", required=True)]
+    found = impossible(
+        params, *pair, requires("r-needs-c", ["r"], ["c"]), forbids("r-no-c", ["r"], ["c"])
+    )
+    assert found == {None: ("r-needs-c", "r-no-c")}
+
+
+def test_a_rule_naming_a_parameter_on_both_sides_is_a_self_contradiction() -> None:
+    """ "`a` cannot be used with `a`" refuses every task with `a`: it is reported whether
+    enforced or (as the importer leaves it) not; a rule naming two parameters is not."""
+    params = text("a", "b")
+    itself = {**forbids("a-no-a", ["a"], ["a", "b"]), "enforced": False, "notes": ["x"]}
+    spec = model(params, [forbids("a-no-b", ["a"], ["b"]), itself])
+    assert [(rule.id, both) for rule, both in self_contradictions(spec)] == [("a-no-a", ["a"])]
+
+
+def test_findings_by_model_names_the_model_of_each_finding() -> None:
+    clash = [requires("a-needs-b", ["a"], ["b"]), forbids("a-no-b", ["a"], ["b"])]
+    broken, fine = model(text("a", "b"), clash), model(text("a", "b"), clash[:1])
+    found = [(m, f.parameter) for m, f in findings_by_model([fine, broken, broken])]
+    assert found == [(broken, "a"), (broken, "a")]
+
+
+# ── what a finding says, and the step budget ────────────────────────────────
+
+
+def test_each_finding_says_what_it_found() -> None:
+    assert Finding("seed", ("a-needs-b", "a-no-b")).message() == (
+        "seed can never be provided: rules a-needs-b, a-no-b"
+    )
+    assert Finding(None, ("r-needs-c", "r-no-c")).message() == (
+        "the model accepts no task at all: rules r-needs-c, r-no-c contradict each other"
+    )
+    assert Finding(None, (), 7).message().startswith("analysis gave up after 7 steps")
+
+
+def test_findings_compare_as_values() -> None:
+    """What changed between two versions of a page is a set difference of findings."""
+    rules = [requires("a-needs-b", ["a"], ["b"]), forbids("a-no-b", ["a"], ["b"])]
+    before = set(analyse(model(text("a", "b"), rules)))
+    after = set(analyse(model(text("a", "b"), rules[:1])))
+    assert before - after == {Finding("a", ("a-needs-b", "a-no-b"))}
+    assert after == set()
+
+
+def test_the_budget_is_the_number_of_values_the_search_may_try() -> None:
+    """`a` needing `b` takes five: a value of each for some valid task, then with `a` given
+    both of `b`'s (only one fits) and `a`'s own. Five is enough; four gives up after four."""
+    spec = model(text("a", "b"), [requires("a-needs-b", ["a"], ["b"])])
+    assert analyse(spec, budget=5) == []
+    assert analyse(spec, budget=4) == [Finding(None, (), 4)]
+
+
+def chain(n: int) -> ModelSpec:
+    """`c0` needs `c1`, ... needs `c{n-1}`, which both needs and forbids `z`."""
+    links = [requires(f"c{i}-needs-c{i + 1}", [f"c{i}"], [f"c{i + 1}"]) for i in range(n - 1)]
+    last = f"c{n - 1}"
+    ends = [requires("last-needs-z", [last], ["z"]), forbids("last-no-z", [last], ["z"])]
+    return model(text(*(f"c{i}" for i in range(n)), "z"), [*links, *ends])
+
+
+def test_propagation_decides_a_long_chain_and_a_real_page_in_few_steps() -> None:
+    """Each link of a chain is forced, not searched: twelve links ending in a contradiction
+    are decided in under 2,500 steps (every parameter of the chain is impossible), and the
+    Kling page in under 250, far inside the budget a page built to be hard meets."""
+    found = analyse(chain(12), budget=2500)
+    assert [f.parameter for f in found] == sorted(f"c{i}" for i in range(12))
+    kling = load_model_text(
+        (SPEC_DIR / "models" / "klingai-video-3-0-pro.yaml").read_text(), "kling", PLATFORM
+    )
+    assert not any(f.gave_up_after for f in analyse(kling, budget=250))
 
 
 # ── the analysis agrees with the validator, per rule kind ───────────────────

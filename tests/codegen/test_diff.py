@@ -4,15 +4,18 @@ what they read), and an unchanged spec saying nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import cache
 from typing import Any
 
 import pytest
 
-from codegen.diff import Change, diff, fails
+from codegen import SpecSet
+from codegen.diff import Change, diff, fails, render_json, render_text
+from codegen.docs.facts import Unreadable
 from codegen.docs.importer import load_platform
-from codegen.spec.model import ModelSpec
+from codegen.spec.model import Example, ModelSpec
 from tests.conftest import SPEC_DIR
 from tests.contracts import model_spec
 
@@ -119,6 +122,18 @@ def test_a_type_widened_or_narrowed() -> None:
     assert level(spec(field=two), spec(field=one)) == "INFO"
     assert level(spec(param=one), spec(param={"type": "string"})) == "ERR"
     assert level(spec(field=one), spec(field={"type": "string"})) == "ERR"
+
+
+def test_types_listed_in_another_order_are_no_change() -> None:
+    """The order a page lists a parameter's types in means nothing to a client: the same
+    types reordered are not a change on either side."""
+    ab, ba = {"type": ["number", "string"]}, {"type": ["string", "number"]}
+    assert diff(spec(param=ab), spec(param=ba)) == []
+    assert diff(spec(field=ab), spec(field=ba)) == []
+    # one type more is still a change, whatever the order
+    assert (
+        level(spec(param={"type": ["string", "number"]}), spec(param={"type": "number"})) == "ERR"
+    )
 
 
 def test_allowed_values_added_or_removed() -> None:
@@ -234,3 +249,229 @@ def test_changes_come_most_severe_first_and_fail_on_a_level() -> None:
     assert fails([c for c in found if c.level == "WARN"], "WARN")
     assert not fails([Change("INFO", "model", "x", "y")], "WARN")
     assert not fails(found, None)
+
+
+def test_a_change_says_what_it_was_and_what_it_is() -> None:
+    """The wording a maintainer reads in the docs loop's report: an added, a removed and a
+    changed fixed value or format each say so, with the values as JSON as the page gives
+    them (not escaped to ASCII)."""
+
+    def message(old: dict[str, Any], new: dict[str, Any]) -> str:
+        (change,) = diff(spec(param=old), spec(param=new))
+        return change.message
+
+    text = {"type": "string"}
+    assert message(text, {**text, "const": "é"}) == 'fixed value added: "é"'
+    assert message({**text, "const": "é"}, text) == 'fixed value "é" removed'
+    assert message({**text, "const": "é"}, {**text, "const": "ü"}) == 'fixed value "é" → "ü"'
+    assert message(text, {**text, "format": "uuid"}) == 'format added: "uuid"'
+    assert message({**text, "format": "uuid"}, {**text, "format": "uri"}) == (
+        'format "uuid" → "uri"'
+    )
+
+
+def test_a_change_is_a_value() -> None:
+    """Changes compare, hash and dedupe as values (a report may gather them from several
+    diffs), and cannot be altered once made."""
+    one = diff(spec({"minimum": 1}), spec({"minimum": 2}))
+    two = diff(spec({"minimum": 1}), spec({"minimum": 2}))
+    assert one == two and len({*one, *two}) == len(one) == 1
+    with pytest.raises(AttributeError):
+        one[0].level = "INFO"  # type: ignore[misc]
+
+
+def test_every_rule_added_is_reported_not_only_the_first() -> None:
+    first = limit(3)
+    second = {**limit(2), "id": "p-limits-b", "when": {"anyOf": ["p"]}}
+    changed = {**limit(2), "id": "kept", "when": {"anyOf": ["a"]}, "target": "b"}
+    old = spec(rules=({**changed, "maxItems": 4},))
+    new = spec(rules=(first, second, changed))
+    assert sorted((c.level, c.subject, c.message.split(" (")[0]) for c in diff(old, new)) == [
+        ("ERR", "a-limits-b", "rule added"),
+        ("ERR", "kept", "item limit lowered 4 → 2"),
+        ("ERR", "p-limits-b", "rule added"),
+    ]
+
+
+def test_a_rule_both_changed_and_no_longer_enforced_is_a_change() -> None:
+    """Only a rule that says the same thing, now unenforced, is a curator's resolution
+    (fewer tasks refused); one that also says something else may break clients."""
+    rule = limit(3)
+    other = {**rule, "when": {"anyOf": ["p"]}, "enforced": False, "notes": ["resolved"]}
+    (change,) = diff(spec(rules=(rule,)), spec(rules=(other,)))
+    assert (change.level, change.message) == ("WARN", "rule changed")
+
+
+RATES = [
+    {"resolution": "720p", "perSecond": 0.1, "quote": "$0.1"},
+    {"resolution": "1080p", "perSecond": 0.2, "quote": "$0.2"},
+]
+PRICING = {"currency": "USD", "unit": "second", "audioDefault": False, "rates": RATES}
+ROWS = [
+    {"label": "720p", "resolution": "720p", "width": 1280, "height": 720},
+    {"label": "1080p", "resolution": "1080p", "width": 1920, "height": 1080},
+]
+
+
+def priced(pricing: dict[str, Any] = PRICING, rows: list[dict[str, Any]] = ROWS) -> ModelSpec:
+    """A model with a price per second by resolution and a table of sizes."""
+    sized = [{"path": n, "type": t} for n, t in
+             (("width", "integer"), ("height", "integer"), ("resolution", "string"))]  # fmt: skip
+    return model_spec(
+        PLATFORM, sized, pricing=pricing, dimensions={"params": ["width", "height"], "rows": rows}
+    )
+
+
+def said(old: ModelSpec, new: ModelSpec) -> list[tuple[str, str, str]]:
+    return [(c.level, c.subject, c.message) for c in diff(old, new)]
+
+
+def test_price_changes_each_said_once() -> None:
+    """A rate's price moved warns (what a task costs changed), its quote alone is a note; a
+    rate removed warns, one added is a note; the price list's own facts warn."""
+    dearer = [{**RATES[0], "perSecond": 0.15}, RATES[1]]
+    requoted = [{**RATES[0], "quote": "$0.10"}, RATES[1]]
+    more = [*RATES, {"resolution": "4k", "perSecond": 0.4, "quote": "$0.4"}]
+    assert said(priced(), priced({**PRICING, "rates": dearer})) == [
+        ("WARN", "pricing", "720p: 0.1 → 0.15 per second")
+    ]
+    assert said(priced(), priced({**PRICING, "rates": requoted})) == [
+        ("INFO", "pricing", "720p: rate quote or notes changed")
+    ]
+    assert said(priced(), priced({**PRICING, "rates": RATES[:1]})) == [
+        ("WARN", "pricing", "rate removed: 1080p")
+    ]
+    assert said(priced(), priced({**PRICING, "rates": more})) == [
+        ("INFO", "pricing", "rate added: 4k")
+    ]
+    assert said(priced(), priced({**PRICING, "audioDefault": True})) == [
+        ("WARN", "pricing", "audioDefault False → True")
+    ]
+    assert said(priced(), priced({**PRICING, "quote": "per second, by resolution"})) == [
+        ("INFO", "pricing", "quote changed")
+    ]
+    assert said(priced(), priced()) == []
+
+
+def test_size_table_changes() -> None:
+    """A size no longer listed is refused now (an error for clients); a new size or a new
+    label for a listed one is a note."""
+    bigger = [*ROWS, {"label": "4k", "resolution": "4k", "width": 3840, "height": 2160}]
+    relabelled = [{**ROWS[0], "label": "HD"}, ROWS[1]]
+    assert said(priced(), priced(rows=ROWS[:1])) == [
+        ("ERR", "dimensions", "dimension row removed: 1920x1080")
+    ]
+    assert said(priced(), priced(rows=bigger)) == [
+        ("INFO", "dimensions", "dimension row added: 3840x2160")
+    ]
+    assert said(priced(), priced(rows=relabelled)) == [
+        ("INFO", "dimensions", "dimension row 1280x720 relabelled")
+    ]
+
+
+def test_documented_examples_added_removed_and_changed(tiny_spec: SpecSet) -> None:
+    """Each example is followed by name: added, removed, and each of its parts changed (its
+    request, answer, title, kind, and the video or image it shows) said once."""
+    model = tiny_spec.models[0]
+    first = model.examples[0]
+    rest = [dataclasses.replace(first, name=f"{first.name}-again")]
+
+    def with_examples(*examples: Example) -> ModelSpec:
+        return dataclasses.replace(model, examples=examples)
+
+    model = with_examples(first, *rest)
+
+    def notes(old: ModelSpec, new: ModelSpec) -> list[tuple[str, str, str]]:
+        return sorted((c.level, c.subject, c.message) for c in diff(old, new))
+
+    assert notes(model, with_examples(*rest)) == [
+        ("INFO", f"example {first.name}", "example removed")
+    ]
+    assert notes(with_examples(*rest), model) == [
+        ("INFO", f"example {first.name}", "example added")
+    ]
+    changed = dataclasses.replace(
+        first,
+        title=first.title + " again",
+        request={**first.request, "positivePrompt": "a dog"},
+        image="https://example.com/shown.png",
+    )
+    assert notes(model, with_examples(changed, *rest)) == [
+        ("INFO", f"example {first.name}", f"{key} changed") for key in ("image", "request", "title")
+    ]
+
+
+def unreadable(key: str, path: str = "p") -> Unreadable:
+    return Unreadable(path, key, "Max", "ten-ish", 12)
+
+
+def test_a_fact_the_page_states_unreadably_is_never_a_quiet_change() -> None:
+    """What the docs loop says when the page states a bound it could not read: the bound
+    lost is an error for what clients send and a warning for what they read, whether it
+    vanished or came back as another value; a kept one, or none at all, is a warning; other
+    changes to the same parameter stay; a fact of no known spec key is passed over."""
+    said = "the page's Max 'ten-ish' (line 12) could not be read"
+    old = spec({"maximum": 10, "minimum": 1}, field={"maximum": 5})
+    new = spec({"minimum": 2})
+    found = diff(
+        old, new, [unreadable("nonsense"), unreadable("maximum"), unreadable("maximum", "r")]
+    )
+    assert [(c.level, c.direction, c.subject, c.message, c.old, c.new) for c in found] == [
+        ("ERR", "request", "p", "raised 1 → 2", 1, 2),
+        ("ERR", "request", "p", f"maximum 10 lost: {said}", 10, None),
+        ("WARN", "response", "r", f"maximum 5 lost: {said}", 5, None),
+    ]
+    # the parameter's other change, removed with nothing to do with the bound, stays
+    others = diff(spec({"maximum": 10}), spec({"default": 2}), [unreadable("maximum")])
+    assert [(c.level, c.message) for c in others] == [
+        ("ERR", f"maximum 10 lost: {said}"),
+        ("WARN", "default (none) → 2"),
+    ]
+    moved = diff(spec({"maximum": 10}), spec({"maximum": 12}), [unreadable("maximum")])
+    assert [(c.level, c.message, c.old, c.new) for c in moved] == [
+        ("ERR", f"maximum 10 lost: {said}", 10, 12)
+    ]
+    kept = diff(spec({"maximum": 10}), spec({"maximum": 10}), [unreadable("maximum")])
+    assert [(c.level, c.message) for c in kept] == [("WARN", f"{said}; the spec keeps maximum 10")]
+    never = diff(spec(), spec(), [unreadable("maximum")])
+    assert [(c.level, c.message) for c in never] == [("WARN", f"{said}; no maximum in the spec")]
+    # a response field gone from the new spec altogether is still a response field
+    gone = dataclasses.replace(spec(), response=())
+    lost = diff(spec(field={"maximum": 5}), gone, [unreadable("maximum", "r")])
+    assert ("WARN", "response", "r") in [(c.level, c.direction, c.subject) for c in lost]
+    assert not [c for c in lost if c.direction == "request"]
+
+
+def test_behaviours_added_or_removed_are_notes() -> None:
+    one = {"id": "one-call", "quote": "One call per result.", "anchor": "request-webhookurl",
+           "implementedBy": "mock"}  # fmt: skip
+    two = {**one, "id": "unique-ids"}
+    old, new = spec(behaviours=[one]), spec(behaviours=[two])
+    assert said(old, new) == [
+        ("INFO", "behaviour one-call", "removed"),
+        ("INFO", "behaviour unique-ids", "added"),
+    ]
+
+
+def test_the_text_report_ends_with_a_count_per_level() -> None:
+    text = render_text(diff(spec({"maximum": 10}), spec({"maximum": 9, "default": 3})))
+    assert text.splitlines() == [
+        "ERR   request   p: lowered 10 → 9",
+        "WARN  request   p: default (none) → 3",
+        "1 ERR, 1 WARN, 0 INFO",
+    ]
+    assert render_text([]) == "no changes\n"
+
+
+def test_the_same_example_written_in_another_key_order_is_no_change(tiny_spec: SpecSet) -> None:
+    model = tiny_spec.models[0]
+    first = model.examples[0]
+    reordered = dataclasses.replace(first, request=dict(reversed(list(first.request.items()))))
+    assert list(reordered.request) != list(first.request)
+    assert diff(model, dataclasses.replace(model, examples=(reordered,))) == []
+
+
+def test_the_json_report_keeps_the_page_s_characters() -> None:
+    report = render_json(diff(spec({"type": "string", "const": "é"}), spec({"type": "string"})))
+    assert '"fixed value \\"é\\" removed"' in report
+    assert json.loads(report)["summary"] == "0 ERR, 0 WARN, 1 INFO"

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import socket
 import time
 
 import httpx
 import pytest
 
+from mockserver.base.logs import FIELDS
+from mockserver.lifecycle import delivery as delivery_module
 from mockserver.lifecycle.delivery import Deliverer
 from mockserver.lifecycle.targets import Allowlist
 from tests.conftest import MockHandle
@@ -253,4 +256,163 @@ async def test_a_delivery_dropped_from_a_full_queue_is_done_at_once() -> None:
     transport.release.set()
     await deliverer.drain()
     assert done == ["dropped", "kept"]
+    await deliverer.close()
+
+
+class StopWatch:
+    """The delivery module's clocks, with ``perf_counter`` in the test's hands (wall time and
+    the monotonic clock stay real)."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    @staticmethod
+    def time() -> float:
+        return time.time()
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+
+async def test_each_attempt_is_logged_and_listed_with_its_duration_outcome_and_next_step(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A receiver that takes 250 ms and answers 503, then 200: the log and the dashboard's
+    attempt list both say how long each attempt took, why it failed and when it is tried
+    again; the delivered attempt has no reason and no retry."""
+    watch = StopWatch()
+    monkeypatch.setattr(delivery_module, "time", watch)
+    statuses = iter([503, 200])
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        watch.now += 0.25
+        return httpx.Response(next(statuses))
+
+    deliverer = Deliverer(attempts=2, timeout=5, backoff=0.0, transport=httpx.MockTransport(slow))
+    with caplog.at_level(logging.INFO, logger="mockserver.delivery"):
+        deliverer.webhook("http://127.0.0.1:9/hook?sig=secret", "t", {"data": []})
+        await deliverer.drain()
+    await deliverer.close()
+    listed = [
+        {k: a[k] for k in ("attempt", "status", "outcome", "reason", "retryIn", "ms", "url")}
+        for a in deliverer.attempt_log
+    ]
+    url = "http://127.0.0.1:9/hook?[redacted]"  # a presigned URL's signature stays out
+    assert listed == [
+        {"attempt": 1, "status": 503, "outcome": "retry", "reason": "answered 503",
+         "retryIn": 0.0, "ms": 250.0, "url": url},
+        {"attempt": 2, "status": 200, "outcome": "ok", "reason": None,
+         "retryIn": None, "ms": 250.0, "url": url},
+    ]  # fmt: skip
+    logged = [getattr(r, FIELDS) for r in caplog.records if r.name == "mockserver.delivery"]
+    assert [{k: f[k] for k in ("outcome", "reason", "retryIn", "ms")} for f in logged] == [
+        {"outcome": "retry", "reason": "answered 503", "retryIn": 0.0, "ms": 250.0},
+        {"outcome": "ok", "reason": None, "retryIn": None, "ms": 250.0},
+    ]
+    assert "(250.0 ms)" in caplog.records[0].getMessage()
+
+
+async def test_a_delivery_whose_content_cannot_be_read_fails_alone_with_its_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An upload whose file vanished: that delivery fails (done, with the error as its
+    reason) and the sender goes on with the next one."""
+    calls: list[str] = []
+
+    def answering(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(200)
+
+    async def vanished() -> bytes:
+        raise FileNotFoundError("the video was forgotten")
+
+    deliverer = Deliverer(
+        attempts=3, timeout=5, backoff=0, senders=1, transport=httpx.MockTransport(answering)
+    )
+    done: list[str] = []
+    deliverer.upload(
+        "http://127.0.0.1:9/put", "gone", vanished, "video/mp4", lambda: done.append("gone")
+    )
+    deliverer.webhook("http://127.0.0.1:9/hook", "next", {"data": []}, lambda: done.append("next"))
+    await deliverer.drain(timeout=5)
+    await deliverer.close()
+    failed, delivered = deliverer.outcomes
+    assert (failed.task_uuid, failed.ok) == ("gone", False)
+    assert failed.reason == "FileNotFoundError: the video was forgotten"
+    assert (delivered.task_uuid, delivered.ok) == ("next", True) and calls == ["/hook"]
+    assert done == ["gone", "next"] and deliverer.pending == 0
+
+
+async def test_a_retry_still_waiting_at_shutdown_is_finished_as_failed() -> None:
+    """Closing the deliverer while a delivery waits its backoff: that delivery gets its
+    outcome (failed, with the last attempt's reason) and its ``done``, not silence."""
+    deliverer = Deliverer(
+        attempts=3, timeout=5, backoff=3600.0,
+        transport=httpx.MockTransport(lambda request: httpx.Response(503)),
+    )  # fmt: skip
+    done: list[str] = []
+    deliverer.webhook("http://127.0.0.1:9/hook", "t", {"data": []}, lambda: done.append("t"))
+    async with asyncio.timeout(10):
+        while not deliverer.attempt_log:  # the first attempt was answered 503
+            await asyncio.sleep(0.01)
+    await deliverer.close()
+    (outcome,) = deliverer.outcomes
+    assert (outcome.ok, outcome.attempts, outcome.status) == (False, 1, 503)
+    assert outcome.reason == "answered 503"
+    assert done == ["t"] and deliverer.pending == 0
+
+
+class HoldingPort(httpx.AsyncBaseTransport):
+    """Answers 200, except that requests to ``port`` wait until ``release`` is set."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.port == self.port:
+            await self.release.wait()
+        return httpx.Response(200)
+
+
+async def test_the_per_host_limit_counts_each_port_of_a_host_apart() -> None:
+    """Two receivers on one address but different ports are two hosts: one hanging holds no
+    slot of the other."""
+    transport = HoldingPort(8001)
+    deliverer = Deliverer(attempts=1, timeout=30, backoff=0, per_host=1, transport=transport)
+    deliverer.webhook("http://127.0.0.1:8001/hook", "held", {"data": []})
+    deliverer.webhook("http://127.0.0.1:8002/hook", "free", {"data": []})
+    async with asyncio.timeout(10):
+        while not deliverer.outcomes:
+            await asyncio.sleep(0.01)
+    assert [o.task_uuid for o in deliverer.outcomes] == ["free"]
+    transport.release.set()
+    await deliverer.drain()
+    assert [o.task_uuid for o in deliverer.outcomes] == ["free", "held"]
+    await deliverer.close()
+
+
+async def test_deliveries_dropped_in_one_second_are_logged_once_with_the_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A full queue refusing a burst writes one line a second (with the running count),
+    not one per refused delivery; every drop is still an outcome."""
+    transport = HoldingPort(9)
+    deliverer = Deliverer(attempts=1, timeout=30, backoff=0, max_pending=1, transport=transport)
+    with caplog.at_level(logging.WARNING, logger="mockserver.delivery"):
+        for n in range(4):
+            deliverer.webhook("http://127.0.0.1:9/hook", f"t{n}", {"data": []})
+    lines = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert len(lines) == 1 and "(1 dropped so far)" in lines[0]
+    assert deliverer.dropped == 3 and [o.task_uuid for o in deliverer.outcomes] == [
+        "t1",
+        "t2",
+        "t3",
+    ]
+    transport.release.set()
+    await deliverer.drain()
     await deliverer.close()

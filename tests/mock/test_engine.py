@@ -4,18 +4,26 @@ later of its task's expiry and its own ttl, whichever is longer."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import pytest
 
 from mockserver import MockConfig, MockServer
-from mockserver.core.engine import RequestContext
+from mockserver.core import engine as engine_module
+from mockserver.core.engine import KEY_KEPT_MAX, OWNERS_KEPT, RequestContext
+from mockserver.core.scenarios import parse
+from mockserver.media.image_size import image_size
 from mockserver.store import open_store
-from tests.helpers import new_task, redis_server
+from tests import helpers
+from tests.helpers import new_task, png, redis_server
 
 pytestmark = pytest.mark.anyio
 KEY = "engine-key"
@@ -117,3 +125,207 @@ async def test_a_video_is_kept_until_the_later_of_its_task_expiry_and_its_ttl(
     assert await store.get_video(*long_video) is not None
     await store.sweep(ready + 3600)
     assert await store.get_video(*long_video) is None
+
+
+# ── what a client gets back, on the mock's clock ─────────────────────────────
+
+NANO = "google:4@3"  # the package's image model (google_nano_banana_2), delivered sync
+
+
+def image_task(**changes: Any) -> dict[str, Any]:
+    return helpers.image_task(NANO, **changes)
+
+
+async def test_a_sync_task_is_answered_with_its_results_the_moment_its_job_is_done(
+    server: MockServer, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request waits the job's time on the mock's clock, no more and no less."""
+
+    async def advance(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(engine_module, "asyncio", SimpleNamespace(sleep=advance))
+    task, accepted = image_task(), clock.now
+    (item,) = (await run(server, [task]))["data"]
+    assert (item["taskUUID"], item["status"]) == (task["taskUUID"], "success")
+    assert clock.now == accepted + server.config.sync_job_seconds
+
+
+async def answer(mock: MockServer, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body a client gets for ``tasks`` (data, and errors of the request or its tasks)."""
+    reply = await mock.engine.handle(tasks, RequestContext(KEY, "http://127.0.0.1:1"))
+    return reply.body()
+
+
+async def test_a_failure_scenario_fails_its_task_exactly_after_its_seconds(
+    server: MockServer, clock: Clock
+) -> None:
+    """A task armed to fail after 5 s (longer than its job) is processing until then, and a
+    poll at that instant gets the scenario's error for it."""
+    server.scenarios.add(parse({"fail": {"code": "inferenceError", "afterSeconds": 5}}, "f"))
+    task, accepted = new_task(), clock.now
+    assert "errors" not in await answer(server, [task])
+    getter = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+    clock.now = accepted + 5 - 0.001
+    assert [i["status"] for i in (await answer(server, getter))["data"]] == ["processing"]
+    clock.now = accepted + 5
+    (err,) = (await answer(server, getter))["errors"]
+    assert (err["code"], err["taskUUID"]) == ("inferenceError", task["taskUUID"])
+
+
+@pytest.fixture
+def memory_server(clock: Clock) -> MockServer:
+    """A mock on the memory store, on ``clock``, with small render bounds."""
+    config = MockConfig(
+        api_keys=frozenset({KEY}), job_seconds=JOB, task_ttl_seconds=TASK_TTL, clock=clock,
+        max_render_pixels=1024 * 1024, image_render_queue=0,
+    )  # fmt: skip
+    return MockServer(config)
+
+
+def test_the_owner_table_is_bounded_in_keys_and_in_key_length(memory_server: MockServer) -> None:
+    """At most OWNERS_KEPT keys are remembered (one more starts the table afresh), each of at
+    most KEY_KEPT_MAX characters; a longer key still gets its owner, computed each time."""
+    engine = memory_server.engine
+    for n in range(OWNERS_KEPT):
+        engine.owner_of(f"key-{n}")
+    assert len(engine._owners) == OWNERS_KEPT
+    engine.owner_of("one key more")
+    assert len(engine._owners) <= OWNERS_KEPT
+    longest, too_long = "k" * KEY_KEPT_MAX, "k" * (KEY_KEPT_MAX + 1)
+    assert engine.owner_of(longest) == memory_server.config.owner_of(longest)
+    assert engine.owner_of(too_long) == memory_server.config.owner_of(too_long)
+    assert longest in engine._owners and too_long not in engine._owners
+
+
+async def test_an_image_past_the_render_bound_is_refused_naming_it_and_nothing_is_kept(
+    memory_server: MockServer,
+) -> None:
+    """max_render_pixels bounds result images, exactly: 1024x1024 is accepted, 2048x2048
+    refused (maxImagePixelsExceeded on width, with its taskUUID) and never stored; a video of
+    more pixels is not an image and is accepted."""
+    at, past = image_task(deliveryMethod="async"), image_task(width=2048, height=2048)
+    video = new_task()  # 1920x1080
+    body = await answer(memory_server, [at, past, video])
+    assert [i["taskUUID"] for i in body["data"]] == [at["taskUUID"], video["taskUUID"]]
+    (err,) = body["errors"]
+    assert (err["code"], err["parameter"], err["taskUUID"]) == (
+        "maxImagePixelsExceeded", "width", past["taskUUID"],
+    )  # fmt: skip
+    getter = [{"taskType": "getResponse", "taskUUID": past["taskUUID"]}]
+    assert (await answer(memory_server, getter))["errors"][0]["code"] == "taskNotFound"
+
+
+async def test_an_inline_render_past_a_full_queue_is_refused_with_a_retry_time(
+    memory_server: MockServer,
+) -> None:
+    """With no render waiting allowed, a second inline image while one renders gets
+    renderQueueFull (its taskUUID, when to retry) and is not kept; the first is answered."""
+    first, second = (
+        image_task(deliveryMethod="async", outputType="base64Data", seed=n) for n in (1, 2)
+    )
+    done, busy = await asyncio.gather(
+        answer(memory_server, [first]), answer(memory_server, [second])
+    )
+    assert done["data"] == [{"taskType": "imageInference", "taskUUID": first["taskUUID"]}]
+    (err,) = busy["errors"]
+    assert (err["code"], err["taskUUID"]) == ("renderQueueFull", second["taskUUID"])
+    assert re.fullmatch(r"Too many files are being rendered; retry after \d+ s\.", err["message"])
+    getter = [{"taskType": "getResponse", "taskUUID": second["taskUUID"]}]
+    assert (await answer(memory_server, getter))["errors"][0]["code"] == "taskNotFound"
+
+
+async def finished(mock: MockServer, clock: Clock, task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items of ``task`` (sent async), once its job is done."""
+    assert "errors" not in await answer(mock, [task | {"deliveryMethod": "async"}])
+    clock.now += JOB
+    body = await answer(mock, [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}])
+    assert [i["status"] for i in body["data"]] == ["success"] * len(body["data"]), body
+    return list(body["data"])
+
+
+async def test_inline_results_are_the_image_as_base64_or_as_a_data_uri(
+    memory_server: MockServer, clock: Clock
+) -> None:
+    common = {"width": 512, "height": 512, "outputFormat": "PNG", "seed": 3}
+    (raw,) = await finished(memory_server, clock, image_task(outputType="base64Data", **common))
+    (uri,) = await finished(memory_server, clock, image_task(outputType="dataURI", **common))
+    image = base64.b64decode(raw["imageBase64Data"], validate=True)
+    assert image.startswith(b"\x89PNG") and image_size(image) == (512, 512)
+    assert uri["imageDataURI"] == "data:image/png;base64," + raw["imageBase64Data"]
+
+
+async def test_each_result_of_a_seeded_task_has_the_next_seed(
+    memory_server: MockServer, clock: Clock
+) -> None:
+    items = await finished(memory_server, clock, image_task(seed=42, numberResults=3))
+    assert [i["seed"] for i in items] == [42, 43, 44]
+
+
+async def sizes(mock: MockServer, items: list[dict[str, Any]], field: str) -> list[tuple[int, int]]:
+    """The width x height of each result file, as the mock renders it."""
+    owner = mock.config.owner_of(KEY)
+    found = []
+    for item in items:
+        record = await mock.store.get_video(owner, item[field])
+        assert record is not None
+        found.append((record.width, record.height))
+    return found
+
+
+async def test_a_size_left_to_the_mock_takes_the_preset_and_the_first_readable_input_image(
+    memory_server: MockServer, clock: Clock
+) -> None:
+    """Without width and height, a result's size is the dimension row of the task's
+    resolution preset whose aspect is closest to the first input image the mock can read, in
+    the spec's order (an image it cannot fetch is passed over), else the preset's first row."""
+    tall = base64.b64encode(png(300, 600)).decode()
+    wide = base64.b64encode(png(600, 300)).decode()
+    unknown = "https://images.example.com/unknown.jpg"
+    cases = [
+        ({"resolution": "0.5K", "inputs": {"referenceImages": [tall]}}, (384, 688)),
+        ({"resolution": "0.5K", "inputs": {"referenceImages": [tall, wide]}}, (384, 688)),
+        ({"resolution": "0.5K", "inputs": {"referenceImages": [unknown]}}, (512, 512)),
+        (
+            {"resolution": "0.5K", "inputs": {"referenceImages": [unknown]},
+             "watermark": {"image": wide}},
+            (688, 384),
+        ),
+    ]  # fmt: skip
+    for changes, size in cases:
+        task = image_task(**changes)
+        del task["width"], task["height"]
+        items = await finished(memory_server, clock, task)
+        assert await sizes(memory_server, items, "imageUUID") == [size], changes
+
+
+async def test_a_video_takes_its_first_frames_aspect_and_a_last_frame_alone_sets_none(
+    memory_server: MockServer, clock: Clock
+) -> None:
+    tall = base64.b64encode(png(300, 600)).decode()
+    got = []
+    for frame in ("first", "last"):
+        task = new_task(inputs={"frameImages": [{"image": tall, "frame": frame}]})
+        del task["width"], task["height"]
+        got += await sizes(memory_server, await finished(memory_server, clock, task), "videoUUID")
+    assert got == [(1080, 1920), (1920, 1080)]
+
+
+async def test_inline_results_and_files_fetched_by_url_share_one_render_queue(
+    memory_server: MockServer, clock: Clock
+) -> None:
+    """The render bound is the server's, whoever asks: with no render allowed to wait, an
+    inline image asked for while a result fetched by its URL renders gets renderQueueFull."""
+    (linked,) = await finished(memory_server, clock, image_task(outputType="URL", seed=1))
+    owner = memory_server.config.owner_of(KEY)
+    record = await memory_server.store.get_video(owner, linked["imageUUID"])
+    assert record is not None
+    inline = image_task(deliveryMethod="async", outputType="base64Data", seed=2)
+    fetched, busy = await asyncio.gather(
+        memory_server.media.get(record),  # what GET on the imageURL renders
+        answer(memory_server, [inline]),
+    )
+    assert image_size(fetched) == (1024, 1024)
+    (err,) = busy["errors"]
+    assert (err["code"], err["taskUUID"]) == ("renderQueueFull", inline["taskUUID"])
+    assert "errors" not in await answer(memory_server, [inline])  # once it is done: rendered

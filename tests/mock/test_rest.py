@@ -379,3 +379,62 @@ def test_rich_task_runs(mock: MockHandle) -> None:
 def test_other_methods_on_v1_are_405_allowing_post(mock: MockHandle, method: str) -> None:
     response = mock.client.request(method, "/v1")
     assert response.status_code == 405 and response.headers["allow"] == "POST"
+
+
+# ── uploads: what the mock keeps and hands back ─────────────────────────────
+
+
+def upload(mock: MockHandle, image: str) -> Any:
+    """The reply to one imageUpload of ``image`` (its data item, or its error)."""
+    body = mock.post([{"taskType": "imageUpload", "taskUUID": str(uuid.uuid4()), "image": image}])
+    return body.json()
+
+
+def test_an_upload_is_served_with_its_type_and_its_url_uploaded_again_is_a_new_image(
+    mock: MockHandle,
+) -> None:
+    image = png(40, 30)
+    (first,) = upload(mock, "data:image/png;base64," + base64.b64encode(image).decode())["data"]
+    served = mock.client.get(first["imageURL"])
+    assert (served.content, served.headers["content-type"]) == (image, "image/png")
+    (again,) = upload(mock, first["imageURL"])["data"]  # the mock's own signed URL
+    assert again["imageUUID"] != first["imageUUID"]
+    assert again["imageUUID"] in again["imageURL"] and first["imageUUID"] not in again["imageURL"]
+    served = mock.client.get(again["imageURL"])
+    assert (served.content, served.headers["content-type"]) == (image, "image/png")
+
+
+def test_an_upload_the_mock_cannot_read_keeps_no_bytes(mock: MockHandle) -> None:
+    """A URL the mock does not fetch is handed back as it is; a UUID it does not hold gets a
+    URL of the mock's that has nothing behind it (404), not bytes made up from the UUID."""
+    elsewhere = "https://images.example.com/cat.png"
+    (by_url,) = upload(mock, elsewhere)["data"]
+    assert by_url["imageURL"] == elsewhere
+    (by_uuid,) = upload(mock, str(uuid.uuid4()))["data"]
+    assert by_uuid["imageURL"] != elsewhere and by_uuid["imageUUID"] in by_uuid["imageURL"]
+    missing = mock.client.get(by_uuid["imageURL"])
+    assert missing.status_code == 404 and missing.json()["errors"][0]["code"]
+
+
+def gif_header(width: int, height: int) -> str:
+    """The shortest raw base64 image the format takes: 16 characters, a GIF's first 12
+    bytes (its size is in the first 10)."""
+    data = b"GIF89a" + width.to_bytes(2, "little") + height.to_bytes(2, "little") + b"\x00\x00"
+    encoded = base64.b64encode(data).decode()
+    assert len(encoded) == 16
+    return encoded
+
+
+@pytest.mark.runware_mock(max_image_pixels=5)
+def test_the_upload_pixel_cap_is_read_even_from_the_shortest_base64(mock: MockHandle) -> None:
+    """5 pixels (5x1) is at the cap and kept; 6 (3x2) is one past it and refused, naming
+    the image and the task."""
+    assert "data" in upload(mock, gif_header(5, 1))
+    task_uuid = str(uuid.uuid4())
+    reply = mock.post(
+        [{"taskType": "imageUpload", "taskUUID": task_uuid, "image": gif_header(3, 2)}]
+    )
+    (err,) = reply.json()["errors"]
+    assert (err["code"], err["parameter"], err["taskUUID"]) == (
+        "maxImagePixelsExceeded", "image", task_uuid,
+    )  # fmt: skip

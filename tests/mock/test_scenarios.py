@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from mockserver.core.scenarios import MAX_SCENARIOS
+from mockserver.core.scenarios import MAX_SCENARIOS, Scenarios, parse
 from tests.conftest import MockHandle
 from tests.helpers import new_task
+
+ANSWER_SECONDS = 10  # far past any delay these tests arm, on a loaded machine too
 
 
 def arm(mock: MockHandle, body: dict[str, Any]) -> Any:
@@ -64,7 +66,7 @@ NUMBERS = {
     "latency.maxMs": 60_000,
 }
 # What else each action needs beside the number under test.
-BESIDE = {
+BESIDE: dict[str, dict[str, Any]] = {
     "fail": {"code": "inferenceError"},
     "respond": {"status": 429},
     "latency": {"minMs": 0, "maxMs": 60_000},
@@ -126,10 +128,26 @@ def test_a_scenario_without_a_match_applies_to_any_request_even_of_malformed_tas
     assert reply.json()["errors"][0]["code"] == "providerInternalError"
 
 
+def post_within(mock: MockHandle, tasks: list[dict[str, Any]], seconds: float) -> Any:
+    """POST /v1, failing (and giving the request up) past ``seconds``: the socket client's
+    timeout, and the same for the in-process mock, whose client has none of its own."""
+    if mock.inprocess is None:
+        return mock.client.post("/v1", json=tasks, timeout=seconds)
+    request = mock.client.build_request("POST", "/v1", json=tasks)
+    request.read()
+    answer = mock.inprocess.portal.start_task_soon(mock.inprocess._forward, request)
+    try:
+        return answer.result(timeout=seconds)
+    finally:
+        answer.cancel()
+
+
 def test_a_latency_with_min_equal_to_max_holds_the_request_that_long(mock: MockHandle) -> None:
+    """300 ms: not less, and not without end (at most ANSWER_SECONDS)."""
     assert arm(mock, {"latency": {"minMs": 300, "maxMs": 300}, "times": 1}).status_code == 201
     started = time.monotonic()
-    assert mock.post([{"taskType": "ping", "ping": True}]).status_code == 200
+    ping = [{"taskType": "ping", "ping": True}]
+    assert post_within(mock, ping, ANSWER_SECONDS).status_code == 200
     assert time.monotonic() - started >= 0.29  # timers may fire a hair early
     (entry,) = mock.client.get("/__admin/requests", params={"limit": 1}).json()["requests"]
     assert entry["durationMs"] >= 290
@@ -161,3 +179,39 @@ def test_at_most_max_scenarios_are_armed(mock: MockHandle) -> None:
     refused = arm(mock, {"respond": {"status": 500}})
     assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "tooManyScenarios"
     assert len(mock.client.get("/__admin/scenarios").json()["scenarios"]) == MAX_SCENARIOS
+
+
+def test_a_respond_scenario_answers_with_its_message_or_one_naming_it(mock: MockHandle) -> None:
+    """Without a message the error says which scenario answered and with what status; with
+    one, the client reads that message, in Runware's error shape for each task."""
+    plain = arm(mock, {"respond": {"status": 503}, "times": 1}).json()
+    told = {"respond": {"status": 429, "message": "Slow down, please."}, "times": 1}
+    assert arm(mock, told).status_code == 201
+    first, second = new_task(), new_task()
+    (err,) = mock.post([first]).json()["errors"]
+    assert err == {
+        **err,
+        "code": "providerInternalError",
+        "message": f"Scenario {plain['id']}: HTTP 503.",
+        "taskUUID": first["taskUUID"],
+    }
+    reply = mock.post([second])
+    assert reply.status_code == 429
+    (err,) = reply.json()["errors"]
+    assert (err["code"], err["message"], err["taskUUID"]) == (
+        "rateLimitExceeded",
+        "Slow down, please.",
+        second["taskUUID"],
+    )
+
+
+def test_a_latency_is_drawn_between_min_ms_and_max_ms_in_seconds() -> None:
+    """The delay a latency scenario adds, in seconds: within its bounds every time, and the
+    fixed one exactly."""
+    scenarios = Scenarios(seed=7)
+    scenarios.add(parse({"latency": {"minMs": 100, "maxMs": 200}, "times": 50}, "spread"))
+    delays = [scenarios.latency_for([new_task()]) for _ in range(50)]
+    assert all(0.1 <= d <= 0.2 for d in delays) and len(set(delays)) > 1
+    scenarios.add(parse({"latency": {"fixedMs": 250}, "times": 1}, "fixed"))
+    assert scenarios.latency_for([new_task()]) == 0.25
+    assert scenarios.latency_for([new_task()]) == 0.0  # both used up: no delay

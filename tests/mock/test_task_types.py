@@ -9,7 +9,6 @@ import base64
 import copy
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from mockserver.media.containers import CONTAINERS
 from mockserver.testing import InProcessMock, serve
 from runware_contract import google_nano_banana_2 as nano
 from runware_contract import klingai_video_3_0_pro as kling
+from tests import helpers
 from tests.conftest import API_KEY, MockHandle, in_process, on_socket
 from tests.helpers import (
     IMAGE_PAGE,
@@ -41,15 +41,7 @@ JOB = 0.3  # sync_job_seconds of these mocks
 
 
 def image_task(**changes: Any) -> dict[str, Any]:
-    task: dict[str, Any] = {
-        "taskType": "imageInference",
-        "taskUUID": str(uuid.uuid4()),
-        "model": MODEL,
-        "positivePrompt": "a lighthouse at dusk",
-        "width": 1024,
-        "height": 1024,
-    }
-    return task | changes
+    return helpers.image_task(MODEL, **changes)
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,14 @@ import json
 import resource
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
+from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -19,16 +22,23 @@ from mockserver import MockConfig, MockServer
 from mockserver.http import websocket
 from mockserver.http.websocket import Unauthenticated
 from mockserver.testing import serve
-from tests.helpers import eventually, new_task
+from tests.helpers import eventually, new_task, redis_server
 
 KEY = "ws-key"
 
 
-class Conn:
-    """One WebSocket connection, the same API in both modes."""
+RECV_SECONDS = 10  # how long a frame may take to arrive, in both modes
 
-    def __init__(self, send: Any, send_bytes: Any, recv: Any) -> None:
+
+class Conn:
+    """One WebSocket connection, the same API in both modes: ``recv`` the next frame (an
+    error past RECV_SECONDS, never a hang), ``closed`` the server's close code and reason."""
+
+    def __init__(
+        self, send: Any, send_bytes: Any, recv: Any, closed: Callable[[], tuple[int, str]]
+    ) -> None:
         self._send, self.send_bytes, self._recv = send, send_bytes, recv
+        self.closed = closed
 
     def send(self, body: Any) -> None:
         self._send(body if isinstance(body, str) else json.dumps(body))
@@ -66,10 +76,44 @@ class Harness:
     def connect(self, query: str = "") -> Iterator[Conn]:
         if self.mode == "inprocess":
             with self._client.websocket_connect("/v1" + query) as ws:
-                yield Conn(ws.send_text, ws.send_bytes, lambda: json.loads(ws.receive_text()))
+
+                def message() -> Any:
+                    # TestClient's receive waits forever (a server that stopped answering
+                    # would hang the test): bounded as the socket's recv is.
+                    async def within() -> Any:
+                        with anyio.fail_after(RECV_SECONDS):
+                            return await ws._send_rx.receive()
+
+                    return ws.portal.call(within)
+
+                def text() -> Any:
+                    frame = message()
+                    if frame["type"] == "websocket.close":
+                        raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+                    return json.loads(frame["text"])
+
+                def closed() -> tuple[int, str]:
+                    frame = message()
+                    assert frame["type"] == "websocket.close", frame
+                    return int(frame.get("code", 1000)), str(frame.get("reason") or "")
+
+                yield Conn(ws.send_text, ws.send_bytes, text, closed)
         else:
             with connect(self._url + query, open_timeout=5) as sock:
-                yield Conn(sock.send, sock.send, lambda: json.loads(sock.recv(timeout=10)))
+
+                def sock_closed() -> tuple[int, str]:
+                    with pytest.raises(ConnectionClosed) as ended:
+                        while True:
+                            sock.recv(timeout=RECV_SECONDS)
+                    assert ended.value.rcvd is not None, "no close frame from the server"
+                    return ended.value.rcvd.code, ended.value.rcvd.reason
+
+                yield Conn(
+                    sock.send,
+                    sock.send,
+                    lambda: json.loads(sock.recv(timeout=RECV_SECONDS)),
+                    sock_closed,
+                )
 
     def close(self) -> None:
         self._stack.close()
@@ -251,22 +295,58 @@ def test_a_session_resumed_with_another_key_is_a_new_session(ws: Harness) -> Non
 
 @pytest.mark.runware_mock(ws_auth_timeout_seconds=0.5)
 def test_a_connection_that_does_not_authenticate_in_time_is_closed(ws: Harness) -> None:
-    """Pings do not count as authentication: the deadline runs from the connection's start."""
-    if ws.mode == "inprocess":
-        pytest.skip("the close code is read from a real socket")
-    with connect(ws._url, open_timeout=5) as sock:
-        sock.send(json.dumps([{"taskType": "ping", "ping": True}]))
-        assert json.loads(sock.recv(timeout=5))["data"][0]["pong"] is True
-        with pytest.raises(ConnectionClosed) as closed:
-            sock.recv(timeout=5)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
-    assert "authenticate within 0.5 s" in closed.value.rcvd.reason
-    with connect(ws._url, open_timeout=5) as sock:  # an authenticated one stays
-        sock.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
-        sock.recv(timeout=5)
+    """Pings do not count as authentication: the deadline runs from the connection's start;
+    the close is the connection's end (in-process, the app ends without an error)."""
+    with ws.connect() as conn:
+        conn.send([{"taskType": "ping", "ping": True}])
+        assert conn.recv()["data"][0]["pong"] is True
+        code, reason = conn.closed()
+    assert code == 1008 and "authenticate within 0.5 s" in reason
+    with ws.connect() as conn:  # an authenticated one stays
+        conn.auth()
         time.sleep(1.0)
-        sock.send(json.dumps([{"taskType": "ping", "ping": True}]))
-        assert json.loads(sock.recv(timeout=5))["data"][0]["pong"] is True
+        conn.send([{"taskType": "ping", "ping": True}])
+        assert conn.recv()["data"][0]["pong"] is True
+
+
+@pytest.mark.runware_mock(ws_max_frames_per_second=2)
+def test_frames_past_the_rate_are_refused_and_past_twice_it_the_connection_is_closed(
+    ws: Harness,
+) -> None:
+    """The frames up to the rate are answered, the next ones up to twice it get
+    rateLimitExceeded, and the one after closes the connection (1008): a frame sent after it
+    changes nothing (in-process, the app ends without an error)."""
+    with ws.connect() as conn:
+        for _ in range(6):
+            conn.send([{"taskType": "ping", "ping": True}])
+        answers = [conn.recv() for _ in range(4)]
+        assert [a.get("data", [{}])[0].get("pong") for a in answers[:2]] == [True, True]
+        assert [a["errors"][0]["code"] for a in answers[2:]] == ["rateLimitExceeded"] * 2
+        assert conn.closed() == (1008, "too many frames")
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+@pytest.mark.parametrize("mode", ["inprocess", "socket"])
+def test_a_session_resumed_while_still_open_closes_the_connection_that_held_it(
+    mode: str, store: str, tmp_path: Path
+) -> None:
+    """A second connection naming an open session takes it over (on every store): the first
+    is closed with 4000 and its reason, and the session's results go to the second."""
+    with contextlib.ExitStack() as stack:
+        url = store if store == "memory" else stack.enter_context(redis_server(tmp_path)).url
+        harness = Harness(mode, MockConfig(job_seconds=0.3, seed=3, store=url))
+        stack.callback(harness.close)
+        task = new_task()
+        with harness.connect() as first, harness.connect() as second:
+            session = first.auth()
+            assert second.auth(session=session) == session
+            assert first.closed() == (4000, websocket.RESUMED_ELSEWHERE)
+            second.send([task])
+            assert second.recv()["data"] == [
+                {"taskType": "videoInference", "taskUUID": task["taskUUID"]}
+            ]
+            (item,) = second.recv()["data"]  # pushed to the connection that holds it now
+            assert (item["taskUUID"], item["status"]) == (task["taskUUID"], "success")
 
 
 @pytest.mark.runware_mock(ws_max_unauthenticated=3, ws_max_unauthenticated_per_client=2)
@@ -318,3 +398,26 @@ def test_unauthenticated_connections_leave_a_quarter_of_the_descriptors(
     assert websocket.unauthenticated_cap(configured) == cap
     monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, 0))
     assert websocket.unauthenticated_cap(configured) == configured
+
+
+def test_a_client_gone_before_the_server_closes_it_ends_its_connection_quietly() -> None:
+    """The auth deadline passes and the close cannot be sent (the peer vanished: the ASGI
+    server's send fails): the connection ends without an error and leaves no count behind."""
+    transport = websocket.WebSocketTransport(MockServer(MockConfig(ws_auth_timeout_seconds=0.05)))
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> MutableMapping[str, Any]:
+        if not sent:
+            return {"type": "websocket.connect"}
+        await anyio.sleep_forever()  # the peer never says anything more
+        raise AssertionError  # (unreachable)
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "websocket.close":
+            raise OSError("the peer is gone")  # what uvicorn raises once it has disconnected
+
+    scope = {"type": "websocket", "path": "/v1", "headers": [], "client": ("10.0.0.1", 4000)}
+    anyio.run(transport.handle, WebSocket(scope, receive, send))
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    assert transport.unauthenticated.total == 0 and not transport.unauthenticated.by_client

@@ -58,7 +58,7 @@ MOCK_TESTS = [
     *(f"tests/mock/test_{name}.py" for name in (
         "body", "limits", "websocket", "security", "logs", "scenarios", "admin", "completion",
         "delivery", "engine", "store", "redis", "rest", "direct", "app", "image_size",
-        "supervise")),
+        "supervise", "task_types")),
     "tests/test_boundaries.py",
 ]  # fmt: skip
 RUNTIME_TESTS = ["tests/runtime", "tests/test_boundaries.py", "tests/codegen/test_rule_kinds.py"]
@@ -234,20 +234,61 @@ def functions(source: str) -> dict[str, str]:
     return found
 
 
-def equivalents() -> list[dict[str, str]]:
+def equivalents() -> list[dict[str, Any]]:
     if not EQUIVALENTS.exists():
         return []
     return list(tomllib.loads(EQUIVALENTS.read_text(encoding="utf-8")).get("mutant", []))
 
 
-def is_equivalent(spec: dict[str, Any], line: str, known: list[dict[str, str]]) -> str | None:
+def enclosing(source: str, row: int) -> str:
+    """The qualified name of the innermost function or class holding line ``row`` (its
+    decorators included), e.g. ``Factory.add``; "" at module level."""
+    names: list[str] = []
+    body = ast.parse(source).body
+    while True:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if start <= row <= (node.end_lineno or node.lineno):
+                    names.append(node.name)
+                    body = node.body
+                    break
+        else:
+            return ".".join(names)
+
+
+def preceding(source: str, row: int) -> str:
+    """The text of the nearest non-blank line above line ``row``, stripped."""
+    above = [text.strip() for text in source.splitlines()[: row - 1] if text.strip()]
+    return above[-1] if above else ""
+
+
+def matches(entry: dict[str, Any], module: str, operator: str, source: str, row: int) -> bool:
+    """Whether an equivalents.toml entry names the mutant of ``operator`` at line ``row`` of
+    ``module`` (``source``): the module, the operator and the line's text, and where a text
+    recurs, the function it is in (``in``: a name or a list) and the line above (``after``)."""
+    lines = source.splitlines()
+    if not (
+        entry["module"] == module
+        and entry["operator"] == operator
+        and 0 < row <= len(lines)
+        and entry["line"].strip() == lines[row - 1].strip()
+    ):
+        return False
+    where = entry.get("in")
+    if where is not None and enclosing(source, row) not in (
+        [where] if isinstance(where, str) else where
+    ):
+        return False
+    return "after" not in entry or entry["after"].strip() == preceding(source, row)
+
+
+def is_equivalent(
+    spec: dict[str, Any], source: str, row: int, known: list[dict[str, Any]]
+) -> str | None:
     for entry in known:
-        if (
-            entry["module"] == spec["module_path"]
-            and entry["operator"] == spec["operator_name"]
-            and entry["line"].strip() == line.strip()
-        ):
-            return entry["reason"]
+        if matches(entry, spec["module_path"], spec["operator_name"], source, row):
+            return str(entry["reason"])
     return None
 
 
@@ -458,7 +499,7 @@ class Group:
                 "run": how,
             }
             if outcome in ("survived", "uncovered") and (
-                reason := is_equivalent(spec, line, known)
+                reason := is_equivalent(spec, original, spec["start_pos_row"], known)
             ):
                 entry["outcome"], entry["reason"] = "equivalent", reason
             elif outcome == "typing":
@@ -587,10 +628,11 @@ def reclassified(report: dict[str, Any]) -> dict[str, Any]:
     known = equivalents()
     for target in report["targets"].values():
         for module, result in target["modules"].items():
+            source = Path(module).read_text(encoding="utf-8")  # as the report measured it
             for entry in result["mutants"]:
                 spec = {"module_path": module, "operator_name": entry["operator"]}
                 if entry["outcome"] in ("survived", "uncovered", "equivalent"):
-                    reason = is_equivalent(spec, entry["code"], known)
+                    reason = is_equivalent(spec, source, entry["line"], known)
                     if reason:
                         entry["outcome"], entry["reason"] = "equivalent", reason
             result.update(summary(result["mutants"]))

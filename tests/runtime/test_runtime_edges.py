@@ -5,14 +5,16 @@ the documentation link every violation carries."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 import pytest
 
 from runware_contract.platform import CONSTRAINT_CODES, FORMATS, RULE_CODES
 from runware_contract.runtime import Contract
-from runware_contract.values import ECHO_MAX, fmt
+from runware_contract.values import ECHO_MAX, fmt, json_type
 
 DOCS = "https://example.com/docs/edge"
 BASE = [{"path": "taskType", "types": ["string"], "required": True, "const": "videoInference"}]
@@ -115,6 +117,45 @@ def test_a_boolean_is_not_a_number_and_an_integer_is() -> None:
     assert broken(c, n=3, i=3) == []
     assert broken(c, n=True) == [("type", "n")]
     assert broken(c, i=3.5) == [("type", "i")]
+
+
+class Level(StrEnum):
+    LOW = "low"
+    LONGEST = "longest"
+
+
+def test_str_and_dict_subclasses_are_checked_as_the_json_they_serialize_to() -> None:
+    """A task built with enum members (the typed models' StrEnums) or an OrderedDict is
+    checked as the JSON string or object it becomes on the wire."""
+    c = contract(
+        [
+            {"path": "s", "types": ["string"], "maxLength": 5},
+            {"path": "o", "types": ["object"]},
+            {"path": "o.k", "types": ["integer"]},
+        ]
+    )
+    assert json_type(Level.LOW) == "string" and json_type(OrderedDict()) == "object"
+    assert broken(c, s=Level.LOW, o=OrderedDict(k=1)) == []
+    assert broken(c, s=Level.LONGEST) == [("maxLength", "s")]
+    assert broken(c, o=OrderedDict(k="x")) == [("type", "o.k")]
+
+
+def test_a_value_json_cannot_hold_is_a_type_error_naming_its_python_type() -> None:
+    c = contract([{"path": "s", "types": ["string"]}])
+    (violation,) = c.violations({**TASK, "s": b"raw"})
+    assert (violation.rule, violation.message) == ("type", "s must be a string, not bytes.")
+    assert json_type({1, 2}) == "set"
+    assert [v.message for v in c.violations(None)] == ["A task must be a JSON object, not null."]
+    assert [v.message for v in c.violations([TASK])] == [
+        "A task must be a JSON object, not an array."
+    ]
+
+
+def test_a_parameter_taking_a_string_or_an_object_accepts_any_of_either() -> None:
+    """Without documented children an object value is taken as it is (no field to check)."""
+    c = contract([{"path": "x", "types": ["string", "object"]}])
+    assert broken(c, x="text") == broken(c, x={"any": [1]}) == broken(c, x={}) == []
+    assert broken(c, x=3) == [("type", "x")]
 
 
 # ── presence: required, null, unknown ───────────────────────────────────────
@@ -340,6 +381,43 @@ def test_any_of_and_all_of_conditions() -> None:
     assert broken(all_, m="x", f=False) == [("needs-b", "b")]
 
 
+def object_rule(when: str, then: str) -> Contract:
+    """``then`` requires ``when``, beside an object ``o`` with one child."""
+    return contract(
+        [
+            {"path": "a", "types": ["string"]},
+            {"path": "o", "types": ["object"]},
+            {"path": "o.b", "types": ["string"]},
+        ],
+        [
+            {
+                "id": "needs",
+                "kind": "requires",
+                "message": f"{when} needs {then}.",
+                "when": {"mode": "anyOf", "conditions": [{"path": when}]},
+                "then": {"mode": "allOf", "conditions": [{"path": then}]},
+            }
+        ],
+    )
+
+
+def test_an_object_of_the_wrong_type_is_one_error_not_also_one_from_a_rule_inside_it() -> None:
+    """A rule reading ``o.b`` cannot see inside an ``o`` that is not an object: the type
+    error is the task's one error there."""
+    c = object_rule("a", "o.b")
+    assert broken(c, a="x", o="text") == [("type", "o")]
+    assert broken(c, a="x", o=[{"b": "y"}]) == [("type", "o")]
+    assert broken(c, a="x", o={}) == broken(c, a="x") == [("needs", "o.b")]
+    assert broken(c, a="x", o={"b": "y"}) == []
+
+
+def test_a_rule_asking_only_whether_an_object_is_given_applies_whatever_its_type() -> None:
+    c = object_rule("o", "a")
+    assert broken(c, o="text") == [("type", "o"), ("needs", "a")]
+    assert broken(c, o={"b": "y"}) == [("needs", "a")]
+    assert broken(c, o="text", a="x") == [("type", "o")]
+
+
 def test_a_size_of_the_wrong_type_is_a_type_error_only() -> None:
     sizes = contract(
         [{"path": "width", "types": ["integer"]}, {"path": "height", "types": ["integer"]}],
@@ -350,6 +428,55 @@ def test_a_size_of_the_wrong_type_is_a_type_error_only() -> None:
     assert broken(sizes, width="1280", height=721) == [("type", "width")]
     assert broken(sizes, width=1281, height="720") == [("type", "height")]
     assert broken(sizes, width=1280.0, height=720) == [("type", "width")]
+
+
+def test_a_frame_at_an_unknown_position_does_not_hide_a_clash_after_it() -> None:
+    c = contract(
+        [
+            {"path": "frames", "types": ["array"], "items": {"type": "object"}},
+            {"path": "frames.at", "types": ["string"], "enum": ["first", "last", "middle"]},
+        ],
+        [
+            {
+                "id": "positions",
+                "kind": "framePositions",
+                "message": "Frames take distinct positions.",
+                "target": "frames",
+                "field": "at",
+                "positions": {"first": ["first"], "last": ["last"]},
+                "automatic": {"1": ["first"], "2": ["first", "last"]},
+            }
+        ],
+    )
+    clash = [{"at": "first"}, {"at": "first"}]
+    assert broken(c, frames=[{"at": "middle"}, *clash]) == [("positions", "frames.2.at")]
+    assert broken(c, frames=[{}, *clash]) == [("positions", "frames.2.at")]
+    assert broken(c, frames=[{"at": "middle"}, {"at": "first"}, {"at": "last"}]) == []
+
+
+def test_every_prompt_a_reference_rule_reads_is_checked_whatever_the_ones_before_hold() -> None:
+    c = contract(
+        [
+            {"path": "p", "types": ["string"]},
+            {"path": "q", "types": ["string"]},
+            {"path": "parts", "types": ["array"], "items": {"type": "string"}},
+        ],
+        [
+            {
+                "id": "refs",
+                "kind": "promptReferences",
+                "message": "@partN must name a part.",
+                "in": ["p", "q"],
+                "pattern": "@part(\\d+)",
+                "target": "parts",
+            }
+        ],
+    )
+    assert broken(c, q="@part2", parts=["a"]) == [("refs", "q")]  # p absent
+    assert broken(c, p="no reference", q="@part2", parts=["a"]) == [("refs", "q")]
+    assert broken(c, p="@part1", q="@part1 and @part1", parts=["a"]) == []
+    assert broken(c, p="@part1") == [("refs", "p")]  # no parts: nothing to name
+    assert broken(c, p="@part0 @part1 @part2", parts=["a", "b"]) == [("refs", "p")]
 
 
 def test_put_makes_the_objects_on_its_way_replacing_what_is_not_one() -> None:
@@ -414,3 +541,76 @@ def test_a_row_or_surcharge_naming_several_inputs_applies_when_any_is_given() ->
     assert price_of({"duration": 5, "b": "x"}, per_second, None) == 1.5
     assert price_of({"duration": 5, "a": "x", "b": "y"}, per_second, None) == 1.5
     assert price_of({"duration": 5}, per_second, None) == 1.0
+
+
+def pricing_of(unit: str, *rates: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A price table of ``rates`` (the first a task meets applies), without audio."""
+    return {"unit": unit, "audioDefault": False, "rates": list(rates), **more}
+
+
+def test_a_price_row_keyed_by_aspect_ratio_prices_the_tasks_own_size() -> None:
+    from runware_contract.runtime import PriceUnavailable, price_of
+
+    sizes = {
+        "params": ["width", "height"],
+        "rows": [
+            {"width": 1024, "height": 1024, "resolution": "1K", "aspectRatio": "1:1"},
+            {"width": 1344, "height": 768, "resolution": "1K", "aspectRatio": "16:9"},
+        ],
+    }
+    pricing = pricing_of(
+        "image", {"aspectRatio": "1:1", "perImage": 0.04}, {"aspectRatio": "16:9", "perImage": 0.05}
+    )
+    assert price_of({"width": 1024, "height": 1024}, pricing, sizes) == 0.04
+    assert price_of({"width": 1344, "height": 768}, pricing, sizes) == 0.05
+    with pytest.raises(PriceUnavailable):
+        price_of({"width": 768, "height": 1344}, pricing, sizes)  # no row of that size
+
+
+def test_a_resolution_preset_prices_its_row_and_an_unknown_one_is_not_guessed() -> None:
+    from runware_contract.runtime import PriceUnavailable, price_of
+
+    presets = {**TWO_SIZES, "resolutionParameter": "resolution"}
+    pricing = pricing_of(
+        "image", {"resolution": "720p", "perImage": 0.4}, {"resolution": "1080p", "perImage": 0.8}
+    )
+    assert price_of({"resolution": "1080p"}, pricing, presets) == 0.8
+    assert price_of({"resolution": "720p"}, pricing, presets) == 0.4
+    with pytest.raises(PriceUnavailable, match="cannot be told"):
+        price_of({"resolution": "4K"}, pricing, presets)
+
+
+def test_a_surcharge_applies_only_while_its_switch_is_true_and_each_is_counted() -> None:
+    from runware_contract.runtime import price_of
+
+    pricing = pricing_of(
+        "image",
+        {"perImage": 0.1},
+        surcharges=[
+            {"enabled": ["search"], "perImage": 0.14},
+            {"provided": ["refs"], "perItem": 0.01},
+        ],
+    )
+    assert price_of({}, pricing, None) == price_of({"search": False}, pricing, None) == 0.1
+    assert price_of({"search": True}, pricing, None) == 0.24
+    assert price_of({"refs": ["a", "b"]}, pricing, None) == 0.12  # the first one aside
+    assert price_of({"search": True, "refs": ["a"]}, pricing, None) == 0.25
+
+
+def test_a_price_row_keyed_by_a_value_matches_it_type_exactly_or_by_its_default() -> None:
+    from runware_contract.runtime import price_of
+
+    pricing = pricing_of(
+        "clip",
+        {"values": {"settings.mode": "pro", "hd": True}, "perClip": 1.5},
+        {"values": {"settings.mode": "pro"}, "perClip": 0.9},
+        {"values": {"steps": 30}, "perClip": 0.7},
+        {"values": {"settings.mode": "std"}, "perClip": 0.5},
+        defaults={"settings.mode": "std"},  # the default where ``settings`` is absent
+    )
+    assert price_of({"settings": {"mode": "pro"}}, pricing, None) == 0.9
+    assert price_of({"settings": {"mode": "pro"}, "hd": True}, pricing, None) == 1.5
+    assert price_of({"settings": {"mode": "pro"}, "hd": 1}, pricing, None) == 0.9  # 1 is no true
+    assert price_of({"settings": {"mode": "pro"}, "hd": False}, pricing, None) == 0.9
+    assert price_of({"steps": 30.0}, pricing, None) == 0.7  # 30.0 is 30
+    assert price_of({}, pricing, None) == price_of({"steps": True}, pricing, None) == 0.5
