@@ -70,6 +70,9 @@ DOCS_TESTS = [
     "tests/codegen/test_format_patterns.py",
     "tests/codegen/test_image_pages.py",
     "tests/codegen/test_family.py",
+    "tests/codegen/test_docs_facts.py",
+    "tests/codegen/test_docs_merge.py",
+    "tests/codegen/test_docs_page.py",
 ]
 
 
