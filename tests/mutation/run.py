@@ -24,6 +24,7 @@ import argparse
 import ast
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -240,11 +241,17 @@ def equivalents() -> list[dict[str, Any]]:
     return list(tomllib.loads(EQUIVALENTS.read_text(encoding="utf-8")).get("mutant", []))
 
 
+@functools.lru_cache(maxsize=32)
+def parsed(source: str) -> ast.Module:
+    """``source``'s tree, parsed once (every mutant of a module asks where it is)."""
+    return ast.parse(source)
+
+
 def enclosing(source: str, row: int) -> str:
     """The qualified name of the innermost function or class holding line ``row`` (its
     decorators included), e.g. ``Factory.add``; "" at module level."""
     names: list[str] = []
-    body = ast.parse(source).body
+    body = parsed(source).body
     while True:
         for node in body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
