@@ -432,9 +432,11 @@ class Group:
 
         covered = self.covered
         specs = mutants(name, files_of(TARGETS[name].modules), self.work)
+        # keyed over the whole list: a key counts the identical mutants before it
+        pairs = list(zip(specs, spec_keys(specs), strict=True))
         if self.prior:
             rerun = survivors(self.prior["targets"].get(name, {"modules": {}}))
-            specs = [s for s, k in zip(specs, spec_keys(specs), strict=True) if k in rerun]
+            pairs = [(s, k) for s, k in pairs if k in rerun]
         every = {t for by_line in covered["lines"].values() for ts in by_line.values() for t in ts}
         from_main = main_tests(Path(self.args.origin), self.args.base, every)
         known = equivalents()
@@ -447,7 +449,7 @@ class Group:
             for key, e in zip(entry_keys(module, found["mutants"]), found["mutants"], strict=True)
             if e["outcome"] == "killed"
         }
-        for spec, key in zip(specs, spec_keys(specs), strict=True):
+        for spec, key in pairs:
             module = spec["module_path"]
             original = Path(module).read_text(encoding="utf-8")
             rows = range(spec["start_pos_row"], spec["end_pos_row"] + 1)
@@ -498,6 +500,7 @@ class Group:
                 "operator": spec["operator_name"],
                 "occurrence": spec["occurrence"],
                 "column": spec["start_pos_col"],
+                "nth": key[-1],
                 "outcome": outcome,
                 "killed_by": first,
                 "killed_before": before,
@@ -573,7 +576,11 @@ def spec_keys(specs: list[dict[str, Any]]) -> list[Key]:
 
 
 def entry_keys(module: str, entries: list[dict[str, Any]]) -> list[Key]:
-    return keys([(module, e["operator"], e["code"], e.get("column", -1)) for e in entries])
+    """The entries' keys: the count of identical mutants before each is the one its run
+    recorded (``nth``, counted over the module's whole list: a rerun holds only some), or for
+    an entry without it, counted over ``entries`` (a whole module's list, as a first run's)."""
+    counted = keys([(module, e["operator"], e["code"], e.get("column", -1)) for e in entries])
+    return [(*k[:-1], e.get("nth", k[-1])) for k, e in zip(counted, entries, strict=True)]
 
 
 def survivors(result: dict[str, Any]) -> set[Key]:
