@@ -114,6 +114,11 @@ def serve(
         client.close()
         uv.should_exit = True
         thread.join(timeout=10)
+        if thread.is_alive():  # connections still open after 10 s: closed without waiting
+            uv.force_exit = True
+            thread.join(timeout=10)
+        if thread.is_alive():  # a server left running would outlive what it depends on
+            raise RuntimeError("the mock server did not stop within 20 s")
 
 
 def answers_get(url: str) -> Callable[[], bool]:

@@ -38,8 +38,12 @@ def backoff(failures: int, first: float = BACKOFF_FIRST, most: float = BACKOFF_M
 
 
 async def run_supervised(name: str, step: Step) -> None:
-    """``await step()`` forever; log and back off on every exception but cancellation."""
+    """``await step()`` until cancelled; log and back off on every exception but
+    cancellation. A cancellation that a step swallowed still ends the loop (redis-py 8.2 can
+    return a command's answer to a task cancelled as it arrived; the task stays marked as
+    cancelling, and a shutdown waiting for the loop would wait forever)."""
     failures = 0
+    task = asyncio.current_task()
     while True:
         try:
             await step()
@@ -52,6 +56,8 @@ async def run_supervised(name: str, step: Step) -> None:
             log.exception("background loop %r failed (%d in a row); again in %.1f s",
                           name, failures, wait)  # fmt: skip
             await asyncio.sleep(wait)
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError
 
 
 class Repeated:

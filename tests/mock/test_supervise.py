@@ -48,6 +48,38 @@ async def test_a_failing_loop_logs_backs_off_and_goes_on(caplog: pytest.LogCaptu
     assert len(failures) == 2 and all(r.exc_info for r in failures)
 
 
+@pytest.mark.parametrize("failing", [False, True], ids=["answering", "failing"])
+async def test_a_loop_ends_when_cancelled_even_if_its_step_swallowed_the_cancellation(
+    failing: bool,
+) -> None:
+    """A step whose library catches the cancellation and carries on (its call answered, or
+    failed, as the cancel came) must not keep the loop, and the shutdown waiting for it,
+    going forever."""
+    steps: list[int] = []
+    inside = asyncio.Event()
+
+    async def step() -> None:
+        steps.append(1)
+        try:
+            inside.set()
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            if len(steps) > 1:
+                raise
+            # the first one swallowed, as such a library does
+        if failing:
+            raise OSError("connection reset")
+
+    task = supervised("swallowing loop", step)
+    await inside.wait()
+    task.cancel()
+    await asyncio.wait({task}, timeout=5)
+    ended, ran = task.cancelled(), len(steps)
+    task.cancel()  # (a loop that went on: stopped for good)
+    await asyncio.wait({task}, timeout=5)
+    assert ended and ran == 1
+
+
 async def test_a_raising_callback_does_not_stop_the_scheduler(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
