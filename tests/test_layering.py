@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.source_trees import parse
 
 CODEGEN = REPO / "codegen"
 # sub-package -> the sub-packages it may import from
@@ -37,7 +38,7 @@ def imports(path: Path, source: str) -> Iterator[tuple[int, str, list[str]]]:
     package = module_name(path).split(".")
     if path.name != "__init__.py":
         package = package[:-1]
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name, []

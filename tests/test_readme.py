@@ -39,6 +39,7 @@ from tests.consumer.project import (
     write_project,
 )
 from tests.helpers import free_port
+from tests.source_trees import parse
 
 REPO = README.parent
 MOCK_SECTION = "1. A mock backend for other teams"
@@ -120,7 +121,7 @@ def test_the_two_commands_are_the_jobs_dev_runs() -> None:
     assert all(re.search(rf"^ *{re.escape(' '.join(c))} ", usage, re.MULTILINE) for c in commands)
     readme = README.read_text(encoding="utf-8")
     assert "`./dev test -s tests -- -k readme`" in readme
-    noxfile = ast.parse((REPO / "noxfile.py").read_text(encoding="utf-8"))
+    noxfile = parse((REPO / "noxfile.py").read_text(encoding="utf-8"))
     (tests,) = [f for f in noxfile.body if isinstance(f, ast.FunctionDef) and f.name == "tests"]
     assert "session.run('pytest', *session.posargs)" in ast.unparse(tests)
 

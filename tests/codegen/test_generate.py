@@ -20,6 +20,7 @@ from openapi_spec_validator import validate as validate_openapi
 from codegen import SpecSet
 from codegen.emit import generate
 from tests.conftest import REPO
+from tests.source_trees import parse
 
 GOLDEN = REPO / "tests" / "golden" / "acme_tiny"
 GOLDEN_FILES = [
@@ -177,7 +178,7 @@ def test_generated_package_is_standalone() -> None:
     package = REPO / "generated" / generate.PACKAGE
     stdlib = set(sys.stdlib_module_names)
     for path in package.rglob("*.py"):
-        tree = ast.parse(path.read_text())
+        tree = parse(path.read_text())
         for node in ast.walk(tree):
             names: list[str] = []
             if isinstance(node, ast.Import):
@@ -201,7 +202,7 @@ def package_imports(package: Path) -> dict[str, set[str]]:
     for name, path in modules.items():
         base = name if path.name == "__init__.py" else name.rpartition(".")[0]
         edges = graph.setdefault(name, set())
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse(path.read_text())):
             if not isinstance(node, ast.ImportFrom) or node.level == 0:
                 continue
             parts = base.split(".")

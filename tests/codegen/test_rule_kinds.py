@@ -50,6 +50,7 @@ from runware_contract.rule_kinds import UnknownRuleKind
 from runware_contract.runtime import Contract
 from tests.conftest import REPO
 from tests.contracts import model_module
+from tests.source_trees import parse
 
 FEW = settings(
     max_examples=15,
@@ -276,7 +277,7 @@ KIND_BLIND = ("codegen/docs/facts.py", "codegen/docs/merge.py", "codegen/diff.py
 def test_the_importer_merge_and_differ_name_no_kind(path: str) -> None:
     """They ask the registry what a kind does (``kind.fact``, ``kind.table``,
     ``kind.upper_bound``, ``kind.conditional``) rather than compare kind names."""
-    tree = ast.parse((REPO / path).read_text())
+    tree = parse((REPO / path).read_text())
 
     def constants(node: ast.AST) -> list[object]:
         if isinstance(node, ast.Constant):

@@ -87,7 +87,9 @@ def apply(changes: dict[Key, types.CodeType], path: str) -> int:
     patched = 0
     gc.unfreeze()  # (objects frozen out of collection are not listed otherwise)
     for obj in gc.get_objects():
-        if not isinstance(obj, types.FunctionType):
+        # type(), not isinstance(): isinstance reads __class__, which a weak proxy whose
+        # object is gone answers with ReferenceError (the full suite leaves such proxies)
+        if type(obj) is not types.FunctionType:
             continue
         code = obj.__code__
         new = changes.get(_key(code))

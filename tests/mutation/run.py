@@ -38,6 +38,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tests.source_trees import parse
+
 HERE = Path(__file__).parent
 EQUIVALENTS = HERE / "equivalents.toml"
 
@@ -224,7 +226,7 @@ def main_tests(origin: Path, base: str, paths: Iterable[str]) -> set[str]:
 
 
 def functions(source: str) -> dict[str, str]:
-    tree = ast.parse(source)
+    tree = parse(source)
     found: dict[str, str] = {}
     for node in tree.body:
         members = node.body if isinstance(node, ast.ClassDef) else [node]
@@ -244,7 +246,7 @@ def equivalents() -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=32)
 def parsed(source: str) -> ast.Module:
     """``source``'s tree, parsed once (every mutant of a module asks where it is)."""
-    return ast.parse(source)
+    return parse(source)
 
 
 def enclosing(source: str, row: int) -> str:
@@ -341,7 +343,7 @@ def typing_only(source: str) -> set[int]:
     """The lines of ``Protocol`` classes and ``if TYPE_CHECKING:`` blocks: read by type
     checkers only, so no mutant there can change what runs."""
     lines: set[int] = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.ClassDef):
             bases = [getattr(b, "id", getattr(b, "attr", "")) for b in node.bases]
             if "Protocol" in bases:

@@ -15,9 +15,9 @@ from tests.mutation.run import enclosing, equivalents, matches, parsed
 
 KEYS = {"module", "operator", "line", "reason", "in", "after"}
 ENTRIES = equivalents()
-# Each module's tree, parsed while collecting: CPython 3.11 before 3.11.8 may fail a later
-# ast.parse with "AST constructor recursion depth mismatch" after deep recursion elsewhere in
-# the session (python/cpython#106905); ``parsed`` keeps the trees made here.
+# Each module's tree, parsed while collecting (before any server thread runs), and through
+# tests.source_trees.parse: CPython 3.11 before 3.11.8 can fail an ast.parse made while another
+# thread prints a traceback (python/cpython#106905); ``parsed`` keeps the trees made here.
 for _module in sorted({entry["module"] for entry in ENTRIES}):
     parsed((REPO / _module).read_text(encoding="utf-8"))
 
