@@ -93,6 +93,23 @@ async def test_a_task_is_found_until_the_instant_it_expires(
     assert err["code"] == "taskNotFound"
 
 
+async def test_a_task_reports_its_progress_and_is_ready_at_the_instant_its_job_ends(
+    server: MockServer, clock: Clock
+) -> None:
+    """A poll while the job runs says how far it is (the share of the job's time gone, 0 to
+    99); at the instant the job ends the result is there."""
+    task = new_task()
+    accepted = clock.now
+    assert not (await run(server, [task]))["errors"]
+    for share, progress in ((0.0, 0), (0.25, 25), (0.5, 50), (0.999, 99)):
+        clock.now = accepted + JOB * share
+        (item,) = (await poll(server, task["taskUUID"]))["data"]
+        assert (item["status"], item["progress"]) == ("processing", progress), share
+    clock.now = accepted + JOB
+    (item,) = (await poll(server, task["taskUUID"]))["data"]
+    assert item["status"] == "success" and "progress" not in item
+
+
 async def video_of(server: MockServer, task: dict[str, Any]) -> tuple[str, str]:
     """The owner and videoUUID of ``task``'s one video, read back from the store."""
     owner = server.config.owner_of(KEY)
@@ -171,6 +188,20 @@ async def test_a_failure_scenario_fails_its_task_exactly_after_its_seconds(
     clock.now = accepted + 5
     (err,) = (await answer(server, getter))["errors"]
     assert (err["code"], err["taskUUID"]) == ("inferenceError", task["taskUUID"])
+
+
+async def test_a_failure_sooner_than_the_job_is_due_for_delivery_when_it_fails(
+    server: MockServer, clock: Clock
+) -> None:
+    """A task with a webhook, armed to fail after 0.5 s of its 2 s job: its failure is due
+    for delivery then (the due-completions poll finds it from that instant), not when the
+    job would have ended."""
+    server.scenarios.add(parse({"fail": {"code": "inferenceError", "afterSeconds": 0.5}}, "f"))
+    task, accepted = new_task(webhookURL="http://127.0.0.1:9/hook"), clock.now
+    assert "errors" not in await answer(server, [task])
+    assert await server.store.pending_completions(accepted + 0.5 - 0.001) == []
+    (due,) = await server.store.pending_completions(accepted + 0.5)
+    assert due.task_uuid == task["taskUUID"] and due.due == accepted + 0.5
 
 
 @pytest.fixture

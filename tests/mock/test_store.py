@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -213,6 +214,15 @@ async def test_completion_is_claimed_once(store: Store) -> None:
     assert not await store.claim_completion(OWNER, record(1).task_uuid, "b")
     assert await store.pending_completions() == []
     assert not await store.claim_completion(OWNER, "00000000-0000-4000-8000-999999999999", "a")
+
+
+@pytest.mark.anyio
+async def test_a_completion_is_pending_from_the_instant_it_is_due(store: Store) -> None:
+    """The due-completions poll asks for what is due by a time: a task due exactly then is
+    included, and not a moment before."""
+    await store.add_task(record(1, webhook=True), [])  # due when ready: 1.0
+    assert await store.pending_completions(0.999) == []
+    assert [r.task_uuid for r in await store.pending_completions(1.0)] == [record(1).task_uuid]
 
 
 @pytest.mark.anyio
@@ -593,6 +603,92 @@ async def test_memory_store_bounds_results_not_only_tasks(counted: bool) -> None
     for n in range(50, 70):
         await store.add_task(record(n), [video(n)])  # small ones: more of them fit
     assert len(store.tasks) == 22 and store.results == 60
+
+
+@pytest.mark.anyio
+async def test_a_lone_task_over_the_result_caps_is_kept_until_another_arrives() -> None:
+    """The newest task is never evicted for its own size (its client has just been told it
+    was accepted): a task of more results or bytes than the caps stays alone, and goes when
+    the next one comes."""
+    one = len(record(0).results_json)
+    store = MemoryStore(Limits(max_results=2, max_result_bytes=3 * one))
+    big = record(1)
+    big.set_results([{"taskUUID": big.task_uuid, "videoUUID": video_uuid(n)} for n in range(3)])
+    assert await store.add_task(big, [])
+    assert list(store.tasks) == [(OWNER, big.task_uuid)] and store.results == 3
+    assert await store.add_task(record(2), [])
+    assert list(store.tasks) == [(OWNER, record(2).task_uuid)] and store.results == 1
+
+
+@pytest.mark.anyio
+async def test_results_exactly_at_the_byte_cap_are_all_kept() -> None:
+    one = len(record(0).results_json)  # every record(n) has results of the same length
+    store = MemoryStore(Limits(max_result_bytes=3 * one))
+    for n in range(3):
+        assert await store.add_task(record(n), [])
+    assert len(store.tasks) == 3 and store.result_bytes == 3 * one
+    assert await store.add_task(record(3), [])  # one byte over: the oldest goes
+    assert [t for _, t in store.tasks] == [record(n).task_uuid for n in (1, 2, 3)]
+
+
+@pytest.mark.anyio
+async def test_an_upload_stored_again_under_its_uuid_counts_its_new_size_once() -> None:
+    store = MemoryStore(Limits(max_images=10, max_image_bytes=1000))
+
+    def image(name: str, size: int | None) -> ImageRecord:
+        data = None if size is None else b"x" * size
+        return ImageRecord(name, OWNER, data, "image/png", None)
+
+    await store.add_image(image("a", 400))
+    await store.add_image(image("a", 700))  # replaced: 700 held, not 1100
+    assert await store.get_image("a", OWNER) is not None
+    await store.add_image(image("url-only", None))  # no bytes held for a URL-only upload
+    await store.add_image(image("b", 300))  # 1000: exactly the cap
+    assert [await store.get_image(n, OWNER) is not None for n in ("a", "url-only", "b")] == [
+        True
+    ] * 3
+    await store.add_image(image("b", 301))  # one byte over: the oldest goes
+    assert await store.get_image("a", OWNER) is None
+    assert await store.get_image("b", OWNER) is not None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["tasks", "videos"])
+async def test_a_sweep_yields_once_per_slice_of_its_work_and_reads_the_clock_per_chunk(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a clock that charges each forgotten record 1/180 of ``SWEEP_SLICE``, a sweep of
+    2,000 expired records lets the loop run after every 200 (the first clock reading past a
+    slice, read every ``SWEEP_CHUNK`` = 50 records), and reads the clock no more than that."""
+    from mockserver.store import memory
+
+    store = MemoryStore(Limits(max_tasks=10_000, max_results=10_000))
+    count = 2000
+    for n in range(count):
+        task_at, video_at = (10.0, 1000.0) if kind == "tasks" else (1000.0, 10.0)
+        assert await store.add_task(record(n, expires_at=task_at), [video(n, video_at)])
+    if kind == "videos":  # the tasks stay; only their videos' time has come
+        held = len(store.videos)
+    reads: list[int] = []
+    yields: list[int] = []
+
+    def forgotten() -> int:
+        return count - len(store.tasks) if kind == "tasks" else held - len(store.videos)
+
+    def perf_counter() -> float:
+        reads.append(forgotten())
+        return forgotten() * memory.SWEEP_SLICE / 180
+
+    async def sleep(seconds: float) -> None:
+        yields.append(forgotten())
+        await asyncio.sleep(seconds)
+
+    monkeypatch.setattr(memory, "time", SimpleNamespace(perf_counter=perf_counter))
+    monkeypatch.setattr(memory, "asyncio", SimpleNamespace(sleep=sleep))
+    await store.sweep(now=20.0)
+    assert forgotten() == count
+    assert yields == list(range(200, count + 1, 200))
+    assert len(reads) == 1 + count // memory.SWEEP_CHUNK + len(yields)
 
 
 @pytest.mark.anyio
