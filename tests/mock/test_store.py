@@ -38,6 +38,7 @@ from mockserver.store import (
     StoreUnavailable,
     TaskRecord,
     open_store,
+    request_deadline,
 )
 from mockserver.testing import InProcessMock, answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
@@ -603,6 +604,28 @@ async def test_memory_store_bounds_results_not_only_tasks(counted: bool) -> None
     for n in range(50, 70):
         await store.add_task(record(n), [video(n)])  # small ones: more of them fit
     assert len(store.tasks) == 22 and store.results == 60
+
+
+def test_a_requests_store_deadline_is_its_seconds_from_now_and_moves_on_each_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One request's store calls share one deadline, ``seconds`` from when it began; each
+    answer from the store moves it ``seconds`` past that moment; outside a request there is
+    none (the background loops' calls each get the whole timeout)."""
+    from mockserver.store import protocol
+
+    now = [100.0]
+    monkeypatch.setattr(protocol, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    assert protocol.request_time_left() is None and protocol.time_left(2.0) == 2.0
+    with request_deadline(2.0) as answered:
+        assert protocol.request_time_left() == 2.0
+        now[0] = 101.5
+        assert protocol.request_time_left() == protocol.time_left(9.0) == 0.5
+        answered()
+        assert protocol.request_time_left() == 2.0
+        now[0] = 104.0
+        assert protocol.request_time_left() == -0.5  # past it: the next call is refused
+    assert protocol.request_time_left() is None
 
 
 @pytest.mark.anyio
