@@ -40,6 +40,7 @@ from mockserver.store import (
     open_store,
     request_deadline,
 )
+from mockserver.store.sqlite import file_problem
 from mockserver.testing import InProcessMock, answers_get, running_process
 from runware_contract import klingai_video_3_0_pro as kling
 from tests.conftest import REPO, MockHandle
@@ -883,6 +884,64 @@ async def test_a_damaged_sqlite_file_is_reported_and_refuses_writes(tmp_path: Pa
         assert problem is not None and "not an SQLite database" in problem
         with pytest.raises(StoreUnavailable, match="not an SQLite database"):
             await store.add_task(record(2), [])
+    finally:
+        await store.close()
+
+
+def sqlite_header(page_size: int, pages: int, counted: bool = True) -> bytes:
+    """The first 100 bytes of an SQLite file of ``pages`` pages of ``page_size`` (1: 65536);
+    ``counted``: the change counter matches the version-valid-for field, so the page count
+    is to be believed."""
+    header = bytearray(100)
+    header[:16] = b"SQLite format 3\x00"
+    header[16:18] = page_size.to_bytes(2, "big")
+    header[24:28] = (7).to_bytes(4, "big")
+    header[28:32] = pages.to_bytes(4, "big")
+    header[92:96] = (7 if counted else 6).to_bytes(4, "big")
+    return bytes(header)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (sqlite_header(4096, 3) + bytes(3 * 4096 - 100), None),  # exactly its pages
+        (sqlite_header(4096, 3) + bytes(3 * 4096 - 101), "truncated: 12287 bytes of 12288"),
+        (sqlite_header(1, 1) + bytes(65536 - 100), None),  # a page size of 1 means 65536
+        (sqlite_header(1, 1) + bytes(4096 - 100), "truncated: 4096 bytes of 65536"),
+        (sqlite_header(4096, 3, counted=False) + bytes(100), None),  # count not to be believed
+        (sqlite_header(4096, 1)[:99], "not an SQLite database any more (99 bytes)"),
+        (sqlite_header(4096, 1)[:100], "truncated: 100 bytes of 4096"),  # a whole header
+        (b"PostgreSQL".ljust(4096, b"\x00"), "not an SQLite database any more (4096 bytes)"),
+    ],
+    ids=["whole", "short-by-one", "64k-whole", "64k-short", "uncounted", "99-bytes",
+         "100-bytes", "other-file"],
+)  # fmt: skip
+def test_a_damaged_sqlite_file_is_told_apart_by_its_header(
+    tmp_path: Path, content: bytes, problem: str | None
+) -> None:
+    path = tmp_path / "mock.db"
+    path.write_bytes(content)
+    found = file_problem(str(path))
+    assert found == problem if problem is None else problem in (found or ""), found
+
+
+def test_a_missing_or_unreadable_sqlite_file_is_said_so(tmp_path: Path) -> None:
+    assert file_problem(str(tmp_path / "gone.db")) == "the database file is gone"
+    unreadable = file_problem(str(tmp_path))  # a folder: open() fails with an OSError
+    assert unreadable is not None and unreadable.startswith("the database file cannot be read")
+
+
+@pytest.mark.anyio
+async def test_a_full_sqlite_file_refuses_a_task_as_storage_unavailable(tmp_path: Path) -> None:
+    """A disk that fills up (the file capped at the pages it has) refuses the write as the
+    store's own failure, which the app answers 503, not as SQLite's exception (a 500)."""
+    store = SqliteStore(str(tmp_path / "mock.db"), max_pages=1)
+    try:
+        big = record(1)
+        big.set_results([{"taskUUID": big.task_uuid, "blob": "x" * 200_000}])
+        with pytest.raises(StoreUnavailable, match="full"):
+            await store.add_task(big, [])
+        assert await store.get_task(OWNER, big.task_uuid) is None  # nothing of it kept
     finally:
         await store.close()
 
