@@ -200,9 +200,10 @@ class SqliteStore:
         self._writes = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes")
 
     def _connect(self, busy: float) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=busy, isolation_level=None, check_same_thread=False)
-        db.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
-        return db
+        """A connection waiting at most ``busy`` seconds for a lock (its busy timeout)."""
+        return sqlite3.connect(
+            self.path, timeout=busy, isolation_level=None, check_same_thread=False
+        )
 
     def problem(self) -> str | None:
         """The file's damage, if seen: by SQLite, or by its header here (twice, half a

@@ -870,6 +870,112 @@ async def test_sqlite_writes_run_on_the_loop_when_uncontended_and_on_their_threa
         await store.close()
 
 
+class SqliteClock:
+    """The SQLite store's monotonic clock, moved by the test (time.time stays real)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    time = staticmethod(time.time)
+
+
+@pytest.fixture
+def sqlite_clock(monkeypatch: pytest.MonkeyPatch) -> SqliteClock:
+    from mockserver.store import sqlite
+
+    clock = SqliteClock()
+    monkeypatch.setattr(sqlite, "time", clock)
+    return clock
+
+
+def on_the_loop(write: Any) -> bool:
+    """Whether a store write finished on the event loop at once (not sent to the thread)."""
+    from mockserver.http.rest import completed
+
+    try:
+        completed(write)
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.anyio
+async def test_after_meeting_another_process_lock_writes_go_to_the_thread_for_twice_the_timeout(
+    tmp_path: Path, sqlite_clock: SqliteClock
+) -> None:
+    """A write that found the lock held by another process sends the writes after it to the
+    thread (where they may wait for it) for twice the store timeout, then back on the loop."""
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path), timeout=0.25)  # (times in binary fractions: exact)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert on_the_loop(store.add_task(record(1), []))
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreUnavailable, match="locked by another process"):
+            await store.add_task(record(2), [])  # met the lock (on the loop, then the thread)
+        holder.execute("ROLLBACK")
+        sqlite_clock.now += 0.5 - 2**-10
+        assert not on_the_loop(store.add_task(record(3), []))
+        sqlite_clock.now += 2**-10  # exactly twice the timeout since
+        assert on_the_loop(store.add_task(record(4), []))
+    finally:
+        holder.close()
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_writes_go_to_the_thread_from_every_checkpoint_until_it_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every CHECKPOINT_EVERY writes made on the loop, a checkpoint is queued on the thread;
+    the writes that follow go there too, behind it, until it is done."""
+    from mockserver.store import sqlite
+
+    monkeypatch.setattr(sqlite, "CHECKPOINT_EVERY", 3)
+    checkpoints: list[int] = []
+    monkeypatch.setattr(SqliteStore, "_checkpoint", lambda self: checkpoints.append(1))
+    store = SqliteStore(str(tmp_path / "mock.db"))
+    try:
+        assert [on_the_loop(store.add_task(record(n), [])) for n in range(3)] == [True] * 3
+        assert not on_the_loop(store.add_task(record(3), []))  # behind the checkpoint
+        assert eventually(lambda: checkpoints == [1], 10)
+        await asyncio.sleep(0.05)  # the checkpoint's end reaches the loop
+        assert [on_the_loop(store.add_task(record(n), [])) for n in range(4, 7)] == [True] * 3
+        assert eventually(lambda: checkpoints == [1, 1], 10)
+    finally:
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_a_short_sqlite_file_is_damage_only_when_seen_again_half_a_second_later(
+    tmp_path: Path, sqlite_clock: SqliteClock
+) -> None:
+    """A checkpoint of another process may show a short file for a moment: a file is
+    called damaged when it still looks wrong 0.5 s after it was first seen so, and a file
+    that looked right in between starts the wait again."""
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path))
+    whole = path.read_bytes()
+    try:
+        path.write_bytes(whole[:50])
+        assert store.problem() is None  # first seen
+        sqlite_clock.now += 0.499
+        assert store.problem() is None
+        path.write_bytes(whole)
+        sqlite_clock.now += 0.001
+        assert store.problem() is None  # right again: the wait starts over
+        path.write_bytes(whole[:50])
+        assert store.problem() is None
+        sqlite_clock.now += 0.5
+        problem = store.problem()
+        assert problem is not None and "not an SQLite database" in problem
+    finally:
+        await store.close()
+
+
 @pytest.mark.anyio
 async def test_a_damaged_sqlite_file_is_reported_and_refuses_writes(tmp_path: Path) -> None:
     path = tmp_path / "mock.db"
