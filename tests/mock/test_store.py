@@ -29,6 +29,7 @@ from mockserver import MockConfig, MockServer, cli
 from mockserver.core.journal import REPLY_BYTES_KEEP, Journal
 from mockserver.core.reply import Reply
 from mockserver.core.sessions import Session, Sessions
+from mockserver.lifecycle.eager import eagerly
 from mockserver.store import (
     ImageRecord,
     Limits,
@@ -630,6 +631,18 @@ def test_a_requests_store_deadline_is_its_seconds_from_now_and_moves_on_each_ans
 
 
 @pytest.mark.anyio
+async def test_a_reset_forgets_every_task_video_and_upload(store: Store) -> None:
+    await store.add_task(record(1, webhook=True), [video(1)])
+    await store.add_image(ImageRecord("an-upload", OWNER, b"x", "image/png", None))
+    assert await store.counts() == {"tasks": 1, "videos": 1, "images": 1}
+    await store.reset()
+    assert await store.counts() == {"tasks": 0, "videos": 0, "images": 0}
+    assert await store.get_task(OWNER, record(1).task_uuid) is None
+    assert await store.pending_completions() == []
+    assert await store.add_task(record(1), [])  # its taskUUID free again
+
+
+@pytest.mark.anyio
 async def test_a_lone_task_over_the_result_caps_is_kept_until_another_arrives() -> None:
     """The newest task is never evicted for its own size (its client has just been told it
     was accepted): a task of more results or bytes than the caps stays alone, and goes when
@@ -947,6 +960,29 @@ async def test_writes_go_to_the_thread_from_every_checkpoint_until_it_is_done(
         assert eventually(lambda: checkpoints == [1, 1], 10)
     finally:
         await store.close()
+
+
+@pytest.mark.anyio
+async def test_uploads_sweeps_and_resets_never_write_on_the_event_loop(tmp_path: Path) -> None:
+    """An upload (up to megabytes), a sweep and a reset may take long: they always go to the
+    writes' thread, even on an uncontended file where a task is written on the loop; and
+    closing the store waits for what the thread still has to write."""
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path))
+    upload = ImageRecord("an-upload", OWNER, b"x" * 100_000, "image/png", None)
+    assert on_the_loop(store.add_task(record(1), []))
+    for write in (store.sweep(0.0), store.reset()):
+        on_thread = eagerly(write)  # None: it finished at once, on the loop
+        assert on_thread is not None
+        await on_thread
+    assert not on_the_loop(store.add_image(upload))  # left to the thread, not awaited
+    await store.close()
+    again = SqliteStore(str(path))
+    try:
+        kept = await again.get_image("an-upload", OWNER)
+        assert kept is not None and kept.data == upload.data
+    finally:
+        await again.close()
 
 
 @pytest.mark.anyio
