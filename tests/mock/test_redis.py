@@ -26,7 +26,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from mockserver.store import StoreUnavailable, open_store
+from mockserver.store import ImageRecord, StoreUnavailable, open_store, request_deadline
 from mockserver.store.redis import RedisStore
 from mockserver.testing import answers_get, running_process
 from tests.conftest import REPO
@@ -42,6 +42,8 @@ from tests.helpers import (
     png,
     record,
     redis_server,
+    video,
+    video_uuid,
 )
 
 KEY = "k"
@@ -514,3 +516,167 @@ def test_a_finish_is_recorded_on_a_redis_out_of_memory(redis: RedisServer) -> No
             await store.close()
 
     asyncio.run(run())
+
+
+# ── the store's arithmetic and bookkeeping, against a real Redis ─────────────
+
+
+def test_writes_get_their_deadline_on_redis_clock_less_the_grace(redis: RedisServer) -> None:
+    """Redis runs a write only if it starts before the request's deadline less the time its
+    answer needs (DEADLINE_GRACE, or half what is left), by Redis's own clock: the store
+    measures how far that clock is from its own when it opens."""
+    from mockserver.store.redis import DEADLINE_GRACE
+
+    async def run() -> None:
+        store = RedisStore(redis.url)
+        before = time.time()
+        await store.open()
+        took = time.time() - before
+        try:
+            assert abs(store.clock_offset) <= took  # one host: one clock, within a round trip
+            for seconds in (0.4, 2.0):  # half of what is left, then the grace, held back
+                with request_deadline(seconds):
+                    expected = time.time() + seconds - min(DEADLINE_GRACE, seconds / 2)
+                    deadline = store._deadline_ms() / 1000
+                assert abs(deadline - expected - store.clock_offset) < 0.05, seconds
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_write_redis_runs_past_its_deadline_is_refused_and_not_kept(
+    redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis frozen while the write was queued: the script finds its start deadline passed,
+    writes nothing, and the client is told the store is unavailable (never "accepted")."""
+
+    async def run() -> None:
+        store = RedisStore(redis.url)
+        await store.open()
+        try:
+            monkeypatch.setattr(store, "_deadline_ms", lambda: 1)  # long past, on any clock
+            with pytest.raises(StoreUnavailable, match="past the request's deadline"):
+                await store.add_task(record(1), [video(1)])
+            assert await store.get_task(OWNER, record(1).task_uuid) is None
+            assert await store.get_video(OWNER, video_uuid(1)) is None
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_keys_expire_when_their_records_do(redis: RedisServer) -> None:
+    """Redis forgets a task when it expires, a video when its later of task expiry and ttl
+    comes, an upload a day after it was stored, by the server's clock."""
+    import redis as redis_py
+
+    async def run() -> None:
+        store = open_store(redis.url)  # the wall clock
+        await store.open()
+        try:
+            now = time.time()
+            task = record(1, expires_at=now + 60)
+            assert await store.add_task(task, [video(1, forget_at=now + 90)])
+            await store.add_image(ImageRecord("an-upload", OWNER, b"x", "image/png", None))
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    client = redis_py.Redis.from_url(redis.url)
+    try:
+        ttl = {
+            "task": client.pttl(f"rwm:task:{OWNER}:{record(1).task_uuid}"),
+            "video": client.pttl(f"rwm:video:{OWNER}:{video_uuid(1)}"),
+            "upload": client.pttl("rwm:image:an-upload"),
+        }
+    finally:
+        client.close()
+    assert 55_000 < ttl["task"] <= 60_000 and 85_000 < ttl["video"] <= 90_000, ttl
+    assert 86_395_000 < ttl["upload"] <= 86_400_000, ttl
+
+
+def test_a_claimed_task_is_due_again_when_its_lease_ends(redis: RedisServer) -> None:
+    import redis as redis_py
+
+    async def run() -> None:
+        store = open_store(f"{redis.url}?lease=7", clock=lambda: 100.0)
+        await store.open()
+        try:
+            assert await store.add_task(record(1, webhook=True), [])
+            (pending,) = await store.pending_completions()
+            assert not pending.pushed  # to be delivered
+            assert await store.claim_completion(OWNER, record(1).task_uuid, "one")
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    client = redis_py.Redis.from_url(redis.url)
+    try:
+        assert client.zscore("rwm:due", f"{OWNER}:{record(1).task_uuid}") == 107.0
+    finally:
+        client.close()
+
+
+def test_processes_on_one_redis_agree_on_the_first_secret_stored(redis: RedisServer) -> None:
+    """Signed media URLs must open on every host: the first secret stored is everyone's."""
+
+    async def run() -> None:
+        one, other = RedisStore(redis.url), RedisStore(redis.url)
+        await one.open()
+        await other.open()
+        try:
+            first = await asyncio.wait_for(one.shared_secret("media", b"first"), 5)
+            second = await asyncio.wait_for(other.shared_secret("media", b"second"), 5)
+            assert first == second == b"first"
+        finally:
+            await one.close()
+            await other.close()
+
+    asyncio.run(run())
+
+
+def test_as_many_commands_as_slots_at_once_all_get_a_connection(redis: RedisServer) -> None:
+    """Every slot's command gets a connection of the pool (which also holds the session
+    relay's subscription): a burst fills the slots, never fails for want of a connection."""
+    from mockserver.store.redis import MAX_CONNECTIONS
+
+    async def run() -> None:
+        store = RedisStore(redis.url)
+        await store.open()
+        try:
+            found = await asyncio.gather(
+                *(store.get_task(OWNER, record(n).task_uuid) for n in range(2 * MAX_CONNECTIONS))
+            )
+            assert found == [None] * (2 * MAX_CONNECTIONS)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_command_waits_for_a_free_slot_up_to_the_timeout_then_fails_unavailable() -> None:
+    from mockserver.store.redis import Slots
+
+    async def run() -> None:
+        slots = Slots(1, timeout=0.2)
+        async with slots:
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable, match=r"all 1 connections busy for 0\.2 s"):
+                async with slots:
+                    pass
+            assert time.monotonic() - started >= 0.2
+        released = asyncio.Event()
+
+        async def hold() -> None:
+            async with slots:
+                await released.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0)
+        asyncio.get_running_loop().call_later(0.05, released.set)
+        async with slots:  # freed within the timeout: it waits, then runs
+            pass
+        await holder
+
+    asyncio.run(asyncio.wait_for(run(), 5))  # (a slot that waits forever fails the test)

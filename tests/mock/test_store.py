@@ -210,6 +210,7 @@ async def test_an_upload_by_url_is_read_back_as_that_url_without_bytes(store: St
 
 @pytest.mark.anyio
 async def test_completion_is_claimed_once(store: Store) -> None:
+    assert store.problem() is None  # a healthy store (asked without waiting, by /health)
     await store.add_task(record(1, webhook=True), [])
     await store.add_task(record(2), [])  # nothing to deliver: never pending
     assert [r.task_uuid for r in await store.pending_completions()] == [record(1).task_uuid]
