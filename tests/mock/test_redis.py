@@ -600,7 +600,7 @@ def test_a_claimed_task_is_due_again_when_its_lease_ends(redis: RedisServer) -> 
     import redis as redis_py
 
     async def run() -> None:
-        store = open_store(f"{redis.url}?lease=7", clock=lambda: 100.0)
+        store = open_store(f"{redis.url}?lease=7", clock=lambda: 50.0)  # (expiry: 100)
         await store.open()
         try:
             assert await store.add_task(record(1, webhook=True), [])
@@ -613,7 +613,7 @@ def test_a_claimed_task_is_due_again_when_its_lease_ends(redis: RedisServer) -> 
     asyncio.run(run())
     client = redis_py.Redis.from_url(redis.url)
     try:
-        assert client.zscore("rwm:due", f"{OWNER}:{record(1).task_uuid}") == 107.0
+        assert client.zscore("rwm:due", f"{OWNER}:{record(1).task_uuid}") == 57.0
     finally:
         client.close()
 

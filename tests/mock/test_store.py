@@ -929,12 +929,20 @@ async def test_after_meeting_another_process_lock_writes_go_to_the_thread_for_tw
         assert on_the_loop(store.add_task(record(1), []))
         holder.execute("BEGIN IMMEDIATE")
         with pytest.raises(StoreUnavailable, match="locked by another process"):
-            await store.add_task(record(2), [])  # met the lock (on the loop, then the thread)
+            # met the lock (on the loop, then on the thread for the timeout)
+            await asyncio.wait_for(store.add_task(record(2), []), 5)
         holder.execute("ROLLBACK")
         sqlite_clock.now += 0.5 - 2**-10
+        late = ImageRecord("late", OWNER, b"x", "image/png", None)
+        # a write that waited past its deadline in the queue, then one after the lock is gone
+        with request_deadline(-1.0), pytest.raises(StoreUnavailable, match="lock another process"):
+            await store.add_image(late)
         assert not on_the_loop(store.add_task(record(3), []))
         sqlite_clock.now += 2**-10  # exactly twice the timeout since
         assert on_the_loop(store.add_task(record(4), []))
+        with request_deadline(-1.0), pytest.raises(StoreUnavailable, match=r"s\) behind writes"):
+            await store.add_image(late)
+        assert await store.get_image("late", OWNER) is None  # nothing was written
     finally:
         holder.close()
         await store.close()

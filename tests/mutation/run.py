@@ -60,8 +60,8 @@ SKIPPED = [
 MOCK_TESTS = [
     *(f"tests/mock/test_{name}.py" for name in (
         "body", "limits", "websocket", "security", "logs", "scenarios", "admin", "completion",
-        "delivery", "engine", "store", "redis", "rest", "direct", "app", "image_size",
-        "supervise", "task_types")),
+        "delivery", "engine", "store", "expiry", "redis", "rest", "direct", "app",
+        "image_size", "supervise", "task_types")),
     "tests/test_boundaries.py",
 ]  # fmt: skip
 RUNTIME_TESTS = ["tests/runtime", "tests/test_boundaries.py", "tests/codegen/test_rule_kinds.py"]
