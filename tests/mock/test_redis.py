@@ -539,6 +539,10 @@ def test_writes_get_their_deadline_on_redis_clock_less_the_grace(redis: RedisSer
                     expected = time.time() + seconds - min(DEADLINE_GRACE, seconds / 2)
                     deadline = store._deadline_ms() / 1000
                 assert abs(deadline - expected - store.clock_offset) < 0.05, seconds
+            store.clock_offset += 3600.0  # a Redis an hour ahead: its deadlines are too
+            with request_deadline(2.0):
+                expected = time.time() + 2.0 - DEADLINE_GRACE + store.clock_offset
+                assert abs(store._deadline_ms() / 1000 - expected) < 0.05
         finally:
             await store.close()
 
