@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -248,7 +249,7 @@ async def test_expired_tasks_and_videos_are_swept(store: Store) -> None:
     await store.add_task(record(1, expires_at=10.0), [video(1, forget_at=10.0)])
     await store.add_task(record(2, expires_at=10.0), [video(2, forget_at=30.0)])  # a longer ttl
     await store.add_task(record(3, expires_at=50.0), [video(3, forget_at=50.0)])
-    await store.sweep(now=20.0)
+    await asyncio.wait_for(store.sweep(now=20.0), 10)  # (a sweep that never ends fails)
     assert (
         await store.get_task(OWNER, record(1).task_uuid) is None
         and await store.get_video(OWNER, video_uuid(1)) is None
@@ -984,8 +985,12 @@ async def test_uploads_sweeps_and_resets_never_write_on_the_event_loop(tmp_path:
         on_thread = eagerly(write)  # None: it finished at once, on the loop
         assert on_thread is not None
         await on_thread
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # the upload waits on the thread for 0.3 s
+    threading.Timer(0.3, holder.execute, ["ROLLBACK"]).start()
     assert not on_the_loop(store.add_image(upload))  # left to the thread, not awaited
-    await store.close()
+    await store.close()  # returns once the upload is written
+    holder.close()
     again = SqliteStore(str(path))
     try:
         kept = await again.get_image("an-upload", OWNER)
