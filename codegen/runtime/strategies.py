@@ -358,8 +358,10 @@ class Factory:
             # a million either side of 0)
             first = math.ceil(p["minimum"] / step) if "minimum" in p else None
             last = math.floor(p["maximum"] / step) if "maximum" in p else None
-            first = (0 if last is None else last) - 10**6 if first is None else first
-            last = first + (10**6 if "minimum" in p else 2 * 10**6) if last is None else last
+            if first is None:
+                first = (0 if last is None else last) - 10**6
+            if last is None:
+                last = first + 10**6 if "minimum" in p else 10**6
             steps = integer_drawer(first, last, 1)
             return lambda draw: round(steps(draw) * step, places)
         if kind == "number":

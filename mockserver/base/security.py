@@ -28,7 +28,6 @@ import hmac
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from websockets.frames import Frame
 
@@ -63,7 +62,7 @@ def owner_tag(secret: bytes, key: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _mac_key(secret: bytes) -> Any:
+def _mac_key(secret: bytes) -> hashlib.blake2b:
     """BLAKE2b keyed with ``secret`` (at most 64 bytes: a longer secret is hashed first) and
     personalised apart from owner tags, before any data: ``sign`` continues a copy of it
     (keying costs a compression of its own, on every signature otherwise)."""
@@ -77,7 +76,7 @@ def sign(secret: bytes, kind: str, name: str) -> str:
     signs a URL)."""
     mac = _mac_key(secret).copy()
     mac.update(_bytes(f"/{kind}/{name}"))
-    return str(mac.hexdigest())
+    return mac.hexdigest()
 
 
 def signed_url(secret: bytes, base_url: str, kind: str, name: str) -> str:

@@ -335,10 +335,8 @@ class Engine:
         ctx: RequestContext,
         task: dict[str, Any],
     ) -> str:
-        """What carries a result's file: a signed URL (``url``), or the file itself as base64
-        or a data URI (rendered now, off the event loop)."""
-        if output_type == URL_OUTPUT:
-            return self.url(video, media, ctx)
+        """The file itself, as base64 or a data URI (rendered now, off the event loop), for
+        the output types other than a URL (``url``)."""
         container = CONTAINERS[video.container]
         try:
             data = await self.media.get(video)

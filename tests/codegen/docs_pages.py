@@ -11,6 +11,7 @@ from tests.conftest import SPEC_DIR
 
 PLATFORM = load_platform(SPEC_DIR)
 URL = "https://runware.ai/docs/models/acme-test-1"
+INT = "`integer`"  # a Type cell
 MODEL_FACTS = {
     "ID": "`acme:test@1`",
     "Status": "live",

@@ -12,6 +12,7 @@ import pytest
 from codegen.docs.importer import ImportResult
 from codegen.docs.rules import compile_phrasing
 from tests.codegen.docs_pages import (
+    INT,
     MODEL_FACTS,
     TASK_UUID,
     imported,
@@ -20,9 +21,6 @@ from tests.codegen.docs_pages import (
     param,
     parameter,
 )
-
-INT = "`integer`"
-
 
 # ── parameter summaries ──
 

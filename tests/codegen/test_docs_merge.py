@@ -10,9 +10,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from codegen.docs.importer import ImportResult
-from tests.codegen.docs_pages import MODEL_FACTS, imported, messages, page, param
+from tests.codegen.docs_pages import INT, MODEL_FACTS, imported, messages, page, param
 
-INT = "`integer`"
 MODE = param("mode", {"Type": "`string`"}, allowed=["fast", "slow"])
 SEED = param("seed", {"Type": INT, "Min": "`0`"})
 FORBID = "`mode` cannot be used with `seed`."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from codegen.docs.page import read_page
 from tests.codegen.docs_pages import (
+    INT,
     RESPONSE,
     imported,
     messages,
@@ -14,7 +15,6 @@ from tests.codegen.docs_pages import (
     parameter,
 )
 
-INT = "`integer`"
 SEED = param("seed", {"Type": INT})
 
 

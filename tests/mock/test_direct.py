@@ -8,7 +8,6 @@ import io
 import logging
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from mockserver.core.config import MockConfig
 from mockserver.testing import RunningMock, serve
 from runware_contract import google_nano_banana_2 as nano
+from tests.helpers import image_task as helpers_image_task
 from tests.helpers import new_task
 
 KEY = "direct-key"
@@ -225,14 +225,7 @@ def test_one_request_line_on_both_paths() -> None:
 
 
 def image_task() -> dict[str, Any]:
-    return {
-        "taskType": "imageInference",
-        "taskUUID": str(uuid.uuid4()),
-        "model": nano.MODEL_ID,
-        "positivePrompt": "a lighthouse at dusk",
-        "width": 1024,
-        "height": 1024,
-    }
+    return helpers_image_task(nano.MODEL_ID)
 
 
 def test_a_request_whose_answer_waits_takes_the_asgi_path_once(running: RunningMock) -> None:

@@ -276,13 +276,10 @@ def matches(entry: dict[str, Any], module: str, operator: str, source: str, row:
     """Whether an equivalents.toml entry names the mutant of ``operator`` at line ``row`` of
     ``module`` (``source``): the module, the operator and the line's text, and where a text
     recurs, the function it is in (``in``: a name or a list) and the line above (``after``)."""
+    if entry["module"] != module or entry["operator"] != operator:
+        return False
     lines = source.splitlines()
-    if not (
-        entry["module"] == module
-        and entry["operator"] == operator
-        and 0 < row <= len(lines)
-        and entry["line"].strip() == lines[row - 1].strip()
-    ):
+    if not (0 < row <= len(lines) and entry["line"].strip() == lines[row - 1].strip()):
         return False
     where = entry.get("in")
     if where is not None and enclosing(source, row) not in (
