@@ -266,6 +266,38 @@ def enclosing(source: str, row: int) -> str:
             return ".".join(names)
 
 
+def assigned(source: str, row: int) -> set[str]:
+    """The names a module-level or class-body assignment on line ``row`` sets (a table, a
+    constant, a class attribute): nothing for any other line."""
+    found: set[str] = set()
+    bodies = [parsed(source).body]
+    while bodies:
+        for node in bodies.pop():
+            if isinstance(node, ast.ClassDef):
+                bodies.append(node.body)
+            elif isinstance(node, ast.Assign | ast.AnnAssign) and (
+                node.lineno <= row <= (node.end_lineno or node.lineno)
+            ):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return found
+
+
+def readers(names: set[str], lines: dict[str, dict[int, list[str]]]) -> set[str]:
+    """The tests that run a line reading any of ``names`` (as a name or an attribute) in the
+    files of ``lines`` (each file's tests by line): the tests a value set at import reaches,
+    which line coverage alone cannot tell (it sees the assignment run once, while importing)."""
+    found: set[str] = set()
+    for file in lines:
+        for node in ast.walk(parsed(Path(file).read_text(encoding="utf-8"))):
+            read = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and (
+                node.id in names
+            ) or isinstance(node, ast.Attribute) and node.attr in names
+            if read:
+                found.update(lines.get(file, {}).get(node.lineno, []))
+    return found
+
+
 def preceding(source: str, row: int) -> str:
     """The text of the nearest non-blank line above line ``row``, stripped."""
     above = [text.strip() for text in source.splitlines()[: row - 1] if text.strip()]
@@ -455,8 +487,10 @@ class Group:
             by_line = covered["lines"][module]
             reach = {t for row in rows for t in by_line.get(row, [])}
             at_import = any(row in covered["imported"][module] for row in rows)
-            if not reach and at_import:
-                reach = {t for ts in by_line.values() for t in ts}  # run at import: the module's
+            if not reach and at_import:  # run at import: the tests that read what it set,
+                names = assigned(original, spec["start_pos_row"])  # else all the module's
+                reach = readers(names, covered["lines"]) if names else set()
+                reach = reach or {t for ts in by_line.values() for t in ts}
             tests, rest = chosen(reach, from_main, module, covered["durations"])
             known_entry = done.get(key)
             if known_entry is not None:  # measured by an interrupted run of this copy
