@@ -290,9 +290,10 @@ def readers(names: set[str], lines: dict[str, dict[int, list[str]]]) -> set[str]
     found: set[str] = set()
     for file in lines:
         for node in ast.walk(parsed(Path(file).read_text(encoding="utf-8"))):
-            read = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and (
-                node.id in names
-            ) or isinstance(node, ast.Attribute) and node.attr in names
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                read = node.id in names
+            else:
+                read = isinstance(node, ast.Attribute) and node.attr in names
             if read:
                 found.update(lines.get(file, {}).get(node.lineno, []))
     return found

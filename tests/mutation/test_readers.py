@@ -10,7 +10,7 @@ import pytest
 
 from tests.mutation.run import assigned, readers
 
-KINDS = '''\
+KINDS = """\
 class Kind:
     drops = False
     LIMIT: int = 3
@@ -21,8 +21,8 @@ class Adding(Kind):
 
     def go(self) -> int:
         return 1
-'''
-USER = '''\
+"""
+USER = """\
 from kinds import Adding, LIMIT
 
 
@@ -34,7 +34,7 @@ def repair(kind):
 
 def limit():
     return LIMIT
-'''
+"""
 
 
 def test_an_assignment_at_module_or_class_level_names_what_it_sets() -> None:
