@@ -292,8 +292,10 @@ def readers(names: set[str], lines: dict[str, dict[int, list[str]]]) -> set[str]
         for node in ast.walk(parsed(Path(file).read_text(encoding="utf-8"))):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 read = node.id in names
+            elif isinstance(node, ast.Attribute):
+                read = node.attr in names
             else:
-                read = isinstance(node, ast.Attribute) and node.attr in names
+                continue
             if read:
                 found.update(lines.get(file, {}).get(node.lineno, []))
     return found
