@@ -335,7 +335,7 @@ def is_equivalent(
 
 MOST_TESTS = (20, 10)  # of main's and of newer tests run against one mutant
 MOST_SECONDS = 15.0  # of those tests' unmutated durations (in the coverage run), the first kept
-MOST_AFTER = 150  # tests run against a survivor of the first round
+MOST_AFTER_SECONDS = 90.0  # of the tests run against a survivor of the first round
 
 
 def chosen(
@@ -345,7 +345,8 @@ def chosen(
     score): one case of each test function before a second case of any; among those, the tests
     of the module named after the mutated one first, then the quickest. The first round holds
     at most MOST_TESTS and MOST_SECONDS of them (one at least); the second, run only when the
-    mutant survives the first, the rest (at most MOST_AFTER)."""
+    mutant survives the first, the rest, as many as fit in MOST_AFTER_SECONDS (a count would
+    cut a module's hundreds of quick tests short of the one that kills)."""
     named = f"test_{Path(module).stem}.py"
 
     def ordered(tests: Iterable[str]) -> list[str]:
@@ -367,8 +368,13 @@ def chosen(
         if picked and spent > MOST_SECONDS:
             continue
         picked.append(test)
-    rest = [t for t in old + new if t not in picked]
-    return picked, rest[:MOST_AFTER]
+    rest: list[str] = []
+    spent = 0.0
+    for test in (t for t in old + new if t not in picked):
+        if spent + durations.get(test, 1.0) <= MOST_AFTER_SECONDS:
+            rest.append(test)
+            spent += durations.get(test, 1.0)
+    return picked, rest
 
 
 def typing_only(source: str) -> set[int]:
