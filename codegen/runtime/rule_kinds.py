@@ -754,9 +754,7 @@ class DimensionsKind(RuleKind):
         scope: str,
         locked: Locks,
     ) -> bool:
-        if not f.dims:
-            return False
-        first, second = f.dims
+        first, second = f.dims  # (a dimensions rule compiles only with a dimension table)
         size = (obj.get(first), obj.get(second))
         if "sizes" in rule:
             if None in size or size in _sizes(rule) or not _holds(rule, obj, scope):
