@@ -474,6 +474,8 @@ def test_every_prompt_a_reference_rule_reads_is_checked_whatever_the_ones_before
     )
     assert broken(c, q="@part2", parts=["a"]) == [("refs", "q")]  # p absent
     assert broken(c, p="no reference", q="@part2", parts=["a"]) == [("refs", "q")]
+    # the pattern's literal start without a reference after it ("@party") refers to nothing
+    assert broken(c, p="@party", q="@part2", parts=["a"]) == [("refs", "q")]
     assert broken(c, p="@part1", q="@part1 and @part1", parts=["a"]) == []
     assert broken(c, p="@part1") == [("refs", "p")]  # no parts: nothing to name
     assert broken(c, p="@part0 @part1 @part2", parts=["a", "b"]) == [("refs", "p")]
