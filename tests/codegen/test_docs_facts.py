@@ -112,6 +112,16 @@ def test_a_parameter_under_no_group_label_has_no_group_and_no_warning() -> None:
     assert not any("parameter group" in m for m in messages(result))
 
 
+def test_a_repeated_anchor_is_a_warning_the_first_kept_and_the_next_parameters_read() -> None:
+    twice = param("seed", {"Type": "`string`"}, anchor="request-seed")
+    result = imported(
+        page(param("seed", {"Type": INT}), twice, param("steps", {"Type": INT, "Max": "`9`"}))
+    )
+    assert "anchor request-seed appears twice" in messages(result, "warning")
+    assert parameter(result, "seed")["type"] == "integer"
+    assert parameter(result, "steps")["maximum"] == 9
+
+
 def test_an_unknown_group_label_is_a_warning() -> None:
     result = imported(page(param("seed", {"Type": INT}), group="**Odd Things**\n"))
     assert "group" not in parameter(result, "seed")
