@@ -700,6 +700,9 @@ def test_references_of_a_pattern_without_a_template_are_drawn_from_the_pattern()
     for task in valid:
         found, elements = numbers(task)
         assert all(1 <= n <= elements for n in found), task
+    # a prompt beside elements may refer to them or not: both are drawn
+    beside = [numbers(t)[0] for t in valid if "prompt" in t and t.get("els")]
+    assert any(beside) and not all(beside), beside
 
 
 def test_what_a_breaker_locked_is_left_whole_by_repair() -> None:
