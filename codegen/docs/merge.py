@@ -168,9 +168,16 @@ class Merger:
         last = -1
         for param in new:
             cur = by_anchor.get(param.get("anchor", "")) if "anchor" in param else None
+            line = self.lines.get(param.get("anchor", ""), 0)
             if cur is None and (param.get("derived") or "anchor" not in param):
                 cur = by_path.get(param["path"])
-            line = self.lines.get(param.get("anchor", ""), 0)
+            elif cur is None and by_path.get(param["path"], {}).get("derived"):
+                cur = by_path[param["path"]]  # a container the spec made up, headed now
+                delete_key(cur, "derived")
+                cur["description"] = param["description"]
+                self.change(line, f"{key} {param['path']} is headed on the page now")
+                note = f"{param['path']}: headed now; write its description"
+                self.imp.note("warning", line, note)
             if cur is None:
                 last += 1
                 entry = entry_node(param)  # block style, like the entries around it
@@ -196,8 +203,6 @@ class Merger:
         if gone and self.kept_unreadable(key):
             return
         for cur in gone:
-            if cur.get("derived") and any(p["path"].startswith(cur["path"] + ".") for p in new):
-                continue
             self.change(0, f"{key} {cur['path']} removed")
             remove_item(seq, cur)
         if not seq:  # ruamel writes a heading comment over an empty list as broken YAML

@@ -304,6 +304,22 @@ def test_a_container_the_page_never_heads_needs_no_description() -> None:
     assert paths(data)[-2:] == ["inputs", "inputs.image"]
 
 
+def test_a_container_the_page_starts_heading_becomes_that_parameter_not_a_second_one() -> None:
+    image = "**Inputs**\n\nThese must be nested inside the \\`inputs\\` object.\n\n" + param(
+        "image", {"Path": "`inputs.image`", "Type": "`string`"}
+    )
+    headed = page(MODE, param("inputs", {"Type": "`object`"}), image)
+    result, data = merged(page(MODE, image), headed)
+    assert paths(data) == paths(YAML(typ="safe").load(io.StringIO(imported(headed).text)))
+    assert paths(data)[-2:] == ["inputs", "inputs.image"]
+    container = data["parameters"][-2]
+    assert container["anchor"] == "request-inputs" and "derived" not in container
+    assert "parameters inputs is headed on the page now" in messages(result, "change")
+    assert "inputs: headed now; write its description" in messages(result, "warning")
+    again = imported(headed, result.text)
+    assert again.text == result.text and messages(again, "change") == []
+
+
 def test_a_parameter_under_a_new_anchor_is_a_new_parameter() -> None:
     moved = param("seed", {"Type": INT, "Min": "`0`"}, anchor="request-seed-2")
     result, _ = merged(page(MODE, SEED), page(MODE, moved))
