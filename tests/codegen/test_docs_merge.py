@@ -320,6 +320,27 @@ def test_a_container_the_page_starts_heading_becomes_that_parameter_not_a_second
     assert again.text == result.text and messages(again, "change") == []
 
 
+REFS = param("refs", {"Type": "`array of strings`"})
+LIMIT = "When `mode` is provided, `refs` is limited to {} items."
+
+
+def test_a_new_item_limit_rewrites_the_rules_own_message_and_not_a_curated_one() -> None:
+    three = imported(page(MODE, REFS, validation=[LIMIT.format(3)])).text
+    four = page(MODE, REFS, validation=[LIMIT.format(4)])
+    result = imported(four, three)
+    rule = YAML(typ="safe").load(io.StringIO(result.text))["rules"][0]
+    assert (rule["maxItems"], rule["message"]) == (4, "With mode, refs takes at most 4 items.")
+    assert messages(result, "conflict") == []
+    ours = "Use at most three references while a mode is set."
+    curated = three.replace("With mode, refs takes at most 3 items.", ours)
+    result = imported(four, curated)
+    rule = YAML(typ="safe").load(io.StringIO(result.text))["rules"][0]
+    assert (rule["maxItems"], rule["message"]) == (4, ours)
+    assert messages(result, "conflict") == [
+        "rule refs-limit-with-mode: review its message for the new limit"
+    ]
+
+
 def test_a_parameter_under_a_new_anchor_is_a_new_parameter() -> None:
     moved = param("seed", {"Type": INT, "Min": "`0`"}, anchor="request-seed-2")
     result, _ = merged(page(MODE, SEED), page(MODE, moved))
