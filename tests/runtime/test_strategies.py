@@ -449,6 +449,34 @@ def test_a_number_with_a_step_is_drawn_on_its_steps_reaching_both_bounds() -> No
     assert {0.5, 2.0} <= {task["q"] for task in tasks}
 
 
+@pytest.mark.parametrize(
+    ("bounds", "low", "high"),
+    [
+        ({}, None, None),
+        ({"minimum": 5}, 5, None),
+        ({"maximum": 5}, None, 5),
+    ],
+    ids=["unbounded", "minimum-only", "maximum-only"],
+)
+@pytest.mark.parametrize("step", [None, 1, 0.5], ids=["integer", "integer-step", "number-step"])
+def test_a_number_bounded_on_one_side_or_none_is_drawn_across_its_range(
+    bounds: dict[str, int], low: int | None, high: int | None, step: float | None
+) -> None:
+    """An integer or a stepped number with a bound missing is drawn on both sides of the bound
+    it has (or of 0), far from it too, and never past it."""
+    kind = "number" if isinstance(step, float) else "integer"
+    param = {"path": "n", "type": kind, **bounds, **({"multipleOf": step} if step else {})}
+    name = "-".join([kind, str(step or 0).replace(".", "p"), *bounds])
+    model = module(f"acme:open-{name.lower()}@1", [param], [])  # (a model id is cached)
+    tasks, rejected = draws(S.valid_tasks(model, require=("n",)), 30)
+    values = [task["n"] for task in tasks]
+    assert rejected == 0 and len(set(values)) > 10, values
+    assert all((low is None or v >= low) and (high is None or v <= high) for v in values)
+    centre = low if low is not None else high if high is not None else 0
+    assert any(v > centre + 1000 for v in values) == (high is None), values
+    assert any(v < centre - 1000 for v in values) == (low is None), values
+
+
 # ── repair: where it can succeed, no draw is wasted ─────────────────────────
 
 
