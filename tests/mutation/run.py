@@ -427,6 +427,7 @@ class Group:
         self.results: dict[str, dict[str, Any]] = {}
         self.passing: set[str] = set()
         self.prior: dict[str, Any] | None = None
+        self.current: dict[str, dict[str, list[Key]]] = {}  # each target's mutants by module
         if args.survivors_of:
             prior = Path(args.origin) / args.survivors_of  # (relative: to the checkout)
             self.prior = json.loads(prior.read_text(encoding="utf-8"))
@@ -447,7 +448,7 @@ class Group:
             started = time.monotonic()
             result = self.mutate(name, loop)
             if self.prior and name in self.prior["targets"]:
-                result = rerun_into(self.prior["targets"][name], result)
+                result = rerun_into(self.prior["targets"][name], result, self.current[name])
             result["seconds"] = round(time.monotonic() - started)
             result["coverage_seconds"] = round(self.covered["seconds"])
             result["failing_unmutated"] = self.covered["failing"]
@@ -474,9 +475,13 @@ class Group:
         specs = mutants(name, files_of(TARGETS[name].modules), self.work)
         # keyed over the whole list: a key counts the identical mutants before it
         pairs = list(zip(specs, spec_keys(specs), strict=True))
-        if self.prior:
-            rerun = survivors(self.prior["targets"].get(name, {"modules": {}}))
-            pairs = [(s, k) for s, k in pairs if k in rerun]
+        self.current[name] = {}
+        for _, key in pairs:
+            self.current[name].setdefault(key[0], []).append(key)
+        if self.prior:  # what it left alive, and what it never saw (code changed since)
+            prior = self.prior["targets"].get(name, {"modules": {}})
+            rerun, seen = survivors(prior), every_key(prior)
+            pairs = [(s, k) for s, k in pairs if k in rerun or k not in seen]
         every = {t for by_line in covered["lines"].values() for ts in by_line.values() for t in ts}
         from_main = main_tests(Path(self.args.origin), self.args.base, every)
         known = equivalents()
@@ -635,15 +640,31 @@ def survivors(result: dict[str, Any]) -> set[Key]:
     }
 
 
-def rerun_into(before: dict[str, Any], rerun: dict[str, Any]) -> dict[str, Any]:
-    """``before`` (a target's result) with the mutants ``rerun`` ran again replaced."""
+def every_key(result: dict[str, Any]) -> set[Key]:
+    """The mutants a target's ``result`` holds, whatever their outcome."""
+    return {k for m, found in result["modules"].items() for k in entry_keys(m, found["mutants"])}
+
+
+def rerun_into(
+    before: dict[str, Any], rerun: dict[str, Any], current: dict[str, list[Key]] | None = None
+) -> dict[str, Any]:
+    """``before`` (a target's result) with the mutants ``rerun`` ran again replaced. Given
+    ``current`` (each module's mutants as its code is now), each module's entries follow it:
+    a mutant the code no longer has is dropped, a new one (which ``rerun`` ran) is added."""
     merged: dict[str, Any] = json.loads(json.dumps(before))
     for module, found in rerun["modules"].items():
         again = dict(zip(entry_keys(module, found["mutants"]), found["mutants"], strict=True))
-        entries = merged["modules"][module]["mutants"]
+        entries = merged["modules"].setdefault(module, {"mutants": []})["mutants"]
         for index, key in enumerate(entry_keys(module, entries)):
-            entries[index] = again.get(key, entries[index])
+            entries[index] = again.pop(key, entries[index])
+        if current is not None:
+            entries += again.values()  # placed by ``current`` below
         merged["modules"][module].update(summary(entries))
+    for module, order in (current or {}).items():
+        entries = merged["modules"].get(module, {"mutants": []})["mutants"]
+        by_key = dict(zip(entry_keys(module, entries), entries, strict=True))
+        kept = [by_key[key] for key in order if key in by_key]
+        merged["modules"][module] = {"mutants": kept, **summary(kept)}
     merged["rerun"] = sum(len(f["mutants"]) for f in rerun["modules"].values())
     return merged
 
@@ -705,7 +726,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="most seconds per mutant")
     parser.add_argument(
         "--survivors-of", metavar="REPORT",
-        help="run only the mutants an earlier report has not killed (to check new tests)",
+        help="run only the mutants an earlier report has not killed or does not hold",
     )  # fmt: skip
     parser.add_argument(
         "--only-report", action="store_true", help="apply equivalents.toml to the report anew"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.mutation.run import rerun_into, survivors
+from tests.mutation.run import every_key, rerun_into, survivors
 
 LOOP = "for key in a.keys() - b.keys():"
 
@@ -29,3 +29,29 @@ def test_a_rerun_of_the_second_of_two_identical_lines_replaces_that_one() -> Non
     ]
     assert merged["killed"] == 2 and merged["survived"] == 0
     assert not survivors({"modules": {"m.py": merged}})
+
+
+def test_a_rerun_after_the_code_changed_drops_mutants_gone_and_adds_new_ones() -> None:
+    """A report made before a line was removed and another added: the rerun ran the new
+    line's mutant (the report never saw it); the removed line's survivor leaves the score."""
+    before = {
+        "modules": {
+            "m.py": {
+                "mutants": [
+                    entry(10, "killed"),
+                    {**entry(20, "uncovered"), "code": "if gone:"},
+                ]
+            }
+        }
+    }
+    new = {**entry(30, "killed", nth=0), "code": "if new:"}
+    rerun = {"modules": {"m.py": {"mutants": [new]}}}
+    current = {"m.py": [("m.py", "core/ZeroIterationForLoop", LOOP, 15, 0),
+                        ("m.py", "core/ZeroIterationForLoop", "if new:", 15, 0)]}  # fmt: skip
+    merged = rerun_into(before, rerun, current)["modules"]["m.py"]
+    assert [(e["line"], e["outcome"]) for e in merged["mutants"]] == [
+        (10, "killed"),
+        (30, "killed"),
+    ]
+    assert (merged["total"], merged["killed"], merged["uncovered"]) == (2, 2, 0)
+    assert every_key({"modules": {"m.py": merged}}) == set(current["m.py"])
