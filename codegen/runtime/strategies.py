@@ -670,9 +670,7 @@ class Factory:
         wire: list[str] = []
         for part in path.split("."):
             walked.append(part)
-            if isinstance(node, list):
-                if not node:
-                    node.append(self.drawer(".".join(walked[:-1]))(draw)[0])
+            if isinstance(node, list):  # (never empty: an empty one is not provided)
                 node = node[0]
                 wire.append("0")
             if not provided(node.get(part)):

@@ -402,6 +402,13 @@ def test_an_example_that_cannot_be_imported_is_said_and_the_next_ones_are_read(
     assert names == (["boats", "kites"] if "twice" in said else ["kites"])
 
 
+def test_examples_parted_by_rules_are_each_read() -> None:
+    """Published pages put a horizontal rule (---) between examples."""
+    result = imported(page(examples="\n---\n\n".join(map(example, ["Boats", "Kites", "Owls"]))))
+    assert [e["name"] for e in result.spec["examples"]] == ["boats", "kites", "owls"]
+    assert not any("example" in m for m in messages(result, "warning"))
+
+
 # ── video prices ──
 
 INPUTS = (

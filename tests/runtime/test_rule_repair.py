@@ -374,6 +374,47 @@ def test_frame_position_repair_moves_a_clashing_frame_to_the_free_position(
     each_draw(FRAMES, check)
 
 
+NESTED = model(
+    "nested",
+    [
+        {"path": "o", "types": ["object"]},
+        {"path": "o.shots", "types": ["array"], "items": {"type": "object"}},
+        {"path": "o.shots.image", "types": ["string"], "required": True},
+        {"path": "o.shots.meta", "types": ["object"]},
+        {"path": "o.shots.meta.k", "types": ["string"]},
+    ],
+    [],
+)
+
+
+def test_a_path_through_an_empty_nested_array_gets_drawn_items_to_hold_it() -> None:
+    """What a breaker makes present (``ensure``) inside an array nested in an object: an
+    empty array (not provided) is drawn anew, and the first item holds the path."""
+    factory = S._factory(NESTED)
+
+    @FEW
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        task: dict[str, Any] = {**TASK, "o": {"shots": []}}
+        assert factory.ensure(data.draw, task, "o.shots.meta.k") == "o.shots.0.meta.k"
+        shot = task["o"]["shots"][0]
+        assert isinstance(shot["image"], str) and isinstance(shot["meta"]["k"], str)
+        assert all(isinstance(s["image"], str) for s in task["o"]["shots"])
+
+    check()
+
+
+def test_a_field_in_array_items_is_found_in_the_first_item_that_has_it() -> None:
+    """Where a field violation breaks an item's field: the first item holding it, not the
+    first item (which may leave the optional field out)."""
+    shots = [{"image": "a"}, {"image": "b", "meta": {"k": "x"}}, {"image": "c", "meta": {}}]
+    task = {**TASK, "o": {"shots": shots}}
+    assert S._concrete(task, "o.shots.meta") == ("o.shots.1.meta", shots[1], "meta")
+    assert S._concrete(task, "o.shots.meta.k") == ("o.shots.1.meta.k", shots[1]["meta"], "k")
+    assert S._concrete({**TASK, "o": {"shots": [{"image": "a"}]}}, "o.shots.meta") is None
+    assert S._concrete({**TASK, "o": {"shots": ["a", "meta"]}}, "o.shots.meta") is None
+
+
 # ── prompt references ───────────────────────────────────────────────────────
 
 
