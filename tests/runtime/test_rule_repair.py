@@ -407,7 +407,11 @@ def test_a_path_through_an_empty_nested_array_gets_drawn_items_to_hold_it() -> N
 def test_a_field_in_array_items_is_found_in_the_first_item_that_has_it() -> None:
     """Where a field violation breaks an item's field: the first item holding it, not the
     first item (which may leave the optional field out)."""
-    shots = [{"image": "a"}, {"image": "b", "meta": {"k": "x"}}, {"image": "c", "meta": {}}]
+    shots: list[dict[str, Any]] = [
+        {"image": "a"},
+        {"image": "b", "meta": {"k": "x"}},
+        {"image": "c", "meta": {}},
+    ]
     task = {**TASK, "o": {"shots": shots}}
     assert S._concrete(task, "o.shots.meta") == ("o.shots.1.meta", shots[1], "meta")
     assert S._concrete(task, "o.shots.meta.k") == ("o.shots.1.meta.k", shots[1]["meta"], "k")
