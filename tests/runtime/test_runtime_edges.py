@@ -124,6 +124,16 @@ class Level(StrEnum):
     LONGEST = "longest"
 
 
+def test_a_value_no_json_type_holds_is_refused_naming_its_python_type() -> None:
+    """A task built in Python may carry what JSON cannot (bytes, a tuple, a set): the type
+    error names what was given."""
+    c = contract([{"path": "s", "types": ["string"]}])
+    for value, name in ((b"x", "bytes"), ((1,), "tuple"), ({1}, "set")):
+        (found,) = c.violations({**TASK, "s": value})
+        assert (found.rule, found.parameter) == ("type", "s")
+        assert found.message == f"s must be a string, not {name}.", found.message
+
+
 def test_str_and_dict_subclasses_are_checked_as_the_json_they_serialize_to() -> None:
     """A task built with enum members (the typed models' StrEnums) or an OrderedDict is
     checked as the JSON string or object it becomes on the wire."""
