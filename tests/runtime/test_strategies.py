@@ -696,6 +696,17 @@ def test_repair_sets_a_required_value_rather_than_drop_what_constrains_it() -> N
     assert sum("a" in task for task in tasks) > len(tasks) / 4
 
 
+@pytest.mark.parametrize("fmt", ["uuid-v4", "url", "base64"])
+def test_a_parameter_with_a_format_has_a_case_breaking_only_that_format(fmt: str) -> None:
+    model = module(f"acme:format-{fmt}@1", [{"path": "ref", "type": "string", "format": fmt}], [])
+    assert ("ref", "format") in S.violation_targets(model)
+    tasks, rejected = draws(S.field_violations(model, "ref", "format"), 10)
+    assert (len(tasks), rejected) == (10, 0)
+    for task in tasks:
+        found = model.CONTRACT.violations(task)
+        assert [(v.rule, v.parameter) for v in found] == [("format", "ref")], task
+
+
 def test_references_of_a_pattern_without_a_template_are_drawn_from_the_pattern() -> None:
     """ "@el3" references (a pattern with no simple template: drawn from the regex): a
     violation has one naming an element past the task's, a valid task only in-range ones;
