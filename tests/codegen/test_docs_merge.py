@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML
 
 from codegen.docs.importer import ImportResult
@@ -253,6 +254,27 @@ def test_a_heading_comment_stays_above_its_entry_when_the_entry_before_it_goes()
     assert "path: seed" not in text
     assert "    docsDigest: d88bd1fd5d4b\n" + HEADING + "  - path: steps" in text
     assert text.count("# Settings") == 1
+
+
+@pytest.mark.parametrize(
+    "notes", ["    notes:\n      - ours\n", "    notes: [ours]\n"], ids=["block", "flow"]
+)
+def test_a_heading_comment_stays_whatever_style_the_last_key_of_the_entry_before_has(
+    notes: str,
+) -> None:
+    """The entry before a heading ends in a list of notes, written as a block or inline:
+    the heading comes after the list either way, and stays when the page changes that
+    entry (a new maximum) or drops it."""
+    digest = '    description: "Fixes the noise."\n    docsDigest: d88bd1fd5d4b\n'
+    before = commented().replace(digest + HEADING, digest + notes + HEADING)
+    assert notes + HEADING in before
+    for after in (page(MODE, param("seed", {"Type": INT, "Min": "`0`", "Max": "`9`"}), STEPS),
+                  page(MODE, STEPS)):  # fmt: skip
+        text = entries(imported(after, before).text)
+        assert text.count("# Settings") == 1
+        assert HEADING + "  - path: steps" in text
+        if "path: seed" in text:
+            assert notes + HEADING in text and "    maximum: 9\n" in text
 
 
 def test_a_parameter_added_at_the_end_of_a_group_goes_above_the_next_groups_heading() -> None:
