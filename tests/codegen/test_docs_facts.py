@@ -402,6 +402,12 @@ def test_an_example_that_cannot_be_imported_is_said_and_the_next_ones_are_read(
     assert names == (["boats", "kites"] if "twice" in said else ["kites"])
 
 
+def test_text_before_the_first_example_is_a_warning_and_the_examples_are_read() -> None:
+    result = imported(page(examples="Some words first.\n\n" + example("Boats") + example("Kites")))
+    assert "text before the first example: 'Some words first.'" in messages(result, "warning")
+    assert [e["name"] for e in result.spec["examples"]] == ["boats", "kites"]
+
+
 def test_examples_parted_by_rules_are_each_read() -> None:
     """Published pages put a horizontal rule (---) between examples."""
     result = imported(page(examples="\n---\n\n".join(map(example, ["Boats", "Kites", "Owls"]))))

@@ -345,8 +345,8 @@ def chosen(
     score): one case of each test function before a second case of any; among those, the tests
     of the module named after the mutated one first, then the quickest. The first round holds
     at most MOST_TESTS and MOST_SECONDS of them (one at least); the second, run only when the
-    mutant survives the first, the rest, as many as fit in MOST_AFTER_SECONDS (a count would
-    cut a module's hundreds of quick tests short of the one that kills)."""
+    mutant survives the first, the rest, quickest first, as many as fit in MOST_AFTER_SECONDS
+    (a count would cut a module's hundreds of quick tests short of the one that kills)."""
     named = f"test_{Path(module).stem}.py"
 
     def ordered(tests: Iterable[str]) -> list[str]:
@@ -369,8 +369,9 @@ def chosen(
             continue
         picked.append(test)
     rest: list[str] = []
-    spent = 0.0
-    for test in (t for t in old + new if t not in picked):
+    spent = 0.0  # the quickest first: as many as fit, every case of a function a candidate
+    left = sorted((durations.get(t, 1.0), t) for t in old + new if t not in picked)
+    for _, test in left:
         if spent + durations.get(test, 1.0) <= MOST_AFTER_SECONDS:
             rest.append(test)
             spent += durations.get(test, 1.0)
