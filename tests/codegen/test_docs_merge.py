@@ -18,10 +18,14 @@ SEED = param("seed", {"Type": INT, "Min": "`0`"})
 FORBID = "`mode` cannot be used with `seed`."
 
 
+def loaded(text: str) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(io.StringIO(text))
+    return data
+
+
 def merged(before: str, after: str) -> tuple[ImportResult, dict[str, Any]]:
     result = imported(after, imported(before).text)
-    data = YAML(typ="safe").load(io.StringIO(result.text))
-    return result, data
+    return result, loaded(result.text)
 
 
 def paths(data: dict[str, Any], side: str = "parameters") -> list[str]:
@@ -332,7 +336,7 @@ def test_a_container_the_page_starts_heading_becomes_that_parameter_not_a_second
     )
     headed = page(MODE, param("inputs", {"Type": "`object`"}), image)
     result, data = merged(page(MODE, image), headed)
-    assert paths(data) == paths(YAML(typ="safe").load(io.StringIO(imported(headed).text)))
+    assert paths(data) == paths(loaded(imported(headed).text))
     assert paths(data)[-2:] == ["inputs", "inputs.image"]
     container = data["parameters"][-2]
     assert container["anchor"] == "request-inputs" and "derived" not in container
@@ -350,13 +354,13 @@ def test_a_new_item_limit_rewrites_the_rules_own_message_and_not_a_curated_one()
     three = imported(page(MODE, REFS, validation=[LIMIT.format(3)])).text
     four = page(MODE, REFS, validation=[LIMIT.format(4)])
     result = imported(four, three)
-    rule = YAML(typ="safe").load(io.StringIO(result.text))["rules"][0]
+    rule = loaded(result.text)["rules"][0]
     assert (rule["maxItems"], rule["message"]) == (4, "With mode, refs takes at most 4 items.")
     assert messages(result, "conflict") == []
     ours = "Use at most three references while a mode is set."
     curated = three.replace("With mode, refs takes at most 3 items.", ours)
     result = imported(four, curated)
-    rule = YAML(typ="safe").load(io.StringIO(result.text))["rules"][0]
+    rule = loaded(result.text)["rules"][0]
     assert (rule["maxItems"], rule["message"]) == (4, ours)
     assert messages(result, "conflict") == [
         "rule refs-limit-with-mode: review its message for the new limit"

@@ -370,11 +370,10 @@ def chosen(
         picked.append(test)
     rest: list[str] = []
     spent = 0.0  # the quickest first: as many as fit, every case of a function a candidate
-    left = sorted((durations.get(t, 1.0), t) for t in old + new if t not in picked)
-    for _, test in left:
-        if spent + durations.get(test, 1.0) <= MOST_AFTER_SECONDS:
+    for seconds, test in sorted((durations.get(t, 1.0), t) for t in old + new if t not in picked):
+        if spent + seconds <= MOST_AFTER_SECONDS:
             rest.append(test)
-            spent += durations.get(test, 1.0)
+            spent += seconds
     return picked, rest
 
 
@@ -653,19 +652,16 @@ def rerun_into(
     ``current`` (each module's mutants as its code is now), each module's entries follow it:
     a mutant the code no longer has is dropped, a new one (which ``rerun`` ran) is added."""
     merged: dict[str, Any] = json.loads(json.dumps(before))
-    for module, found in rerun["modules"].items():
-        again = dict(zip(entry_keys(module, found["mutants"]), found["mutants"], strict=True))
-        entries = merged["modules"].setdefault(module, {"mutants": []})["mutants"]
-        for index, key in enumerate(entry_keys(module, entries)):
-            entries[index] = again.pop(key, entries[index])
-        if current is not None:
-            entries += again.values()  # placed by ``current`` below
-        merged["modules"][module].update(summary(entries))
-    for module, order in (current or {}).items():
-        entries = merged["modules"].get(module, {"mutants": []})["mutants"]
-        by_key = dict(zip(entry_keys(module, entries), entries, strict=True))
+    modules = merged["modules"]
+    for module in [*modules, *(m for m in rerun["modules"] if m not in modules)]:
+        entries = modules.get(module, {"mutants": []})["mutants"]
+        again = rerun["modules"].get(module, {"mutants": []})["mutants"]
+        keys = entry_keys(module, entries)
+        by_key = dict(zip(keys, entries, strict=True))
+        by_key.update(zip(entry_keys(module, again), again, strict=True))
+        order = keys if current is None else current.get(module, [])
         kept = [by_key[key] for key in order if key in by_key]
-        merged["modules"][module] = {"mutants": kept, **summary(kept)}
+        modules[module] = {**modules.get(module, {}), "mutants": kept, **summary(kept)}
     merged["rerun"] = sum(len(f["mutants"]) for f in rerun["modules"].values())
     return merged
 
