@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, cast
 from .values import (
     MISSING,
     Violation,
+    Violations,
     fmt,
     get,
     json_type,
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 Row = Mapping[str, Any]  # one entry of a model's RULES table
-RuleCheck = Callable[[dict[str, Any], str, list[Violation]], None]
+RuleCheck = Callable[[dict[str, Any], str, Violations], None]
 Draw = Callable[[Any], Any]  # a Hypothesis composite's draw function
 Locks = set[str]
 
@@ -265,7 +266,7 @@ class RuleKind:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get("name")
+        name = vars(cls).get("name")  # its own, not inherited
         if name is None:
             return  # a shared base of several kinds, not a kind
         if name in KINDS:
@@ -344,7 +345,7 @@ class ExactlyOne(RuleKind):
         operands = [[(b.rel(p), presence(b.parts(p))) for p in op] for op in b.rule["params"]]
         names = " or ".join("/".join(rel for rel, _ in op) for op in operands)
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             first = None  # the first given path of the first operand given
             for op in operands:
                 for rel, given in op:
@@ -423,7 +424,7 @@ class AtLeastOne(RuleKind):
         operands = [[(b.rel(p), presence(b.parts(p))) for p in op] for op in b.rule["params"]]
         names = " or ".join("/".join(rel for rel, _ in op) for op in operands)
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             if not any(given(obj) for op in operands for _, given in op):
                 where = prefix + operands[0][0][0]
                 out.append(b.violation("none", where, f"none of {names} was given"))
@@ -471,7 +472,7 @@ class Requires(RuleKind):
         need_all = then["mode"] == "allOf"
         holds = when.holds
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             if not holds(obj):
                 return
             missing = [rel for rel, given in targets if not given(obj)]
@@ -523,7 +524,7 @@ class Forbids(RuleKind):
         forbidden = [(b.rel(p), presence(b.parts(p))) for p in b.rule["forbid"]]
         holds = when.holds
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             if holds(obj):
                 for rel, given in forbidden:
                     if given(obj):
@@ -564,7 +565,7 @@ class LimitItems(RuleKind):
         when = b.clause(b.rule["when"])
         (rel, parts), limit = b.at(b.rule["target"]), b.rule["maxItems"]
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             value = get(obj, parts)
             if isinstance(value, list) and len(value) > limit and when.holds(obj):
                 detail = f"got {len(value)}, at most {limit}"
@@ -618,7 +619,7 @@ class RequireItems(RuleKind):
 
         holds, read = when.holds, reader(parts)
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             if not holds(obj):
                 return
             value = read(obj)
@@ -670,7 +671,7 @@ class Together(RuleKind):
     def compile(self, b: Bound) -> RuleCheck:
         members = [(b.rel(op[0]), presence(b.parts(op[0]))) for op in b.rule["params"]]
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             missing = [rel for rel, given in members if not given(obj)]
             if 0 < len(missing) < len(members):
                 for rel in missing:
@@ -728,7 +729,7 @@ class DimensionsKind(RuleKind):
             holds = _always
         allowed = ", ".join(f"{w}x{h}" for w, h in sorted(pairs))
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             w, h = obj.get(first), obj.get(second)
             if (
                 json_type(w) == "integer"
@@ -835,7 +836,7 @@ class FramePositions(RuleKind):
         item_field = b.rule["field"]
         aliases = position_aliases(b.rule)
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             items = get(obj, parts)
             if not isinstance(items, list):
                 return
@@ -943,7 +944,7 @@ class PromptReferences(RuleKind):
         prompts = [b.at(p) for p in b.rule["in"]]
         target = b.parts(b.rule["target"])
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             for rel, parts in prompts:
                 text = get(obj, parts)
                 # most prompts refer to nothing: a substring search says so at a fraction
@@ -1104,7 +1105,7 @@ class ValueWhen(RuleKind):
 
         holds = when.holds
 
-        def check(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+        def check(obj: dict[str, Any], prefix: str, out: Violations) -> None:
             if not holds(obj):
                 return
             value = get(obj, parts)

@@ -29,11 +29,21 @@ from .rule_kinds import (
 from .values import ARTICLE as _ARTICLE
 from .values import JSON_TYPES as _JSON_TYPES
 from .values import MISSING as _MISSING
-from .values import RunwareError, Violation, get, json_type, provided
+from .values import (
+    VIOLATIONS_MAX,
+    Full,
+    RunwareError,
+    Violation,
+    Violations,
+    get,
+    json_type,
+    provided,
+)
 from .values import fmt as _fmt
 from .values import key as _key
 
 __all__ = [
+    "VIOLATIONS_MAX",
     "Contract",
     "Example",
     "PriceUnavailable",
@@ -45,23 +55,6 @@ __all__ = [
     "provided",
     "resolve_positions",
 ]
-
-
-# At most this many violations are reported per task (a valid-looking task has a few).
-VIOLATIONS_MAX = 100
-
-
-class _Full(Exception):
-    """Raised by a full ``_Bounded``: checking stops there."""
-
-
-class _Bounded(list[Violation]):
-    """The violations found so far; the one past ``VIOLATIONS_MAX`` ends the check."""
-
-    def append(self, violation: Violation) -> None:
-        if len(self) >= VIOLATIONS_MAX:
-            raise _Full
-        super().append(violation)
 
 
 # ── compiled field checks ───────────────────────────────────────────────────
@@ -113,12 +106,12 @@ class _Field:
         }
         return self
 
-    def fail(self, out: list[Violation], constraint: str, where: str, message: str) -> None:
+    def fail(self, out: Violations, constraint: str, where: str, message: str) -> None:
         out.append(
             Violation(self.codes[constraint], message, where, constraint, self.documentation)
         )
 
-    def check(self, value: Any, where: str, out: list[Violation]) -> None:
+    def check(self, value: Any, where: str, out: Violations) -> None:
         kind = _JSON_TYPES.get(type(value)) or json_type(value)
         if kind not in self.accepts:
             wanted = " or ".join(_ARTICLE.get(t, t) for t in sorted(self.types))
@@ -145,11 +138,11 @@ class _Field:
         if step is not None:
             step(value, where, out)
 
-    def _check_object(self, value: dict[str, Any], where: str, out: list[Violation]) -> None:
+    def _check_object(self, value: dict[str, Any], where: str, out: Violations) -> None:
         assert self.scope is not None  # ready() runs this step only for a field with a scope
         self.scope.check(value, where + ".", out)
 
-    def _check_string(self, value: str, where: str, out: list[Violation]) -> None:
+    def _check_string(self, value: str, where: str, out: Violations) -> None:
         if self.min_length is not None and len(value) < self.min_length:
             self.fail(
                 out,
@@ -169,7 +162,7 @@ class _Field:
         if self.pattern is not None and self.pattern.fullmatch(value) is None:
             self.fail(out, "format", where, f"{where} must be {self.format_text}.")
 
-    def _check_number(self, value: float, where: str, out: list[Violation]) -> None:
+    def _check_number(self, value: int | float, where: str, out: Violations) -> None:
         if self.minimum is not None and value < self.minimum:
             self.fail(
                 out,
@@ -190,7 +183,7 @@ class _Field:
                 f"{where} must be a multiple of {_num(step)}; got {value}.",
             )
 
-    def _check_array(self, value: list[Any], where: str, out: list[Violation]) -> None:
+    def _check_array(self, value: list[Any], where: str, out: Violations) -> None:
         if self.min_items is not None and len(value) < self.min_items:
             self.fail(
                 out,
@@ -212,11 +205,11 @@ class _Field:
                 item.check(element, f"{where}.{index}", out)
 
 
-def _num(value: float) -> str:
+def _num(value: int | float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _on_step(value: float, step: float) -> bool:
+def _on_step(value: int | float, step: int | float) -> bool:
     if isinstance(value, int) and float(step).is_integer():
         return value % int(step) == 0
     quotient = value / step
@@ -242,7 +235,7 @@ def _guarded(check: RuleCheck, containers: tuple[str, ...]) -> RuleCheck:
     if not containers:
         return check
 
-    def guarded(obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+    def guarded(obj: dict[str, Any], prefix: str, out: Violations) -> None:
         for name in containers:
             value = obj.get(name)
             if value is not None and not isinstance(value, dict):
@@ -271,7 +264,7 @@ class _Scope:
     def __post_init__(self) -> None:
         self.required_set = frozenset(self.required)
 
-    def check(self, obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+    def check(self, obj: dict[str, Any], prefix: str, out: Violations) -> None:
         fields = self.fields
         for key, value in obj.items():
             f = fields.get(key)
@@ -296,7 +289,7 @@ class _Scope:
             if needs is None or not keys.isdisjoint(needs):
                 rule(obj, prefix, out)
 
-    def _missing(self, obj: dict[str, Any], prefix: str, out: list[Violation]) -> None:
+    def _missing(self, obj: dict[str, Any], prefix: str, out: Violations) -> None:
         fields = self.fields
         for name in self.required:
             if name not in obj:
@@ -441,24 +434,17 @@ class Contract:
         """Every violation of ``task`` (a parsed JSON object), in document order, one per
         parameter; the first ``VIOLATIONS_MAX`` of them, so work and memory stay bounded on
         any input."""
-        out = _Bounded()
         if not isinstance(task, dict):
-            out.append(
-                Violation(
-                    self._codes["type"],
-                    f"A task must be a JSON object, not {_ARTICLE.get(json_type(task), 'that')}.",
-                    "",
-                    "type",
-                )
-            )
-            return list(out)
+            kind = _ARTICLE.get(json_type(task), "that")
+            return [Violation(self._codes["type"], f"A task must be a JSON object, not {kind}.",
+                              "", "type")]  # fmt: skip
+        out = Violations()
         try:
             self.root.check(task, "", out)
-        except _Full:  # the first VIOLATIONS_MAX (contextlib.suppress costs more)
-            return _one_per_parameter(out)
-        if len(out) < 2:
-            return list(out)
-        return _one_per_parameter(out)
+        except Full:  # the first VIOLATIONS_MAX (contextlib.suppress costs more)
+            return _one_per_parameter(out.found)
+        found = out.found
+        return found if len(found) < 2 else _one_per_parameter(found)
 
     def validate(self, task: Any) -> list[RunwareError]:
         """``violations`` shaped as Runware errors carrying the task's taskType and taskUUID."""

@@ -62,6 +62,30 @@ class Violation:
         }
 
 
+# At most this many violations are reported per task (a valid-looking task has a few).
+VIOLATIONS_MAX = 100
+
+
+class Full(Exception):
+    """Raised by a full ``Violations``: checking stops there."""
+
+
+class Violations:
+    """The violations a check found so far; the one past ``VIOLATIONS_MAX`` ends the check
+    (``Full``). Every check appends here, never to a list: code compiled from these
+    annotations (``mockserver.compiled``) would append to a list without the bound."""
+
+    __slots__ = ("found",)
+
+    def __init__(self) -> None:
+        self.found: list[Violation] = []
+
+    def append(self, violation: Violation) -> None:
+        if len(self.found) >= VIOLATIONS_MAX:
+            raise Full
+        self.found.append(violation)
+
+
 JSON_TYPES: dict[type, str] = {
     str: "string",
     bool: "boolean",

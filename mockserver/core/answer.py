@@ -85,17 +85,12 @@ class Answering:
     def record(self, exchange: Exchange, status: int, tasks: Any, reply: Reply) -> None:
         raw = exchange.raw
         codes = [e["code"] for e in reply.all_errors]
+        # positional: on every request (transport, path, status, tasks, error_codes,
+        # started, size, body, reply)
         self.journal.record(
-            transport=exchange.transport,
-            path=exchange.path,
-            status=status,
-            tasks=tasks,
-            error_codes=codes,
-            started=exchange.started,
-            size=len(raw),
-            body=raw,
-            reply=reply,
-        )
+            exchange.transport, exchange.path, status, tasks, codes, exchange.started, len(raw),
+            raw, reply,
+        )  # fmt: skip
         method = "POST" if exchange.transport == "rest" else "FRAME"
         request_log.line(exchange.transport, method, exchange.path, status, exchange.started,
                          tasks, codes)  # fmt: skip

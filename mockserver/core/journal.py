@@ -97,7 +97,6 @@ class Journal:
 
     def record(
         self,
-        *,
         transport: str,
         path: str,
         status: int,
@@ -157,7 +156,7 @@ class Journal:
         with self._lock:
             raws = list(self._raw)
         found: list[dict[str, Any]] = []
-        for raw in reversed(raws):
+        for raw in raws[::-1]:  # (mypyc 2.4 cannot compile reversed() here: compiled.py)
             if len(found) >= limit or raw.id <= after:
                 break
             if (

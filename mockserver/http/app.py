@@ -42,8 +42,8 @@ from ..store import Limits, StoreUnavailable, open_store
 from .admin import Admin
 from .dashboard import Dashboard
 from .media_routes import MediaRoutes
-from .responses import http_error, store_failed
-from .rest import Rest, wrong_method
+from .responses import http_error, store_failed, wrong_method
+from .rest import Rest
 from .websocket import WebSocketTransport
 
 # A process recovering unclaimed completions waits this long past their due time, so that

@@ -42,16 +42,21 @@ def base_url(scope: Scope, public_url: str | None) -> str:
     """Where clients reach this server, for URLs in replies."""
     if public_url:
         return public_url
-    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    host = b""
+    for name, value in scope["headers"]:  # a loop, not next() over a generator: every request
+        if name == b"host":
+            host = value
+            break
     if len(host) > HOST_MAX:
         host = b""  # not valid either way; not kept by the cache
     return _base(scope.get("scheme", "http"), host, tuple(scope.get("server") or ()))
 
 
 @functools.lru_cache(maxsize=256)  # each request asks; the answers are few
-def _base(scheme: str, host_header: bytes, server: tuple[str, int] | tuple[()]) -> str:
+def _base(scheme: str, host_header: bytes, server: tuple[str, int | None] | tuple[()]) -> str:
     host = host_header.decode("latin-1")
     if not valid_host(host):
-        name, port = server or ("127.0.0.1", 80)
-        host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+        name, port = server or ("127.0.0.1", 80)  # ASGI: (host, port), or (path, None)
+        host = f"[{name}]" if ":" in name else name
+        host = host if port is None else f"{host}:{port}"
     return f"{SCHEMES.get(scheme, 'http')}://{host}"

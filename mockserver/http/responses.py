@@ -39,3 +39,9 @@ def bad_request_response(exc: BadRequest) -> Response:
 
 def not_found(message: str) -> Response:
     return JSONResponse({"errors": [error("taskNotFound", message)]}, status_code=404)
+
+
+async def wrong_method(request: Request) -> Response:
+    """Another method than POST on ``/v1``."""
+    body = {"errors": [error("invalidRequestBody", "POST the task array to /v1.")]}
+    return JSONResponse(body, status_code=405, headers={"Allow": "POST"})

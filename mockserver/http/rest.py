@@ -7,8 +7,6 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from runware_contract.runtime import RunwareError
@@ -205,8 +203,3 @@ class Rest:
             base_url=base_url(scope, self.server.config.public_url),
             prefer_example=example,
         )
-
-
-async def wrong_method(request: Request) -> Response:
-    body = {"errors": [error("invalidRequestBody", "POST the task array to /v1.")]}
-    return JSONResponse(body, status_code=405, headers={"Allow": "POST"})

@@ -21,6 +21,7 @@ import logging
 import time
 from typing import Any, Protocol
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from ..core.config import MockConfig
@@ -67,9 +68,25 @@ class DirectPost(HttpToolsProtocol):
     _held_headers: dict[str, str]
     _started = 0.0
 
+    def on_message_begin(self) -> None:
+        """uvicorn's, but the ASGI scope (a dict of nine entries and a copy of the app
+        state) is built only for a request that goes the ASGI way (``_asgi``)."""
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
+    def _asgi(self) -> None:
+        """uvicorn's ``on_headers_complete``, after its ``on_message_begin`` made the scope
+        late, around what the parser gathered since."""
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()
+        self.url, self.expect_100_continue = url, expect
+        self.headers.extend(headers)  # the scope holds this list
+        super().on_headers_complete()
+
     def on_headers_complete(self) -> None:
         if self.rest is None or not self._direct(self.rest):
-            super().on_headers_complete()
+            self._asgi()
             return
         self._held = []
 
@@ -86,7 +103,19 @@ class DirectPost(HttpToolsProtocol):
             self._answer()
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        # uvicorn's, without its keep-alive handle (limits.py keeps that timer its own way)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
         if self._held is not None:  # the body is still on its way: the ASGI app reads it
             self._release()
 
@@ -123,18 +152,18 @@ class DirectPost(HttpToolsProtocol):
         held, self._held = self._held or [], None
         if self.transport.is_closing():
             return
-        super().on_headers_complete()
+        self._asgi()
         for part in held:
             super().on_body(part)
 
     def _answer(self) -> None:
         held, self._held = self._held or [], None
         assert self.rest is not None
-        scope: Any = self.scope
         version = self.parser.get_http_version()
-        scope.update(
-            method="POST", path="/v1", raw_path=b"/v1", query_string=b"", http_version=version
-        )
+        scope = {  # what the REST answer reads of a scope (``_release`` makes uvicorn's)
+            "type": "http", "method": "POST", "path": "/v1", "headers": self.headers,
+            "server": self.server, "scheme": self.scheme, "http_version": version,
+        }  # fmt: skip
         try:
             framed = self.rest.answer_now(scope, self._held_headers, b"".join(held), self._started)
         except Exception as exc:  # as uvicorn answers an app that raised
