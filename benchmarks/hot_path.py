@@ -18,8 +18,11 @@ measures the same path with ``runware_contract.validate`` answering no errors wi
 looking (to split validation from the rest). ``--baseline DIR`` measures another checkout
 (e.g. ``git archive`` of main before a change) in the same run and prints the ratios.
 
+``--compiled`` also measures this checkout with its request path compiled
+(``mockserver.compiled``: build it first with ``python -m mockserver.compiled build``).
+
 Usage: python benchmarks/hot_path.py [--requests 2000] [--repeat 5] [--instructions]
-       [--no-validate] [--baseline DIR]
+       [--no-validate] [--compiled] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -162,20 +165,22 @@ def child(checkout: Path, args: list[str]) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, str(Path(__file__).resolve()), "--child", *args], env
 
 
-def microseconds(checkout: Path, args: argparse.Namespace) -> float:
+def microseconds(checkout: Path, args: argparse.Namespace, compiled: bool = False) -> float:
     flags = ["--requests", str(args.requests), "--repeat", str(args.repeat)]
     flags += ["--no-validate"] if args.no_validate else []
+    flags += ["--compiled"] if compiled else []
     cmd, env = child(checkout, flags)
     out = subprocess.run(cmd, env=env, cwd=checkout, check=True, capture_output=True, text=True)
     return float(json.loads(out.stdout)["best_us"])
 
 
-def instructions(checkout: Path, args: argparse.Namespace) -> int:
+def instructions(checkout: Path, args: argparse.Namespace, compiled: bool = False) -> int:
     """Instructions per request: callgrind's total for WARMUP + N requests minus for WARMUP."""
 
     def total(count: int) -> int:
         flags = ["--requests", str(count), "--repeat", "1"]
         flags += ["--no-validate"] if args.no_validate else []
+        flags += ["--compiled"] if compiled else []
         cmd, env = child(checkout, flags)
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd]
         run = subprocess.run(cmd, env=env, cwd=checkout, check=True, capture_output=True, text=True)
@@ -195,31 +200,47 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true")
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--baseline", type=Path, default=None, metavar="DIR")
+    parser.add_argument(
+        "--compiled",
+        action="store_true",
+        help="also this checkout with its request path compiled (python -m mockserver.compiled "
+        "build first)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if args.compiled:  # before anything imports the modules it compiles
+            from mockserver import compiled
+
+            status = compiled.activate()
+            if not status.startswith("compiled"):
+                raise SystemExit(f"--compiled: the request path runs as {status}")
         passes = asyncio.run(feed(args.requests, args.repeat, args.no_validate))
         print(json.dumps({"best_us": round(min(passes) * 1e6, 2)}))
         return
     if args.instructions and shutil.which("valgrind") is None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
-    checkouts = {"this checkout": ROOT}
+    checkouts = {"this checkout": (ROOT, False)}
+    if args.compiled:
+        checkouts["compiled"] = (ROOT, True)
     if args.baseline is not None:
-        checkouts["baseline"] = args.baseline.resolve()
+        checkouts["baseline"] = (args.baseline.resolve(), False)
     figures: dict[str, dict[str, float]] = {}
-    for name, checkout in checkouts.items():
-        figures[name] = {"us_per_request": microseconds(checkout, args)}
+    for name, (checkout, built) in checkouts.items():
+        figures[name] = {"us_per_request": microseconds(checkout, args, built)}
         if args.instructions:
-            figures[name]["instructions_per_request"] = instructions(checkout, args)
+            figures[name]["instructions_per_request"] = instructions(checkout, args, built)
     for name, row in figures.items():
         text = f"{name:>13}: {row['us_per_request']:7.2f} us per request"
         if "instructions_per_request" in row:
             text += f"  {int(row['instructions_per_request']):,} instructions per request"
         print(text)
-    if "baseline" in figures:
-        mine, base = figures["this checkout"], figures["baseline"]
-        ratios = {k: round(mine[k] / base[k], 3) for k in mine}
-        print(f"this checkout / baseline: {ratios}")
+    mine = figures["this checkout"]
+    for name in ("compiled", "baseline"):
+        if name in figures:
+            other = figures[name]
+            ratios = {k: round(mine[k] / other[k], 3) for k in mine}
+            print(f"this checkout / {name}: {ratios}")
 
 
 if __name__ == "__main__":

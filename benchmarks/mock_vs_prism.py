@@ -11,7 +11,9 @@ code before a change); the mock is measured first and again last, so drift on th
 noisy machine shows (``drift``: the second over the first), and the figures use the lower
 of the two throughputs and the higher of the two p99s. ``mock (log)`` is the mock with
 ``--log-level info``: a log line per request (uvicorn's access line), against the default
-``warning``. Each server's CPU time per request (its process group, from /proc) is reported
+``warning``. The mock runs its request path compiled where a build of it exists
+(``mockserver.compiled``; ``./dev`` makes one), and ``mock (Python)`` is the same mock with
+``--pure-python``. Each server's CPU time per request (its process group, from /proc) is reported
 beside its throughput: on a shared machine it does not depend on the share of the cores a
 server got, so Prism / mock CPU per request is the steadier form of the ratio. ``--repeat N``
 runs it all N times and reports each run and the medians, and each run's 1-minute load
@@ -104,8 +106,8 @@ def load(url: str, connections: int, seconds: int, body_file: Path) -> dict[str,
     return result
 
 
-SERVERS = ("mock", "mock_log", "prism", "limit", "baseline", "mock_again")
-LABELS = {"mock_log": "mock (log)", "mock_again": "mock again"}
+SERVERS = ("mock", "mock_log", "mock_pure", "prism", "limit", "baseline", "mock_again")
+LABELS = {"mock_log": "mock (log)", "mock_pure": "mock (Python)", "mock_again": "mock again"}
 Command = tuple[list[str], str, Path]  # command line, URL, checkout
 
 
@@ -147,6 +149,7 @@ def measure(
             if "baseline" in results
             else {}
         ),
+        "mock_vs_pure": round(mock_rps / results["mock_pure"]["rps"], 2),
         "mock_p99_ms": max(results["mock"]["p99_ms"], results["mock_again"]["p99_ms"]),
     }
 
@@ -159,6 +162,7 @@ def mock_cpu(results: dict[str, Any]) -> float:
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     keys = (
         "mock_vs_baseline",
+        "mock_vs_pure",
         "mock_vs_prism",
         "prism_cpu_vs_mock_cpu",
         "mock_vs_limit",
@@ -204,10 +208,10 @@ def main() -> None:
         json.dump(body[0], f)
         body_file = Path(f.name)
 
-    def mock(log_level: str, checkout: Path = ROOT) -> Command:
+    def mock(log_level: str, checkout: Path = ROOT, *flags: str) -> Command:
         port = free_port()
         cmd = [sys.executable, "-m", "mockserver", "--port", str(port)]
-        cmd += ["--log-level", log_level, "--api-key", "bench-key"]
+        cmd += ["--log-level", log_level, "--api-key", "bench-key", *flags]
         return cmd, f"http://127.0.0.1:{port}/v1", checkout
 
     prism_port, limit_port = free_port(), free_port()
@@ -218,6 +222,7 @@ def main() -> None:
     commands = {
         "mock": mock("warning"),
         "mock_log": mock("info"),
+        "mock_pure": mock("warning", ROOT, "--pure-python"),
         "prism": (prism, f"http://127.0.0.1:{prism_port}/v1", ROOT),
         "limit": (limit, f"http://127.0.0.1:{limit_port}/v1", ROOT),
     }
@@ -265,7 +270,7 @@ def show(run: dict[str, Any]) -> None:
         f"mock / Prism {run['mock_vs_prism']}x (goal >= 2), Prism / mock CPU per request "
         f"{run['prism_cpu_vs_mock_cpu']}, mock / limit {run['mock_vs_limit']}, "
         f"mock p99 {run['mock_p99_ms']} ms (goal <= 5), log on / off {run['log_vs_no_log']}, "
-        f"drift {run['drift']}"
+        f"drift {run['drift']}, mock / mock (Python) {run['mock_vs_pure']}"
         + (f", mock / baseline {run['mock_vs_baseline']}" if "mock_vs_baseline" in run else "")
     )
 

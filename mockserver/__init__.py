@@ -8,6 +8,7 @@ too, where the server's dependencies (the ``[mock]`` extra) are absent.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 __all__ = ["MockConfig", "MockServer", "create_app", "main"]
 
 _LAZY = {"MockServer": ".http.app", "create_app": ".http.app", "MockConfig": ".core.config"}
+
+if os.environ.get("RUNWARE_MOCK_COMPILED"):  # a --workers process of a compiled server
+    from .compiled import inherit
+
+    inherit()
 
 
 def __getattr__(name: str) -> Any:
@@ -35,6 +41,9 @@ def main(*, as_module: bool = False) -> int:
     """``python -m mockserver`` / ``runware-mock``: one line and exit status 2 when the
     ``[mock]`` extra is missing, instead of a traceback. Run as ``python -m mockserver``
     (``as_module``) in a clone, it runs again in the clone's ``.venv`` first."""
+    from .compiled import start
+
+    start(sys.argv[1:])  # before the request path is imported: compiled, if built
     try:
         with needs_extra("mock", "the mock server"):
             from .cli import main as cli_main

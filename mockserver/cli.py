@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from . import compiled
 from .base import logs
 from .core import models
 from .core.config import LOOPBACK, MockConfig
@@ -235,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level; info logs a line per request and per delivery attempt (default info)",
     )
     parser.add_argument(
+        "--pure-python",
+        action="store_true",
+        help="run the request path as Python even where a compiled build of it exists "
+        "(python -m mockserver.compiled build; ./dev makes one)",
+    )
+    parser.add_argument(
         "--log-format",
         default="text",
         choices=logs.FORMATS,
@@ -434,7 +441,8 @@ def banner(args: argparse.Namespace, config: MockConfig, server: MockServer, add
         f"Runware mock listening on http://{base}/v1 (WebSocket ws://{base}/v1); accepts {keys}\n"
         f"models: {', '.join(f'{m} ({server.registry.describe(m)})' for m in server.models)}\n"
         f"health: http://{base}/health; admin: http://{base}/__admin/ ({admin}); "
-        f"store: {store}{workers}; job seconds: {config.job_seconds:g}"
+        f"store: {store}{workers}; job seconds: {config.job_seconds:g}; "
+        f"request path: {compiled.status}"
     )
 
 

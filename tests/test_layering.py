@@ -156,6 +156,7 @@ MOCK_TOP = {
     "__init__.py",
     "__main__.py",
     "cli.py",
+    "compiled.py",
     "extras.py",
     "pytest_plugin.py",
     "serving.py",

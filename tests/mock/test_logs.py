@@ -21,6 +21,7 @@ import pytest
 from websockets.sync.client import connect
 
 import runware_contract as rc
+from mockserver import compiled
 from mockserver.base import logs, request_log
 from mockserver.base.security import mask, redact_url, sign
 from mockserver.lifecycle.delivery import Deliverer
@@ -91,9 +92,10 @@ def test_the_banner_comes_after_the_bind_with_the_real_port(json_mock: Mock) -> 
     first, models, routes = json_mock.banner
     assert f"{json_mock.base}/v1" in first and ":0/" not in first
     assert "klingai:kling-video@3-pro" in models
-    assert routes.strip() == (
+    path = "compiled" if (compiled.build_dir() / compiled.MANIFEST).is_file() else "Python"
+    assert routes.strip().startswith(
         f"health: {json_mock.base}/health; admin: {json_mock.base}/__admin/ (any accepted API "
-        "key); store: memory; job seconds: 0.1"
+        f"key); store: memory; job seconds: 0.1; request path: {path} ("
     )
 
 

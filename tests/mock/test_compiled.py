@@ -1,0 +1,188 @@
+"""The compiled request path (``mockserver.compiled``) answers exactly as the source does:
+two real server processes, one compiled and one ``--pure-python``, same seed, get the same
+requests (documented examples, valid tasks of every model, every single-violation case,
+malformed bodies) and must give the same statuses and bytes, URLs aside (each process has
+its own port and media secret). Also: how a server decides which path it runs."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from mockserver import compiled
+from mockserver.core.ids import IdSource
+from mockserver.testing import answers_get, running_process
+from runware_contract import strategies as S
+from tests.helpers import free_port
+
+KEY = "compiled-key"
+NO_DELIVERY = ("webhookURL", "uploadEndpoint")  # the mocks must not call random hosts
+# a media URL's signature and owner segment (keyed by each process's own media secret)
+SIGNED = re.compile(r"<base>/(video|image)/[0-9a-f]+/[0-9a-f]+/")
+
+
+def built() -> Path:
+    where = compiled.build_dir()
+    if not (where / compiled.MANIFEST).is_file():
+        reason = "no compiled build of this code (python -m mockserver.compiled build)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI builds it (./dev) and must test it")
+        pytest.skip(reason)
+    return where
+
+
+class Served:
+    def __init__(self, base: str, banner: str) -> None:
+        self.base, self.banner = base, banner
+        self.client = httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
+
+    def post(self, body: bytes) -> tuple[int, Any]:
+        response = self.client.post(
+            f"{self.base}/v1", content=body, headers={"content-type": "application/json"}
+        )
+        text = SIGNED.sub(r"<base>/\1/<signed>/", response.text.replace(self.base, "<base>"))
+        return response.status_code, json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Served]]:
+    built()
+    served = []
+    with contextlib.ExitStack() as stack:
+        for flags in (["--pure-python"], []):
+            port = free_port()
+            out = tmp_path_factory.mktemp("mock") / "stdout"
+            cmd = [sys.executable, "-m", "mockserver", "--port", str(port), "--api-key", KEY]
+            cmd += ["--seed", "7", "--job-seconds", "0", *flags]
+            base = f"http://127.0.0.1:{port}"
+            stdout = stack.enter_context(out.open("wb"))
+            stack.enter_context(running_process(cmd, answers_get(f"{base}/health"), stdout=stdout))
+            served.append(Served(base, out.read_text()))
+        yield served[0], served[1]
+
+
+def test_each_server_says_which_request_path_it_runs(servers: tuple[Served, Served]) -> None:
+    pure, fast = servers
+    assert "request path: Python (--pure-python)" in pure.banner
+    assert f"request path: compiled ({len(compiled.MODULES)} modules, mypyc)" in fast.banner
+
+
+def same(servers: tuple[Served, Served], body: bytes) -> tuple[int, Any]:
+    pure, fast = (s.post(body) for s in servers)
+    assert fast == pure
+    return pure
+
+
+def test_the_documented_examples_answer_the_same(servers: tuple[Served, Served]) -> None:
+    for module in {m.MODEL_ID: m for m in _models()}.values():
+        for example in module.EXAMPLES:
+            status, _ = same(servers, json.dumps([example.request]).encode())
+            assert status == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"[", b"{}", b"[]", b"[1]", b'[{"taskType": 3}]', b"[" + b"1," * 20000 + b"1]"],
+    ids=["empty", "cut", "object", "no-tasks", "not-a-task", "bad-type", "long"],
+)
+def test_malformed_bodies_answer_the_same(servers: tuple[Served, Served], body: bytes) -> None:
+    status, answer = same(servers, body)
+    assert status >= 400 and answer["errors"]
+
+
+_IDS = IdSource(0)
+_FRESH = itertools.count()
+
+
+def _models() -> list[Any]:
+    from mockserver.core.models import load
+
+    return list(load([], []).models.values())
+
+
+def _fresh(task: dict[str, Any]) -> dict[str, Any]:
+    clean = {k: v for k, v in task.items() if k not in NO_DELIVERY}
+    return {**clean, "taskUUID": _IDS.uuid4("compiled", next(_FRESH))}
+
+
+def _drawn() -> st.SearchStrategy[dict[str, Any]]:
+    models = _models()
+    valid = [S.valid_tasks(m, exclude=NO_DELIVERY) for m in models]
+    broken = [s for m in models for _, s in S.cases(m) if not s.is_empty]
+    return st.one_of(*valid, *broken)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(task=_drawn())
+def test_drawn_tasks_answer_the_same(servers: tuple[Served, Served], task: dict[str, Any]) -> None:
+    body = json.dumps([_fresh(task)]).encode()
+    note(body.decode())
+    same(servers, body)
+    # and the task's state afterwards, as a poll reads it
+    uuid = json.loads(body)[0]["taskUUID"]
+    poll = json.dumps([{"taskType": "getResponse", "taskUUID": uuid}]).encode()
+    same(servers, poll)
+
+
+def test_a_build_for_other_code_is_not_used(tmp_path: Path) -> None:
+    """A folder without a manifest, or whose manifest is for other sources, is refused
+    with the reason, and nothing is imported from it."""
+    assert compiled.activate(tmp_path).startswith("Python (no compiled build")
+    other = tmp_path / ("0" * 24)
+    other.mkdir()
+    (other / compiled.MANIFEST).write_text(json.dumps({"key": "1" * 24, "files": {}}))
+    assert compiled.activate(other).startswith("Python (the compiled build")
+
+
+def test_without_the_modules_source_the_mock_runs_as_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An interpreter that cannot find the compiled modules' source (a bare Python about to
+    run the mock again in the clone's .venv) gets a reason, not a traceback."""
+
+    def missing(modules: Any) -> Any:
+        raise ModuleNotFoundError("no package 'runware_contract'")
+
+    monkeypatch.setattr(compiled, "sources", missing)
+    assert compiled.activate() == (
+        "Python (no source to match a compiled build with: no package 'runware_contract')"
+    )
+
+
+def test_a_build_is_not_used_once_the_source_modules_are_imported() -> None:
+    """Mixing compiled and imported source modules is refused (compiled code calls compiled
+    code directly): this test process imported them, so the real build is not used."""
+    import mockserver.core.engine  # noqa: F401
+
+    finders = list(sys.meta_path)
+    status = compiled.activate(built())
+    assert status.startswith("Python (") and "mockserver.core.engine" in status
+    assert sys.meta_path == finders
+
+
+def test_the_build_key_follows_every_compiled_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another byte in any compiled module's source is another build (folder)."""
+    files = {name: tmp_path / f"{name}.py" for name in compiled.MODULES}
+    for file in files.values():
+        file.write_text("x = 1\n")
+    monkeypatch.setattr(compiled, "sources", lambda modules: {n: files[n] for n in modules})
+    before = compiled.build_key(compiled.MODULES)
+    for file in files.values():
+        file.write_text("x = 2\n")
+        assert compiled.build_key(compiled.MODULES) != before, file.name
+        file.write_text("x = 1\n")
+    assert compiled.build_key(compiled.MODULES) == before
