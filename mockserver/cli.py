@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-WORKER_ARGS = "RUNWARE_MOCK_WORKER_ARGS"  # how --workers processes get the command line
+WORKER_ARGS = compiled.WORKER_ARGS  # how --workers processes get the command line
 
 
 def _config(args: argparse.Namespace) -> MockConfig:

@@ -5,17 +5,18 @@ Python calls with no one part large (``docs/performance.md``). mypyc (shipped wi
 compiles the modules in ``MODULES`` from their type annotations into C extensions, unchanged.
 
 - ``python -m mockserver.compiled build`` compiles them (needs mypy, setuptools, a C compiler
-  and the Python headers) into a per-user cache folder named after the interpreter and the
-  modules' source (``build_dir``): a build is found again for the same code, and never used
-  for other code. ``./dev`` runs it; without a compiler it says so and the mock runs as
-  Python.
+  and the Python headers) into a per-user cache folder named after the interpreter and every
+  source file of the two packages (``build_dir``): a build is found again for the same code,
+  and never used for other code. ``./dev`` runs it; without a compiler it says so and the
+  mock runs as Python.
 - The server process (``python -m mockserver``) then imports those modules from the build
   (``activate``, before anything imports them), and its ``--workers`` processes too
-  (``ACTIVE``, an environment variable they inherit). ``--pure-python`` or
+  (``ACTIVE``, an environment variable they inherit, read only beside the CLI's
+  ``WORKER_ARGS``). ``--pure-python`` or
   ``RUNWARE_MOCK_PURE_PYTHON=1`` runs the source as it is. The start-up line says which.
-- Nothing else changes: tests import the source (``activate`` is never called in a test
-  process), and ``tests/mock/test_compiled.py`` checks that a compiled and a pure-Python
-  server answer the same requests with the same bytes.
+- Nothing else changes: tests import the source (no test process activates a build unless
+  a test does so itself), and ``tests/mock/test_compiled.py`` checks that a compiled and a
+  pure-Python server answer the same requests with the same bytes.
 
 Compiled code checks its annotations at run time and calls other compiled code directly;
 module attributes patched from outside are not seen by it. Modules that mypyc cannot compile
@@ -62,6 +63,7 @@ MODULES = (
 )
 ACTIVE = "RUNWARE_MOCK_COMPILED"  # the build a server process activated (its workers read it)
 PURE = "RUNWARE_MOCK_PURE_PYTHON"  # 1: never activate
+WORKER_ARGS = "RUNWARE_MOCK_WORKER_ARGS"  # the CLI's command line, for its --workers processes
 MANIFEST = "manifest.json"
 # What this process's request path runs, for the start-up line (``start`` sets it).
 status = "Python"
@@ -94,11 +96,24 @@ def sources(modules: Sequence[str] = MODULES) -> dict[str, Path]:
     return found
 
 
+def _package_sources() -> list[tuple[str, Path]]:
+    """Every module of the packages the compiled ones come from, by its path in the package
+    (compiled code checks the annotations of what it calls in the others too: a change
+    anywhere there makes it a build for other code)."""
+    roots = {path.parents[len(name.split(".")) - 2] for name, path in sources().items()}
+    found = [(p.relative_to(r.parent).as_posix(), p) for r in roots for p in r.rglob("*.py")]
+    return sorted(found)
+
+
 def build_key(modules: Sequence[str] = MODULES) -> str:
-    """What a build is for: this interpreter's ABI and every module's source, hashed."""
+    """What a build is for: this interpreter's ABI, how it is built, the modules compiled
+    and every source file of their packages, hashed."""
     digest = hashlib.sha256()
-    digest.update(f"{sys.implementation.cache_tag} {sysconfig.get_platform()}".encode())
-    for name, path in sources(modules).items():
+    abi = (sys.implementation.cache_tag, sysconfig.get_platform(), sys.abiflags,
+           sysconfig.get_config_var("EXT_SUFFIX"), SETUP, *modules)  # fmt: skip
+    digest.update(repr(abi).encode())
+    sources(modules)  # each compiled module's file must be there
+    for name, path in _package_sources():
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
 
@@ -128,43 +143,67 @@ class _FromBuild(importlib.abc.MetaPathFinder):
 
 def activate(where: Path | None = None) -> str:
     """Import ``MODULES`` from the build of the current source from now on, when there is
-    one and none of them is imported yet; what the request path runs, as the start-up line
-    says it."""
+    one, it loads, and none of them is imported yet; what the request path runs, as the
+    start-up line says it."""
     try:
-        where = build_dir() if where is None else where
+        key = build_key()
     except (ImportError, OSError) as exc:  # an install without the modules (or unreadable)
         return f"Python (no source to match a compiled build with: {exc})"
+    where = cache_root() / key if where is None else where
     try:
         manifest = json.loads((where / MANIFEST).read_text())
         files = {name: where / file for name, file in manifest["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return "Python (no compiled build of this code: python -m mockserver.compiled build)"
-    if manifest.get("key") != where.name or not all(f.is_file() for f in files.values()):
+    if manifest.get("key") != key or where.name != key:
+        return f"Python (the compiled build in {where} is of other code)"
+    if not set(MODULES) <= files.keys() or not all(f.is_file() for f in files.values()):
         return f"Python (the compiled build in {where} is incomplete)"
     early = sorted(name for name in MODULES if name in sys.modules)
     if early:
         return f"Python ({', '.join(early)} imported before the build could be used)"
-    sys.meta_path.insert(0, _FromBuild(files))
+    finder = _FromBuild(files)
+    sys.meta_path.insert(0, finder)
+    try:  # the library every compiled module runs in: one that cannot load is not used
+        for name in files.keys() - set(MODULES):
+            importlib.import_module(name)
+    except ImportError as exc:
+        sys.meta_path.remove(finder)
+        return f"Python (the compiled build in {where} does not load: {exc})"
     os.environ[ACTIVE] = str(where)
     return f"compiled ({len(MODULES)} modules, mypyc)"
+
+
+def deactivate() -> None:
+    """Forget any build activated in this process (its finder; modules already imported
+    from it stay)."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _FromBuild)]
+    os.environ.pop(ACTIVE, None)
+
+
+def pure_python_asked(argv: Sequence[str]) -> bool:
+    """``--pure-python`` among the arguments, as argparse reads it (any unambiguous
+    abbreviation: ``--pur`` on), or ``RUNWARE_MOCK_PURE_PYTHON=1``."""
+    flag = "--pure-python"
+    return os.environ.get(PURE) == "1" or any(
+        len(a) >= len("--pur") and flag.startswith(a) for a in argv
+    )
 
 
 def start(argv: Sequence[str]) -> str:
     """What ``python -m mockserver`` runs first: the compiled request path unless told not
     to (``--pure-python``, ``RUNWARE_MOCK_PURE_PYTHON=1``)."""
     global status
-    os.environ.pop(ACTIVE, None)  # set again below only for a build this process uses
-    if "--pure-python" in argv or os.environ.get(PURE) == "1":
-        status = "Python (--pure-python)"
-    else:
-        status = activate()
+    deactivate()  # whatever the environment said: this process decides (and its workers)
+    status = "Python (--pure-python)" if pure_python_asked(argv) else activate()
     return status
 
 
 def inherit() -> None:
-    """A ``--workers`` process: the build its parent server activated, if any."""
+    """A ``--workers`` process (spawned by the CLI, which sets ``WORKER_ARGS``): the build
+    its parent server activated, if it is the build of this code."""
     where = os.environ.get(ACTIVE)
-    if where:
+    if where and os.environ.get(WORKER_ARGS):
         global status
         status = activate(Path(where))
 
@@ -177,6 +216,10 @@ def build(modules: Sequence[str] = MODULES) -> Path:
         return where
     if importlib.util.find_spec("mypyc") is None:
         raise BuildFailed("mypy is not installed (pip install mypy; ./dev installs it)")
+    if not any(shutil.which(cc) for cc in (os.environ.get("CC", "cc"), "cc", "gcc")):
+        raise BuildFailed("no C compiler (Debian: apt-get install gcc)")
+    if not (Path(sysconfig.get_paths()["include"]) / "Python.h").is_file():
+        raise BuildFailed("no Python headers (Debian: apt-get install python3-dev)")
     paths = sources(modules)
     print(
         f"compiling the mock's request path ({len(modules)} modules) with mypyc: about a "
@@ -199,27 +242,36 @@ def build(modules: Sequence[str] = MODULES) -> Path:
             raise BuildFailed((run.stdout + run.stderr)[-4000:])
         where.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{where.name}.", dir=where.parent))
-        files: dict[str, str] = {}
-        for built in out.rglob("*.so"):
-            relative = built.relative_to(out)
-            stem = relative.name.split(".")[0]
-            name = ".".join((*relative.parts[:-1], stem))  # or the shared library's own
-            file = name + relative.name[len(stem) :]  # the ABI suffix kept: an extension's
-            shutil.copy2(built, staging / file)
-            files[name] = file
-        missing = set(modules) - set(files)
-        if missing:
-            raise BuildFailed(f"mypyc built no extension for {', '.join(sorted(missing))}")
-        manifest = {"key": where.name, "files": files, "python": sys.version}
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1))
         try:
-            staging.rename(where)  # whole or not at all
-        except OSError:  # another build of the same source finished first: that one stays
-            shutil.rmtree(staging, ignore_errors=True)
-            if not (where / MANIFEST).is_file():
-                raise
+            _stage(out, staging, where, modules)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # renamed into place, or given up
     print(f"compiled into {where}", file=sys.stderr)
     return where
+
+
+def _stage(out: Path, staging: Path, where: Path, modules: Sequence[str]) -> None:
+    """The extensions built in ``out`` as a build folder, moved to ``where`` whole."""
+    files: dict[str, str] = {}
+    for built in out.rglob("*.so"):
+        relative = built.relative_to(out)
+        stem = relative.name.split(".")[0]
+        name = ".".join((*relative.parts[:-1], stem))  # or the shared library's own
+        file = name + relative.name[len(stem) :]  # the ABI suffix kept: an extension's
+        shutil.copy2(built, staging / file)
+        files[name] = file
+    missing = set(modules) - set(files)
+    if missing:
+        raise BuildFailed(f"mypyc built no extension for {', '.join(sorted(missing))}")
+    manifest = {"key": where.name, "files": files, "python": sys.version}
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    if where.is_dir() and not (where / MANIFEST).is_file():
+        shutil.rmtree(where)  # what a crashed build left
+    try:
+        staging.rename(where)  # whole or not at all
+    except OSError:  # another build of the same source finished first: that one stays
+        if not (where / MANIFEST).is_file():
+            raise
 
 
 class BuildFailed(Exception):

@@ -48,12 +48,14 @@ class Served:
         self.base, self.banner = base, banner
         self.client = httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
 
-    def post(self, body: bytes) -> tuple[int, Any]:
+    def post(self, body: bytes) -> tuple[int, str, str]:
+        """Status, content type and body as sent (a compiled annotation could turn 5 into
+        5.0 or reorder nothing that parsed JSON would show), URLs made comparable."""
         response = self.client.post(
             f"{self.base}/v1", content=body, headers={"content-type": "application/json"}
         )
         text = SIGNED.sub(r"<base>/\1/<signed>/", response.text.replace(self.base, "<base>"))
-        return response.status_code, json.loads(text)
+        return response.status_code, response.headers["content-type"], text
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,7 @@ def test_each_server_says_which_request_path_it_runs(servers: tuple[Served, Serv
 def same(servers: tuple[Served, Served], body: bytes) -> tuple[int, Any]:
     pure, fast = (s.post(body) for s in servers)
     assert fast == pure
-    return pure
+    return pure[0], json.loads(pure[2])
 
 
 def test_the_documented_examples_answer_the_same(servers: tuple[Served, Served]) -> None:
@@ -139,11 +141,17 @@ def test_drawn_tasks_answer_the_same(servers: tuple[Served, Served], task: dict[
 def test_a_build_for_other_code_is_not_used(tmp_path: Path) -> None:
     """A folder without a manifest, or whose manifest is for other sources, is refused
     with the reason, and nothing is imported from it."""
+    finders = list(sys.meta_path)
     assert compiled.activate(tmp_path).startswith("Python (no compiled build")
-    other = tmp_path / ("0" * 24)
+    other = tmp_path / ("0" * 24)  # consistent in itself, but of other code
     other.mkdir()
-    (other / compiled.MANIFEST).write_text(json.dumps({"key": "1" * 24, "files": {}}))
-    assert compiled.activate(other).startswith("Python (the compiled build")
+    (other / compiled.MANIFEST).write_text(json.dumps({"key": "0" * 24, "files": {}}))
+    assert compiled.activate(other).endswith("is of other code)")
+    here = tmp_path / compiled.build_key()  # this code's key, but not every module built
+    here.mkdir()
+    (here / compiled.MANIFEST).write_text(json.dumps({"key": here.name, "files": {}}))
+    assert compiled.activate(here).endswith("is incomplete)")
+    assert sys.meta_path == finders
 
 
 def test_without_the_modules_source_the_mock_runs_as_python(
@@ -172,17 +180,57 @@ def test_a_build_is_not_used_once_the_source_modules_are_imported() -> None:
     assert sys.meta_path == finders
 
 
-def test_the_build_key_follows_every_compiled_source(
+def test_the_build_key_follows_every_source_file_of_the_packages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another byte in any compiled module's source is another build (folder)."""
-    files = {name: tmp_path / f"{name}.py" for name in compiled.MODULES}
-    for file in files.values():
+    """Another byte in any module of the compiled modules' packages (compiled code checks
+    what it calls in the others) is another build (folder)."""
+    files = [(f"pkg/m{i}.py", tmp_path / f"m{i}.py") for i in range(4)]
+    for _, file in files:
         file.write_text("x = 1\n")
-    monkeypatch.setattr(compiled, "sources", lambda modules: {n: files[n] for n in modules})
-    before = compiled.build_key(compiled.MODULES)
-    for file in files.values():
+    monkeypatch.setattr(compiled, "sources", lambda modules=(): {})
+    monkeypatch.setattr(compiled, "_package_sources", lambda: files)
+    before = compiled.build_key()
+    for _, file in files:
         file.write_text("x = 2\n")
-        assert compiled.build_key(compiled.MODULES) != before, file.name
+        assert compiled.build_key() != before, file.name
         file.write_text("x = 1\n")
-    assert compiled.build_key(compiled.MODULES) == before
+    assert compiled.build_key() == before
+    assert compiled.build_key(compiled.MODULES[:-1]) != before  # another selection
+
+
+def test_the_real_key_covers_both_packages() -> None:
+    names = [name for name, _ in compiled._package_sources()]
+    assert "mockserver/core/config.py" in names  # not compiled, but called by what is
+    assert "runware_contract/platform.py" in names or any(
+        n.startswith("runware_contract/") and n.endswith("/tables.py") for n in names
+    )
+
+
+def test_pure_python_is_asked_by_the_flag_an_abbreviation_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(compiled.PURE, raising=False)
+    assert compiled.pure_python_asked(["--port", "1", "--pure-python"])
+    assert compiled.pure_python_asked(["--pure"])  # argparse takes it for --pure-python
+    assert not compiled.pure_python_asked(["--pu", "--port", "1", "--page", "p.md"])
+    monkeypatch.setenv(compiled.PURE, "1")
+    assert compiled.pure_python_asked([])
+
+
+def test_start_forgets_a_build_the_environment_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server told to run as Python does, whatever finder or variable it inherited."""
+    monkeypatch.setenv(compiled.ACTIVE, "/somewhere")
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, compiled._FromBuild({})])
+    assert compiled.start(["--pure-python"]) == "Python (--pure-python)"
+    assert not any(isinstance(f, compiled._FromBuild) for f in sys.meta_path)
+    assert compiled.ACTIVE not in os.environ
+
+
+def test_only_a_workers_process_inherits_a_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable alone (a shell that exported it, a test process) activates nothing."""
+    monkeypatch.setenv(compiled.ACTIVE, str(compiled.build_dir()))
+    monkeypatch.delenv(compiled.WORKER_ARGS, raising=False)
+    finders = list(sys.meta_path)
+    compiled.inherit()
+    assert sys.meta_path == finders
