@@ -96,11 +96,11 @@ def sources(modules: Sequence[str] = MODULES) -> dict[str, Path]:
     return found
 
 
-def _package_sources() -> list[tuple[str, Path]]:
-    """Every module of the packages the compiled ones come from, by its path in the package
+def _package_sources(modules: Sequence[str] = MODULES) -> list[tuple[str, Path]]:
+    """Every module of the packages ``modules`` come from, by its path in the package
     (compiled code checks the annotations of what it calls in the others too: a change
     anywhere there makes it a build for other code)."""
-    roots = {path.parents[len(name.split(".")) - 2] for name, path in sources().items()}
+    roots = {path.parents[len(name.split(".")) - 2] for name, path in sources(modules).items()}
     found = [(p.relative_to(r.parent).as_posix(), p) for r in roots for p in r.rglob("*.py")]
     return sorted(found)
 
@@ -112,8 +112,7 @@ def build_key(modules: Sequence[str] = MODULES) -> str:
     abi = (sys.implementation.cache_tag, sysconfig.get_platform(), sys.abiflags,
            sysconfig.get_config_var("EXT_SUFFIX"), SETUP, *modules)  # fmt: skip
     digest.update(repr(abi).encode())
-    sources(modules)  # each compiled module's file must be there
-    for name, path in _package_sources():
+    for name, path in _package_sources(modules):
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
 

@@ -219,7 +219,7 @@ class Engine:
         answer_now = ctx.prefer_example is not None and example is not None
         if answer_now:
             record.ready_at = now  # Prism-style: the named example answers at once
-        failure = self.scenarios.failure_for(task) if self.scenarios.items else None
+        failure = self.scenarios.failure_for(task)
         if failure is not None:
             code, message, after = failure
             record.failure = error(code, message, task=task)

@@ -7,6 +7,7 @@ its own port and media secret). Also: how a server decides which path it runs.""
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -23,11 +24,9 @@ from hypothesis import strategies as st
 
 from mockserver import compiled
 from mockserver.core.ids import IdSource
-from mockserver.testing import answers_get, running_process
 from runware_contract import strategies as S
-from tests.helpers import free_port
+from tests.mock.test_logs import KEY, Mock, mock_process
 
-KEY = "compiled-key"
 NO_DELIVERY = ("webhookURL", "uploadEndpoint")  # the mocks must not call random hosts
 # a media URL's signature and owner segment (keyed by each process's own media secret)
 SIGNED = re.compile(r"<base>/(video|image)/[0-9a-f]+/[0-9a-f]+/")
@@ -44,13 +43,13 @@ def built() -> Path:
 
 
 class Served:
-    def __init__(self, base: str, banner: str) -> None:
-        self.base, self.banner = base, banner
+    def __init__(self, mock: Mock) -> None:
+        self.base, self.banner = mock.base, "".join(mock.banner)
         self.client = httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
 
     def post(self, body: bytes) -> tuple[int, str, str]:
-        """Status, content type and body as sent (a compiled annotation could turn 5 into
-        5.0 or reorder nothing that parsed JSON would show), URLs made comparable."""
+        """Status, content type and body as sent (parsed JSON would hide a compiled
+        annotation turning 5 into 5.0), URLs made comparable."""
         response = self.client.post(
             f"{self.base}/v1", content=body, headers={"content-type": "application/json"}
         )
@@ -64,14 +63,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, 
     served = []
     with contextlib.ExitStack() as stack:
         for flags in (["--pure-python"], []):
-            port = free_port()
-            out = tmp_path_factory.mktemp("mock") / "stdout"
-            cmd = [sys.executable, "-m", "mockserver", "--port", str(port), "--api-key", KEY]
-            cmd += ["--seed", "7", "--job-seconds", "0", *flags]
-            base = f"http://127.0.0.1:{port}"
-            stdout = stack.enter_context(out.open("wb"))
-            stack.enter_context(running_process(cmd, answers_get(f"{base}/health"), stdout=stdout))
-            served.append(Served(base, out.read_text()))
+            folder = tmp_path_factory.mktemp("mock")
+            flags += ["--seed", "7", "--job-seconds", "0"]
+            served.append(Served(stack.enter_context(mock_process(folder, *flags))))
         yield served[0], served[1]
 
 
@@ -88,7 +82,7 @@ def same(servers: tuple[Served, Served], body: bytes) -> tuple[int, Any]:
 
 
 def test_the_documented_examples_answer_the_same(servers: tuple[Served, Served]) -> None:
-    for module in {m.MODEL_ID: m for m in _models()}.values():
+    for module in _models():
         for example in module.EXAMPLES:
             status, _ = same(servers, json.dumps([example.request]).encode())
             assert status == 200
@@ -108,6 +102,7 @@ _IDS = IdSource(0)
 _FRESH = itertools.count()
 
 
+@functools.cache
 def _models() -> list[Any]:
     from mockserver.core.models import load
 
@@ -188,8 +183,7 @@ def test_the_build_key_follows_every_source_file_of_the_packages(
     files = [(f"pkg/m{i}.py", tmp_path / f"m{i}.py") for i in range(4)]
     for _, file in files:
         file.write_text("x = 1\n")
-    monkeypatch.setattr(compiled, "sources", lambda modules=(): {})
-    monkeypatch.setattr(compiled, "_package_sources", lambda: files)
+    monkeypatch.setattr(compiled, "_package_sources", lambda modules=(): files)
     before = compiled.build_key()
     for _, file in files:
         file.write_text("x = 2\n")
