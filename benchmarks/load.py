@@ -8,7 +8,11 @@ checkout's mock on every store, each of its runs right before this checkout's), 
 each with ``--clients`` concurrent clients until ``--requests`` requests were sent
 (``--no-sqlite``, ``--no-redis`` skip those runs; ``--repeat N`` runs each N times and
 prints the medians): REST clients submit a video task and poll ``getResponse`` until it
-succeeds; WebSocket clients submit tasks and wait for the pushed results. It reports
+succeeds; WebSocket clients submit tasks and wait for the pushed results. Every client
+connects (and a WebSocket authenticates) before any sends its first task, and the clock
+starts when all have: a request's latency is its own, as wrk and autocannon measure it, not
+also its connection's TCP handshake (reported apart: ``connect_p99_ms``, the 100
+handshakes at once). It reports
 throughput (req/s), p50/p99 latency (and p99 per kind: submit, poll, WebSocket
 acknowledgement), errors, lost tasks (acknowledged but never completed), server RSS and CPU
 time per request, the server's own loop-lag maximum (``/health``), the load generator's
@@ -44,7 +48,7 @@ import uuid
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import websockets
@@ -53,6 +57,7 @@ from mockserver.testing import answers_get, running_process
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-key"
+T = TypeVar("T")
 TASK: dict[str, Any] = {
     "taskType": "videoInference",
     "model": "klingai:kling-video@3-pro",
@@ -151,9 +156,11 @@ class Tally:
     target: int
     sent: int = 0
     latencies: list[float] = field(default_factory=list)
+    connects: list[float] = field(default_factory=list)  # connection (and authentication)
     by_kind: dict[str, list[float]] = field(default_factory=dict)  # submit, poll, websocket
     client_lag: list[float] = field(default_factory=list)  # the load generator's own loop lag
     errors: list[str] = field(default_factory=list)
+    started: float = 0.0  # perf_counter when every client had connected (the clock's start)
     acknowledged: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
 
@@ -174,10 +181,13 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
     async def post(self, tasks: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
+        if self.writer is None:  # again, after an error
+            await self.connect()
+        assert self.reader is not None and self.writer is not None
         body = json.dumps(tasks).encode()
         self.writer.write(
             b"POST /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
@@ -203,8 +213,9 @@ class Connection:
                 await self.writer.wait_closed()
 
 
-async def rest_client(port: int, tally: Tally, poll_every: float) -> None:
+async def rest_client(port: int, tally: Tally, poll_every: float, start: Start) -> None:
     connection = Connection(port)
+    await start.connected(connection.connect())
     try:
         while tally.take():
             task = new_task()
@@ -248,11 +259,16 @@ async def timed_post(
     return body
 
 
-async def ws_client(url: str, tally: Tally, window: int) -> None:
+async def ws_client(url: str, tally: Tally, window: int, start: Start) -> None:
     """Submit tasks over one WebSocket (at most ``window`` unfinished), count pushed results."""
-    async with websockets.connect(url, max_size=None) as ws:
+
+    async def session() -> Any:
+        ws = await websockets.connect(url, max_size=None)
         await ws.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
         json.loads(await ws.recv())
+        return ws
+
+    async with await start.connected(session()) as ws:
         unfinished: set[str] = set()
         sent_at: dict[str, float] = {}
         done_sending = False
@@ -285,12 +301,36 @@ async def ws_client(url: str, tally: Tally, window: int) -> None:
                     unfinished.discard(task_uuid)
 
 
+class Start:
+    """The starting line: each client connects, then waits until every client has, so the
+    clock starts with all connected (``connected`` times each connection)."""
+
+    def __init__(self, tally: Tally, clients: int) -> None:
+        self.tally = tally
+        self.waiting = clients
+        self.all_in = asyncio.Event()
+        self.at = 0.0  # when the last client connected
+
+    async def connected(self, connecting: Coroutine[Any, Any, T]) -> T:
+        started = time.perf_counter()
+        try:
+            return await connecting
+        finally:
+            self.tally.connects.append(time.perf_counter() - started)
+            self.waiting -= 1
+            if self.waiting == 0:
+                self.at = time.perf_counter()
+                self.all_in.set()
+            await self.all_in.wait()
+
+
 async def drive(
     ports: list[int], requests: int, clients: int, ws_share: float, poll: float
 ) -> Tally:
     """``clients`` clients, spread over ``ports`` in turn (REST and WebSocket alike)."""
     tally = Tally(target=requests)
     n_ws = round(clients * ws_share)
+    start = Start(tally, clients)
 
     async def lag() -> None:  # the client's own share of the latencies: its loop running late
         while True:
@@ -300,10 +340,14 @@ async def drive(
 
     watch = asyncio.create_task(lag())
     await asyncio.gather(
-        *(rest_client(ports[i % len(ports)], tally, poll) for i in range(clients - n_ws)),
-        *(ws_client(f"ws://127.0.0.1:{ports[i % len(ports)]}/v1", tally, 4) for i in range(n_ws)),
+        *(rest_client(ports[i % len(ports)], tally, poll, start) for i in range(clients - n_ws)),
+        *(
+            ws_client(f"ws://127.0.0.1:{ports[i % len(ports)]}/v1", tally, 4, start)
+            for i in range(n_ws)
+        ),
     )
     watch.cancel()
+    tally.started = start.at
     return tally
 
 
@@ -348,7 +392,7 @@ def run_load(
         redis_cpu = cpu_seconds(redis_pid) if redis_pid else 0.0
         ports = [port for _, port in mocks]
         tally = run(drive(ports, args.requests, args.clients, args.ws_share, args.poll_seconds))
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - (tally.started or started)
         lag = max(map(server_lag_ms, ports))
         cpu = sum(map(cpu_seconds, pids)) - cpu
         redis_cpu = cpu_seconds(redis_pid) - redis_cpu if redis_pid else 0.0
@@ -363,6 +407,7 @@ def run_load(
         "p50_ms": round(1000 * statistics.median(latencies), 2) if latencies else None,
         "p99_ms": p99_ms(latencies),
         "p99_ms_by_kind": {kind: p99_ms(values) for kind, values in tally.by_kind.items()},
+        "connect_p99_ms": p99_ms(tally.connects),
         "server_loop_lag_max_ms": lag,
         "client_loop_lag_p99_ms": p99_ms(tally.client_lag),
         "errors": len(tally.errors),
@@ -559,7 +604,8 @@ def main() -> int:
                 f"errors {run['errors']}, lost {run['lost']} of {run['acknowledged']} "
                 f"acknowledged, server RSS {run['server_rss_mib']} MiB, server CPU "
                 f"{run['server_cpu_us_per_request']} us/request, p99 by kind "
-                f"{run['p99_ms_by_kind']}, server loop lag max {run['server_loop_lag_max_ms']} "
+                f"{run['p99_ms_by_kind']}, connect p99 {run['connect_p99_ms']} ms, "
+                f"server loop lag max {run['server_loop_lag_max_ms']} "
                 f"ms, client loop lag p99 {run['client_loop_lag_p99_ms']} ms"
                 + (
                     f" (+ Redis {run['redis_cpu_us_per_request']} us/request)"
