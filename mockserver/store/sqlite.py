@@ -13,15 +13,18 @@ holding API keys) is refused with a message rather than misread.
 The event loop never waits on a lock. Reads run on it, on a connection of their own (WAL:
 a reader never waits for a writer, in this process or another; a busy database costs a read
 at most ``READ_BUSY_MS``). A small write (a task, a claim) runs on the loop too, on a third
-connection that never waits (busy timeout 0) and never checkpoints, unless a lock held by
-another process was seen lately: a write that finds the lock taken (``SQLITE_BUSY``, by the
+connection that never waits (busy timeout 0), unless a lock held by another process was seen
+lately: a write that finds the lock taken (``SQLITE_BUSY``, by the
 thread or another process; nothing written) goes to the thread instead. That saves the
 thread hop on an uncontended file. (Writes of different requests have no order to keep; one
 request's writes are awaited one after the other.) Every ``CHECKPOINT_EVERY`` writes made on
-the loop, the thread checkpoints the WAL (PASSIVE, as SQLite's own automatic checkpoint does
-on the thread's writes), and until it is done writes queue on the thread behind it rather
-than run on the loop: a checkpoint that writes went on beside never completes, and the WAL,
-never restarted from its start, grows and slows every read.
+the loop, that connection checkpoints the WAL there and then (PASSIVE, as SQLite's own
+automatic checkpoint does on the thread's writes: it waits on nobody, and what it cannot copy
+now is copied next time), about 3 ms for 100 writes; nothing of this process writes beside it,
+so it completes and the WAL starts again from its start rather than grow and slow every read.
+Not on the thread: under load the loop holds the GIL, and the thread waits for it at each
+step, so a checkpoint there took 5-40 ms and the writes waiting behind it as long (measured:
+docs/performance.md, "SQLite checkpoints on the loop").
 
 Writes on the thread (an upload, the sweep and a reset always; the rest when the loop may
 not write) run on their own connection, each within the time left of the request's store deadline
@@ -112,7 +115,7 @@ PRAGMA user_version = {VERSION};
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 READ_BUSY_MS = 20  # the longest a read on the event loop waits for a busy database
-CHECKPOINT_EVERY = 100  # writes on the loop between two checkpoints on the writes' thread
+CHECKPOINT_EVERY = 100  # writes on the loop between two checkpoints (on the loop)
 MAGIC = b"SQLite format 3\x00"
 # SQLite's result codes of a damaged file: the database is marked unhealthy for good.
 DAMAGED = {11: "malformed", 26: "not a database"}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -179,11 +182,10 @@ class SqliteStore:
         self._suspect_since: float | None = None  # file_problem() first seen (see problem)
         self._locked_at = -1e9  # when a write last found the lock held elsewhere (monotonic)
         self._loop_writes = 0  # writes made on the loop since the last checkpoint
-        self._checkpointing = False  # a checkpoint is queued or running on the thread
         # Autocommit (isolation_level=None): each statement is its own transaction unless
         # wrapped in BEGIN/COMMIT. Three connections per process: the writer, used only on
         # the writes' thread (the constructor's own statements aside), the reader and the
-        # loop's writer (busy timeout 0, no checkpoints), used only on the event loop.
+        # loop's writer (busy timeout 0, checkpoints of its own), used only on the event loop.
         self._writer = self._connect(timeout)
         self._writer.execute("PRAGMA journal_mode = WAL")
         self._writer.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes
@@ -236,31 +238,27 @@ class SqliteStore:
                 self._loop_writes += 1
                 if self._loop_writes >= CHECKPOINT_EVERY:
                     self._loop_writes = 0
-                    self._checkpointing = True
-                    self._on_thread(self._checkpoint).add_done_callback(self._checkpointed)
+                    self._checkpoint()
                 return done
         deadline = time.monotonic() + time_left(self.timeout)
         return await self._on_thread(self._written, work, deadline)
 
     def _may_write_now(self) -> bool:
         """Whether a write may run on the loop: no lock seen held by another process lately
-        (each write would fail once more first), no checkpoint under way, time left before
-        the deadline."""
+        (each write would fail once more first), time left before the deadline."""
         quiet = time.monotonic() - self._locked_at >= 2 * self.timeout
-        return quiet and not self._checkpointing and time_left(self.timeout) > 0
+        return quiet and time_left(self.timeout) > 0
 
     def _on_thread(self, call: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """``call(*args)`` on the writes' thread."""
         return asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
 
-    def _checkpointed(self, _: asyncio.Future[None]) -> None:
-        self._checkpointing = False
-
     def _checkpoint(self) -> None:
-        """On the writes' thread: the WAL's frames into the database, waiting on nobody (the
-        loop's writer never checkpoints; what cannot be copied now is copied next time)."""
+        """On the loop: the WAL's frames into the database, waiting on nobody (busy timeout
+        0; what cannot be copied now, behind another process's reader or checkpoint, is
+        copied next time)."""
         with contextlib.suppress(sqlite3.Error):
-            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._now_writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _written(self, work: Callable[[sqlite3.Connection], T], deadline: float) -> T:
         """On the writes' thread: ``work`` if it can start before ``deadline``, waiting for

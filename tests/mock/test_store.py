@@ -852,10 +852,9 @@ async def test_sqlite_writes_run_on_the_loop_when_uncontended_and_on_their_threa
 ) -> None:
     """An uncontended write is made on the event loop at once (no hop to the writes' thread:
     the coroutine finishes at its first step), and the WAL those writes grow is
-    checkpointed into the database file on the thread (writes meanwhile wait for it
-    there). A write that finds the lock held by another connection for a moment neither
-    fails nor blocks the loop: it waits on the thread and commits once the lock is
-    released."""
+    checkpointed into the database file. A write that finds the lock held by another
+    connection for a moment neither fails nor blocks the loop: it waits on the thread and
+    commits once the lock is released."""
     from mockserver.http.rest import completed
 
     monkeypatch.setattr("mockserver.store.sqlite.CHECKPOINT_EVERY", 5)
@@ -867,10 +866,9 @@ async def test_sqlite_writes_run_on_the_loop_when_uncontended_and_on_their_threa
         for n in range(4):
             assert completed(store.add_task(record(n, webhook=True), [video(n)]))
         assert completed(store.claim_completion(OWNER, record(1).task_uuid, "a"))  # the 5th
-        # A checkpoint is due now: the next writes may wait behind it (on the thread).
-        assert not await store.claim_completion(OWNER, record(1).task_uuid, "b")
+        assert not completed(store.claim_completion(OWNER, record(1).task_uuid, "b"))
         for n in range(4, 20):
-            assert await store.add_task(record(n, webhook=True), [video(n)])
+            assert completed(store.add_task(record(n, webhook=True), [video(n)]))
         assert eventually(lambda: path.stat().st_size > empty, timeout=10)  # checkpointed
         holder.execute("BEGIN IMMEDIATE")
         loop = asyncio.get_running_loop()
@@ -949,26 +947,49 @@ async def test_after_meeting_another_process_lock_writes_go_to_the_thread_for_tw
         await store.close()
 
 
+async def wal_bytes_after_writes(tmp_path: Path, name: str, writes: int) -> int:
+    """The WAL's size after ``writes`` tasks written on the loop, each finished at once."""
+    store = SqliteStore(str(tmp_path / name))
+    try:
+        assert all(on_the_loop(store.add_task(record(n), [video(n)])) for n in range(writes))
+        return (tmp_path / f"{name}-wal").stat().st_size
+    finally:
+        await store.close()
+
+
 @pytest.mark.anyio
-async def test_writes_go_to_the_thread_from_every_checkpoint_until_it_is_done(
+async def test_every_checkpoint_every_loop_writes_the_wal_is_checkpointed_on_the_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every CHECKPOINT_EVERY writes made on the loop, a checkpoint is queued on the thread;
-    the writes that follow go there too, behind it, until it is done."""
+    """Every CHECKPOINT_EVERY writes made on the loop, the loop's connection copies the WAL
+    into the database there and then: every write still finishes at once (nothing waits
+    on the thread), and the WAL starts again from its start instead of growing. A reader
+    of another connection holding an old snapshot does not make it wait: what it cannot
+    copy yet is copied by a later checkpoint."""
     from mockserver.store import sqlite
 
+    monkeypatch.setattr(sqlite, "CHECKPOINT_EVERY", 10**9)
+    unchecked = await wal_bytes_after_writes(tmp_path, "never.db", 30)
     monkeypatch.setattr(sqlite, "CHECKPOINT_EVERY", 3)
-    checkpoints: list[int] = []
-    monkeypatch.setattr(SqliteStore, "_checkpoint", lambda self: checkpoints.append(1))
-    store = SqliteStore(str(tmp_path / "mock.db"))
+    assert await wal_bytes_after_writes(tmp_path, "every3.db", 30) < unchecked / 3
+
+    path = tmp_path / "mock.db"
+    store = SqliteStore(str(path))
+    reader = sqlite3.connect(path, isolation_level=None)
     try:
-        assert [on_the_loop(store.add_task(record(n), [])) for n in range(3)] == [True] * 3
-        assert not on_the_loop(store.add_task(record(3), []))  # behind the checkpoint
-        assert eventually(lambda: checkpoints == [1], 10)
-        await asyncio.sleep(0.05)  # the checkpoint's end reaches the loop
-        assert [on_the_loop(store.add_task(record(n), [])) for n in range(4, 7)] == [True] * 3
-        assert eventually(lambda: checkpoints == [1, 1], 10)
+        assert on_the_loop(store.add_task(record(0), []))
+        empty = path.stat().st_size
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM tasks").fetchone() == (1,)  # a snapshot
+        started = time.monotonic()
+        assert all(on_the_loop(store.add_task(record(n), [video(n)])) for n in range(1, 10))
+        assert time.monotonic() - started < 1.0  # (busy timeout 0: nothing waited)
+        reader.execute("COMMIT")
+        assert all(on_the_loop(store.add_task(record(n), [])) for n in range(10, 13))
+        assert path.stat().st_size > empty  # copied once the snapshot was let go
+        assert (await store.counts())["tasks"] == 13
     finally:
+        reader.close()
         await store.close()
 
 
