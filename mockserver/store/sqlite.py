@@ -20,8 +20,11 @@ thread hop on an uncontended file. (Writes of different requests have no order t
 request's writes are awaited one after the other.) Every ``CHECKPOINT_EVERY`` writes made on
 the loop, that connection checkpoints the WAL there and then (PASSIVE, as SQLite's own
 automatic checkpoint does on the thread's writes: it waits on nobody, and what it cannot copy
-now is copied next time), about 3 ms for 100 writes; nothing of this process writes beside it,
-so it completes and the WAL starts again from its start rather than grow and slow every read.
+now is copied next time). A checkpoint costs about 40 us per write since the last (the pages
+each write changed), so a short interval keeps each pause short: about 1 ms every 25 writes,
+at the same cost per write as every 100; every 10, the checkpoint's own fixed cost doubles it
+(``benchmarks/sqlite_checkpoint.py``). Nothing of this process writes beside it, so it
+completes and the WAL starts again from its start rather than grow and slow every read.
 Not on the thread: under load the loop holds the GIL, and the thread waits for it at each
 step, so a checkpoint there took 5-40 ms and the writes waiting behind it as long (measured:
 docs/performance.md, "SQLite checkpoints on the loop").
@@ -115,7 +118,7 @@ PRAGMA user_version = {VERSION};
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 READ_BUSY_MS = 20  # the longest a read on the event loop waits for a busy database
-CHECKPOINT_EVERY = 100  # writes on the loop between two checkpoints (on the loop)
+CHECKPOINT_EVERY = 25  # writes on the loop between two checkpoints (about 1 ms each)
 MAGIC = b"SQLite format 3\x00"
 # SQLite's result codes of a damaged file: the database is marked unhealthy for good.
 DAMAGED = {11: "malformed", 26: "not a database"}  # SQLITE_CORRUPT, SQLITE_NOTADB
