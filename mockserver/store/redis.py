@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 import os
 import socket
 import time
@@ -52,6 +53,7 @@ from .protocol import (
     video_of,
 )
 
+log = logging.getLogger("mockserver")
 P = "rwm:"  # every key of the mock's
 TASKS, DUE, VIDEOS, IMAGES = P + "tasks", P + "due", P + "videos", P + "images"
 IMAGE_BYTES, IMAGE_SIZES = P + "image-bytes", P + "image-sizes"
@@ -314,6 +316,9 @@ class RedisStore:
         self._drop = self.client.register_script(DROP)
         self._add_image = self.client.register_script(ADD_IMAGE)
         self._sweep = self.client.register_script(SWEEP)
+        self._scripts = (
+            self._add_task, self._claim, self._finish, self._drop, self._add_image, self._sweep
+        )  # fmt: skip
 
     def problem(self) -> str | None:
         return None  # known only by asking: each call answers 503 when Redis does not
@@ -321,6 +326,23 @@ class RedisStore:
     async def open(self) -> None:
         await self.client.ping()
         await self._measure_clock()
+        await self._ready_ahead()
+
+    async def _ready_ahead(self) -> None:
+        """Load the scripts and open the pool's connections now, not in the first burst of
+        requests: there, each of up to ``MAX_CONNECTIONS`` concurrent commands opened its
+        connection, and each script ran once as ``NOSCRIPT``, a load and a second try.
+        Best effort: a Redis that refuses some connections (``maxclients``) costs a warning
+        here, and the commands that find no connection later open one as before."""
+        for script in self._scripts:
+            await self.client.script_load(script.script)
+        opened = await asyncio.gather(
+            *(self.client.ping() for _ in range(MAX_CONNECTIONS)), return_exceptions=True
+        )
+        failed = [answer for answer in opened if isinstance(answer, BaseException)]
+        if failed:
+            log.warning("Redis: %d of %d connections opened ahead; the first refusal: %s",
+                        len(opened) - len(failed), len(opened), failed[0])  # fmt: skip
 
     async def _measure_clock(self) -> None:
         """How far Redis's clock is from ours: a write's deadline is given in Redis's."""

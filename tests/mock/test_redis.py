@@ -13,6 +13,7 @@ import base64
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -659,6 +660,65 @@ def test_as_many_commands_as_slots_at_once_all_get_a_connection(redis: RedisServ
             await store.close()
 
     asyncio.run(run())
+
+
+def test_open_loads_the_scripts_and_opens_the_pool_before_the_first_burst(
+    redis: RedisServer,
+) -> None:
+    """After ``open`` every script is in Redis's cache (no request runs one as NOSCRIPT
+    first) and the pool holds a connection per slot (no request of a burst waits for its
+    connection to be made)."""
+    import redis as redis_py
+
+    from mockserver.store.redis import MAX_CONNECTIONS
+
+    admin = redis_py.Redis.from_url(redis.url)
+    admin.script_flush()
+
+    async def run() -> None:
+        store = RedisStore(redis.url)
+        await store.open()
+        try:
+            shas = [script.sha for script in store._scripts]
+            assert admin.script_exists(*shas) == [True] * len(shas)
+            assert len(admin.client_list()) >= MAX_CONNECTIONS + 1  # (+ admin's own)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        admin.close()
+
+
+def test_a_redis_refusing_connections_past_its_maxclients_still_opens_with_a_warning(
+    redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Opening connections ahead is best effort: a Redis with room for fewer clients than
+    the slots opens the store with one warning, and the store serves."""
+    import redis as redis_py
+
+    admin = redis_py.Redis.from_url(redis.url)
+    admin.config_set("maxclients", 12)
+
+    async def run() -> None:
+        store = RedisStore(redis.url)
+        with caplog.at_level(logging.WARNING, "mockserver"):
+            await store.open()
+        try:
+            assert await store.add_task(record(1), [video(1)])
+            assert await store.get_task(OWNER, record(1).task_uuid) is not None
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        admin.config_set("maxclients", 10000)
+        admin.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "connections opened ahead" in warnings[0], warnings
+    assert "max number of clients" in warnings[0]
 
 
 def test_a_command_waits_for_a_free_slot_up_to_the_timeout_then_fails_unavailable() -> None:
