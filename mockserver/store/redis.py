@@ -514,4 +514,6 @@ class RedisStore:
         return int(info["used_memory"])
 
     async def close(self) -> None:
-        await self.client.aclose()
+        # The pool is the store's own (made above, not by the client): the client closes it
+        # only when told to, and its connections (one per slot, opened ahead) with it.
+        await self.client.aclose(close_connection_pool=True)

@@ -667,7 +667,8 @@ def test_open_loads_the_scripts_and_opens_the_pool_before_the_first_burst(
 ) -> None:
     """After ``open`` every script is in Redis's cache (no request runs one as NOSCRIPT
     first) and the pool holds a connection per slot (no request of a burst waits for its
-    connection to be made)."""
+    connection to be made); ``close`` closes them all (the CLI's reachability check opens
+    and closes a store before serving)."""
     import redis as redis_py
 
     from mockserver.store.redis import MAX_CONNECTIONS
@@ -687,6 +688,7 @@ def test_open_loads_the_scripts_and_opens_the_pool_before_the_first_burst(
 
     try:
         asyncio.run(run())
+        assert eventually(lambda: len(admin.client_list()) == 1, timeout=5)  # admin's alone
     finally:
         admin.close()
 
@@ -699,6 +701,7 @@ def test_a_redis_refusing_connections_past_its_maxclients_still_opens_with_a_war
     import redis as redis_py
 
     admin = redis_py.Redis.from_url(redis.url)
+    before = str(admin.config_get("maxclients")["maxclients"])
     admin.config_set("maxclients", 12)
 
     async def run() -> None:
@@ -714,7 +717,7 @@ def test_a_redis_refusing_connections_past_its_maxclients_still_opens_with_a_war
     try:
         asyncio.run(run())
     finally:
-        admin.config_set("maxclients", 10000)
+        admin.config_set("maxclients", before)
         admin.close()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "connections opened ahead" in warnings[0], warnings
