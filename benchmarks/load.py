@@ -215,7 +215,11 @@ class Connection:
 
 async def rest_client(port: int, tally: Tally, poll_every: float, start: Start) -> None:
     connection = Connection(port)
-    await start.connected(connection.connect())
+    try:
+        await start.connected(connection.connect())
+    except OSError as exc:  # counted; the first request connects again
+        tally.errors.append(f"connect: {type(exc).__name__}: {exc}")
+        connection.writer = None
     try:
         while tally.take():
             task = new_task()
@@ -264,11 +268,20 @@ async def ws_client(url: str, tally: Tally, window: int, start: Start) -> None:
 
     async def session() -> Any:
         ws = await websockets.connect(url, max_size=None)
-        await ws.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
-        json.loads(await ws.recv())
+        try:
+            await ws.send(json.dumps([{"taskType": "authentication", "apiKey": KEY}]))
+            json.loads(await ws.recv())
+        except BaseException:
+            await ws.close()
+            raise
         return ws
 
-    async with await start.connected(session()) as ws:
+    try:
+        opened = await start.connected(session())
+    except (OSError, websockets.exceptions.WebSocketException, ValueError) as exc:
+        tally.errors.append(f"websocket connect: {type(exc).__name__}: {exc}")
+        return
+    async with opened as ws:
         unfinished: set[str] = set()
         sent_at: dict[str, float] = {}
         done_sending = False
