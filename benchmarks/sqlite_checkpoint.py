@@ -43,7 +43,7 @@ async def measure(every: int, writes: int, folder: str) -> dict[str, Any]:
             await store.add_task(record, videos)
             if n % every == 0:
                 before = time.perf_counter()
-                store._checkpoint()
+                store._checkpoint(store._now_writer)
                 pauses.append(time.perf_counter() - before)
         total = time.perf_counter() - started
         await store.close()

@@ -23,11 +23,18 @@ automatic checkpoint does on the thread's writes: it waits on nobody, and what i
 now is copied next time). A checkpoint costs about 40 us per write since the last (the pages
 each write changed), so a short interval keeps each pause short: about 1 ms every 25 writes,
 at the same cost per write as every 100; every 10, the checkpoint's own fixed cost doubles it
-(``benchmarks/sqlite_checkpoint.py``). Nothing of this process writes beside it, so it
-completes and the WAL starts again from its start rather than grow and slow every read.
+(``benchmarks/sqlite_checkpoint.py``). No loop write can interleave with it, so it copies
+every frame unless the thread or another process wrote meanwhile or a reader still holds an
+older snapshot; once it has, the next write starts the WAL again from its start, rather than
+let it grow and slow every read.
 Not on the thread: under load the loop holds the GIL, and the thread waits for it at each
 step, so a checkpoint there took 5-40 ms and the writes waiting behind it as long (measured:
-docs/performance.md, "SQLite checkpoints on the loop").
+docs/performance.md, "SQLite checkpoints on the loop"). But a checkpoint syncs the WAL and the
+database file (synchronous=NORMAL), and on a disk whose syncs are slow that would pause the
+loop every ``CHECKPOINT_EVERY`` writes: ``SLOW_CHECKPOINTS`` checkpoints in a row that each
+took over ``CHECKPOINT_LOOP_MAX`` on the loop (one alone may be the machine's hiccup) send
+the checkpoints of the next ``SLOW_SYNC_SECONDS`` to the thread (a warning says so), and
+until each is done the writes queue behind it there, the loop free.
 
 Writes on the thread (an upload, the sweep and a reset always; the rest when the loop may
 not write) run on their own connection, each within the time left of the request's store deadline
@@ -55,6 +62,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import logging
 import os
 import sqlite3
 import time
@@ -115,10 +123,14 @@ PRAGMA user_version = {VERSION};
 """
 
 
+log = logging.getLogger("mockserver")
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 READ_BUSY_MS = 20  # the longest a read on the event loop waits for a busy database
 CHECKPOINT_EVERY = 25  # writes on the loop between two checkpoints (about 1 ms each)
+CHECKPOINT_LOOP_MAX = 0.005  # seconds: a checkpoint on the loop slower than this is slow
+SLOW_CHECKPOINTS = 3  # slow ones in a row: checkpoints go to the thread
+SLOW_SYNC_SECONDS = 60.0  # for that long (then the loop tries again)
 MAGIC = b"SQLite format 3\x00"
 # SQLite's result codes of a damaged file: the database is marked unhealthy for good.
 DAMAGED = {11: "malformed", 26: "not a database"}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -185,6 +197,9 @@ class SqliteStore:
         self._suspect_since: float | None = None  # file_problem() first seen (see problem)
         self._locked_at = -1e9  # when a write last found the lock held elsewhere (monotonic)
         self._loop_writes = 0  # writes made on the loop since the last checkpoint
+        self._slow_checkpoints = 0  # checkpoints on the loop in a row over CHECKPOINT_LOOP_MAX
+        self._slow_sync_until = -1e9  # checkpoints go to the thread until then (monotonic)
+        self._checkpointing = False  # a checkpoint is queued or running on the thread
         # Autocommit (isolation_level=None): each statement is its own transaction unless
         # wrapped in BEGIN/COMMIT. Three connections per process: the writer, used only on
         # the writes' thread (the constructor's own statements aside), the reader and the
@@ -241,27 +256,56 @@ class SqliteStore:
                 self._loop_writes += 1
                 if self._loop_writes >= CHECKPOINT_EVERY:
                     self._loop_writes = 0
-                    self._checkpoint()
+                    self._checkpoint_due()
                 return done
         deadline = time.monotonic() + time_left(self.timeout)
         return await self._on_thread(self._written, work, deadline)
 
     def _may_write_now(self) -> bool:
         """Whether a write may run on the loop: no lock seen held by another process lately
-        (each write would fail once more first), time left before the deadline."""
+        (each write would fail once more first), no checkpoint under way on the thread, time
+        left before the deadline."""
         quiet = time.monotonic() - self._locked_at >= 2 * self.timeout
-        return quiet and time_left(self.timeout) > 0
+        return quiet and not self._checkpointing and time_left(self.timeout) > 0
 
     def _on_thread(self, call: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """``call(*args)`` on the writes' thread."""
         return asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
 
-    def _checkpoint(self) -> None:
-        """On the loop: the WAL's frames into the database, waiting on nobody (busy timeout
-        0; what cannot be copied now, behind another process's reader or checkpoint, is
-        copied next time)."""
+    def _checkpoint_due(self) -> None:
+        """A checkpoint, on the loop unless syncs were seen slow lately (see the module)."""
+        if time.monotonic() < self._slow_sync_until:
+            self._checkpointing = True
+            done = self._on_thread(self._checkpoint, self._writer)
+            done.add_done_callback(self._checkpointed)
+            return
+        started = time.monotonic()
+        self._checkpoint(self._now_writer)
+        took = time.monotonic() - started
+        self._slow_checkpoints = self._slow_checkpoints + 1 if took > CHECKPOINT_LOOP_MAX else 0
+        if self._slow_checkpoints >= SLOW_CHECKPOINTS:
+            self._slow_checkpoints = 0
+            self._slow_sync_until = time.monotonic() + SLOW_SYNC_SECONDS
+            log.warning(
+                "SQLite: %d WAL checkpoints in a row held the event loop over %.0f ms (the "
+                "last %.0f ms: slow disk syncs?); checkpoints run on the writes' thread for "
+                "the next %.0f s",
+                SLOW_CHECKPOINTS,
+                CHECKPOINT_LOOP_MAX * 1000,
+                took * 1000,
+                SLOW_SYNC_SECONDS,
+            )
+
+    def _checkpointed(self, _: asyncio.Future[None]) -> None:
+        self._checkpointing = False
+
+    @staticmethod
+    def _checkpoint(db: sqlite3.Connection) -> None:
+        """The WAL's frames into the database, waiting on nobody (PASSIVE; what cannot be
+        copied now, behind a reader's older snapshot or another checkpoint, is copied next
+        time)."""
         with contextlib.suppress(sqlite3.Error):
-            self._now_writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _written(self, work: Callable[[sqlite3.Connection], T], deadline: float) -> T:
         """On the writes' thread: ``work`` if it can start before ``deadline``, waiting for
