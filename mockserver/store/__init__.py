@@ -108,10 +108,11 @@ def check_spec(spec: str) -> str | None:
 
 async def reachable(spec: str) -> str | None:
     """Why the store of ``spec`` cannot be used now (None: it can): the CLI checks before
-    serving, in an event loop of its own."""
+    serving, in an event loop of its own (nothing made ready for requests: the server's own
+    ``open`` does that)."""
     store = open_store(spec)
     try:
-        await store.open()
+        await store.open(ahead=False)
     except StoreUnavailable as exc:
         return str(exc)
     finally:

@@ -46,7 +46,7 @@ class MemoryStore:
     def problem(self) -> str | None:
         return None  # memory cannot fail short of the process
 
-    async def open(self) -> None:
+    async def open(self, *, ahead: bool = True) -> None:
         pass
 
     async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:

@@ -214,9 +214,10 @@ class Store(Protocol):
         """What is wrong with the store now, without waiting on it (None: nothing known):
         ``GET /health`` reports it, and a store with a problem refuses writes."""
 
-    async def open(self) -> None:
+    async def open(self, *, ahead: bool = True) -> None:
         """Connect and check the store (a store that cannot be reached raises
-        StoreUnavailable)."""
+        StoreUnavailable); ``ahead``: also make ready now what the first requests would
+        wait for (Redis: its connections and scripts), not for a check closed at once."""
 
     async def add_task(self, record: TaskRecord, videos: Sequence[VideoRecord]) -> bool:
         """Store a new task and its videos (owned by ``record.owner``); False (and nothing

@@ -323,10 +323,11 @@ class RedisStore:
     def problem(self) -> str | None:
         return None  # known only by asking: each call answers 503 when Redis does not
 
-    async def open(self) -> None:
+    async def open(self, *, ahead: bool = True) -> None:
         await self.client.ping()
         await self._measure_clock()
-        await self._ready_ahead()
+        if ahead:
+            await self._ready_ahead()
 
     async def _ready_ahead(self) -> None:
         """Load the scripts and open the pool's connections now, not in the first burst of

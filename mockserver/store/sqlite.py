@@ -364,7 +364,7 @@ class SqliteStore:
 
     suspends = True  # writes wait on their thread (see Store.suspends)
 
-    async def open(self) -> None:
+    async def open(self, *, ahead: bool = True) -> None:
         pass  # opened in the constructor: the CLI creates the schema before any worker
 
     async def shared_secret(self, name: str, proposed: bytes) -> bytes:

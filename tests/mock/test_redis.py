@@ -693,6 +693,24 @@ def test_open_loads_the_scripts_and_opens_the_pool_before_the_first_burst(
         admin.close()
 
 
+def test_the_clis_reachability_check_makes_nothing_ready_ahead(redis: RedisServer) -> None:
+    """The CLI's check before serving opens and closes a store: it loads no script and opens
+    no connection per slot (the server's own ``open`` does, once)."""
+    import redis as redis_py
+
+    from mockserver.store import reachable
+
+    admin = redis_py.Redis.from_url(redis.url)
+    admin.script_flush()
+    try:
+        assert asyncio.run(reachable(redis.url)) is None
+        shas = [script.sha for script in RedisStore(redis.url)._scripts]
+        assert admin.script_exists(*shas) == [False] * len(shas)
+        assert eventually(lambda: len(admin.client_list()) == 1, timeout=5)
+    finally:
+        admin.close()
+
+
 def test_a_redis_refusing_connections_past_its_maxclients_still_opens_with_a_warning(
     redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
